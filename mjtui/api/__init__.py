@@ -1,0 +1,1 @@
+"""The service's protocol: models, errors and HTTP clients. Never imports Textual."""

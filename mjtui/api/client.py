@@ -1,0 +1,328 @@
+"""Async HTTP clients, one per provider, over httpx.
+
+Each client takes the provider's origin (``https://api.useapi.net``, or a
+simulator's ``http://127.0.0.1:8787``) and appends the documented paths.
+GETs are retried a few times on transport failures and 5xx answers; POST and
+DELETE never are, because relax, seed and cancel are not idempotent: when
+their answer is lost the caller gets `OutcomeUnknown`.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+import anyio
+import httpx
+from pydantic import BaseModel, ValidationError
+
+from mjtui import __version__
+from mjtui.api import errors
+from mjtui.api.models import (
+    COMMANDS,
+    Command,
+    CommandRequest,
+    ErrorBody,
+    Job,
+    MessageProgress,
+    NovaButtonRequest,
+    NovaCommandRequest,
+    NovaCommandResponse,
+    RunningJobs,
+    SeedRequest,
+)
+from mjtui.text import mask_secret
+
+M = TypeVar("M", bound=BaseModel)
+Sleep = Callable[[float], Awaitable[None]]
+
+USEAPI_ORIGIN = "https://api.useapi.net"
+IMAGINEPRO_ORIGIN = "https://api.imaginepro.ai"
+DEFAULT_TIMEOUT = 15.0
+_RETRYABLE_STATUSES = frozenset({500, 502, 503, 504})
+
+
+class BaseClient:
+    """What both providers share: auth, timeouts, error mapping, GET retries."""
+
+    default_origin: str = ""
+
+    def __init__(
+        self,
+        token: str,
+        base_url: str | None = None,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        get_retries: int = 2,
+        transport: httpx.AsyncBaseTransport | None = None,
+        sleep: Sleep = anyio.sleep,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.base_url = (base_url or self.default_origin).rstrip("/")
+        self.token_hint = mask_secret(token)
+        self.get_retries = get_retries
+        self._sleep = sleep
+        self._rng = rng or random.Random()
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url,
+            headers={
+                "Authorization": f"Bearer {token}",
+                "Accept": "application/json",
+                "User-Agent": f"mjtui/{__version__}",
+            },
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+            transport=transport,
+            follow_redirects=False,
+        )
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self.base_url!r}, token={self.token_hint!r})"
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self):
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    # -- the one request path ---------------------------------------------------------------------
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, str] | None = None,
+        body: BaseModel | None = None,
+        channel: str | None = None,
+        endpoint: str | None = None,
+    ) -> httpx.Response:
+        """Send a request, map failures to typed errors, retry idempotent ones.
+
+        `endpoint` names the call in errors (the documented path, without ids) when not `path` itself.
+        """
+        endpoint = f"{method} {endpoint or path}"
+        content = None
+        headers = {}
+        if body is not None:
+            content = json.dumps(body.model_dump(by_alias=True, exclude_none=True), ensure_ascii=False).encode()
+            headers["Content-Type"] = "application/json"
+        attempts = 1 + (self.get_retries if method == "GET" else 0)
+        for attempt in range(attempts):
+            try:
+                response = await self._http.request(method, path, params=params, content=content, headers=headers)
+                await response.aread()
+            except httpx.HTTPError as exc:
+                failure = _transport_error(exc, endpoint)
+                if method != "GET" and not isinstance(failure, (errors.ConnectionRefused, errors.ConnectTimeout)):
+                    raise errors.OutcomeUnknown(
+                        f"sent, but the answer was lost ({failure.message}); it may or may not have taken effect",
+                        endpoint=endpoint,
+                        cause=failure,
+                    ) from None
+                if attempt + 1 < attempts:
+                    await self._backoff(attempt)
+                    continue
+                raise failure from None
+            if response.is_success:
+                return response
+            failure = _api_error(response, endpoint, channel)
+            if attempt + 1 < attempts and response.status_code in _RETRYABLE_STATUSES:
+                await self._backoff(attempt)
+                continue
+            raise failure
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _backoff(self, attempt: int) -> None:
+        await self._sleep(0.5 * (2**attempt) * self._rng.uniform(0.5, 1.0))
+
+    async def _json(self, model: type[M], method: str, path: str, *, endpoint: str | None = None, **kwargs: Any) -> M:
+        response = await self._send(method, path, endpoint=endpoint, **kwargs)
+        return parse_model(model, response.content, endpoint=f"{method} {endpoint or path}")
+
+
+def parse_model(model: type[M], raw: bytes | str, *, endpoint: str) -> M:
+    """Validate an answer body, turning anything unexpected into a ProtocolError that names the endpoint."""
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        snippet = raw[:60].decode("utf-8", "replace") if isinstance(raw, bytes) else raw[:60]
+        what = "an empty body" if not raw else f"not JSON: {snippet!r}"
+        raise errors.ProtocolError(f"the answer was {what}", endpoint=endpoint) from None
+    if not isinstance(data, dict):
+        raise errors.ProtocolError(
+            f"expected a JSON object, got {type(data).__name__}", endpoint=endpoint
+        )
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "body"
+        more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        raise errors.ProtocolError(f"unexpected answer: {where}: {first['msg']}{more}", endpoint=endpoint) from None
+    except RecursionError:
+        raise errors.ProtocolError("unexpected answer: nested too deeply", endpoint=endpoint) from None
+
+
+def _transport_error(exc: httpx.HTTPError, endpoint: str) -> errors.TransportError:
+    detail = str(exc) or type(exc).__name__
+    if isinstance(exc, (httpx.ConnectTimeout, httpx.PoolTimeout)):
+        return errors.ConnectTimeout(f"timed out connecting: {detail}", endpoint=endpoint)
+    if isinstance(exc, httpx.ConnectError):
+        return errors.ConnectionRefused(f"cannot connect: {detail}", endpoint=endpoint)
+    if isinstance(exc, httpx.TimeoutException):
+        return errors.ReadTimeout(f"no answer in time: {detail}", endpoint=endpoint)
+    if isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)):
+        return errors.ConnectionLost(f"connection lost: {detail}", endpoint=endpoint)
+    return errors.TransportError(f"request failed: {detail}", endpoint=endpoint)
+
+
+def _api_error(response: httpx.Response, endpoint: str, channel: str | None) -> errors.ApiError:
+    body: Any = None
+    error_text: str | None = None
+    details: str | None = None
+    try:
+        body = response.json()
+    except (ValueError, UnicodeDecodeError):
+        text = response.text.strip()
+        error_text = text[:200] if text else response.reason_phrase or None
+    if isinstance(body, dict):
+        try:
+            parsed = ErrorBody.model_validate(body)
+            error_text, details = parsed.error, parsed.error_details
+        except ValidationError:
+            error_text = str(body.get("error") or body.get("message") or "")[:200] or None
+        if channel and "channel" not in body:
+            body = {**body, "channel": channel}
+    elif channel:
+        body = {"channel": channel}
+    cls = errors.error_class_for(response.status_code)
+    return cls(
+        response.status_code,
+        endpoint=endpoint,
+        error=error_text,
+        error_details=details,
+        body=body,
+        retry_after=_retry_after(response.headers.get("Retry-After")),
+    )
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Retry-After in seconds: either delta-seconds or an HTTP date."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (moment - datetime.now(timezone.utc)).total_seconds())
+
+
+def _path_segment(value: str) -> str:
+    """URL-encode one path segment: job ids contain ':' and may contain '/'."""
+    return quote(value, safe="")
+
+
+class UseapiClient(BaseClient):
+    """useapi.net's Midjourney endpoints (v2 jobs, v3 running list)."""
+
+    default_origin = USEAPI_ORIGIN
+
+    async def running_jobs(self) -> RunningJobs:
+        """GET /v3/midjourney/jobs: the running jobs of every channel, with their limits."""
+        return await self._json(RunningJobs, "GET", "/v3/midjourney/jobs")
+
+    async def job(self, jobid: str) -> Job:
+        """GET /v2/jobs/?jobid=: one job's full record."""
+        return await self._json(Job, "GET", "/v2/jobs/", params={"jobid": jobid})
+
+    async def command(
+        self, cmd: Command, channel: str | None = None, *, reply_url: str | None = None, reply_ref: str | None = None
+    ) -> Job:
+        """POST /v2/jobs/{relax|fast|turbo|info}; the answer is the command's job."""
+        if cmd not in COMMANDS:
+            raise ValueError(f"unknown command {cmd!r}; expected one of {', '.join(COMMANDS)}")
+        body = CommandRequest(channel=channel, reply_url=reply_url, reply_ref=reply_ref)
+        return await self._json(Job, "POST", f"/v2/jobs/{cmd}", body=body, channel=channel)
+
+    async def seed_async(
+        self,
+        jobid: str,
+        *,
+        discord: str | None = None,
+        reply_url: str | None = None,
+        reply_ref: str | None = None,
+    ) -> Job:
+        """POST /v2/jobs/seed_async.
+
+        The answer is either a started `seed_async` job to follow with `job()`,
+        or, when the seed was fetched before, the original job carrying `seed`.
+        """
+        body = SeedRequest(jobid=jobid, discord=discord, reply_url=reply_url, reply_ref=reply_ref)
+        return await self._json(Job, "POST", "/v2/jobs/seed_async", body=body)
+
+    async def cancel(self, jobid: str) -> None:
+        """DELETE /v3/midjourney/jobs/{jobid}: cancel a running job (204 on success)."""
+        await self._send("DELETE", f"/v3/midjourney/jobs/{_path_segment(jobid)}", endpoint="/v3/midjourney/jobs/{jobid}")
+
+    async def reset(self, channel: str) -> None:
+        """POST /v2/account/midjourney/{channel}/reset: clear a 596 moderation halt."""
+        await self._send(
+            "POST",
+            f"/v2/account/midjourney/{_path_segment(channel)}/reset",
+            channel=channel,
+            endpoint="/v2/account/midjourney/{channel}/reset",
+        )
+
+
+class ImagineProClient(BaseClient):
+    """ImaginePro's DIY-plan endpoints: Midjourney commands and message progress."""
+
+    default_origin = IMAGINEPRO_ORIGIN
+
+    async def command(
+        self, cmd: Command, token_id: int, *, ref: str | None = None, webhook_override: str | None = None
+    ) -> NovaCommandResponse:
+        """POST /api/v1/nova/commands."""
+        if cmd not in COMMANDS:
+            raise ValueError(f"unknown command {cmd!r}; expected one of {', '.join(COMMANDS)}")
+        body = NovaCommandRequest(cmd=cmd, token_id=token_id, ref=ref, webhook_override=webhook_override)
+        answer = await self._json(NovaCommandResponse, "POST", "/api/v1/nova/commands", body=body)
+        return _require_success(answer, "POST /api/v1/nova/commands")
+
+    async def message(self, message_id: str) -> MessageProgress:
+        """GET /api/v1/message/fetch/{messageId}: a message's status and progress."""
+        return await self._json(
+            MessageProgress,
+            "GET",
+            f"/api/v1/message/fetch/{_path_segment(message_id)}",
+            endpoint="/api/v1/message/fetch/{messageId}",
+        )
+
+    async def button(self, message_id: str, button: str) -> NovaCommandResponse:
+        """POST /api/v1/nova/button: press a button on a message."""
+        body = NovaButtonRequest(message_id=message_id, button=button)
+        answer = await self._json(NovaCommandResponse, "POST", "/api/v1/nova/button", body=body)
+        return _require_success(answer, "POST /api/v1/nova/button")
+
+    async def cancel(self, message_id: str) -> NovaCommandResponse:
+        """Cancel a running message: the "Cancel Job" button."""
+        return await self.button(message_id, "Cancel Job")
+
+
+def _require_success(answer: NovaCommandResponse, endpoint: str) -> NovaCommandResponse:
+    """ImaginePro can answer 200 with `success: false`; that is a failure with the API's own text."""
+    if answer.success is False:
+        raise errors.ApiError(200, endpoint=endpoint, error=answer.error or "the request was not successful")
+    return answer

@@ -1,0 +1,281 @@
+"""Pydantic models of every documented request and answer.
+
+Field names are the API's own (documented in ../shared/api/); Python names are
+snake_case with the API name as alias, and `dump()` gives the API's JSON back.
+Every documented field is optional, as the documents say. Unknown fields are
+kept (``extra="allow"``) and survive a round trip. Enumerated values (status,
+verb, button labels, job type) are plain strings so a value the documents do
+not list is kept rather than rejected; the StrEnums below name the known ones.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from mjtui.clock import parse_iso
+
+
+class JobStatus(StrEnum):
+    CREATED = "created"
+    STARTED = "started"
+    PROGRESS = "progress"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    MODERATED = "moderated"
+    CANCELLED = "cancelled"
+
+
+RUNNING_STATUSES = frozenset({JobStatus.CREATED, JobStatus.STARTED, JobStatus.PROGRESS})
+FINAL_STATUSES = frozenset({JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.MODERATED, JobStatus.CANCELLED})
+
+Command = Literal["relax", "fast", "turbo", "info"]
+COMMANDS: tuple[Command, ...] = ("relax", "fast", "turbo", "info")
+
+
+class ApiModel(BaseModel):
+    """Base of every model: lenient about extras, faithful on the way out."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True, frozen=False)
+
+    def dump(self) -> dict[str, Any]:
+        """The object as the API would send it: API field names, unknown fields kept, unset fields left out."""
+        return self.model_dump(by_alias=True, exclude_unset=True, mode="json")
+
+
+# --- GET /v3/midjourney/jobs -------------------------------------------------------------------
+
+
+class RunningJob(ApiModel):
+    job_id: str | None = Field(None, alias="jobId")
+    channel: str | None = None
+    job_type: str | None = Field(None, alias="jobType")  # 'image' | 'video'
+    created: str | None = None
+    elapsed: str | None = None  # "mm:ss"
+
+    @property
+    def elapsed_seconds(self) -> int | None:
+        """`elapsed` ("mm:ss", or "h:mm:ss") in seconds, or None when absent or unreadable."""
+        if not self.elapsed:
+            return None
+        try:
+            parts = [int(part) for part in self.elapsed.split(":")]
+        except ValueError:
+            return None
+        seconds = 0
+        for part in parts:
+            seconds = seconds * 60 + part
+        return seconds
+
+
+class ChannelJobs(ApiModel):
+    total: int | None = None
+    images: int | None = None
+    videos: int | None = None
+    max_jobs: int | None = Field(None, alias="maxJobs")
+    max_image_jobs: int | None = Field(None, alias="maxImageJobs")
+    max_video_jobs: int | None = Field(None, alias="maxVideoJobs")
+    jobs: list[RunningJob] = Field(default_factory=list)
+
+
+class RunningJobs(ApiModel):
+    total: int | None = None
+    images: int | None = None
+    videos: int | None = None
+    channels: dict[str, ChannelJobs] = Field(default_factory=dict)
+
+
+# --- GET /v2/jobs/?jobid= and the job-shaped answers of relax/fast/turbo/info/seed_async ---------
+
+
+class Attachment(ApiModel):
+    id: str | None = None
+    content_type: str | None = None
+    filename: str | None = None
+    url: str | None = None
+    proxy_url: str | None = None
+    size: int | None = None
+    width: int | None = None
+    height: int | None = None
+    placeholder_version: int | None = None
+    placeholder: str | None = None
+
+
+class EmbedImage(ApiModel):
+    url: str | None = None
+    proxy_url: str | None = None
+    width: int | None = None
+    height: int | None = None
+
+
+class Embed(ApiModel):
+    type: str | None = None
+    description: str | None = None
+    image: EmbedImage | None = None
+
+
+class Seed(ApiModel):
+    value: int | None = None
+    content: str | None = None
+    attachments: list[Attachment] = Field(default_factory=list)
+
+
+class Child(ApiModel):
+    message_id: str | None = Field(None, alias="messageId")
+    button: str | None = None
+    jobid: str | None = None
+
+
+class Job(ApiModel):
+    """A v2 job record: every verb's answer has this shape."""
+
+    jobid: str | None = None
+    parent_job_id: str | None = Field(None, alias="parentJobId")
+    verb: str | None = None
+    status: str | None = None
+    seed: Seed | None = None
+    created: str | None = None
+    updated: str | None = None
+    prompt: str | None = None
+    blend_urls: list[str] | None = Field(None, alias="blendUrls")
+    blend_dimensions: str | None = Field(None, alias="blendDimensions")
+    describe_url: str | None = Field(None, alias="describeUrl")
+    button: str | None = None
+    children: list[Child] = Field(default_factory=list)
+    buttons: list[str] = Field(default_factory=list)
+    discord: str | None = None
+    channel: str | None = None
+    server: str | None = None
+    max_jobs: int | None = Field(None, alias="maxJobs")
+    message_id: str | None = Field(None, alias="messageId")
+    content: str | None = None
+    timestamp: str | None = None
+    attachments: list[Attachment] = Field(default_factory=list)
+    embeds: list[Embed] = Field(default_factory=list)
+    error: str | None = None
+    error_details: str | None = Field(None, alias="errorDetails")
+    reply_url: str | None = Field(None, alias="replyUrl")
+    reply_ref: str | None = Field(None, alias="replyRef")
+    executing_jobs: list[str] | None = Field(None, alias="executingJobs")
+    code: int | None = None
+
+    @property
+    def is_running(self) -> bool:
+        return self.status in RUNNING_STATUSES
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in FINAL_STATUSES
+
+    @property
+    def has_seed(self) -> bool:
+        return self.seed is not None and self.seed.value is not None
+
+    @property
+    def progress(self) -> int | None:
+        """The percentage Midjourney reports in `content`, e.g. "(46%)", when there is one."""
+        return progress_from_content(self.content)
+
+    @property
+    def created_at(self) -> datetime | None:
+        return parse_iso(self.created)
+
+    @property
+    def updated_at(self) -> datetime | None:
+        return parse_iso(self.updated)
+
+
+def progress_from_content(content: str | None) -> int | None:
+    """Find the last "(NN%)" in a Midjourney message."""
+    if not content:
+        return None
+    end = content.rfind("%)")
+    if end < 0:
+        return None
+    start = content.rfind("(", 0, end)
+    digits = content[start + 1 : end] if start >= 0 else ""
+    return int(digits) if digits.isdigit() and int(digits) <= 100 else None
+
+
+# --- request bodies ------------------------------------------------------------------------------
+
+
+class CommandRequest(ApiModel):
+    """Body of POST /v2/jobs/relax (and fast, turbo, info)."""
+
+    channel: str | None = None
+    reply_url: str | None = Field(None, alias="replyUrl")
+    reply_ref: str | None = Field(None, alias="replyRef")
+
+
+class SeedRequest(ApiModel):
+    """Body of POST /v2/jobs/seed_async."""
+
+    jobid: str
+    discord: str | None = None
+    reply_url: str | None = Field(None, alias="replyUrl")
+    reply_ref: str | None = Field(None, alias="replyRef")
+
+
+class ErrorBody(ApiModel):
+    """The JSON body of a non-2xx answer: `error`, often `errorDetails` and `code`, sometimes a whole job."""
+
+    error: str | None = None
+    error_details: str | None = Field(None, alias="errorDetails")
+    code: int | None = None
+    channel: str | None = None
+    jobid: str | None = None
+
+
+# --- ImaginePro ----------------------------------------------------------------------------------
+
+
+class NovaCommandRequest(ApiModel):
+    """Body of POST /api/v1/nova/commands."""
+
+    cmd: str | None = None
+    token_id: int = Field(alias="tokenId")
+    ref: str | None = None
+    webhook_override: str | None = Field(None, alias="webhookOverride")
+
+
+class NovaButtonRequest(ApiModel):
+    """Body of POST /api/v1/nova/button (cancel is the button "Cancel Job")."""
+
+    message_id: str = Field(alias="messageId")
+    button: str
+    ref: str | None = None
+    webhook_override: str | None = Field(None, alias="webhookOverride")
+
+
+class NovaCommandResponse(ApiModel):
+    success: bool | None = None
+    message_id: str | None = Field(None, alias="messageId")
+    created_at: str | None = Field(None, alias="createdAt")
+    error: str | None = None
+
+
+class MessageStatus(StrEnum):
+    QUEUED = "QUEUED"
+    PROCESSING = "PROCESSING"
+    DONE = "DONE"
+    FAIL = "FAIL"
+
+
+class MessageProgress(ApiModel):
+    """GET /api/v1/message/fetch/{messageId}."""
+
+    message_id: str | None = Field(None, alias="messageId")
+    status: str | None = None
+    progress: int | None = None
+    uri: str | None = None
+    buttons: list[str] = Field(default_factory=list)
+    ref: str | None = None
+    error: str | None = None
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in (MessageStatus.DONE, MessageStatus.FAIL)

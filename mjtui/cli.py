@@ -1,0 +1,538 @@
+"""The `mjtui` command: the dashboard, and subcommands for scripts over the same client.
+
+Exit status: 0 on success, 1 on an API or network failure, 2 on a usage
+error or a refused confirmation. A failure is one line on stderr naming the
+HTTP status and the API's own error text; never a traceback, never a token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from mjtui import __version__
+from mjtui.api import errors
+from mjtui.api.client import ImagineProClient, UseapiClient
+from mjtui.api.models import COMMANDS, Job, MessageProgress, RunningJobs
+from mjtui.config import (
+    Config,
+    ConfigError,
+    load_config,
+    masked_view,
+    resolve_config_path,
+    save_config,
+    starter_config,
+)
+from mjtui.connections import Connection, demo_connection, demo_simulator, open_connection
+from mjtui.text import clean
+
+T = TypeVar("T")
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+SEED_POLL_FLOOR = 0.5  # seconds; the default --interval is the 10 s the service asks for
+
+
+class UsageProblem(click.ClickException):
+    """A usage error or a refused confirmation: exit 2, one line."""
+
+    exit_code = EXIT_USAGE
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"mjtui: {clean(self.message)}", err=True)
+
+
+class Failure(click.ClickException):
+    """The API or the network failed: exit 1, one line."""
+
+    exit_code = EXIT_FAILURE
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"mjtui: {clean(self.message)}", err=True)
+
+
+@dataclass
+class Options:
+    """The global options, given before the subcommand."""
+
+    config_path: Path | None = None
+    account: str | None = None
+    base_url: str | None = None
+    refresh: float | None = None
+    demo: bool = False
+    readonly: bool = False
+    _config: Config | None = field(default=None, repr=False)
+
+    def config(self) -> Config:
+        if self._config is None:
+            try:
+                self._config = load_config(self.config_path)
+            except ConfigError as exc:
+                raise UsageProblem(str(exc)) from None
+            for warning in self._config.warnings:
+                click.echo(f"mjtui: warning: {clean(warning)}", err=True)
+        return self._config
+
+    def connect(self) -> Connection:
+        """The chosen account's connection: a simulator's in `--demo`, else from the config."""
+        try:
+            if self.demo:
+                return demo_connection(demo_simulator(), self.account)
+            return open_connection(self.config(), self.account, base_url=self.base_url)
+        except ConfigError as exc:
+            raise UsageProblem(str(exc)) from None
+
+
+def describe_failure(exc: errors.MjtuiError, connection: Connection) -> str:
+    """One line for a failed call: status, the API's text, and what to do where there is something to do."""
+    if isinstance(exc, errors.Unauthorized):
+        return (
+            f"401 Unauthorized: the token for account '{connection.name}' ({connection.client.token_hint}) "
+            f"was rejected ({exc.endpoint}); check the token in your config or its environment variable"
+        )
+    if isinstance(exc, errors.ModerationPending):
+        channel = exc.channel or "CHANNEL"
+        return (
+            f"{exc} on channel {channel}: acknowledge the moderation message in Discord, "
+            f"then run: mjtui reset {channel}"
+        )
+    if isinstance(exc, errors.RateLimited) and exc.retry_after is not None:
+        return f"{exc}; retry after {exc.retry_after:g}s"
+    if isinstance(exc, errors.OutcomeUnknown):
+        return f"outcome unknown: {exc}"
+    if isinstance(exc, errors.BadRequest) and exc.error == "channel is missing":
+        return f"{exc}; the account has several channels: pass --channel ID (see mjtui jobs)"
+    return str(exc)
+
+
+def run_api(connection: Connection, work: Callable[[], Awaitable[T]]) -> T:
+    """Run one async call against the connection, mapping failures to exit 1 and closing the client."""
+
+    async def main() -> T:
+        try:
+            return await work()
+        finally:
+            await connection.aclose()
+
+    try:
+        return asyncio.run(main())
+    except errors.MjtuiError as exc:
+        raise Failure(describe_failure(exc, connection)) from None
+
+
+def needs(provider: str, connection: Connection, what: str) -> None:
+    if connection.provider != provider:
+        raise UsageProblem(
+            f"account '{connection.name}' is {connection.provider}, which has no {what}; "
+            f"choose another account with --account"
+        )
+
+
+def emit_json(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def confirm(question: str, *, yes: bool, what: str) -> None:
+    """Ask on a terminal; with no terminal and no --yes, refuse (exit 2)."""
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise UsageProblem(f"refusing to {what} without confirmation: no terminal to ask on; pass --yes")
+    if not click.confirm(question, default=False):
+        raise UsageProblem(f"{what}: not confirmed")
+
+
+# -- formatting -------------------------------------------------------------------------------------
+
+
+def _size(num: int | None) -> str:
+    if num is None:
+        return "?"
+    for unit in ("B", "KB", "MB", "GB"):
+        if num < 1024 or unit == "GB":
+            return f"{num:.0f} {unit}" if unit == "B" else f"{num:.1f} {unit}"
+        num /= 1024
+    return ""  # pragma: no cover
+
+
+def _ratio(value: int | None, limit: int | None) -> str:
+    return f"{value if value is not None else '?'}/{limit if limit is not None else '?'}"
+
+
+def format_running(running: RunningJobs, connection: Connection) -> list[str]:
+    """The running-jobs table: a header per channel with its limits, a line per job."""
+    lines = [
+        f"{clean(connection.name)}: {running.total or 0} running "
+        f"({running.images or 0} images, {running.videos or 0} videos) in {len(running.channels)} channels"
+    ]
+    for channel_id, channel in running.channels.items():
+        name = clean(connection.channel_name(channel_id))
+        label = name if name == clean(channel_id) else f"{name} ({clean(channel_id)})"
+        full = " FULL" if channel.max_jobs is not None and (channel.total or 0) >= channel.max_jobs else ""
+        lines.append("")
+        lines.append(
+            f"channel {label}  jobs {_ratio(channel.total, channel.max_jobs)}{full}  "
+            f"images {_ratio(channel.images, channel.max_image_jobs)}  "
+            f"videos {_ratio(channel.videos, channel.max_video_jobs)}"
+        )
+        for job in channel.jobs:
+            lines.append(
+                f"  {clean(job.job_id):<70} {clean(job.job_type or '?'):<6} "
+                f"{clean(job.created or '?'):<25} {clean(job.elapsed or '?')}"
+            )
+    return lines
+
+
+def format_job(job: Job) -> list[str]:
+    """One job, a field per line, only the fields the answer carries."""
+    rows: list[tuple[str, str]] = [("job", clean(job.jobid)), ("status", clean(job.status)), ("verb", clean(job.verb))]
+    if job.progress is not None and job.is_running:
+        rows.append(("progress", f"{job.progress}%"))
+    for label, value in (
+        ("prompt", job.prompt),
+        ("button", job.button),
+        ("parent", job.parent_job_id),
+        ("channel", job.channel),
+        ("created", job.created),
+        ("updated", job.updated),
+    ):
+        if value:
+            rows.append((label, clean(value)))
+    if job.content:
+        rows.append(("content", clean(job.content, limit=300)))
+    if job.buttons:
+        rows.append(("buttons", "  ".join(clean(b) for b in job.buttons)))
+    for child in job.children:
+        rows.append(("child", f"{clean(child.button or '?')} -> {clean(child.jobid or '?')}"))
+    if job.seed is not None and job.seed.value is not None:
+        rows.append(("seed", str(job.seed.value)))
+        for image in job.seed.attachments:
+            rows.append(("seed image", clean(image.url or "?")))
+    for item in job.attachments:
+        dims = f"{item.width}x{item.height}" if item.width and item.height else "?x?"
+        rows.append(("attachment", f"{clean(item.filename or '?')}  {dims}  {_size(item.size)}  {clean(item.url or '')}"))
+    for embed in job.embeds:
+        if embed.description:
+            rows.append(("embed", clean(embed.description, limit=300)))
+    if job.error:
+        rows.append(("error", clean(job.error)))
+    if job.error_details:
+        rows.append(("details", clean(job.error_details)))
+    return [f"{label:<11} {value}" for label, value in rows]
+
+
+def format_message(message: MessageProgress) -> list[str]:
+    rows = [("message", message.message_id), ("status", message.status), ("progress", f"{message.progress}%" if message.progress is not None else None),
+            ("uri", message.uri), ("buttons", "  ".join(message.buttons) if message.buttons else None), ("error", message.error)]
+    return [f"{label:<11} {clean(value)}" for label, value in rows if value]
+
+
+def format_seed(job: Job) -> list[str]:
+    assert job.seed is not None
+    return [f"seed {job.seed.value}", *(clean(item.url or "?") for item in job.seed.attachments)]
+
+
+# -- the command group --------------------------------------------------------------------------------
+
+
+def _refresh(ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
+    if value is not None and value < 2:
+        raise click.BadParameter("the floor is 2 seconds")
+    return value
+
+
+@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="Config file (default: $MJTUI_CONFIG, then the user config dir).")
+@click.option("--account", help="Account to use (a table [accounts.NAME] in the config).")
+@click.option("--base-url", help="Override the account's API origin, e.g. http://127.0.0.1:8787.")
+@click.option("--refresh", type=float, callback=_refresh, help="Dashboard refresh interval in seconds (floor 2).")
+@click.option("--demo", is_flag=True, help="Use a built-in simulator of the service instead of a real account.")
+@click.option("--readonly", is_flag=True, help="Turn off every action that changes something.")
+@click.version_option(__version__, "--version", prog_name="mjtui")
+@click.pass_context
+def main(ctx: click.Context, config_path: Path | None, account: str | None, base_url: str | None,
+         refresh: float | None, demo: bool, readonly: bool) -> None:
+    """Watch and steer Midjourney jobs from a terminal.
+
+    With no command, opens the dashboard.
+    """
+    ctx.obj = Options(config_path, account, base_url, refresh, demo, readonly)
+    if ctx.invoked_subcommand is None:
+        from mjtui.launch import run_dashboard
+
+        ctx.exit(run_dashboard(ctx.obj))
+
+
+def _options(ctx: click.Context) -> Options:
+    return ctx.find_object(Options)
+
+
+def _refuse_readonly(options: Options, what: str) -> None:
+    if options.readonly:
+        raise UsageProblem(f"--readonly: not sending {what}")
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the API's running-jobs object.")
+@click.pass_context
+def jobs(ctx: click.Context, as_json: bool) -> None:
+    """List the running jobs of every channel, with each channel's limits."""
+    connection = _options(ctx).connect()
+    needs("useapi", connection, "running-jobs list (ImaginePro documents none)")
+    client: UseapiClient = connection.client  # type: ignore[assignment]
+    running = run_api(connection, client.running_jobs)
+    if as_json:
+        emit_json(running.dump())
+    else:
+        click.echo("\n".join(format_running(running, connection)))
+
+
+@main.command()
+@click.argument("jobid")
+@click.option("--json", "as_json", is_flag=True, help="Print the API's job object.")
+@click.pass_context
+def job(ctx: click.Context, jobid: str, as_json: bool) -> None:
+    """Show one job: status, prompt, progress, buttons, children, seed, attachments, error.
+
+    For an ImaginePro account, JOBID is a message id.
+    """
+    connection = _options(ctx).connect()
+    client = connection.client
+    if isinstance(client, ImagineProClient):
+        message = run_api(connection, lambda: client.message(jobid))
+        emit_json(message.dump()) if as_json else click.echo("\n".join(format_message(message)))
+        return
+    record = run_api(connection, lambda: client.job(jobid))  # type: ignore[union-attr]
+    emit_json(record.dump()) if as_json else click.echo("\n".join(format_job(record)))
+
+
+def _command(cmd: str) -> click.Command:
+    @click.option("--channel", help="Channel id (needed when the account has several).")
+    @click.option("--json", "as_json", is_flag=True, help="Print the API's answer.")
+    @click.pass_context
+    def run(ctx: click.Context, channel: str | None, as_json: bool) -> None:
+        options = _options(ctx)
+        if cmd != "info":
+            _refuse_readonly(options, f"/{cmd}")
+        connection = options.connect()
+        client = connection.client
+        if isinstance(client, ImagineProClient):
+            token_id = connection.token_id
+            if token_id is None:
+                raise UsageProblem(f"account '{connection.name}' has no token_id (ImaginePro needs it)")
+            sent = run_api(connection, lambda: client.command(cmd, token_id))  # type: ignore[arg-type]
+            if as_json:
+                emit_json(sent.dump())
+            else:
+                click.echo(f"/{cmd} sent: message {clean(sent.message_id)}; follow it with: mjtui job {clean(sent.message_id)}")
+            return
+        answer = run_api(connection, lambda: client.command(cmd, channel))  # type: ignore[union-attr, arg-type]
+        if as_json:
+            emit_json(answer.dump())
+            return
+        if answer.error:
+            raise Failure(f"/{cmd} failed: {answer.error}")
+        click.echo(clean(answer.content or f"/{cmd}: {answer.status}", keep_newlines=True))
+
+    run.__doc__ = {
+        "relax": "Switch a channel to relax mode (/relax).",
+        "fast": "Switch a channel to fast mode (/fast).",
+        "turbo": "Switch a channel to turbo mode (/turbo).",
+        "info": "Show Midjourney's /info for a channel.",
+    }[cmd]
+    return main.command(name=cmd)(run)
+
+
+for _cmd in COMMANDS:
+    _command(_cmd)
+
+
+@main.command()
+@click.argument("jobid")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@click.pass_context
+def cancel(ctx: click.Context, jobid: str, yes: bool) -> None:
+    """Cancel a running job (for ImaginePro, a message id)."""
+    options = _options(ctx)
+    _refuse_readonly(options, "a cancel")
+    connection = options.connect()
+    confirm(f"Cancel job {clean(jobid)} on account '{connection.name}'?", yes=yes, what="cancel")
+    run_api(connection, lambda: connection.client.cancel(jobid))  # type: ignore[attr-defined]
+    click.echo(f"cancelled {clean(jobid)}")
+
+
+@main.command()
+@click.argument("jobid")
+@click.option("--wait", is_flag=True, help="Follow the seed job until it finishes and print the seed.")
+@click.option("--interval", type=click.FloatRange(min=SEED_POLL_FLOOR), default=10.0, show_default=True,
+              help="Seconds between checks with --wait (the service asks for 10-30).")
+@click.option("--timeout", type=click.FloatRange(min=1), default=300.0, show_default=True, help="Give up after this many seconds.")
+@click.option("--json", "as_json", is_flag=True, help="Print the API's job object.")
+@click.pass_context
+def seed(ctx: click.Context, jobid: str, wait: bool, interval: float, timeout: float, as_json: bool) -> None:
+    """Fetch the seed of a completed job and its 4 seed images."""
+    options = _options(ctx)
+    _refuse_readonly(options, "a seed request")
+    connection = options.connect()
+    needs("useapi", connection, "seed endpoint")
+    client: UseapiClient = connection.client  # type: ignore[assignment]
+
+    async def fetch() -> Job:
+        answer = await client.seed_async(jobid)
+        if answer.has_seed or not wait:
+            return answer
+        follow = answer.jobid or ""
+        deadline = time.monotonic() + timeout
+        while True:
+            await asyncio.sleep(min(interval, max(0.0, deadline - time.monotonic())))
+            current = await client.job(follow)
+            if current.is_final or current.has_seed:
+                return current
+            if time.monotonic() >= deadline:
+                raise errors.MjtuiError(f"timed out after {timeout:g}s waiting for seed job {follow} (status {current.status})")
+
+    answer = run_api(connection, fetch)
+    if as_json:
+        emit_json(answer.dump())
+    elif answer.has_seed:
+        click.echo("\n".join(format_seed(answer)))
+    elif answer.status == "failed" or answer.error:
+        raise Failure(f"seed job {clean(answer.jobid)} failed: {clean(answer.error or answer.status)}")
+    else:
+        click.echo(
+            f"seed job {clean(answer.jobid)} {clean(answer.status)}; run `mjtui seed {clean(jobid)}` again later, or add --wait"
+        )
+
+
+@main.command()
+@click.argument("channel")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@click.pass_context
+def reset(ctx: click.Context, channel: str, yes: bool) -> None:
+    """Clear a channel's moderation halt (596) after acknowledging the message in Discord."""
+    options = _options(ctx)
+    _refuse_readonly(options, "a reset")
+    connection = options.connect()
+    needs("useapi", connection, "moderation reset")
+    confirm(
+        f"Reset the moderation halt of channel {clean(channel)}? Acknowledge the message in Discord first.",
+        yes=yes,
+        what="reset",
+    )
+    run_api(connection, lambda: connection.client.reset(channel))  # type: ignore[attr-defined]
+    click.echo(f"channel {clean(channel)} reset")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8787, show_default=True, help="Port (0 picks a free one).")
+@click.option("--seed", type=int, default=1, show_default=True, help="Random seed: the same seed gives the same world.")
+@click.option("--channels", type=click.IntRange(1, 500), default=3, show_default=True, help="Channels to simulate.")
+@click.option("--accounts", type=click.IntRange(1, 50), default=1, show_default=True, help="useapi accounts to spread them over.")
+@click.option("--max-jobs", type=click.IntRange(1, 15), default=None, help="maxJobs of every channel (default: varied).")
+@click.option("--imaginepro", is_flag=True, help="Add an ImaginePro account too.")
+@click.option("--speed", type=click.FloatRange(min=0.01, max=10000), default=1.0, show_default=True, help="Simulated seconds per real second.")
+@click.option("--faults", default="none", show_default=True, help="Fault profile, e.g. flaky, chaos, ratelimit, or rate_limit=0.2,retry_after=3.")
+def sim(host: str, port: int, seed: int, channels: int, accounts: int, max_jobs: int | None,
+        imaginepro: bool, speed: float, faults: str) -> None:
+    """Serve the simulated service over HTTP, for pointing mjtui (or anything) at it."""
+    from mjtui.clock import ScaledClock
+    from mjtui.sim import FaultProfile, Simulator
+    from mjtui.sim.server import bind, serve
+
+    try:
+        profile = FaultProfile.parse(faults)
+    except ValueError as exc:
+        raise UsageProblem(f"--faults: {exc}") from None
+    simulator = Simulator.build(
+        clock=ScaledClock(speed), faults=profile, seed=seed, channels=channels, accounts=accounts,
+        max_jobs=max_jobs, imaginepro=imaginepro, warmup=120.0,
+    )
+    try:
+        sock = bind(host, port)
+    except OSError as exc:
+        raise UsageProblem(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    bound_host, bound_port = sock.getsockname()[:2]
+    shown = f"[{bound_host}]" if ":" in bound_host else bound_host
+    base_url = f"http://{shown}:{bound_port}"
+    if host not in ("127.0.0.1", "::1", "localhost"):
+        click.echo(f"mjtui sim: warning: listening on {host}, reachable beyond this machine", err=True)
+
+    def ready() -> None:
+        click.echo(f"mjtui simulator on {base_url}  (seed {seed}, speed {speed:g}x, faults {faults})")
+        click.echo(f"base_url = {base_url}")
+        for account in simulator.world.accounts.values():
+            extra = ""
+            if account.provider == "imaginepro":
+                token_id = simulator.world.channels[account.channels[0]].token_id
+                extra = f"  token_id = {token_id}"
+            # A simulator's token guards nothing; it is printed so it can be used.
+            click.echo(f"account {account.name} ({account.provider}): token = {account.token}{extra}  channels: {', '.join(account.channels)}")
+        click.echo("Ctrl+C stops it.")
+        sys.stdout.flush()
+
+    serve(simulator, sock, on_ready=ready)
+
+
+# -- config ---------------------------------------------------------------------------------------
+
+
+@main.group()
+def config() -> None:
+    """Create, locate and show the configuration."""
+
+
+@config.command("path")
+@click.pass_context
+def config_path_cmd(ctx: click.Context) -> None:
+    """Print the config file in use."""
+    path, _ = resolve_config_path(_options(ctx).config_path)
+    click.echo(str(path))
+
+
+@config.command("show")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of TOML.")
+@click.pass_context
+def config_show(ctx: click.Context, as_json: bool) -> None:
+    """Print the effective configuration, tokens masked."""
+    view = masked_view(_options(ctx).config())
+    if as_json:
+        emit_json(view)
+        return
+    import tomli_w
+
+    click.echo(tomli_w.dumps(view).rstrip())
+
+
+@config.command("init")
+@click.option("--provider", type=click.Choice(["useapi", "imaginepro"]), default="useapi", show_default=True)
+@click.option("--token-env", help="Environment variable holding the token (default USEAPI_TOKEN / IMAGINEPRO_TOKEN).")
+@click.option("--token-id", type=int, help="ImaginePro: the linked Discord account's token id.")
+@click.option("--base-url", "init_base_url", help="API origin, when not the provider's own.")
+@click.option("--name", "account_name", default="main", show_default=True, help="Account name.")
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+@click.pass_context
+def config_init(ctx: click.Context, provider: str, token_env: str | None, token_id: int | None,
+                init_base_url: str | None, account_name: str, force: bool) -> None:
+    """Write a starter config file (mode 0600) that reads the token from an environment variable."""
+    path, _ = resolve_config_path(_options(ctx).config_path)
+    if path.exists() and not force:
+        raise UsageProblem(f"{path} exists; pass --force to overwrite it")
+    try:
+        starter = starter_config(provider, token_env, init_base_url, account_name, token_id=token_id)
+        save_config(starter, path)
+    except ConfigError as exc:
+        raise UsageProblem(str(exc)) from None
+    except OSError as exc:
+        raise UsageProblem(f"cannot write {path}: {exc.strerror or exc}") from None
+    env_name = starter.accounts[account_name].token_env
+    click.echo(f"wrote {path}")
+    click.echo(f"set the token with: export {env_name}=...   then try: mjtui jobs")
+

@@ -1,0 +1,84 @@
+"""From configuration to a ready client: one place that knows how accounts become connections.
+
+The CLI and the dashboard both ask for a `Connection`; `--demo` gets one wired
+to an in-process simulator instead of the network.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from mjtui.api.client import BaseClient, ImagineProClient, UseapiClient
+from mjtui.clock import Clock, ScaledClock
+from mjtui.config import AccountConfig, Config
+from mjtui.sim import SIM_ORIGIN, Simulator
+
+DEMO_SEED = 2026
+
+
+@dataclass
+class Connection:
+    """One account's client, with what the user called it."""
+
+    name: str
+    provider: str
+    client: BaseClient
+    account: AccountConfig | None = None
+    simulator: Simulator | None = None
+
+    @property
+    def token_id(self) -> int | None:
+        if self.simulator is not None:
+            channel = self.simulator.world.channels[self.simulator.world.accounts[self.name].channels[0]]
+            return channel.token_id
+        return self.account.token_id if self.account else None
+
+    def channel_name(self, channel_id: str) -> str:
+        return self.account.channel_name(channel_id) if self.account else channel_id
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+
+def open_connection(
+    config: Config,
+    name: str | None = None,
+    *,
+    base_url: str | None = None,
+    environ: Mapping[str, str] = os.environ,
+) -> Connection:
+    """A client for the named (or default) account; ConfigError when it cannot be built."""
+    account_name, account = config.account(name)
+    token = account.resolve_token(environ)
+    origin = (base_url or account.origin).rstrip("/")
+    cls = ImagineProClient if account.provider == "imaginepro" else UseapiClient
+    client = cls(token, origin, timeout=account.timeout)
+    return Connection(account_name, account.provider, client, account=account)
+
+
+def demo_simulator(*, clock: Clock | None = None, seed: int = DEMO_SEED, speed: float = 1.0) -> Simulator:
+    """The world `--demo` shows: two useapi accounts and an ImaginePro one, already busy."""
+    return Simulator.build(
+        clock=clock or ScaledClock(speed),
+        seed=seed,
+        channels=5,
+        accounts=2,
+        imaginepro=True,
+        warmup=150.0,
+    )
+
+
+def demo_connection(simulator: Simulator, name: str | None = None) -> Connection:
+    """A client for one of the simulator's accounts, talking to it in-process."""
+    accounts = simulator.world.accounts
+    account_name = name or next(iter(accounts))
+    if account_name not in accounts:
+        from mjtui.config import ConfigError
+
+        raise ConfigError(f"no account named {account_name!r} in the demo (accounts: {', '.join(accounts)})")
+    account = accounts[account_name]
+    cls = ImagineProClient if account.provider == "imaginepro" else UseapiClient
+    client = cls(account.token, SIM_ORIGIN, transport=simulator.transport())
+    return Connection(account_name, account.provider, client, simulator=simulator)

@@ -1,0 +1,210 @@
+"""Fault injection for the simulator: what a flaky proxy, a busy Discord and a bad network do.
+
+A `FaultProfile` says how often each fault happens; `FaultInjector` is ASGI
+middleware that draws from a seeded RNG on every API request and acts:
+answers 429 with Retry-After, 500/502, answers slowly, hangs past the
+client's timeout, drops the connection mid-answer, sends malformed or
+schema-violating JSON, or makes a running job vanish. Timed incidents (a
+token revoked, a moderation halt) are scheduled on the world's clock.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+import anyio
+
+from mjtui.sim.world import World
+
+Scope = dict[str, Any]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+class ConnectionDropped(Exception):
+    """Raised by the fault injector when the connection should drop mid-answer.
+
+    In-process, `SimTransport` turns it into the error httpx raises for a
+    broken connection; over TCP, `server.py` sends half an answer and closes.
+    """
+
+
+@dataclass(frozen=True)
+class FaultProfile:
+    """Per-request probabilities of each fault, and the timed incidents."""
+
+    rate_limit: float = 0.0
+    retry_after: float = 5.0
+    server_error: float = 0.0
+    slow: float = 0.0
+    slow_seconds: float = 1.5
+    timeout: float = 0.0
+    hang_seconds: float = 30.0
+    drop: float = 0.0
+    malformed: float = 0.0
+    schema: float = 0.0
+    vanish: float = 0.0
+    revoke_after: float | None = None
+    moderation_after: float | None = None
+
+    @property
+    def active(self) -> bool:
+        return self != FaultProfile()
+
+    def merged(self, other: FaultProfile) -> FaultProfile:
+        """This profile with every fault that `other` sets (away from the default) taken from it."""
+        default = FaultProfile()
+        changes = {f.name: getattr(other, f.name) for f in fields(other) if getattr(other, f.name) != getattr(default, f.name)}
+        return replace(self, **changes)
+
+    @classmethod
+    def parse(cls, spec: str | None) -> FaultProfile:
+        """A named profile, optionally tuned: ``flaky``, ``flaky,timeout=0.1``, ``rate_limit=0.3,retry_after=2``."""
+        profile = cls()
+        if not spec:
+            return profile
+        names = {f.name for f in fields(cls)}
+        for part in (p.strip() for p in spec.split(",")):
+            if not part:
+                continue
+            if "=" not in part:
+                if part not in PROFILES:
+                    raise ValueError(f"unknown fault profile {part!r} (profiles: {', '.join(PROFILES)})")
+                profile = profile.merged(PROFILES[part])
+                continue
+            key, _, value = part.partition("=")
+            key = key.strip().replace("-", "_")
+            if key not in names:
+                raise ValueError(f"unknown fault {key!r} (faults: {', '.join(sorted(names))})")
+            try:
+                number = float(value)
+            except ValueError:
+                raise ValueError(f"fault {key}={value!r}: expected a number") from None
+            if number < 0:
+                raise ValueError(f"fault {key}={value!r}: must not be negative")
+            profile = replace(profile, **{key: number})
+        return profile
+
+
+PROFILES: dict[str, FaultProfile] = {
+    "none": FaultProfile(),
+    "flaky": FaultProfile(rate_limit=0.05, server_error=0.05, slow=0.05, drop=0.02),
+    "ratelimit": FaultProfile(rate_limit=0.3, retry_after=3.0),
+    "slow": FaultProfile(slow=0.5, slow_seconds=2.0),
+    "timeouts": FaultProfile(timeout=0.2),
+    "garbage": FaultProfile(malformed=0.1, schema=0.1),
+    "vanish": FaultProfile(vanish=0.1),
+    "auth": FaultProfile(revoke_after=300.0),
+    "moderation": FaultProfile(moderation_after=120.0),
+    "chaos": FaultProfile(
+        rate_limit=0.04, server_error=0.04, slow=0.04, timeout=0.02, drop=0.02,
+        malformed=0.02, schema=0.02, vanish=0.02, revoke_after=3600.0, moderation_after=1800.0,
+    ),
+}
+
+
+def schedule_incidents(world: World, profile: FaultProfile) -> None:
+    """Put the profile's timed incidents (401, 596 mid-session) on the world's clock."""
+    if profile.revoke_after is not None:
+        world.schedule_revoke(profile.revoke_after)
+    if profile.moderation_after is not None:
+        world.schedule_moderation(profile.moderation_after)
+
+
+class FaultInjector:
+    """ASGI middleware injecting the profile's faults into API answers (not into images)."""
+
+    def __init__(self, app: ASGIApp, world: World, profile: FaultProfile, *, seed: int = 0) -> None:
+        self.app = app
+        self.world = world
+        self.profile = profile
+        self.rng = random.Random(seed)
+        self.injected: dict[str, int] = {}
+
+    def _roll(self, name: str, chance: float) -> bool:
+        hit = chance > 0 and self.rng.random() < chance
+        if hit:
+            self.injected[name] = self.injected.get(name, 0) + 1
+        return hit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith("/attachments/"):
+            await self.app(scope, receive, send)
+            return
+        p = self.profile
+        if self._roll("vanish", p.vanish):
+            self.world.vanish()
+        if self._roll("slow", p.slow):
+            await anyio.sleep(p.slow_seconds)
+        if self._roll("timeout", p.timeout):
+            await anyio.sleep(p.hang_seconds)
+        if self._roll("rate_limit", p.rate_limit):
+            await _json(send, 429, {"error": "Too many requests, please slow down", "code": 429},
+                        [(b"retry-after", str(int(p.retry_after)).encode())])
+            return
+        if self._roll("server_error", p.server_error):
+            status = self.rng.choice((500, 502))
+            await _json(send, status, {"error": "Upstream failure", "errorDetails": "Discord did not answer", "code": status})
+            return
+        if self._roll("drop", p.drop):
+            raise ConnectionDropped()
+        garble = "malformed" if self._roll("malformed", p.malformed) else "schema" if self._roll("schema", p.schema) else None
+        if garble is None:
+            await self.app(scope, receive, send)
+            return
+        status, headers, body = await _capture(self.app, scope, receive)
+        body = _truncate(body) if garble == "malformed" else _violate(body, self.rng)
+        headers = [(k, v) for k, v in headers if k.lower() != b"content-length"]
+        await send({"type": "http.response.start", "status": status,
+                    "headers": headers + [(b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+
+
+async def _json(send: Send, status: int, payload: dict[str, Any], extra_headers: list[tuple[bytes, bytes]] | None = None) -> None:
+    body = json.dumps(payload).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers + (extra_headers or [])})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _capture(app: ASGIApp, scope: Scope, receive: Receive) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    status = 500
+    headers: list[tuple[bytes, bytes]] = []
+    parts: list[bytes] = []
+
+    async def keep(message: dict[str, Any]) -> None:
+        nonlocal status, headers
+        if message["type"] == "http.response.start":
+            status, headers = message["status"], list(message.get("headers", []))
+        elif message["type"] == "http.response.body":
+            parts.append(message.get("body", b""))
+
+    await app(scope, receive, keep)
+    return status, headers, b"".join(parts)
+
+
+def _truncate(body: bytes) -> bytes:
+    return body[: max(1, len(body) // 2)] if body else b"{\"total\": "
+
+
+def _violate(body: bytes, rng: random.Random) -> bytes:
+    """Valid JSON of the wrong shape: a documented field given a value of the wrong type."""
+    try:
+        data = json.loads(body) if body else None
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):
+        return b"[]"
+    wrong = {
+        "total": "many", "channels": ["not", "an", "object"], "status": {"s": 1}, "children": "U1",
+        "buttons": 7, "attachments": {"url": 1}, "maxJobs": "lots", "seed": "123", "jobid": ["x"],
+    }
+    present = [key for key in wrong if key in data]
+    key = rng.choice(present) if present else "channels"
+    data[key] = wrong[key]
+    return json.dumps(data).encode()

@@ -1,0 +1,69 @@
+"""Making text from strangers safe to show, and secrets safe to mention.
+
+Prompts, Midjourney messages, error texts, button labels and file names all
+come from the service. Before any of it reaches a terminal it passes through
+`clean()`, which removes what a terminal would act on rather than print.
+Build Rich output with `rich.text.Text` (never markup strings) so that `[bold]`
+in a prompt stays literal.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# CSI / OSC / DCS / other escape sequences, then any remaining C0/C1 control.
+_ESCAPES = re.compile(
+    r"""
+    \x1b\[[0-?]*[ -/]*[@-~]            # CSI ... final byte
+    | \x1b\][^\x07\x1b]*(?:\x07|\x1b\\)? # OSC ... BEL or ST (OSC 8 links, OSC 52 clipboard)
+    | \x1b[PX^_][^\x1b]*(?:\x1b\\)?      # DCS, SOS, PM, APC ... ST
+    | \x1b[@-_]                          # two-byte escapes
+    | \x9b[0-?]*[ -/]*[@-~]              # 8-bit CSI
+    | \x9d[^\x07\x9c]*(?:\x07|\x9c)?     # 8-bit OSC
+    """,
+    re.VERBOSE,
+)
+# Bidi controls can reorder what follows them on screen; zero-width ones hide text.
+_INVISIBLE = {
+    "\u200b", "\u200c", "\u200d", "\u2060", "\ufeff",
+    "\u202a", "\u202b", "\u202c", "\u202d", "\u202e",
+    "\u2066", "\u2067", "\u2068", "\u2069", "\u200e", "\u200f",
+}
+
+
+def clean(value: object, *, keep_newlines: bool = False, limit: int | None = None) -> str:
+    """Return `value` as text that is inert on a terminal.
+
+    Escape sequences are dropped, other control characters become visible
+    replacement symbols, invisible and direction-changing characters are
+    removed. Newlines and tabs become spaces unless `keep_newlines`.
+    `limit` truncates with an ellipsis.
+    """
+    text = "" if value is None else str(value)
+    text = _ESCAPES.sub("", text)
+    out: list[str] = []
+    for char in text:
+        if char == "\n" and keep_newlines:
+            out.append(char)
+        elif char in "\t\n\r":
+            out.append(" ")
+        elif char in _INVISIBLE:
+            continue
+        elif unicodedata.category(char) == "Cc":
+            out.append(chr(0x2400 + ord(char)) if ord(char) < 0x20 else "\ufffd")
+        else:
+            out.append(char)
+    result = "".join(out)
+    if limit is not None and len(result) > limit:
+        result = result[: max(0, limit - 1)] + "…"
+    return result
+
+
+def mask_secret(secret: str | None) -> str:
+    """Show a token as the service shows `discord`: first 3 and last 3 characters."""
+    if not secret:
+        return "(none)"
+    if len(secret) <= 8:
+        return "***"
+    return f"{secret[:3]}…{secret[-3:]}"
