@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import json
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -488,8 +488,8 @@ def test_job_example_reads_children_buttons_and_attachments() -> None:
     assert type(attachment.width) is int
     assert attachment.proxy_url == "<generated proxy image url>"
     assert attachment.content_type == "<generated image type>"
-    assert job.created_at == datetime(2023, 9, 9, 2, 4, 49, 667000, tzinfo=timezone.utc)
-    assert job.updated_at == datetime(2023, 9, 9, 2, 19, 20, 256000, tzinfo=timezone.utc)
+    assert job.created_at == datetime(2023, 9, 9, 2, 4, 49, 667000, tzinfo=UTC)
+    assert job.updated_at == datetime(2023, 9, 9, 2, 19, 20, 256000, tzinfo=UTC)
     assert job.progress is None  # "(fast)" is a mode, not a percentage
     assert not job.has_seed
 
@@ -549,8 +549,10 @@ def test_seed_async_second_answer_carries_the_seed_and_its_four_images() -> None
         (
             SEED_596_PLAIN,
             SEED,
-            "Your Discord account has received a pending moderation message from Midjourney. Please address "
-            "this issue and reset the /account pendingModMessage before making any new API calls.",
+            (
+                "Your Discord account has received a pending moderation message from Midjourney. Please address "
+                "this issue and reset the /account pendingModMessage before making any new API calls."
+            ),
             596,
         ),
         (RUNNING_401, RUNNING, "Unauthorized", None),
@@ -737,11 +739,6 @@ def test_progress_is_the_reported_percentage_when_it_is_one(percent: int, before
     assert progress_from_content(content) == (percent if 0 <= percent <= 100 else None)
 
 
-@pytest.mark.xfail(
-    raises=ValueError,
-    strict=True,
-    reason="bug in models.progress_from_content: str.isdigit() accepts '²' and '①', which int() rejects",
-)
 @pytest.mark.parametrize("content", ["**cat** - <@123> (²%) (fast)", "**cat** - <@123> (①%) (fast)"])
 def test_progress_of_odd_digits_is_none_not_a_crash(content: str) -> None:
     assert progress_from_content(content) is None
@@ -922,11 +919,6 @@ def test_answers_that_are_not_json_objects_say_so(raw: bytes, says: str) -> None
 _DEEP = 5000
 
 
-@pytest.mark.xfail(
-    raises=RecursionError,
-    strict=True,
-    reason="bug in client.parse_model: json.loads raises RecursionError outside the try that maps it",
-)
 @pytest.mark.parametrize(
     ("model", "raw"),
     [
@@ -949,12 +941,6 @@ def _nested_lists(depth: int) -> Any:
     return value
 
 
-@pytest.mark.xfail(
-    raises=ValueError,
-    strict=True,
-    reason="bug: parse_model accepts these unknown fields, then dump() raises "
-    "(ValueError 'Maximum serialization depth exceeded' / UnicodeEncodeError 'surrogates not allowed')",
-)
 @pytest.mark.parametrize(
     "extra",
     [_nested_lists(300), {"\ud800": 1}],

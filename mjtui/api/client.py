@@ -149,26 +149,26 @@ class BaseClient:
 
 
 def parse_model(model: type[M], raw: bytes | str, *, endpoint: str) -> M:
-    """Validate an answer body, turning anything unexpected into a ProtocolError that names the endpoint."""
+    """Validate an answer body, turning anything unexpected into a ProtocolError that names the endpoint.
+
+    Parsing is pydantic's own JSON parser: it bounds nesting depth and rejects
+    lone surrogates, so whatever it accepts can be dumped back out again.
+    """
+    if not raw:
+        raise errors.ProtocolError("the answer was an empty body", endpoint=endpoint)
     try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        snippet = raw[:60].decode("utf-8", "replace") if isinstance(raw, bytes) else raw[:60]
-        what = "an empty body" if not raw else f"not JSON: {snippet!r}"
-        raise errors.ProtocolError(f"the answer was {what}", endpoint=endpoint) from None
-    if not isinstance(data, dict):
-        raise errors.ProtocolError(
-            f"expected a JSON object, got {type(data).__name__}", endpoint=endpoint
-        )
-    try:
-        return model.model_validate(data)
+        return model.model_validate_json(raw)
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "body"
+        if first["type"] == "json_invalid":
+            snippet = raw[:60].decode("utf-8", "replace") if isinstance(raw, bytes) else raw[:60]
+            reason = first.get("ctx", {}).get("error", first["msg"])
+            raise errors.ProtocolError(f"the answer was not JSON ({reason}): {snippet!r}", endpoint=endpoint) from None
+        if not first["loc"]:
+            raise errors.ProtocolError("unexpected answer: expected a JSON object", endpoint=endpoint) from None
+        where = ".".join(str(part) for part in first["loc"])
         more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
         raise errors.ProtocolError(f"unexpected answer: {where}: {first['msg']}{more}", endpoint=endpoint) from None
-    except RecursionError:
-        raise errors.ProtocolError("unexpected answer: nested too deeply", endpoint=endpoint) from None
 
 
 def _transport_error(exc: httpx.HTTPError, endpoint: str) -> errors.TransportError:

@@ -10,6 +10,7 @@ not list is kept rather than rejected; the StrEnums below name the known ones.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
@@ -188,16 +189,14 @@ class Job(ApiModel):
         return parse_iso(self.updated)
 
 
+_PERCENT = re.compile(r"\((\d{1,3})%\)", re.ASCII)
+
+
 def progress_from_content(content: str | None) -> int | None:
-    """Find the last "(NN%)" in a Midjourney message."""
-    if not content:
-        return None
-    end = content.rfind("%)")
-    if end < 0:
-        return None
-    start = content.rfind("(", 0, end)
-    digits = content[start + 1 : end] if start >= 0 else ""
-    return int(digits) if digits.isdigit() and int(digits) <= 100 else None
+    """The last "(NN%)" in a Midjourney message, or None."""
+    found = _PERCENT.findall(content or "")
+    value = int(found[-1]) if found else None
+    return value if value is not None and value <= 100 else None
 
 
 # --- request bodies ------------------------------------------------------------------------------

@@ -1,0 +1,48 @@
+"""Shared test scenarios: a simulated service on a hand-driven clock, and clients talking to it in-process."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+
+import pytest
+
+from mjtui.api.client import ImagineProClient, UseapiClient
+from mjtui.clock import ManualClock
+from mjtui.sim import SIM_ORIGIN, Simulator
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+def make_sim(clock: ManualClock) -> Callable[..., Simulator]:
+    """Build a simulator on the test's clock: `make_sim(channels=2, faults="flaky", autopilot=False)`."""
+
+    def build(**options) -> Simulator:
+        options.setdefault("seed", 7)
+        return Simulator.build(clock=clock, **options)
+
+    return build
+
+
+@pytest.fixture
+def sim(make_sim) -> Simulator:
+    """Three busy channels on one useapi account, no faults."""
+    return make_sim(channels=3)
+
+
+@pytest.fixture
+async def client(sim: Simulator) -> AsyncIterator[UseapiClient]:
+    async with UseapiClient(sim.token(), SIM_ORIGIN, transport=sim.transport()) as api:
+        yield api
+
+
+def useapi_client(sim: Simulator, account: str = "main", **options) -> UseapiClient:
+    """A client for one of the simulator's useapi accounts; close it with `aclose()`."""
+    return UseapiClient(sim.token(account), SIM_ORIGIN, transport=sim.transport(), **options)
+
+
+def imaginepro_client(sim: Simulator, **options) -> ImagineProClient:
+    return ImagineProClient(sim.token("ip"), SIM_ORIGIN, transport=sim.transport(), **options)
