@@ -1,7 +1,60 @@
-"""Starting the dashboard: kept apart so `mjtui jobs` never pays for importing Textual."""
+"""Starting the dashboard from the command line; kept apart so `mjtui jobs` never imports Textual."""
 
 from __future__ import annotations
 
+import sys
+from typing import TYPE_CHECKING
 
-def run_dashboard(options) -> int:
-    raise SystemExit("mjtui: the dashboard is not built yet")
+from mjtui.config import ConfigError
+from mjtui.connections import Connection, demo_connection, demo_simulator, open_connection
+from mjtui.text import clean
+
+if TYPE_CHECKING:
+    from mjtui.cli import Options
+
+DEMO_REFRESH = 5.0
+
+
+def run_dashboard(options: Options) -> int:
+    """Open the dashboard on every configured account (or just `--account`), or on the simulator with `--demo`."""
+    from mjtui.clock import ScaledClock
+    from mjtui.tui.app import make_app
+
+    connections: list[Connection] = []
+    problems: dict[str, tuple[str, str]] = {}
+    keymap: dict[str, str] = {}
+    if options.demo:
+        clock = ScaledClock(1.0)
+        simulator = demo_simulator(clock=clock)
+        names = [options.account] if options.account else list(simulator.world.accounts)
+        try:
+            connections = [demo_connection(simulator, name) for name in names]
+        except ConfigError as exc:
+            print(f"mjtui: {clean(exc)}", file=sys.stderr)
+            return 2
+        refresh = options.refresh or DEMO_REFRESH
+        title = "mjtui · demo (simulated service)"
+    else:
+        clock = None
+        config = options.config()
+        names = [options.account] if options.account else list(config.accounts)
+        if options.account:
+            try:
+                config.account(options.account)
+            except ConfigError as exc:
+                print(f"mjtui: {clean(exc)}", file=sys.stderr)
+                return 2
+        for name in names:
+            try:
+                connections.append(open_connection(config, name, base_url=options.base_url))
+            except ConfigError as exc:
+                problems[name] = (config.accounts[name].provider, str(exc))
+        refresh = options.refresh or config.refresh_seconds
+        keymap = dict(config.keys)
+        title = "mjtui"
+    app = make_app(
+        connections, clock=clock, refresh_seconds=refresh, readonly=options.readonly,
+        keymap=keymap, problems=problems, title=title,
+    )
+    app.run()
+    return 0

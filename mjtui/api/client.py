@@ -10,6 +10,7 @@ their answer is lost the caller gets `OutcomeUnknown`.
 from __future__ import annotations
 
 import json
+import math
 import random
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
@@ -219,9 +220,11 @@ def _retry_after(value: str | None) -> float | None:
     if not value:
         return None
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
         pass
+    else:
+        return max(0.0, seconds) if math.isfinite(seconds) else None
     try:
         moment = parsedate_to_datetime(value)
     except (TypeError, ValueError):

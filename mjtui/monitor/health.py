@@ -1,0 +1,91 @@
+"""An account's connection health, and how long to wait before the next poll.
+
+One place decides what a failed poll means: keep going with back-off (429,
+5xx, network), or stop behind a banner until the user acts (401, 402, 596).
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from enum import StrEnum
+
+from mjtui.api import errors
+
+MIN_INTERVAL = 2.0
+BACKOFF_CAP = 60.0
+
+
+class Health(StrEnum):
+    CONNECTING = "connecting"
+    LIVE = "live"
+    STALE = "stale"
+    RETRYING = "retrying"
+    PAUSED = "paused"
+    UNAUTHORIZED = "unauthorized"
+    PAYMENT = "payment required"
+    MODERATION = "moderation pending"
+
+    @property
+    def halted(self) -> bool:
+        """Polling stopped until the user acts."""
+        return self in (Health.UNAUTHORIZED, Health.PAYMENT, Health.MODERATION)
+
+
+def backoff_delay(failures: int, *, retry_after: float | None = None, rng: random.Random | None = None, cap: float = BACKOFF_CAP) -> float:
+    """Exponential back-off with jitter after `failures` failed polls in a row; never sooner than Retry-After."""
+    rng = rng or random.Random()
+    ceiling = min(cap, 2.0 * 2 ** max(0, failures - 1))
+    delay = rng.uniform(ceiling / 2, ceiling)
+    if retry_after is not None:
+        delay = max(delay, min(retry_after, 3600.0))
+    return delay
+
+
+@dataclass(slots=True)
+class AccountStatus:
+    """What the header line shows for an account."""
+
+    health: Health = Health.CONNECTING
+    last_ok_at: float | None = None
+    latency: float | None = None
+    errors: int = 0
+    failures_in_a_row: int = 0
+    last_error: str | None = None
+    retry_at: float | None = None
+    moderation_channel: str | None = None
+    paused: bool = False
+
+    def succeeded(self, now: float, latency: float) -> None:
+        self.health = Health.PAUSED if self.paused else Health.LIVE
+        self.last_ok_at = now
+        self.latency = latency
+        self.failures_in_a_row = 0
+        self.retry_at = None
+        self.last_error = None
+        self.moderation_channel = None
+
+    def failed(self, error: errors.MjtuiError, now: float, rng: random.Random | None = None) -> float | None:
+        """Record a failed poll; return the delay before the next one, or None when polling must stop."""
+        self.errors += 1
+        self.failures_in_a_row += 1
+        self.last_error = str(error)
+        if isinstance(error, errors.Unauthorized):
+            self.health = Health.UNAUTHORIZED
+        elif isinstance(error, errors.PaymentRequired):
+            self.health = Health.PAYMENT
+        elif isinstance(error, errors.ModerationPending):
+            self.health = Health.MODERATION
+            self.moderation_channel = error.channel
+        else:
+            retry_after = error.retry_after if isinstance(error, errors.ApiError) else None
+            delay = backoff_delay(self.failures_in_a_row, retry_after=retry_after, rng=rng)
+            self.health = Health.RETRYING
+            self.retry_at = now + delay
+            return delay
+        self.retry_at = None
+        return None
+
+    def is_stale(self, now: float, interval: float) -> bool:
+        """Data older than three intervals is not live, whatever the reason."""
+        return self.last_ok_at is not None and now - self.last_ok_at > 3 * interval

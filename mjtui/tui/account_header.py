@@ -1,0 +1,106 @@
+"""An account's one-line status (live, stale, retrying, halted) and the banner of a halted account."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+from mjtui.monitor.health import AccountStatus, Health
+from mjtui.text import clean
+from mjtui.tui.formatting import age
+
+HEALTH_CLASS = {
+    Health.CONNECTING: "muted",
+    Health.LIVE: "ok",
+    Health.STALE: "warn",
+    Health.RETRYING: "warn",
+    Health.PAUSED: "muted",
+    Health.UNAUTHORIZED: "bad",
+    Health.PAYMENT: "bad",
+    Health.MODERATION: "bad",
+}
+
+
+def status_words(status: AccountStatus, now: float, interval: float) -> str:
+    """The state as a user reads it: `live`, `stale`, `retrying in 8s`, `unauthorized`, ..."""
+    health = status.health
+    if status.paused:
+        return "paused"
+    if health is Health.RETRYING and status.retry_at is not None:
+        return f"retrying in {max(0, round(status.retry_at - now))}s"
+    if health is Health.LIVE and status.is_stale(now, interval):
+        return "stale"
+    return health.value
+
+
+class AccountHeader(Static):
+    """`● main  useapi  live  polled 3s ago · 41 ms · 0 errors · every 10s`."""
+
+    COMPONENT_CLASSES = {"account-header--ok", "account-header--warn", "account-header--bad",
+                         "account-header--muted", "account-header--name", "account-header--dim"}
+    DEFAULT_CSS = """
+    AccountHeader { height: 1; padding: 0 1; background: $panel; }
+    AccountHeader > .account-header--ok { color: $success; text-style: bold; }
+    AccountHeader > .account-header--warn { color: $warning; text-style: bold; }
+    AccountHeader > .account-header--bad { color: $error; text-style: bold; }
+    AccountHeader > .account-header--muted { color: $text-muted; text-style: bold; }
+    AccountHeader > .account-header--name { color: $text; text-style: bold; }
+    AccountHeader > .account-header--dim { color: $text-muted; }
+    """
+
+    def __init__(self, name: str, provider: str) -> None:
+        super().__init__(classes="account-header")
+        self.account_name = clean(name)
+        self.provider = clean(provider)
+
+    def show(self, status: AccountStatus, now: float, interval: float, running: int | None) -> None:
+        words = status_words(status, now, interval)
+        kind = "warn" if words == "stale" else "muted" if words == "paused" else HEALTH_CLASS[status.health]
+        style = self.get_component_rich_style(f"account-header--{kind}")
+        dim = self.get_component_rich_style("account-header--dim")
+        text = Text()
+        text.append("● ", style=style)
+        text.append(self.account_name, style=self.get_component_rich_style("account-header--name"))
+        text.append(f"  {self.provider}  ", style=dim)
+        text.append(words, style=style)
+        details = []
+        if status.last_ok_at is not None:
+            details.append(f"polled {age(now - status.last_ok_at)} ago")
+        if status.latency is not None:
+            details.append(f"{status.latency * 1000:.0f} ms")
+        details.append(f"{status.errors} error{'s' if status.errors != 1 else ''}")
+        details.append(f"every {interval:g}s")
+        if running is not None:
+            details.append(f"{running} running")
+        text.append("  " + " · ".join(details), style=dim)
+        self.update(text)
+
+
+class Banner(Static):
+    """Why an account stopped polling, and what to press about it."""
+
+    DEFAULT_CSS = """
+    Banner { height: auto; padding: 0 1; background: $error 25%; color: $text; display: none; }
+    Banner.-visible { display: block; }
+    """
+
+    def show(self, status: AccountStatus, account: str) -> None:
+        message = banner_text(status, account)
+        self.set_class(message is not None, "-visible")
+        if message is not None:
+            self.update(Text(message))
+
+
+def banner_text(status: AccountStatus, account: str) -> str | None:
+    error = clean(status.last_error or "", limit=160)
+    if status.health is Health.UNAUTHORIZED:
+        return f"Unauthorized: the token of account '{clean(account)}' was rejected ({error}). Fix it, then press ctrl+r to retry."
+    if status.health is Health.PAYMENT:
+        return f"Payment required: {error}. Renew the subscription, then press ctrl+r to retry."
+    if status.health is Health.MODERATION:
+        channel = clean(status.moderation_channel or "?")
+        return (
+            f"Moderation pending on channel {channel}: every call is halted. Acknowledge the message in Discord, "
+            f"then press R to reset the channel."
+        )
+    return None

@@ -1,0 +1,801 @@
+"""The dashboard app: one poll loop per account, diffs applied to the panes, actions on key presses.
+
+Data flows one way: client -> poll worker -> `PollDone` message -> snapshot
+diff -> the panes that changed. Polls never overlap: the next is armed only
+when the last has been handled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import signal
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from rich.text import Text
+from textual import on, work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Grid, VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Input
+
+from mjtui.api import errors
+from mjtui.api.client import ImagineProClient, UseapiClient
+from mjtui.api.models import Job, RunningJobs
+from mjtui.clock import Clock, SystemClock
+from mjtui.connections import Connection
+from mjtui.monitor.health import MIN_INTERVAL, AccountStatus, Health
+from mjtui.monitor.snapshot import Snapshot, diff, snapshot_of
+from mjtui.text import clean
+from mjtui.tui.channel_pane import SORT_KEYS, ChannelPane, JobTable
+from mjtui.tui.confirm import ConfirmScreen
+from mjtui.tui.formatting import now_local, short_job_id
+from mjtui.tui.help import HelpScreen, describe_bindings
+from mjtui.tui.inspector import InspectorScreen
+from mjtui.tui.panels import PANE_MIN_WIDTH, AccountSection, FinishedTable, MessageTable, TopBar, final_label
+from mjtui.tui.timers import TextualTimers, TimerHandle, Timers
+
+INTERVAL_STEPS = (2, 3, 5, 10, 15, 30, 60, 120, 300)
+FINAL_FETCH_CONCURRENCY = 4
+MESSAGE_FOLLOW_SECONDS = 3.0  # ImaginePro asks for about one request per 3 s
+
+
+@dataclass
+class AccountState:
+    """Everything the app knows about one account between polls."""
+
+    name: str
+    provider: str
+    connection: Connection | None
+    problem: str | None = None
+    status: AccountStatus = field(default_factory=AccountStatus)
+    snapshot: Snapshot | None = None
+    polling: bool = False
+    timer: TimerHandle | None = None
+    modes: dict[str, str] = field(default_factory=dict)
+    channel_names: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def useapi(self) -> UseapiClient | None:
+        client = self.connection.client if self.connection else None
+        return client if isinstance(client, UseapiClient) else None
+
+
+class PollDone(Message):
+    """A poll of one account's running list finished, with the list or the error."""
+
+    def __init__(self, account: str, running: RunningJobs | None, error: errors.MjtuiError | None, latency: float) -> None:
+        super().__init__()
+        self.account = account
+        self.running = running
+        self.error = error
+        self.latency = latency
+
+
+class FinalState(Message):
+    """A job that left the running list, and what the job endpoint says became of it."""
+
+    def __init__(self, account: str, channel: str, job_id: str, job: Job | None, error: str | None) -> None:
+        super().__init__()
+        self.account = account
+        self.channel = channel
+        self.job_id = job_id
+        self.job = job
+        self.error = error
+
+
+def internal(exc: Exception) -> errors.MjtuiError:
+    """A bug must not take the monitor down: it becomes an error shown like any other."""
+    return errors.MjtuiError(f"internal error: {type(exc).__name__}: {exc}")
+
+
+class MjtuiApp(App[None]):
+    """The live monitor."""
+
+    TITLE = "mjtui"
+    CSS = """
+    Screen { layers: base overlay; }
+    #accounts { height: 1fr; }
+    #finished-title { height: 1; padding: 0 1; background: $panel; color: $text-muted; }
+    #filter { dock: bottom; display: none; margin: 0 0 1 0; }
+    #filter.-visible { display: block; }
+    """
+    BINDINGS = [
+        Binding("enter", "inspect", "Inspect", id="inspect", show=False),
+        Binding("r", "command('relax')", "Relax", id="relax"),
+        Binding("f", "command('fast')", "Fast", id="fast"),
+        Binding("t", "command('turbo')", "Turbo", id="turbo"),
+        Binding("i", "command('info')", "Info", id="info"),
+        Binding("x,delete", "cancel", "Cancel job", id="cancel"),
+        Binding("s", "seed", "Seed", id="seed"),
+        Binding("R", "reset", "Reset 596", id="reset", show=False),
+        Binding("slash", "filter", "Filter", id="filter"),
+        Binding("o", "sort", "Sort", id="sort", show=False),
+        Binding("p", "pause", "Pause", id="pause"),
+        Binding("ctrl+r,f5", "refresh", "Refresh now", id="refresh", show=False),
+        Binding("plus,equals_sign", "interval(1)", "Slower refresh", id="slower", show=False),
+        Binding("minus", "interval(-1)", "Faster refresh", id="faster", show=False),
+        Binding("question_mark", "help", "Help", id="help"),
+        Binding("q", "quit", "Quit", id="quit"),
+        Binding("ctrl+c", "quit", "Quit", id="quit.ctrl_c", show=False, priority=True),
+    ]
+
+    def __init__(
+        self,
+        connections: Iterable[Connection],
+        *,
+        clock: Clock | None = None,
+        timers: Timers | None = None,
+        refresh_seconds: float = 10.0,
+        readonly: bool = False,
+        keymap: dict[str, str] | None = None,
+        problems: dict[str, tuple[str, str]] | None = None,
+        title: str = "mjtui",
+        channel_names: dict[str, dict[str, str]] | None = None,
+        speed: float = 1.0,
+        rng: random.Random | None = None,
+    ) -> None:
+        super().__init__()
+        self.clock = clock or SystemClock()
+        self.timers: Timers = timers or TextualTimers(self, speed)
+        self.refresh_seconds = max(MIN_INTERVAL, refresh_seconds)
+        self.readonly = readonly
+        self.title_text = title
+        self.rng = rng or random.Random()
+        self.paused = False
+        self.sort_key = SORT_KEYS[0]
+        self.filter_text = ""
+        self.in_flight: set[str] = set()
+        self.accounts: dict[str, AccountState] = {}
+        for connection in connections:
+            state = AccountState(connection.name, connection.provider, connection)
+            state.channel_names = dict((channel_names or {}).get(connection.name, {}))
+            if connection.account is not None:
+                state.channel_names.update(connection.account.channels)
+            self.accounts[connection.name] = state
+        for name, (provider, problem) in (problems or {}).items():
+            self.accounts[name] = AccountState(name, provider, None, problem=problem)
+        self._final_limit = asyncio.Semaphore(FINAL_FETCH_CONCURRENCY)
+        if keymap:
+            self.set_keymap(keymap)
+
+    # -- layout ---------------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield TopBar(id="topbar")
+        with VerticalScroll(id="accounts"):
+            for index, state in enumerate(self.accounts.values()):
+                yield AccountSection(state.name, state.provider, id=f"account-{index}")
+        yield Input(placeholder="filter jobs: id, type, channel (enter keeps it, esc clears)", id="filter")
+        yield FinishedTitle()
+        yield FinishedTable()
+        yield Footer()
+
+    async def on_mount(self) -> None:
+        for state in self.accounts.values():
+            self.section(state.name).header.show(state.status, self.clock.now(), self.refresh_seconds, None)
+            if state.problem:
+                banner = self.section(state.name).banner
+                banner.set_class(True, "-visible")
+                banner.update(Text(f"Not polled: {clean(state.problem)}"))
+                continue
+            for channel_id in state.channel_names:
+                await self._ensure_pane(state, channel_id)
+            if state.provider != "imaginepro":
+                self.poll(state.name)
+        self.timers.every(1.0, self.tick)
+        self._layout_grids()
+        self._show_topbar()
+        if not self.is_headless:
+            self._trap_signals()
+
+    def _trap_signals(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            try:
+                loop.add_signal_handler(sig, self.exit)
+            except (NotImplementedError, RuntimeError, ValueError):
+                pass  # not on this platform or not in the main thread
+
+    def on_resize(self) -> None:
+        self._layout_grids()
+
+    def _layout_grids(self) -> None:
+        width = max(1, self.size.width)
+        for grid in self.query(Grid).filter(".channels"):
+            panes = len(grid.children)
+            grid.styles.grid_size_columns = max(1, min(max(panes, 1), width // PANE_MIN_WIDTH))
+
+    def section(self, account: str) -> AccountSection:
+        index = list(self.accounts).index(account)
+        return self.query_one(f"#account-{index}", AccountSection)
+
+    def pane(self, account: str, channel_id: str) -> ChannelPane | None:
+        for pane in self.section(account).query(ChannelPane):
+            if pane.channel_id == channel_id:
+                return pane
+        return None
+
+    async def _ensure_pane(self, state: AccountState, channel_id: str) -> ChannelPane:
+        existing = self.pane(state.name, channel_id)
+        if existing is not None:
+            return existing
+        pane = ChannelPane(state.name, channel_id, state.channel_names.get(channel_id))
+        pane.sort_key = self.sort_key
+        pane.filter_text = self.filter_text
+        pane.mode = state.modes.get(channel_id)
+        await self.section(state.name).query_one(".channels", Grid).mount(pane)
+        self._layout_grids()
+        return pane
+
+    # -- polling --------------------------------------------------------------------------------------
+
+    def poll(self, account: str) -> None:
+        """Start a poll of the account unless one is in flight, it is paused, or it is halted."""
+        state = self.accounts[account]
+        if state.polling or state.useapi is None or self.paused:
+            return
+        if state.timer is not None:
+            state.timer.stop()
+            state.timer = None
+        state.polling = True
+        self._poll_worker(state)
+
+    @work(exit_on_error=False)
+    async def _poll_worker(self, state: AccountState) -> None:
+        client = state.useapi
+        assert client is not None
+        started = time.perf_counter()
+        try:
+            running = await client.running_jobs()
+            self.post_message(PollDone(state.name, running, None, time.perf_counter() - started))
+        except errors.MjtuiError as exc:
+            self.post_message(PollDone(state.name, None, exc, time.perf_counter() - started))
+        except Exception as exc:  # noqa: BLE001 - shown and logged, never fatal
+            self.log.error(f"poll of {state.name} failed", exc)
+            self.post_message(PollDone(state.name, None, internal(exc), time.perf_counter() - started))
+
+    async def on_poll_done(self, message: PollDone) -> None:
+        state = self.accounts[message.account]
+        state.polling = False
+        now = self.clock.now()
+        if message.error is not None:
+            delay = state.status.failed(message.error, now, self.rng)
+            self._show_account(state)
+            if delay is not None and not self.paused:
+                state.timer = self.timers.call_later(delay, lambda: self.poll(state.name))
+            return
+        assert message.running is not None
+        state.status.succeeded(now, message.latency)
+        try:
+            await self._apply(state, message.running, now)
+        except Exception as exc:  # noqa: BLE001
+            self.log.error("applying a poll failed", exc)
+            self.notify(clean(str(internal(exc)), limit=200), severity="error")
+        self._show_account(state)
+        if not self.paused:
+            state.timer = self.timers.call_later(self.refresh_seconds, lambda: self.poll(state.name))
+
+    async def _apply(self, state: AccountState, running: RunningJobs, now: float) -> None:
+        fresh = snapshot_of(running, now, state.channel_names)
+        first = state.snapshot is None
+        changes = diff(state.snapshot, fresh)
+        state.snapshot = fresh
+        if not changes:
+            return
+        for channel_id in changes.new_channels:
+            await self._ensure_pane(state, channel_id)
+        with self.batch_update():
+            for channel_id, change in changes.channels.items():
+                pane = self.pane(state.name, channel_id)
+                if pane is not None:
+                    pane.apply(change, now, highlight=not first)
+        if changes.removed:
+            self._fetch_final(state, [(row.channel, row.job_id) for row in changes.removed])
+        self._show_topbar()
+
+    @work(exit_on_error=False)
+    async def _fetch_final(self, state: AccountState, jobs: list[tuple[str, str]]) -> None:
+        """Each job that left the list is fetched once, so it shows as completed / failed / cancelled."""
+        client = state.useapi
+        if client is None:
+            return
+
+        async def one(channel: str, job_id: str) -> None:
+            async with self._final_limit:
+                try:
+                    job = await client.job(job_id)
+                    self.post_message(FinalState(state.name, channel, job_id, job, None))
+                except errors.MjtuiError as exc:
+                    self.post_message(FinalState(state.name, channel, job_id, None, str(exc)))
+
+        await asyncio.gather(*(one(channel, job_id) for channel, job_id in jobs))
+
+    def on_final_state(self, message: FinalState) -> None:
+        note = ""
+        if message.job is None:
+            note = message.error or ""
+        elif message.job.is_running:
+            note = f"left the list while {message.job.status}"
+        self.query_one(FinishedTable).add(message.account, message.channel, message.job_id, message.job, self.clock.now(), note)
+        label = final_label(message.job, "gone")
+        if label in ("failed", "moderated"):
+            self.notify(f"{short_job_id(message.job_id)} {label}: {clean((message.job.error if message.job else '') or '', limit=120)}",
+                        severity="warning", timeout=4)
+
+    # -- the once-a-second tick -----------------------------------------------------------------------
+
+    def tick(self) -> None:
+        now = self.clock.now()
+        for pane in self.query(ChannelPane):
+            pane.tick(now)
+        for state in self.accounts.values():
+            if state.problem is None:
+                self._show_header(state)
+        self._show_topbar()
+
+    def _show_account(self, state: AccountState) -> None:
+        self._show_header(state)
+        self.section(state.name).banner.show(state.status, state.name)
+
+    def _show_header(self, state: AccountState) -> None:
+        running = state.snapshot.total if state.snapshot else None
+        self.section(state.name).header.show(state.status, self.clock.now(), self.refresh_seconds, running)
+
+    def _show_topbar(self) -> None:
+        running = sum(state.snapshot.total for state in self.accounts.values() if state.snapshot)
+        extra = "PAUSED" if self.paused else ""
+        if self.readonly:
+            extra = f"{extra} read-only".strip()
+        if self.filter_text:
+            extra = f"{extra} filter: {clean(self.filter_text, limit=20)}".strip()
+        self.query_one(TopBar).show(self.title_text, len(self.accounts), running, now_local(self.clock.now()), extra)
+
+    # -- selection ------------------------------------------------------------------------------------
+
+    def _focused_pane(self) -> ChannelPane | None:
+        widget = self.focused
+        while widget is not None and not isinstance(widget, ChannelPane):
+            widget = widget.parent  # type: ignore[assignment]
+        return widget
+
+    def _selected_account(self) -> AccountState | None:
+        pane = self._focused_pane()
+        if pane is not None:
+            return self.accounts[pane.account]
+        if isinstance(self.focused, MessageTable):
+            return self.accounts[self.focused.account]
+        if isinstance(self.focused, FinishedTable) and self.focused.selected:
+            return self.accounts[self.focused.selected[0]]
+        live = [state for state in self.accounts.values() if state.connection is not None]
+        return live[0] if len(live) == 1 else None
+
+    def _selected_channel(self) -> tuple[AccountState, str | None] | None:
+        pane = self._focused_pane()
+        if pane is not None:
+            return self.accounts[pane.account], pane.channel_id
+        if isinstance(self.focused, FinishedTable) and self.focused.selected:
+            account, _, job = self.focused.selected
+            return self.accounts[account], job.channel if job else None
+        state = self._selected_account()
+        if state is None:
+            return None
+        if state.provider == "imaginepro":
+            return state, None
+        channels = list(state.snapshot.jobs) if state.snapshot else list(state.channel_names)
+        return (state, channels[0]) if len(channels) == 1 else None
+
+    def _channel_of(self, state: AccountState) -> str | None:
+        """The selected channel of this account, or its only channel."""
+        pane = self._focused_pane()
+        if pane is not None and pane.account == state.name:
+            return pane.channel_id
+        channels = list(state.snapshot.jobs) if state.snapshot else list(state.channel_names)
+        return channels[0] if len(channels) == 1 else None
+
+    def _refuse_readonly(self, what: str) -> bool:
+        if self.readonly:
+            self.notify(f"read-only mode (--readonly): {what} is off", severity="warning")
+        return self.readonly
+
+    def _begin(self, key: str, what: str) -> bool:
+        """Guard against a double key press sending an action twice."""
+        if key in self.in_flight:
+            self.notify(f"{what} is already being sent", severity="warning", timeout=2)
+            return False
+        self.in_flight.add(key)
+        return True
+
+    # -- actions --------------------------------------------------------------------------------------
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        if isinstance(event.data_table, (JobTable, FinishedTable)):
+            event.stop()
+            self.action_inspect()
+
+    def action_inspect(self) -> None:
+        pane = self._focused_pane()
+        if pane is not None and pane.selected_job_id:
+            self.open_inspector(pane.account, pane.selected_job_id)
+            return
+        if isinstance(self.focused, FinishedTable) and self.focused.selected:
+            account, job_id, job = self.focused.selected
+            self.open_inspector(account, job_id, job)
+            return
+        self.notify("select a job first (tab to a channel, arrows or j/k to a job)", severity="warning", timeout=3)
+
+    def open_inspector(self, account: str, job_id: str, job: Job | None = None) -> InspectorScreen:
+        screen = InspectorScreen(account, job_id, job)
+        self.push_screen(screen)
+        return screen
+
+    async def fetch_job(self, account: str, job_id: str) -> Job:
+        """The inspector's detail GET; a running job's progress also shows in its pane."""
+        state = self.accounts[account]
+        if state.useapi is None:
+            raise errors.MjtuiError(f"account '{account}' has no job endpoint")
+        job = await state.useapi.job(job_id)
+        if job.is_running and job.channel:
+            pane = self.pane(account, job.channel)
+            if pane is not None:
+                progress = job.progress
+                pane.set_detail(job_id, f"{progress}%" if progress is not None else job.status or "running")
+        return job
+
+    def action_command(self, cmd: str) -> None:
+        if cmd != "info" and self._refuse_readonly(f"/{cmd}"):
+            return
+        target = self._selected_channel()
+        if target is None:
+            self.notify(f"/{cmd}: select a channel first (tab moves between channels)", severity="warning")
+            return
+        state, channel = target
+        if state.connection is None:
+            self.notify(f"account '{state.name}' is not connected: {state.problem}", severity="error")
+            return
+        key = f"{cmd}:{state.name}:{channel}"
+        if self._begin(key, f"/{cmd}"):
+            self._run_command(state, cmd, channel, key)
+
+    @work(exit_on_error=False)
+    async def _run_command(self, state: AccountState, cmd: str, channel: str | None, key: str) -> None:
+        assert state.connection is not None
+        client = state.connection.client
+        try:
+            if isinstance(client, ImagineProClient):
+                token_id = state.connection.token_id
+                if token_id is None:
+                    raise errors.MjtuiError(f"account '{state.name}' has no token_id")
+                sent = await client.command(cmd, token_id)  # type: ignore[arg-type]
+                self._track_message(state, cmd, sent.message_id or "")
+                self.notify(f"/{cmd} sent to {clean(state.name)}: message {clean(sent.message_id)}")
+                return
+            job = await client.command(cmd, channel)  # type: ignore[union-attr, arg-type]
+            if job.error:
+                self.notify(f"/{cmd} failed: {clean(job.error, limit=200)}", severity="error")
+                return
+            if cmd in ("relax", "fast", "turbo") and channel:
+                state.modes[channel] = cmd
+                pane = self.pane(state.name, channel)
+                if pane is not None:
+                    pane.set_mode(cmd)
+            title = f"/{cmd} on {clean(state.channel_names.get(channel or '', channel or state.name))}"
+            self.notify(clean(job.content or job.status or "done", keep_newlines=True, limit=600), title=title,
+                        timeout=10 if cmd == "info" else 5)
+            if cmd == "info" and channel:
+                self._learn_mode(state, channel, job.content or "")
+        except errors.MjtuiError as exc:
+            self._notify_failure(state, f"/{cmd}", exc)
+        except Exception as exc:  # noqa: BLE001
+            self._notify_failure(state, f"/{cmd}", internal(exc))
+        finally:
+            self.in_flight.discard(key)
+
+    def _learn_mode(self, state: AccountState, channel: str, content: str) -> None:
+        for mode in ("relax", "fast", "turbo"):
+            if f"job mode**: {mode}" in content.lower():
+                state.modes[channel] = mode
+                pane = self.pane(state.name, channel)
+                if pane is not None:
+                    pane.set_mode(mode)
+
+    def _notify_failure(self, state: AccountState, what: str, exc: errors.MjtuiError) -> None:
+        if isinstance(exc, errors.OutcomeUnknown):
+            self.notify(f"{what}: outcome unknown, the answer was lost; the next poll will tell", severity="warning", timeout=8)
+            return
+        if isinstance(exc, errors.ModerationPending):
+            state.status.failed(exc, self.clock.now())
+            self._show_account(state)
+        self.notify(clean(str(exc), limit=300), title=f"{what} failed", severity="error", timeout=8)
+
+    def _track_message(self, state: AccountState, cmd: str, message_id: str) -> None:
+        table = self.section(state.name).query_one(MessageTable)
+        table.sent(message_id, cmd, self.clock.now())
+        self.timers.call_later(MESSAGE_FOLLOW_SECONDS, lambda: self._follow_message(state, message_id))
+
+    @work(exit_on_error=False)
+    async def _follow_message(self, state: AccountState, message_id: str) -> None:
+        client = state.connection.client if state.connection else None
+        if not isinstance(client, ImagineProClient):
+            return
+        try:
+            message = await client.message(message_id)
+        except errors.MjtuiError as exc:
+            self.notify(clean(str(exc), limit=200), severity="error")
+            return
+        self.section(state.name).query_one(MessageTable).progress(message)
+        if not message.is_final:
+            self.timers.call_later(MESSAGE_FOLLOW_SECONDS, lambda: self._follow_message(state, message_id))
+
+    def action_cancel(self) -> None:
+        self.request_cancel()
+
+    def request_cancel(self, account: str | None = None, job_id: str | None = None) -> None:
+        """Cancel the selected running job (or the one named), after a confirmation naming it."""
+        if self._refuse_readonly("cancel"):
+            return
+        if job_id is None:
+            pane = self._focused_pane()
+            if pane is None or pane.selected_job_id is None:
+                self.notify("cancel: select a running job first", severity="warning")
+                return
+            account, job_id = pane.account, pane.selected_job_id
+        assert account is not None
+        state = self.accounts[account]
+        if state.useapi is None:
+            self.notify("cancel: this account has no cancel endpoint here", severity="warning")
+            return
+        key = f"cancel:{job_id}"
+        if key in self.in_flight:
+            self.notify("cancel is already being sent", severity="warning", timeout=2)
+            return
+        question = Text()
+        question.append("Cancel job ")
+        question.append(clean(job_id), style="bold")
+        question.append(f" on account {clean(account)}?\nThe job stops and reads as failed (\"Job cancelled by user\").")
+
+        def decided(yes: bool | None) -> None:
+            if yes and self._begin(key, "cancel"):
+                self._run_cancel(state, job_id, key)
+
+        self.push_screen(ConfirmScreen("Cancel job", question, yes_label="Cancel job"), decided)
+
+    @work(exit_on_error=False)
+    async def _run_cancel(self, state: AccountState, job_id: str, key: str) -> None:
+        assert state.useapi is not None
+        try:
+            await state.useapi.cancel(job_id)
+            self.notify(f"cancelled {short_job_id(job_id)}", title="Cancel")
+            self.poll(state.name)
+        except errors.MjtuiError as exc:
+            self._notify_failure(state, "cancel", exc)
+        finally:
+            self.in_flight.discard(key)
+
+    def action_seed(self) -> None:
+        if self._refuse_readonly("seed"):
+            return
+        if isinstance(self.focused, FinishedTable) and self.focused.selected:
+            account, job_id, job = self.focused.selected
+            if job is not None and job.status != "completed":
+                self.notify(f"seed: only completed jobs have a seed ({short_job_id(job_id)} is {final_label(job)})", severity="warning")
+                return
+            self.request_seed(account, job_id, self.open_inspector(account, job_id, job))
+            return
+        pane = self._focused_pane()
+        if pane is not None and pane.selected_job_id:
+            self.notify("seed: the job is still running; its seed can be fetched once it completes", severity="warning")
+            return
+        self.notify("seed: select a completed job (recently finished list, or in the inspector)", severity="warning")
+
+    def request_seed(self, account: str, job_id: str, screen: InspectorScreen | None = None) -> None:
+        if self._refuse_readonly("seed"):
+            return
+        state = self.accounts[account]
+        if state.useapi is None:
+            self.notify("seed: ImaginePro accounts have no seed endpoint", severity="warning")
+            return
+        key = f"seed:{job_id}"
+        if self._begin(key, "seed"):
+            if screen is not None:
+                screen.seed_progress("requesting…")
+            self._run_seed(state, job_id, key, screen)
+
+    @work(exit_on_error=False)
+    async def _run_seed(self, state: AccountState, job_id: str, key: str, screen: InspectorScreen | None) -> None:
+        """seed_async, then follow the seed job until it completes; the inspector shows each step."""
+        client = state.useapi
+        assert client is not None
+
+        def report(text: str | None, job: Job | None = None) -> None:
+            if screen is not None and screen.is_attached:
+                screen.seed_progress(text, job)
+
+        try:
+            answer = await client.seed_async(job_id)
+            while not answer.has_seed:
+                if answer.status == "failed" or answer.error:
+                    report(f"failed: {answer.error or answer.status}")
+                    self.notify(f"seed failed: {clean(answer.error or answer.status, limit=200)}", severity="error")
+                    return
+                report(f"seed job {answer.jobid} {answer.status or 'started'}; checking every {max(self.refresh_seconds, 10):g}s…")
+                await self.clock.sleep(max(self.refresh_seconds, 10.0))
+                answer = await client.job(answer.jobid or "")
+            report(None, answer)
+            if answer.seed is not None:
+                self.notify(f"seed {answer.seed.value} ({len(answer.seed.attachments)} images); y copies it", title="Seed")
+        except errors.MjtuiError as exc:
+            report(f"failed: {exc}")
+            self._notify_failure(state, "seed", exc)
+        finally:
+            self.in_flight.discard(key)
+
+    def action_reset(self) -> None:
+        if self._refuse_readonly("moderation reset"):
+            return
+        halted = [s for s in self.accounts.values() if s.status.health is Health.MODERATION]
+        selected = self._selected_account()
+        state = selected if selected in halted else (halted[0] if len(halted) == 1 else None)
+        if state is None:
+            self.notify("reset: no account is halted by a pending moderation message (596)", severity="warning")
+            return
+        channel = state.status.moderation_channel or self._channel_of(state)
+        if not channel:
+            self.notify("reset: the 596 answer did not name its channel: select the channel's pane, then press R",
+                        severity="warning")
+            return
+        question = Text()
+        question.append("Reset the moderation halt of channel ")
+        question.append(clean(channel), style="bold")
+        question.append(f" (account {clean(state.name)})?\nAcknowledge the moderation message in Discord first.")
+        key = f"reset:{state.name}:{channel}"
+
+        def decided(yes: bool | None) -> None:
+            if yes and self._begin(key, "reset"):
+                self._run_reset(state, channel, key)
+
+        self.push_screen(ConfirmScreen("Moderation reset", question, yes_label="Reset"), decided)
+
+    @work(exit_on_error=False)
+    async def _run_reset(self, state: AccountState, channel: str, key: str) -> None:
+        assert state.useapi is not None
+        try:
+            await state.useapi.reset(channel)
+            self.notify(f"channel {clean(channel)} reset; polling again", title="Reset")
+            self.poll(state.name)
+        except errors.MjtuiError as exc:
+            self._notify_failure(state, "reset", exc)
+        finally:
+            self.in_flight.discard(key)
+
+    def action_filter(self) -> None:
+        field_ = self.query_one("#filter", Input)
+        field_.set_class(True, "-visible")
+        field_.focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.filter_text = event.value.strip()
+        for pane in self.query(ChannelPane):
+            pane.set_filter(self.filter_text)
+        self._show_topbar()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_kept(self) -> None:
+        self.query_one("#filter", Input).set_class(False, "-visible")
+        self._focus_first_pane()
+
+    def on_key(self, event) -> None:  # noqa: ANN001
+        field_ = self.query_one("#filter", Input)
+        if event.key == "escape" and field_.has_focus:
+            event.stop()
+            field_.value = ""
+            field_.set_class(False, "-visible")
+            self._focus_first_pane()
+
+    def _focus_first_pane(self) -> None:
+        tables = list(self.query(JobTable))
+        if tables:
+            tables[0].focus()
+
+    def action_sort(self) -> None:
+        self.sort_key = SORT_KEYS[(SORT_KEYS.index(self.sort_key) + 1) % len(SORT_KEYS)]
+        for pane in self.query(ChannelPane):
+            pane.set_sort(self.sort_key)
+        self.notify(f"sorted by {self.sort_key}", timeout=2)
+
+    def action_pause(self) -> None:
+        self.paused = not self.paused
+        for state in self.accounts.values():
+            state.status.paused = self.paused
+            if self.paused and state.timer is not None:
+                state.timer.stop()
+                state.timer = None
+            if not self.paused and state.status.health is Health.PAUSED:
+                state.status.health = Health.LIVE
+            if state.problem is None:
+                self._show_header(state)
+        self._show_topbar()
+        self.notify("paused: no polls until p is pressed again" if self.paused else "resumed", timeout=2)
+        if not self.paused:
+            self.action_refresh()
+
+    def action_refresh(self) -> None:
+        """Poll every account now; this also retries accounts halted by 401 / 402 / 596."""
+        if self.paused:
+            self.notify("paused: press p to resume", severity="warning", timeout=2)
+            return
+        for state in self.accounts.values():
+            self.poll(state.name)
+
+    def action_interval(self, direction: int) -> None:
+        steps = INTERVAL_STEPS
+        current = min(range(len(steps)), key=lambda i: abs(steps[i] - self.refresh_seconds))
+        self.refresh_seconds = float(steps[max(0, min(len(steps) - 1, current + direction))])
+        self.notify(f"refresh every {self.refresh_seconds:g}s", timeout=2)
+        for state in self.accounts.values():
+            if state.timer is not None and not state.polling:
+                state.timer.stop()
+                state.timer = self.timers.call_later(self.refresh_seconds, lambda s=state: self.poll(s.name))
+            if state.problem is None:
+                self._show_header(state)
+
+    def help_rows(self) -> list[tuple[str, str, str]]:
+        bindings = [binding for _, binding in self._bindings_with_keymap()]
+        bindings += InspectorScreen.BINDINGS  # type: ignore[arg-type]
+        rows = describe_bindings(bindings, self.get_key_display)
+        rows += [("tab / shift+tab", "Next / previous pane", "(textual)"), ("j/k, ↑/↓", "Move in a table", "(textual)"),
+                 ("ctrl+p", "Command palette", "(textual)")]
+        return rows
+
+    def _bindings_with_keymap(self):  # noqa: ANN202
+        keymap = getattr(self, "_keymap", {}) or {}
+        for binding in self.BINDINGS:
+            assert isinstance(binding, Binding)
+            if binding.id and binding.id in keymap:
+                yield binding.id, binding.with_key(keymap[binding.id])
+            else:
+                yield binding.id, binding
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen(self.help_rows()))
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for _, binding in self._bindings_with_keymap():
+            if binding.id and binding.description and not binding.id.startswith("quit."):
+                action = binding.action
+                yield SystemCommand(f"{binding.description} ({self.get_key_display(binding.key.split(',')[0])})",
+                                    f"mjtui: {binding.id}", lambda a=action: self.run_action(a))
+
+
+class FinishedTitle(TopBar):
+    DEFAULT_CSS = "FinishedTitle { height: 1; background: $panel; color: $text-muted; padding: 0 1; }"
+
+    def on_mount(self) -> None:
+        self.update("Recently finished (enter inspects, s fetches a seed)")
+
+
+def make_app(
+    connections: Iterable[Connection],
+    *,
+    clock: Clock | None = None,
+    timers: Timers | None = None,
+    refresh_seconds: float = 10.0,
+    readonly: bool = False,
+    keymap: dict[str, str] | None = None,
+    problems: dict[str, tuple[str, str]] | None = None,
+    title: str = "mjtui",
+    speed: float = 1.0,
+    rng: random.Random | None = None,
+) -> MjtuiApp:
+    """Build the dashboard from injected parts: tests and `--demo` pass a simulator's connections and a clock."""
+    return MjtuiApp(
+        connections, clock=clock, timers=timers, refresh_seconds=refresh_seconds, readonly=readonly,
+        keymap=keymap, problems=problems, title=title, speed=speed, rng=rng,
+    )
+

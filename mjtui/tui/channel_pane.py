@@ -1,0 +1,227 @@
+"""One channel: its gauges against maxJobs, and its running jobs, updated in place."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import DataTable
+from textual.widgets.data_table import RowDoesNotExist
+
+from mjtui.monitor.snapshot import ChannelChanges, ChannelStats, JobRow
+from mjtui.text import clean
+from mjtui.tui.formatting import duration, epoch_of, local_time, short_job_id
+from mjtui.tui.gauges import Gauge, fullness_level
+
+NEW_HIGHLIGHT_SECONDS = 3.0
+SORT_KEYS = ("created", "newest", "type")
+
+
+class JobTable(DataTable):
+    """The running jobs of one channel; row keys are job ids."""
+
+    BINDINGS = [
+        ("j", "cursor_down", "Down"),
+        ("k", "cursor_up", "Up"),
+        ("g", "scroll_top", "Top"),
+        ("G", "scroll_bottom", "Bottom"),
+    ]
+
+
+class ChannelPane(Vertical):
+    """A channel of one account: title with mode, three gauges, the job table."""
+
+    COMPONENT_CLASSES = {"channel-pane--new"}
+    DEFAULT_CSS = """
+    ChannelPane {
+        height: auto; border: round $panel-lighten-2; padding: 0 1;
+        border-title-color: $text; border-subtitle-color: $text-muted;
+    }
+    ChannelPane:focus-within { border: round $accent; }
+    ChannelPane.-full { border: round $error; }
+    ChannelPane.-full:focus-within { border: double $error; }
+    ChannelPane > .channel-pane--new { color: $accent; text-style: bold; }
+    ChannelPane .gauges { height: 1; }
+    ChannelPane JobTable { height: auto; max-height: 17; background: $surface; }
+    """
+
+    def __init__(self, account: str, channel_id: str, name: str | None = None) -> None:
+        super().__init__(classes="channel-pane")
+        self.account = account
+        self.channel_id = channel_id
+        self.display_name = clean(name) if name and name != channel_id else None
+        self.mode: str | None = None
+        self.stats: ChannelStats | None = None
+        self.rows: dict[str, JobRow] = {}
+        self.details: dict[str, str] = {}
+        self.new_until: dict[str, float] = {}
+        self.filter_text = ""
+        self.sort_key = "created"
+        self.now = 0.0
+
+    # -- layout -----------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(classes="gauges"):
+            yield Gauge("jobs", id="gauge-jobs")
+            yield Gauge("img", bar=False, id="gauge-images")
+            yield Gauge("vid", bar=False, id="gauge-videos")
+        table = JobTable(cursor_type="row", zebra_stripes=False, show_cursor=True)
+        table.add_column("job", key="id", width=10)
+        table.add_column("type", key="type", width=5)
+        table.add_column("created", key="created", width=8)
+        table.add_column("elapsed", key="elapsed", width=7)
+        table.add_column("status", key="status", width=9)
+        yield table
+
+    def on_mount(self) -> None:
+        self._update_title()
+
+    @property
+    def table(self) -> JobTable:
+        return self.query_one(JobTable)
+
+    def _update_title(self) -> None:
+        short = clean(self.channel_id[-6:])
+        title = f"{self.display_name} …{short}" if self.display_name else clean(self.channel_id)
+        if self.mode:
+            title += f" · {self.mode}"
+        self.border_title = title
+        stats = self.stats
+        if stats is None:
+            self.border_subtitle = ""
+        elif stats.total == 0:
+            self.border_subtitle = "idle"
+        else:
+            self.border_subtitle = f"{stats.total} running"
+
+    def set_mode(self, mode: str | None) -> None:
+        if mode != self.mode:
+            self.mode = mode
+            self._update_title()
+
+    # -- data -------------------------------------------------------------------------------------
+
+    @property
+    def selected_job_id(self) -> str | None:
+        table = self.table
+        if table.row_count == 0:
+            return None
+        try:
+            return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        except RowDoesNotExist:
+            return None
+
+    def _visible(self, row: JobRow) -> bool:
+        if not self.filter_text:
+            return True
+        needle = self.filter_text.lower()
+        haystack = f"{row.job_id} {row.job_type} {self.details.get(row.job_id, '')} {self.display_name or ''} {self.channel_id}"
+        return needle in haystack.lower()
+
+    def _cells(self, row: JobRow) -> list[Text | str]:
+        new = self.new_until.get(row.job_id, 0) > self.now
+        id_style = self.get_component_rich_style("channel-pane--new") if new else ""
+        return [
+            Text(short_job_id(row.job_id), style=id_style),
+            clean(row.job_type, limit=5),
+            local_time(row.created),
+            duration(row.elapsed_at(self.now)),
+            clean(self.details.get(row.job_id, "running"), limit=9),
+        ]
+
+    def apply(self, change: ChannelChanges, now: float, *, highlight: bool = True) -> None:
+        """Apply one poll's changes to this channel, keeping the cursor on the same job."""
+        self.now = now
+        if change.stats is not None:
+            self._set_stats(change.stats)
+        if not (change.added or change.removed or change.changed):
+            return
+        table = self.table
+        keep = self.selected_job_id
+        for row in change.removed:
+            self.rows.pop(row.job_id, None)
+            self.details.pop(row.job_id, None)
+            self.new_until.pop(row.job_id, None)
+            if row.job_id in table.rows:
+                table.remove_row(row.job_id)
+        for row in change.changed:
+            self.rows[row.job_id] = row
+            if row.job_id in table.rows:
+                for key, value in zip(("id", "type", "created", "elapsed", "status"), self._cells(row), strict=True):
+                    table.update_cell(row.job_id, key, value)
+        for row in change.added:
+            self.rows[row.job_id] = row
+            if highlight:
+                self.new_until[row.job_id] = now + NEW_HIGHLIGHT_SECONDS
+            if self._visible(row):
+                table.add_row(*self._cells(row), key=row.job_id)
+        if change.added and self.sort_key != "created":
+            self._rebuild()  # a DataTable cannot insert mid-table; at most maxJobs rows are laid out again
+        self._restore_cursor(keep)
+        self._update_title()
+
+    def _set_stats(self, stats: ChannelStats) -> None:
+        self.stats = stats
+        self.query_one("#gauge-jobs", Gauge).set(stats.total, stats.max_jobs)
+        self.query_one("#gauge-images", Gauge).set(stats.images, stats.max_image_jobs)
+        self.query_one("#gauge-videos", Gauge).set(stats.videos, stats.max_video_jobs)
+        self.set_class(fullness_level(stats.total, stats.max_jobs) == "full", "-full")
+        self._update_title()
+
+    def _restore_cursor(self, job_id: str | None) -> None:
+        table = self.table
+        if job_id and job_id in table.rows:
+            index = table.get_row_index(job_id)
+            if index != table.cursor_row:
+                table.move_cursor(row=index, animate=False, scroll=False)
+
+    def tick(self, now: float) -> None:
+        """Once a second: carry each elapsed clock forward, end the new-job highlight. Only changed cells are touched."""
+        self.now = now
+        table = self.table
+        for job_id, row in self.rows.items():
+            if job_id not in table.rows:
+                continue
+            text = duration(row.elapsed_at(now))
+            if table.get_cell(job_id, "elapsed") != text:
+                table.update_cell(job_id, "elapsed", text)
+            until = self.new_until.get(job_id)
+            if until is not None and until <= now:
+                del self.new_until[job_id]
+                table.update_cell(job_id, "id", Text(short_job_id(job_id)))
+
+    def set_detail(self, job_id: str, status: str) -> None:
+        """What a detail fetch said about a running job (its status or progress)."""
+        if self.details.get(job_id) == status or job_id not in self.rows:
+            return
+        self.details[job_id] = status
+        if job_id in self.table.rows:
+            self.table.update_cell(job_id, "status", clean(status, limit=9))
+
+    def set_filter(self, text: str) -> None:
+        if text == self.filter_text:
+            return
+        self.filter_text = text
+        self._rebuild()
+
+    def set_sort(self, key: str) -> None:
+        self.sort_key = key
+        self._rebuild()
+
+    def _rebuild(self) -> None:
+        """Filter or sort changed: the rows are laid out again, in order, cursor kept."""
+        table = self.table
+        keep = self.selected_job_id
+        table.clear()
+        for row in sorted(self.rows.values(), key=self._order):
+            if self._visible(row):
+                table.add_row(*self._cells(row), key=row.job_id)
+        self._restore_cursor(keep)
+
+    def _order(self, row: JobRow) -> tuple:
+        if self.sort_key == "newest":
+            return (-(epoch_of(row.created) or 0.0),)
+        if self.sort_key == "type":
+            return (row.job_type, row.created)
+        return (row.created,)

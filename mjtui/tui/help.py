@@ -1,0 +1,54 @@
+"""`?`: every key binding, from the same list the footer and the command palette use."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, Static
+
+
+class HelpScreen(ModalScreen[None]):
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > Vertical {
+        width: 78; max-width: 100%; height: auto; max-height: 90%;
+        border: thick $accent; background: $surface; padding: 0 1;
+    }
+    HelpScreen DataTable { height: auto; max-height: 100%; }
+    HelpScreen #hint { color: $text-muted; }
+    """
+    BINDINGS = [
+        Binding("escape,question_mark,q", "dismiss", "Close", id="help.close"),
+    ]
+
+    def __init__(self, rows: Iterable[tuple[str, str, str]]) -> None:
+        super().__init__()
+        self.rows = list(rows)
+
+    def compose(self) -> ComposeResult:
+        with Vertical() as box:
+            box.border_title = "Keys"
+            table: DataTable = DataTable(cursor_type="row", zebra_stripes=True, id="help-table")
+            table.add_columns("key", "action", "id (for [keys] in config.toml)")
+            for key, description, binding_id in self.rows:
+                table.add_row(Text(key, style="bold"), description, Text(binding_id, style="dim"))
+            yield table
+            yield Static("Rebind any key in config.toml, e.g.  [keys]  cancel = \"x,delete\".  Esc closes.", id="hint")
+
+    def action_dismiss(self) -> None:  # type: ignore[override]
+        self.dismiss(None)
+
+
+def describe_bindings(bindings: Iterable[Binding], key_display) -> list[tuple[str, str, str]]:  # noqa: ANN001
+    """Rows of (keys, description, id) for the bindings that have an id and a description."""
+    rows = []
+    for binding in bindings:
+        if binding.id and binding.description:
+            keys = ", ".join(key_display(key.strip()) for key in binding.key.split(","))
+            rows.append((keys, binding.description, binding.id))
+    return rows

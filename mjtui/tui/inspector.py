@@ -1,0 +1,251 @@
+"""The job inspector: everything the API says about one job, followed until it is final."""
+
+from __future__ import annotations
+
+
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+
+from mjtui.api import errors
+from mjtui.api.models import Job
+from mjtui.text import clean
+from mjtui.tui.formatting import local_datetime
+
+if TYPE_CHECKING:
+    from mjtui.tui.app import MjtuiApp
+
+FOLLOW_FLOOR = 10.0  # the service asks clients to poll a job no more often than every 10-30 s
+
+
+def _size(num: int | None) -> str:
+    if num is None:
+        return "?"
+    value = float(num)
+    for unit in ("B", "KB", "MB"):
+        if value < 1024:
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} GB"
+
+
+def job_summary(job: Job) -> Text:
+    """The job's own fields, one per line, labels dim and values inert."""
+    text = Text()
+
+    def line(label: str, value: object, style: str = "") -> None:
+        if value in (None, "", []):
+            return
+        text.append(f"{label:<10}", style="dim")
+        text.append(clean(value, keep_newlines=False, limit=600), style=style)
+        text.append("\n")
+
+    status_style = {"completed": "bold green", "failed": "bold red", "moderated": "bold red"}.get(job.status or "", "bold yellow")
+    line("status", job.status or "?", status_style)
+    if job.progress is not None and not job.is_final:
+        line("progress", f"{job.progress}%")
+    line("verb", job.verb)
+    line("button", job.button)
+    line("prompt", job.prompt)
+    line("content", job.content)
+    line("created", local_datetime(job.created) if job.created else None)
+    line("updated", local_datetime(job.updated) if job.updated else None)
+    line("channel", job.channel)
+    line("server", job.server)
+    line("maxJobs", job.max_jobs)
+    line("parent", job.parent_job_id)
+    line("discord", job.discord)
+    line("replyRef", job.reply_ref)
+    line("replyUrl", job.reply_url)
+    line("error", job.error, "bold red")
+    line("details", job.error_details, "red")
+    return text
+
+
+def seed_text(job: Job, state: str | None) -> Text:
+    text = Text()
+    if job.has_seed and job.seed is not None:
+        text.append("seed      ", style="dim")
+        text.append(str(job.seed.value), style="bold")
+        text.append("   (y copies it)\n", style="dim")
+        for index, image in enumerate(job.seed.attachments, 1):
+            text.append(f"image {index}   ", style="dim")
+            text.append(clean(image.url or "?", limit=200))
+            text.append("\n")
+    elif state:
+        text.append("seed      ", style="dim")
+        text.append(clean(state))
+    else:
+        text.append("seed      ", style="dim")
+        text.append("not fetched (s fetches it)" if job.status == "completed" else "available once the job completes", style="dim")
+    return text
+
+
+class InspectorScreen(Screen[None]):
+    """One job. Enter on a child opens it in turn; escape goes back."""
+
+    DEFAULT_CSS = """
+    InspectorScreen VerticalScroll { padding: 0 1; }
+    InspectorScreen .section { color: $accent; text-style: bold; margin-top: 1; }
+    InspectorScreen DataTable { height: auto; max-height: 12; }
+    InspectorScreen #summary { height: auto; }
+    """
+    BINDINGS = [
+        Binding("escape", "close", "Back", id="inspector.close"),
+        Binding("s", "seed", "Seed", id="inspector.seed"),
+        Binding("y", "copy_seed", "Copy seed", id="inspector.copy_seed"),
+        Binding("x,delete", "cancel", "Cancel job", id="inspector.cancel"),
+        Binding("o", "open_parent", "Parent", id="inspector.parent"),
+        Binding("ctrl+r,f5", "refresh", "Refresh", id="inspector.refresh"),
+    ]
+
+    def __init__(self, account: str, job_id: str, job: Job | None = None) -> None:
+        super().__init__()
+        self.account = account
+        self.job_id = job_id
+        self.job: Job | None = job
+        self.seed_state: str | None = None
+        self.error: str | None = None
+        self._timer = None
+
+    @property
+    def mjtui(self) -> MjtuiApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll():
+            yield Static(id="title")
+            yield Static(id="summary")
+            yield Static("Children", classes="section")
+            children: DataTable = DataTable(cursor_type="row", id="children")
+            children.add_columns("button", "job")
+            yield children
+            yield Static(id="buttons")
+            yield Static("Seed", classes="section")
+            yield Static(id="seed")
+            yield Static("Attachments", classes="section")
+            attachments: DataTable = DataTable(cursor_type="row", id="attachments")
+            attachments.add_columns("file", "size", "dimensions", "url")
+            yield attachments
+            yield Static(id="embeds")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.render_job()
+        self.fetch()
+
+    def on_unmount(self) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+
+    # -- data -----------------------------------------------------------------------------------
+
+    @work(exclusive=True, group="inspector", exit_on_error=False)
+    async def fetch(self) -> None:
+        try:
+            job = await self.mjtui.fetch_job(self.account, self.job_id)
+        except errors.MjtuiError as exc:
+            self.error = str(exc)
+            self.render_job()
+            if not isinstance(exc, (errors.NotFound, errors.Gone, errors.Unauthorized)):
+                self._follow()
+            return
+        self.error = None
+        self.show_job(job)
+        if not job.is_final:
+            self._follow()
+
+    def _follow(self) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+        interval = max(self.mjtui.refresh_seconds, FOLLOW_FLOOR)
+        self._timer = self.mjtui.timers.call_later(interval, self.fetch)
+
+    def show_job(self, job: Job) -> None:
+        self.job = job
+        if job.has_seed:
+            self.seed_state = None
+        self.render_job()
+
+    def render_job(self) -> None:
+        job = self.job
+        title = Text()
+        title.append("Job ", style="bold")
+        title.append(clean(self.job_id), style="bold")
+        title.append(f"   account {clean(self.account)}", style="dim")
+        if job is not None and not job.is_final:
+            title.append("   following", style="italic yellow")
+        if self.error:
+            title.append(f"\n{clean(self.error, limit=300)}", style="bold red")
+        self.query_one("#title", Static).update(title)
+        if job is None:
+            self.query_one("#summary", Static).update(Text("loading…", style="dim"))
+            return
+        self.query_one("#summary", Static).update(job_summary(job))
+        children = self.query_one("#children", DataTable)
+        children.clear()
+        for child in job.children:
+            if child.jobid and child.jobid not in children.rows:
+                children.add_row(clean(child.button or "?"), clean(child.jobid), key=child.jobid)
+        children.display = bool(children.row_count)
+        buttons = Text("buttons   ", style="dim")
+        buttons.append("  ".join(f"[{clean(label)}]" for label in job.buttons) if job.buttons else "none")
+        self.query_one("#buttons", Static).update(buttons)
+        self.query_one("#seed", Static).update(seed_text(job, self.seed_state))
+        attachments = self.query_one("#attachments", DataTable)
+        attachments.clear()
+        for item in job.attachments:
+            dims = f"{item.width}x{item.height}" if item.width and item.height else "?"
+            attachments.add_row(clean(item.filename or "?", limit=40), _size(item.size), dims, clean(item.url or "", limit=120))
+        embeds = Text()
+        for embed in job.embeds:
+            embeds.append("embed     ", style="dim")
+            embeds.append(clean(embed.description or embed.type or "", limit=400))
+            embeds.append("\n")
+        self.query_one("#embeds", Static).update(embeds)
+
+    def seed_progress(self, state: str | None, job: Job | None = None) -> None:
+        """The app reports a seed fetch: running, failed, or done with the job carrying the seed."""
+        self.seed_state = state
+        if job is not None and job.has_seed and self.job is not None:
+            self.job.seed = job.seed
+        self.render_job()
+
+    # -- actions --------------------------------------------------------------------------------
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+    def action_refresh(self) -> None:
+        self.fetch()
+
+    def action_seed(self) -> None:
+        self.mjtui.request_seed(self.account, self.job_id, self)
+
+    def action_copy_seed(self) -> None:
+        if self.job is not None and self.job.has_seed and self.job.seed is not None:
+            self.app.copy_to_clipboard(str(self.job.seed.value))
+            self.notify(f"seed {self.job.seed.value} copied to the clipboard")
+        else:
+            self.notify("no seed yet: press s to fetch it", severity="warning")
+
+    def action_cancel(self) -> None:
+        self.mjtui.request_cancel(self.account, self.job_id)
+
+    def action_open_parent(self) -> None:
+        if self.job is not None and self.job.parent_job_id:
+            self.app.push_screen(InspectorScreen(self.account, self.job.parent_job_id))
+        else:
+            self.notify("this job has no parent", severity="warning")
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        if event.data_table.id == "children" and event.row_key.value and self.job is not None:
+            self.app.push_screen(InspectorScreen(self.account, event.row_key.value))
+
+

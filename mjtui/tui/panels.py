@@ -1,0 +1,156 @@
+"""The account sections: a useapi account's channel grid, an ImaginePro account's sent commands, and the
+recently-finished list."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Grid, Vertical
+from textual.widgets import DataTable, Static
+from textual.widgets.data_table import RowDoesNotExist
+
+from mjtui.api.models import Job, MessageProgress
+from mjtui.text import clean
+from mjtui.tui.account_header import AccountHeader, Banner
+from mjtui.tui.formatting import now_local, short_job_id
+
+FINISHED_KEEP = 200
+PANE_MIN_WIDTH = 52
+
+
+def final_label(job: Job | None, fallback: str = "gone") -> str:
+    """completed / failed / moderated / cancelled: what became of a job that left the running list."""
+    if job is None:
+        return fallback
+    if job.status == "failed" and (job.error or "").strip().lower() == "job cancelled by user":
+        return "cancelled"
+    return clean(job.status or "?")
+
+
+class AccountSection(Vertical):
+    """Header, banner, and the account's body (channel grid or command list)."""
+
+    DEFAULT_CSS = """
+    AccountSection { height: auto; margin-bottom: 1; }
+    AccountSection Grid { height: auto; grid-size: 1; grid-rows: auto; grid-gutter: 0 1; }
+    """
+
+    def __init__(self, name: str, provider: str, *, id: str) -> None:
+        super().__init__(id=id)
+        self.account = name
+        self.provider = provider
+
+    def compose(self) -> ComposeResult:
+        yield AccountHeader(self.account, self.provider)
+        yield Banner()
+        if self.provider == "imaginepro":
+            yield MessageTable(self.account)
+        else:
+            yield Grid(classes="channels")
+
+    @property
+    def header(self) -> AccountHeader:
+        return self.query_one(AccountHeader)
+
+    @property
+    def banner(self) -> Banner:
+        return self.query_one(Banner)
+
+
+class MessageTable(DataTable):
+    """ImaginePro has no running list: show the commands sent from here and their progress."""
+
+    DEFAULT_CSS = "MessageTable { height: auto; max-height: 10; }"
+
+    def __init__(self, account: str) -> None:
+        super().__init__(cursor_type="row", classes="messages")
+        self.account = account
+
+    def on_mount(self) -> None:
+        self.add_column("sent", key="sent", width=8)
+        self.add_column("command", key="cmd", width=8)
+        self.add_column("message", key="id", width=38)
+        self.add_column("status", key="status", width=10)
+        self.add_column("progress", key="progress", width=8)
+        self.add_column("note", key="note")
+
+    def sent(self, message_id: str, cmd: str, now: float) -> None:
+        self.add_row(now_local(now), clean(cmd), clean(message_id), "SENT", "", "", key=message_id)
+
+    def progress(self, message: MessageProgress) -> None:
+        key = message.message_id or ""
+        if key not in self.rows:
+            return
+        self.update_cell(key, "status", clean(message.status or "?"))
+        self.update_cell(key, "progress", f"{message.progress}%" if message.progress is not None else "")
+        note = getattr(message, "content", None) or message.error or ""
+        self.update_cell(key, "note", clean(note, limit=80))
+
+
+class FinishedTable(DataTable):
+    """Jobs that just left the running list, each with its final state (newest at the bottom)."""
+
+    DEFAULT_CSS = """
+    FinishedTable { height: auto; max-height: 8; }
+    """
+    COMPONENT_CLASSES = {"finished--completed", "finished--bad", "finished--cancelled"}
+
+    def __init__(self) -> None:
+        super().__init__(cursor_type="row", id="finished")
+        self.jobs: dict[str, tuple[str, Job | None]] = {}
+
+    def on_mount(self) -> None:
+        self.add_column("at", key="at", width=8)
+        self.add_column("account", key="account", width=8)
+        self.add_column("channel", key="channel", width=8)
+        self.add_column("job", key="job", width=10)
+        self.add_column("status", key="status", width=9)
+        self.add_column("note", key="note")
+
+    def add(self, account: str, channel: str, job_id: str, job: Job | None, now: float, note: str = "") -> None:
+        label = final_label(job)
+        style = {"completed": "finished--completed", "cancelled": "finished--cancelled"}.get(label, "finished--bad")
+        detail = note or (job.error if job and job.error else (job.prompt if job and job.prompt else ""))
+        cells = [
+            now_local(now), clean(account, limit=8), "…" + clean(channel[-6:]), short_job_id(job_id),
+            Text(label, style=self.get_component_rich_style(style)), clean(detail or "", limit=120),
+        ]
+        if job_id in self.rows:
+            for key, value in zip(("at", "account", "channel", "job", "status", "note"), cells, strict=True):
+                self.update_cell(job_id, key, value)
+        else:
+            at_end = self.row_count == 0 or self.cursor_row >= self.row_count - 1
+            self.add_row(*cells, key=job_id)
+            if at_end and not self.has_focus:
+                self.move_cursor(row=self.row_count - 1, animate=False)
+        self.jobs[job_id] = (account, job)
+        while self.row_count > FINISHED_KEEP:
+            oldest = next(iter(self.rows))
+            self.jobs.pop(oldest.value or "", None)
+            self.remove_row(oldest)
+
+    @property
+    def selected(self) -> tuple[str, str, Job | None] | None:
+        if self.row_count == 0:
+            return None
+        try:
+            key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
+        except RowDoesNotExist:
+            return None
+        if key is None or key not in self.jobs:
+            return None
+        account, job = self.jobs[key]
+        return account, key, job
+
+
+class TopBar(Static):
+    DEFAULT_CSS = "TopBar { height: 1; background: $primary-background; color: $text; padding: 0 1; }"
+
+    def show(self, title: str, accounts: int, running: int, clock: str, extra: str = "") -> None:
+        text = Text()
+        text.append(title, style="bold")
+        text.append(f"   {accounts} account{'s' if accounts != 1 else ''} · {running} running")
+        if extra:
+            text.append(f" · {extra}", style="bold")
+        text.append(f"   {clock}")
+        self.update(text)

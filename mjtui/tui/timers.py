@@ -1,0 +1,95 @@
+"""Timers the dashboard schedules its polls and ticks with, swappable for tests.
+
+In the app they are Textual timers. In tests `ManualTimers` holds them until
+the test advances the injected clock and calls `fire_due()`: polls, back-off
+and the elapsed tick all run on simulated time, with no sleeping.
+"""
+
+from __future__ import annotations
+
+import heapq
+import inspect
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from mjtui.clock import ManualClock
+
+Callback = Callable[[], Any]
+
+
+class TimerHandle(Protocol):
+    def stop(self) -> None: ...
+
+
+class Timers(Protocol):
+    def call_later(self, delay: float, callback: Callback) -> TimerHandle: ...
+
+    def every(self, interval: float, callback: Callback) -> TimerHandle: ...
+
+
+class TextualTimers:
+    """Real timers on the app's message pump; `speed` shortens them when the clock runs fast."""
+
+    def __init__(self, app: Any, speed: float = 1.0) -> None:
+        self.app = app
+        self.speed = speed
+
+    def call_later(self, delay: float, callback: Callback) -> TimerHandle:
+        return self.app.set_timer(max(0.0, delay) / self.speed, callback)
+
+    def every(self, interval: float, callback: Callback) -> TimerHandle:
+        return self.app.set_interval(interval / self.speed, callback)
+
+
+class _ManualHandle:
+    def __init__(self) -> None:
+        self.stopped = False
+
+    def stop(self) -> None:
+        self.stopped = True
+
+
+class ManualTimers:
+    """Timers that fire only when a test says so, at the injected clock's time."""
+
+    def __init__(self, clock: ManualClock) -> None:
+        self.clock = clock
+        self._queue: list[tuple[float, int, _ManualHandle, Callback, float | None]] = []
+        self._seq = 0
+
+    def _push(self, when: float, handle: _ManualHandle, callback: Callback, repeat: float | None) -> None:
+        self._seq += 1
+        heapq.heappush(self._queue, (when, self._seq, handle, callback, repeat))
+
+    def call_later(self, delay: float, callback: Callback) -> TimerHandle:
+        handle = _ManualHandle()
+        self._push(self.clock.now() + max(0.0, delay), handle, callback, None)
+        return handle
+
+    def every(self, interval: float, callback: Callback) -> TimerHandle:
+        handle = _ManualHandle()
+        self._push(self.clock.now() + interval, handle, callback, interval)
+        return handle
+
+    def pending(self) -> list[float]:
+        """Delays from now of the timers still waiting, soonest first."""
+        now = self.clock.now()
+        return sorted(when - now for when, _, handle, _, _ in self._queue if not handle.stopped)
+
+    async def fire_due(self) -> int:
+        """Run every timer due by the clock's present, in order; return how many ran."""
+        fired = 0
+        now = self.clock.now()
+        while self._queue and self._queue[0][0] <= now:
+            when, _, handle, callback, repeat = heapq.heappop(self._queue)
+            if handle.stopped:
+                continue
+            if repeat is not None:
+                self._push(when + repeat, handle, callback, repeat)
+            result = callback()
+            if inspect.isawaitable(result):
+                await result
+            fired += 1
+        return fired
+
+
