@@ -46,3 +46,34 @@ def useapi_client(sim: Simulator, account: str = "main", **options) -> UseapiCli
 
 def imaginepro_client(sim: Simulator, **options) -> ImagineProClient:
     return ImagineProClient(sim.token("ip"), SIM_ORIGIN, transport=sim.transport(), **options)
+
+
+# -- the dashboard ----------------------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _utc(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Times on screen are local; tests and snapshots read them in UTC."""
+    import time
+
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+
+
+def make_dashboard(sim: Simulator, clock: ManualClock, accounts: list[str] | None = None, **options):
+    """The dashboard on `sim`'s accounts with hand-driven time: returns (app, timers).
+
+    Advance time with `clock.advance(s)` then `await timers.fire_due()` and `await pilot.pause()`.
+    """
+    import random
+
+    from mjtui.connections import demo_connection
+    from mjtui.tui.app import make_app
+    from mjtui.tui.timers import ManualTimers
+
+    timers = ManualTimers(clock)
+    names = accounts or list(sim.world.accounts)
+    connections = [demo_connection(sim, name) for name in names]
+    options.setdefault("rng", random.Random(0))
+    app = make_app(connections, clock=clock, timers=timers, **options)
+    return app, timers

@@ -163,6 +163,11 @@ class MjtuiApp(App[None]):
         if keymap:
             self.set_keymap(keymap)
 
+    def notify(self, message: str, *, title: str = "", severity="information", timeout: float | None = None,  # noqa: ANN001
+               markup: bool = False) -> None:
+        """Toasts carry API text (info answers, error messages): never read it as markup."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
+
     # -- layout ---------------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
@@ -411,6 +416,14 @@ class MjtuiApp(App[None]):
         return True
 
     # -- actions --------------------------------------------------------------------------------------
+
+    DASHBOARD_ONLY = frozenset({"command", "cancel", "seed", "filter", "sort", "inspect", "reset"})
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Dashboard actions are hidden while another screen (the inspector, a dialog) is on top."""
+        if action in self.DASHBOARD_ONLY and len(self.screen_stack) > 1:
+            return False
+        return True
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         if isinstance(event.data_table, (JobTable, FinishedTable)):
@@ -769,7 +782,8 @@ class MjtuiApp(App[None]):
         for _, binding in self._bindings_with_keymap():
             if binding.id and binding.description and not binding.id.startswith("quit."):
                 action = binding.action
-                yield SystemCommand(f"{binding.description} ({self.get_key_display(binding.key.split(',')[0])})",
+                first_key = Binding(binding.key.split(",")[0], "")
+                yield SystemCommand(f"{binding.description} ({self.get_key_display(first_key)})",
                                     f"mjtui: {binding.id}", lambda a=action: self.run_action(a))
 
 

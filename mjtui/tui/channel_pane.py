@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable
 from textual.widgets.data_table import RowDoesNotExist
 
 from mjtui.monitor.snapshot import ChannelChanges, ChannelStats, JobRow
 from mjtui.text import clean
-from mjtui.tui.formatting import duration, epoch_of, local_time, short_job_id
+from mjtui.tui.formatting import duration, epoch_of, local_time, safe, short_job_id
 from mjtui.tui.gauges import Gauge, fullness_level
 
 NEW_HIGHLIGHT_SECONDS = 3.0
@@ -21,10 +22,10 @@ class JobTable(DataTable):
     """The running jobs of one channel; row keys are job ids."""
 
     BINDINGS = [
-        ("j", "cursor_down", "Down"),
-        ("k", "cursor_up", "Up"),
-        ("g", "scroll_top", "Top"),
-        ("G", "scroll_bottom", "Bottom"),
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+        Binding("g", "scroll_top", "Top", show=False),
+        Binding("G", "scroll_bottom", "Bottom", show=False),
     ]
 
 
@@ -86,7 +87,7 @@ class ChannelPane(Vertical):
         title = f"{self.display_name} …{short}" if self.display_name else clean(self.channel_id)
         if self.mode:
             title += f" · {self.mode}"
-        self.border_title = title
+        self.border_title = Text(title)  # a plain str border title would be read as markup
         stats = self.stats
         if stats is None:
             self.border_subtitle = ""
@@ -119,15 +120,15 @@ class ChannelPane(Vertical):
         haystack = f"{row.job_id} {row.job_type} {self.details.get(row.job_id, '')} {self.display_name or ''} {self.channel_id}"
         return needle in haystack.lower()
 
-    def _cells(self, row: JobRow) -> list[Text | str]:
+    def _cells(self, row: JobRow) -> list[Text]:
         new = self.new_until.get(row.job_id, 0) > self.now
         id_style = self.get_component_rich_style("channel-pane--new") if new else ""
         return [
             Text(short_job_id(row.job_id), style=id_style),
-            clean(row.job_type, limit=5),
-            local_time(row.created),
-            duration(row.elapsed_at(self.now)),
-            clean(self.details.get(row.job_id, "running"), limit=9),
+            safe(row.job_type, limit=5),
+            Text(local_time(row.created)),
+            Text(duration(row.elapsed_at(self.now))),
+            safe(self.details.get(row.job_id, "running"), limit=9),
         ]
 
     def apply(self, change: ChannelChanges, now: float, *, highlight: bool = True) -> None:
@@ -184,8 +185,8 @@ class ChannelPane(Vertical):
             if job_id not in table.rows:
                 continue
             text = duration(row.elapsed_at(now))
-            if table.get_cell(job_id, "elapsed") != text:
-                table.update_cell(job_id, "elapsed", text)
+            if table.get_cell(job_id, "elapsed").plain != text:
+                table.update_cell(job_id, "elapsed", Text(text))
             until = self.new_until.get(job_id)
             if until is not None and until <= now:
                 del self.new_until[job_id]
@@ -197,7 +198,7 @@ class ChannelPane(Vertical):
             return
         self.details[job_id] = status
         if job_id in self.table.rows:
-            self.table.update_cell(job_id, "status", clean(status, limit=9))
+            self.table.update_cell(job_id, "status", safe(status, limit=9))
 
     def set_filter(self, text: str) -> None:
         if text == self.filter_text:

@@ -34,11 +34,11 @@ class HelpScreen(ModalScreen[None]):
         with Vertical() as box:
             box.border_title = "Keys"
             table: DataTable = DataTable(cursor_type="row", zebra_stripes=True, id="help-table")
-            table.add_columns("key", "action", "id (for [keys] in config.toml)")
+            table.add_columns(Text("key"), Text("action"), Text("id (for [keys] in config.toml)"))
             for key, description, binding_id in self.rows:
-                table.add_row(Text(key, style="bold"), description, Text(binding_id, style="dim"))
+                table.add_row(Text(key, style="bold"), Text(description), Text(binding_id, style="dim"))
             yield table
-            yield Static("Rebind any key in config.toml, e.g.  [keys]  cancel = \"x,delete\".  Esc closes.", id="hint")
+            yield Static(Text('Rebind any key in config.toml, e.g.  [keys]  cancel = "x,delete".  Esc closes.'), id="hint")
 
     def action_dismiss(self) -> None:  # type: ignore[override]
         self.dismiss(None)
@@ -49,6 +49,6 @@ def describe_bindings(bindings: Iterable[Binding], key_display) -> list[tuple[st
     rows = []
     for binding in bindings:
         if binding.id and binding.description:
-            keys = ", ".join(key_display(key.strip()) for key in binding.key.split(","))
+            keys = ", ".join(key_display(Binding(key.strip(), "")) for key in binding.key.split(","))
             rows.append((keys, binding.description, binding.id))
     return rows

@@ -16,7 +16,7 @@ from textual.widgets import DataTable, Footer, Static
 from mjtui.api import errors
 from mjtui.api.models import Job
 from mjtui.text import clean
-from mjtui.tui.formatting import local_datetime
+from mjtui.tui.formatting import local_datetime, safe
 
 if TYPE_CHECKING:
     from mjtui.tui.app import MjtuiApp
@@ -192,7 +192,7 @@ class InspectorScreen(Screen[None]):
         children.clear()
         for child in job.children:
             if child.jobid and child.jobid not in children.rows:
-                children.add_row(clean(child.button or "?"), clean(child.jobid), key=child.jobid)
+                children.add_row(safe(child.button or "?"), safe(child.jobid), key=child.jobid)
         children.display = bool(children.row_count)
         buttons = Text("buttons   ", style="dim")
         buttons.append("  ".join(f"[{clean(label)}]" for label in job.buttons) if job.buttons else "none")
@@ -202,7 +202,9 @@ class InspectorScreen(Screen[None]):
         attachments.clear()
         for item in job.attachments:
             dims = f"{item.width}x{item.height}" if item.width and item.height else "?"
-            attachments.add_row(clean(item.filename or "?", limit=40), _size(item.size), dims, clean(item.url or "", limit=120))
+            attachments.add_row(
+                safe(item.filename or "?", limit=40), Text(_size(item.size)), Text(dims), safe(item.url or "", limit=120)
+            )
         embeds = Text()
         for embed in job.embeds:
             embeds.append("embed     ", style="dim")
@@ -231,9 +233,9 @@ class InspectorScreen(Screen[None]):
     def action_copy_seed(self) -> None:
         if self.job is not None and self.job.has_seed and self.job.seed is not None:
             self.app.copy_to_clipboard(str(self.job.seed.value))
-            self.notify(f"seed {self.job.seed.value} copied to the clipboard")
+            self.app.notify(f"seed {self.job.seed.value} copied to the clipboard")
         else:
-            self.notify("no seed yet: press s to fetch it", severity="warning")
+            self.app.notify("no seed yet: press s to fetch it", severity="warning")
 
     def action_cancel(self) -> None:
         self.mjtui.request_cancel(self.account, self.job_id)
@@ -242,7 +244,7 @@ class InspectorScreen(Screen[None]):
         if self.job is not None and self.job.parent_job_id:
             self.app.push_screen(InspectorScreen(self.account, self.job.parent_job_id))
         else:
-            self.notify("this job has no parent", severity="warning")
+            self.app.notify("this job has no parent", severity="warning")
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         if event.data_table.id == "children" and event.row_key.value and self.job is not None:

@@ -12,7 +12,7 @@ from textual.widgets.data_table import RowDoesNotExist
 from mjtui.api.models import Job, MessageProgress
 from mjtui.text import clean
 from mjtui.tui.account_header import AccountHeader, Banner
-from mjtui.tui.formatting import now_local, short_job_id
+from mjtui.tui.formatting import now_local, safe, short_job_id
 
 FINISHED_KEEP = 200
 PANE_MIN_WIDTH = 52
@@ -75,16 +75,16 @@ class MessageTable(DataTable):
         self.add_column("note", key="note")
 
     def sent(self, message_id: str, cmd: str, now: float) -> None:
-        self.add_row(now_local(now), clean(cmd), clean(message_id), "SENT", "", "", key=message_id)
+        self.add_row(Text(now_local(now)), safe(cmd), safe(message_id), Text("SENT"), Text(""), Text(""), key=message_id)
 
     def progress(self, message: MessageProgress) -> None:
         key = message.message_id or ""
         if key not in self.rows:
             return
-        self.update_cell(key, "status", clean(message.status or "?"))
-        self.update_cell(key, "progress", f"{message.progress}%" if message.progress is not None else "")
+        self.update_cell(key, "status", safe(message.status or "?"))
+        self.update_cell(key, "progress", Text(f"{message.progress}%" if message.progress is not None else ""))
         note = getattr(message, "content", None) or message.error or ""
-        self.update_cell(key, "note", clean(note, limit=80))
+        self.update_cell(key, "note", safe(note, limit=80))
 
 
 class FinishedTable(DataTable):
@@ -112,8 +112,8 @@ class FinishedTable(DataTable):
         style = {"completed": "finished--completed", "cancelled": "finished--cancelled"}.get(label, "finished--bad")
         detail = note or (job.error if job and job.error else (job.prompt if job and job.prompt else ""))
         cells = [
-            now_local(now), clean(account, limit=8), "…" + clean(channel[-6:]), short_job_id(job_id),
-            Text(label, style=self.get_component_rich_style(style)), clean(detail or "", limit=120),
+            Text(now_local(now)), safe(account, limit=8), safe("…" + channel[-6:]), Text(short_job_id(job_id)),
+            Text(label, style=self.get_component_rich_style(style)), safe(detail or "", limit=120),
         ]
         if job_id in self.rows:
             for key, value in zip(("at", "account", "channel", "job", "status", "note"), cells, strict=True):
