@@ -18,6 +18,7 @@ HEALTH_CLASS = {
     Health.UNAUTHORIZED: "bad",
     Health.PAYMENT: "bad",
     Health.MODERATION: "bad",
+    Health.COMMANDS_ONLY: "muted",
 }
 
 
@@ -68,8 +69,11 @@ class AccountHeader(Static):
             details.append(f"polled {age(now - status.last_ok_at)} ago")
         if status.latency is not None:
             details.append(f"{status.latency * 1000:.0f} ms")
-        details.append(f"{status.errors} error{'s' if status.errors != 1 else ''}")
-        details.append(f"every {interval:g}s")
+        if status.health is Health.COMMANDS_ONLY:
+            details.append("no running-jobs list: r/f/t/i send commands, tracked below")
+        else:
+            details.append(f"{status.errors} error{'s' if status.errors != 1 else ''}")
+            details.append(f"every {interval:g}s")
         if running is not None:
             details.append(f"{running} running")
         text.append("  " + " · ".join(details), style=dim)

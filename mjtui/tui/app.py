@@ -190,7 +190,10 @@ class MjtuiApp(App[None]):
                 continue
             for channel_id in state.channel_names:
                 await self._ensure_pane(state, channel_id)
-            if state.provider != "imaginepro":
+            if state.provider == "imaginepro":
+                state.status.health = Health.COMMANDS_ONLY
+                self._show_header(state)
+            else:
                 self.poll(state.name)
         self.timers.every(1.0, self.tick)
         self._layout_grids()

@@ -33,8 +33,8 @@ class Gauge(Widget):
     Gauge > .gauge--label { color: $text-muted; }
     """
 
-    value: reactive[int] = reactive(0)
-    limit: reactive[int | None] = reactive(None)
+    value: reactive[int] = reactive(0, layout=True)
+    limit: reactive[int | None] = reactive(None, layout=True)
 
     def __init__(self, label: str, *, bar: bool = True, id: str | None = None) -> None:
         super().__init__(id=id)
