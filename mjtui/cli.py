@@ -324,6 +324,8 @@ def _command(cmd: str) -> click.Command:
         connection = options.connect()
         client = connection.client
         if isinstance(client, ImagineProClient):
+            if channel:
+                raise UsageProblem(f"--channel: ImaginePro account '{connection.name}' sends commands by its token_id")
             token_id = connection.token_id
             if token_id is None:
                 raise UsageProblem(f"account '{connection.name}' has no token_id (ImaginePro needs it)")

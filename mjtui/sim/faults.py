@@ -11,6 +11,7 @@ token revoked, a moderation halt) are scheduled on the world's clock.
 from __future__ import annotations
 
 import json
+import math
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, fields, replace
@@ -85,8 +86,8 @@ class FaultProfile:
                 number = float(value)
             except ValueError:
                 raise ValueError(f"fault {key}={value!r}: expected a number") from None
-            if number < 0:
-                raise ValueError(f"fault {key}={value!r}: must not be negative")
+            if not math.isfinite(number) or number < 0:
+                raise ValueError(f"fault {key}={value!r}: expected a finite number, not negative")
             profile = replace(profile, **{key: number})
         return profile
 

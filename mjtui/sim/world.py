@@ -436,6 +436,10 @@ class World:
         if channel is not None:
             channel.running.pop(job.jobid, None)
             self._admit(channel)
+        self._remember(job)
+
+    def _remember(self, job: SimJob) -> None:
+        """A job reached its final state: keep its record, within `retain_finished`."""
         self._finished.append(job.jobid)
         while len(self._finished) > self.retain_finished:
             self.jobs.pop(self._finished.popleft(), None)
@@ -522,22 +526,24 @@ class World:
             content = MODE_ANSWERS[verb]
         else:
             content = self._info(channel)
+        job = self._side_job(channel, verb, final_status="completed", content=content, reply_url=reply_url, reply_ref=reply_ref)
+        self._remember(job)
+        return job
+
+    def _side_job(self, channel: Channel, verb: str, **fields: Any) -> SimJob:
+        """A job that is not image or video work (a command, a seed request): never in the running list."""
         job = SimJob(
             jobid=self._new_jobid(channel),
             verb=verb,
-            account=account.name,
+            account=channel.account,
             channel=channel.id,
             created=self._now,
             message_id=self._digits(19),
             job_type=None,
-            final_status="completed",
             updated=self._now + 0.8,
-            content=content,
-            reply_url=reply_url,
-            reply_ref=reply_ref,
+            **fields,
         )
         self.jobs[job.jobid] = job
-        self._finished.append(job.jobid)
         return job
 
     def _info(self, channel: Channel) -> str:
@@ -567,22 +573,9 @@ class World:
         if parent.seed_job is not None:
             raise SimError(409, f"Seed job {parent.seed_job} is already running for job {jobid}", executingJobs=[parent.seed_job])
         channel = self.channels[parent.channel]
-        job = SimJob(
-            jobid=self._new_jobid(channel),
-            verb="seed_async",
-            account=account.name,
-            channel=channel.id,
-            created=self._now,
-            message_id=self._digits(19),
-            job_type=None,
-            parent=parent.jobid,
-            start_at=self._now + 1.0,
-            updated=self._now + 1.0,
-            reply_url=reply_url,
-            reply_ref=reply_ref,
-        )
+        job = self._side_job(channel, "seed_async", parent=parent.jobid, start_at=self._now + 1.0,
+                             reply_url=reply_url, reply_ref=reply_ref)
         job.finish_at = self._now + self.rng.uniform(5.0, 15.0) * self.speed_scale
-        self.jobs[job.jobid] = job
         parent.seed_job = job.jobid
         self._schedule(job.finish_at, self._finish, job.jobid)
         return job
@@ -602,31 +595,23 @@ class World:
         if parent is not None:
             parent.seed = seed
             parent.seed_job = None
-        self._finished.append(job.jobid)
+        self._remember(job)
 
     def seed_halted(self, account: Account, jobid: str, reply_url: str | None, reply_ref: str | None) -> SimJob:
         """The job-shaped 596 answer of seed_async: a failed seed job naming the moderation message."""
-        parent = self.jobs[jobid]
-        channel = self.channels[parent.channel]
-        job = SimJob(
-            jobid=self._new_jobid(channel),
-            verb="seed_async",
-            account=account.name,
-            channel=channel.id,
-            created=self._now,
-            message_id=self._digits(19),
-            job_type=None,
+        channel = self.channels[self.jobs[jobid].channel]
+        job = self._side_job(
+            channel,
+            "seed_async",
             parent=jobid,
             final_status="failed",
-            updated=self._now + 0.8,
             error="Pending mod message",
             error_details="You have a pending moderation message. Please acknowledge it before using the bot further.",
             reply_url=reply_url,
             reply_ref=reply_ref,
             code=596,
         )
-        self.jobs[job.jobid] = job
-        self._finished.append(job.jobid)
+        self._remember(job)
         return job
 
     def cancel(self, account: Account, jobid: str) -> None:

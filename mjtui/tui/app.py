@@ -11,7 +11,7 @@ import asyncio
 import random
 import signal
 import time
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 
 from rich.text import Text
@@ -35,7 +35,7 @@ from mjtui.tui.channel_pane import SORT_KEYS, ChannelPane, JobTable
 from mjtui.tui.confirm import ConfirmScreen
 from mjtui.tui.formatting import now_local, short_job_id
 from mjtui.tui.help import HelpScreen, describe_bindings
-from mjtui.tui.inspector import InspectorScreen
+from mjtui.tui.inspector import FOLLOW_FLOOR, InspectorScreen
 from mjtui.tui.panels import PANE_MIN_WIDTH, AccountSection, FinishedTable, MessageTable, TopBar, final_label
 from mjtui.tui.timers import TextualTimers, TimerHandle, Timers
 
@@ -562,7 +562,8 @@ class MjtuiApp(App[None]):
             account, job_id = pane.account, pane.selected_job_id
         assert account is not None
         state = self.accounts[account]
-        if state.useapi is None:
+        useapi = state.useapi
+        if useapi is None:
             self.notify("cancel: this account has no cancel endpoint here", severity="warning")
             return
         key = f"cancel:{job_id}"
@@ -573,22 +574,27 @@ class MjtuiApp(App[None]):
         question.append("Cancel job ")
         question.append(clean(job_id), style="bold")
         question.append(f" on account {clean(account)}?\nThe job stops and reads as failed (\"Job cancelled by user\").")
+        self._confirm_then(state, "cancel", key, ConfirmScreen("Cancel job", question, yes_label="Cancel job"),
+                           lambda: useapi.cancel(job_id), f"cancelled {short_job_id(job_id)}")
+
+    def _confirm_then(self, state: AccountState, what: str, key: str, dialog: ConfirmScreen,
+                      call: Callable[[], Awaitable[None]], done: str) -> None:
+        """A destructive action: ask, then send once, then poll so the screen shows the result."""
 
         def decided(yes: bool | None) -> None:
-            if yes and self._begin(key, "cancel"):
-                self._run_cancel(state, job_id, key)
+            if yes and self._begin(key, what):
+                self._perform(state, what, key, call, done)
 
-        self.push_screen(ConfirmScreen("Cancel job", question, yes_label="Cancel job"), decided)
+        self.push_screen(dialog, decided)
 
     @work(exit_on_error=False)
-    async def _run_cancel(self, state: AccountState, job_id: str, key: str) -> None:
-        assert state.useapi is not None
+    async def _perform(self, state: AccountState, what: str, key: str, call: Callable[[], Awaitable[None]], done: str) -> None:
         try:
-            await state.useapi.cancel(job_id)
-            self.notify(f"cancelled {short_job_id(job_id)}", title="Cancel")
+            await call()
+            self.notify(done, title=what.capitalize())
             self.poll(state.name)
         except errors.MjtuiError as exc:
-            self._notify_failure(state, "cancel", exc)
+            self._notify_failure(state, what, exc)
         finally:
             self.in_flight.discard(key)
 
@@ -622,33 +628,36 @@ class MjtuiApp(App[None]):
             self._run_seed(state, job_id, key, screen)
 
     @work(exit_on_error=False)
-    async def _run_seed(self, state: AccountState, job_id: str, key: str, screen: InspectorScreen | None) -> None:
-        """seed_async, then follow the seed job until it completes; the inspector shows each step."""
+    async def _run_seed(self, state: AccountState, job_id: str, key: str, screen: InspectorScreen | None,
+                        seed_job: str | None = None) -> None:
+        """seed_async, then check the seed job on a timer until it completes; the inspector shows each step."""
         client = state.useapi
         assert client is not None
-
-        def report(text: str | None, job: Job | None = None) -> None:
-            if screen is not None and screen.is_attached:
-                screen.seed_progress(text, job)
-
         try:
-            answer = await client.seed_async(job_id)
-            while not answer.has_seed:
-                if answer.status == "failed" or answer.error:
-                    report(f"failed: {answer.error or answer.status}")
-                    self.notify(f"seed failed: {clean(answer.error or answer.status, limit=200)}", severity="error")
-                    return
-                report(f"seed job {answer.jobid} {answer.status or 'started'}; checking every {max(self.refresh_seconds, 10):g}s…")
-                await self.clock.sleep(max(self.refresh_seconds, 10.0))
-                answer = await client.job(answer.jobid or "")
-            report(None, answer)
-            if answer.seed is not None:
-                self.notify(f"seed {answer.seed.value} ({len(answer.seed.attachments)} images); y copies it", title="Seed")
+            answer = await (client.job(seed_job) if seed_job else client.seed_async(job_id))
         except errors.MjtuiError as exc:
-            report(f"failed: {exc}")
+            self._seed_report(screen, f"failed: {exc}")
             self._notify_failure(state, "seed", exc)
-        finally:
             self.in_flight.discard(key)
+            return
+        if answer.has_seed and answer.seed is not None:
+            self._seed_report(screen, None, answer)
+            self.notify(f"seed {answer.seed.value} ({len(answer.seed.attachments)} images); y copies it", title="Seed")
+            self.in_flight.discard(key)
+        elif answer.status == "failed" or answer.error:
+            self._seed_report(screen, f"failed: {answer.error or answer.status}")
+            self.notify(f"seed failed: {clean(answer.error or answer.status, limit=200)}", severity="error")
+            self.in_flight.discard(key)
+        else:
+            interval = max(self.refresh_seconds, FOLLOW_FLOOR)
+            follow = answer.jobid or seed_job or ""
+            self._seed_report(screen, f"seed job {follow} {answer.status or 'started'}; checking every {interval:g}s…")
+            self.timers.call_later(interval, lambda: self._run_seed(state, job_id, key, screen, follow))
+
+    @staticmethod
+    def _seed_report(screen: InspectorScreen | None, text: str | None, job: Job | None = None) -> None:
+        if screen is not None and screen.is_attached:
+            screen.seed_progress(text, job)
 
     def action_reset(self) -> None:
         if self._refuse_readonly("moderation reset"):
@@ -669,24 +678,10 @@ class MjtuiApp(App[None]):
         question.append(clean(channel), style="bold")
         question.append(f" (account {clean(state.name)})?\nAcknowledge the moderation message in Discord first.")
         key = f"reset:{state.name}:{channel}"
-
-        def decided(yes: bool | None) -> None:
-            if yes and self._begin(key, "reset"):
-                self._run_reset(state, channel, key)
-
-        self.push_screen(ConfirmScreen("Moderation reset", question, yes_label="Reset"), decided)
-
-    @work(exit_on_error=False)
-    async def _run_reset(self, state: AccountState, channel: str, key: str) -> None:
-        assert state.useapi is not None
-        try:
-            await state.useapi.reset(channel)
-            self.notify(f"channel {clean(channel)} reset; polling again", title="Reset")
-            self.poll(state.name)
-        except errors.MjtuiError as exc:
-            self._notify_failure(state, "reset", exc)
-        finally:
-            self.in_flight.discard(key)
+        useapi = state.useapi
+        assert useapi is not None
+        self._confirm_then(state, "reset", key, ConfirmScreen("Moderation reset", question, yes_label="Reset"),
+                           lambda: useapi.reset(channel), f"channel {clean(channel)} reset; polling again")
 
     def action_filter(self) -> None:
         field_ = self.query_one("#filter", Input)

@@ -174,6 +174,8 @@ class InspectorScreen(Screen[None]):
         self.render_job()
 
     def render_job(self) -> None:
+        if not self.is_mounted:
+            return  # on_mount renders what was set before
         job = self.job
         title = Text()
         title.append("Job ", style="bold")
