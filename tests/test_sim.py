@@ -369,10 +369,10 @@ def test_retain_finished_bounds_memory_when_only_commands_and_seeds_finish() -> 
     account = world.accounts["main"]
     job = world.submit(account, "macro photo of frost")
     run_until_final(world, clock, [job])
-    for _ in range(50):
-        world.command(account, "info", None, None, None)
     world.seed_async(account, job.jobid, None, None)
     step(world, clock, 60)
+    for _ in range(50):
+        world.command(account, "info", None, None, None)
     assert len(world.jobs) <= 5
 
 
