@@ -23,6 +23,7 @@ def run_dashboard(options: Options) -> int:
     connections: list[Connection] = []
     problems: dict[str, tuple[str, str]] = {}
     keymap: dict[str, str] = {}
+    theme = None
     if options.demo:
         clock = ScaledClock(1.0)
         simulator = demo_simulator(clock=clock)
@@ -51,10 +52,11 @@ def run_dashboard(options: Options) -> int:
                 problems[name] = (config.accounts[name].provider, str(exc))
         refresh = options.refresh or config.refresh_seconds
         keymap = dict(config.keys)
+        theme = config.theme
         title = "mjtui"
     app = make_app(
         connections, clock=clock, refresh_seconds=refresh, readonly=options.readonly,
-        keymap=keymap, problems=problems, title=title,
+        keymap=keymap, problems=problems, title=title, theme=theme,
     )
     app.run()
     return 0

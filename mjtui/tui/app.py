@@ -138,8 +138,10 @@ class MjtuiApp(App[None]):
         channel_names: dict[str, dict[str, str]] | None = None,
         speed: float = 1.0,
         rng: random.Random | None = None,
+        theme: str | None = None,
     ) -> None:
         super().__init__()
+        self.wanted_theme = theme
         self.clock = clock or SystemClock()
         self.timers: Timers = timers or TextualTimers(self, speed)
         self.refresh_seconds = max(MIN_INTERVAL, refresh_seconds)
@@ -160,6 +162,7 @@ class MjtuiApp(App[None]):
         for name, (provider, problem) in (problems or {}).items():
             self.accounts[name] = AccountState(name, provider, None, problem=problem)
         self._final_limit = asyncio.Semaphore(FINAL_FETCH_CONCURRENCY)
+        self.unknown_keys = sorted(set(keymap or {}) - self.binding_ids())
         if keymap:
             self.set_keymap(keymap)
 
@@ -195,6 +198,14 @@ class MjtuiApp(App[None]):
                 self._show_header(state)
             else:
                 self.poll(state.name)
+        if self.wanted_theme and self.wanted_theme != self.theme:
+            if self.wanted_theme in self.available_themes:
+                self.theme = self.wanted_theme
+            else:
+                self.notify(f"unknown theme {self.wanted_theme!r}; using {self.theme}", severity="warning")
+        if self.unknown_keys:
+            self.notify(f"[keys] in the config names no binding: {', '.join(self.unknown_keys)} (? lists the ids)",
+                        severity="warning", timeout=8)
         self.timers.every(1.0, self.tick)
         self._layout_grids()
         self._show_topbar()
@@ -755,6 +766,12 @@ class MjtuiApp(App[None]):
             if state.problem is None:
                 self._show_header(state)
 
+    @classmethod
+    def binding_ids(cls) -> set[str]:
+        """Every id a user may rebind in [keys]."""
+        bindings = [*cls.BINDINGS, *InspectorScreen.BINDINGS, *ConfirmScreen.BINDINGS]
+        return {binding.id for binding in bindings if isinstance(binding, Binding) and binding.id}
+
     def help_rows(self) -> list[tuple[str, str, str]]:
         bindings = [binding for _, binding in self._bindings_with_keymap()]
         bindings += InspectorScreen.BINDINGS  # type: ignore[arg-type]
@@ -804,10 +821,11 @@ def make_app(
     title: str = "mjtui",
     speed: float = 1.0,
     rng: random.Random | None = None,
+    theme: str | None = None,
 ) -> MjtuiApp:
     """Build the dashboard from injected parts: tests and `--demo` pass a simulator's connections and a clock."""
     return MjtuiApp(
         connections, clock=clock, timers=timers, refresh_seconds=refresh_seconds, readonly=readonly,
-        keymap=keymap, problems=problems, title=title, speed=speed, rng=rng,
+        keymap=keymap, problems=problems, title=title, speed=speed, rng=rng, theme=theme,
     )
 
