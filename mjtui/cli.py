@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import sys
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -32,6 +34,17 @@ from mjtui.config import (
     starter_config,
 )
 from mjtui.connections import Connection, demo_connection, demo_simulator, open_connection
+from mjtui.store import (
+    FORMATS,
+    MEMORY,
+    HistoryEntry,
+    Journal,
+    JournalError,
+    JournalMissing,
+    default_journal_path,
+    export,
+    to_document,
+)
 from mjtui.text import clean
 
 T = TypeVar("T")
@@ -68,6 +81,7 @@ class Options:
     refresh: float | None = None
     demo: bool = False
     readonly: bool = False
+    journal: str | None = None
     _config: Config | None = field(default=None, repr=False)
 
     def config(self) -> Config:
@@ -79,6 +93,21 @@ class Options:
             for warning in self._config.warnings:
                 click.echo(f"mjtui: warning: {clean(warning)}", err=True)
         return self._config
+
+    def journal_location(self) -> str | Path:
+        """The journal to use: `--journal`, else the demo's own with `--demo` (never the user's), else the default."""
+        if self.journal:
+            return self.journal if self.journal == MEMORY else Path(self.journal).expanduser()
+        return default_journal_path(demo=self.demo)
+
+    def open_journal(self, *, create: bool = True) -> Journal:
+        """The journal, opened; exit 1 with one line when it cannot be (JournalMissing passes through)."""
+        try:
+            return Journal(self.journal_location(), create=create)
+        except JournalMissing:
+            raise
+        except JournalError as exc:
+            raise Failure(str(exc)) from None
 
     def connect(self) -> Connection:
         """The chosen account's connection: a simulator's in `--demo`, else from the config."""
@@ -255,15 +284,16 @@ def _refresh(ctx: click.Context, param: click.Parameter, value: float | None) ->
 @click.option("--refresh", type=float, callback=_refresh, help="Dashboard refresh interval in seconds (floor 2).")
 @click.option("--demo", is_flag=True, help="Use a built-in simulator of the service instead of a real account.")
 @click.option("--readonly", is_flag=True, help="Turn off every action that changes something.")
+@click.option("--journal", "journal", metavar="PATH", help="Job journal file (default: in the user data dir; :memory: for none kept).")
 @click.version_option(__version__, "--version", prog_name="mjtui")
 @click.pass_context
 def main(ctx: click.Context, config_path: Path | None, account: str | None, base_url: str | None,
-         refresh: float | None, demo: bool, readonly: bool) -> None:
+         refresh: float | None, demo: bool, readonly: bool, journal: str | None) -> None:
     """Watch and steer Midjourney jobs from a terminal.
 
     With no command, opens the dashboard.
     """
-    ctx.obj = Options(config_path, account, base_url, refresh, demo, readonly)
+    ctx.obj = Options(config_path, account, base_url, refresh, demo, readonly, journal)
     if ctx.invoked_subcommand is None:
         from mjtui.launch import run_dashboard
 

@@ -98,13 +98,14 @@ class Banner(Static):
 def banner_text(status: AccountStatus, account: str) -> str | None:
     error = clean(status.last_error or "", limit=160)
     if status.health is Health.UNAUTHORIZED:
-        return f"Unauthorized: the token of account '{clean(account)}' was rejected ({error}). Fix it, then press ctrl+r to retry."
+        return (f"401 Unauthorized: the service rejected the token of account '{clean(account)}'. "
+                f"Fix it in the config, then press ctrl+r to retry. The jobs shown are from the last good poll.")
     if status.health is Health.PAYMENT:
-        return f"Payment required: {error}. Renew the subscription, then press ctrl+r to retry."
+        return f"{error}. Renew the subscription, then press ctrl+r to retry. The jobs shown are from the last good poll."
     if status.health is Health.MODERATION:
         channel = clean(status.moderation_channel or "?")
         return (
             f"Moderation pending on channel {channel}: every call is halted. Acknowledge the message in Discord, "
-            f"then press R to reset the channel."
+            f"then press R to reset the channel. The jobs shown are from the last good poll."
         )
     return None

@@ -163,6 +163,7 @@ class MjtuiApp(App[None]):
             self.accounts[name] = AccountState(name, provider, None, problem=problem)
         self._final_limit = asyncio.Semaphore(FINAL_FETCH_CONCURRENCY)
         self.unknown_keys = sorted(set(keymap or {}) - self.binding_ids())
+        self.key_conflicts = keymap_conflicts(keymap or {})
         if keymap:
             self.set_keymap(keymap)
 
@@ -203,6 +204,8 @@ class MjtuiApp(App[None]):
                 self.theme = self.wanted_theme
             else:
                 self.notify(f"unknown theme {self.wanted_theme!r}; using {self.theme}", severity="warning")
+        for conflict in self.key_conflicts:
+            self.notify(conflict, severity="warning", timeout=8)
         if self.unknown_keys:
             self.notify(f"[keys] in the config names no binding: {', '.join(self.unknown_keys)} (? lists the ids)",
                         severity="warning", timeout=8)
@@ -222,6 +225,7 @@ class MjtuiApp(App[None]):
 
     def on_resize(self) -> None:
         self._layout_grids()
+        self.screen.set_class(self.size.height < 32, "-short")
 
     def _layout_grids(self) -> None:
         width = max(1, self.size.width)
@@ -351,7 +355,8 @@ class MjtuiApp(App[None]):
     def tick(self) -> None:
         now = self.clock.now()
         for pane in self.query(ChannelPane):
-            pane.tick(now)
+            if not self.accounts[pane.account].status.health.halted:  # frozen data does not pretend to move
+                pane.tick(now)
         for state in self.accounts.values():
             if state.problem is None:
                 self._show_header(state)
@@ -359,7 +364,9 @@ class MjtuiApp(App[None]):
 
     def _show_account(self, state: AccountState) -> None:
         self._show_header(state)
-        self.section(state.name).banner.show(state.status, state.name)
+        section = self.section(state.name)
+        section.banner.show(state.status, state.name)
+        section.set_class(state.status.health.halted, "-halted")
 
     def _show_header(self, state: AccountState) -> None:
         running = state.snapshot.total if state.snapshot else None
@@ -731,6 +738,7 @@ class MjtuiApp(App[None]):
         self.notify(f"sorted by {self.sort_key}", timeout=2)
 
     def action_pause(self) -> None:
+        """Stop every poll and the inspector's follow; pressing again resumes."""
         self.paused = not self.paused
         for state in self.accounts.values():
             state.status.paused = self.paused
@@ -743,8 +751,27 @@ class MjtuiApp(App[None]):
                 self._show_header(state)
         self._show_topbar()
         self.notify("paused: no polls until p is pressed again" if self.paused else "resumed", timeout=2)
-        if not self.paused:
-            self.action_refresh()
+        if self.paused:
+            for screen in self.screen_stack:
+                if isinstance(screen, InspectorScreen):
+                    screen.stop_following()
+        else:
+            self._resume()
+
+    def _resume(self) -> None:
+        """After a pause: live accounts poll now, a back-off keeps its Retry-After, halted ones wait for ctrl+r."""
+        now = self.clock.now()
+        for state in self.accounts.values():
+            status = state.status
+            if status.health.halted:
+                continue
+            if status.health is Health.RETRYING and status.retry_at is not None and status.retry_at > now:
+                state.timer = self.timers.call_later(status.retry_at - now, lambda s=state: self.poll(s.name))
+            else:
+                self.poll(state.name)
+        for screen in self.screen_stack:
+            if isinstance(screen, InspectorScreen):
+                screen.fetch()
 
     def action_refresh(self) -> None:
         """Poll every account now; this also retries accounts halted by 401 / 402 / 596."""
@@ -760,7 +787,7 @@ class MjtuiApp(App[None]):
         self.refresh_seconds = float(steps[max(0, min(len(steps) - 1, current + direction))])
         self.notify(f"refresh every {self.refresh_seconds:g}s", timeout=2)
         for state in self.accounts.values():
-            if state.timer is not None and not state.polling:
+            if state.timer is not None and not state.polling and state.status.health is not Health.RETRYING:
                 state.timer.stop()
                 state.timer = self.timers.call_later(self.refresh_seconds, lambda s=state: self.poll(s.name))
             if state.problem is None:
@@ -774,8 +801,10 @@ class MjtuiApp(App[None]):
 
     def help_rows(self) -> list[tuple[str, str, str]]:
         bindings = [binding for _, binding in self._bindings_with_keymap()]
-        bindings += InspectorScreen.BINDINGS  # type: ignore[arg-type]
         rows = describe_bindings(bindings, self.get_key_display)
+        for context, screen_bindings in (("inspector", InspectorScreen.BINDINGS), ("dialog", ConfirmScreen.BINDINGS)):
+            rows += [(key, f"{context}: {description}", binding_id)
+                     for key, description, binding_id in describe_bindings(screen_bindings, self.get_key_display)]
         rows += [("tab / shift+tab", "Next / previous pane", "(textual)"), ("j/k, ↑/↓", "Move in a table", "(textual)"),
                  ("ctrl+p", "Command palette", "(textual)")]
         return rows
@@ -800,6 +829,21 @@ class MjtuiApp(App[None]):
                 first_key = Binding(binding.key.split(",")[0], "")
                 yield SystemCommand(f"{binding.description} ({self.get_key_display(first_key)})",
                                     f"mjtui: {binding.id}", lambda a=action: self.run_action(a))
+
+
+TABLE_KEYS = {"j", "k", "g", "G", "up", "down", "left", "right", "pageup", "pagedown", "home", "end",
+              "enter", "escape", "tab", "shift+tab"}
+
+
+def keymap_conflicts(keymap: dict[str, str]) -> list[str]:
+    """Keys the user bound that the job tables use to move: a table keeps them, so say so."""
+    conflicts = []
+    for binding_id, keys in sorted(keymap.items()):
+        taken = [key.strip() for key in keys.split(",") if key.strip() in TABLE_KEYS]
+        if taken:
+            conflicts.append(f"[keys] {binding_id} = {', '.join(taken)}: the tables use that key to move, "
+                             f"so it will not reach {binding_id}; choose another")
+    return conflicts
 
 
 class FinishedTitle(TopBar):

@@ -16,7 +16,7 @@ class ConfirmScreen(ModalScreen[bool]):
     DEFAULT_CSS = """
     ConfirmScreen { align: center middle; }
     ConfirmScreen > Vertical {
-        width: 64; max-width: 100%; height: auto; padding: 1 2;
+        width: 78; max-width: 100%; height: auto; padding: 1 2;
         border: thick $error; background: $surface;
     }
     ConfirmScreen #question { margin-bottom: 1; }

@@ -53,6 +53,7 @@ def job_summary(job: Job) -> Text:
     line("verb", job.verb)
     line("button", job.button)
     line("prompt", job.prompt)
+    line("buttons", "  ".join(f"[{label}]" for label in job.buttons) if job.buttons else None)
     line("content", job.content)
     line("created", local_datetime(job.created) if job.created else None)
     line("updated", local_datetime(job.updated) if job.updated else None)
@@ -65,6 +66,7 @@ def job_summary(job: Job) -> Text:
     line("replyUrl", job.reply_url)
     line("error", job.error, "bold red")
     line("details", job.error_details, "red")
+    text.rstrip()
     return text
 
 
@@ -95,6 +97,7 @@ class InspectorScreen(Screen[None]):
     InspectorScreen .section { color: $accent; text-style: bold; margin-top: 1; }
     InspectorScreen DataTable { height: auto; max-height: 12; }
     InspectorScreen #summary { height: auto; }
+    InspectorScreen #title { margin-bottom: 1; }
     """
     BINDINGS = [
         Binding("escape", "close", "Back", id="inspector.close"),
@@ -122,11 +125,10 @@ class InspectorScreen(Screen[None]):
         with VerticalScroll():
             yield Static(id="title")
             yield Static(id="summary")
-            yield Static("Children", classes="section")
+            yield Static("Children (enter opens one)", classes="section", id="children-title")
             children: DataTable = DataTable(cursor_type="row", id="children")
             children.add_columns("button", "job")
             yield children
-            yield Static(id="buttons")
             yield Static("Seed", classes="section")
             yield Static(id="seed")
             yield Static("Attachments", classes="section")
@@ -141,8 +143,12 @@ class InspectorScreen(Screen[None]):
         self.fetch()
 
     def on_unmount(self) -> None:
+        self.stop_following()
+
+    def stop_following(self) -> None:
         if self._timer is not None:
             self._timer.stop()
+            self._timer = None
 
     # -- data -----------------------------------------------------------------------------------
 
@@ -162,8 +168,9 @@ class InspectorScreen(Screen[None]):
             self._follow()
 
     def _follow(self) -> None:
-        if self._timer is not None:
-            self._timer.stop()
+        self.stop_following()
+        if self.mjtui.paused:
+            return  # resuming fetches again
         interval = max(self.mjtui.refresh_seconds, FOLLOW_FLOOR)
         self._timer = self.mjtui.timers.call_later(interval, self.fetch)
 
@@ -196,9 +203,7 @@ class InspectorScreen(Screen[None]):
             if child.jobid and child.jobid not in children.rows:
                 children.add_row(safe(child.button or "?"), safe(child.jobid), key=child.jobid)
         children.display = bool(children.row_count)
-        buttons = Text("buttons   ", style="dim")
-        buttons.append("  ".join(f"[{clean(label)}]" for label in job.buttons) if job.buttons else "none")
-        self.query_one("#buttons", Static).update(buttons)
+        self.query_one("#children-title", Static).display = bool(children.row_count)
         self.query_one("#seed", Static).update(seed_text(job, self.seed_state))
         attachments = self.query_one("#attachments", DataTable)
         attachments.clear()

@@ -15,7 +15,7 @@ from mjtui.tui.account_header import AccountHeader, Banner
 from mjtui.tui.formatting import now_local, safe, short_job_id
 
 FINISHED_KEEP = 200
-PANE_MIN_WIDTH = 52
+PANE_MIN_WIDTH = 54  # 49 cells of table columns, border, padding, scrollbar room
 
 
 def final_label(job: Job | None, fallback: str = "gone") -> str:
@@ -33,6 +33,7 @@ class AccountSection(Vertical):
     DEFAULT_CSS = """
     AccountSection { height: auto; margin-bottom: 1; }
     AccountSection Grid { height: auto; grid-size: 1; grid-rows: auto; grid-gutter: 0 1; }
+    AccountSection.-halted ChannelPane { text-opacity: 55%; }
     """
 
     def __init__(self, name: str, provider: str, *, id: str) -> None:
@@ -92,6 +93,7 @@ class FinishedTable(DataTable):
 
     DEFAULT_CSS = """
     FinishedTable { height: auto; max-height: 8; }
+    .-short FinishedTable { max-height: 4; }
     """
     COMPONENT_CLASSES = {"finished--completed", "finished--bad", "finished--cancelled"}
 

@@ -1,0 +1,160 @@
+"""Journal entries out as JSON Lines or CSV, and back in.
+
+Both formats carry the same fields, named as in the API's JSON (camelCase):
+the journal's own (account, jobId, channel, ..., firstSeen, finishedAt) with
+times as ISO 8601 UTC to the millisecond, which is what the journal keeps,
+and `record`, the final job exactly as the API sent it. In CSV, `record` and
+`seedImages` are JSON text and an empty cell is a missing value.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterable
+from datetime import datetime, timedelta, timezone
+from typing import Any, Literal, TextIO
+
+from mjtui.store.entries import HistoryEntry, to_ms
+
+ExportFormat = Literal["jsonl", "csv"]
+FORMATS: tuple[ExportFormat, ...] = ("jsonl", "csv")
+
+FIELDS = (
+    "account", "jobId", "channel", "jobType", "verb", "prompt", "created", "firstSeen", "lastSeen",
+    "status", "finishedAt", "runSeconds", "seed", "seedImages", "record",
+)
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_MS = timedelta(milliseconds=1)
+
+
+def to_document(entry: HistoryEntry) -> dict[str, Any]:
+    """An entry as one JSON object (`mjtui history --json` prints a list of these)."""
+    return {
+        "account": entry.account,
+        "jobId": entry.job_id,
+        "channel": entry.channel,
+        "jobType": entry.job_type,
+        "verb": entry.verb,
+        "prompt": entry.prompt,
+        "created": entry.created,
+        "firstSeen": iso_ms(entry.first_seen),
+        "lastSeen": iso_ms(entry.last_seen),
+        "status": entry.final_status,
+        "finishedAt": iso_ms(entry.finished_at),
+        "runSeconds": entry.run_seconds,
+        "seed": entry.seed,
+        "seedImages": list(entry.seed_images),
+        "record": entry.record,
+    }
+
+
+def from_document(doc: dict[str, Any]) -> HistoryEntry:
+    """The entry `to_document` made; ValueError names what is missing or malformed."""
+    for required in ("account", "jobId", "firstSeen", "lastSeen"):
+        if not doc.get(required):
+            raise ValueError(f"{required} is missing")
+    record = doc.get("record")
+    if record is not None and not isinstance(record, dict):
+        raise ValueError("record is not a JSON object")
+    return HistoryEntry(
+        account=str(doc["account"]),
+        job_id=str(doc["jobId"]),
+        channel=doc.get("channel"),
+        job_type=doc.get("jobType"),
+        verb=doc.get("verb"),
+        prompt=doc.get("prompt"),
+        created=doc.get("created"),
+        first_seen=_seconds(doc["firstSeen"]),
+        last_seen=_seconds(doc["lastSeen"]),
+        final_status=doc.get("status"),
+        finished_at=_seconds(doc["finishedAt"]) if doc.get("finishedAt") else None,
+        run_seconds=float(doc["runSeconds"]) if doc.get("runSeconds") is not None else None,
+        record=record,
+        seed=int(doc["seed"]) if doc.get("seed") is not None else None,
+        seed_images=tuple(str(url) for url in doc.get("seedImages") or ()),
+    )
+
+
+def export(out: TextIO, fmt: ExportFormat, entries: Iterable[HistoryEntry]) -> int:
+    """Write `entries` to `out` as JSON Lines or CSV (with a header); return how many.
+
+    Open a file for CSV with ``newline=""``: a prompt may hold line breaks.
+    """
+    if fmt not in FORMATS:
+        raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+    count = 0
+    if fmt == "jsonl":
+        for entry in entries:
+            out.write(json.dumps(to_document(entry), ensure_ascii=False, separators=(",", ":")) + "\n")
+            count += 1
+        return count
+    writer = csv.DictWriter(out, fieldnames=FIELDS)
+    writer.writeheader()
+    for entry in entries:
+        writer.writerow(_csv_row(to_document(entry)))
+        count += 1
+    return count
+
+
+def read_export(source: TextIO, fmt: ExportFormat) -> list[HistoryEntry]:
+    """Read back what `export` wrote; ValueError names the line (jsonl) or row (csv) at fault."""
+    if fmt == "jsonl":
+        entries = []
+        for number, line in enumerate(source, start=1):
+            if not line.strip():
+                continue
+            try:
+                doc = json.loads(line)
+                if not isinstance(doc, dict):
+                    raise ValueError("not a JSON object")
+                entries.append(from_document(doc))
+            except ValueError as exc:
+                raise ValueError(f"line {number}: {exc}") from None
+        return entries
+    if fmt != "csv":
+        raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+    reader = csv.DictReader(source)
+    missing = set(FIELDS) - set(reader.fieldnames or ())
+    if missing:
+        raise ValueError(f"not an mjtui export: the header lacks {', '.join(sorted(missing))}")
+    entries = []
+    for number, row in enumerate(reader, start=1):
+        try:
+            entries.append(from_document(_csv_document(row)))
+        except ValueError as exc:
+            raise ValueError(f"row {number}: {exc}") from None
+    return entries
+
+
+def iso_ms(seconds: float | None) -> str | None:
+    """Seconds since the epoch as ISO 8601 UTC to the millisecond, the way the API writes times."""
+    if seconds is None:
+        return None
+    moment = _EPOCH + to_ms(seconds) * _MS
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def _seconds(text: str) -> float:
+    moment = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return ((moment - _EPOCH) // _MS) / 1000
+
+
+def _csv_row(doc: dict[str, Any]) -> dict[str, str]:
+    row: dict[str, str] = {}
+    for key, value in doc.items():
+        if key in ("record", "seedImages"):
+            row[key] = "" if value is None or value == [] else json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        else:
+            row[key] = "" if value is None else str(value)
+    return row
+
+
+def _csv_document(row: dict[str, str | None]) -> dict[str, Any]:
+    doc: dict[str, Any] = {key: (row.get(key) or None) for key in FIELDS}
+    for key in ("record", "seedImages"):
+        if doc[key] is not None:
+            doc[key] = json.loads(doc[key])
+    return doc

@@ -1,0 +1,389 @@
+"""The journal: a SQLite file that remembers every job seen, every seed fetched and every action taken.
+
+One connection, guarded by a lock, so the journal may be used from a writer
+thread and read from another. WAL mode: a reader (``mjtui history`` in another
+pane) never blocks the dashboard's writes, and a process killed mid-write
+leaves every committed batch intact. Tokens are never stored: accounts are
+recorded by the name the user gave them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from mjtui.api.models import Job
+from mjtui.clock import Clock, SystemClock, parse_iso
+from mjtui.monitor.snapshot import JobRow
+from mjtui.store.entries import OUTCOMES, ActionEntry, ChannelHistory, HistoryEntry, Outcome, from_ms, to_ms
+from mjtui.store.schema import NotAJournal, SchemaTooNew, migrate, schema_version
+
+MEMORY = ":memory:"
+DEFAULT_RETENTION_DAYS = 62.0
+BUSY_TIMEOUT_MS = 5000  # another mjtui writing the same file makes us wait, not fail
+DAY = 86400.0
+
+
+class JournalError(Exception):
+    """The journal cannot be opened or used; the message is one line, fit to print."""
+
+
+class JournalMissing(JournalError):
+    """Opened with ``create=False`` and there is no journal file yet."""
+
+
+def default_journal_path(*, demo: bool = False) -> Path:
+    """Where the journal lives: the user data dir; ``--demo`` keeps its own file beside it."""
+    return platformdirs.user_data_path("mjtui") / ("demo-journal.sqlite3" if demo else "journal.sqlite3")
+
+
+_SEEN = """
+INSERT INTO jobs (account, job_id, channel, job_type, created, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (account, job_id) DO UPDATE SET
+    channel = excluded.channel,
+    job_type = COALESCE(excluded.job_type, jobs.job_type),
+    created = COALESCE(excluded.created, jobs.created),
+    last_seen = MAX(jobs.last_seen, excluded.last_seen)
+"""
+
+_FINAL = """
+INSERT INTO jobs (account, job_id, channel, verb, prompt, created, first_seen, last_seen,
+                  final_status, finished_at, run_seconds, record)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (account, job_id) DO UPDATE SET
+    channel = COALESCE(excluded.channel, jobs.channel),
+    verb = COALESCE(excluded.verb, jobs.verb),
+    prompt = COALESCE(excluded.prompt, jobs.prompt),
+    created = COALESCE(jobs.created, excluded.created),
+    last_seen = MAX(jobs.last_seen, excluded.last_seen),
+    final_status = COALESCE(excluded.final_status, jobs.final_status),
+    finished_at = COALESCE(jobs.finished_at, excluded.finished_at),
+    run_seconds = COALESCE(excluded.run_seconds, jobs.run_seconds),
+    record = COALESCE(excluded.record, jobs.record)
+"""
+
+_ENTRY_SELECT = """
+SELECT j.account, j.job_id, j.channel, j.job_type, j.verb, j.prompt, j.created, j.first_seen, j.last_seen,
+j.final_status, j.finished_at, j.run_seconds, j.record, s.value, s.images
+FROM jobs AS j LEFT JOIN seeds AS s ON s.account = j.account AND s.job_id = j.job_id
+"""
+
+
+class Journal:
+    """The job journal at `path` (``":memory:"`` for one that lives as long as the object).
+
+    Opening creates the file (mode 0600, parent directory 0700) unless
+    `create` is False, migrates it to the current schema, and deletes rows
+    older than `retention_days`. Raises JournalError (JournalMissing when
+    `create` is False and there is no file), never a raw sqlite3 error. Every
+    method may be called from any thread.
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        retention_days: float = DEFAULT_RETENTION_DAYS,
+        clock: Clock | None = None,
+        create: bool = True,
+    ) -> None:
+        if retention_days <= 0:
+            raise ValueError("retention_days must be positive")
+        self.retention_days = retention_days
+        self.clock: Clock = clock or SystemClock()
+        self.path = MEMORY if str(path) == MEMORY else str(Path(path).expanduser())
+        self._lock = threading.RLock()
+        if self.path != MEMORY:
+            _prepare_file(Path(self.path), create)
+        try:
+            self._conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise JournalError(f"journal {self.path}: cannot open ({exc})") from None
+        try:
+            self._conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            migrate(self._conn)
+            self._conn.execute("PRAGMA journal_mode = WAL")
+            self._conn.execute("PRAGMA synchronous = NORMAL")  # with WAL: durable on commit against a crash of mjtui
+            self.cleanup(self.clock.now())
+        except JournalError:
+            self._conn.close()
+            raise
+        except (sqlite3.Error, SchemaTooNew, NotAJournal) as exc:
+            self._conn.close()
+            raise JournalError(f"journal {self.path}: {_describe(exc)}") from None
+
+    # -- lifecycle -----------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the file; the WAL is checkpointed into it."""
+        with self._lock:
+            try:
+                self._conn.execute("PRAGMA optimize")
+            except sqlite3.Error:
+                pass  # only a planner hint; closing matters more
+            self._conn.close()
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def version(self) -> int:
+        """The file's schema version."""
+        with self._use() as conn:
+            return schema_version(conn)
+
+    @contextmanager
+    def _use(self) -> Iterator[sqlite3.Connection]:
+        """The connection, to this thread alone; a SQLite failure comes out as a JournalError."""
+        with self._lock:
+            try:
+                yield self._conn
+            except sqlite3.Error as exc:
+                raise JournalError(f"journal {self.path}: {_describe(exc)}") from exc
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._use() as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    # -- writes ----------------------------------------------------------------------------------------
+
+    def record_poll(self, account: str, rows: Iterable[JobRow], finals: Iterable[tuple[str, Job | None]], at: float) -> None:
+        """Record one poll of `account` in one transaction: every running job seen, and final states.
+
+        A job seen before keeps its first_seen; last_seen becomes `at`. Each
+        final is (job id, the job's record, or None when it could not be
+        fetched); a record fetched again later (the inspector refreshing a
+        finished job) updates it but keeps its finished_at. The iterables are
+        consumed inside the transaction.
+        """
+        at_ms = to_ms(at)
+        with self._transaction() as conn:
+            conn.executemany(_SEEN, (
+                (account, row.job_id, row.channel, _known(row.job_type), row.created or None, at_ms, at_ms) for row in rows
+            ))
+            conn.executemany(_FINAL, (_final_params(account, job_id, job, at_ms) for job_id, job in finals))
+
+    def record_seed(self, account: str, job_id: str, value: int, image_urls: Sequence[str], at: float) -> None:
+        """Record the seed of `job_id` (the job it belongs to, not the seed job) and its image URLs."""
+        with self._transaction() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO seeds (account, job_id, value, images, fetched_at) VALUES (?, ?, ?, ?, ?)",
+                (account, job_id, value, json.dumps(list(image_urls)), to_ms(at)),
+            )
+
+    def record_action(self, account: str, action: str, target: str | None, outcome: Outcome, error: str | None, at: float) -> int:
+        """Add to the audit log what mjtui did to `account` (e.g. "cancel", "relax", "seed", "reset")
+        and how it went: 'ok', 'failed' (with the API's error text) or 'unknown' (no answer). Returns its id."""
+        if outcome not in OUTCOMES:
+            raise ValueError(f"outcome must be one of {', '.join(OUTCOMES)}, not {outcome!r}")
+        with self._transaction() as conn:
+            cursor = conn.execute(
+                "INSERT INTO actions (at, account, action, target, outcome, error) VALUES (?, ?, ?, ?, ?, ?)",
+                (to_ms(at), account, action, target, outcome, error),
+            )
+            return int(cursor.lastrowid or 0)
+
+    def cleanup(self, now: float, retention_days: float | None = None) -> int:
+        """Delete jobs, seeds and actions older than the retention (jobs by when last seen); return how many rows.
+
+        Freed pages go back to the file system, so the file stays bounded.
+        """
+        days = self.retention_days if retention_days is None else retention_days
+        cutoff = to_ms(now - days * DAY)
+        with self._transaction() as conn:
+            deleted = sum(
+                conn.execute(sql, (cutoff,)).rowcount
+                for sql in (
+                    "DELETE FROM jobs WHERE last_seen < ?",
+                    "DELETE FROM seeds WHERE fetched_at < ?",
+                    "DELETE FROM actions WHERE at < ?",
+                )
+            )
+        if deleted:
+            with self._use() as conn:
+                conn.execute("PRAGMA incremental_vacuum")
+        return deleted
+
+    # -- reads -----------------------------------------------------------------------------------------
+
+    def history(
+        self,
+        *,
+        since: float | None = None,
+        status: str | None = None,
+        channel: str | None = None,
+        account: str | None = None,
+        search: str | None = None,
+        limit: int | None = 500,
+    ) -> list[HistoryEntry]:
+        """Jobs last seen at or after `since`, newest first, narrowed by every filter given.
+
+        `status` is a final status as the API spells it ("failed"); `search`
+        is a substring of the prompt, case-blind for ASCII. `limit` None: all.
+        """
+        where: list[str] = []
+        params: list[Any] = []
+        if since is not None:
+            where.append("j.last_seen >= ?")
+            params.append(to_ms(since))
+        for column, value in (("j.final_status", status), ("j.channel", channel), ("j.account", account)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
+        if search:
+            where.append("j.prompt LIKE ? ESCAPE '\\'")
+            params.append("%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")
+        sql = _ENTRY_SELECT
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY j.last_seen DESC, j.account, j.job_id"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        return self._entries(sql, params)
+
+    def recent_finished(self, limit: int = 20, *, account: str | None = None) -> list[HistoryEntry]:
+        """The jobs that finished last, newest first: what the dashboard's recently-finished list starts with."""
+        sql = f"{_ENTRY_SELECT} WHERE j.finished_at IS NOT NULL"
+        params: list[Any] = []
+        if account is not None:
+            sql += " AND j.account = ?"
+            params.append(account)
+        sql += " ORDER BY j.finished_at DESC, j.job_id LIMIT ?"
+        params.append(limit)
+        return self._entries(sql, params)
+
+    def entry(self, account: str, job_id: str) -> HistoryEntry | None:
+        """One job, for opening it in the inspector without a network call."""
+        found = self._entries(f"{_ENTRY_SELECT} WHERE j.account = ? AND j.job_id = ?", [account, job_id])
+        return found[0] if found else None
+
+    def channel_stats(self, account: str, channel: str, since: float) -> ChannelHistory:
+        """Completed and failed counts, and the mean run time of completed jobs, finished since `since`."""
+        return self.all_channel_stats(since, account=account, channel=channel).get(
+            (account, channel), ChannelHistory(0, 0, None)
+        )
+
+    def all_channel_stats(
+        self, since: float, *, account: str | None = None, channel: str | None = None
+    ) -> dict[tuple[str, str], ChannelHistory]:
+        """`channel_stats` of every channel with a job finished since `since`, in one query, by (account, channel)."""
+        sql = """
+            SELECT account, channel,
+                   SUM(final_status = 'completed'),
+                   SUM(final_status IS NOT NULL AND final_status != 'completed'),
+                   AVG(CASE WHEN final_status = 'completed' THEN run_seconds END)
+            FROM jobs WHERE finished_at >= ? AND channel IS NOT NULL
+        """
+        params: list[Any] = [to_ms(since)]
+        if account is not None:
+            sql += " AND account = ?"
+            params.append(account)
+        if channel is not None:
+            sql += " AND channel = ?"
+            params.append(channel)
+        sql += " GROUP BY account, channel"
+        with self._use() as conn:
+            rows = conn.execute(sql, params).fetchall()
+        return {(acc, chan): ChannelHistory(int(done or 0), int(bad or 0), mean) for acc, chan, done, bad, mean in rows}
+
+    def actions(self, *, since: float | None = None, limit: int | None = 500) -> list[ActionEntry]:
+        """The audit log, newest first."""
+        sql = "SELECT id, at, account, action, target, outcome, error FROM actions"
+        params: list[Any] = []
+        if since is not None:
+            sql += " WHERE at >= ?"
+            params.append(to_ms(since))
+        sql += " ORDER BY at DESC, id DESC"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        with self._use() as conn:
+            rows = conn.execute(sql, params).fetchall()
+        return [ActionEntry(id_, at / 1000, acc, action, target, outcome, error) for id_, at, acc, action, target, outcome, error in rows]
+
+    def _entries(self, sql: str, params: Sequence[Any]) -> list[HistoryEntry]:
+        with self._use() as conn:
+            rows = conn.execute(sql, params).fetchall()
+        return [_entry(row) for row in rows]
+
+
+def _prepare_file(path: Path, create: bool) -> None:
+    if path.is_dir():
+        raise JournalError(f"journal {path}: is a directory, not a journal file")
+    if path.exists():
+        return
+    if not create:
+        raise JournalMissing(f"journal {path}: no journal yet")
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        # Prompts and the audit log are the user's own business: owner-only, like the config.
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    except OSError as exc:
+        raise JournalError(f"journal {path}: cannot create ({exc.strerror or exc})") from None
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc)
+    if "not a database" in text or "malformed" in text:
+        return f"not a journal, or damaged ({text}); move it aside and mjtui starts a new one"
+    return text
+
+
+def _known(value: str | None) -> str | None:
+    return None if not value or value == "?" else value  # "?" is how the running list shows a missing value
+
+
+def _final_params(account: str, job_id: str, job: Job | None, at_ms: int) -> tuple[Any, ...]:
+    if job is None:
+        return (account, job_id, None, None, None, None, at_ms, at_ms, None, at_ms, None, None)
+    record = json.dumps(job.dump(), ensure_ascii=False, separators=(",", ":"))
+    return (account, job_id, job.channel, job.verb, job.prompt, job.created, at_ms, at_ms,
+            job.status, at_ms, _run_seconds(job), record)
+
+
+def _run_seconds(job: Job) -> float | None:
+    created, updated = parse_iso(job.created), parse_iso(job.updated)
+    if created is None or updated is None or updated < created:
+        return None
+    return round((updated - created).total_seconds(), 3)
+
+
+def _entry(row: tuple[Any, ...]) -> HistoryEntry:
+    (account, job_id, channel, job_type, verb, prompt, created, first_seen, last_seen,
+     final_status, finished_at, run_seconds, record, seed, images) = row
+    return HistoryEntry(
+        account=account, job_id=job_id, channel=channel, job_type=job_type, verb=verb, prompt=prompt,
+        created=created, first_seen=first_seen / 1000, last_seen=last_seen / 1000, final_status=final_status,
+        finished_at=from_ms(finished_at), run_seconds=run_seconds, record=_json_object(record),
+        seed=seed, seed_images=tuple(json.loads(images)) if images else (),
+    )
+
+
+def _json_object(text: str | None) -> dict[str, Any] | None:
+    if text is None:
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None

@@ -1,0 +1,116 @@
+"""The journal's tables, and the forward migrations that build them.
+
+`MIGRATIONS[n]` takes a file from schema version n to n + 1; the version lives
+in ``PRAGMA user_version``. A step runs in one transaction with the version
+bump, so a file is always at a version it fully has. Steps are never edited
+once released: a change is a new step. Times are integer milliseconds since
+the epoch (UTC), so they compare, index and export exactly.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+APPLICATION_ID = int.from_bytes(b"mjtj", "big")  # PRAGMA application_id: tells our file from any other SQLite file
+
+V1 = f"""
+PRAGMA application_id = {APPLICATION_ID};
+CREATE TABLE jobs (
+    account      TEXT    NOT NULL,
+    job_id       TEXT    NOT NULL,
+    channel      TEXT,
+    job_type     TEXT,              -- 'image' | 'video', from the running list
+    created      TEXT,              -- the API's own timestamp
+    first_seen   INTEGER NOT NULL,
+    last_seen    INTEGER NOT NULL,
+    final_status TEXT,              -- status of the final record; NULL while running or when it could not be fetched
+    finished_at  INTEGER,           -- when mjtui learned the job had left the running list
+    record       TEXT,              -- the final job as the API sent it (JSON)
+    PRIMARY KEY (account, job_id)
+);
+CREATE INDEX jobs_last_seen ON jobs (last_seen);
+
+CREATE TABLE seeds (
+    account    TEXT    NOT NULL,
+    job_id     TEXT    NOT NULL,
+    value      INTEGER NOT NULL,
+    images     TEXT    NOT NULL DEFAULT '[]',  -- JSON array of URLs
+    fetched_at INTEGER NOT NULL,
+    PRIMARY KEY (account, job_id)
+);
+CREATE INDEX seeds_fetched_at ON seeds (fetched_at);
+
+CREATE TABLE actions (
+    id      INTEGER PRIMARY KEY,
+    at      INTEGER NOT NULL,
+    account TEXT    NOT NULL,
+    action  TEXT    NOT NULL,
+    target  TEXT,
+    outcome TEXT    NOT NULL CHECK (outcome IN ('ok', 'failed', 'unknown')),
+    error   TEXT
+);
+CREATE INDEX actions_at ON actions (at);
+"""
+
+# v2: prompt search and per-channel counts without parsing every stored record.
+V2 = """
+ALTER TABLE jobs ADD COLUMN verb TEXT;
+ALTER TABLE jobs ADD COLUMN prompt TEXT;
+ALTER TABLE jobs ADD COLUMN run_seconds REAL;
+UPDATE jobs SET
+    verb = json_extract(record, '$.verb'),
+    prompt = json_extract(record, '$.prompt'),
+    run_seconds = (
+        SELECT CASE WHEN seconds >= 0 THEN round(seconds, 3) END
+        FROM (SELECT (julianday(json_extract(record, '$.updated')) - julianday(json_extract(record, '$.created'))) * 86400.0 AS seconds)
+    )
+WHERE record IS NOT NULL AND json_valid(record);
+CREATE INDEX jobs_finished_at ON jobs (finished_at);
+CREATE INDEX jobs_channel_finished ON jobs (account, channel, finished_at);
+"""
+
+MIGRATIONS: tuple[str, ...] = (V1, V2)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class NotAJournal(Exception):
+    """The file is a SQLite database, but not an mjtui journal."""
+
+
+class SchemaTooNew(Exception):
+    """The file was written by a newer mjtui, whose schema this one does not know."""
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def migrate(conn: sqlite3.Connection, target: int = SCHEMA_VERSION) -> int:
+    """Apply the steps from the file's version up to `target`; return the version reached.
+
+    `conn` must be in autocommit mode (``isolation_level=None``). A failing
+    step is rolled back whole and its error raised. Raises NotAJournal for
+    another program's database, SchemaTooNew for a newer mjtui's journal.
+    """
+    version = schema_version(conn)
+    application_id = int(conn.execute("PRAGMA application_id").fetchone()[0])
+    if application_id != APPLICATION_ID and (application_id or version or _has_tables(conn)):
+        raise NotAJournal("a SQLite database of something else, not an mjtui journal")
+    if version > SCHEMA_VERSION:
+        raise SchemaTooNew(f"schema version {version} is newer than this mjtui knows ({SCHEMA_VERSION}); upgrade mjtui")
+    if version == 0 and target > 0:
+        # Only possible before the first table exists; lets cleanup give freed pages back to the file system.
+        conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
+    while version < target:
+        try:
+            conn.executescript(f"BEGIN IMMEDIATE;\n{MIGRATIONS[version]}\nPRAGMA user_version = {version + 1};\nCOMMIT;")
+        except sqlite3.Error:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        version += 1
+    return version
+
+
+def _has_tables(conn: sqlite3.Connection) -> bool:
+    return conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchone() is not None

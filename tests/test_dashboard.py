@@ -1,0 +1,1272 @@
+"""The dashboard driven as a user drives it: every binding, against the in-process simulator, on a hand-driven clock.
+
+Time moves only when a test says so (`clock.advance` + `timers.fire_due`); nothing sleeps.
+Each test asserts what a user would see (cells, toasts, banners, screens) or what the
+service would see (the simulator's world state, the requests it received).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from urllib.parse import parse_qs
+
+import pytest
+from conftest import make_dashboard
+from rich.text import Text
+from textual.widgets import DataTable, Input, Static
+
+from mjtui.clock import ManualClock
+from mjtui.sim import Simulator
+from mjtui.tui.account_header import AccountHeader, Banner
+from mjtui.tui.app import MjtuiApp
+from mjtui.tui.channel_pane import ChannelPane, JobTable
+from mjtui.tui.confirm import ConfirmScreen
+from mjtui.tui.formatting import short_job_id
+from mjtui.tui.gauges import Gauge
+from mjtui.tui.help import HelpScreen
+from mjtui.tui.inspector import InspectorScreen
+from mjtui.tui.panels import FinishedTable, TopBar
+from mjtui.tui.timers import ManualTimers
+
+LIST = ("GET", "/v3/midjourney/jobs")
+SIZE = (120, 40)
+
+
+# -- the wire, seen from the service's side ---------------------------------------------------------
+
+
+@dataclass
+class Wire:
+    """Every API request the dashboard sent, and a gate that can hold requests in flight."""
+
+    sim: Simulator
+    log: list[tuple[str, str, str, str]] = field(default_factory=list)  # method, path, jobid, token
+    held: set[tuple[str, str]] = field(default_factory=set)  # (method, path prefix) to hold
+    gate: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def count(self, method: str, path: str, *, token: str | None = None, jobid: str | None = None) -> int:
+        return sum(
+            1 for m, p, j, t in self.log
+            if m == method and p.startswith(path) and (token is None or t == token) and (jobid is None or j == jobid)
+        )
+
+    def lists(self, account: str | None = None) -> int:
+        token = self.sim.token(account) if account else None
+        return sum(1 for m, p, _, t in self.log if (m, p) == LIST and (token is None or t == token))
+
+    def hold(self, method: str, path: str) -> None:
+        self.gate.clear()
+        self.held.add((method, path))
+
+    def release(self) -> None:
+        self.held.clear()
+        self.gate.set()
+
+
+def wire(sim: Simulator) -> Wire:
+    """Record (and optionally hold) every request the dashboard sends to `sim`."""
+    recorder = Wire(sim)
+    recorder.gate.set()
+    inner = sim.app
+
+    async def app(scope, receive, send):
+        if scope["type"] == "http" and not scope["path"].startswith("/attachments/"):
+            headers = dict(scope.get("headers") or [])
+            token = headers.get(b"authorization", b"").decode().removeprefix("Bearer ")
+            jobid = parse_qs(scope.get("query_string", b"").decode()).get("jobid", [""])[0]
+            recorder.log.append((scope["method"], scope["path"], jobid, token))
+            if any(scope["method"] == m and scope["path"].startswith(p) for m, p in recorder.held):
+                await recorder.gate.wait()
+        await inner(scope, receive, send)
+
+    sim.app = app  # demo_connection builds its transport from sim.app, so build the dashboard after this
+    return recorder
+
+
+# -- driving ----------------------------------------------------------------------------------------
+
+
+async def settle(pilot, *, workers: bool = True) -> None:
+    """Let workers (polls, fetches, actions) and the messages they post finish.
+
+    `pause(0)` drains every widget's message queue without waiting for the CPU to go idle.
+    With `workers=False` (a request is held on the wire) workers are given a few turns only.
+    """
+    app = pilot.app
+    await pilot.pause(0)
+    for _ in range(8):
+        busy = [w for w in app.workers if not w.is_finished]
+        if not busy:
+            break
+        if workers:
+            await app.workers.wait_for_complete(busy)
+        else:
+            for _ in range(20):
+                await asyncio.sleep(0)
+        await pilot.pause(0)
+        if not workers:
+            break
+    await pilot.pause(0)
+
+
+async def advance(pilot, clock: ManualClock, timers: ManualTimers, seconds: float, *,
+                  step: float = 5.0, workers: bool = True) -> None:
+    """Move simulated time forward in steps (ticks missed in a step all fire), firing every timer that falls due."""
+    remaining = seconds
+    while remaining > 1e-9:
+        delta = min(step, remaining)
+        clock.advance(delta)
+        await timers.fire_due()
+        await settle(pilot, workers=workers)
+        remaining -= delta
+
+
+def plain(widget: Static) -> str:
+    content = widget.content
+    return content.plain if isinstance(content, Text) else str(content)
+
+
+def toasts(app: MjtuiApp) -> list[str]:
+    return [f"{n.title}: {n.message}" for n in app._notifications]
+
+
+def header_text(app: MjtuiApp, account: str = "main") -> str:
+    return plain(app.section(account).query_one(AccountHeader))
+
+
+def banner(app: MjtuiApp, account: str = "main") -> Banner:
+    return app.section(account).query_one(Banner)
+
+
+def panes(app: MjtuiApp) -> dict[str, ChannelPane]:
+    return {pane.channel_id: pane for pane in app.query(ChannelPane)}
+
+
+def row_ids(table: DataTable) -> list[str]:
+    return [str(row.value) for row in table.rows]
+
+
+def ordered_ids(table: DataTable) -> list[str]:
+    return [str(table.coordinate_to_cell_key((index, 0)).row_key.value) for index in range(table.row_count)]
+
+
+def cursor_id(table: DataTable) -> str:
+    return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+
+
+def pending_polls(timers: ManualTimers) -> list[float]:
+    """The timers waiting, minus the once-a-second tick (always exactly one at <= 1 s)."""
+    delays = timers.pending()
+    ticks = [d for d in delays if d <= 1.0]
+    assert ticks, "the elapsed tick should always be armed"
+    delays.remove(ticks[0])
+    return delays
+
+
+async def focus(pilot, predicate: Callable[[object], bool], limit: int = 12) -> None:
+    """Press tab until the focused widget satisfies `predicate` (as a user would)."""
+    for _ in range(limit):
+        if predicate(pilot.app.focused):
+            return
+        await pilot.press("tab")
+    raise AssertionError(f"tab never reached the wanted widget (focused: {pilot.app.focused!r})")
+
+
+async def focus_pane(pilot, channel_id: str) -> JobTable:
+    await focus(pilot, lambda w: isinstance(w, JobTable) and w.parent.channel_id == channel_id)
+    return pilot.app.focused
+
+
+async def focus_finished(pilot) -> FinishedTable:
+    await focus(pilot, lambda w: isinstance(w, FinishedTable))
+    return pilot.app.focused
+
+
+# -- scenarios --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Quiet:
+    """A simulator with no simulated user: two channels of 3 slots, jobs submitted by the test."""
+
+    sim: Simulator
+    full: str  # channel id with 3/3 running
+    other: str  # channel id with 1/3 running
+    jobs: list[str]  # the full channel's jobs, oldest first
+    lone: str  # the other channel's job
+
+
+def quiet(make_sim, *, max_jobs: int = 3, **options) -> Quiet:
+    sim = make_sim(channels=2, autopilot=False, max_jobs=max_jobs, fail_rate=0.0, moderation_rate=0.0, **options)
+    world = sim.world
+    account = world.accounts["main"]
+    full, other = account.channels
+    jobs = []
+    for prompt in ("a red fox in snow", "a blue whale at dawn", "a green owl at dusk"):
+        jobs.append(world.submit(account, prompt, full).jobid)
+        world.clock.advance(1)  # type: ignore[attr-defined]
+        world.advance()
+    lone = world.submit(account, "a lone lighthouse", other).jobid
+    return Quiet(sim, full, other, jobs, lone)
+
+
+def finish_time(sim: Simulator, jobid: str) -> float:
+    return sim.world.jobs[jobid].finish_at - sim.world.clock.now()
+
+
+# -- panes and gauges -------------------------------------------------------------------------------
+
+
+async def test_a_pane_per_channel_with_gauges_equal_to_the_service(make_sim, clock):
+    sim = make_sim(channels=3, warmup=120)
+    app, _timers = make_dashboard(sim, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        shown = panes(app)
+        busy = {c.id: c for c in sim.world.channels.values() if c.running}
+        assert set(shown) == set(busy)
+        for channel_id, channel in busy.items():
+            pane = shown[channel_id]
+            jobs, images, videos = (pane.query_one(f"#gauge-{k}", Gauge) for k in ("jobs", "images", "videos"))
+            assert (jobs.value, jobs.limit) == (channel.count(), channel.max_jobs)
+            assert (images.value, images.limit) == (channel.count("image"), channel.max_image_jobs)
+            assert (videos.value, videos.limit) == (channel.count("video"), channel.max_video_jobs)
+            assert f"{channel.count()}/{channel.max_jobs}" in jobs.render().plain
+            assert set(row_ids(pane.table)) == set(channel.running)
+            assert channel_id in str(pane.border_title)
+
+
+async def test_a_full_channel_is_marked_full(make_sim, clock):
+    q = quiet(make_sim)
+    app, timers = make_dashboard(q.sim, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        full, other = panes(app)[q.full], panes(app)[q.other]
+        assert full.has_class("-full")
+        assert not other.has_class("-full")
+        assert full.query_one("#gauge-jobs", Gauge).render().plain.endswith("3/3 FULL")
+        assert other.query_one("#gauge-jobs", Gauge).render().plain.endswith("1/3")
+        q.sim.world.cancel(q.sim.world.accounts["main"], q.jobs[0])
+        await advance(pilot, clock, timers, 10)
+        assert not full.has_class("-full"), "a channel with a free slot is no longer marked full"
+        assert full.query_one("#gauge-jobs", Gauge).render().plain.endswith("2/3")
+
+
+# -- polling ----------------------------------------------------------------------------------------
+
+
+async def test_elapsed_ticks_every_second_without_asking_the_service(make_sim, clock):
+    q = quiet(make_sim)
+    app, timers = make_dashboard(q.sim, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = panes(app)[q.other].table
+        before = table.get_cell(q.lone, "elapsed").plain
+        requests = q.sim.world.requests
+        for expected in ("0:01", "0:02", "0:03"):
+            clock.advance(1)
+            await timers.fire_due()
+            await pilot.pause()
+            assert table.get_cell(q.lone, "elapsed").plain == expected
+        assert before == "0:00"
+        assert q.sim.world.requests == requests, "the tick is local: no request to the service"
+
+
+async def test_one_list_get_per_account_per_interval(make_sim, clock):
+    sim = make_sim(channels=3, warmup=120)
+    w = wire(sim)
+    app, timers = make_dashboard(sim, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert w.lists() == 1, "the first poll starts on mount"
+        await advance(pilot, clock, timers, 9)
+        assert w.lists() == 1
+        for interval in range(1, 5):
+            await advance(pilot, clock, timers, 10)
+            assert w.lists() == 1 + interval
+        detail_gets = w.count("GET", "/v2/jobs")
+        assert detail_gets >= 1, "jobs finished during the run, each fetched for its final state"
+
+
+async def test_a_poll_is_not_started_while_one_is_in_flight(make_sim, clock):
+    q = quiet(make_sim)
+    w = wire(q.sim)
+    app, timers = make_dashboard(q.sim, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        w.hold(*LIST)
+        await advance(pilot, clock, timers, 10, workers=False)  # the next poll starts and hangs on the service
+        assert w.lists() == 2
+        assert pending_polls(timers) == [], "no poll is armed while one is in flight"
+        await pilot.press("ctrl+r")
+        await advance(pilot, clock, timers, 25, workers=False)
+        assert w.lists() == 2, "neither refresh now nor the timer starts a second, overlapping poll"
+        w.release()
+        await settle(pilot)
+        assert pending_polls(timers) == [10.0], "the next poll is armed when the last one finishes"
+        await advance(pilot, clock, timers, 10)
+        assert w.lists() == 3
+
+
+# -- jobs leaving the list --------------------------------------------------------------------------
+
+
+def finished_status(app: MjtuiApp, jobid: str) -> str:
+    return app.query_one(FinishedTable).get_cell(jobid, "status").plain
+
+
+async def test_a_job_that_leaves_the_list_is_fetched_once_and_shown_with_its_final_status(make_sim, clock):
+    q = quiet(make_sim)
+    world = q.sim.world
+    completes, fails, cancelled = q.jobs
+    world.jobs[fails].outcome = "failed"
+    w = wire(q.sim)
+    app, timers = make_dashboard(q.sim, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        finished = app.query_one(FinishedTable)
+        assert finished.row_count == 0
+        world.cancel(world.accounts["main"], cancelled)
+        until = max(world.jobs[completes].finish_at, world.jobs[fails].finish_at) - clock.now()
+        await advance(pilot, clock, timers, until + 10)
+        assert world.jobs[completes].final_status == "completed"
+        assert {completes, fails, cancelled} <= set(row_ids(finished))
+        assert finished_status(app, completes) == "completed"
+        assert finished_status(app, fails) == "failed"
+        assert finished_status(app, cancelled) == "cancelled"
+        assert finished.get_cell(completes, "job").plain == short_job_id(completes)
+        assert finished.get_cell(completes, "note").plain == "a red fox in snow"
+        assert any("failed: Job failed" in t for t in toasts(app)), "a failure is announced"
+        pane = panes(app)[q.full]
+        assert row_ids(pane.table) == [], "they left the channel's pane"
+        await advance(pilot, clock, timers, 30)
+        for jobid in (completes, fails, cancelled):
+            assert w.count("GET", "/v2/jobs", jobid=jobid) == 1, "fetched exactly once for its final state"
+
+
+async def test_rows_are_keyed_by_job_and_the_cursor_follows_its_job_across_a_refresh(make_sim, clock):
+    q = quiet(make_sim, max_jobs=6)
+    world = q.sim.world
+    main = world.accounts["main"]
+    app, timers = make_dashboard(q.sim, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = await focus_pane(pilot, q.full)
+        assert ordered_ids(table) == q.jobs
+        await pilot.press("j", "j")
+        assert cursor_id(table) == q.jobs[2]
+        world.cancel(main, q.jobs[0])  # a job above the cursor goes away
+        added = world.submit(main, "a newcomer", q.full).jobid  # and one arrives
+        await advance(pilot, clock, timers, 10)
+        assert ordered_ids(table) == [q.jobs[1], q.jobs[2], added]
+        assert cursor_id(table) == q.jobs[2], "the cursor stays on the job it was on"
+        assert table.cursor_row == 1
+
+
+# -- navigation -------------------------------------------------------------------------------------
+
+
+async def test_tab_moves_between_panes_and_j_k_move_in_a_table(make_sim, clock):
+    q = quiet(make_sim)
+    app, _timers = make_dashboard(q.sim, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("tab")
+        first = app.focused
+        assert isinstance(first, JobTable)
+        await pilot.press("tab")
+        second = app.focused
+        assert isinstance(second, JobTable) and second is not first
+        assert {first.parent.channel_id, second.parent.channel_id} == {q.full, q.other}
+        await pilot.press("shift+tab")
+        assert app.focused is first
+        table = panes(app)[q.full].table
+        if first is not table:
+            await pilot.press("tab")
+        assert app.focused is table
+        assert cursor_id(table) == q.jobs[0]
+        await pilot.press("j")
+        assert cursor_id(table) == q.jobs[1]
+        await pilot.press("j")
+        assert cursor_id(table) == q.jobs[2]
+        await pilot.press("k")
+        assert cursor_id(table) == q.jobs[1]
+        await pilot.press("down")
+        assert cursor_id(table) == q.jobs[2]
+
+
+# -- the inspector ----------------------------------------------------------------------------------
+
+
+async def test_enter_opens_the_inspector_on_the_selected_job_and_escape_closes_it(make_sim, clock):
+    q = quiet(make_sim)
+    app, _timers = make_dashboard(q.sim, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await focus_pane(pilot, q.full)
+        await pilot.press("j", "enter")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, InspectorScreen)
+        assert screen.job_id == q.jobs[1]
+        summary = plain(screen.query_one("#summary", Static))
+        assert "a blue whale at dawn" in summary
+        assert q.jobs[1] in plain(screen.query_one("#title", Static))
+        await pilot.press("escape")
+        assert not isinstance(app.screen, InspectorScreen)
+        assert len(app.screen_stack) == 1
+
+
+async def test_the_inspector_follows_a_running_job_until_it_is_final(make_sim, clock):
+    q = quiet(make_sim, speed_scale=0.3)
+    w = wire(q.sim)
+    app, timers = make_dashboard(q.sim, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await focus_pane(pilot, q.other)
+        await pilot.press("enter")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, InspectorScreen)
+        assert "following" in plain(screen.query_one("#title", Static))
+        assert "status    " in plain(screen.query_one("#summary", Static))
+        await advance(pilot, clock, timers, finish_time(q.sim, q.lone) + 10)
+        assert app.screen is screen
+        summary = plain(screen.query_one("#summary", Static))
+        assert summary.startswith("status    completed")
+        assert "following" not in plain(screen.query_one("#title", Static))
+        assert "[U1]" in plain(screen.query_one("#summary", Static))
+        attachments = screen.query_one("#attachments", DataTable)
+        assert attachments.row_count == 1
+        assert attachments.get_row_at(0)[2].plain == "128x128"
+        assert attachments.get_row_at(0)[0].plain.startswith("sim_")
+        fetched = w.count("GET", "/v2/jobs", jobid=q.lone)
+        await advance(pilot, clock, timers, 60)
+        assert w.count("GET", "/v2/jobs", jobid=q.lone) == fetched, "a final job is no longer followed"
+
+
+async def test_children_are_listed_and_enter_on_a_child_opens_it(make_sim, clock):
+    q = quiet(make_sim, speed_scale=0.3)
+    world = q.sim.world
+    app, timers = make_dashboard(q.sim, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await advance(pilot, clock, timers, finish_time(q.sim, q.lone) + 10)
+        assert finished_status(app, q.lone) == "completed"
+        child = world.press(world.accounts["main"], q.lone, "U2").jobid
+        table = await focus_finished(pilot)
+        assert cursor_id(table) == q.lone
+        await pilot.press("enter")
+        await settle(pilot)
+        parent_screen = app.screen
+        assert isinstance(parent_screen, InspectorScreen) and parent_screen.job_id == q.lone
+        children = parent_screen.query_one("#children", DataTable)
+        assert children.display
+        assert [cell.plain for cell in children.get_row_at(0)] == ["U2", child]
+        children.focus()
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, InspectorScreen) and app.screen.job_id == child
+        assert "U2" in plain(app.screen.query_one("#summary", Static))
+        await pilot.press("escape")
+        assert app.screen is parent_screen
+
+
+# -- cancel -----------------------------------------------------------------------------------------
+
+
+async def test_cancel_asks_first_naming_the_job_and_only_yes_cancels(make_sim, clock):
+    q = quiet(make_sim)
+    world = q.sim.world
+    target = q.jobs[1]
+    app, _timers = make_dashboard(q.sim, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await focus_pane(pilot, q.full)
+        await pilot.press("j")
+        for deny in ("n", "escape"):
+            await pilot.press("x")
+            assert isinstance(app.screen, ConfirmScreen)
+            assert target in plain(app.screen.query_one("#question", Static))
+            await pilot.press(deny)
+            await settle(pilot)
+            assert not isinstance(app.screen, ConfirmScreen)
+            assert world.jobs[target].final_status is None, f"{deny} leaves the job running"
+            assert target in world.channels[q.full].running
+        await pilot.press("x")
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
+        await settle(pilot)
+        assert world.jobs[target].final_status == "failed"
+        assert world.jobs[target].error == "Job cancelled by user"
+        assert any(f"cancelled {short_job_id(target)}" in t for t in toasts(app))
+        assert finished_status(app, target) == "cancelled", "the cancel is followed by a poll that shows it"
+        assert target not in row_ids(panes(app)[q.full].table)
+        assert world.jobs[q.jobs[0]].final_status is None and world.jobs[q.jobs[2]].final_status is None
+
+
+async def test_a_double_press_does_not_send_a_cancel_twice(make_sim, clock):
+    q = quiet(make_sim)
+    w = wire(q.sim)
+    app, _timers = make_dashboard(q.sim, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await focus_pane(pilot, q.full)
+        w.hold("DELETE", "/v3/midjourney/jobs/")
+        await pilot.press("x", "y")
+        await settle(pilot, workers=False)
+        assert w.count("DELETE", "/v3/midjourney/jobs/") == 1
+        await pilot.press("x")
+        await settle(pilot, workers=False)
+        assert not isinstance(app.screen, ConfirmScreen), "no second question while the first answer is in flight"
+        assert any("cancel is already being sent" in t for t in toasts(app))
+        w.release()
+        await settle(pilot)
+        assert w.count("DELETE", "/v3/midjourney/jobs/") == 1, "the second press sent nothing"
+        assert q.sim.world.jobs[q.jobs[0]].error == "Job cancelled by user"
+
+
+# -- relax / fast / turbo / info --------------------------------------------------------------------
+
+
+async def test_relax_fast_turbo_switch_the_selected_channel_and_its_title_shows_the_mode(make_sim, clock):
+    q = quiet(make_sim)
+    world = q.sim.world
+    app, _timers = make_dashboard(q.sim, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await focus_pane(pilot, q.other)
+        pane = panes(app)[q.other]
+        assert world.channels[q.other].mode == "fast"
+        for key, mode in (("r", "relax"), ("t", "turbo"), ("f", "fast")):
+            await pilot.press(key)
+            await settle(pilot)
+            assert world.channels[q.other].mode == mode
+            assert str(pane.border_title).endswith(f"· {mode}")
+            assert any(t.startswith(f"/{mode} on") for t in toasts(app))
+        assert world.channels[q.full].mode == "fast", "only the selected channel changed"
+
+
+async def test_a_double_press_of_relax_sends_it_once(make_sim, clock):
+    q = quiet(make_sim)
+    w = wire(q.sim)
+    app, _timers = make_dashboard(q.sim, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await focus_pane(pilot, q.other)
+        w.hold("POST", "/v2/jobs/relax")
+        await pilot.press("r", "r")
+        await settle(pilot, workers=False)
+        assert any("/relax is already being sent" in t for t in toasts(app))
+        w.release()
+        await settle(pilot)
+        assert w.count("POST", "/v2/jobs/relax") == 1
+        assert q.sim.world.channels[q.other].mode == "relax"
+
+
+async def test_info_shows_the_answer_in_a_toast(make_sim, clock):
+    q = quiet(make_sim)
+    q.sim.world.channels[q.other].mode = "turbo"
+    app, _timers = make_dashboard(q.sim, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await focus_pane(pilot, q.other)
+        await pilot.press("i")
+        await settle(pilot)
+        info = [n for n in app._notifications if n.title.startswith("/info")]
+        assert len(info) == 1
+        assert f"Your info - sim-{q.other[-4:]}" in info[0].message
+        assert "**Job Mode**: Turbo" in info[0].message
+        assert "**Running Jobs**: 1" in info[0].message
+        assert str(panes(app)[q.other].border_title).endswith("· turbo"), "info also tells the mode"
+
+
+# -- seed -------------------------------------------------------------------------------------------
+
+
+def seed_text(app: MjtuiApp) -> str:
+    return plain(app.screen.query_one("#seed", Static))
+
+
+async def finished_and_selected(pilot, q: Quiet, clock: ManualClock, timers: ManualTimers) -> FinishedTable:
+    """Let the lone job complete, then tab to it in Recently finished."""
+    await settle(pilot)
+    await advance(pilot, clock, timers, finish_time(q.sim, q.lone) + 10)
+    table = await focus_finished(pilot)
+    assert cursor_id(table) == q.lone and finished_status(pilot.app, q.lone) == "completed"
+    return table
+
+
+async def assert_seed_runs_then_arrives(pilot, q: Quiet, clock: ManualClock, timers: ManualTimers) -> int:
+    """After `s`: the inspector shows the seed job running until the clock moves, then the seed and its 4 images."""
+    app = pilot.app
+    before = clock.now()
+    await settle(pilot)
+    assert clock.now() == before, "only the test moves time"
+    assert isinstance(app.screen, InspectorScreen) and app.screen.job_id == q.lone
+    running = seed_text(app)
+    assert "seed job" in running and "started" in running, running
+    assert q.sim.world.jobs[q.lone].seed_job is not None, "the service is working on it"
+    await advance(pilot, clock, timers, 20)
+    value = q.sim.world.jobs[q.lone].seed["value"]
+    shown = seed_text(app)
+    assert shown.startswith(f"seed      {value}")
+    urls = [line.split()[-1] for line in shown.splitlines() if line.startswith("image ")]
+    assert len(urls) == 4
+    assert all(url.startswith("http://sim.mjtui.invalid/attachments/64/") for url in urls)
+    assert any(f"seed {value} (4 images)" in t for t in toasts(app))
+    return value
+
+
+async def test_seed_in_the_inspector_runs_then_shows_value_and_four_images_and_y_copies_it(make_sim, clock):
+    q = quiet(make_sim, speed_scale=0.3)
+    w = wire(q.sim)
+    app, timers = make_dashboard(q.sim, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await finished_and_selected(pilot, q, clock, timers)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "not fetched (s fetches it)" in seed_text(app)
+        await pilot.press("y")
+        assert any("no seed yet" in t for t in toasts(app))
+        assert app.clipboard == ""
+        await pilot.press("s", "s")
+        assert any("seed is already being sent" in t for t in toasts(app)), "a double press asks once"
+        value = await assert_seed_runs_then_arrives(pilot, q, clock, timers)
+        assert w.count("POST", "/v2/jobs/seed_async") == 1
+        await pilot.press("y")
+        assert app.clipboard == str(value)
+        assert any(f"seed {value} copied" in t for t in toasts(app))
+
+
+async def test_seed_from_recently_finished_opens_the_inspector_and_fetches_the_seed(make_sim, clock):
+    q = quiet(make_sim, speed_scale=0.3)
+    app, timers = make_dashboard(q.sim, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await finished_and_selected(pilot, q, clock, timers)
+        await pilot.press("s")
+        await assert_seed_runs_then_arrives(pilot, q, clock, timers)
+        await pilot.press("y")
+        assert app.clipboard == str(q.sim.world.jobs[q.lone].seed["value"])
+
+
+async def test_seed_of_a_running_job_is_refused_with_a_reason(make_sim, clock):
+    q = quiet(make_sim)
+    w = wire(q.sim)
+    app, _timers = make_dashboard(q.sim, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await focus_pane(pilot, q.other)
+        await pilot.press("s")
+        await settle(pilot)
+        assert any("the job is still running" in t for t in toasts(app))
+        assert w.count("POST", "/v2/jobs/seed_async") == 0
+
+
+# -- errors: 401, 429, 596 --------------------------------------------------------------------------
+
+
+async def test_401_mid_session_stops_polling_behind_a_banner_and_ctrl_r_retries(make_sim, clock):
+    q = quiet(make_sim)
+    world = q.sim.world
+    world.schedule_revoke(15)
+    app, timers = make_dashboard(q.sim, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert " live " in header_text(app)
+        assert not banner(app).has_class("-visible")
+        await advance(pilot, clock, timers, 20)  # the poll at 20 s meets the revoked token
+        assert " unauthorized " in header_text(app)
+        assert banner(app).has_class("-visible")
+        text = plain(banner(app))
+        assert text.startswith("401 Unauthorized: the service rejected the token of account 'main'")
+        assert "ctrl+r" in text
+        assert pending_polls(timers) == [], "polling stopped"
+        requests = world.requests
+        await advance(pilot, clock, timers, 60)
+        assert world.requests == requests, "no request while unauthorized"
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert world.requests == requests + 1, "ctrl+r retries"
+        assert " unauthorized " in header_text(app)
+        world.accounts["main"].revoked = False  # the user fixed the token
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert " live " in header_text(app)
+        assert not banner(app).has_class("-visible")
+        assert pending_polls(timers) == [10.0], "polling resumed"
+
+
+async def test_401_from_the_revoke_after_fault(make_sim, clock):
+    sim = make_sim(channels=2, faults="revoke_after=25", warmup=60)
+    app, timers = make_dashboard(sim, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await advance(pilot, clock, timers, 20)
+        assert " live " in header_text(app)
+        await advance(pilot, clock, timers, 10)
+        assert " unauthorized " in header_text(app)
+        assert "401 Unauthorized" in plain(banner(app))
+
+
+async def test_429_with_retry_after_shows_retrying_and_waits_at_least_that_long(make_sim, clock):
+    sim = make_sim(channels=2, faults="rate_limit=1,retry_after=30", warmup=60)
+    w = wire(sim)
+    app, timers = make_dashboard(sim, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert w.lists() == 1
+        words = header_text(app).split("retrying in ", 1)
+        assert len(words) == 2, header_text(app)
+        seconds = int(words[1].split("s", 1)[0])
+        assert seconds >= 30
+        polls = pending_polls(timers)
+        assert len(polls) == 1 and polls[0] >= 30, "the next poll is not scheduled sooner than Retry-After"
+        assert not banner(app).has_class("-visible"), "a 429 is retried, not a halt"
+        await advance(pilot, clock, timers, 29)
+        assert w.lists() == 1
+        assert "retrying in" in header_text(app)
+        await advance(pilot, clock, timers, polls[0] - 29)
+        assert w.lists() == 2
+        assert "2 errors" in header_text(app)
+
+
+async def test_596_halts_polling_behind_a_banner_and_a_confirmed_reset_resumes_it(make_sim, clock):
+    q = quiet(make_sim)
+    world = q.sim.world
+    world.schedule_moderation(5, q.other)
+    w = wire(q.sim)
+    app, timers = make_dashboard(q.sim, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await advance(pilot, clock, timers, 10)
+        assert " moderation pending " in header_text(app)
+        text = plain(banner(app))
+        assert banner(app).has_class("-visible")
+        assert f"Moderation pending on channel {q.other}" in text
+        assert "press R" in text
+        assert pending_polls(timers) == []
+        lists = w.lists()
+        await advance(pilot, clock, timers, 30)
+        assert w.lists() == lists, "no polling while halted"
+        await pilot.press("R")
+        assert isinstance(app.screen, ConfirmScreen)
+        assert q.other in plain(app.screen.query_one("#question", Static))
+        await pilot.press("n")
+        await settle(pilot)
+        assert world.channels[q.other].pending_mod, "n resets nothing"
+        await pilot.press("R", "y")
+        await settle(pilot)
+        assert not world.channels[q.other].pending_mod
+        assert w.count("POST", f"/v2/account/midjourney/{q.other}/reset") == 1
+        assert any(f"channel {q.other} reset" in t for t in toasts(app))
+        assert w.lists() == lists + 1, "polling resumes at once"
+        assert " live " in header_text(app)
+        assert not banner(app).has_class("-visible")
+        await advance(pilot, clock, timers, 10)
+        assert w.lists() == lists + 2
+
+
+async def test_other_accounts_keep_polling_during_a_401_or_596(make_sim, clock):
+    sim = make_sim(channels=4, accounts=2, warmup=60)
+    world = sim.world
+    world.schedule_revoke(5, "main")
+    w = wire(sim)
+    app, timers = make_dashboard(sim, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await advance(pilot, clock, timers, 10)
+        assert " unauthorized " in header_text(app, "main")
+        assert " live " in header_text(app, "alt1")
+        assert banner(app, "main").has_class("-visible") and not banner(app, "alt1").has_class("-visible")
+        main, alt = w.lists("main"), w.lists("alt1")
+        await advance(pilot, clock, timers, 30)
+        assert w.lists("main") == main
+        assert w.lists("alt1") == alt + 3
+        halted = world.accounts["alt1"].channels[0]
+        world.schedule_moderation(0, halted)
+        world.accounts["main"].revoked = False
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert " moderation pending " in header_text(app, "alt1")
+        assert " live " in header_text(app, "main")
+        main = w.lists("main")
+        await advance(pilot, clock, timers, 30)
+        assert w.lists("main") == main + 3, "main keeps polling while alt1 is halted"
+        assert " moderation pending " in header_text(app, "alt1")
+
+
+# -- pause, filter, sort, interval ------------------------------------------------------------------
+
+
+def topbar(app: MjtuiApp) -> str:
+    return plain(app.query_one(TopBar))
+
+
+async def test_p_pauses_polling_and_p_again_resumes(make_sim, clock):
+    q = quiet(make_sim)
+    world = q.sim.world
+    w = wire(q.sim)
+    app, timers = make_dashboard(q.sim, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("p")
+        await settle(pilot)
+        assert " paused " in header_text(app)
+        assert "PAUSED" in topbar(app)
+        assert pending_polls(timers) == []
+        requests = world.requests
+        await advance(pilot, clock, timers, 60)
+        assert world.requests == requests, "no requests while paused"
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert world.requests == requests, "refresh now does not poll while paused"
+        assert any("paused: press p to resume" in t for t in toasts(app))
+        await pilot.press("p")
+        await settle(pilot)
+        assert w.lists() == 2, "resuming polls at once"
+        assert " live " in header_text(app)
+        assert "PAUSED" not in topbar(app)
+        assert pending_polls(timers) == [10.0]
+
+
+async def test_filter_narrows_every_pane_and_escape_clears_it(make_sim, clock):
+    q = quiet(make_sim)
+    app, timers = make_dashboard(q.sim, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        full, other = panes(app)[q.full].table, panes(app)[q.other].table
+        await pilot.press("slash")
+        field_ = app.query_one("#filter", Input)
+        assert field_.has_focus and field_.display
+        needle = short_job_id(q.jobs[1])[-5:]
+        assert sum(needle in jobid for jobid in [*q.jobs, q.lone]) == 1
+        await pilot.press(*needle)
+        await settle(pilot)
+        assert row_ids(full) == [q.jobs[1]]
+        assert row_ids(other) == []
+        assert f"filter: {needle}" in topbar(app)
+        await advance(pilot, clock, timers, 10)
+        assert row_ids(full) == [q.jobs[1]], "the filter holds across a refresh"
+        await pilot.press("escape")
+        await settle(pilot)
+        assert not field_.display
+        assert set(row_ids(full)) == set(q.jobs)
+        assert row_ids(other) == [q.lone]
+        assert "filter:" not in topbar(app)
+
+
+async def test_filter_by_channel_id_keeps_that_pane_only(make_sim, clock):
+    q = quiet(make_sim)
+    app, _timers = make_dashboard(q.sim, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        needle = q.other[-6:]
+        assert needle not in q.full
+        await pilot.press("slash", *needle, "enter")
+        await settle(pilot)
+        assert row_ids(panes(app)[q.other].table) == [q.lone]
+        assert row_ids(panes(app)[q.full].table) == []
+        assert not app.query_one("#filter", Input).display, "enter keeps the filter and hides the field"
+        assert f"filter: {needle}" in topbar(app)
+
+
+async def test_o_cycles_the_sort_order(make_sim, clock):
+    q = quiet(make_sim)
+    app, _timers = make_dashboard(q.sim, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = panes(app)[q.full].table
+        assert ordered_ids(table) == q.jobs
+        await pilot.press("o")
+        assert ordered_ids(table) == q.jobs[::-1]
+        assert any("sorted by newest" in t for t in toasts(app))
+        await pilot.press("o")
+        assert any("sorted by type" in t for t in toasts(app))
+        assert ordered_ids(table) == q.jobs
+        await pilot.press("o")
+        assert any("sorted by created" in t for t in toasts(app))
+        assert ordered_ids(table) == q.jobs
+
+
+async def test_plus_and_minus_change_the_interval_shown_in_the_header(make_sim, clock):
+    q = quiet(make_sim)
+    w = wire(q.sim)
+    app, timers = make_dashboard(q.sim, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert "every 10s" in header_text(app)
+        await pilot.press("plus")
+        assert "every 15s" in header_text(app)
+        assert pending_polls(timers) == [15.0]
+        await pilot.press("minus", "minus")
+        assert "every 5s" in header_text(app)
+        assert pending_polls(timers) == [5.0]
+        await advance(pilot, clock, timers, 5)
+        assert w.lists() == 2
+        for _ in range(6):
+            await pilot.press("minus")
+        assert "every 2s" in header_text(app), "the floor is 2 s"
+        await pilot.press("equals_sign")
+        assert "every 3s" in header_text(app)
+
+
+# -- help, readonly, keymap, quit -------------------------------------------------------------------
+
+
+async def test_question_mark_opens_help_listing_every_binding(make_sim, clock):
+    q = quiet(make_sim)
+    app, _timers = make_dashboard(q.sim, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        table = app.screen.query_one("#help-table", DataTable)
+        listed = {table.get_row_at(i)[2].plain for i in range(table.row_count)}
+        wanted = {b.id for b in MjtuiApp.BINDINGS} | {b.id for b in InspectorScreen.BINDINGS}
+        assert wanted <= listed
+        keys = {table.get_row_at(i)[2].plain: table.get_row_at(i)[0].plain for i in range(table.row_count)}
+        assert keys["cancel"] == "x, del"
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_readonly_refuses_every_mutating_key_and_says_so(make_sim, clock):
+    q = quiet(make_sim, speed_scale=0.3)
+    world = q.sim.world
+    w = wire(q.sim)
+    app, timers = make_dashboard(q.sim, clock, readonly=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert "read-only" in topbar(app)
+        await focus_pane(pilot, q.full)
+        for key, what in (("x", "cancel"), ("r", "/relax"), ("f", "/fast"), ("t", "/turbo"), ("s", "seed")):
+            await pilot.press(key)
+            await settle(pilot)
+            assert not isinstance(app.screen, ConfirmScreen)
+            assert any(f"read-only mode (--readonly): {what} is off" in t for t in toasts(app)), what
+        await advance(pilot, clock, timers, finish_time(q.sim, q.lone) + 10)
+        await focus_finished(pilot)
+        await pilot.press("s")
+        await settle(pilot)
+        assert not isinstance(app.screen, InspectorScreen)
+        assert world.channels[q.full].mode == "fast"
+        assert world.jobs[q.lone].seed is None and world.jobs[q.lone].seed_job is None
+        assert all(method == "GET" for method, *_ in w.log), "nothing but GETs reached the service"
+        await pilot.press("i")
+        await settle(pilot)
+        assert any(t.startswith("/info on") for t in toasts(app)), "info changes nothing, so it still works"
+
+
+async def test_the_keymap_rebinds_a_key(make_sim, clock):
+    q = quiet(make_sim)
+    app, _timers = make_dashboard(q.sim, clock, keymap={"cancel": "c", "relax": "ctrl+e"})
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await focus_pane(pilot, q.full)
+        await pilot.press("x")
+        assert not isinstance(app.screen, ConfirmScreen), "x is no longer cancel"
+        await pilot.press("c")
+        assert isinstance(app.screen, ConfirmScreen)
+        assert q.jobs[0] in plain(app.screen.query_one("#question", Static))
+        await pilot.press("escape")
+        await pilot.press("ctrl+e")
+        await settle(pilot)
+        assert q.sim.world.channels[q.full].mode == "relax"
+        await pilot.press("question_mark")
+        table = app.screen.query_one("#help-table", DataTable)
+        keys = {table.get_row_at(i)[2].plain: table.get_row_at(i)[0].plain for i in range(table.row_count)}
+        assert keys["cancel"] == "c"
+
+
+async def test_q_quits(make_sim, clock):
+    q = quiet(make_sim)
+    app, _timers = make_dashboard(q.sim, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("q")
+        await pilot.pause()
+        assert not app.is_running
+    assert app.return_code == 0
+
+
+# -- hostile text -----------------------------------------------------------------------------------
+
+
+async def test_markup_and_escapes_in_a_prompt_are_shown_literally(make_sim, clock):
+    q = quiet(make_sim)
+    world = q.sim.world
+    hostile = "[bold]x[/bold] [@click=app.quit]y\x1b[31mRED\x1b[0m\x1b]52;c;aGk=\x07 end"
+    job = world.submit(world.accounts["main"], hostile, q.other).jobid
+    app, _timers = make_dashboard(q.sim, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = await focus_pane(pilot, q.other)
+        await pilot.press("j")
+        assert cursor_id(table) == job
+        await pilot.press("enter")
+        await settle(pilot)
+        summary = plain(app.screen.query_one("#summary", Static))
+        prompt_line = next(line for line in summary.splitlines() if line.startswith("prompt"))
+        assert prompt_line == "prompt    [bold]x[/bold] [@click=app.quit]yRED end"
+        assert "\x1b" not in summary
+        row = summary.splitlines().index(prompt_line)
+        for column in (12, 42):  # where the [@click] link would be, had the markup been applied, and where it is
+            await pilot.click("#summary", offset=(column, row))
+        await settle(pilot)
+        assert app.is_running
+        assert isinstance(app.screen, InspectorScreen)
+
+
+# -- the remaining keys -----------------------------------------------------------------------------
+
+
+async def test_ctrl_r_and_f5_poll_now_and_rearm_the_interval(make_sim, clock):
+    q = quiet(make_sim)
+    w = wire(q.sim)
+    app, timers = make_dashboard(q.sim, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await advance(pilot, clock, timers, 5)
+        assert pending_polls(timers) == [5.0]
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert w.lists() == 2
+        assert pending_polls(timers) == [10.0], "the next poll counts from this one"
+        await advance(pilot, clock, timers, 3)
+        await pilot.press("f5")
+        await settle(pilot)
+        assert w.lists() == 3
+
+
+async def test_delete_also_cancels(make_sim, clock):
+    q = quiet(make_sim)
+    app, _timers = make_dashboard(q.sim, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await focus_pane(pilot, q.other)
+        await pilot.press("delete")
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
+        await settle(pilot)
+        assert q.sim.world.jobs[q.lone].error == "Job cancelled by user"
+
+
+async def test_the_inspector_cancels_its_job_after_confirmation(make_sim, clock):
+    q = quiet(make_sim)
+    app, _timers = make_dashboard(q.sim, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await focus_pane(pilot, q.other)
+        await pilot.press("enter")
+        await settle(pilot)
+        inspector = app.screen
+        await pilot.press("x")
+        assert isinstance(app.screen, ConfirmScreen)
+        assert q.lone in plain(app.screen.query_one("#question", Static))
+        await pilot.press("y")
+        await settle(pilot)
+        assert app.screen is inspector
+        assert q.sim.world.jobs[q.lone].error == "Job cancelled by user"
+        await pilot.press("ctrl+r")  # the inspector's refresh shows what became of it
+        await settle(pilot)
+        summary = plain(inspector.query_one("#summary", Static))
+        assert summary.startswith("status    failed")
+        assert "Job cancelled by user" in summary
+
+
+async def test_o_in_the_inspector_opens_the_parent_job(make_sim, clock):
+    q = quiet(make_sim, speed_scale=0.3)
+    world = q.sim.world
+    app, timers = make_dashboard(q.sim, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await advance(pilot, clock, timers, finish_time(q.sim, q.lone) + 5)
+        world.advance()
+        child = world.press(world.accounts["main"], q.lone, "V1").jobid
+        await advance(pilot, clock, timers, 10)
+        table = await focus_pane(pilot, q.other)
+        assert cursor_id(table) == child
+        await pilot.press("enter")
+        await settle(pilot)
+        assert f"parent    {q.lone}" in plain(app.screen.query_one("#summary", Static))
+        await pilot.press("o")
+        await settle(pilot)
+        assert isinstance(app.screen, InspectorScreen) and app.screen.job_id == q.lone
+        await pilot.press("o")
+        assert any("this job has no parent" in t for t in toasts(app))
+
+
+async def test_reset_without_a_596_says_there_is_nothing_to_reset(make_sim, clock):
+    q = quiet(make_sim)
+    w = wire(q.sim)
+    app, _timers = make_dashboard(q.sim, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("R")
+        assert not isinstance(app.screen, ConfirmScreen)
+        assert any("no account is halted" in t for t in toasts(app))
+        assert w.count("POST", "/v2/account/") == 0
+
+
+async def test_new_jobs_are_highlighted_briefly(make_sim, clock):
+    q = quiet(make_sim, max_jobs=6)
+    world = q.sim.world
+    app, timers = make_dashboard(q.sim, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert not panes(app)[q.full].table.get_cell(q.jobs[0], "id").style, "jobs of the first poll are not new"
+        added = world.submit(world.accounts["main"], "fresh", q.full).jobid
+        await advance(pilot, clock, timers, 10)
+        table = panes(app)[q.full].table
+        assert table.get_cell(added, "id").style, "a new job stands out"
+        await advance(pilot, clock, timers, 4, step=1)
+        assert not table.get_cell(added, "id").style, "for a few seconds"
+
+
+async def test_every_binding_is_in_the_command_palette(make_sim, clock):
+    q = quiet(make_sim)
+    app, _timers = make_dashboard(q.sim, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        commands = {command.help for command in app.get_system_commands(app.screen)}
+        ids = {b.id for b in MjtuiApp.BINDINGS if not b.id.startswith("quit.")}
+        assert {f"mjtui: {i}" for i in ids} <= commands
+        await focus_pane(pilot, q.other)
+        await pilot.press("ctrl+p")
+        await settle(pilot)
+        await pilot.press(*"relax")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert q.sim.world.channels[q.other].mode == "relax", "the palette runs it on the selected channel"
+        assert q.sim.world.channels[q.full].mode == "fast"
+
+
+async def test_ctrl_c_quits(make_sim, clock):
+    q = quiet(make_sim)
+    app, _timers = make_dashboard(q.sim, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await focus_pane(pilot, q.full)
+        await pilot.press("ctrl+c")
+        await pilot.pause()
+        assert not app.is_running
+
+
+
+async def test_readonly_refuses_the_moderation_reset(make_sim, clock):
+    q = quiet(make_sim)
+    q.sim.world.schedule_moderation(5, q.other)
+    w = wire(q.sim)
+    app, timers = make_dashboard(q.sim, clock, readonly=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await advance(pilot, clock, timers, 10)
+        assert " moderation pending " in header_text(app)
+        await pilot.press("R")
+        assert not isinstance(app.screen, ConfirmScreen)
+        assert any("read-only mode (--readonly): moderation reset is off" in t for t in toasts(app))
+        assert q.sim.world.channels[q.other].pending_mod
+        assert w.count("POST", "/v2/account/") == 0
+
+
+async def test_a_failed_cancel_shows_the_api_error(make_sim, clock):
+    q = quiet(make_sim)
+    world = q.sim.world
+    app, _timers = make_dashboard(q.sim, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await focus_pane(pilot, q.other)
+        await pilot.press("x")
+        world.cancel(world.accounts["main"], q.lone)  # it ends while the question is on screen
+        await pilot.press("y")
+        await settle(pilot)
+        failures = [n for n in app._notifications if n.title == "cancel failed"]
+        assert len(failures) == 1
+        assert failures[0].severity == "error"
+        assert failures[0].message.startswith(f"409 Conflict: Job {q.lone} is not running")
+        await pilot.press("x")
+        assert isinstance(app.screen, ConfirmScreen), "a failed cancel does not leave the key stuck in flight"
+
+
+async def test_imaginepro_commands_are_sent_and_tracked_to_done(make_sim, clock):
+    from mjtui.tui.panels import MessageTable
+
+    sim = make_sim(channels=1, imaginepro=True, autopilot=False)
+    w = wire(sim)
+    app, timers = make_dashboard(sim, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert w.lists("ip") == 0, "ImaginePro has no running list to poll"
+        messages = app.section("ip").query_one(MessageTable)
+        await focus(pilot, lambda widget: widget is messages)
+        await pilot.press("r")
+        await settle(pilot)
+        assert messages.row_count == 1
+        assert [c.plain for c in messages.get_row_at(0)][1:4:2] == ["relax", "SENT"]
+        await advance(pilot, clock, timers, 3, step=1)
+        row = [c.plain for c in messages.get_row_at(0)]
+        assert row[3:5] == ["DONE", "100%"]
+        assert row[5].startswith("Done! Your jobs now do not consume fast-hours")
+        ip_channel = sim.world.channels[sim.world.accounts["ip"].channels[0]]
+        assert ip_channel.mode == "relax"
+
+
+# -- bugs -------------------------------------------------------------------------------------------
+
+
+async def test_changing_the_interval_does_not_cut_a_retry_after_wait_short(make_sim, clock):
+    sim = make_sim(channels=2, faults="rate_limit=1,retry_after=30", warmup=60)
+    w = wire(sim)
+    app, timers = make_dashboard(sim, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert "retrying in 30s" in header_text(app)
+        await pilot.press("minus")
+        assert "every 5s" in header_text(app)
+        assert min(pending_polls(timers)) >= 30, "Retry-After still holds"
+        await advance(pilot, clock, timers, 25)
+        assert w.lists() == 1, "no poll before the 30 s the service asked for"
+
+
+async def test_pause_also_stops_the_inspector_following_a_job(make_sim, clock):
+    q = quiet(make_sim)
+    w = wire(q.sim)
+    app, timers = make_dashboard(q.sim, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await focus_pane(pilot, q.other)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, InspectorScreen)
+        await pilot.press("p")
+        await settle(pilot)
+        assert " paused " in header_text(app)
+        requests = len(w.log)
+        await advance(pilot, clock, timers, 40)
+        assert w.log[requests:] == [], "no requests while paused"
+
+
+async def test_a_keymap_key_that_a_table_uses_to_move_is_reported(make_sim, clock):
+    """k moves the cursor in a job table, so binding cancel to k cannot work: the user is told at start."""
+    q = quiet(make_sim)
+    app, _timers = make_dashboard(q.sim, clock, keymap={"cancel": "k"})
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert any("cancel = k" in t and "tables use that key" in t for t in toasts(app))
+        await focus_pane(pilot, q.full)
+        await pilot.press("j", "k")
+        assert not isinstance(app.screen, ConfirmScreen), "k still moves the cursor; nothing is cancelled by surprise"
+
+
+async def test_at_160_columns_every_job_table_fits_its_pane(make_sim, clock):
+    sim = make_sim(channels=3, warmup=120)
+    app, _timers = make_dashboard(sim, clock)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        tables = [pane.table for pane in app.query(ChannelPane)]
+        assert len(tables) == 3
+        assert all(table.max_scroll_x == 0 for table in tables), [table.size.width for table in tables]

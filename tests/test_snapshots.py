@@ -1,0 +1,136 @@
+"""What the dashboard looks like: every screen at 80x24 and 160x48, on a fixed-seed simulator and a hand-driven clock.
+
+Review a changed SVG as you would review code (`pytest --snapshot-update`, then open the file).
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+from conftest import make_dashboard
+from test_dashboard import (
+    advance,
+    cursor_id,
+    finish_time,
+    focus_finished,
+    focus_pane,
+    quiet,
+    settle,
+)
+
+import mjtui.tui.app
+from mjtui.tui.confirm import ConfirmScreen
+from mjtui.tui.help import HelpScreen
+from mjtui.tui.inspector import InspectorScreen
+
+SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((160, 48), id="160x48")]
+
+
+@pytest.fixture(autouse=True)
+def _steady_latency(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The header shows each poll's real latency in ms; pin it so the pictures do not depend on the machine."""
+    monkeypatch.setattr(mjtui.tui.app, "time", SimpleNamespace(perf_counter=lambda: 0.0))
+
+
+def busy(make_sim, clock):
+    """Three channels, one of them full, a couple of minutes into the day: the dashboard as it is usually seen."""
+    sim = make_sim(channels=3, warmup=120)
+    return sim, *make_dashboard(sim, clock)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_main_screen(snap_compare, make_sim, clock, size):
+    sim, app, timers = busy(make_sim, clock)
+
+    async def run_before(pilot) -> None:
+        await settle(pilot)
+        await advance(pilot, clock, timers, 25)  # jobs come and go: Recently finished fills
+        await focus_pane(pilot, next(iter(sim.world.accounts["main"].channels)))
+        await pilot.press("j")
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_inspector_of_a_completed_job_with_children_and_seed(snap_compare, make_sim, clock, size):
+    q = quiet(make_sim, speed_scale=0.3)
+    world = q.sim.world
+    app, timers = make_dashboard(q.sim, clock)
+
+    async def run_before(pilot) -> None:
+        await settle(pilot)
+        await advance(pilot, clock, timers, finish_time(q.sim, q.lone) + 5)
+        world.advance()
+        world.press(world.accounts["main"], q.lone, "U1")
+        world.press(world.accounts["main"], q.lone, "V2")
+        await advance(pilot, clock, timers, 5)
+        table = await focus_finished(pilot)
+        for _ in range(table.row_count):
+            if cursor_id(table) == q.lone:
+                break
+            await pilot.press("up")
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("s")
+        await advance(pilot, clock, timers, 20)
+        assert isinstance(pilot.app.screen, InspectorScreen) and pilot.app.screen.job_id == q.lone
+        assert world.jobs[q.lone].seed is not None
+        pilot.app.clear_notifications()
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_cancel_confirm_modal(snap_compare, make_sim, clock, size):
+    q = quiet(make_sim)
+    app, _timers = make_dashboard(q.sim, clock)
+
+    async def run_before(pilot) -> None:
+        await settle(pilot)
+        await focus_pane(pilot, q.full)
+        await pilot.press("j", "x")
+        assert isinstance(pilot.app.screen, ConfirmScreen)
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_help(snap_compare, make_sim, clock, size):
+    q = quiet(make_sim)
+    app, _timers = make_dashboard(q.sim, clock)
+
+    async def run_before(pilot) -> None:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        assert isinstance(pilot.app.screen, HelpScreen)
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_401_banner(snap_compare, make_sim, clock, size):
+    q = quiet(make_sim)
+    q.sim.world.schedule_revoke(5)
+    app, timers = make_dashboard(q.sim, clock)
+
+    async def run_before(pilot) -> None:
+        await settle(pilot)
+        await advance(pilot, clock, timers, 10)
+        pilot.app.clear_notifications()
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_596_banner(snap_compare, make_sim, clock, size):
+    q = quiet(make_sim)
+    q.sim.world.schedule_moderation(5, q.other)
+    app, timers = make_dashboard(q.sim, clock)
+
+    async def run_before(pilot) -> None:
+        await settle(pilot)
+        await advance(pilot, clock, timers, 10)
+        pilot.app.clear_notifications()
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
