@@ -230,8 +230,7 @@ class MjtuiApp(App[None]):
     def _layout_grids(self) -> None:
         width = max(1, self.size.width)
         for grid in self.query(Grid).filter(".channels"):
-            panes = len(grid.children)
-            grid.styles.grid_size_columns = max(1, min(max(panes, 1), width // PANE_MIN_WIDTH))
+            grid.styles.grid_size_columns = max(1, width // PANE_MIN_WIDTH)  # same pane width in every account
 
     def section(self, account: str) -> AccountSection:
         index = list(self.accounts).index(account)
