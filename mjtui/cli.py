@@ -37,6 +37,7 @@ from mjtui.connections import Connection, demo_connection, demo_simulator, open_
 from mjtui.store import (
     FORMATS,
     MEMORY,
+    ExportFormat,
     HistoryEntry,
     Journal,
     JournalError,
@@ -168,6 +169,10 @@ def emit_json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
+def _stdout_is_terminal() -> bool:
+    return sys.stdout.isatty()
+
+
 def confirm(question: str, *, yes: bool, what: str) -> None:
     """Ask on a terminal; with no terminal and no --yes, refuse (exit 2)."""
     if yes:
@@ -293,6 +298,8 @@ def main(ctx: click.Context, config_path: Path | None, account: str | None, base
 
     With no command, opens the dashboard.
     """
+    if journal is not None and not journal.strip():
+        raise UsageProblem("--journal: the path is empty")
     ctx.obj = Options(config_path, account, base_url, refresh, demo, readonly, journal)
     if ctx.invoked_subcommand is None:
         from mjtui.launch import run_dashboard
@@ -513,6 +520,153 @@ def sim(host: str, port: int, seed: int, channels: int, accounts: int, max_jobs:
     serve(simulator, sock, on_ready=ready)
 
 
+# -- the journal ---------------------------------------------------------------------------------------
+
+_DURATION = re.compile(r"(?:\d+(?:\.\d+)?[smhdw])+")
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)([smhdw])")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+def parse_duration(text: str) -> float:
+    """"90m", "24h", "7d", "1h30m" in seconds; ValueError for anything else."""
+    compact = text.strip().lower()
+    if not _DURATION.fullmatch(compact):
+        raise ValueError(text)
+    return sum(float(number) * _UNIT_SECONDS[unit] for number, unit in _DURATION_PART.findall(compact))
+
+
+def _since(ctx: click.Context, param: click.Parameter, value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        return parse_duration(value)
+    except ValueError:
+        raise UsageProblem(f"--since: expected a duration such as 90m, 24h or 7d, not '{value}'") from None
+
+
+def _history_filters(limit: int | None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """The filters `history` and `export` share; `limit` is the default --limit (None: every job)."""
+
+    def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
+        for option in reversed((
+            click.option("--since", callback=_since, metavar="DURATION", help="Only jobs seen in the last DURATION, e.g. 90m, 24h, 7d."),
+            click.option("--status", help="Only jobs whose final status is this, e.g. completed, failed, moderated."),
+            click.option("--channel", "channel_id", metavar="ID", help="Only jobs of this channel."),
+            click.option("--account", "account_name", metavar="NAME", help="Only jobs of this account (default: the global --account, else all)."),
+            click.option("--search", metavar="TEXT", help="Only jobs whose prompt contains this text."),
+            click.option("--limit", type=click.IntRange(min=1), default=limit, show_default=limit is not None,
+                         help="At most this many jobs, newest first."),
+        )):
+            command = option(command)
+        return command
+
+    return decorate
+
+
+def _journal_entries(options: Options, since: float | None, status: str | None, channel_id: str | None,
+                     account_name: str | None, search: str | None, limit: int | None) -> list[HistoryEntry] | None:
+    """The matching entries, newest first; None when there is no journal file yet."""
+    try:
+        journal = options.open_journal(create=False)
+    except JournalMissing:
+        return None
+    with journal:
+        try:
+            return journal.history(
+                since=None if since is None else time.time() - since, status=status, channel=channel_id,
+                account=account_name or options.account, search=search, limit=limit,
+            )
+        except JournalError as exc:
+            raise Failure(str(exc)) from None
+
+
+def _no_journal(options: Options) -> str:
+    return f"no journal yet at {options.journal_location()}: the dashboard records the jobs it sees there"
+
+
+def _local_time(seconds: float) -> str:
+    return datetime.fromtimestamp(seconds).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _run_time(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    whole = round(seconds)
+    hours, rest = divmod(whole, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
+
+
+def format_history(entries: list[HistoryEntry]) -> list[str]:
+    """The history table: when it finished (or was last seen running), where, how it ended, how long it ran."""
+    header = ("when", "account", "channel", "status", "run", "job", "prompt")
+    rows = [
+        (
+            _local_time(entry.finished_at if entry.finished_at is not None else entry.last_seen),
+            clean(entry.account),
+            clean(entry.channel or "?"),
+            clean(entry.final_status) if entry.final_status else ("running" if entry.finished_at is None else "gone"),
+            _run_time(entry.run_seconds),
+            clean(entry.job_id),
+            clean(entry.prompt or "", limit=80),
+        )
+        for entry in entries
+    ]
+    widths = [max(len(row[column]) for row in (header, *rows)) for column in range(len(header) - 1)]
+    return [_aligned(row, widths) for row in (header, *rows)]
+
+
+def _aligned(row: tuple[str, ...], widths: list[int]) -> str:
+    """Cells padded to their column's width (the run time to the right); the last one, the prompt, as is."""
+    cells = [cell.rjust(width) if column == 4 else cell.ljust(width) for column, (cell, width) in enumerate(zip(row, widths))]
+    return "  ".join([*cells, row[-1]]).rstrip()
+
+
+@main.command()
+@_history_filters(limit=50)
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array: journal fields and each job's API record.")
+@click.pass_context
+def history(ctx: click.Context, since: float | None, status: str | None, channel_id: str | None, account_name: str | None,
+            search: str | None, limit: int, as_json: bool) -> None:
+    """List the jobs the journal remembers, newest first."""
+    options = _options(ctx)
+    entries = _journal_entries(options, since, status, channel_id, account_name, search, limit)
+    if as_json:
+        emit_json([to_document(entry) for entry in entries or []])
+    elif entries is None:
+        click.echo(_no_journal(options))
+    elif not entries:
+        click.echo("no jobs in the journal match")
+    else:
+        click.echo("\n".join(format_history(entries)))
+
+
+@main.command("export")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="jsonl", show_default=True,
+              help="JSON Lines (one object per job, with its API record) or CSV with a header.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file instead of stdout.")
+@_history_filters(limit=None)
+@click.pass_context
+def export_cmd(ctx: click.Context, fmt: ExportFormat, output: Path | None, since: float | None, status: str | None,
+               channel_id: str | None, account_name: str | None, search: str | None, limit: int | None) -> None:
+    """Write the journal's jobs as JSON Lines or CSV, newest first, for other tools."""
+    options = _options(ctx)
+    if output is None and fmt == "csv" and _stdout_is_terminal():
+        raise UsageProblem("CSV carries the API's text raw, escape sequences and all: not writing it to a terminal; "
+                           "pass --output FILE or pipe it")
+    entries = _journal_entries(options, since, status, channel_id, account_name, search, limit)
+    if entries is None:
+        click.echo(f"mjtui: {_no_journal(options)}", err=True)
+    if output is None:
+        export(sys.stdout, fmt, entries or [])
+        return
+    try:
+        with open(output, "w", encoding="utf-8", newline="") as handle:
+            count = export(handle, fmt, entries or [])
+    except OSError as exc:
+        raise UsageProblem(f"cannot write {output}: {exc.strerror or exc}") from None
+    click.echo(f"exported {count} jobs to {output}", err=True)
+
+
 # -- config ---------------------------------------------------------------------------------------
 
 
@@ -522,11 +676,22 @@ def config() -> None:
 
 
 @config.command("path")
+@click.argument("which", type=click.Choice(["config", "journal"]), required=False)
 @click.pass_context
-def config_path_cmd(ctx: click.Context) -> None:
-    """Print the config file in use."""
-    path, _ = resolve_config_path(_options(ctx).config_path)
+def config_path_cmd(ctx: click.Context, which: str | None) -> None:
+    """Print the config file in use; `config path journal` prints the journal's location.
+
+    On a terminal, a second line names the journal too. Piped, the output is
+    the one path asked for, so `$(mjtui config path)` works in scripts.
+    """
+    options = _options(ctx)
+    if which == "journal":
+        click.echo(str(options.journal_location()))
+        return
+    path, _ = resolve_config_path(options.config_path)
     click.echo(str(path))
+    if which is None and _stdout_is_terminal():
+        click.echo(f"journal: {options.journal_location()}")
 
 
 @config.command("show")

@@ -7,7 +7,7 @@ back as JSON Lines or CSV.
 """
 
 from mjtui.store.entries import OUTCOMES, ActionEntry, ChannelHistory, HistoryEntry, Outcome
-from mjtui.store.export import FORMATS, ExportFormat, export, iso_ms, read_export, to_document
+from mjtui.store.export import FORMATS, ExportFormat, export, read_export, to_document
 from mjtui.store.journal import (
     DEFAULT_RETENTION_DAYS,
     MEMORY,
@@ -36,7 +36,6 @@ __all__ = [
     "Outcome",
     "default_journal_path",
     "export",
-    "iso_ms",
     "read_export",
     "to_document",
 ]

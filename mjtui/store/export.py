@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from collections.abc import Iterable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, TextIO
 
 from mjtui.store.entries import HistoryEntry, to_ms
@@ -24,7 +25,9 @@ FIELDS = (
     "account", "jobId", "channel", "jobType", "verb", "prompt", "created", "firstSeen", "lastSeen",
     "status", "finishedAt", "runSeconds", "seed", "seedImages", "record",
 )
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+# JSON leaves C1 controls and bidi/zero-width marks raw; as \u escapes they mean the same and a terminal ignores them.
+_UNSAFE_IN_JSON = re.compile("[\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MS = timedelta(milliseconds=1)
 
 
@@ -80,13 +83,16 @@ def export(out: TextIO, fmt: ExportFormat, entries: Iterable[HistoryEntry]) -> i
     """Write `entries` to `out` as JSON Lines or CSV (with a header); return how many.
 
     Open a file for CSV with ``newline=""``: a prompt may hold line breaks.
+    JSON Lines are safe to show on a terminal (every control character is
+    escaped); CSV carries the API's text raw, so do not send it to one.
     """
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
     count = 0
     if fmt == "jsonl":
         for entry in entries:
-            out.write(json.dumps(to_document(entry), ensure_ascii=False, separators=(",", ":")) + "\n")
+            line = json.dumps(to_document(entry), ensure_ascii=False, separators=(",", ":"))
+            out.write(_UNSAFE_IN_JSON.sub(lambda match: f"\\u{ord(match[0]):04x}", line) + "\n")
             count += 1
         return count
     writer = csv.DictWriter(out, fieldnames=FIELDS)
@@ -105,10 +111,7 @@ def read_export(source: TextIO, fmt: ExportFormat) -> list[HistoryEntry]:
             if not line.strip():
                 continue
             try:
-                doc = json.loads(line)
-                if not isinstance(doc, dict):
-                    raise ValueError("not a JSON object")
-                entries.append(from_document(doc))
+                entries.append(from_document(_json_object(line)))
             except ValueError as exc:
                 raise ValueError(f"line {number}: {exc}") from None
         return entries
@@ -136,10 +139,17 @@ def iso_ms(seconds: float | None) -> str | None:
 
 
 def _seconds(text: str) -> float:
-    moment = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    moment = datetime.fromisoformat(str(text))
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     return ((moment - _EPOCH) // _MS) / 1000
+
+
+def _json_object(line: str) -> dict[str, Any]:
+    doc = json.loads(line)
+    if not isinstance(doc, dict):
+        raise ValueError("not a JSON object")  # a value error in the file, whatever its Python type
+    return doc
 
 
 def _csv_row(doc: dict[str, Any]) -> dict[str, str]:

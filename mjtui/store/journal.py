@@ -14,9 +14,9 @@ import os
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import platformdirs
 
@@ -125,13 +125,11 @@ class Journal:
     def close(self) -> None:
         """Close the file; the WAL is checkpointed into it."""
         with self._lock:
-            try:
+            with suppress(sqlite3.Error):  # only a planner hint; closing matters more
                 self._conn.execute("PRAGMA optimize")
-            except sqlite3.Error:
-                pass  # only a planner hint; closing matters more
             self._conn.close()
 
-    def __enter__(self) -> Journal:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -158,11 +156,11 @@ class Journal:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 yield conn
+                conn.execute("COMMIT")
             except BaseException:
-                if conn.in_transaction:
+                if conn.in_transaction:  # a COMMIT that failed (disk full) leaves it open: the next BEGIN would fail
                     conn.execute("ROLLBACK")
                 raise
-            conn.execute("COMMIT")
 
     # -- writes ----------------------------------------------------------------------------------------
 
@@ -220,7 +218,7 @@ class Journal:
             )
         if deleted:
             with self._use() as conn:
-                conn.execute("PRAGMA incremental_vacuum")
+                conn.executescript("PRAGMA incremental_vacuum;")  # execute() would free one page: it steps once
         return deleted
 
     # -- reads -----------------------------------------------------------------------------------------

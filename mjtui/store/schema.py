@@ -10,6 +10,7 @@ the epoch (UTC), so they compare, index and export exactly.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
 
 APPLICATION_ID = int.from_bytes(b"mjtj", "big")  # PRAGMA application_id: tells our file from any other SQLite file
 
@@ -91,6 +92,7 @@ def migrate(conn: sqlite3.Connection, target: int = SCHEMA_VERSION) -> int:
     `conn` must be in autocommit mode (``isolation_level=None``). A failing
     step is rolled back whole and its error raised. Raises NotAJournal for
     another program's database, SchemaTooNew for a newer mjtui's journal.
+    Two processes opening an old file at once both end up at `target`.
     """
     version = schema_version(conn)
     application_id = int(conn.execute("PRAGMA application_id").fetchone()[0])
@@ -98,18 +100,38 @@ def migrate(conn: sqlite3.Connection, target: int = SCHEMA_VERSION) -> int:
         raise NotAJournal("a SQLite database of something else, not an mjtui journal")
     if version > SCHEMA_VERSION:
         raise SchemaTooNew(f"schema version {version} is newer than this mjtui knows ({SCHEMA_VERSION}); upgrade mjtui")
-    if version == 0 and target > 0:
+    if version >= target:
+        return version
+    if version == 0:
         # Only possible before the first table exists; lets cleanup give freed pages back to the file system.
         conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
-    while version < target:
+    while True:
+        conn.execute("BEGIN IMMEDIATE")
         try:
-            conn.executescript(f"BEGIN IMMEDIATE;\n{MIGRATIONS[version]}\nPRAGMA user_version = {version + 1};\nCOMMIT;")
-        except sqlite3.Error:
+            version = schema_version(conn)  # read again under the lock: another mjtui may have just migrated
+            if version < target:
+                for statement in _statements(MIGRATIONS[version]):
+                    conn.execute(statement)
+                conn.execute(f"PRAGMA user_version = {version + 1}")
+            conn.execute("COMMIT")
+        except BaseException:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
-        version += 1
-    return version
+        if version >= target:
+            return version
+
+
+def _statements(script: str) -> Iterator[str]:
+    """The statements of a script, one by one (executescript() would commit the open transaction)."""
+    pending = ""
+    for line in script.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            yield pending
+            pending = ""
+    if pending.strip():
+        yield pending  # only comments, or a broken step that execute() will name
 
 
 def _has_tables(conn: sqlite3.Connection) -> bool:

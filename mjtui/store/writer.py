@@ -53,16 +53,17 @@ class JournalWriter:
         """Queue ``fn(*args, **kwargs)`` (usually a bound Journal method) and return at once.
 
         The future holds its result, or its exception (which `on_error` has
-        also been given). Reads submitted after a write see that write.
+        also been given). Reads submitted after a write see that write. After
+        `close()` nothing runs: the future fails at once and the refusal is
+        logged (`on_error` is kept to the writer thread, where callers expect it).
         """
         future: Future[T] = Future()
         with self._closing:
             if not self._closed:
                 self._queue.put((future, fn, args, kwargs))
                 return future
-        error = JournalError("the journal writer is closed")
-        future.set_exception(error)
-        self._report(error)
+        log.warning("journal writer: %s submitted after close, not run", getattr(fn, "__name__", fn))
+        future.set_exception(JournalError("the journal writer is closed"))
         return future
 
     def flush(self, timeout: float | None = None) -> bool:
@@ -94,6 +95,7 @@ class JournalWriter:
             item = self._queue.get()
             if item is _STOP:
                 return
+            self._maybe_cleanup()  # before the call, so a flush() returns after a cleanup that was due
             future, fn, args, kwargs = item
             if future.set_running_or_notify_cancel():
                 try:
@@ -101,7 +103,6 @@ class JournalWriter:
                 except BaseException as exc:  # noqa: BLE001 - the writer must outlive any one call
                     future.set_exception(exc)
                     self._report(exc)
-            self._maybe_cleanup()
 
     def _maybe_cleanup(self) -> None:
         now = self.clock.now()
@@ -110,11 +111,11 @@ class JournalWriter:
         self._last_cleanup = now
         try:
             self.journal.cleanup(now)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001 - reported, and tried again in an hour
             self._report(exc)
 
     def _report(self, error: BaseException) -> None:
         try:
             self.on_error(error)
-        except Exception:  # noqa: BLE001 - a broken callback must not stop the journal
+        except Exception:  # a broken callback must not stop the journal
             log.exception("journal writer: on_error failed while reporting %r", error)
