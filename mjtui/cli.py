@@ -42,6 +42,7 @@ from mjtui.store import (
     Journal,
     JournalError,
     JournalMissing,
+    Outcome,
     default_journal_path,
     export,
     to_document,
@@ -155,6 +156,38 @@ def run_api(connection: Connection, work: Callable[[], Awaitable[T]]) -> T:
         return asyncio.run(main())
     except errors.MjtuiError as exc:
         raise Failure(describe_failure(exc, connection)) from None
+
+
+def run_action(options: Options, connection: Connection, action: str, target: str | None,
+               work: Callable[[], Awaitable[T]]) -> T:
+    """`run_api` for a call that changes something: its outcome goes into the journal's audit log."""
+    try:
+        result = run_api(connection, work)
+    except Failure as failure:
+        outcome: Outcome = "unknown" if failure.message.startswith("outcome unknown") else "failed"
+        audit(options, connection.name, action, target, outcome, failure.message)
+        raise
+    audit(options, connection.name, action, target, "ok", None)
+    return result
+
+
+def audit(options: Options, account: str, action: str, target: str | None, outcome: Outcome, error: str | None) -> None:
+    """Best effort: a journal that cannot be written is a warning, never a changed exit status."""
+    try:
+        with Journal(options.journal_location()) as journal:
+            journal.record_action(account, action, target, outcome, error, time.time())
+    except JournalError as exc:
+        click.echo(f"mjtui: warning: the action was not journalled: {clean(exc)}", err=True)
+
+
+def _journal_seed(options: Options, account: str, jobid: str, job: Job) -> None:
+    assert job.seed is not None and job.seed.value is not None
+    urls = [image.url for image in job.seed.attachments if image.url]
+    try:
+        with Journal(options.journal_location()) as journal:
+            journal.record_seed(account, jobid, job.seed.value, urls, time.time())
+    except JournalError as exc:
+        click.echo(f"mjtui: warning: the seed was not journalled: {clean(exc)}", err=True)
 
 
 def needs(provider: str, connection: Connection, what: str) -> None:
@@ -366,13 +399,13 @@ def _command(cmd: str) -> click.Command:
             token_id = connection.token_id
             if token_id is None:
                 raise UsageProblem(f"account '{connection.name}' has no token_id (ImaginePro needs it)")
-            sent = run_api(connection, lambda: client.command(cmd, token_id))  # type: ignore[arg-type]
+            sent = run_action(options, connection, cmd, str(token_id), lambda: client.command(cmd, token_id))  # type: ignore[arg-type]
             if as_json:
                 emit_json(sent.dump())
             else:
                 click.echo(f"/{cmd} sent: message {clean(sent.message_id)}; follow it with: mjtui job {clean(sent.message_id)}")
             return
-        answer = run_api(connection, lambda: client.command(cmd, channel))  # type: ignore[union-attr, arg-type]
+        answer = run_action(options, connection, cmd, channel, lambda: client.command(cmd, channel))  # type: ignore[union-attr, arg-type]
         if as_json:
             emit_json(answer.dump())
             return
@@ -403,7 +436,7 @@ def cancel(ctx: click.Context, jobid: str, yes: bool) -> None:
     _refuse_readonly(options, "a cancel")
     connection = options.connect()
     confirm(f"Cancel job {clean(jobid)} on account '{connection.name}'?", yes=yes, what="cancel")
-    run_api(connection, lambda: connection.client.cancel(jobid))  # type: ignore[attr-defined]
+    run_action(options, connection, "cancel", jobid, lambda: connection.client.cancel(jobid))  # type: ignore[attr-defined]
     click.echo(f"cancelled {clean(jobid)}")
 
 
@@ -437,7 +470,9 @@ def seed(ctx: click.Context, jobid: str, wait: bool, interval: float, timeout: f
             if time.monotonic() >= deadline:
                 raise errors.MjtuiError(f"timed out after {timeout:g}s waiting for seed job {follow} (status {current.status})")
 
-    answer = run_api(connection, fetch)
+    answer = run_action(options, connection, "seed", jobid, fetch)
+    if answer.has_seed and answer.seed is not None and answer.seed.value is not None:
+        _journal_seed(options, connection.name, jobid, answer)
     if as_json:
         emit_json(answer.dump())
     elif answer.has_seed:
@@ -465,7 +500,7 @@ def reset(ctx: click.Context, channel: str, yes: bool) -> None:
         yes=yes,
         what="reset",
     )
-    run_api(connection, lambda: connection.client.reset(channel))  # type: ignore[attr-defined]
+    run_action(options, connection, "reset", channel, lambda: connection.client.reset(channel))  # type: ignore[attr-defined]
     click.echo(f"channel {clean(channel)} reset")
 
 

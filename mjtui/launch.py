@@ -18,6 +18,7 @@ DEMO_REFRESH = 5.0
 def run_dashboard(options: Options) -> int:
     """Open the dashboard on every configured account (or just `--account`), or on the simulator with `--demo`."""
     from mjtui.clock import ScaledClock
+    from mjtui.store import Journal, JournalError
     from mjtui.tui.app import make_app
 
     connections: list[Connection] = []
@@ -54,9 +55,18 @@ def run_dashboard(options: Options) -> int:
         keymap = dict(config.keys)
         theme = config.theme
         title = "mjtui"
+    journal, journal_problem = None, None
+    try:
+        journal = Journal(options.journal_location(), clock=clock)
+    except JournalError as exc:
+        journal_problem = str(exc)
     app = make_app(
         connections, clock=clock, refresh_seconds=refresh, readonly=options.readonly,
-        keymap=keymap, problems=problems, title=title, theme=theme,
+        keymap=keymap, problems=problems, title=title, theme=theme, journal=journal, journal_problem=journal_problem,
     )
-    app.run()
+    try:
+        app.run()
+    finally:
+        if journal is not None:
+            journal.close()
     return 0

@@ -52,6 +52,15 @@ def imaginepro_client(sim: Simulator, **options) -> ImagineProClient:
 
 
 @pytest.fixture(autouse=True)
+def _own_data_dirs(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """No test (nor a CLI it starts) writes a journal or log into the real user's data directories."""
+    home = tmp_path_factory.mktemp("xdg")
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(home / "state"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
+
+
+@pytest.fixture(autouse=True)
 def _utc(monkeypatch: pytest.MonkeyPatch) -> None:
     """Times on screen are local; tests and snapshots read them in UTC."""
     import time

@@ -53,6 +53,7 @@ class AccountHeader(Static):
         super().__init__(classes="account-header")
         self.account_name = clean(name)
         self.provider = clean(provider)
+        self._shown: Text | None = None
 
     def show(self, status: AccountStatus, now: float, interval: float, running: int | None) -> None:
         words = status_words(status, now, interval)
@@ -77,7 +78,10 @@ class AccountHeader(Static):
         if running is not None:
             details.append(f"{running} running")
         text.append("  " + " · ".join(details), style=dim)
-        self.update(text)
+        if text == self._shown:
+            return  # called every second: an unchanged line costs nothing
+        self._shown = text
+        self.update(text, layout=False)  # one line, as wide as the section: its size never depends on the text
 
 
 class Banner(Static):

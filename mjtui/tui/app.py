@@ -30,16 +30,21 @@ from mjtui.clock import Clock, SystemClock
 from mjtui.connections import Connection
 from mjtui.monitor.health import MIN_INTERVAL, AccountStatus, Health
 from mjtui.monitor.snapshot import Snapshot, diff, snapshot_of
+from mjtui.store import ChannelHistory, Journal, JournalWriter, Outcome
 from mjtui.text import clean
 from mjtui.tui.channel_pane import SORT_KEYS, ChannelPane, JobTable
 from mjtui.tui.confirm import ConfirmScreen
 from mjtui.tui.formatting import now_local, short_job_id
 from mjtui.tui.help import HelpScreen, describe_bindings
+from mjtui.tui.history import HistoryScreen
 from mjtui.tui.inspector import FOLLOW_FLOOR, InspectorScreen
 from mjtui.tui.panels import PANE_MIN_WIDTH, AccountSection, FinishedTable, MessageTable, TopBar, final_label
 from mjtui.tui.timers import TextualTimers, TimerHandle, Timers
 
 INTERVAL_STEPS = (2, 3, 5, 10, 15, 30, 60, 120, 300)
+RECENT_ON_START = 30
+CHANNEL_HISTORY_EVERY = 60.0  # seconds between refreshes of the panes' 24 h counts
+DAY = 24 * 3600.0
 FINAL_FETCH_CONCURRENCY = 4
 MESSAGE_FOLLOW_SECONDS = 3.0  # ImaginePro asks for about one request per 3 s
 
@@ -114,6 +119,7 @@ class MjtuiApp(App[None]):
         Binding("s", "seed", "Seed", id="seed"),
         Binding("R", "reset", "Reset 596", id="reset", show=False),
         Binding("slash", "filter", "Filter", id="filter"),
+        Binding("h", "history", "History", id="history"),
         Binding("o", "sort", "Sort", id="sort", show=False),
         Binding("p", "pause", "Pause", id="pause"),
         Binding("ctrl+r,f5", "refresh", "Refresh now", id="refresh", show=False),
@@ -139,9 +145,15 @@ class MjtuiApp(App[None]):
         speed: float = 1.0,
         rng: random.Random | None = None,
         theme: str | None = None,
+        journal: Journal | None = None,
+        journal_problem: str | None = None,
     ) -> None:
         super().__init__()
         self.wanted_theme = theme
+        self.journal = journal
+        self.journal_problem = journal_problem
+        self.writer: JournalWriter | None = None
+        self._finals: dict[str, list[tuple[str, Job | None]]] = {}
         self.clock = clock or SystemClock()
         self.timers: Timers = timers or TextualTimers(self, speed)
         self.refresh_seconds = max(MIN_INTERVAL, refresh_seconds)
@@ -209,11 +221,68 @@ class MjtuiApp(App[None]):
         if self.unknown_keys:
             self.notify(f"[keys] in the config names no binding: {', '.join(self.unknown_keys)} (? lists the ids)",
                         severity="warning", timeout=8)
+        if self.journal_problem:
+            self.notify(f"journal unavailable, history is off: {self.journal_problem}", severity="warning", timeout=10)
+        if self.journal is not None:
+            self.writer = JournalWriter(self.journal, on_error=self._journal_failed, clock=self.clock)
+            self._load_recent()
+            self._load_channel_history()
+            self.timers.every(CHANNEL_HISTORY_EVERY, self._load_channel_history)
         self.timers.every(1.0, self.tick)
         self._layout_grids()
         self._show_topbar()
         if not self.is_headless:
             self._trap_signals()
+
+    def on_unmount(self) -> None:
+        if self.writer is None:
+            return
+        now = self.clock.now()
+        for account, finals in self._finals.items():
+            if finals:
+                self.writer.submit(self.journal.record_poll, account, [], finals, now)  # type: ignore[union-attr]
+        self._finals.clear()
+        self.writer.close(timeout=5)
+
+    # -- the journal ----------------------------------------------------------------------------------
+
+    def _journal_failed(self, error: BaseException) -> None:
+        """Called on the writer thread: the user hears of it, the monitor carries on."""
+        self.call_from_thread(self.notify, f"journal write failed: {error}", severity="error", timeout=8)
+
+    def _journal(self, method: str, *args: object) -> None:
+        """Queue a journal write; never waits, never raises into the UI."""
+        if self.writer is not None and self.journal is not None:
+            self.writer.submit(getattr(self.journal, method), *args)
+
+    def _record_action(self, account: str, action: str, target: str | None, error: errors.MjtuiError | None = None) -> None:
+        outcome: Outcome = "ok" if error is None else "unknown" if isinstance(error, errors.OutcomeUnknown) else "failed"
+        self._journal("record_action", account, action, target, outcome, str(error) if error else None, self.clock.now())
+
+    @work(exit_on_error=False)
+    async def _load_recent(self) -> None:
+        """Before the first poll answers: the journal's recently finished jobs, oldest first."""
+        assert self.writer is not None and self.journal is not None
+        try:
+            entries = await asyncio.wrap_future(self.writer.submit(self.journal.recent_finished, RECENT_ON_START))
+        except Exception:  # noqa: BLE001 - reported by the writer
+            return
+        table = self.query_one(FinishedTable)
+        for entry in reversed(entries):
+            if entry.account in self.accounts and entry.job_id not in table.rows:
+                table.add(entry.account, entry.channel or "", entry.job_id, entry.job(), entry.finished_at or entry.last_seen)
+
+    @work(exit_on_error=False)
+    async def _load_channel_history(self) -> None:
+        """Each pane's last 24 h: completed / failed and mean run time, from the journal."""
+        if self.writer is None or self.journal is None:
+            return
+        try:
+            stats = await asyncio.wrap_future(self.writer.submit(self.journal.all_channel_stats, self.clock.now() - DAY))
+        except Exception:  # noqa: BLE001 - reported by the writer
+            return
+        for pane in self.query(ChannelPane):
+            pane.set_history(stats.get((pane.account, pane.channel_id), ChannelHistory(0, 0, None)))
 
     def _trap_signals(self) -> None:
         loop = asyncio.get_running_loop()
@@ -307,6 +376,8 @@ class MjtuiApp(App[None]):
         first = state.snapshot is None
         changes = diff(state.snapshot, fresh)
         state.snapshot = fresh
+        self._journal("record_poll", state.name, [row for rows in fresh.jobs.values() for row in rows.values()],
+                      self._finals.pop(state.name, []), now)
         if not changes:
             return
         for channel_id in changes.new_channels:
@@ -338,6 +409,7 @@ class MjtuiApp(App[None]):
         await asyncio.gather(*(one(channel, job_id) for channel, job_id in jobs))
 
     def on_final_state(self, message: FinalState) -> None:
+        self._finals.setdefault(message.account, []).append((message.job_id, message.job))
         note = ""
         if message.job is None:
             note = message.error or ""
@@ -437,7 +509,7 @@ class MjtuiApp(App[None]):
 
     # -- actions --------------------------------------------------------------------------------------
 
-    DASHBOARD_ONLY = frozenset({"command", "cancel", "seed", "filter", "sort", "inspect", "reset"})
+    DASHBOARD_ONLY = frozenset({"command", "cancel", "seed", "filter", "sort", "inspect", "reset", "history"})
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Dashboard actions are hidden while another screen (the inspector, a dialog) is on top."""
@@ -461,8 +533,9 @@ class MjtuiApp(App[None]):
             return
         self.notify("select a job first (tab to a channel, arrows or j/k to a job)", severity="warning", timeout=3)
 
-    def open_inspector(self, account: str, job_id: str, job: Job | None = None) -> InspectorScreen:
-        screen = InspectorScreen(account, job_id, job)
+    def open_inspector(self, account: str, job_id: str, job: Job | None = None, *, fetch: bool = True) -> InspectorScreen:
+        """Inspect a job; `fetch=False` shows a journal record as it is, with no request."""
+        screen = InspectorScreen(account, job_id, job, from_journal=not fetch)
         self.push_screen(screen)
         return screen
 
@@ -504,13 +577,16 @@ class MjtuiApp(App[None]):
                 if token_id is None:
                     raise errors.MjtuiError(f"account '{state.name}' has no token_id")
                 sent = await client.command(cmd, token_id)  # type: ignore[arg-type]
+                self._record_action(state.name, cmd, str(token_id))
                 self._track_message(state, cmd, sent.message_id or "")
                 self.notify(f"/{cmd} sent to {clean(state.name)}: message {clean(sent.message_id)}")
                 return
             job = await client.command(cmd, channel)  # type: ignore[union-attr, arg-type]
             if job.error:
+                self._record_action(state.name, cmd, channel, errors.MjtuiError(job.error))
                 self.notify(f"/{cmd} failed: {clean(job.error, limit=200)}", severity="error")
                 return
+            self._record_action(state.name, cmd, channel)
             if cmd in ("relax", "fast", "turbo") and channel:
                 state.modes[channel] = cmd
                 pane = self.pane(state.name, channel)
@@ -522,6 +598,7 @@ class MjtuiApp(App[None]):
             if cmd == "info" and channel:
                 self._learn_mode(state, channel, job.content or "")
         except errors.MjtuiError as exc:
+            self._record_action(state.name, cmd, channel, exc)
             self._notify_failure(state, f"/{cmd}", exc)
         except Exception as exc:  # noqa: BLE001
             self._notify_failure(state, f"/{cmd}", internal(exc))
@@ -591,26 +668,29 @@ class MjtuiApp(App[None]):
         question.append("Cancel job ")
         question.append(clean(job_id), style="bold")
         question.append(f" on account {clean(account)}?\nThe job stops and reads as failed (\"Job cancelled by user\").")
-        self._confirm_then(state, "cancel", key, ConfirmScreen("Cancel job", question, yes_label="Cancel job"),
+        self._confirm_then(state, "cancel", job_id, key, ConfirmScreen("Cancel job", question, yes_label="Cancel job"),
                            lambda: useapi.cancel(job_id), f"cancelled {short_job_id(job_id)}")
 
-    def _confirm_then(self, state: AccountState, what: str, key: str, dialog: ConfirmScreen,
+    def _confirm_then(self, state: AccountState, what: str, target: str, key: str, dialog: ConfirmScreen,
                       call: Callable[[], Awaitable[None]], done: str) -> None:
         """A destructive action: ask, then send once, then poll so the screen shows the result."""
 
         def decided(yes: bool | None) -> None:
             if yes and self._begin(key, what):
-                self._perform(state, what, key, call, done)
+                self._perform(state, what, target, key, call, done)
 
         self.push_screen(dialog, decided)
 
     @work(exit_on_error=False)
-    async def _perform(self, state: AccountState, what: str, key: str, call: Callable[[], Awaitable[None]], done: str) -> None:
+    async def _perform(self, state: AccountState, what: str, target: str, key: str,
+                       call: Callable[[], Awaitable[None]], done: str) -> None:
         try:
             await call()
+            self._record_action(state.name, what, target)
             self.notify(done, title=what.capitalize())
             self.poll(state.name)
         except errors.MjtuiError as exc:
+            self._record_action(state.name, what, target, exc)
             self._notify_failure(state, what, exc)
         finally:
             self.in_flight.discard(key)
@@ -652,12 +732,17 @@ class MjtuiApp(App[None]):
         assert client is not None
         try:
             answer = await (client.job(seed_job) if seed_job else client.seed_async(job_id))
+            if seed_job is None:
+                self._record_action(state.name, "seed", job_id)
         except errors.MjtuiError as exc:
+            self._record_action(state.name, "seed", job_id, exc)
             self._seed_report(screen, f"failed: {exc}")
             self._notify_failure(state, "seed", exc)
             self.in_flight.discard(key)
             return
         if answer.has_seed and answer.seed is not None:
+            urls = [image.url for image in answer.seed.attachments if image.url]
+            self._journal("record_seed", state.name, job_id, answer.seed.value, urls, self.clock.now())
             self._seed_report(screen, None, answer)
             self.notify(f"seed {answer.seed.value} ({len(answer.seed.attachments)} images); y copies it", title="Seed")
             self.in_flight.discard(key)
@@ -697,8 +782,12 @@ class MjtuiApp(App[None]):
         key = f"reset:{state.name}:{channel}"
         useapi = state.useapi
         assert useapi is not None
-        self._confirm_then(state, "reset", key, ConfirmScreen("Moderation reset", question, yes_label="Reset"),
+        self._confirm_then(state, "reset", channel, key, ConfirmScreen("Moderation reset", question, yes_label="Reset"),
                            lambda: useapi.reset(channel), f"channel {clean(channel)} reset; polling again")
+
+    def action_history(self) -> None:
+        pane = self._focused_pane()
+        self.push_screen(HistoryScreen((pane.account, pane.channel_id) if pane else None))
 
     def action_filter(self) -> None:
         field_ = self.query_one("#filter", Input)
@@ -865,10 +954,13 @@ def make_app(
     speed: float = 1.0,
     rng: random.Random | None = None,
     theme: str | None = None,
+    journal: Journal | None = None,
+    journal_problem: str | None = None,
 ) -> MjtuiApp:
     """Build the dashboard from injected parts: tests and `--demo` pass a simulator's connections and a clock."""
     return MjtuiApp(
         connections, clock=clock, timers=timers, refresh_seconds=refresh_seconds, readonly=readonly,
         keymap=keymap, problems=problems, title=title, speed=speed, rng=rng, theme=theme,
+        journal=journal, journal_problem=journal_problem,
     )
 

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.coordinate import Coordinate
 from textual.widgets import DataTable
-from textual.widgets.data_table import RowDoesNotExist
+from textual.widgets.data_table import ColumnKey, RowDoesNotExist, RowKey
 
 from mjtui.monitor.snapshot import ChannelChanges, ChannelStats, JobRow
+from mjtui.store import ChannelHistory
 from mjtui.text import clean
 from mjtui.tui.formatting import duration, epoch_of, local_time, safe, short_job_id
 from mjtui.tui.gauges import Gauge, fullness_level
@@ -27,6 +31,32 @@ class JobTable(DataTable):
         Binding("g", "scroll_top", "Top", show=False),
         Binding("G", "scroll_bottom", "Bottom", show=False),
     ]
+
+    def update_cells(self, cells: Iterable[tuple[str, str, Text]]) -> None:
+        """`update_cell` for each (row key, column key, value), repainting only those cells, and only on screen.
+
+        `DataTable.update_cell` repaints the whole table; the once-a-second tick changes one
+        narrow cell per row, in a hundred tables of which a few are on screen. A table off
+        screen is only marked stale, so it is drawn afresh when it scrolls into view.
+        """
+        cells = [(RowKey(row), ColumnKey(column), value) for row, column, value in cells]
+        if not cells:
+            return
+        data = getattr(self, "_data", None)
+        if data is None or not hasattr(self, "_update_count"):  # a Textual without these: the slow, public way
+            for row, column, value in cells:
+                self.update_cell(row, column, value)
+            return
+        for row, column, value in cells:
+            data[row][column] = value
+        self._update_count += 1  # DataTable's render caches are keyed by it
+        if not self.is_mounted:
+            return
+        if not self.screen.can_view_partial(self):
+            self.refresh(self.outer_size.region)  # a region: a whole-widget refresh would look the table up in the full layout
+            return
+        for row, column, _ in cells:
+            self.refresh_coordinate(Coordinate(self.get_row_index(row), self.get_column_index(column)))
 
 
 class ChannelPane(Vertical):
@@ -57,17 +87,22 @@ class ChannelPane(Vertical):
         self.details: dict[str, str] = {}
         self.new_until: dict[str, float] = {}
         self.filter_text = ""
+        self.history: ChannelHistory | None = None
         self.sort_key = "created"
         self.now = 0.0
+        self.elapsed_shown: dict[str, str] = {}  # job id -> the elapsed text in its cell
+        self._table: JobTable | None = None
+        self._gauges: tuple[Gauge, Gauge, Gauge] | None = None
+        self._titles: tuple[str, str] | None = None
 
     # -- layout -----------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
+        self._gauges = (Gauge("jobs", id="gauge-jobs"), Gauge("img", bar=False, id="gauge-images"),
+                        Gauge("vid", bar=False, id="gauge-videos"))
         with Horizontal(classes="gauges"):
-            yield Gauge("jobs", id="gauge-jobs")
-            yield Gauge("img", bar=False, id="gauge-images")
-            yield Gauge("vid", bar=False, id="gauge-videos")
-        table = JobTable(cursor_type="row", zebra_stripes=False, show_cursor=True)
+            yield from self._gauges
+        self._table = table = JobTable(cursor_type="row", zebra_stripes=False, show_cursor=True)
         table.add_column("job", key="id", width=10)
         table.add_column("type", key="type", width=5)
         table.add_column("created", key="created", width=8)
@@ -80,21 +115,35 @@ class ChannelPane(Vertical):
 
     @property
     def table(self) -> JobTable:
-        return self.query_one(JobTable)
+        return self._table if self._table is not None else self.query_one(JobTable)
 
     def _update_title(self) -> None:
         short = clean(self.channel_id[-6:])
         title = f"{self.display_name} …{short}" if self.display_name else clean(self.channel_id)
         if self.mode:
             title += f" · {self.mode}"
-        self.border_title = Text(title)  # a plain str border title would be read as markup
         stats = self.stats
-        if stats is None:
-            self.border_subtitle = ""
-        elif stats.total == 0:
-            self.border_subtitle = "idle"
-        else:
-            self.border_subtitle = f"{stats.total} running"
+        parts = []
+        if stats is not None:
+            parts.append("idle" if stats.total == 0 else f"{stats.total} running")
+        history = self.history
+        if history is not None and (history.completed or history.failed):
+            day = f"24h {history.completed} done, {history.failed} failed"
+            if history.mean_run_seconds is not None:
+                day += f", ~{duration(history.mean_run_seconds)} each"
+            parts.append(day)
+        subtitle = " · ".join(parts)
+        if (title, subtitle) == self._titles:
+            return  # setting a border title repaints the whole pane
+        self._titles = (title, subtitle)
+        self.border_title = Text(title)  # a plain str border title would be read as markup
+        self.border_subtitle = Text(subtitle)
+
+    def set_history(self, history: ChannelHistory) -> None:
+        """The journal's last 24 hours for this channel, shown under the pane."""
+        if history != self.history:
+            self.history = history
+            self._update_title()
 
     def set_mode(self, mode: str | None) -> None:
         if mode != self.mode:
@@ -123,11 +172,13 @@ class ChannelPane(Vertical):
     def _cells(self, row: JobRow) -> list[Text]:
         new = self.new_until.get(row.job_id, 0) > self.now
         id_style = self.get_component_rich_style("channel-pane--new") if new else ""
+        elapsed = duration(row.elapsed_at(self.now))
+        self.elapsed_shown[row.job_id] = elapsed  # every row built here goes into the table
         return [
             Text(short_job_id(row.job_id), style=id_style),
             safe(row.job_type, limit=5),
             Text(local_time(row.created)),
-            Text(duration(row.elapsed_at(self.now))),
+            Text(elapsed),
             safe(self.details.get(row.job_id, "running"), limit=9),
         ]
 
@@ -144,6 +195,7 @@ class ChannelPane(Vertical):
             self.rows.pop(row.job_id, None)
             self.details.pop(row.job_id, None)
             self.new_until.pop(row.job_id, None)
+            self.elapsed_shown.pop(row.job_id, None)
             if row.job_id in table.rows:
                 table.remove_row(row.job_id)
         for row in change.changed:
@@ -164,9 +216,12 @@ class ChannelPane(Vertical):
 
     def _set_stats(self, stats: ChannelStats) -> None:
         self.stats = stats
-        self.query_one("#gauge-jobs", Gauge).set(stats.total, stats.max_jobs)
-        self.query_one("#gauge-images", Gauge).set(stats.images, stats.max_image_jobs)
-        self.query_one("#gauge-videos", Gauge).set(stats.videos, stats.max_video_jobs)
+        jobs, images, videos = self._gauges or (
+            self.query_one("#gauge-jobs", Gauge), self.query_one("#gauge-images", Gauge), self.query_one("#gauge-videos", Gauge)
+        )
+        jobs.set(stats.total, stats.max_jobs)
+        images.set(stats.images, stats.max_image_jobs)
+        videos.set(stats.videos, stats.max_video_jobs)
         self.set_class(fullness_level(stats.total, stats.max_jobs) == "full", "-full")
         self._update_title()
 
@@ -178,19 +233,27 @@ class ChannelPane(Vertical):
                 table.move_cursor(row=index, animate=False, scroll=False)
 
     def tick(self, now: float) -> None:
-        """Once a second: carry each elapsed clock forward, end the new-job highlight. Only changed cells are touched."""
+        """Once a second: carry each elapsed clock forward, end the new-job highlight.
+
+        Only changed cells are touched, and only those on screen are repainted.
+        """
         self.now = now
         table = self.table
+        shown = self.elapsed_shown
+        cells: list[tuple[str, str, Text]] = []
         for job_id, row in self.rows.items():
-            if job_id not in table.rows:
-                continue
+            if job_id not in shown:
+                continue  # filtered out: not in the table
             text = duration(row.elapsed_at(now))
-            if table.get_cell(job_id, "elapsed").plain != text:
-                table.update_cell(job_id, "elapsed", Text(text))
-            until = self.new_until.get(job_id)
-            if until is not None and until <= now:
+            if shown[job_id] != text:
+                shown[job_id] = text
+                cells.append((job_id, "elapsed", Text(text)))
+        for job_id, until in list(self.new_until.items()):
+            if until <= now:
                 del self.new_until[job_id]
-                table.update_cell(job_id, "id", Text(short_job_id(job_id)))
+                if job_id in shown:
+                    cells.append((job_id, "id", Text(short_job_id(job_id))))
+        table.update_cells(cells)
 
     def set_detail(self, job_id: str, status: str) -> None:
         """What a detail fetch said about a running job (its status or progress)."""
@@ -215,6 +278,7 @@ class ChannelPane(Vertical):
         table = self.table
         keep = self.selected_job_id
         table.clear()
+        self.elapsed_shown.clear()
         for row in sorted(self.rows.values(), key=self._order):
             if self._visible(row):
                 table.add_row(*self._cells(row), key=row.job_id)

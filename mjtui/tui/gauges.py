@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
@@ -33,10 +34,13 @@ class Gauge(Widget):
     Gauge > .gauge--label { color: $text-muted; }
     """
 
-    value: reactive[int] = reactive(0, layout=True)
-    limit: reactive[int | None] = reactive(None, layout=True)
+    # Repaint only: a layout of the whole screen (hundreds of widgets at 100 channels) is asked for
+    # in `_resized` when the text's width changes, which a changed count rarely does.
+    value: reactive[int] = reactive(0)
+    limit: reactive[int | None] = reactive(None)
 
     def __init__(self, label: str, *, bar: bool = True, id: str | None = None) -> None:
+        self._width: int | None = None  # before super(): Textual calls the watchers when it sets up the reactives
         super().__init__(id=id)
         self.label = label
         self.bar = bar
@@ -44,9 +48,35 @@ class Gauge(Widget):
     def set(self, value: int, limit: int | None) -> None:
         self.value, self.limit = value, limit
 
+    def watch_value(self) -> None:
+        self._resized()
+
+    def watch_limit(self) -> None:
+        self._resized()
+
+    def _resized(self) -> None:
+        if self._width is None:
+            return  # not measured yet: the first layout will
+        width = self._text_width()
+        if width != self._width:
+            self._width = width
+            self.refresh(layout=True)
+
     @property
     def level(self) -> str:
         return fullness_level(self.value, self.limit)
+
+    def _count(self) -> str:
+        return f"{self.value}/{'?' if self.limit is None else self.limit}"
+
+    def _text_width(self) -> int:
+        """The cell width `render()` gives, without rendering (layout asks for it often)."""
+        width = cell_len(self.label) + 1 + len(self._count())
+        if self.bar:
+            width += BAR_WIDTH + 1
+        if self.level == "full":
+            width += len(" FULL")
+        return width
 
     def render(self) -> Text:
         level = self.level
@@ -57,11 +87,12 @@ class Gauge(Widget):
             text.append("█" * filled, style=style)
             text.append("░" * (BAR_WIDTH - filled), style=self.get_component_rich_style("gauge--empty"))
             text.append(" ")
-        limit = "?" if self.limit is None else str(self.limit)
-        text.append(f"{self.value}/{limit}", style=style)
+        text.append(self._count(), style=style)
         if level == "full":
             text.append(" FULL", style=style)
         return text
 
     def get_content_width(self, container, viewport) -> int:  # noqa: ANN001 - Textual's signature
-        return self.render().cell_len
+        if self._width is None:
+            self._width = self._text_width()
+        return self._width

@@ -108,11 +108,12 @@ class InspectorScreen(Screen[None]):
         Binding("ctrl+r,f5", "refresh", "Refresh", id="inspector.refresh"),
     ]
 
-    def __init__(self, account: str, job_id: str, job: Job | None = None) -> None:
+    def __init__(self, account: str, job_id: str, job: Job | None = None, *, from_journal: bool = False) -> None:
         super().__init__()
         self.account = account
         self.job_id = job_id
         self.job: Job | None = job
+        self.from_journal = from_journal and job is not None
         self.seed_state: str | None = None
         self.error: str | None = None
         self._timer = None
@@ -140,7 +141,8 @@ class InspectorScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.render_job()
-        self.fetch()
+        if not self.from_journal:
+            self.fetch()  # once on open (a final job may have gained children or a seed), then until final
 
     def on_unmount(self) -> None:
         self.stop_following()
@@ -163,6 +165,7 @@ class InspectorScreen(Screen[None]):
                 self._follow()
             return
         self.error = None
+        self.from_journal = False
         self.show_job(job)
         if not job.is_final:
             self._follow()
@@ -190,6 +193,8 @@ class InspectorScreen(Screen[None]):
         title.append(f"   account {clean(self.account)}", style="dim")
         if job is not None and not job.is_final:
             title.append("   following", style="italic yellow")
+        elif self.from_journal:
+            title.append("   from the journal (ctrl+r asks the API)", style="italic")
         if self.error:
             title.append(f"\n{clean(self.error, limit=300)}", style="bold red")
         self.query_one("#title", Static).update(title)

@@ -1,0 +1,122 @@
+"""The dashboard and its journal: what it records, what it shows on start, and the history view (h)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from conftest import make_dashboard
+from test_dashboard import advance, finish_time, focus_finished, focus_pane, quiet, settle, wire
+
+from mjtui.store import Journal
+from mjtui.tui.history import HistoryScreen
+from mjtui.tui.inspector import InspectorScreen
+from mjtui.tui.panels import FinishedTable
+
+SIZE = (120, 40)
+
+
+async def drain(pilot) -> None:
+    """Let the journal's writer thread finish what was queued, then the UI handle the answers."""
+    app = pilot.app
+    if app.writer is not None:
+        await asyncio.to_thread(app.writer.flush, 5)
+    await settle(pilot)
+
+
+async def test_every_job_seen_and_its_final_state_is_journalled_and_counts_show_under_the_pane(make_sim, clock):
+    q = quiet(make_sim)
+    journal = Journal(":memory:", clock=clock)
+    app, timers = make_dashboard(q.sim, clock, journal=journal)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await drain(pilot)
+        seen = {entry.job_id for entry in journal.history(limit=None)}
+        assert seen == {*q.jobs, q.lone}, "every running job is recorded on the first poll"
+        await advance(pilot, clock, timers, finish_time(q.sim, q.lone) + 15)
+        await drain(pilot)
+        await advance(pilot, clock, timers, 10)  # the final state is written with the next poll
+        await drain(pilot)
+        entry = journal.entry("main", q.lone)
+        assert entry is not None and entry.final_status == "completed"
+        assert entry.job() is not None and entry.job().prompt == "a lone lighthouse"
+        await advance(pilot, clock, timers, 60)  # the panes' 24 h counts refresh once a minute
+        await drain(pilot)
+        pane = next(p for p in app.query("ChannelPane") if p.channel_id == q.other)
+        assert "24h 1 done, 0 failed" in str(pane.border_subtitle)
+
+
+async def test_on_start_the_journal_fills_recently_finished_before_any_poll_answers(make_sim, clock):
+    q = quiet(make_sim)
+    journal = Journal(":memory:", clock=clock)
+    # A previous session saw this job finish.
+    first, timers = make_dashboard(q.sim, clock, journal=journal)
+    async with first.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await advance(pilot, clock, timers, finish_time(q.sim, q.lone) + 15)
+    assert journal.entry("main", q.lone).final_status == "completed", "finals still pending are written on exit"
+    q.sim.world.accounts["main"].revoked = True  # this session's polls all fail
+    app, _timers = make_dashboard(q.sim, clock, journal=journal)
+    async with app.run_test(size=SIZE) as pilot:
+        await drain(pilot)
+        assert "unauthorized" in str(app.accounts["main"].status.health)
+        table = app.query_one(FinishedTable)
+        assert q.lone in [key.value for key in table.rows]
+
+
+async def test_actions_and_seeds_go_into_the_audit_log(make_sim, clock):
+    q = quiet(make_sim)
+    journal = Journal(":memory:", clock=clock)
+    app, timers = make_dashboard(q.sim, clock, journal=journal)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await focus_pane(pilot, q.full)
+        await pilot.press("x", "y")
+        await settle(pilot)
+        await pilot.press("r")
+        await settle(pilot)
+        await drain(pilot)
+        actions = [(a.action, a.target, a.outcome) for a in journal.actions()]
+        assert ("cancel", q.jobs[0], "ok") in actions
+        assert ("relax", q.full, "ok") in actions
+
+
+async def test_history_filters_by_status_and_search_and_opens_a_job_without_a_request(make_sim, clock):
+    q = quiet(make_sim)
+    journal = Journal(":memory:", clock=clock)
+    w = wire(q.sim)
+    app, timers = make_dashboard(q.sim, clock, journal=journal)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await focus_pane(pilot, q.full)
+        await pilot.press("x", "y")  # one failed (cancelled) job
+        await settle(pilot)
+        await advance(pilot, clock, timers, finish_time(q.sim, q.lone) + 30)
+        await drain(pilot)
+        await pilot.press("escape")
+        await focus_finished(pilot)
+        await pilot.press("h")
+        await drain(pilot)
+        screen = app.screen
+        assert isinstance(screen, HistoryScreen)
+        everything = {entry.job_id for entry in screen.entries.values()}
+        assert {*q.jobs, q.lone} <= everything
+        await pilot.press("a")  # status: completed
+        await drain(pilot)
+        completed = {entry.job_id for entry in screen.entries.values()}
+        assert q.lone in completed and q.jobs[0] not in completed
+        await pilot.press("a")  # status: failed (a cancel reads failed)
+        await drain(pilot)
+        assert {entry.job_id for entry in screen.entries.values()} == {q.jobs[0]}
+        await pilot.press("a", "a")  # back to any status
+        await pilot.press("slash")
+        await pilot.press(*"lighthouse", "enter")
+        await drain(pilot)
+        assert {entry.job_id for entry in screen.entries.values()} == {q.lone}
+        requests = len(w.log)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, InspectorScreen) and app.screen.job_id == q.lone
+        assert app.screen.job is not None and app.screen.job.status == "completed"
+        assert len(w.log) == requests, "a journal record opens with no request"
+        await pilot.press("escape", "escape")
+        assert not isinstance(app.screen, (InspectorScreen, HistoryScreen))
