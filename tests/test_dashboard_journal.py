@@ -120,3 +120,24 @@ async def test_history_filters_by_status_and_search_and_opens_a_job_without_a_re
         assert len(w.log) == requests, "a journal record opens with no request"
         await pilot.press("escape", "escape")
         assert not isinstance(app.screen, (InspectorScreen, HistoryScreen))
+
+
+async def test_a_journal_record_opened_from_history_is_shown_in_full(make_sim, clock):
+    q = quiet(make_sim)
+    journal = Journal(":memory:", clock=clock)
+    app, timers = make_dashboard(q.sim, clock, journal=journal)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await advance(pilot, clock, timers, finish_time(q.sim, q.lone) + 30)
+        await drain(pilot)
+        await pilot.press("h")
+        await drain(pilot)
+        await pilot.press("slash", *"lighthouse", "enter")
+        await drain(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, InspectorScreen)
+        summary = screen.query_one("#summary").render().plain
+        assert "completed" in summary and "a lone lighthouse" in summary
+        assert "from the journal" in screen.query_one("#title").render().plain

@@ -117,6 +117,7 @@ class InspectorScreen(Screen[None]):
         self.seed_state: str | None = None
         self.error: str | None = None
         self._timer = None
+        self._composed = False
 
     @property
     def mjtui(self) -> MjtuiApp:
@@ -140,6 +141,7 @@ class InspectorScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        self._composed = True
         self.render_job()
         if not self.from_journal:
             self.fetch()  # once on open (a final job may have gained children or a seed), then until final
@@ -184,7 +186,7 @@ class InspectorScreen(Screen[None]):
         self.render_job()
 
     def render_job(self) -> None:
-        if not self.is_mounted:
+        if not self._composed:
             return  # on_mount renders what was set before
         job = self.job
         title = Text()
