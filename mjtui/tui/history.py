@@ -66,7 +66,7 @@ class HistoryScreen(Screen[None]):
             yield Static(id="filters")
             yield Input(placeholder="search prompts (enter applies, esc leaves)", id="search")
             table: DataTable = DataTable(cursor_type="row", zebra_stripes=True, id="history-table")
-            for label, key, width in (("finished", "at", 8), ("account", "account", 8), ("channel", "channel", 8),
+            for label, key, width in (("when", "at", 8), ("account", "account", 8), ("channel", "channel", 8),
                                       ("job", "job", 10), ("status", "status", 9), ("run", "run", 6), ("prompt", "prompt", None)):
                 table.add_column(Text(label), key=key, width=width)
             yield table
