@@ -20,6 +20,7 @@ def run_dashboard(options: Options) -> int:
     from mjtui.clock import ScaledClock
     from mjtui.store import Journal, JournalError
     from mjtui.tui.app import make_app
+    from mjtui.tui.watchdog import TerminalWatchdog
 
     connections: list[Connection] = []
     problems: dict[str, tuple[str, str]] = {}
@@ -64,9 +65,12 @@ def run_dashboard(options: Options) -> int:
         connections, clock=clock, refresh_seconds=refresh, readonly=options.readonly,
         keymap=keymap, problems=problems, title=title, theme=theme, journal=journal, journal_problem=journal_problem,
     )
+    watchdog = TerminalWatchdog.for_this_process() if sys.stdin.isatty() else None
     try:
         app.run()
     finally:
+        if watchdog is not None:
+            watchdog.stop()
         if journal is not None:
             journal.close()
     return 0
