@@ -47,6 +47,7 @@ from mjtui.store import (
     export,
     to_document,
 )
+from mjtui.logs import LEVELS, default_log_path, log, setup_logging
 from mjtui.text import clean
 
 T = TypeVar("T")
@@ -84,6 +85,7 @@ class Options:
     demo: bool = False
     readonly: bool = False
     journal: str | None = None
+    log_level: str = "info"
     _config: Config | None = field(default=None, repr=False)
 
     def config(self) -> Config:
@@ -115,10 +117,16 @@ class Options:
         """The chosen account's connection: a simulator's in `--demo`, else from the config."""
         try:
             if self.demo:
-                return demo_connection(demo_simulator(), self.account)
-            return open_connection(self.config(), self.account, base_url=self.base_url)
+                connection = demo_connection(demo_simulator(), self.account)
+            else:
+                connection = open_connection(self.config(), self.account, base_url=self.base_url)
         except ConfigError as exc:
             raise UsageProblem(str(exc)) from None
+        self.start_logging([connection.secret])
+        return connection
+
+    def start_logging(self, secrets: list[str]) -> None:
+        setup_logging(self.log_level, secrets=secrets)
 
 
 def describe_failure(exc: errors.MjtuiError, connection: Connection) -> str:
@@ -165,8 +173,10 @@ def run_action(options: Options, connection: Connection, action: str, target: st
         result = run_api(connection, work)
     except Failure as failure:
         outcome: Outcome = "unknown" if failure.message.startswith("outcome unknown") else "failed"
+        log.warning("%s %s on account %s: %s: %s", action, target or "-", connection.name, outcome, failure.message)
         audit(options, connection.name, action, target, outcome, failure.message)
         raise
+    log.info("%s %s on account %s: ok", action, target or "-", connection.name)
     audit(options, connection.name, action, target, "ok", None)
     return result
 
@@ -323,17 +333,19 @@ def _refresh(ctx: click.Context, param: click.Parameter, value: float | None) ->
 @click.option("--demo", is_flag=True, help="Use a built-in simulator of the service instead of a real account.")
 @click.option("--readonly", is_flag=True, help="Turn off every action that changes something.")
 @click.option("--journal", "journal", metavar="PATH", help="Job journal file (default: in the user data dir; :memory: for none kept).")
+@click.option("--log-level", type=click.Choice(LEVELS), default="info", show_default=True,
+              help=f"What goes into the log file ({default_log_path()}).")
 @click.version_option(__version__, "--version", prog_name="mjtui")
 @click.pass_context
 def main(ctx: click.Context, config_path: Path | None, account: str | None, base_url: str | None,
-         refresh: float | None, demo: bool, readonly: bool, journal: str | None) -> None:
+         refresh: float | None, demo: bool, readonly: bool, journal: str | None, log_level: str) -> None:
     """Watch and steer Midjourney jobs from a terminal.
 
     With no command, opens the dashboard.
     """
     if journal is not None and not journal.strip():
         raise UsageProblem("--journal: the path is empty")
-    ctx.obj = Options(config_path, account, base_url, refresh, demo, readonly, journal)
+    ctx.obj = Options(config_path, account, base_url, refresh, demo, readonly, journal, log_level)
     if ctx.invoked_subcommand is None:
         from mjtui.launch import run_dashboard
 
@@ -711,22 +723,26 @@ def config() -> None:
 
 
 @config.command("path")
-@click.argument("which", type=click.Choice(["config", "journal"]), required=False)
+@click.argument("which", type=click.Choice(["config", "journal", "log"]), required=False)
 @click.pass_context
 def config_path_cmd(ctx: click.Context, which: str | None) -> None:
-    """Print the config file in use; `config path journal` prints the journal's location.
+    """Print the config file in use; `config path journal` / `config path log` print those locations.
 
-    On a terminal, a second line names the journal too. Piped, the output is
-    the one path asked for, so `$(mjtui config path)` works in scripts.
+    On a terminal, further lines name the journal and the log too. Piped, the
+    output is the one path asked for, so `$(mjtui config path)` works in scripts.
     """
     options = _options(ctx)
     if which == "journal":
         click.echo(str(options.journal_location()))
         return
+    if which == "log":
+        click.echo(str(default_log_path()))
+        return
     path, _ = resolve_config_path(options.config_path)
     click.echo(str(path))
     if which is None and _stdout_is_terminal():
         click.echo(f"journal: {options.journal_location()}")
+        click.echo(f"log: {default_log_path()}")
 
 
 @config.command("show")

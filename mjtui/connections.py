@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from mjtui.api.client import BaseClient, ImagineProClient, UseapiClient
 from mjtui.clock import Clock, ScaledClock
@@ -27,6 +27,7 @@ class Connection:
     client: BaseClient
     account: AccountConfig | None = None
     simulator: Simulator | None = None
+    secret: str = field(default="", repr=False)  # the token, only so logs can mask it
 
     @property
     def token_id(self) -> int | None:
@@ -55,7 +56,7 @@ def open_connection(
     origin = (base_url or account.origin).rstrip("/")
     cls = ImagineProClient if account.provider == "imaginepro" else UseapiClient
     client = cls(token, origin, timeout=account.timeout)
-    return Connection(account_name, account.provider, client, account=account)
+    return Connection(account_name, account.provider, client, account=account, secret=token)
 
 
 def demo_simulator(*, clock: Clock | None = None, seed: int = DEMO_SEED, speed: float = 1.0) -> Simulator:
@@ -81,4 +82,4 @@ def demo_connection(simulator: Simulator, name: str | None = None) -> Connection
     account = accounts[account_name]
     cls = ImagineProClient if account.provider == "imaginepro" else UseapiClient
     client = cls(account.token, SIM_ORIGIN, transport=simulator.transport())
-    return Connection(account_name, account.provider, client, simulator=simulator)
+    return Connection(account_name, account.provider, client, simulator=simulator, secret=account.token)

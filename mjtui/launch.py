@@ -56,6 +56,7 @@ def run_dashboard(options: Options) -> int:
         keymap = dict(config.keys)
         theme = config.theme
         title = "mjtui"
+    options.start_logging([connection.secret for connection in connections])
     journal, journal_problem = None, None
     try:
         journal = Journal(options.journal_location(), clock=clock)

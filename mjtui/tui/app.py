@@ -30,6 +30,7 @@ from mjtui.clock import Clock, SystemClock
 from mjtui.connections import Connection
 from mjtui.monitor.health import MIN_INTERVAL, AccountStatus, Health
 from mjtui.monitor.snapshot import Snapshot, diff, snapshot_of
+from mjtui.logs import log
 from mjtui.store import ChannelHistory, Journal, JournalWriter, Outcome
 from mjtui.text import clean
 from mjtui.tui.channel_pane import SORT_KEYS, ChannelPane, JobTable
@@ -248,6 +249,7 @@ class MjtuiApp(App[None]):
 
     def _journal_failed(self, error: BaseException) -> None:
         """Called on the writer thread: the user hears of it, the monitor carries on."""
+        log.error("journal write failed", exc_info=error)
         self.call_from_thread(self.notify, f"journal write failed: {error}", severity="error", timeout=8)
 
     def _journal(self, method: str, *args: object) -> None:
@@ -257,6 +259,7 @@ class MjtuiApp(App[None]):
 
     def _record_action(self, account: str, action: str, target: str | None, error: errors.MjtuiError | None = None) -> None:
         outcome: Outcome = "ok" if error is None else "unknown" if isinstance(error, errors.OutcomeUnknown) else "failed"
+        log.info("%s %s on account %s: %s%s", action, target or "-", account, outcome, f": {error}" if error else "")
         self._journal("record_action", account, action, target, outcome, str(error) if error else None, self.clock.now())
 
     @work(exit_on_error=False)
@@ -347,7 +350,7 @@ class MjtuiApp(App[None]):
         except errors.MjtuiError as exc:
             self.post_message(PollDone(state.name, None, exc, time.perf_counter() - started))
         except Exception as exc:  # noqa: BLE001 - shown and logged, never fatal
-            self.log.error(f"poll of {state.name} failed", exc)
+            log.error("poll of %s failed", state.name, exc_info=exc)
             self.post_message(PollDone(state.name, None, internal(exc), time.perf_counter() - started))
 
     async def on_poll_done(self, message: PollDone) -> None:
@@ -355,6 +358,7 @@ class MjtuiApp(App[None]):
         state.polling = False
         now = self.clock.now()
         if message.error is not None:
+            log.warning("poll of %s failed: %s", state.name, message.error)
             delay = state.status.failed(message.error, now, self.rng)
             self._show_account(state)
             if delay is not None and not self.paused:
@@ -365,7 +369,7 @@ class MjtuiApp(App[None]):
         try:
             await self._apply(state, message.running, now)
         except Exception as exc:  # noqa: BLE001
-            self.log.error("applying a poll failed", exc)
+            log.error("applying a poll of %s failed", state.name, exc_info=exc)
             self.notify(clean(str(internal(exc)), limit=200), severity="error")
         self._show_account(state)
         if not self.paused:
