@@ -163,4 +163,5 @@ def test_config_path_names_the_journal(tmp_path: Path, monkeypatch: pytest.Monke
 
     monkeypatch.setattr(cli, "_stdout_is_terminal", lambda: True)
     shown = run("--journal", str(tmp_path / "mine.sqlite3"), "config", "path", env=env).stdout.splitlines()
-    assert shown == [str(config_file), f"journal: {tmp_path / 'mine.sqlite3'}"]
+    assert shown[:2] == [str(config_file), f"journal: {tmp_path / 'mine.sqlite3'}"]
+    assert len(shown) == 3 and shown[2].startswith("log: ") and shown[2].endswith("mjtui.log")
