@@ -13,6 +13,7 @@ import signal
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from rich.text import Text
 from textual import on, work
@@ -945,26 +946,9 @@ class FinishedTitle(TopBar):
         self.update("Recently finished (enter inspects, s fetches a seed)")
 
 
-def make_app(
-    connections: Iterable[Connection],
-    *,
-    clock: Clock | None = None,
-    timers: Timers | None = None,
-    refresh_seconds: float = 10.0,
-    readonly: bool = False,
-    keymap: dict[str, str] | None = None,
-    problems: dict[str, tuple[str, str]] | None = None,
-    title: str = "mjtui",
-    speed: float = 1.0,
-    rng: random.Random | None = None,
-    theme: str | None = None,
-    journal: Journal | None = None,
-    journal_problem: str | None = None,
-) -> MjtuiApp:
-    """Build the dashboard from injected parts: tests and `--demo` pass a simulator's connections and a clock."""
-    return MjtuiApp(
-        connections, clock=clock, timers=timers, refresh_seconds=refresh_seconds, readonly=readonly,
-        keymap=keymap, problems=problems, title=title, speed=speed, rng=rng, theme=theme,
-        journal=journal, journal_problem=journal_problem,
-    )
+def make_app(connections: Iterable[Connection], **options: Any) -> MjtuiApp:
+    """Build the dashboard from injected parts (clock, timers, journal, ...; see `MjtuiApp`).
 
+    Tests and `--demo` pass a simulator's connections, a clock and timers they drive.
+    """
+    return MjtuiApp(connections, **options)
