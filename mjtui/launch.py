@@ -26,6 +26,7 @@ def run_dashboard(options: Options) -> int:
     problems: dict[str, tuple[str, str]] = {}
     keymap: dict[str, str] = {}
     theme = None
+    warnings: list[str] = []
     if options.demo:
         clock = ScaledClock(1.0)
         simulator = demo_simulator(clock=clock)
@@ -55,6 +56,7 @@ def run_dashboard(options: Options) -> int:
         refresh = options.refresh or config.refresh_seconds
         keymap = dict(config.keys)
         theme = config.theme
+        warnings = list(config.warnings)  # printed before the screen took over; shown again where they are seen
         title = "mjtui"
     options.start_logging([connection.secret for connection in connections])
     journal, journal_problem = None, None
@@ -65,6 +67,7 @@ def run_dashboard(options: Options) -> int:
     app = make_app(
         connections, clock=clock, refresh_seconds=refresh, readonly=options.readonly,
         keymap=keymap, problems=problems, title=title, theme=theme, journal=journal, journal_problem=journal_problem,
+        warnings=warnings,
     )
     watchdog = TerminalWatchdog.for_this_process() if sys.stdin.isatty() else None
     try:

@@ -141,3 +141,12 @@ async def test_a_journal_record_opened_from_history_is_shown_in_full(make_sim, c
         summary = screen.query_one("#summary").render().plain
         assert "completed" in summary and "a lone lighthouse" in summary
         assert "from the journal" in screen.query_one("#title").render().plain
+
+
+async def test_startup_warnings_such_as_a_readable_config_are_shown_on_the_dashboard(make_sim, clock):
+    q = quiet(make_sim)
+    warning = "/home/u/.config/mjtui/config.toml is readable by other users (mode 0644): run chmod 600 ..."
+    app, _timers = make_dashboard(q.sim, clock, warnings=[warning])
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert any("readable by other users" in str(n.message) for n in app._notifications)

@@ -149,11 +149,13 @@ class MjtuiApp(App[None]):
         theme: str | None = None,
         journal: Journal | None = None,
         journal_problem: str | None = None,
+        warnings: Iterable[str] = (),
     ) -> None:
         super().__init__()
         self.wanted_theme = theme
         self.journal = journal
         self.journal_problem = journal_problem
+        self.startup_warnings = list(warnings)
         self.writer: JournalWriter | None = None
         self._finals: dict[str, list[tuple[str, Job | None]]] = {}
         self.clock = clock or SystemClock()
@@ -223,6 +225,8 @@ class MjtuiApp(App[None]):
         if self.unknown_keys:
             self.notify(f"[keys] in the config names no binding: {', '.join(self.unknown_keys)} (? lists the ids)",
                         severity="warning", timeout=8)
+        for warning in self.startup_warnings:
+            self.notify(warning, severity="warning", timeout=12)
         if self.journal_problem:
             self.notify(f"journal unavailable, history is off: {self.journal_problem}", severity="warning", timeout=10)
         if self.journal is not None:
