@@ -150,3 +150,17 @@ async def test_startup_warnings_such_as_a_readable_config_are_shown_on_the_dashb
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         assert any("readable by other users" in str(n.message) for n in app._notifications)
+
+
+async def test_a_failing_journal_is_reported_and_the_monitor_carries_on(make_sim, clock):
+    q = quiet(make_sim)
+    journal = Journal(":memory:", clock=clock)
+    app, timers = make_dashboard(q.sim, clock, journal=journal)
+    async with app.run_test(size=SIZE) as pilot:
+        await drain(pilot)
+        journal.close()  # the disk went away, say
+        await advance(pilot, clock, timers, 10)
+        await drain(pilot)
+        await pilot.pause(0.05)
+        assert any("journal write failed" in str(n.message) for n in app._notifications)
+        assert str(app.accounts["main"].status.health) == "live", "polling goes on without the journal"

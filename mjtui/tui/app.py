@@ -157,6 +157,7 @@ class MjtuiApp(App[None]):
         self.journal_problem = journal_problem
         self.startup_warnings = list(warnings)
         self.writer: JournalWriter | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._finals: dict[str, list[tuple[str, Job | None]]] = {}
         self.clock = clock or SystemClock()
         self.timers: Timers = timers or TextualTimers(self, speed)
@@ -230,6 +231,7 @@ class MjtuiApp(App[None]):
         if self.journal_problem:
             self.notify(f"journal unavailable, history is off: {self.journal_problem}", severity="warning", timeout=10)
         if self.journal is not None:
+            self._loop = asyncio.get_running_loop()
             self.writer = JournalWriter(self.journal, on_error=self._journal_failed, clock=self.clock)
             self._load_recent()
             self._load_channel_history()
@@ -255,7 +257,8 @@ class MjtuiApp(App[None]):
     def _journal_failed(self, error: BaseException) -> None:
         """Called on the writer thread: the user hears of it, the monitor carries on."""
         log.error("journal write failed", exc_info=error)
-        self.call_from_thread(self.notify, f"journal write failed: {error}", severity="error", timeout=8)
+        # Not call_from_thread: it waits for the UI, which may itself be waiting for the writer to close.
+        self._loop.call_soon_threadsafe(lambda: self.notify(f"journal write failed: {error}", severity="error", timeout=8))
 
     def _journal(self, method: str, *args: object) -> None:
         """Queue a journal write; never waits, never raises into the UI."""
@@ -302,7 +305,7 @@ class MjtuiApp(App[None]):
 
     def on_resize(self) -> None:
         self._layout_grids()
-        self.screen.set_class(self.size.height < 32, "-short")
+        self.screen_stack[0].set_class(self.size.height < 32, "-short")
 
     def _layout_grids(self) -> None:
         width = max(1, self.size.width)
