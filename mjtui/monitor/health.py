@@ -33,11 +33,23 @@ class Health(StrEnum):
         return self in (Health.UNAUTHORIZED, Health.PAYMENT, Health.MODERATION)
 
 
-def backoff_delay(failures: int, *, retry_after: float | None = None, rng: random.Random | None = None, cap: float = BACKOFF_CAP) -> float:
-    """Exponential back-off with jitter after `failures` failed polls in a row; never sooner than Retry-After."""
+def backoff_delay(
+    failures: int,
+    interval: float,
+    *,
+    retry_after: float | None = None,
+    rng: random.Random | None = None,
+    cap: float = BACKOFF_CAP,
+) -> float:
+    """The wait before the next poll after `failures` failed polls in a row.
+
+    Exponential from the refresh interval (interval, 2x, 4x ...) with jitter,
+    capped at `cap`, and never shorter than the interval: a failing service is
+    never polled faster than a healthy one. Never sooner than Retry-After.
+    """
     rng = rng or random.Random()
-    ceiling = min(cap, 2.0 * 2 ** max(0, failures - 1))
-    delay = rng.uniform(ceiling / 2, ceiling)
+    ceiling = max(interval, min(cap, interval * 2 ** max(0, failures - 1)))
+    delay = max(interval, ceiling * rng.uniform(0.8, 1.0))
     if retry_after is not None:
         delay = max(delay, min(retry_after, 3600.0))
     return delay
@@ -66,7 +78,7 @@ class AccountStatus:
         self.last_error = None
         self.moderation_channel = None
 
-    def failed(self, error: errors.MjtuiError, now: float, rng: random.Random | None = None) -> float | None:
+    def failed(self, error: errors.MjtuiError, now: float, interval: float, rng: random.Random | None = None) -> float | None:
         """Record a failed poll; return the delay before the next one, or None when polling must stop."""
         self.errors += 1
         self.failures_in_a_row += 1
@@ -80,7 +92,7 @@ class AccountStatus:
             self.moderation_channel = error.channel
         else:
             retry_after = error.retry_after if isinstance(error, errors.ApiError) else None
-            delay = backoff_delay(self.failures_in_a_row, retry_after=retry_after, rng=rng)
+            delay = backoff_delay(self.failures_in_a_row, interval, retry_after=retry_after, rng=rng)
             self.health = Health.RETRYING
             self.retry_at = now + delay
             return delay

@@ -171,6 +171,7 @@ class MjtuiApp(App[None]):
         self.in_flight: set[str] = set()
         self.accounts: dict[str, AccountState] = {}
         for connection in connections:
+            connection.client.get_retries = 0  # the poll loop owns retries and their pace; no bursts behind it
             state = AccountState(connection.name, connection.provider, connection)
             state.channel_names = dict((channel_names or {}).get(connection.name, {}))
             if connection.account is not None:
@@ -367,7 +368,7 @@ class MjtuiApp(App[None]):
         now = self.clock.now()
         if message.error is not None:
             log.warning("poll of %s failed: %s", state.name, message.error)
-            delay = state.status.failed(message.error, now, self.rng)
+            delay = state.status.failed(message.error, now, self.refresh_seconds, self.rng)
             self._show_account(state)
             if delay is not None and not self.paused:
                 state.timer = self.timers.call_later(delay, lambda: self.poll(state.name))
@@ -630,7 +631,7 @@ class MjtuiApp(App[None]):
             self.notify(f"{what}: outcome unknown, the answer was lost; the next poll will tell", severity="warning", timeout=8)
             return
         if isinstance(exc, errors.ModerationPending):
-            state.status.failed(exc, self.clock.now())
+            state.status.failed(exc, self.clock.now(), self.refresh_seconds)
             self._show_account(state)
         self.notify(clean(str(exc), limit=300), title=f"{what} failed", severity="error", timeout=8)
 
