@@ -35,6 +35,7 @@ from mjtui.config import (
 )
 from mjtui.connections import Connection, demo_connection, demo_simulator, open_connection
 from mjtui.store import (
+    DEFAULT_RETENTION_DAYS,
     FORMATS,
     MEMORY,
     ExportFormat,
@@ -107,7 +108,7 @@ class Options:
     def open_journal(self, *, create: bool = True) -> Journal:
         """The journal, opened; exit 1 with one line when it cannot be (JournalMissing passes through)."""
         try:
-            return Journal(self.journal_location(), create=create)
+            return Journal(self.journal_location(), create=create, retention_days=self.retention_days())
         except JournalMissing:
             raise
         except JournalError as exc:
@@ -124,6 +125,13 @@ class Options:
             raise UsageProblem(str(exc)) from None
         self.start_logging([connection.secret])
         return connection
+
+    def retention_days(self) -> float:
+        """How long the journal keeps rows: the config's `journal_retention_days` (62 without a config)."""
+        path, _ = resolve_config_path(self.config_path)
+        if self.demo or not path.exists():
+            return DEFAULT_RETENTION_DAYS
+        return self.config().journal_retention_days
 
     def start_logging(self, secrets: list[str]) -> None:
         setup_logging(self.log_level, secrets=secrets)
@@ -184,7 +192,7 @@ def run_action(options: Options, connection: Connection, action: str, target: st
 def audit(options: Options, account: str, action: str, target: str | None, outcome: Outcome, error: str | None) -> None:
     """Best effort: a journal that cannot be written is a warning, never a changed exit status."""
     try:
-        with Journal(options.journal_location()) as journal:
+        with Journal(options.journal_location(), retention_days=options.retention_days()) as journal:
             journal.record_action(account, action, target, outcome, error, time.time())
     except JournalError as exc:
         click.echo(f"mjtui: warning: the action was not journalled: {clean(exc)}", err=True)
@@ -194,7 +202,7 @@ def _journal_seed(options: Options, account: str, jobid: str, job: Job) -> None:
     assert job.seed is not None and job.seed.value is not None
     urls = [image.url for image in job.seed.attachments if image.url]
     try:
-        with Journal(options.journal_location()) as journal:
+        with Journal(options.journal_location(), retention_days=options.retention_days()) as journal:
             journal.record_seed(account, jobid, job.seed.value, urls, time.time())
     except JournalError as exc:
         click.echo(f"mjtui: warning: the seed was not journalled: {clean(exc)}", err=True)

@@ -171,6 +171,7 @@ class Config(BaseModel):
     default_account: str | None = None
     refresh_seconds: float = Field(default=10.0, allow_inf_nan=False)
     theme: str = "textual-dark"
+    journal_retention_days: float = Field(default=62.0, gt=0, allow_inf_nan=False)
     keys: dict[str, KeyList] = Field(default_factory=dict)
     accounts: dict[str, AccountConfig] = Field(default_factory=dict)
 
@@ -339,6 +340,7 @@ def masked_view(config: Config, environ: Mapping[str, str] = os.environ) -> dict
         view["default_account"] = config.account()[0]
     view["refresh_seconds"] = config.refresh_seconds
     view["theme"] = config.theme
+    view["journal_retention_days"] = config.journal_retention_days
     view["keys"] = dict(config.keys)
     view["accounts"] = {name: _masked_account(account, environ) for name, account in config.accounts.items()}
     if config.warnings:

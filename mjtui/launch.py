@@ -61,7 +61,7 @@ def run_dashboard(options: Options) -> int:
     options.start_logging([connection.secret for connection in connections])
     journal, journal_problem = None, None
     try:
-        journal = Journal(options.journal_location(), clock=clock)
+        journal = Journal(options.journal_location(), clock=clock, retention_days=options.retention_days())
     except JournalError as exc:
         journal_problem = str(exc)
     app = make_app(

@@ -5,6 +5,9 @@ import shutil
 import subprocess
 import sys
 
+import click
+import pytest
+
 from mjtui.store import Journal
 
 MJTUI = shutil.which("mjtui", path=os.path.dirname(sys.executable)) or "mjtui"
@@ -26,3 +29,18 @@ def test_cli_actions_are_audited_with_their_outcome(tmp_path):
     assert actions[0][:2] == ("ip", "info") and actions[0][3] == "ok"
     assert actions[1] == ("main", "cancel", "no-such-job", "failed")
     assert "Unable to locate job no-such-job" in errors[1]
+
+
+def test_journal_retention_comes_from_the_config(tmp_path):
+    """`journal_retention_days` in config.toml decides what the journal keeps."""
+    from mjtui.cli import Options
+
+    config = tmp_path / "config.toml"
+    config.write_text('journal_retention_days = 7\n[accounts.main]\ntoken_env = "X_TOKEN"\n')
+    config.chmod(0o600)
+    assert Options(config_path=config).retention_days() == 7
+    assert Options(config_path=tmp_path / "none.toml").retention_days() == 62, "no config file: the default"
+    config.write_text('journal_retention_days = 0\n[accounts.main]\ntoken_env = "X_TOKEN"\n')
+    with pytest.raises(click.ClickException) as refused:
+        Options(config_path=config).retention_days()
+    assert refused.value.exit_code == 2 and "journal_retention_days" in refused.value.message

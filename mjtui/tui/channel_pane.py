@@ -32,31 +32,61 @@ class JobTable(DataTable):
         Binding("G", "scroll_bottom", "Bottom", show=False),
     ]
 
-    def update_cells(self, cells: Iterable[tuple[str, str, Text]]) -> None:
+    @property
+    def on_screen(self) -> bool:
+        """Drawn in the last frame (at least in part)."""
+        return self.is_mounted and self.screen.can_view_partial(self)
+
+    def update_cells(self, cells: Iterable[tuple[str, str, object]], *, stale: bool = False) -> None:
         """`update_cell` for each (row key, column key, value), repainting only those cells, and only on screen.
 
         `DataTable.update_cell` repaints the whole table; the once-a-second tick changes one
         narrow cell per row, in a hundred tables of which a few are on screen. A table off
-        screen is only marked stale, so it is drawn afresh when it scrolls into view.
+        screen is only marked stale, so it is drawn afresh when it scrolls into view; with
+        `stale`, that is done even with no cell given (cells that render from a clock).
         """
         cells = [(RowKey(row), ColumnKey(column), value) for row, column, value in cells]
-        if not cells:
+        if not cells and not stale:
             return
         data = getattr(self, "_data", None)
         if data is None or not hasattr(self, "_update_count"):  # a Textual without these: the slow, public way
             for row, column, value in cells:
                 self.update_cell(row, column, value)
+            if stale and not cells:
+                self.refresh()
             return
         for row, column, value in cells:
             data[row][column] = value
         self._update_count += 1  # DataTable's render caches are keyed by it
         if not self.is_mounted:
             return
-        if not self.screen.can_view_partial(self):
+        if not self.on_screen:
             self.refresh(self.outer_size.region)  # a region: a whole-widget refresh would look the table up in the full layout
             return
         for row, column, _ in cells:
             self.refresh_coordinate(Coordinate(self.get_row_index(row), self.get_column_index(column)))
+
+
+class Elapsed:
+    """A job's elapsed-time cell (`0:07`, `1:02:03`), worked out from its pane's clock when it is drawn.
+
+    The tick then repaints only the cells on screen: a pane that scrolls into
+    view draws the right values at once, without every off-screen row being
+    rewritten each second.
+    """
+
+    __slots__ = ("pane", "row")
+
+    def __init__(self, pane: ChannelPane, row: JobRow) -> None:
+        self.pane = pane
+        self.row = row
+
+    @property
+    def plain(self) -> str:
+        return duration(self.row.elapsed_at(self.pane.now))
+
+    def __rich__(self) -> Text:
+        return Text(self.plain)
 
 
 class ChannelPane(Vertical):
@@ -91,6 +121,7 @@ class ChannelPane(Vertical):
         self.sort_key = "created"
         self.now = 0.0
         self.elapsed_shown: dict[str, str] = {}  # job id -> the elapsed text in its cell
+        self._shown_stale = False  # the tick skipped the texts while the pane was off screen
         self._table: JobTable | None = None
         self._gauges: tuple[Gauge, Gauge, Gauge] | None = None
         self._titles: tuple[str, str] | None = None
@@ -169,16 +200,16 @@ class ChannelPane(Vertical):
         haystack = f"{row.job_id} {row.job_type} {self.details.get(row.job_id, '')} {self.display_name or ''} {self.channel_id}"
         return needle in haystack.lower()
 
-    def _cells(self, row: JobRow) -> list[Text]:
+    def _cells(self, row: JobRow) -> list[Text | Elapsed]:
         new = self.new_until.get(row.job_id, 0) > self.now
         id_style = self.get_component_rich_style("channel-pane--new") if new else ""
-        elapsed = duration(row.elapsed_at(self.now))
-        self.elapsed_shown[row.job_id] = elapsed  # every row built here goes into the table
+        elapsed = Elapsed(self, row)
+        self.elapsed_shown[row.job_id] = elapsed.plain  # every row built here goes into the table
         return [
             Text(short_job_id(row.job_id), style=id_style),
             safe(row.job_type, limit=5),
             Text(local_time(row.created)),
-            Text(elapsed),
+            elapsed,
             safe(self.details.get(row.job_id, "running"), limit=9),
         ]
 
@@ -235,24 +266,28 @@ class ChannelPane(Vertical):
     def tick(self, now: float) -> None:
         """Once a second: carry each elapsed clock forward, end the new-job highlight.
 
-        Only changed cells are touched, and only those on screen are repainted.
+        Elapsed cells read `now` when drawn: on screen, the cells whose text changed are
+        repainted; off screen, the table is only marked stale (no per-row work).
         """
         self.now = now
         table = self.table
         shown = self.elapsed_shown
-        cells: list[tuple[str, str, Text]] = []
-        for job_id, row in self.rows.items():
-            if job_id not in shown:
-                continue  # filtered out: not in the table
-            text = duration(row.elapsed_at(now))
-            if shown[job_id] != text:
-                shown[job_id] = text
-                cells.append((job_id, "elapsed", Text(text)))
+        cells: list[tuple[str, str, Text | Elapsed]] = []
         for job_id, until in list(self.new_until.items()):
             if until <= now:
                 del self.new_until[job_id]
                 if job_id in shown:
                     cells.append((job_id, "id", Text(short_job_id(job_id))))
+        if not table.on_screen:
+            self._shown_stale = True  # what the cells show is worked out afresh once on screen
+            table.update_cells(cells, stale=True)
+            return
+        stale, self._shown_stale = self._shown_stale, False
+        for job_id, before in shown.items():
+            text = duration(self.rows[job_id].elapsed_at(now))
+            if stale or text != before:
+                shown[job_id] = text
+                cells.append((job_id, "elapsed", table.get_cell(job_id, "elapsed")))
         table.update_cells(cells)
 
     def set_detail(self, job_id: str, status: str) -> None:
