@@ -71,6 +71,8 @@ class ConfigError(Exception):
 def _check_key_list(value: str) -> str:
     if not all(part.strip() for part in value.split(",")):
         raise ValueError('expected comma-separated key names, e.g. "x,delete"')
+    if not value.isprintable():
+        raise ValueError('a key name has a control character; expected names like "x,delete"')
     return value
 
 

@@ -187,6 +187,11 @@ IP_TABLE = f'[accounts.ip]\nprovider = "imaginepro"\ntoken = "{SECRET}"\n'
             "line 4, column 12: invalid TOML (Invalid value)",
             id="invalid-toml",
         ),
+        pytest.param(
+            '[keys]\ncancel = "x,\\u001b[31m"\n' + IP_TABLE + "token_id = 1\n",
+            "keys.cancel: a key name has a control character",
+            id="control-character-in-key",
+        ),
     ],
 )
 def test_bad_input_is_one_line_naming_file_and_key_without_secret(tmp_path: Path, text: str, expected: str) -> None:

@@ -225,7 +225,7 @@ class MjtuiApp(App[None]):
         for conflict in self.key_conflicts:
             self.notify(conflict, severity="warning", timeout=8)
         if self.unknown_keys:
-            self.notify(f"[keys] in the config names no binding: {', '.join(self.unknown_keys)} (? lists the ids)",
+            self.notify(f"[keys] in the config names no binding: {', '.join(map(clean, self.unknown_keys))} (? lists the ids)",
                         severity="warning", timeout=8)
         for warning in self.startup_warnings:
             self.notify(warning, severity="warning", timeout=12)
@@ -942,8 +942,8 @@ def keymap_conflicts(keymap: dict[str, str]) -> list[str]:
     for binding_id, keys in sorted(keymap.items()):
         taken = [key.strip() for key in keys.split(",") if key.strip() in TABLE_KEYS]
         if taken:
-            conflicts.append(f"[keys] {binding_id} = {', '.join(taken)}: the tables use that key to move, "
-                             f"so it will not reach {binding_id}; choose another")
+            conflicts.append(f"[keys] {clean(binding_id)} = {', '.join(taken)}: the tables use that key to move, "
+                             f"so it will not reach {clean(binding_id)}; choose another")
     return conflicts
 
 

@@ -32,6 +32,18 @@ class JobTable(DataTable):
         Binding("G", "scroll_bottom", "Bottom", show=False),
     ]
 
+    # DataTable sizes its render caches for one long table (10,000 cells). A pane's table holds at
+    # most maxJobs rows and every update starts a new generation of entries, so at full size a
+    # hundred tables would keep a million stale segments alive for the garbage collector to scan.
+    CACHE_SIZES = {"_row_renderable_cache": 32, "_row_render_cache": 128, "_cell_render_cache": 512, "_line_cache": 128}
+
+    def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003 - DataTable's own
+        super().__init__(*args, **kwargs)
+        for name, size in self.CACHE_SIZES.items():
+            cache = getattr(self, name, None)
+            if cache is not None and hasattr(cache, "maxsize"):
+                cache.maxsize = size
+
     @property
     def on_screen(self) -> bool:
         """Drawn in the last frame (at least in part)."""

@@ -11,6 +11,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
+from mjtui.text import clean
+
 
 class HelpScreen(ModalScreen[None]):
     DEFAULT_CSS = """
@@ -36,7 +38,8 @@ class HelpScreen(ModalScreen[None]):
             table: DataTable = DataTable(cursor_type="row", zebra_stripes=True, id="help-table")
             table.add_columns(Text("key"), Text("action"), Text("id (for [keys] in config.toml)"))
             for key, description, binding_id in self.rows:
-                table.add_row(Text(key, style="bold"), Text(description), Text(binding_id, style="dim"))
+                # Keys and ids can come from the user's config file: show them, never let them act.
+                table.add_row(Text(clean(key), style="bold"), Text(clean(description)), Text(clean(binding_id), style="dim"))
             yield table
             yield Static(Text('Rebind any key in config.toml, e.g.  [keys]  cancel = "x,delete".  Esc closes.'), id="hint")
 

@@ -1,0 +1,239 @@
+"""Measures taken in a real pseudo-terminal: start-up, idle CPU, and bytes written per idle minute.
+
+The dashboard runs as a user starts it (`mjtui --config ... --journal ...`, the
+real CLI) in a child process on a 120x40 pty, polling a simulator served over
+HTTP by a second child (a quiet world: every slot busy with a job that runs for
+hours, no simulated user), so nothing changes but the elapsed clocks. The
+service's CPU is not the dashboard's, which is why it lives in its own process.
+The children are in `benchmarks.child`.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import pty
+import select
+import signal
+import struct
+import subprocess
+import sys
+import tempfile
+import termios
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from benchmarks.harness import median
+from benchmarks.report import Row
+
+COLUMNS, LINES = 120, 40
+ROOT = Path(__file__).resolve().parent.parent
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+# -- the parent's side -----------------------------------------------------------------------------------
+
+
+@dataclass
+class SimServer:
+    process: subprocess.Popen
+    origin: str
+    tokens: dict[str, str]
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def start_sim(scenario: str) -> SimServer:
+    process = subprocess.Popen([sys.executable, "-m", "benchmarks.child", "sim", scenario], cwd=ROOT,
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    if not line:
+        process.wait()
+        raise RuntimeError(f"the simulator for {scenario} did not start (exit {process.returncode})")
+    info = json.loads(line)
+    return SimServer(process, f"http://127.0.0.1:{info['port']}", info["tokens"])
+
+
+def write_config(directory: Path, sim: SimServer) -> Path:
+    lines = ["refresh_seconds = 10", ""]
+    for name, token in sim.tokens.items():
+        lines += [f"[accounts.{name}]", 'provider = "useapi"', f'token = "{token}"', f'base_url = "{sim.origin}"', ""]
+    path = directory / "config.toml"
+    path.write_text("\n".join(lines))
+    path.chmod(0o600)
+    return path
+
+
+@dataclass
+class PtyRun:
+    """A child on a pty of COLUMNS x LINES, its output drained (and counted) by a thread."""
+
+    process: subprocess.Popen
+    master: int
+    out: Path
+    t0: float
+    chunks: list[tuple[float, int]] = field(default_factory=list)
+    reader: threading.Thread | None = None
+
+    def first_paint(self, timeout: float) -> float | None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            text = self.out.read_text().strip() if self.out.exists() else ""
+            if text:
+                return float(text)
+            if self.process.poll() is not None and not self.out.exists():
+                return None
+            time.sleep(0.01)
+        return None
+
+    def bytes_between(self, start: float, end: float) -> int:
+        return sum(size for when, size in list(self.chunks) if start <= when < end)
+
+    def cpu_seconds(self) -> float:
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)  # the dashboard exits cleanly on SIGTERM
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if self.reader is not None:
+            self.reader.join(2)
+        os.close(self.master)
+
+
+def spawn(args: list[str], out: Path, *, exit_after_paint: bool) -> PtyRun:
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", LINES, COLUMNS, 0, 0))
+    env = dict(os.environ, TERM="xterm-256color", COLORTERM="truecolor", BENCH_OUT=str(out),
+               BENCH_EXIT="1" if exit_after_paint else "0", COLUMNS=str(COLUMNS), LINES=str(LINES))
+    env.pop("TEXTUAL", None)
+    t0 = time.monotonic()
+    env["BENCH_T0"] = repr(t0)
+    process = subprocess.Popen([sys.executable, "-m", "benchmarks.child", *args], cwd=ROOT, env=env,
+                               stdin=slave, stdout=slave, stderr=slave, start_new_session=True)
+    os.close(slave)
+    run = PtyRun(process, master, out, t0)
+
+    def drain() -> None:
+        while True:
+            try:
+                ready, _, _ = select.select([master], [], [], 0.5)
+                if not ready:
+                    if process.poll() is not None:
+                        return
+                    continue
+                data = os.read(master, 65536)
+            except OSError:
+                return
+            if not data:
+                return
+            run.chunks.append((time.monotonic(), len(data)))
+
+    run.reader = threading.Thread(target=drain, daemon=True)
+    run.reader.start()
+    return run
+
+
+def dashboard_args(config: Path, journal: Path) -> list[str]:
+    return ["dashboard", "--config", str(config), "--journal", str(journal)]
+
+
+def startup(runs: int, scenarios: list[str]) -> list[Row]:
+    """Process start to first painted frame: the bare app and the dashboard, alternated, in the same run."""
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory(prefix="mjtui-bench-") as tmp:
+        directory = Path(tmp)
+        bare: list[float] = []
+        results: dict[str, list[float]] = {name: [] for name in scenarios}
+        sims = {name: start_sim(name) for name in scenarios}
+        try:
+            configs = {}
+            for name, sim in sims.items():
+                (directory / name).mkdir()
+                configs[name] = write_config(directory / name, sim)
+            for index in range(runs):
+                run = spawn(["bare"], directory / f"bare-{index}", exit_after_paint=True)
+                seconds = run.first_paint(60)
+                run.stop()
+                if seconds is not None:
+                    bare.append(seconds)
+                for name in scenarios:
+                    journal = directory / name / f"journal-{index}.sqlite3"
+                    run = spawn(dashboard_args(configs[name], journal), directory / name / f"out-{index}",
+                                exit_after_paint=True)
+                    seconds = run.first_paint(120)
+                    run.stop()
+                    if seconds is not None:
+                        results[name].append(seconds)
+        finally:
+            for sim in sims.values():
+                sim.stop()
+    base = median(bare)
+    for name in scenarios:
+        value = median(results[name])
+        ratio = value / base if bare and results[name] else float("nan")
+        rows.append(Row(
+            "start to first painted dashboard (x bare Textual app)", name, round(ratio, 2), "x",
+            f"{ratio:.2f}x ({value:.2f} s vs {base:.2f} s)", "<= 1.5x", ratio <= 1.5 if ratio == ratio else None,
+            note=(f"median of {runs} runs each on a {COLUMNS}x{LINES} pty: `mjtui --config` (real CLI, journal file) "
+                  "until the first frame written with every account's jobs, vs a bare App until its first frame"),
+            details={"dashboard_s": results[name], "bare_s": bare},
+        ))
+    return rows
+
+
+def idle(seconds: float, scenarios: list[str], settle: float = 3.0) -> list[Row]:
+    """The dashboard left open on a quiet service: CPU and bytes to the terminal while only clocks tick."""
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory(prefix="mjtui-bench-") as tmp:
+        directory = Path(tmp)
+        for name in scenarios:
+            sim = start_sim(name)
+            run = None
+            try:
+                config = write_config(directory, sim)
+                run = spawn(dashboard_args(config, directory / f"journal-{name}.sqlite3"), directory / f"out-{name}",
+                            exit_after_paint=False)
+                if run.first_paint(120) is None:
+                    raise RuntimeError(f"the dashboard on {name} never painted")
+                time.sleep(settle)  # the first poll's final fetches and the journal's first writes
+                start, cpu0 = time.monotonic(), run.cpu_seconds()
+                time.sleep(seconds)
+                end, cpu1 = time.monotonic(), run.cpu_seconds()
+                written = run.bytes_between(start, end)
+            finally:
+                if run is not None:
+                    run.stop()
+                sim.stop()
+            wall = end - start
+            cpu = 100 * (cpu1 - cpu0) / wall
+            per_minute = written * 60 / wall
+            rows.append(Row(
+                "idle CPU, nothing changing (elapsed clocks ticking)", name, round(cpu, 2), "% of one core",
+                f"{cpu:.2f}% of one core", "< 2%", cpu < 2.0,
+                note=(f"utime+stime of the dashboard process over {wall:.0f} s of real time at 1 tick/s, polls every 10 s "
+                      "(the service in another process)"),
+                details={"cpu_seconds": round(cpu1 - cpu0, 3), "wall_seconds": round(wall, 2)},
+            ))
+            rows.append(Row(
+                f"bytes to the terminal per idle minute at {COLUMNS}x{LINES}", name, round(per_minute / 1024, 2), "KB/min",
+                f"{per_minute / 1024:.1f} KB/min", "< 50 KB", per_minute < 50 * 1024,
+                note=f"bytes read from the pty master over {wall:.0f} s, scaled to a minute",
+                details={"bytes": written, "wall_seconds": round(wall, 2)},
+            ))
+    return rows

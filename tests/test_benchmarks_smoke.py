@@ -1,0 +1,53 @@
+"""The benchmark suite still runs: `python -m benchmarks --quick` measures every scenario and every measure.
+
+No absolute time is asserted (machines differ); the request rule is, because it is deterministic.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+MEASURES = {
+    "API requests per poll (jobs changing)",
+    "API requests per poll (nothing changed)",
+    "per-poll UI update, p95",
+    "per-poll UI update, nothing changed, p95",
+    "key press -> screen updated: cursor move, p95",
+    "key press -> screen updated: open inspector, p95",
+    "start to first painted dashboard (x bare Textual app)",
+    "idle CPU, nothing changing (elapsed clocks ticking)",
+    "bytes to the terminal per idle minute at 120x40",
+    "memory growth over churn (RSS, after warm-up)",
+    "journal write per poll, p95",
+}
+
+
+def test_quick_benchmarks_measure_every_scenario(tmp_path: Path) -> None:
+    out = tmp_path / "results.json"
+    done = subprocess.run([sys.executable, "-m", "benchmarks", "--quick", "--json", str(out)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    rows = json.loads(out.read_text())["rows"]
+    assert "measure" in done.stdout and ("PASS" in done.stdout or "FAIL" in done.stdout), "the table is printed"
+
+    assert {row["measure"] for row in rows} >= MEASURES
+    assert {row["scenario"] for row in rows} >= {"small", "large", "churn"}
+    for row in rows:
+        assert isinstance(row["value"], (int, float)) and row["value"] == row["value"], f"no number for {row}"
+
+    requests = [row for row in rows if row["measure"].startswith("API requests per poll")]
+    assert {row["scenario"] for row in requests} == {"small", "large", "churn"}
+    for row in requests:
+        assert row["passed"] is True, f"{row['scenario']}: {row['note']}"
+        details = row["details"]
+        accounts = {"small": 1, "churn": 2, "large": 4}[row["scenario"]]
+        assert set(details["list_gets"]) == {accounts}, "exactly one list GET per account per poll"
+        assert details["detail_gets"] == details["jobs_left"], "a detail GET for each job that left, and no other"
+    large_quiet = next(row for row in requests if row["scenario"] == "large" and "nothing changed" in row["measure"])
+    small_quiet = next(row for row in requests if row["scenario"] == "small" and "nothing changed" in row["measure"])
+    assert large_quiet["details"]["running_jobs"][0] > 100 * small_quiet["details"]["running_jobs"][0]
+    assert large_quiet["value"] == 4 and small_quiet["value"] == 1, "requests follow the accounts, not the jobs"
