@@ -65,7 +65,7 @@ from mjtui.tui.formatting import short_job_id
 from mjtui.tui.help import HelpScreen
 from mjtui.tui.history import HistoryScreen
 from mjtui.tui.inspector import InspectorScreen
-from mjtui.tui.panels import FINISHED_KEEP, FinishedTable
+from mjtui.tui.panels import FINISHED_KEEP, FINISHED_TRIM_TO, FinishedTable
 
 # -- hostile strings ------------------------------------------------------------------------------
 
@@ -327,7 +327,8 @@ async def test_recently_finished_rows_are_literal_and_one_per_job(dash, channel,
     new = job_id not in table.rows
     table.add("main", channel, job_id, Job(jobid=job_id, status=status, error=error or None, prompt=prompt),
               dash.s.clock.now())
-    assert table.row_count == min(FINISHED_KEEP, before + new), "one row per job"
+    expected = before + new if before + new <= FINISHED_KEEP else FINISHED_TRIM_TO
+    assert table.row_count == expected, "one row per job, the oldest dropped in bulk past FINISHED_KEEP"
     assert cell(table, job_id, "channel") == clean("…" + channel[-6:])
     assert cell(table, job_id, "job") == short_job_id(job_id)
     assert cell(table, job_id, "status") == clean(status or "?")

@@ -9,7 +9,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.coordinate import Coordinate
-from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowDoesNotExist, RowKey
 
 from mjtui.monitor.snapshot import ChannelChanges, ChannelStats, JobRow
@@ -17,13 +16,15 @@ from mjtui.store import ChannelHistory
 from mjtui.text import clean
 from mjtui.tui.formatting import duration, epoch_of, local_time, safe, short_job_id
 from mjtui.tui.gauges import Gauge, fullness_level
+from mjtui.tui.tables import SteadyTable
 
 NEW_HIGHLIGHT_SECONDS = 3.0
+MAX_TABLE_ROWS = 16  # a pane shows at most this many job rows; a bigger channel scrolls
 SORT_KEYS = ("created", "newest", "type")
 
 
-class JobTable(DataTable):
-    """The running jobs of one channel; row keys are job ids."""
+class JobTable(SteadyTable):
+    """The running jobs of one channel; row keys are job ids. Sized for maxJobs rows by its pane."""
 
     BINDINGS = [
         Binding("j", "cursor_down", "Down", show=False),
@@ -116,6 +117,7 @@ class ChannelPane(Vertical):
     ChannelPane > .channel-pane--new { color: $accent; text-style: bold; }
     ChannelPane .gauges { height: 1; }
     ChannelPane JobTable { height: auto; max-height: 17; background: $surface; }
+    ChannelPane JobTable.-sized { max-height: 100; }
     """
 
     def __init__(self, account: str, channel_id: str, name: str | None = None) -> None:
@@ -266,7 +268,19 @@ class ChannelPane(Vertical):
         images.set(stats.images, stats.max_image_jobs)
         videos.set(stats.videos, stats.max_video_jobs)
         self.set_class(fullness_level(stats.total, stats.max_jobs) == "full", "-full")
+        self._size_table(stats.max_jobs)
         self._update_title()
+
+    def _size_table(self, max_jobs: int | None) -> None:
+        """Room for maxJobs rows, so the pane keeps its size as jobs come and go (the grid stays still)."""
+        table = self.table
+        rows = min(max(1, max_jobs), MAX_TABLE_ROWS) if max_jobs else None
+        height = None if rows is None else rows + table.header_height
+        current = table.styles.height
+        if (current.value if current is not None and current.is_cells else None) == height:
+            return
+        table.styles.height = height if height is not None else "auto"
+        table.set_class(height is not None, "-sized")
 
     def _restore_cursor(self, job_id: str | None) -> None:
         table = self.table

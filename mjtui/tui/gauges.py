@@ -21,7 +21,7 @@ def fullness_level(value: int, limit: int | None) -> str:
 
 
 class Gauge(Widget):
-    """`jobs ███████░░░ 10/12`: a label, a bar and the count over the limit."""
+    """`jobs ███████░░░ 10/12`: a label, a bar and the count over the limit (`FULL` after it when full)."""
 
     COMPONENT_CLASSES = {"gauge--ok", "gauge--busy", "gauge--full", "gauge--unknown", "gauge--empty", "gauge--label"}
     DEFAULT_CSS = """
@@ -35,7 +35,7 @@ class Gauge(Widget):
     """
 
     # Repaint only: a layout of the whole screen (hundreds of widgets at 100 channels) is asked for
-    # in `_resized` when the text's width changes, which a changed count rarely does.
+    # in `_resized` when the laid-out width changes, which only a new limit does.
     value: reactive[int] = reactive(0)
     limit: reactive[int | None] = reactive(None)
 
@@ -70,12 +70,17 @@ class Gauge(Widget):
         return f"{self.value}/{'?' if self.limit is None else self.limit}"
 
     def _text_width(self) -> int:
-        """The cell width `render()` gives, without rendering (layout asks for it often)."""
-        width = cell_len(self.label) + 1 + len(self._count())
+        """The cell width to lay out: room for the count at the limit, and for FULL on a bar.
+
+        It depends on the limit only, so a changing count never asks for a layout of the
+        whole screen (hundreds of widgets at a hundred channels).
+        """
+        count = len(self._count())
+        if self.limit is not None:
+            count = max(count, 2 * len(str(self.limit)) + 1)
+        width = cell_len(self.label) + 1 + count
         if self.bar:
-            width += BAR_WIDTH + 1
-        if self.level == "full":
-            width += len(" FULL")
+            width += BAR_WIDTH + 1 + len(" FULL")
         return width
 
     def render(self) -> Text:
@@ -88,7 +93,7 @@ class Gauge(Widget):
             text.append("░" * (BAR_WIDTH - filled), style=self.get_component_rich_style("gauge--empty"))
             text.append(" ")
         text.append(self._count(), style=style)
-        if level == "full":
+        if level == "full" and self.bar:  # the count gauges show full by colour; the bar says it in words
             text.append(" FULL", style=style)
         return text
 

@@ -13,8 +13,10 @@ from mjtui.api.models import Job, MessageProgress
 from mjtui.text import clean
 from mjtui.tui.account_header import AccountHeader, Banner
 from mjtui.tui.formatting import now_local, safe, short_job_id
+from mjtui.tui.tables import SteadyTable
 
-FINISHED_KEEP = 200
+FINISHED_KEEP = 200  # most rows the finished list holds
+FINISHED_TRIM_TO = 150  # rows it keeps when it trims
 PANE_MIN_WIDTH = 54  # 49 cells of table columns, border, padding, scrollbar room
 
 
@@ -88,48 +90,72 @@ class MessageTable(DataTable):
         self.update_cell(key, "note", safe(note, limit=80))
 
 
-class FinishedTable(DataTable):
-    """Jobs that just left the running list, each with its final state (newest at the bottom)."""
+class FinishedTable(SteadyTable):
+    """Jobs that just left the running list, each with its final state (newest at the bottom).
+
+    Rows are added a poll's worth at a time. Past FINISHED_KEEP rows the oldest are dropped in
+    bulk, down to FINISHED_TRIM_TO: removing one row re-indexes every row after it, and at a
+    hundred busy channels a poll finishes hundreds of jobs.
+    """
 
     DEFAULT_CSS = """
-    FinishedTable { height: auto; max-height: 8; }
-    .-short FinishedTable { max-height: 4; }
+    FinishedTable { height: 8; }
+    .-short FinishedTable { height: 4; }
     """
     COMPONENT_CLASSES = {"finished--completed", "finished--bad", "finished--cancelled"}
+    COLUMNS = ("at", "account", "channel", "job", "status", "note")
 
     def __init__(self) -> None:
         super().__init__(cursor_type="row", id="finished")
         self.jobs: dict[str, tuple[str, Job | None]] = {}
+        self._cells: dict[str, list[Text]] = {}  # job id -> its row, oldest first: what a trim lays out again
 
     def on_mount(self) -> None:
-        self.add_column("at", key="at", width=8)
-        self.add_column("account", key="account", width=8)
-        self.add_column("channel", key="channel", width=8)
-        self.add_column("job", key="job", width=10)
-        self.add_column("status", key="status", width=9)
-        self.add_column("note", key="note")
+        for key, width in zip(self.COLUMNS, (8, 8, 8, 10, 9, None), strict=True):
+            self.add_column(key, key=key, width=width)
 
     def add(self, account: str, channel: str, job_id: str, job: Job | None, now: float, note: str = "") -> None:
+        self.add_many([(account, channel, job_id, job, now, note)])
+
+    def add_many(self, entries: list[tuple[str, str, str, Job | None, float, str]]) -> None:
+        """Add (account, channel, job id, job, when, note) rows; a job already listed is updated in place."""
+        at_end = self.row_count == 0 or self.cursor_row >= self.row_count - 1
+        added = False
+        for account, channel, job_id, job, now, note in entries:
+            cells = self._row(account, channel, job_id, job, now, note)
+            if job_id in self.rows:
+                for key, value in zip(self.COLUMNS, cells, strict=True):
+                    self.update_cell(job_id, key, value)
+            else:
+                self.add_row(*cells, key=job_id)
+                added = True
+            self._cells[job_id] = cells
+            self.jobs[job_id] = (account, job)
+        if self.row_count > FINISHED_KEEP:
+            self._trim()
+        if added and at_end and not self.has_focus:
+            self.move_cursor(row=self.row_count - 1, animate=False)
+
+    def _row(self, account: str, channel: str, job_id: str, job: Job | None, now: float, note: str) -> list[Text]:
         label = final_label(job)
         style = {"completed": "finished--completed", "cancelled": "finished--cancelled"}.get(label, "finished--bad")
         detail = note or (job.error if job and job.error else (job.prompt if job and job.prompt else ""))
-        cells = [
+        return [
             Text(now_local(now)), safe(account, limit=8), safe("…" + channel[-6:]), Text(short_job_id(job_id)),
             Text(label, style=self.get_component_rich_style(style)), safe(detail or "", limit=120),
         ]
-        if job_id in self.rows:
-            for key, value in zip(("at", "account", "channel", "job", "status", "note"), cells, strict=True):
-                self.update_cell(job_id, key, value)
-        else:
-            at_end = self.row_count == 0 or self.cursor_row >= self.row_count - 1
+
+    def _trim(self) -> None:
+        """Keep the newest FINISHED_TRIM_TO rows, the cursor on the same job when it is still kept."""
+        selected = self.selected
+        kept = list(self._cells)[-FINISHED_TRIM_TO:]
+        self._cells = {job_id: self._cells[job_id] for job_id in kept}
+        self.jobs = {job_id: self.jobs[job_id] for job_id in kept}
+        self.clear()
+        for job_id, cells in self._cells.items():
             self.add_row(*cells, key=job_id)
-            if at_end and not self.has_focus:
-                self.move_cursor(row=self.row_count - 1, animate=False)
-        self.jobs[job_id] = (account, job)
-        while self.row_count > FINISHED_KEEP:
-            oldest = next(iter(self.rows))
-            self.jobs.pop(oldest.value or "", None)
-            self.remove_row(oldest)
+        if selected is not None and selected[1] in self.rows:
+            self.move_cursor(row=self.get_row_index(selected[1]), animate=False)
 
     @property
     def selected(self) -> tuple[str, str, Job | None] | None:
@@ -155,4 +181,4 @@ class TopBar(Static):
         if extra:
             text.append(f" · {extra}", style="bold")
         text.append(f"   {clock}")
-        self.update(text)
+        self.update(text, layout=False)  # one line across the screen: its size never depends on the text
