@@ -87,6 +87,7 @@ class Options:
     readonly: bool = False
     journal: str | None = None
     log_level: str = "info"
+    theme: str | None = None
     _config: Config | None = field(default=None, repr=False)
 
     def config(self) -> Config:
@@ -343,17 +344,21 @@ def _refresh(ctx: click.Context, param: click.Parameter, value: float | None) ->
 @click.option("--journal", "journal", metavar="PATH", help="Job journal file (default: in the user data dir; :memory: for none kept).")
 @click.option("--log-level", type=click.Choice(LEVELS), default="info", show_default=True,
               help=f"What goes into the log file ({default_log_path()}).")
+@click.option("--theme", metavar="NAME", help="Dashboard theme for this run, e.g. mjtui-light, mjtui-ansi (ctrl+p, Theme lists them).")
 @click.version_option(__version__, "--version", prog_name="mjtui")
 @click.pass_context
 def main(ctx: click.Context, config_path: Path | None, account: str | None, base_url: str | None,
-         refresh: float | None, demo: bool, readonly: bool, journal: str | None, log_level: str) -> None:
+         refresh: float | None, demo: bool, readonly: bool, journal: str | None, log_level: str,
+         theme: str | None) -> None:
     """Watch and steer Midjourney jobs from a terminal.
 
     With no command, opens the dashboard.
     """
     if journal is not None and not journal.strip():
         raise UsageProblem("--journal: the path is empty")
-    ctx.obj = Options(config_path, account, base_url, refresh, demo, readonly, journal, log_level)
+    if theme is not None and not theme.strip():
+        raise UsageProblem("--theme: the name is empty")
+    ctx.obj = Options(config_path, account, base_url, refresh, demo, readonly, journal, log_level, theme=theme)
     if ctx.invoked_subcommand is None:
         from mjtui.launch import run_dashboard
 
