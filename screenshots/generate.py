@@ -13,14 +13,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import random
 import time
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import mjtui.tui.app
 from mjtui.clock import ManualClock
@@ -38,17 +40,18 @@ from mjtui.tui.timers import ManualTimers
 
 HERE = Path(__file__).resolve().parent
 WIDE, SMALL = (120, 40), (80, 24)
-WARM_UP = 60.0  # simulated seconds watched before each picture: jobs have come and gone, history has rows
+WARM_UP = 60.0  # simulated seconds watched first: jobs have come and gone, the history has rows
 STEP = 5.0
-REVOKED_AFTER = 42.0  # the error view: alt1's token is revoked during the warm-up, so its banner is up
+REVOKED_AT = WARM_UP + 2  # alt1's token is revoked while the inspector is open: back on the main screen, its banner is up
+VIEWS = ("main", "confirm", "history", "inspector", "error")
 
 
 @dataclass
-class Scene:
-    """One dashboard on the demo world, driven by hand."""
+class Session:
+    """One dashboard on the demo world, driven by hand, saving a picture of each view in turn."""
 
     app: MjtuiApp
-    pilot: object
+    pilot: Any
     clock: ManualClock
     timers: ManualTimers
     simulator: Simulator
@@ -71,52 +74,38 @@ class Scene:
             await self.settle()
             seconds -= step
 
+    async def save(self, path: Path) -> Path:
+        await self.settle()
+        self.app.clear_notifications()
+        await self.pilot.pause()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.app.save_screenshot(filename=path.name, path=str(path.parent))
+        return path
 
-async def main_screen(scene: Scene) -> None:
-    await scene.pilot.press("tab", "j")
+    async def press(self, *keys: str) -> None:
+        await self.pilot.press(*keys)
+        await self.settle()
 
+    async def open_inspector(self) -> None:
+        """A completed job of account main, with two children (U1, V2) and its seed fetched."""
+        world = self.simulator.world
+        account = world.accounts["main"]
 
-async def inspector(scene: Scene) -> None:
-    """A completed job of account main with two children (U1, V2) and its seed fetched."""
-    world = scene.simulator.world
-    account = world.accounts["main"]
+        def can_have_children(job_id: str) -> bool:
+            job = world.jobs[job_id]
+            return {"U1", "V2"} <= set(job.buttons) and world.channels[job.channel].has_room("image")
 
-    def has_children_to_make(job_id: str) -> bool:
-        job = world.jobs[job_id]
-        return {"U1", "V2"} <= set(job.buttons) and world.channels[job.channel].has_room("image")
-
-    finished = scene.app.query_one(FinishedTable).jobs
-    job_id = next(key for key, (name, job) in reversed(finished.items())
-                  if name == "main" and job is not None and job.status == "completed" and has_children_to_make(key))
-    for button in ("U1", "V2"):
-        if world.channels[world.jobs[job_id].channel].has_room("image"):
-            world.press(account, job_id, button)
-    await scene.advance(STEP)
-    scene.app.open_inspector("main", job_id)
-    await scene.settle()
-    await scene.pilot.press("s")
-    await scene.advance(20)
-    assert isinstance(scene.app.screen, InspectorScreen) and world.jobs[job_id].seed is not None
-
-
-async def confirm(scene: Scene) -> None:
-    await scene.pilot.press("tab", "j", "x")
-    assert isinstance(scene.app.screen, ConfirmScreen)
-
-
-async def history(scene: Scene) -> None:
-    await scene.pilot.press("h")
-    await scene.settle()
-    assert isinstance(scene.app.screen, HistoryScreen)
-
-
-async def error(scene: Scene) -> None:
-    await scene.pilot.press("tab", "j")
-
-
-VIEWS: dict[str, Callable[[Scene], Awaitable[None]]] = {
-    "main": main_screen, "inspector": inspector, "confirm": confirm, "history": history, "error": error,
-}
+        finished = self.app.query_one(FinishedTable).jobs
+        job_id = next(key for key, (name, job) in reversed(finished.items())
+                      if name == "main" and job is not None and job.status == "completed" and can_have_children(key))
+        for button in ("U1", "V2"):
+            if world.channels[world.jobs[job_id].channel].has_room("image"):
+                world.press(account, job_id, button)
+        await self.advance(STEP)
+        self.app.open_inspector("main", job_id)
+        await self.press("s")
+        await self.advance(20)
+        assert isinstance(self.app.screen, InspectorScreen) and world.jobs[job_id].seed is not None
 
 
 @contextmanager
@@ -130,12 +119,12 @@ def steady_latency() -> Iterator[None]:
         mjtui.tui.app.time = real
 
 
-async def shoot(view: str, theme: str, size: tuple[int, int], path: Path) -> Path:
-    """Save `view` in `theme` at `size` as the SVG `path`."""
+@asynccontextmanager
+async def session(theme: str, size: tuple[int, int]) -> AsyncIterator[Session]:
+    """The demo world on a fixed clock, watched for `WARM_UP` seconds."""
     clock = ManualClock()
     simulator = demo_simulator(clock=clock, seed=DEMO_SEED)
-    if view == "error":
-        simulator.world.schedule_revoke(REVOKED_AFTER, account="alt1")
+    simulator.world.schedule_revoke(REVOKED_AT, account="alt1")
     timers = ManualTimers(clock)
     connections = [demo_connection(simulator, account) for account in simulator.world.accounts]
     journal = Journal(MEMORY, clock=clock)
@@ -144,30 +133,55 @@ async def shoot(view: str, theme: str, size: tuple[int, int], path: Path) -> Pat
     try:
         with steady_latency():
             async with app.run_test(size=size) as pilot:
-                scene = Scene(app, pilot, clock, timers, simulator)
-                await scene.settle()
-                await scene.advance(WARM_UP)
-                await VIEWS[view](scene)
-                await scene.settle()
-                app.clear_notifications()
-                await pilot.pause()
-                path.parent.mkdir(parents=True, exist_ok=True)
-                app.save_screenshot(filename=path.name, path=str(path.parent))
+                shots = Session(app, pilot, clock, timers, simulator)
+                await shots.settle()
+                await shots.advance(WARM_UP)
+                yield shots
     finally:
         journal.close()
-    return path
+
+
+async def main_screen(theme: str, size: tuple[int, int], path: Path) -> Path:
+    async with session(theme, size) as shots:
+        await shots.press("tab", "j")
+        return await shots.save(path)
+
+
+async def every_view(theme: str, folder: Path, views: tuple[str, ...] = VIEWS) -> list[Path]:
+    """Each view in `theme`, as `folder/VIEW.svg`, in one session that walks from view to view."""
+    written = []
+    async with session(theme, WIDE) as shots:
+        await shots.press("tab", "j")
+        if "main" in views:
+            written.append(await shots.save(folder / "main.svg"))
+        await shots.press("x")
+        assert isinstance(shots.app.screen, ConfirmScreen)
+        if "confirm" in views:
+            written.append(await shots.save(folder / "confirm.svg"))
+        await shots.press("n", "h")
+        assert isinstance(shots.app.screen, HistoryScreen)
+        if "history" in views:
+            written.append(await shots.save(folder / "history.svg"))
+        await shots.press("escape")
+        await shots.open_inspector()
+        if "inspector" in views:
+            written.append(await shots.save(folder / "inspector.svg"))
+        await shots.press("escape")
+        assert shots.app.accounts["alt1"].status.health.halted
+        if "error" in views:
+            written.append(await shots.save(folder / "error.svg"))
+    return written
 
 
 async def generate(out: Path = HERE, themes: tuple[str, ...] = SHIPPED_THEMES,
-                   views: tuple[str, ...] = tuple(VIEWS)) -> list[Path]:
+                   views: tuple[str, ...] = VIEWS) -> list[Path]:
     """Write the default theme's main screen (two sizes) and each view in each theme; returns the files."""
     written = []
     if DEFAULT_THEME in themes and "main" in views:
-        written.append(await shoot("main", DEFAULT_THEME, WIDE, out / "main.svg"))
-        written.append(await shoot("main", DEFAULT_THEME, SMALL, out / "main-80x24.svg"))
+        written.append(await main_screen(DEFAULT_THEME, WIDE, out / "main.svg"))
+        written.append(await main_screen(DEFAULT_THEME, SMALL, out / "main-80x24.svg"))
     for theme in themes:
-        for view in views:
-            written.append(await shoot(view, theme, WIDE, out / theme / f"{view}.svg"))
+        written += await every_view(theme, out / theme, views)
     return written
 
 
@@ -180,9 +194,10 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=HERE, help="folder to write into (default: this one)")
     parser.add_argument("--theme", action="append", choices=SHIPPED_THEMES, help="only this theme (repeatable)")
-    parser.add_argument("--view", action="append", choices=list(VIEWS), help="only this view (repeatable)")
+    parser.add_argument("--view", action="append", choices=VIEWS, help="only this view (repeatable)")
     arguments = parser.parse_args()
     fixed_time_zone()
+    logging.getLogger("mjtui").addHandler(logging.NullHandler())  # the revoked token's 401s are the point, not news
     for written in asyncio.run(generate(arguments.out, tuple(arguments.theme or SHIPPED_THEMES),
                                         tuple(arguments.view or VIEWS))):
         print(written)
