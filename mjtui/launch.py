@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shlex
+import socket
 import sys
 from collections.abc import Callable
 from functools import partial
@@ -111,3 +113,42 @@ def theme_option_problem(name: str | None, themes: list[Theme], warnings: list[s
         return None
     bad_file = next((warning for warning in warnings if f"{name}{THEME_SUFFIX}:" in warning), None)
     return f"--theme {name}: {bad_file or 'no such theme'}; available: {', '.join(names)}"
+
+
+def serve_dashboard(options: Options, host: str, port: int, public_url: str | None = None) -> int:
+    """Serve the dashboard with textual-serve until interrupted: each browser tab starts `mjtui GLOBAL-OPTIONS`."""
+    from textual_serve.server import Server
+
+    class DashboardServer(Server):
+        async def on_startup(self, app: object) -> None:
+            """Quiet: mjtui has said where it listens (textual-serve would print a banner and the command)."""
+
+    themes, theme_warnings = load_themes(options)
+    problem = theme_option_problem(options.theme, themes, theme_warnings)
+    if problem is not None:
+        print(f"mjtui: {clean(problem)}", file=sys.stderr)
+        return 2
+    try:
+        _check_can_listen(host, port)
+    except OSError as exc:
+        print(f"mjtui: cannot listen on {host}:{port}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    command = shlex.join([sys.executable, "-m", "mjtui", *options.global_args()])
+    shown = f"[{host}]" if ":" in host else host
+    server = DashboardServer(command, host=host, port=port, title="mjtui", public_url=public_url)
+    print(f"mjtui dashboard on {public_url or f'http://{shown}:{port}'}  (each browser tab runs its own; Ctrl+C stops it)",
+          flush=True)
+    try:
+        server.serve()
+    except OSError as exc:  # lost a race for the port since the check
+        print(f"mjtui: cannot listen on {host}:{port}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _check_can_listen(host: str, port: int) -> None:
+    """Raise OSError now, before any banner, if the server could not listen there (a busy port, no such address)."""
+    for family, kind, proto, _, address in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE):
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server itself will
+            probe.bind(address)

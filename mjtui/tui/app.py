@@ -160,9 +160,10 @@ class MjtuiApp(App[None]):
         super().__init__()
         self.wanted_theme = theme or DEFAULT_THEME
         self.save_theme = save_theme
-        self._theme_settled = False  # the theme set on mount is not a choice to save
+        self._theme_settled = False  # the theme set here is not a choice to save
         for registered in shipped_themes() if themes is None else themes:
             self.register_theme(registered)
+        self._apply_theme()  # before the first frame, so it never flashes another theme
         self.journal = journal
         self.journal_problem = journal_problem
         self.startup_warnings = list(warnings)
@@ -213,7 +214,9 @@ class MjtuiApp(App[None]):
         yield Footer()
 
     async def on_mount(self) -> None:
-        self._apply_theme()
+        if self.theme != self.wanted_theme:
+            self.notify(f"unknown theme {self.wanted_theme!r}; using {self.theme} (ctrl+p, Theme lists them)",
+                        severity="warning", timeout=8)
         for state in self.accounts.values():
             self.section(state.name).header.show(state.status, self.clock.now(), self.refresh_seconds, None)
             if state.problem:
@@ -264,10 +267,8 @@ class MjtuiApp(App[None]):
     def _apply_theme(self) -> None:
         if self.wanted_theme in self.available_themes:
             self.theme = self.wanted_theme
-        else:
-            self.theme = DEFAULT_THEME if DEFAULT_THEME in self.available_themes else "textual-dark"
-            self.notify(f"unknown theme {self.wanted_theme!r}; using {self.theme} (ctrl+p, Theme lists them)",
-                        severity="warning", timeout=8)
+        elif DEFAULT_THEME in self.available_themes:
+            self.theme = DEFAULT_THEME
         self._theme_settled = True
 
     def watch_theme(self, name: str) -> None:
