@@ -10,13 +10,14 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from conftest import make_dashboard
-from test_dashboard import quiet, settle, toasts
+from test_dashboard import advance, quiet, settle, toasts
 
 from mjtui import cli
 from mjtui.config import ConfigError, load_config, save_theme
 from mjtui.themes import DEFAULT_THEME, shipped_themes_dir
 from mjtui.tui import themes
 from mjtui.tui.app import MjtuiApp
+from mjtui.tui.panels import FinishedTable
 
 REPO = Path(__file__).resolve().parent.parent
 GOOD = """\
@@ -305,3 +306,21 @@ def test_the_demo_never_writes_a_theme_to_the_config(started, tmp_path):
     run("--config", str(path), "--demo", "--theme", "mjtui-ansi")
     (app,) = started
     assert app.wanted_theme == "mjtui-ansi" and app.save_theme is None
+
+
+async def test_a_new_theme_recolours_what_is_already_on_screen(make_sim, clock):
+    q = quiet(make_sim)
+    app, timers = make_dashboard(q.sim, clock)
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        done = q.jobs[0]
+        await advance(pilot, clock, timers, q.sim.world.jobs[done].finish_at - clock.now() + 10)
+        table = app.query_one(FinishedTable)
+
+        def status_colour() -> str:
+            return table.get_cell(done, "status").style.color.get_truecolor().hex
+
+        assert status_colour() == app.get_theme("mjtui-dark").success
+        app.theme = "mjtui-light"
+        await settle(pilot)
+        assert status_colour() == app.get_theme("mjtui-light").success

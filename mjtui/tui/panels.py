@@ -94,6 +94,9 @@ class FinishedTable(DataTable):
     DEFAULT_CSS = """
     FinishedTable { height: auto; max-height: 8; }
     .-short FinishedTable { max-height: 4; }
+    FinishedTable > .finished--completed { color: $success; }
+    FinishedTable > .finished--bad { color: $error; }
+    FinishedTable > .finished--cancelled { color: $text-muted; }
     """
     COMPONENT_CLASSES = {"finished--completed", "finished--bad", "finished--cancelled"}
 
@@ -108,14 +111,23 @@ class FinishedTable(DataTable):
         self.add_column("job", key="job", width=10)
         self.add_column("status", key="status", width=9)
         self.add_column("note", key="note")
+        self.app.theme_changed_signal.subscribe(self, self._restyle)
 
-    def add(self, account: str, channel: str, job_id: str, job: Job | None, now: float, note: str = "") -> None:
+    def _status(self, job: Job | None) -> Text:
         label = final_label(job)
         style = {"completed": "finished--completed", "cancelled": "finished--cancelled"}.get(label, "finished--bad")
+        return Text(label, style=self.get_component_rich_style(style, partial=True))  # partial: the row's background shows
+
+    def _restyle(self, _theme: object) -> None:
+        """Rows keep the colours they were drawn in; a new theme redraws their status."""
+        for job_id, (_account, job) in self.jobs.items():
+            self.update_cell(job_id, "status", self._status(job))
+
+    def add(self, account: str, channel: str, job_id: str, job: Job | None, now: float, note: str = "") -> None:
         detail = note or (job.error if job and job.error else (job.prompt if job and job.prompt else ""))
         cells = [
             Text(now_local(now)), safe(account, limit=8), safe("…" + channel[-6:]), Text(short_job_id(job_id)),
-            Text(label, style=self.get_component_rich_style(style)), safe(detail or "", limit=120),
+            self._status(job), safe(detail or "", limit=120),
         ]
         if job_id in self.rows:
             for key, value in zip(("at", "account", "channel", "job", "status", "note"), cells, strict=True):
