@@ -87,6 +87,7 @@ class Options:
     readonly: bool = False
     journal: str | None = None
     log_level: str = "info"
+    theme: str | None = None
     _config: Config | None = field(default=None, repr=False)
 
     def config(self) -> Config:
@@ -98,6 +99,18 @@ class Options:
             for warning in self._config.warnings:
                 click.echo(f"mjtui: warning: {clean(warning)}", err=True)
         return self._config
+
+    def global_args(self) -> list[str]:
+        """These options as `mjtui` arguments, so another process (a browser tab's dashboard) runs with the same."""
+        args: list[str] = []
+        for flag, value in (("--config", self.config_path), ("--account", self.account), ("--base-url", self.base_url),
+                            ("--refresh", self.refresh), ("--theme", self.theme)):
+            if value is not None:
+                args += [flag, str(Path(value).expanduser().resolve()) if flag == "--config" else str(value)]
+        if self.journal is not None:
+            args += ["--journal", self.journal if self.journal == MEMORY else str(Path(self.journal).expanduser().resolve())]
+        args += ["--demo"] * self.demo + ["--readonly"] * self.readonly + ["--log-level", self.log_level]
+        return args
 
     def journal_location(self) -> str | Path:
         """The journal to use: `--journal`, else the demo's own with `--demo` (never the user's), else the default."""
@@ -343,17 +356,21 @@ def _refresh(ctx: click.Context, param: click.Parameter, value: float | None) ->
 @click.option("--journal", "journal", metavar="PATH", help="Job journal file (default: in the user data dir; :memory: for none kept).")
 @click.option("--log-level", type=click.Choice(LEVELS), default="info", show_default=True,
               help=f"What goes into the log file ({default_log_path()}).")
+@click.option("--theme", metavar="NAME", help="Dashboard theme for this run, e.g. mjtui-light, mjtui-ansi (ctrl+p, Theme lists them).")
 @click.version_option(__version__, "--version", prog_name="mjtui")
 @click.pass_context
 def main(ctx: click.Context, config_path: Path | None, account: str | None, base_url: str | None,
-         refresh: float | None, demo: bool, readonly: bool, journal: str | None, log_level: str) -> None:
+         refresh: float | None, demo: bool, readonly: bool, journal: str | None, log_level: str,
+         theme: str | None) -> None:
     """Watch and steer Midjourney jobs from a terminal.
 
     With no command, opens the dashboard.
     """
     if journal is not None and not journal.strip():
         raise UsageProblem("--journal: the path is empty")
-    ctx.obj = Options(config_path, account, base_url, refresh, demo, readonly, journal, log_level)
+    if theme is not None and not theme.strip():
+        raise UsageProblem("--theme: the name is empty")
+    ctx.obj = Options(config_path, account, base_url, refresh, demo, readonly, journal, log_level, theme=theme)
     if ctx.invoked_subcommand is None:
         from mjtui.launch import run_dashboard
 
@@ -573,6 +590,30 @@ def sim(host: str, port: int, seed: int, channels: int, accounts: int, max_jobs:
         sys.stdout.flush()
 
     serve(simulator, sock, on_ready=ready)
+
+
+LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on; anything but loopback asks first.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True, help="Port to listen on.")
+@click.option("--public-url", metavar="URL", help="The address browsers use, when not http://HOST:PORT (a proxy, a host name).")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask before listening beyond loopback.")
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int, public_url: str | None, yes: bool) -> None:
+    """Serve the dashboard to a web browser (textual-serve): each tab runs its own, with these global options."""
+    options = _options(ctx)
+    if host not in LOOPBACK_HOSTS:
+        click.echo(f"mjtui serve: warning: {host}:{port} is reachable beyond this machine, with no password: anyone "
+                   f"who can reach it controls your accounts (cancel jobs, spend credits). Prefer loopback and an "
+                   f"SSH tunnel: ssh -L {port}:127.0.0.1:{port} HOST", err=True)
+        confirm(f"Serve the dashboard on {host}:{port} anyway?", yes=yes, what=f"serve beyond loopback on {host}")
+    if not options.demo:
+        options.config()  # a bad config is one line here, not a broken page in the browser
+    from mjtui.launch import serve_dashboard
+
+    ctx.exit(serve_dashboard(options, host, port, public_url))
 
 
 # -- the journal ---------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ key and what is wrong, and never the token itself.
 from __future__ import annotations
 
 import difflib
+import json
 import os
 import re
 import tempfile
@@ -36,6 +37,7 @@ from pydantic import (
 
 from mjtui.api.client import IMAGINEPRO_ORIGIN, USEAPI_ORIGIN
 from mjtui.text import mask_secret
+from mjtui.themes import DEFAULT_THEME
 
 Provider = Literal["useapi", "imaginepro"]
 
@@ -172,7 +174,7 @@ class Config(BaseModel):
 
     default_account: str | None = None
     refresh_seconds: float = Field(default=10.0, allow_inf_nan=False)
-    theme: str = "textual-dark"
+    theme: str = DEFAULT_THEME
     journal_retention_days: float = Field(default=62.0, gt=0, allow_inf_nan=False)
     keys: dict[str, KeyList] = Field(default_factory=dict)
     accounts: dict[str, AccountConfig] = Field(default_factory=dict)
@@ -310,7 +312,59 @@ def save_config(config: Config, path: str | Path) -> None:
     user gave them. Raises ConfigError if the file cannot be written.
     """
     target = Path(os.path.realpath(Path(path).expanduser()))  # keep a symlinked dotfile a symlink
-    data = tomli_w.dumps(_to_toml(config)).encode("utf-8")
+    _write_private(target, tomli_w.dumps(_to_toml(config)).encode("utf-8"))
+
+
+def save_theme(path: str | Path, theme: str) -> None:
+    """Set ``theme = "NAME"`` in the config file at `path`, keeping the rest of the file as the user wrote it.
+
+    Comments, order and every other setting stay; the file is re-read first, so
+    edits made since it was loaded are kept. Raises ConfigError, leaving the
+    file untouched, when it cannot be read, parsed or changed in place.
+    """
+    target = Path(os.path.realpath(Path(path).expanduser()))
+    try:
+        text = target.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{target}: cannot read ({getattr(exc, 'strerror', None) or exc})") from None
+    try:
+        before = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{target}: {_toml_problem(exc)}") from None
+    changed = _set_top_level_string(text, "theme", theme)
+    try:
+        after = tomllib.loads(changed)
+    except tomllib.TOMLDecodeError:
+        after = None
+    if after != {**before, "theme": theme}:  # a layout this edit does not understand: say so, change nothing
+        raise ConfigError(f"{target}: could not change theme in place; set theme = \"{theme}\" there by hand")
+    _write_private(target, changed.encode("utf-8"))
+
+
+def _set_top_level_string(text: str, key: str, value: str) -> str:
+    """`text` with the top-level `key` set to the string `value`: its line edited, else one added before the first table."""
+    lines = text.splitlines(keepends=True)
+    assignment = re.compile(rf"^(\s*{re.escape(key)}\s*=\s*)(\"(?:[^\"\\]|\\.)*\"|'[^']*')(.*)$", re.DOTALL)
+    newline = "\r\n" if text.endswith("\r\n") else "\n"
+    last_key = -1
+    for index, line in enumerate(lines):
+        stripped = line.strip()
+        if stripped.startswith("["):
+            break
+        match = assignment.match(line)
+        if match:
+            lines[index] = f"{match[1]}{json.dumps(value, ensure_ascii=False)}{match[3]}"
+            return "".join(lines)
+        if stripped and not stripped.startswith("#"):
+            last_key = index
+    if last_key >= 0 and not lines[last_key].endswith(("\n", "\r")):
+        lines[last_key] += newline
+    lines.insert(last_key + 1, f"{key} = {json.dumps(value, ensure_ascii=False)}{newline}")
+    return "".join(lines)
+
+
+def _write_private(target: Path, data: bytes) -> None:
+    """Write `data` to `target` atomically, mode 0600, creating the parent 0700; raises ConfigError."""
     tmp_name: str | None = None
     try:
         target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import shlex
+import socket
 import sys
+from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING
 
-from mjtui.config import ConfigError
+from mjtui.config import ConfigError, resolve_config_path
+from mjtui.config import save_theme as save_config_theme
 from mjtui.connections import Connection, demo_connection, demo_simulator, open_connection
 from mjtui.text import clean
+from mjtui.themes import THEME_SUFFIX, shipped_themes_dir, user_themes_dir
 
 if TYPE_CHECKING:
+    from textual.theme import Theme
+
     from mjtui.cli import Options
 
 DEMO_REFRESH = 5.0
@@ -22,10 +30,16 @@ def run_dashboard(options: Options) -> int:
     from mjtui.tui.app import make_app
     from mjtui.tui.watchdog import TerminalWatchdog
 
+    themes, theme_warnings = load_themes(options)
+    problem = theme_option_problem(options.theme, themes, theme_warnings)
+    if problem is not None:
+        print(f"mjtui: {clean(problem)}", file=sys.stderr)
+        return 2
     connections: list[Connection] = []
     problems: dict[str, tuple[str, str]] = {}
     keymap: dict[str, str] = {}
     theme = None
+    save_theme: Callable[[str], None] | None = None
     warnings: list[str] = []
     if options.demo:
         clock = ScaledClock(1.0)
@@ -56,6 +70,8 @@ def run_dashboard(options: Options) -> int:
         refresh = options.refresh or config.refresh_seconds
         keymap = dict(config.keys)
         theme = config.theme
+        if config.path is not None:  # a theme picked in the dashboard is kept in the file it came from
+            save_theme = partial(save_config_theme, config.path)
         warnings = list(config.warnings)  # printed before the screen took over; shown again where they are seen
         title = "mjtui"
     options.start_logging([connection.secret for connection in connections])
@@ -66,8 +82,8 @@ def run_dashboard(options: Options) -> int:
         journal_problem = str(exc)
     app = make_app(
         connections, clock=clock, refresh_seconds=refresh, readonly=options.readonly,
-        keymap=keymap, problems=problems, title=title, theme=theme, journal=journal, journal_problem=journal_problem,
-        warnings=warnings,
+        keymap=keymap, problems=problems, title=title, theme=options.theme or theme, themes=themes,
+        save_theme=save_theme, journal=journal, journal_problem=journal_problem, warnings=[*warnings, *theme_warnings],
     )
     watchdog = TerminalWatchdog.for_this_process() if sys.stdin.isatty() else None
     try:
@@ -78,3 +94,61 @@ def run_dashboard(options: Options) -> int:
         if journal is not None:
             journal.close()
     return 0
+
+
+def load_themes(options: Options) -> tuple[list[Theme], list[str]]:
+    """mjtui's themes, then the user's (the `themes/` folder next to the config file), and a line per bad file."""
+    from mjtui.tui import themes
+
+    config_path, _ = resolve_config_path(options.config_path)
+    return themes.load([shipped_themes_dir(), user_themes_dir(config_path)])
+
+
+def theme_option_problem(name: str | None, themes: list[Theme], warnings: list[str]) -> str | None:
+    """Why `--theme NAME` cannot be used (its file is bad, or there is no such theme), or None."""
+    from mjtui.tui.themes import available
+
+    names = available(themes)
+    if name is None or name in names:
+        return None
+    bad_file = next((warning for warning in warnings if f"{name}{THEME_SUFFIX}:" in warning), None)
+    return f"--theme {name}: {bad_file or 'no such theme'}; available: {', '.join(names)}"
+
+
+def serve_dashboard(options: Options, host: str, port: int, public_url: str | None = None) -> int:
+    """Serve the dashboard with textual-serve until interrupted: each browser tab starts `mjtui GLOBAL-OPTIONS`."""
+    from textual_serve.server import Server
+
+    class DashboardServer(Server):
+        async def on_startup(self, app: object) -> None:
+            """Quiet: mjtui has said where it listens (textual-serve would print a banner and the command)."""
+
+    themes, theme_warnings = load_themes(options)
+    problem = theme_option_problem(options.theme, themes, theme_warnings)
+    if problem is not None:
+        print(f"mjtui: {clean(problem)}", file=sys.stderr)
+        return 2
+    try:
+        _check_can_listen(host, port)
+    except OSError as exc:
+        print(f"mjtui: cannot listen on {host}:{port}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    command = shlex.join([sys.executable, "-m", "mjtui", *options.global_args()])
+    shown = f"[{host}]" if ":" in host else host
+    server = DashboardServer(command, host=host, port=port, title="mjtui", public_url=public_url)
+    print(f"mjtui dashboard on {public_url or f'http://{shown}:{port}'}  (each browser tab runs its own; Ctrl+C stops it)",
+          flush=True)
+    try:
+        server.serve()
+    except OSError as exc:  # lost a race for the port since the check
+        print(f"mjtui: cannot listen on {host}:{port}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _check_can_listen(host: str, port: int) -> None:
+    """Raise OSError now, before any banner, if the server could not listen there (a busy port, no such address)."""
+    for family, kind, proto, _, address in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE):
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server itself will
+            probe.bind(address)

@@ -1,51 +1,203 @@
 """Regenerate the SVG screenshots in this folder from the simulator, with a fixed seed and clock.
 
-    python screenshots/generate.py
+    python screenshots/generate.py                       # everything, into this folder
+    python screenshots/generate.py --out DIR --theme mjtui-light --view main
 
-Anyone gets the same pictures: the world, the clock and the time zone are fixed.
+Anyone gets the same pictures: the world, the clock, the time zone and the
+latency shown are fixed. `main.svg` and `main-80x24.svg` are the default theme;
+`THEME/VIEW.svg` is every view (main screen, inspector with children and a seed,
+confirm dialog, history, error banner) in every shipped theme.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import logging
 import os
 import random
 import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
+import mjtui.tui.app
 from mjtui.clock import ManualClock
 from mjtui.connections import DEMO_SEED, demo_connection, demo_simulator
-from mjtui.tui.app import make_app
+from mjtui.sim import Simulator
+from mjtui.store import MEMORY, Journal
+from mjtui.themes import DEFAULT_THEME
+from mjtui.tui.app import MjtuiApp, make_app
+from mjtui.tui.confirm import ConfirmScreen
+from mjtui.tui.history import HistoryScreen
+from mjtui.tui.inspector import InspectorScreen
+from mjtui.tui.panels import FinishedTable
+from mjtui.tui.themes import SHIPPED_THEMES
 from mjtui.tui.timers import ManualTimers
 
 HERE = Path(__file__).resolve().parent
+WIDE, SMALL = (120, 40), (80, 24)
+WARM_UP = 60.0  # simulated seconds watched first: jobs have come and gone, the history has rows
+STEP = 5.0
+REVOKED_AT = WARM_UP + 2  # alt1's token is revoked while the inspector is open: back on the main screen, its banner is up
+VIEWS = ("main", "confirm", "history", "inspector", "error")
 
 
-async def main_screen(size: tuple[int, int], name: str) -> Path:
+@dataclass
+class Session:
+    """One dashboard on the demo world, driven by hand, saving a picture of each view in turn."""
+
+    app: MjtuiApp
+    pilot: Any
+    clock: ManualClock
+    timers: ManualTimers
+    simulator: Simulator
+
+    async def settle(self) -> None:
+        """Let the polls and fetches in flight finish, and the screen catch up."""
+        for _ in range(8):
+            await self.pilot.pause(0)
+            busy = [worker for worker in self.app.workers if not worker.is_finished]
+            if not busy:
+                break
+            await self.app.workers.wait_for_complete(busy)
+        await self.pilot.pause()
+
+    async def advance(self, seconds: float) -> None:
+        while seconds > 1e-9:
+            step = min(STEP, seconds)
+            self.clock.advance(step)
+            await self.timers.fire_due()
+            await self.settle()
+            seconds -= step
+
+    async def save(self, path: Path) -> Path:
+        await self.settle()
+        self.app.clear_notifications()
+        await self.pilot.pause()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.app.save_screenshot(filename=path.name, path=str(path.parent))
+        return path
+
+    async def press(self, *keys: str) -> None:
+        await self.pilot.press(*keys)
+        await self.settle()
+
+    async def open_inspector(self) -> None:
+        """A completed job of account main, with two children (U1, V2) and its seed fetched."""
+        world = self.simulator.world
+        account = world.accounts["main"]
+
+        def can_have_children(job_id: str) -> bool:
+            job = world.jobs[job_id]
+            return {"U1", "V2"} <= set(job.buttons) and world.channels[job.channel].has_room("image")
+
+        finished = self.app.query_one(FinishedTable).jobs
+        job_id = next(key for key, (name, job) in reversed(finished.items())
+                      if name == "main" and job is not None and job.status == "completed" and can_have_children(key))
+        for button in ("U1", "V2"):
+            if world.channels[world.jobs[job_id].channel].has_room("image"):
+                world.press(account, job_id, button)
+        await self.advance(STEP)
+        self.app.open_inspector("main", job_id)
+        await self.press("s")
+        await self.advance(20)
+        assert isinstance(self.app.screen, InspectorScreen) and world.jobs[job_id].seed is not None
+
+
+@contextmanager
+def steady_latency() -> Iterator[None]:
+    """The header shows each poll's latency in ms; pin it so the pictures do not depend on the machine."""
+    real = mjtui.tui.app.time
+    mjtui.tui.app.time = SimpleNamespace(perf_counter=lambda: 0.0)  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        mjtui.tui.app.time = real
+
+
+@asynccontextmanager
+async def session(theme: str, size: tuple[int, int]) -> AsyncIterator[Session]:
+    """The demo world on a fixed clock, watched for `WARM_UP` seconds."""
     clock = ManualClock()
     simulator = demo_simulator(clock=clock, seed=DEMO_SEED)
+    simulator.world.schedule_revoke(REVOKED_AT, account="alt1")
     timers = ManualTimers(clock)
     connections = [demo_connection(simulator, account) for account in simulator.world.accounts]
-    app = make_app(connections, clock=clock, timers=timers, refresh_seconds=5, title="mjtui · demo", rng=random.Random(0))
-    async with app.run_test(size=size) as pilot:
-        await pilot.pause()
-        for _ in range(3):  # a few polls in, so jobs have finished and the lists have history
-            clock.advance(5)
-            await timers.fire_due()
-            await pilot.pause()
-        await pilot.press("tab")
-        await pilot.pause()
-        path = HERE / name
-        app.save_screenshot(filename=path.name, path=str(HERE))
-    return path
+    journal = Journal(MEMORY, clock=clock)
+    app = make_app(connections, clock=clock, timers=timers, refresh_seconds=STEP, title="mjtui · demo",
+                   rng=random.Random(0), theme=theme, journal=journal)
+    try:
+        with steady_latency():
+            async with app.run_test(size=size) as pilot:
+                shots = Session(app, pilot, clock, timers, simulator)
+                await shots.settle()
+                await shots.advance(WARM_UP)
+                yield shots
+    finally:
+        journal.close()
 
 
-async def generate() -> list[Path]:
-    return [await main_screen((120, 40), "main.svg"), await main_screen((80, 24), "main-80x24.svg")]
+async def main_screen(theme: str, size: tuple[int, int], path: Path) -> Path:
+    async with session(theme, size) as shots:
+        await shots.press("tab", "j")
+        return await shots.save(path)
+
+
+async def every_view(theme: str, folder: Path, views: tuple[str, ...] = VIEWS) -> list[Path]:
+    """Each view in `theme`, as `folder/VIEW.svg`, in one session that walks from view to view."""
+    written = []
+    async with session(theme, WIDE) as shots:
+        await shots.press("tab", "j")
+        if "main" in views:
+            written.append(await shots.save(folder / "main.svg"))
+        await shots.press("x")
+        assert isinstance(shots.app.screen, ConfirmScreen)
+        if "confirm" in views:
+            written.append(await shots.save(folder / "confirm.svg"))
+        await shots.press("n", "h")
+        assert isinstance(shots.app.screen, HistoryScreen)
+        if "history" in views:
+            written.append(await shots.save(folder / "history.svg"))
+        await shots.press("escape")
+        await shots.open_inspector()
+        if "inspector" in views:
+            written.append(await shots.save(folder / "inspector.svg"))
+        await shots.press("escape")
+        assert shots.app.accounts["alt1"].status.health.halted
+        if "error" in views:
+            written.append(await shots.save(folder / "error.svg"))
+    return written
+
+
+async def generate(out: Path = HERE, themes: tuple[str, ...] = SHIPPED_THEMES,
+                   views: tuple[str, ...] = VIEWS) -> list[Path]:
+    """Write the default theme's main screen (two sizes) and each view in each theme; returns the files."""
+    written = []
+    if DEFAULT_THEME in themes and "main" in views:
+        written.append(await main_screen(DEFAULT_THEME, WIDE, out / "main.svg"))
+        written.append(await main_screen(DEFAULT_THEME, SMALL, out / "main-80x24.svg"))
+    for theme in themes:
+        written += await every_view(theme, out / theme, views)
+    return written
+
+
+def fixed_time_zone() -> None:
+    os.environ["TZ"] = "UTC"
+    time.tzset()
 
 
 if __name__ == "__main__":
-    os.environ["TZ"] = "UTC"
-    time.tzset()
-    for written in asyncio.run(generate()):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=HERE, help="folder to write into (default: this one)")
+    parser.add_argument("--theme", action="append", choices=SHIPPED_THEMES, help="only this theme (repeatable)")
+    parser.add_argument("--view", action="append", choices=VIEWS, help="only this view (repeatable)")
+    arguments = parser.parse_args()
+    fixed_time_zone()
+    logging.getLogger("mjtui").addHandler(logging.NullHandler())  # the revoked token's 401s are the point, not news
+    for written in asyncio.run(generate(arguments.out, tuple(arguments.theme or SHIPPED_THEMES),
+                                        tuple(arguments.view or VIEWS))):
         print(written)

@@ -20,9 +20,11 @@ from test_dashboard import (
 )
 
 import mjtui.tui.app
+from mjtui.themes import DEFAULT_THEME
 from mjtui.tui.confirm import ConfirmScreen
 from mjtui.tui.help import HelpScreen
 from mjtui.tui.inspector import InspectorScreen
+from mjtui.tui.themes import SHIPPED_THEMES
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((160, 48), id="160x48")]
 
@@ -33,10 +35,10 @@ def _steady_latency(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(mjtui.tui.app, "time", SimpleNamespace(perf_counter=lambda: 0.0))
 
 
-def busy(make_sim, clock):
+def busy(make_sim, clock, **options):
     """Three channels, one of them full, a couple of minutes into the day: the dashboard as it is usually seen."""
     sim = make_sim(channels=3, warmup=120)
-    return sim, *make_dashboard(sim, clock)
+    return sim, *make_dashboard(sim, clock, **options)
 
 
 @pytest.mark.parametrize("size", SIZES)
@@ -134,3 +136,33 @@ def test_596_banner(snap_compare, make_sim, clock, size):
         pilot.app.clear_notifications()
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+OTHER_THEMES = [theme for theme in SHIPPED_THEMES if theme != DEFAULT_THEME]  # the default is in every test above
+
+
+@pytest.mark.parametrize("theme", OTHER_THEMES)
+def test_main_screen_in_each_theme(snap_compare, make_sim, clock, theme):
+    sim, app, timers = busy(make_sim, clock, theme=theme)
+
+    async def run_before(pilot) -> None:
+        await settle(pilot)
+        await advance(pilot, clock, timers, 25)
+        await focus_pane(pilot, next(iter(sim.world.accounts["main"].channels)))
+        await pilot.press("j")
+        assert pilot.app.theme == theme
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+def test_401_banner_in_the_ansi_theme(snap_compare, make_sim, clock):
+    q = quiet(make_sim)
+    q.sim.world.schedule_revoke(5)
+    app, timers = make_dashboard(q.sim, clock, theme="mjtui-ansi")
+
+    async def run_before(pilot) -> None:
+        await settle(pilot)
+        await advance(pilot, clock, timers, 10)
+        pilot.app.clear_notifications()
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)

@@ -24,18 +24,21 @@ from textual.binding import Binding
 from textual.containers import Grid, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
+from textual.theme import Theme
 from textual.widgets import DataTable, Footer, Input
 
 from mjtui.api import errors
 from mjtui.api.client import ImagineProClient, UseapiClient
 from mjtui.api.models import Job, RunningJobs
 from mjtui.clock import Clock, SystemClock
+from mjtui.config import ConfigError
 from mjtui.connections import Connection
 from mjtui.monitor.health import MIN_INTERVAL, AccountStatus, Health
 from mjtui.monitor.snapshot import Snapshot, diff, snapshot_of
 from mjtui.logs import log
 from mjtui.store import ChannelHistory, Journal, JournalWriter, Outcome
 from mjtui.text import clean
+from mjtui.themes import DEFAULT_THEME
 from mjtui.tui.channel_pane import SORT_KEYS, ChannelPane, JobTable
 from mjtui.tui.confirm import ConfirmScreen
 from mjtui.tui.formatting import now_local, short_job_id
@@ -43,6 +46,7 @@ from mjtui.tui.help import HelpScreen, describe_bindings
 from mjtui.tui.history import HistoryScreen
 from mjtui.tui.inspector import FOLLOW_FLOOR, InspectorScreen
 from mjtui.tui.panels import PANE_MIN_WIDTH, AccountSection, FinishedTable, MessageTable, TopBar, final_label
+from mjtui.tui.themes import shipped as shipped_themes
 from mjtui.tui.timers import TextualTimers, TimerHandle, Timers
 
 INTERVAL_STEPS = (2, 3, 5, 10, 15, 30, 60, 120, 300)
@@ -159,12 +163,19 @@ class MjtuiApp(App[None]):
         speed: float = 1.0,
         rng: random.Random | None = None,
         theme: str | None = None,
+        themes: Iterable[Theme] | None = None,
+        save_theme: Callable[[str], None] | None = None,
         journal: Journal | None = None,
         journal_problem: str | None = None,
         warnings: Iterable[str] = (),
     ) -> None:
         super().__init__()
-        self.wanted_theme = theme
+        self.wanted_theme = theme or DEFAULT_THEME
+        self.save_theme = save_theme
+        self._theme_settled = False  # the theme set here is not a choice to save
+        for registered in shipped_themes() if themes is None else themes:
+            self.register_theme(registered)
+        self._apply_theme()  # before the first frame, so it never flashes another theme
         self.journal = journal
         self.journal_problem = journal_problem
         self.startup_warnings = list(warnings)
@@ -216,6 +227,9 @@ class MjtuiApp(App[None]):
         yield Footer()
 
     async def on_mount(self) -> None:
+        if self.theme != self.wanted_theme:
+            self.notify(f"unknown theme {self.wanted_theme!r}; using {self.theme} (ctrl+p, Theme lists them)",
+                        severity="warning", timeout=8)
         for state in self.accounts.values():
             self.section(state.name).header.show(state.status, self.clock.now(), self.refresh_seconds, None)
             if state.problem:
@@ -230,11 +244,6 @@ class MjtuiApp(App[None]):
                 self._show_header(state)
             else:
                 self.poll(state.name)
-        if self.wanted_theme and self.wanted_theme != self.theme:
-            if self.wanted_theme in self.available_themes:
-                self.theme = self.wanted_theme
-            else:
-                self.notify(f"unknown theme {self.wanted_theme!r}; using {self.theme}", severity="warning")
         for conflict in self.key_conflicts:
             self.notify(conflict, severity="warning", timeout=8)
         if self.unknown_keys:
@@ -265,6 +274,28 @@ class MjtuiApp(App[None]):
                 self.writer.submit(self.journal.record_poll, account, [], finals, now)  # type: ignore[union-attr]
         self._finals.clear()
         self.writer.close(timeout=5)
+
+    # -- the theme ------------------------------------------------------------------------------------
+
+    def _apply_theme(self) -> None:
+        if self.wanted_theme in self.available_themes:
+            self.theme = self.wanted_theme
+        elif DEFAULT_THEME in self.available_themes:
+            self.theme = DEFAULT_THEME
+        self._theme_settled = True
+
+    def watch_theme(self, name: str) -> None:
+        """A theme picked in the command palette is kept in the config file, when there is one."""
+        if self._theme_settled and self.save_theme is not None:
+            self._save_theme(name)
+
+    @work(thread=True, exclusive=True, group="save-theme", exit_on_error=False)
+    def _save_theme(self, name: str) -> None:
+        assert self.save_theme is not None
+        try:
+            self.save_theme(name)
+        except ConfigError as exc:
+            self.call_from_thread(self.notify, f"theme not saved: {exc}", severity="warning", timeout=8)
 
     # -- the journal ----------------------------------------------------------------------------------
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from rich.style import Style
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -35,8 +36,11 @@ def _size(num: int | None) -> str:
     return f"{value:.1f} GB"
 
 
-def job_summary(job: Job) -> Text:
-    """The job's own fields, one per line, labels dim and values inert."""
+STATUS_KIND = {"completed": "ok", "failed": "bad", "moderated": "bad"}  # anything else is still running: busy
+
+
+def job_summary(job: Job, status_style: Style | str = "bold") -> Text:
+    """The job's own fields, one per line, labels dim and values inert; the status in `status_style`."""
     text = Text()
 
     def line(label: str, value: object, style: str = "") -> None:
@@ -46,7 +50,6 @@ def job_summary(job: Job) -> Text:
         text.append(clean(value, keep_newlines=False, limit=600), style=style)
         text.append("\n")
 
-    status_style = {"completed": "bold green", "failed": "bold red", "moderated": "bold red"}.get(job.status or "", "bold yellow")
     line("status", job.status or "?", status_style)
     if job.progress is not None and not job.is_final:
         line("progress", f"{job.progress}%")
@@ -98,7 +101,12 @@ class InspectorScreen(Screen[None]):
     InspectorScreen DataTable { height: auto; max-height: 12; }
     InspectorScreen #summary { height: auto; }
     InspectorScreen #title { margin-bottom: 1; }
+    InspectorScreen > .inspector--ok { color: $success; text-style: bold; }
+    InspectorScreen > .inspector--bad { color: $error; text-style: bold; }
+    InspectorScreen > .inspector--busy { color: $warning; text-style: bold; }
+    InspectorScreen > .inspector--following { color: $warning; text-style: italic; }
     """
+    COMPONENT_CLASSES = {"inspector--ok", "inspector--bad", "inspector--busy", "inspector--following"}
     BINDINGS = [
         Binding("escape", "close", "Back", id="inspector.close"),
         Binding("s", "seed", "Seed", id="inspector.seed"),
@@ -143,6 +151,7 @@ class InspectorScreen(Screen[None]):
     def on_mount(self) -> None:
         self._composed = True
         self.render_job()
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self.render_job())  # status colours follow the theme
         if not self.from_journal:
             self.fetch()  # once on open (a final job may have gained children or a seed), then until final
 
@@ -194,16 +203,17 @@ class InspectorScreen(Screen[None]):
         title.append(clean(self.job_id), style="bold")
         title.append(f"   account {clean(self.account)}", style="dim")
         if job is not None and not job.is_final:
-            title.append("   following", style="italic yellow")
+            title.append("   following", style=self.get_component_rich_style("inspector--following", partial=True))
         elif self.from_journal:
             title.append("   from the journal (ctrl+r asks the API)", style="italic")
         if self.error:
-            title.append(f"\n{clean(self.error, limit=300)}", style="bold red")
+            title.append(f"\n{clean(self.error, limit=300)}", style=self.get_component_rich_style("inspector--bad", partial=True))
         self.query_one("#title", Static).update(title)
         if job is None:
             self.query_one("#summary", Static).update(Text("loading…", style="dim"))
             return
-        self.query_one("#summary", Static).update(job_summary(job))
+        kind = STATUS_KIND.get(job.status or "", "busy")
+        self.query_one("#summary", Static).update(job_summary(job, self.get_component_rich_style(f"inspector--{kind}", partial=True)))
         children = self.query_one("#children", DataTable)
         children.clear()
         for child in job.children:

@@ -101,6 +101,9 @@ class FinishedTable(SteadyTable):
     DEFAULT_CSS = """
     FinishedTable { height: 8; }
     .-short FinishedTable { height: 4; }
+    FinishedTable > .finished--completed { color: $success; }
+    FinishedTable > .finished--bad { color: $error; }
+    FinishedTable > .finished--cancelled { color: $text-muted; }
     """
     COMPONENT_CLASSES = {"finished--completed", "finished--bad", "finished--cancelled"}
     COLUMNS = ("at", "account", "channel", "job", "status", "note")
@@ -113,6 +116,19 @@ class FinishedTable(SteadyTable):
     def on_mount(self) -> None:
         for key, width in zip(self.COLUMNS, (8, 8, 8, 10, 9, None), strict=True):
             self.add_column(key, key=key, width=width)
+        self.app.theme_changed_signal.subscribe(self, self._restyle)
+
+    def _status(self, job: Job | None) -> Text:
+        label = final_label(job)
+        style = {"completed": "finished--completed", "cancelled": "finished--cancelled"}.get(label, "finished--bad")
+        return Text(label, style=self.get_component_rich_style(style, partial=True))  # partial: the row's background shows
+
+    def _restyle(self, _theme: object) -> None:
+        """Rows keep the colours they were drawn in; a new theme redraws their status."""
+        for job_id, (_account, job) in self.jobs.items():
+            status = self._status(job)
+            self._cells[job_id][self.COLUMNS.index("status")] = status
+            self.update_cell(job_id, "status", status)
 
     def add(self, account: str, channel: str, job_id: str, job: Job | None, now: float, note: str = "") -> None:
         self.add_many([(account, channel, job_id, job, now, note)])
@@ -137,12 +153,10 @@ class FinishedTable(SteadyTable):
             self.move_cursor(row=self.row_count - 1, animate=False)
 
     def _row(self, account: str, channel: str, job_id: str, job: Job | None, now: float, note: str) -> list[Text]:
-        label = final_label(job)
-        style = {"completed": "finished--completed", "cancelled": "finished--cancelled"}.get(label, "finished--bad")
         detail = note or (job.error if job and job.error else (job.prompt if job and job.prompt else ""))
         return [
             Text(now_local(now)), safe(account, limit=8), safe("…" + channel[-6:]), Text(short_job_id(job_id)),
-            Text(label, style=self.get_component_rich_style(style)), safe(detail or "", limit=120),
+            self._status(job), safe(detail or "", limit=120),
         ]
 
     def _trim(self) -> None:
