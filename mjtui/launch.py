@@ -5,8 +5,9 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING
 
-from mjtui.config import ConfigError
+from mjtui.config import Config, ConfigError, NotifyConfig
 from mjtui.connections import Connection, demo_connection, demo_simulator, open_connection
+from mjtui.store.image_cache import ImageCache
 from mjtui.text import clean
 
 if TYPE_CHECKING:
@@ -20,6 +21,7 @@ def run_dashboard(options: Options) -> int:
     from mjtui.clock import ScaledClock
     from mjtui.store import Journal, JournalError
     from mjtui.tui.app import make_app
+    from mjtui.tui.preview import detect_graphics
     from mjtui.tui.watchdog import TerminalWatchdog
 
     connections: list[Connection] = []
@@ -27,6 +29,8 @@ def run_dashboard(options: Options) -> int:
     keymap: dict[str, str] = {}
     theme = None
     warnings: list[str] = []
+    previews: ImageCache | None = ImageCache()
+    notify = NotifyConfig()
     if options.demo:
         clock = ScaledClock(1.0)
         simulator = demo_simulator(clock=clock)
@@ -57,6 +61,8 @@ def run_dashboard(options: Options) -> int:
         keymap = dict(config.keys)
         theme = config.theme
         warnings = list(config.warnings)  # printed before the screen took over; shown again where they are seen
+        previews = preview_cache(config)
+        notify = config.notify
         title = "mjtui"
     options.start_logging([connection.secret for connection in connections])
     journal, journal_problem = None, None
@@ -67,8 +73,10 @@ def run_dashboard(options: Options) -> int:
     app = make_app(
         connections, clock=clock, refresh_seconds=refresh, readonly=options.readonly,
         keymap=keymap, problems=problems, title=title, theme=theme, journal=journal, journal_problem=journal_problem,
-        warnings=warnings,
+        warnings=warnings, previews=previews, notify=notify,
     )
+    if previews is not None:
+        detect_graphics()  # asks the terminal, which only answers before the app takes it over
     watchdog = TerminalWatchdog.for_this_process() if sys.stdin.isatty() else None
     try:
         app.run()
@@ -78,3 +86,10 @@ def run_dashboard(options: Options) -> int:
         if journal is not None:
             journal.close()
     return 0
+
+
+def preview_cache(config: Config) -> ImageCache | None:
+    """The inspector's image cache as the config sets it; None when `previews = false`."""
+    if not config.previews:
+        return None
+    return ImageCache(cap_bytes=int(config.preview_cache_mb * 1024 * 1024))

@@ -8,6 +8,7 @@ when the last has been handled.
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import signal
 import time
@@ -28,11 +29,13 @@ from mjtui.api import errors
 from mjtui.api.client import ImagineProClient, UseapiClient
 from mjtui.api.models import Job, RunningJobs
 from mjtui.clock import Clock, SystemClock
+from mjtui.config import NotifyConfig
 from mjtui.connections import Connection
 from mjtui.monitor.health import MIN_INTERVAL, AccountStatus, Health
 from mjtui.monitor.snapshot import Snapshot, diff, snapshot_of
 from mjtui.logs import log
 from mjtui.store import ChannelHistory, Journal, JournalWriter, Outcome
+from mjtui.store.image_cache import ImageCache
 from mjtui.text import clean
 from mjtui.tui.channel_pane import SORT_KEYS, ChannelPane, JobTable
 from mjtui.tui.confirm import ConfirmScreen
@@ -40,7 +43,16 @@ from mjtui.tui.formatting import now_local, short_job_id
 from mjtui.tui.help import HelpScreen, describe_bindings
 from mjtui.tui.history import HistoryScreen
 from mjtui.tui.inspector import FOLLOW_FLOOR, InspectorScreen
+from mjtui.tui.notifications import (
+    SLOT_QUIET_SECONDS,
+    Announcement,
+    Finished,
+    announce_finished,
+    announce_free_slots,
+    terminal_alert,
+)
 from mjtui.tui.panels import PANE_MIN_WIDTH, AccountSection, FinishedTable, MessageTable, TopBar, final_label
+from mjtui.tui.preview import Preview, decode_preview
 from mjtui.tui.timers import TextualTimers, TimerHandle, Timers
 
 INTERVAL_STEPS = (2, 3, 5, 10, 15, 30, 60, 120, 300)
@@ -93,6 +105,14 @@ class FinalState(Message):
         self.job_id = job_id
         self.job = job
         self.error = error
+
+
+class FinalsFetched(Message):
+    """Every job of one poll that left the list has its final state: time to announce them."""
+
+    def __init__(self, account: str) -> None:
+        super().__init__()
+        self.account = account
 
 
 def internal(exc: Exception) -> errors.MjtuiError:
@@ -150,8 +170,15 @@ class MjtuiApp(App[None]):
         journal: Journal | None = None,
         journal_problem: str | None = None,
         warnings: Iterable[str] = (),
+        previews: ImageCache | None = None,
+        notify: NotifyConfig | None = None,
     ) -> None:
         super().__init__()
+        self.previews = previews  # None: the inspector shows no pictures and downloads none
+        self.notify_settings = notify or NotifyConfig()
+        self._finished: dict[str, list[Finished]] = {}
+        self._slot_announced: dict[tuple[str, str], float] = {}
+        self._in_tmux = bool(os.environ.get("TMUX"))
         self.wanted_theme = theme
         self.journal = journal
         self.journal_problem = journal_problem
@@ -387,8 +414,11 @@ class MjtuiApp(App[None]):
     async def _apply(self, state: AccountState, running: RunningJobs, now: float) -> None:
         fresh = snapshot_of(running, now, state.channel_names)
         first = state.snapshot is None
+        previous = state.snapshot
         changes = diff(state.snapshot, fresh)
         state.snapshot = fresh
+        if previous is not None:
+            self._announce_free_slots(state, previous, fresh, now)
         self._journal("record_poll", state.name, [row for rows in fresh.jobs.values() for row in rows.values()],
                       self._finals.pop(state.name, []), now)
         if not changes:
@@ -420,6 +450,7 @@ class MjtuiApp(App[None]):
                     self.post_message(FinalState(state.name, channel, job_id, None, str(exc)))
 
         await asyncio.gather(*(one(channel, job_id) for channel, job_id in jobs))
+        self.post_message(FinalsFetched(state.name))
 
     def on_final_state(self, message: FinalState) -> None:
         self._finals.setdefault(message.account, []).append((message.job_id, message.job))
@@ -429,10 +460,45 @@ class MjtuiApp(App[None]):
         elif message.job.is_running:
             note = f"left the list while {message.job.status}"
         self.query_one(FinishedTable).add(message.account, message.channel, message.job_id, message.job, self.clock.now(), note)
-        label = final_label(message.job, "gone")
-        if label in ("failed", "moderated"):
-            self.notify(f"{short_job_id(message.job_id)} {label}: {clean((message.job.error if message.job else '') or '', limit=120)}",
-                        severity="warning", timeout=4)
+        if message.job is not None and not message.job.is_running:
+            channel = self.accounts[message.account].channel_names.get(message.channel, message.channel)
+            finished = Finished(short_job_id(message.job_id), clean(channel, limit=40), final_label(message.job),
+                                message.job.error or "")
+            self._finished.setdefault(message.account, []).append(finished)
+
+    def on_finals_fetched(self, message: FinalsFetched) -> None:
+        self._announce(message.account, announce_finished(self._finished.pop(message.account, [])))
+
+    # -- announcements --------------------------------------------------------------------------------
+
+    def _announce_free_slots(self, state: AccountState, before: Snapshot, after: Snapshot, now: float) -> None:
+        """Channels full at the last poll with room now; each at most every SLOT_QUIET_SECONDS."""
+        freed = []
+        for channel_id, stats in after.stats.items():
+            was = before.stats.get(channel_id)
+            if was is None or not was.full or stats.full or stats.max_jobs is None:
+                continue
+            key = (state.name, channel_id)
+            if now - self._slot_announced.get(key, -SLOT_QUIET_SECONDS) < SLOT_QUIET_SECONDS:
+                continue
+            self._slot_announced[key] = now
+            freed.append(clean(state.channel_names.get(channel_id, channel_id), limit=40))
+        announcement = announce_free_slots(freed)
+        self._announce(state.name, [announcement] if announcement else [])
+
+    def _announce(self, account: str, announcements: list[Announcement]) -> None:
+        """Toasts (unless turned off), then at most one bell and one desktop notification for the batch."""
+        if not announcements:
+            return
+        settings = self.notify_settings
+        title = clean(account, limit=40) if len(self.accounts) > 1 else ""
+        if settings.toasts:
+            for announcement in announcements:
+                self.notify(announcement.message, title=title, severity=announcement.severity, timeout=5)
+        alert = terminal_alert([f"{title}: {a.message}" if title else a.message for a in announcements],
+                               bell=settings.bell, desktop=settings.desktop, in_tmux=self._in_tmux)
+        if alert and self._driver is not None:
+            self._driver.write(alert)
 
     # -- the once-a-second tick -----------------------------------------------------------------------
 
@@ -551,6 +617,29 @@ class MjtuiApp(App[None]):
         screen = InspectorScreen(account, job_id, job, from_journal=not fetch)
         self.push_screen(screen)
         return screen
+
+    async def preview_image(self, account: str, url: str) -> tuple[Preview, bool]:
+        """A job image for the inspector, decoded: from the disk cache, else downloaded and kept.
+
+        The download goes through the account's own client (the token only ever
+        reaches the API's origin). Returns the picture and whether it came from
+        the cache; raises MjtuiError or PreviewError. Disk and decoding run in threads.
+        """
+        state = self.accounts[account]
+        if self.previews is None or state.connection is None:
+            raise errors.MjtuiError("previews are off")
+        cache = self.previews
+        data = await asyncio.to_thread(cache.get, url)
+        cached = data is not None
+        if data is None:
+            data = await state.connection.client.download(url)
+        preview = await asyncio.to_thread(decode_preview, data)
+        if not cached:
+            try:
+                await asyncio.to_thread(cache.put, url, data)
+            except OSError as exc:
+                log.warning("could not keep a preview in %s: %s", cache.directory, exc)
+        return preview, cached
 
     async def fetch_job(self, account: str, job_id: str) -> Job:
         """The inspector's detail GET; a running job's progress also shows in its pane."""
