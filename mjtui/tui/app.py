@@ -461,9 +461,8 @@ class MjtuiApp(App[None]):
             note = f"left the list while {message.job.status}"
         self.query_one(FinishedTable).add(message.account, message.channel, message.job_id, message.job, self.clock.now(), note)
         if message.job is not None and not message.job.is_running:
-            channel = self.accounts[message.account].channel_names.get(message.channel, message.channel)
-            finished = Finished(short_job_id(message.job_id), clean(channel, limit=40), final_label(message.job),
-                                message.job.error or "")
+            channel = self._channel_label(self.accounts[message.account], message.channel)
+            finished = Finished(short_job_id(message.job_id), channel, final_label(message.job), message.job.error or "")
             self._finished.setdefault(message.account, []).append(finished)
 
     def on_finals_fetched(self, message: FinalsFetched) -> None:
@@ -482,9 +481,17 @@ class MjtuiApp(App[None]):
             if now - self._slot_announced.get(key, -SLOT_QUIET_SECONDS) < SLOT_QUIET_SECONDS:
                 continue
             self._slot_announced[key] = now
-            freed.append(clean(state.channel_names.get(channel_id, channel_id), limit=40))
+            freed.append(self._channel_label(state, channel_id))
         announcement = announce_free_slots(freed)
         self._announce(state.name, [announcement] if announcement else [])
+
+    @staticmethod
+    def _channel_label(state: AccountState, channel_id: str) -> str:
+        """The channel's configured name, else the tail of its id as Recently finished shows it."""
+        name = state.channel_names.get(channel_id)
+        if name:
+            return clean(name, limit=40)
+        return clean("…" + channel_id[-6:] if len(channel_id) > 8 else channel_id)
 
     def _announce(self, account: str, announcements: list[Announcement]) -> None:
         """Toasts (unless turned off), then at most one bell and one desktop notification for the batch."""
@@ -494,7 +501,8 @@ class MjtuiApp(App[None]):
         title = clean(account, limit=40) if len(self.accounts) > 1 else ""
         if settings.toasts:
             for announcement in announcements:
-                self.notify(announcement.message, title=title, severity=announcement.severity, timeout=5)
+                timeout = 4 if announcement.severity == "information" else 8
+                self.notify(announcement.message, title=title, severity=announcement.severity, timeout=timeout)
         alert = terminal_alert([f"{title}: {a.message}" if title else a.message for a in announcements],
                                bell=settings.bell, desktop=settings.desktop, in_tmux=self._in_tmux)
         if alert and self._driver is not None:

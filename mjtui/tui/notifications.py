@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from mjtui.text import clean
 
-MANY = 3  # more finishes than this in one poll make one summary toast
+MANY_FAILURES = 2  # more failures than this in one poll make one summary toast
 OSC_TEXT_LIMIT = 120
 SLOT_QUIET_SECONDS = 300.0  # a channel's free slot is announced at most this often
 OUTCOMES = ("completed", "failed", "moderated", "cancelled")
@@ -39,14 +39,35 @@ class Announcement:
 
 
 def announce_finished(finished: list[Finished]) -> list[Announcement]:
-    """A toast per job for a few, one summary for many (counted by outcome, worst severity)."""
+    """What one poll's finished jobs say: at most one toast for the completed, and the failures
+    one by one with their error when there are few, else one summary of them too."""
     finished = [item for item in finished if item.outcome in OUTCOMES]
-    if len(finished) <= MANY:
-        return [_one(item) for item in finished]
-    counts = Counter(item.outcome for item in finished)
-    tally = ", ".join(f"{counts[outcome]} {outcome}" for outcome in OUTCOMES if counts[outcome])
-    severity = max((_SEVERITY[outcome] for outcome in counts), key=_RANK.__getitem__)
-    return [Announcement(f"{len(finished)} jobs finished: {tally}", severity)]
+    fine = [item for item in finished if item.outcome in ("completed", "cancelled")]
+    bad = [item for item in finished if item.outcome in ("failed", "moderated")]
+    announcements = []
+    if len(fine) == 1:
+        announcements.append(_one(fine[0]))
+    elif fine:
+        announcements.append(Announcement(f"{_tally(fine)}{_where(fine)}", "information"))
+    if len(bad) <= MANY_FAILURES:
+        announcements += [_one(item) for item in bad]
+    else:
+        severity = "error" if any(item.outcome == "failed" for item in bad) else "warning"
+        announcements.append(Announcement(f"{_tally(bad)}{_where(bad)}", severity))
+    return announcements
+
+
+def _tally(items: list[Finished]) -> str:
+    """ "12 jobs completed, 2 cancelled" """
+    counts = Counter(item.outcome for item in items)
+    parts = [f"{counts[outcome]} {outcome}" for outcome in OUTCOMES if counts[outcome]]
+    parts[0] = parts[0].replace(" ", " jobs " if sum(counts.values()) > 1 else " job ", 1)
+    return ", ".join(parts)
+
+
+def _where(items: list[Finished]) -> str:
+    channels = {item.channel for item in items}
+    return f" · {channels.pop()}" if len(channels) == 1 else f" · {len(channels)} channels"
 
 
 def _one(item: Finished) -> Announcement:
@@ -73,7 +94,7 @@ def terminal_alert(messages: Iterable[str], *, bell: bool, desktop: str, in_tmux
         return ""
     out = "\x07" if bell else ""
     if desktop in ("osc9", "osc777"):
-        body = osc_text("; ".join(texts))
+        body = osc_text(" | ".join(texts))
         sequence = f"\x1b]9;mjtui: {body}\x07" if desktop == "osc9" else f"\x1b]777;notify;mjtui;{body.replace(';', ',')}\x07"
         out += _tmux_passthrough(sequence) if in_tmux else sequence
     return out
