@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import io
 import os
+import pty
+import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -199,3 +202,28 @@ def test_bytes_that_are_not_an_image_are_a_preview_error_not_a_crash():
         decode_preview(b"<html>Access denied</html>")
     with pytest.raises(PreviewError):
         decode_preview(b"\x89PNG\r\n\x1a\n" + b"\x00" * 40)
+
+
+def run_on_a_terminal(code: str) -> bytes:
+    """Run `code` in a fresh interpreter whose stdin and stdout are a terminal nobody answers; what it wrote there."""
+    main, child = pty.openpty()
+    try:
+        subprocess.run([sys.executable, "-c", code], stdin=child, stdout=child, stderr=subprocess.PIPE, timeout=30, check=True)
+        return os.read(main, 65536)
+    finally:
+        os.close(main)
+        os.close(child)
+
+
+def test_the_image_widget_imported_inside_a_running_app_never_queries_the_terminal():
+    shown = run_on_a_terminal("from mjtui.tui.preview import image_widget_class; print(image_widget_class().__name__)")
+    assert shown.strip() == b"HalfcellImage", "half cells, and no escape sequence was written to ask the terminal"
+
+
+def test_detecting_graphics_before_the_app_starts_asks_once_and_does_not_hang_when_nobody_answers():
+    shown = run_on_a_terminal(
+        "import time; from mjtui.tui.preview import detect_graphics; start = time.monotonic(); "
+        "chosen = detect_graphics(); print('', chosen, time.monotonic() - start < 3)"
+    )
+    assert b"\x1b[c" in shown, "the terminal was asked what it draws"
+    assert shown.split()[-2:] == [b"halfcell", b"True"]
