@@ -249,8 +249,6 @@ class InspectorScreen(Screen[None]):
             dims = f"{item.width}x{item.height}" if item.width and item.height else "?"
             table.add_row(Text(label), safe(item.filename or "?", limit=40), Text(_size(item.size)), Text(dims),
                           safe(item.url or "", limit=120), key=key)  # the first row added posts RowHighlighted
-        table.display = bool(images)
-        self.query_one("#images-title", Static).display = bool(images)
         if not images and self.mjtui.previews is not None:
             self.query_one(PreviewPanel).display = False
 

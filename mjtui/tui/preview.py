@@ -105,6 +105,7 @@ def decode_preview(data: bytes) -> Preview:
             width, height = opened.size
             if width * height > MAX_PIXELS:
                 raise PreviewError(f"the image is too large to preview ({width}x{height})")
+            opened.draft("RGB", (PREVIEW_PIXELS, PREVIEW_PIXELS))  # JPEG decodes at a fraction of its size
             image = opened.convert("RGB")
     except (UnidentifiedImageError, Image.DecompressionBombError):
         raise PreviewError("not an image the preview can show") from None
