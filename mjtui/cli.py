@@ -772,10 +772,10 @@ def config() -> None:
 
 
 @config.command("path")
-@click.argument("which", type=click.Choice(["config", "journal", "log"]), required=False)
+@click.argument("which", type=click.Choice(["config", "journal", "log", "previews"]), required=False)
 @click.pass_context
 def config_path_cmd(ctx: click.Context, which: str | None) -> None:
-    """Print the config file in use; `config path journal` / `config path log` print those locations.
+    """Print the config file in use; `config path journal` / `log` / `previews` print those locations.
 
     On a terminal, further lines name the journal and the log too. Piped, the
     output is the one path asked for, so `$(mjtui config path)` works in scripts.
@@ -786,6 +786,11 @@ def config_path_cmd(ctx: click.Context, which: str | None) -> None:
         return
     if which == "log":
         click.echo(str(default_log_path()))
+        return
+    if which == "previews":
+        from mjtui.store.image_cache import default_cache_dir
+
+        click.echo(str(default_cache_dir()))
         return
     path, _ = resolve_config_path(options.config_path)
     click.echo(str(path))

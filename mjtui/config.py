@@ -60,6 +60,7 @@ _TYPE_PROBLEMS = {
     "finite_number": "expected a finite number",
     "string_type": "expected a string",
     "dict_type": "expected a table",
+    "bool_type": "expected true or false",
     "model_type": "expected a table",
     "model_attributes_type": "expected a table",
     "missing": "required",
@@ -166,6 +167,16 @@ class AccountConfig(BaseModel):
         return value
 
 
+class NotifyConfig(BaseModel):
+    """The ``[notify]`` table: how finished jobs and freed slots are announced."""
+
+    model_config = _strict_model()
+
+    toasts: bool = True
+    bell: bool = False
+    desktop: Literal["off", "osc9", "osc777"] = "off"
+
+
 class Config(BaseModel):
     """The whole file. `path` and `warnings` describe the loading, not the settings:
     they are never saved and do not take part in ``==``."""
@@ -176,6 +187,9 @@ class Config(BaseModel):
     refresh_seconds: float = Field(default=10.0, allow_inf_nan=False)
     theme: str = DEFAULT_THEME
     journal_retention_days: float = Field(default=62.0, gt=0, allow_inf_nan=False)
+    previews: bool = True
+    preview_cache_mb: float = Field(default=100.0, gt=0, allow_inf_nan=False)
+    notify: NotifyConfig = Field(default_factory=NotifyConfig)
     keys: dict[str, KeyList] = Field(default_factory=dict)
     accounts: dict[str, AccountConfig] = Field(default_factory=dict)
 
@@ -397,6 +411,9 @@ def masked_view(config: Config, environ: Mapping[str, str] = os.environ) -> dict
     view["refresh_seconds"] = config.refresh_seconds
     view["theme"] = config.theme
     view["journal_retention_days"] = config.journal_retention_days
+    view["previews"] = config.previews
+    view["preview_cache_mb"] = config.preview_cache_mb
+    view["notify"] = config.notify.model_dump()
     view["keys"] = dict(config.keys)
     view["accounts"] = {name: _masked_account(account, environ) for name, account in config.accounts.items()}
     if config.warnings:
@@ -492,7 +509,11 @@ def _problem(error: Any) -> str:
 
 
 def _suggestion(loc: tuple[str, ...]) -> str:
-    model: type[BaseModel] = AccountConfig if len(loc) == 3 and loc[0] == "accounts" else Config
+    model: type[BaseModel] = Config
+    if len(loc) == 3 and loc[0] == "accounts":
+        model = AccountConfig
+    elif len(loc) == 2 and loc[0] == "notify":
+        model = NotifyConfig
     close = difflib.get_close_matches(loc[-1], list(model.model_fields), n=1)
     return f" (did you mean {close[0]}?)" if close else f" (known keys: {', '.join(model.model_fields)})"
 

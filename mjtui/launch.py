@@ -9,9 +9,10 @@ from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING
 
-from mjtui.config import ConfigError, resolve_config_path
+from mjtui.config import Config, ConfigError, NotifyConfig, resolve_config_path
 from mjtui.config import save_theme as save_config_theme
 from mjtui.connections import Connection, demo_connection, demo_simulator, open_connection
+from mjtui.store.image_cache import ImageCache
 from mjtui.text import clean
 from mjtui.themes import THEME_SUFFIX, shipped_themes_dir, user_themes_dir
 
@@ -28,6 +29,7 @@ def run_dashboard(options: Options) -> int:
     from mjtui.clock import ScaledClock
     from mjtui.store import Journal, JournalError
     from mjtui.tui.app import make_app
+    from mjtui.tui.preview import detect_graphics
     from mjtui.tui.watchdog import TerminalWatchdog
 
     themes, theme_warnings = load_themes(options)
@@ -41,6 +43,8 @@ def run_dashboard(options: Options) -> int:
     theme = None
     save_theme: Callable[[str], None] | None = None
     warnings: list[str] = []
+    previews: ImageCache | None = ImageCache()
+    notify = NotifyConfig()
     if options.demo:
         clock = ScaledClock(1.0)
         simulator = demo_simulator(clock=clock)
@@ -73,6 +77,8 @@ def run_dashboard(options: Options) -> int:
         if config.path is not None:  # a theme picked in the dashboard is kept in the file it came from
             save_theme = partial(save_config_theme, config.path)
         warnings = list(config.warnings)  # printed before the screen took over; shown again where they are seen
+        previews = preview_cache(config)
+        notify = config.notify
         title = "mjtui"
     options.start_logging([connection.secret for connection in connections])
     journal, journal_problem = None, None
@@ -84,7 +90,10 @@ def run_dashboard(options: Options) -> int:
         connections, clock=clock, refresh_seconds=refresh, readonly=options.readonly,
         keymap=keymap, problems=problems, title=title, theme=options.theme or theme, themes=themes,
         save_theme=save_theme, journal=journal, journal_problem=journal_problem, warnings=[*warnings, *theme_warnings],
+        previews=previews, notify=notify,
     )
+    if previews is not None:
+        detect_graphics()  # asks the terminal, which only answers before the app takes it over
     watchdog = TerminalWatchdog.for_this_process() if sys.stdin.isatty() else None
     try:
         app.run()
@@ -152,3 +161,10 @@ def _check_can_listen(host: str, port: int) -> None:
         with socket.socket(family, kind, proto) as probe:
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server itself will
             probe.bind(address)
+
+
+def preview_cache(config: Config) -> ImageCache | None:
+    """The inspector's image cache as the config sets it; None when `previews = false`."""
+    if not config.previews:
+        return None
+    return ImageCache(cap_bytes=int(config.preview_cache_mb * 1024 * 1024))

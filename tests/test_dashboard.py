@@ -440,8 +440,8 @@ async def test_the_inspector_follows_a_running_job_until_it_is_final(make_sim, c
         assert "[U1]" in plain(screen.query_one("#summary", Static))
         attachments = screen.query_one("#attachments", DataTable)
         assert attachments.row_count == 1
-        assert attachments.get_row_at(0)[2].plain == "128x128"
-        assert attachments.get_row_at(0)[0].plain.startswith("sim_")
+        assert attachments.get_row_at(0)[3].plain == "128x128"
+        assert attachments.get_row_at(0)[1].plain.startswith("sim_")
         fetched = w.count("GET", "/v2/jobs", jobid=q.lone)
         await advance(pilot, clock, timers, 60)
         assert w.count("GET", "/v2/jobs", jobid=q.lone) == fetched, "a final job is no longer followed"

@@ -280,11 +280,12 @@ async def test_the_inspector_shows_every_api_field_literally(dash, fields, job_i
     assert children.row_count == len(labels)
     for index, label in enumerate(labels):
         assert [text.plain for text in children.get_row(f"{label}#{index}")] == [clean(label or "?"), clean(f"{label}#{index}")]
-    attachments = screen.query_one("#attachments", DataTable)
-    assert attachments.row_count == len(names)
+    images = screen.query_one("#attachments", DataTable)
+    assert images.row_count == 2 * len(names), "the job's attachments, then its seed's images"
     for row, name in enumerate(names):
-        shown = [text.plain for text in attachments.get_row_at(row)]
-        assert shown[0] == clean(name or "?", limit=40) and shown[3] == clean(f"https://cdn.example/{name}", limit=120)
+        shown = [text.plain for text in images.get_row_at(row)]
+        assert shown[0] == f"attachment {row + 1}"
+        assert shown[1] == clean(name or "?", limit=40) and shown[4] == clean(f"https://cdn.example/{name}", limit=120)
         assert_inert(" ".join(shown))
     seed = plain(screen.query_one("#seed", Static))
     for index, name in enumerate(names, 1):
@@ -314,7 +315,7 @@ async def test_a_served_job_with_hostile_fields_is_inspected_literally(dash, pro
     for label, value in (("prompt", prompt), ("content", content), ("error", error)):
         assert f"{label:<10}{clean(value, limit=600)}".rstrip() in lines
     assert screen.query_one("#children", DataTable).get_row(f"{button}-child")[0].plain == clean(button or "?")
-    assert screen.query_one("#attachments", DataTable).get_row_at(0)[0].plain == clean(filename, limit=40)
+    assert screen.query_one("#attachments", DataTable).get_row_at(0)[1].plain == clean(filename, limit=40)
     await app.pop_screen()
     assert not isinstance(app.screen, InspectorScreen)
 

@@ -20,6 +20,7 @@ from test_dashboard import (
 )
 
 import mjtui.tui.app
+from mjtui.store.image_cache import ImageCache
 from mjtui.themes import DEFAULT_THEME
 from mjtui.tui.confirm import ConfirmScreen
 from mjtui.tui.help import HelpScreen
@@ -78,6 +79,27 @@ def test_inspector_of_a_completed_job_with_children_and_seed(snap_compare, make_
         await advance(pilot, clock, timers, 20)
         assert isinstance(pilot.app.screen, InspectorScreen) and pilot.app.screen.job_id == q.lone
         assert world.jobs[q.lone].seed is not None
+        pilot.app.clear_notifications()
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_inspector_previews_the_selected_seed_image(snap_compare, make_sim, clock, tmp_path, size):
+    q = quiet(make_sim, speed_scale=0.3)
+    app, timers = make_dashboard(q.sim, clock, previews=ImageCache(tmp_path / "previews"))
+
+    async def run_before(pilot) -> None:
+        await settle(pilot)
+        await advance(pilot, clock, timers, finish_time(q.sim, q.lone) + 5)
+        pilot.app.open_inspector("main", q.lone)
+        await settle(pilot)
+        await pilot.press("s")
+        await advance(pilot, clock, timers, 20)
+        pilot.app.screen.query_one("#attachments").focus()
+        await pilot.press("down", "down")
+        await settle(pilot)
+        assert "seed image 2" in str(pilot.app.screen.query_one("#preview-caption").content)
         pilot.app.clear_notifications()
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)

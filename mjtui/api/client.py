@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import anyio
 import httpx
@@ -45,6 +45,7 @@ Sleep = Callable[[float], Awaitable[None]]
 USEAPI_ORIGIN = "https://api.useapi.net"
 IMAGINEPRO_ORIGIN = "https://api.imaginepro.ai"
 DEFAULT_TIMEOUT = 15.0
+MAX_IMAGE_BYTES = 16 * 1024 * 1024  # a Midjourney upscale PNG is a few MB
 _RETRYABLE_STATUSES = frozenset({500, 502, 503, 504})
 
 
@@ -141,6 +142,41 @@ class BaseClient:
             raise failure
         raise AssertionError("unreachable")  # pragma: no cover
 
+    async def download(self, url: str, *, limit: int = MAX_IMAGE_BYTES) -> bytes:
+        """GET an absolute http(s) URL, a job's image, and return at most `limit` bytes of it.
+
+        The token is sent only to the API's own origin: images usually live on
+        another host (Discord's CDN). Never retried. Raises ProtocolError for a
+        URL that is not http(s) or an answer larger than `limit`, and the
+        usual ApiError / TransportError otherwise.
+        """
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise errors.ProtocolError("not an http(s) URL", endpoint="GET image")
+        endpoint = f"GET image from {parts.hostname}"
+        request = self._http.build_request("GET", url, headers={"Accept": "image/*"})
+        if _origin(url) != _origin(self.base_url):
+            del request.headers["Authorization"]
+        try:
+            response = await self._http.send(request, stream=True)
+            try:
+                if not response.is_success:
+                    await response.aread()
+                    raise _api_error(response, endpoint, None)
+                declared = response.headers.get("Content-Length", "")
+                if declared.isdigit() and int(declared) > limit:
+                    raise _too_large(limit, endpoint)
+                body = bytearray()
+                async for chunk in response.aiter_bytes():
+                    body += chunk
+                    if len(body) > limit:
+                        raise _too_large(limit, endpoint)
+            finally:
+                await response.aclose()
+        except httpx.HTTPError as exc:
+            raise _transport_error(exc, endpoint) from None
+        return bytes(body)
+
     async def _backoff(self, attempt: int) -> None:
         await self._sleep(0.5 * (2**attempt) * self._rng.uniform(0.5, 1.0))
 
@@ -230,6 +266,21 @@ def _retry_after(value: str | None) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, (moment - datetime.now(timezone.utc)).total_seconds())
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    """Scheme, host and port: what decides whether a URL belongs to the API (and may see the token)."""
+    parts = urlsplit(url)
+    default_port = {"http": 80, "https": 443}.get(parts.scheme)
+    try:
+        port = parts.port or default_port
+    except ValueError:
+        port = -1  # an invalid port matches no origin
+    return parts.scheme, (parts.hostname or "").lower(), port
+
+
+def _too_large(limit: int, endpoint: str) -> errors.ProtocolError:
+    return errors.ProtocolError(f"the image is larger than {limit / (1024 * 1024):g} MB", endpoint=endpoint)
 
 
 def _path_segment(value: str) -> str:

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import os
 import random
 import signal
 import time
-from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,11 +32,13 @@ from mjtui.api.client import ImagineProClient, UseapiClient
 from mjtui.api.models import Job, RunningJobs
 from mjtui.clock import Clock, SystemClock
 from mjtui.config import ConfigError
+from mjtui.config import NotifyConfig
 from mjtui.connections import Connection
 from mjtui.monitor.health import MIN_INTERVAL, AccountStatus, Health
 from mjtui.monitor.snapshot import Snapshot, diff, snapshot_of
 from mjtui.logs import log
 from mjtui.store import ChannelHistory, Journal, JournalWriter, Outcome
+from mjtui.store.image_cache import ImageCache
 from mjtui.text import clean
 from mjtui.themes import DEFAULT_THEME
 from mjtui.tui.channel_pane import SORT_KEYS, ChannelPane, JobTable
@@ -45,8 +47,17 @@ from mjtui.tui.formatting import now_local, short_job_id
 from mjtui.tui.help import HelpScreen, describe_bindings
 from mjtui.tui.history import HistoryScreen
 from mjtui.tui.inspector import FOLLOW_FLOOR, InspectorScreen
+from mjtui.tui.notifications import (
+    SLOT_QUIET_SECONDS,
+    Announcement,
+    Finished,
+    announce_finished,
+    announce_free_slots,
+    terminal_alert,
+)
 from mjtui.tui.panels import PANE_MIN_WIDTH, AccountSection, FinishedTable, MessageTable, TopBar, final_label
 from mjtui.tui.themes import shipped as shipped_themes
+from mjtui.tui.preview import Preview, decode_preview
 from mjtui.tui.timers import TextualTimers, TimerHandle, Timers
 
 INTERVAL_STEPS = (2, 3, 5, 10, 15, 30, 60, 120, 300)
@@ -54,7 +65,6 @@ RECENT_ON_START = 30
 CHANNEL_HISTORY_EVERY = 60.0  # seconds between refreshes of the panes' 24 h counts
 DAY = 24 * 3600.0
 FINAL_FETCH_CONCURRENCY = 4
-BAD_TOASTS = 3  # failed / moderated jobs toasted one by one; more are summed up in one toast
 FINAL_BATCH = 50  # final states handed to the UI at once, at most
 FINAL_BATCH_SECONDS = 0.25  # ... or this often (real time), whichever comes first
 MESSAGE_FOLLOW_SECONDS = 3.0  # ImaginePro asks for about one request per 3 s
@@ -109,6 +119,14 @@ class FinalState(Message):
         super().__init__()
         self.account = account
         self.finals = finals
+
+
+class FinalsFetched(Message):
+    """Every job of one poll that left the list has its final state: time to announce them."""
+
+    def __init__(self, account: str) -> None:
+        super().__init__()
+        self.account = account
 
 
 def internal(exc: Exception) -> errors.MjtuiError:
@@ -168,6 +186,8 @@ class MjtuiApp(App[None]):
         journal: Journal | None = None,
         journal_problem: str | None = None,
         warnings: Iterable[str] = (),
+        previews: ImageCache | None = None,
+        notify: NotifyConfig | None = None,
     ) -> None:
         super().__init__()
         self.wanted_theme = theme or DEFAULT_THEME
@@ -176,6 +196,11 @@ class MjtuiApp(App[None]):
         for registered in shipped_themes() if themes is None else themes:
             self.register_theme(registered)
         self._apply_theme()  # before the first frame, so it never flashes another theme
+        self.previews = previews  # None: the inspector shows no pictures and downloads none
+        self.notify_settings = notify or NotifyConfig()
+        self._finished: dict[str, list[Finished]] = {}
+        self._slot_announced: dict[tuple[str, str], float] = {}
+        self._in_tmux = bool(os.environ.get("TMUX"))
         self.journal = journal
         self.journal_problem = journal_problem
         self.startup_warnings = list(warnings)
@@ -429,8 +454,11 @@ class MjtuiApp(App[None]):
     async def _apply(self, state: AccountState, running: RunningJobs, now: float) -> None:
         fresh = snapshot_of(running, now, state.channel_names)
         first = state.snapshot is None
+        previous = state.snapshot
         changes = diff(state.snapshot, fresh)
         state.snapshot = fresh
+        if previous is not None:
+            self._announce_free_slots(state, previous, fresh, now)
         self._journal("record_poll", state.name, [row for rows in fresh.jobs.values() for row in rows.values()],
                       self._finals.pop(state.name, []), now)
         if not changes:
@@ -482,6 +510,7 @@ class MjtuiApp(App[None]):
             await asyncio.gather(*(one(channel, job_id) for channel, job_id in jobs))
         finally:
             flush()
+            self.post_message(FinalsFetched(state.name))
 
     def on_final_state(self, message: FinalState) -> None:
         now = self.clock.now()
@@ -495,15 +524,54 @@ class MjtuiApp(App[None]):
                 note = f"left the list while {final.job.status}"
             rows.append((message.account, final.channel, final.job_id, final.job, now, note))
         self.query_one(FinishedTable).add_many(rows)
-        bad = [(final, label) for final in message.finals if (label := final_label(final.job, "gone")) in ("failed", "moderated")]
-        if len(bad) > BAD_TOASTS:  # one toast for a batch: a screen full of toasts hides the panes
-            counts = Counter(label for _, label in bad)
-            self.notify(", ".join(f"{count} jobs {label}" for label, count in sorted(counts.items())) + " (see Recently finished)",
-                        severity="warning", timeout=4)
+        for final in message.finals:
+            if final.job is not None and not final.job.is_running:
+                channel = self._channel_label(self.accounts[message.account], final.channel)
+                finished = Finished(short_job_id(final.job_id), channel, final_label(final.job), final.job.error or "")
+                self._finished.setdefault(message.account, []).append(finished)
+
+    def on_finals_fetched(self, message: FinalsFetched) -> None:
+        self._announce(message.account, announce_finished(self._finished.pop(message.account, [])))
+
+    # -- announcements --------------------------------------------------------------------------------
+
+    def _announce_free_slots(self, state: AccountState, before: Snapshot, after: Snapshot, now: float) -> None:
+        """Channels full at the last poll with room now; each at most every SLOT_QUIET_SECONDS."""
+        freed = []
+        for channel_id, stats in after.stats.items():
+            was = before.stats.get(channel_id)
+            if was is None or not was.full or stats.full or stats.max_jobs is None:
+                continue
+            key = (state.name, channel_id)
+            if now - self._slot_announced.get(key, -SLOT_QUIET_SECONDS) < SLOT_QUIET_SECONDS:
+                continue
+            self._slot_announced[key] = now
+            freed.append(self._channel_label(state, channel_id))
+        announcement = announce_free_slots(freed)
+        self._announce(state.name, [announcement] if announcement else [])
+
+    @staticmethod
+    def _channel_label(state: AccountState, channel_id: str) -> str:
+        """The channel's configured name, else the tail of its id as Recently finished shows it."""
+        name = state.channel_names.get(channel_id)
+        if name:
+            return clean(name, limit=40)
+        return clean("…" + channel_id[-6:] if len(channel_id) > 8 else channel_id)
+
+    def _announce(self, account: str, announcements: list[Announcement]) -> None:
+        """Toasts (unless turned off), then at most one bell and one desktop notification for the batch."""
+        if not announcements:
             return
-        for final, label in bad:
-            error = clean((final.job.error if final.job else "") or "", limit=120)
-            self.notify(f"{short_job_id(final.job_id)} {label}: {error}", severity="warning", timeout=4)
+        settings = self.notify_settings
+        title = clean(account, limit=40) if len(self.accounts) > 1 else ""
+        if settings.toasts:
+            for announcement in announcements:
+                timeout = 4 if announcement.severity == "information" else 8
+                self.notify(announcement.message, title=title, severity=announcement.severity, timeout=timeout)
+        alert = terminal_alert([f"{title}: {a.message}" if title else a.message for a in announcements],
+                               bell=settings.bell, desktop=settings.desktop, in_tmux=self._in_tmux)
+        if alert and self._driver is not None:
+            self._driver.write(alert)
 
     # -- the once-a-second tick -----------------------------------------------------------------------
 
@@ -622,6 +690,29 @@ class MjtuiApp(App[None]):
         screen = InspectorScreen(account, job_id, job, from_journal=not fetch)
         self.push_screen(screen)
         return screen
+
+    async def preview_image(self, account: str, url: str) -> tuple[Preview, bool]:
+        """A job image for the inspector, decoded: from the disk cache, else downloaded and kept.
+
+        The download goes through the account's own client (the token only ever
+        reaches the API's origin). Returns the picture and whether it came from
+        the cache; raises MjtuiError or PreviewError. Disk and decoding run in threads.
+        """
+        state = self.accounts[account]
+        if self.previews is None or state.connection is None:
+            raise errors.MjtuiError("previews are off")
+        cache = self.previews
+        data = await asyncio.to_thread(cache.get, url)
+        cached = data is not None
+        if data is None:
+            data = await state.connection.client.download(url)
+        preview = await asyncio.to_thread(decode_preview, data)
+        if not cached:
+            try:
+                await asyncio.to_thread(cache.put, url, data)
+            except OSError as exc:
+                log.warning("could not keep a preview in %s: %s", cache.directory, exc)
+        return preview, cached
 
     async def fetch_job(self, account: str, job_id: str) -> Job:
         """The inspector's detail GET; a running job's progress also shows in its pane."""

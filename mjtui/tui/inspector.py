@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from typing import TYPE_CHECKING
 
 from rich.style import Style
@@ -10,14 +9,15 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
+from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from mjtui.api import errors
-from mjtui.api.models import Job
+from mjtui.api.models import Attachment, Job
 from mjtui.text import clean
 from mjtui.tui.formatting import local_datetime, safe
+from mjtui.tui.preview import PreviewError, PreviewPanel
 
 if TYPE_CHECKING:
     from mjtui.tui.app import MjtuiApp
@@ -92,6 +92,14 @@ def seed_text(job: Job, state: str | None) -> Text:
     return text
 
 
+def job_images(job: Job) -> list[tuple[str, str, Attachment]]:
+    """The job's attachments, then its seed's images: (row key, label, attachment)."""
+    images = [(f"attachment-{index}", f"attachment {index}", item) for index, item in enumerate(job.attachments, 1)]
+    if job.has_seed and job.seed is not None:
+        images += [(f"seed-{index}", f"seed image {index}", item) for index, item in enumerate(job.seed.attachments, 1)]
+    return images
+
+
 class InspectorScreen(Screen[None]):
     """One job. Enter on a child opens it in turn; escape goes back."""
 
@@ -100,6 +108,7 @@ class InspectorScreen(Screen[None]):
     InspectorScreen .section { color: $accent; text-style: bold; margin-top: 1; }
     InspectorScreen DataTable { height: auto; max-height: 12; }
     InspectorScreen #summary { height: auto; }
+    InspectorScreen #body { height: 1fr; }
     InspectorScreen #title { margin-bottom: 1; }
     InspectorScreen > .inspector--ok { color: $success; text-style: bold; }
     InspectorScreen > .inspector--bad { color: $error; text-style: bold; }
@@ -126,12 +135,20 @@ class InspectorScreen(Screen[None]):
         self.error: str | None = None
         self._timer = None
         self._composed = False
+        self._images: dict[str, tuple[str, Attachment]] = {}
 
     @property
     def mjtui(self) -> MjtuiApp:
         return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
+        with Horizontal(id="body"):
+            yield from self._details()
+            if self.mjtui.previews is not None:
+                yield PreviewPanel()  # beside the details, so it stays in view while the image table scrolls
+        yield Footer()
+
+    def _details(self) -> ComposeResult:
         with VerticalScroll():
             yield Static(id="title")
             yield Static(id="summary")
@@ -141,12 +158,12 @@ class InspectorScreen(Screen[None]):
             yield children
             yield Static("Seed", classes="section")
             yield Static(id="seed")
-            yield Static("Attachments", classes="section")
+            yield Static("Images" if self.mjtui.previews is None else "Images (select one to preview it)",
+                         classes="section", id="images-title")
             attachments: DataTable = DataTable(cursor_type="row", id="attachments")
-            attachments.add_columns("file", "size", "dimensions", "url")
+            attachments.add_columns("image", "file", "size", "dimensions", "url")
             yield attachments
             yield Static(id="embeds")
-        yield Footer()
 
     def on_mount(self) -> None:
         self._composed = True
@@ -222,19 +239,51 @@ class InspectorScreen(Screen[None]):
         children.display = bool(children.row_count)
         self.query_one("#children-title", Static).display = bool(children.row_count)
         self.query_one("#seed", Static).update(seed_text(job, self.seed_state))
-        attachments = self.query_one("#attachments", DataTable)
-        attachments.clear()
-        for item in job.attachments:
-            dims = f"{item.width}x{item.height}" if item.width and item.height else "?"
-            attachments.add_row(
-                safe(item.filename or "?", limit=40), Text(_size(item.size)), Text(dims), safe(item.url or "", limit=120)
-            )
+        self._show_images(job)
         embeds = Text()
         for embed in job.embeds:
             embeds.append("embed     ", style="dim")
             embeds.append(clean(embed.description or embed.type or "", limit=400))
             embeds.append("\n")
         self.query_one("#embeds", Static).update(embeds)
+
+    def _show_images(self, job: Job) -> None:
+        """Rebuilt only when the images change, so a follow-up fetch keeps the user's row and preview."""
+        images = job_images(job)
+        if [(key, item.url) for key, _, item in images] == [(key, item.url) for key, (_, item) in self._images.items()]:
+            return
+        self._images = {key: (label, item) for key, label, item in images}
+        table = self.query_one("#attachments", DataTable)
+        table.clear()
+        for key, label, item in images:
+            dims = f"{item.width}x{item.height}" if item.width and item.height else "?"
+            table.add_row(Text(label), safe(item.filename or "?", limit=40), Text(_size(item.size)), Text(dims),
+                          safe(item.url or "", limit=120), key=key)  # the first row added posts RowHighlighted
+        if not images and self.mjtui.previews is not None:
+            self.query_one(PreviewPanel).display = False
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        """The highlighted image is the one previewed: downloaded only now, when it is looked at."""
+        if event.data_table.id != "attachments" or self.mjtui.previews is None or event.row_key.value not in self._images:
+            return
+        label, item = self._images[event.row_key.value]
+        panel = self.query_one(PreviewPanel)
+        panel.display = True
+        if not item.url:
+            panel.failed(label, "the image has no URL")
+        elif item.url != panel.url:
+            panel.loading(item.url, label)
+            self.preview(item.url, label)
+
+    @work(exclusive=True, group="preview", exit_on_error=False)
+    async def preview(self, url: str, label: str) -> None:
+        panel = self.query_one(PreviewPanel)
+        try:
+            preview, cached = await self.mjtui.preview_image(self.account, url)
+        except (errors.MjtuiError, PreviewError) as exc:
+            panel.failed(label, str(exc))
+            return
+        await panel.show(preview, label, "from the cache" if cached else "downloaded")
 
     def seed_progress(self, state: str | None, job: Job | None = None) -> None:
         """The app reports a seed fetch: running, failed, or done with the job carrying the seed."""

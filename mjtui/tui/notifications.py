@@ -1,0 +1,110 @@
+"""Telling the user what finished: toasts, and by choice the terminal bell or a desktop notification.
+
+Finishes are announced per poll: a few jobs get a toast each, more get one
+summary toast, so a busy account never floods the screen. Desktop
+notifications are OSC 9 (iTerm2, WezTerm, kitty, foot...) or OSC 777 (rxvt,
+VTE terminals, Ghostty): their text is cleaned of anything a terminal acts on.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from mjtui.text import clean
+
+MANY_FAILURES = 2  # more failures than this in one poll make one summary toast
+OSC_TEXT_LIMIT = 120
+SLOT_QUIET_SECONDS = 300.0  # a channel's free slot is announced at most this often
+OUTCOMES = ("completed", "failed", "moderated", "cancelled")
+_SEVERITY = {"completed": "information", "cancelled": "information", "moderated": "warning", "failed": "error"}
+_RANK = {"information": 0, "warning": 1, "error": 2}
+
+
+@dataclass(frozen=True, slots=True)
+class Finished:
+    """One job that left the running list, and what became of it."""
+
+    short_id: str
+    channel: str
+    outcome: str
+    error: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Announcement:
+    message: str
+    severity: str = "information"
+
+
+def announce_finished(finished: list[Finished]) -> list[Announcement]:
+    """What one poll's finished jobs say: at most one toast for the completed, and the failures
+    one by one with their error when there are few, else one summary of them too."""
+    finished = [item for item in finished if item.outcome in OUTCOMES]
+    fine = [item for item in finished if item.outcome in ("completed", "cancelled")]
+    bad = [item for item in finished if item.outcome in ("failed", "moderated")]
+    announcements = []
+    if len(fine) == 1:
+        announcements.append(_one(fine[0]))
+    elif fine:
+        announcements.append(Announcement(f"{_tally(fine)}{_where(fine)}", "information"))
+    if len(bad) <= MANY_FAILURES:
+        announcements += [_one(item) for item in bad]
+    else:
+        severity = "error" if any(item.outcome == "failed" for item in bad) else "warning"
+        announcements.append(Announcement(f"{_tally(bad)}{_where(bad)}", severity))
+    return announcements
+
+
+def _tally(items: list[Finished]) -> str:
+    """ "12 jobs completed, 2 cancelled" """
+    counts = Counter(item.outcome for item in items)
+    parts = [f"{counts[outcome]} {outcome}" for outcome in OUTCOMES if counts[outcome]]
+    parts[0] = parts[0].replace(" ", " jobs " if sum(counts.values()) > 1 else " job ", 1)
+    return ", ".join(parts)
+
+
+def _where(items: list[Finished]) -> str:
+    channels = {item.channel for item in items}
+    return f" · {channels.pop()}" if len(channels) == 1 else f" · {len(channels)} channels"
+
+
+def _one(item: Finished) -> Announcement:
+    message = f"job {item.short_id} on {item.channel} {item.outcome}"
+    if item.error and item.outcome != "completed":
+        message += f": {clean(item.error, limit=120)}"
+    return Announcement(message, _SEVERITY[item.outcome])
+
+
+def announce_free_slots(channels: list[str]) -> Announcement | None:
+    """One toast for every channel that was full at the last poll and has room now."""
+    if not channels:
+        return None
+    if len(channels) == 1:
+        return Announcement(f"channel {channels[0]} has a free slot")
+    named = ", ".join(channels[:3]) + (f" and {len(channels) - 3} more" if len(channels) > 3 else "")
+    return Announcement(f"{len(channels)} channels have a free slot: {named}")
+
+
+def terminal_alert(messages: Iterable[str], *, bell: bool, desktop: str, in_tmux: bool = False) -> str:
+    """The bytes to write to the terminal for one batch of announcements: a bell and/or one notification."""
+    texts = [message for message in messages if message]
+    if not texts:
+        return ""
+    out = "\x07" if bell else ""
+    if desktop in ("osc9", "osc777"):
+        body = osc_text(" | ".join(texts))
+        sequence = f"\x1b]9;mjtui: {body}\x07" if desktop == "osc9" else f"\x1b]777;notify;mjtui;{body.replace(';', ',')}\x07"
+        out += _tmux_passthrough(sequence) if in_tmux else sequence
+    return out
+
+
+def osc_text(text: str) -> str:
+    """Text that cannot end or extend an OSC sequence: escapes and controls gone, one short line."""
+    return clean(text, limit=OSC_TEXT_LIMIT)
+
+
+def _tmux_passthrough(sequence: str) -> str:
+    # tmux hands a DCS-wrapped sequence to the outer terminal (with `set -g allow-passthrough on`).
+    return "\x1bPtmux;" + sequence.replace("\x1b", "\x1b\x1b") + "\x1b\\"

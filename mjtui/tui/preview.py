@@ -1,0 +1,181 @@
+"""The inspector's image preview: textual-image draws a job's picture as sixel, kitty graphics or half cells.
+
+textual-image asks the terminal what it can draw when it is first imported,
+and that only works before Textual takes over the terminal. `detect_graphics()`
+is called by the launcher before the app starts; when it was not (tests, a
+headless app) the widget is imported with a stand-in stdout, so it never
+writes a query to the terminal nor waits for an answer, and draws half cells.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widget import Widget
+from textual.widgets import Static
+
+from mjtui.text import clean
+
+if TYPE_CHECKING:
+    from PIL.Image import Image as PILImage
+
+PREVIEW_PIXELS = 384  # longest side kept after decoding: more than a sixel preview of this size can show
+MAX_PIXELS = 40_000_000  # refuse to decode anything bigger (a small PNG can claim a huge canvas)
+
+_detected: bool = False
+
+
+class PreviewError(Exception):
+    """The bytes are not an image the preview can show."""
+
+
+def detect_graphics() -> str:
+    """Ask the terminal once, before the app starts, whether it draws sixel or kitty graphics.
+
+    Returns the renderer chosen ("sixel", "tgp", "halfcell" or "unicode"); without a
+    terminal on both stdin and stdout nothing is asked and previews draw half cells.
+    """
+    global _detected
+    if not (sys.__stdin__ and sys.__stdin__.isatty() and sys.__stdout__ and sys.__stdout__.isatty()):
+        return "halfcell"
+    try:
+        from textual_image import renderable
+        import textual_image.widget  # noqa: F401 - measures the cell size while the terminal can still answer
+    except Exception:  # noqa: BLE001 - a terminal that answers oddly costs the preview its best renderer, nothing more
+        return "halfcell"
+    _detected = True
+    return renderable.Image.__module__.rsplit(".", 1)[-1]
+
+
+def image_widget_class() -> type[Widget]:
+    """The widget class that draws previews here: the detected renderer, else half cells."""
+    if _detected:
+        from textual_image.widget import Image
+
+        return Image
+    if "textual_image.widget" not in sys.modules:
+        real = sys.__stdout__
+        sys.__stdout__ = io.StringIO()  # not a terminal: textual-image neither queries nor waits
+        try:
+            import textual_image.widget  # noqa: F401
+        finally:
+            sys.__stdout__ = real
+    from textual_image.widget import HalfcellImage
+
+    return HalfcellImage
+
+
+def _cell_aspect() -> float:
+    """A terminal cell's height over its width (about 2), as textual-image measured it."""
+    from textual_image._terminal import get_cell_size
+
+    try:
+        cell = get_cell_size()
+    except Exception:  # noqa: BLE001 - no stdout to measure: the usual shape
+        return 2.0
+    return cell.height / cell.width if cell.width else 2.0
+
+
+@dataclass
+class Preview:
+    """A decoded picture and the widget class to draw it with."""
+
+    image: PILImage
+    widget_class: type[Widget]
+    width: int
+    height: int
+
+
+def decode_preview(data: bytes) -> Preview:
+    """Decode image bytes and shrink them for the preview; blocking, so call it in a thread.
+
+    Raises PreviewError when the bytes are not an image or claim an absurd size.
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    widget_class = image_widget_class()
+    try:
+        with Image.open(io.BytesIO(data)) as opened:
+            width, height = opened.size
+            if width * height > MAX_PIXELS:
+                raise PreviewError(f"the image is too large to preview ({width}x{height})")
+            opened.draft("RGB", (PREVIEW_PIXELS, PREVIEW_PIXELS))  # JPEG decodes at a fraction of its size
+            image = opened.convert("RGB")
+    except (UnidentifiedImageError, Image.DecompressionBombError):
+        raise PreviewError("not an image the preview can show") from None
+    except (OSError, ValueError, SyntaxError) as exc:
+        raise PreviewError(f"the image is damaged ({clean(exc, limit=80)})") from None
+    image.thumbnail((PREVIEW_PIXELS, PREVIEW_PIXELS))
+    return Preview(image, widget_class, width, height)
+
+
+class PreviewPanel(Vertical):
+    """The picture of the image selected in the inspector's image table, with a caption."""
+
+    DEFAULT_CSS = """
+    PreviewPanel { width: auto; min-width: 24; max-width: 45%; height: 100%; padding: 1 1 0 1; }
+    PreviewPanel #preview-caption { width: 100%; height: auto; max-height: 3; color: $text-muted; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__(id="preview")
+        self.display = False  # until an image is highlighted
+        self.url: str | None = None
+        self.shown: Preview | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="preview-caption")
+
+    def on_resize(self) -> None:
+        if self.shown is not None:
+            self._fit(self.query_one("#preview-image"), self.shown)
+
+    def _fit(self, widget: Widget, preview: Preview) -> None:
+        """Half the panel's height (10 to 24 rows) and the width that keeps the picture's shape.
+
+        Both are set in cells: with an auto width textual-image keeps the width
+        of its first layout when the height changes, and the picture stretches.
+        """
+        rows = max(10, min(24, self.size.height // 2))
+        image_width, image_height = preview.image.size
+        cols = round(rows * _cell_aspect() * image_width / max(1, image_height))
+        widget.styles.height = rows
+        widget.styles.width = max(1, cols)
+
+    def loading(self, url: str, label: str) -> None:
+        self.url = url
+        self._caption(label, "loading…")
+
+    def failed(self, label: str, reason: str) -> None:
+        self.url = None  # selecting the image again tries again
+        self._caption(label, f"no preview: {reason}", style="italic")
+        self.shown = None
+        self.query("#preview-image").remove()
+
+    async def show(self, preview: Preview, label: str, source: str) -> None:
+        """Draw `preview`; the first one mounts the image widget, later ones swap its picture."""
+        self.shown = preview
+        self._caption(label, f"{preview.width}x{preview.height} · {source}")
+        current = self.query("#preview-image")
+        if current and isinstance(current.first(), preview.widget_class):
+            widget = current.first()
+            widget.image = preview.image  # type: ignore[attr-defined]
+            self._fit(widget, preview)
+            return
+        await current.remove()
+        widget = preview.widget_class(preview.image, id="preview-image")  # type: ignore[call-arg]
+        self._fit(widget, preview)
+        await self.mount(widget, before=0)
+
+    def _caption(self, label: str, state: str, style: str = "") -> None:
+        text = Text(clean(label, limit=40), style="bold")
+        text.append("\n")
+        text.append(clean(state, limit=80), style=style)
+        self.query_one("#preview-caption", Static).update(text)
+

@@ -1,0 +1,166 @@
+"""Announcing finished jobs and freed slots: toasts, coalesced per poll, and by choice a bell or a desktop notification."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import make_dashboard
+from test_dashboard import SIZE, advance, settle
+
+from mjtui.config import ConfigError, NotifyConfig, load_config
+from mjtui.sim import Simulator
+from mjtui.tui.formatting import short_job_id
+from mjtui.tui.notifications import SLOT_QUIET_SECONDS, terminal_alert
+
+STUDIO = "studio"
+
+
+def one_channel(make_sim, *, max_jobs: int = 10) -> tuple[Simulator, str]:
+    sim = make_sim(channels=1, autopilot=False, max_jobs=max_jobs, fail_rate=0.0, moderation_rate=0.0, speed_scale=0.3)
+    return sim, sim.world.accounts["main"].channels[0]
+
+
+def submit(sim: Simulator, channel: str, count: int, prompt: str = "a quiet harbour") -> list[str]:
+    world = sim.world
+    return [world.submit(world.accounts["main"], f"{prompt} {n}", channel).jobid for n in range(count)]
+
+
+def until_all_final(sim: Simulator, jobs: list[str]) -> float:
+    world = sim.world
+    return max(world.jobs[job].finish_at for job in jobs) - world.clock.now() + 1
+
+
+def toasts(app) -> list[tuple[str, str]]:
+    return [(n.message, n.severity) for n in app._notifications]
+
+
+def capture_terminal(app) -> list[str]:
+    """What the app writes to the terminal beside the screen: bells and OSC notifications."""
+    writes: list[str] = []
+    app._driver.write = writes.append
+    return writes
+
+
+def alerts(writes: list[str]) -> list[str]:
+    return [w for w in writes if w.startswith(("\x07", "\x1b]9;", "\x1b]777;", "\x1bPtmux;"))]
+
+
+async def test_each_outcome_is_a_toast_naming_the_job_and_its_channel_with_a_fitting_severity(make_sim, clock):
+    sim, channel = one_channel(make_sim)
+    completes, fails, moderated = submit(sim, channel, 3)
+    sim.world.jobs[fails].outcome = "failed"
+    sim.world.jobs[moderated].outcome = "moderated"
+    app, timers = make_dashboard(sim, clock, channel_names={"main": {channel: STUDIO}})
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert toasts(app) == []
+        await advance(pilot, clock, timers, until_all_final(sim, [completes, fails, moderated]) + 10)
+        shown = toasts(app)
+        assert (f"job {short_job_id(completes)} on {STUDIO} completed", "information") in shown
+        assert (f"job {short_job_id(fails)} on {STUDIO} failed: Job failed", "error") in shown
+        assert (f"job {short_job_id(moderated)} on {STUDIO} moderated: Job moderated", "warning") in shown
+        assert len([t for t in shown if t[0].startswith("job ")]) == 3, "one toast per job, once"
+
+
+async def test_many_finishes_in_one_poll_make_one_toast_for_the_completed_and_one_for_the_failed(make_sim, clock):
+    sim, channel = one_channel(make_sim, max_jobs=15)
+    jobs = submit(sim, channel, 12)
+    for job in jobs[:3]:
+        sim.world.jobs[job].outcome = "failed"
+    sim.world.jobs[jobs[3]].outcome = "moderated"
+    app, timers = make_dashboard(sim, clock, refresh_seconds=60, channel_names={"main": {channel: STUDIO}})
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert until_all_final(sim, jobs) < 60, "every job ends before the next poll"
+        await advance(pilot, clock, timers, 61)
+        assert toasts(app) == [(f"8 jobs completed · {STUDIO}", "information"),
+                               (f"3 jobs failed, 1 moderated · {STUDIO}", "error")]
+
+
+async def test_a_full_channel_that_frees_a_slot_says_so_but_not_again_within_five_minutes(make_sim, clock):
+    sim, channel = one_channel(make_sim, max_jobs=2)
+    app, timers = make_dashboard(sim, clock, channel_names={"main": {channel: STUDIO}}, refresh_seconds=2)
+
+    def slot_toasts() -> list[str]:
+        return [message for message, _ in toasts(app) if "free slot" in message]
+
+    async def fill_then_drain(label: str) -> None:
+        jobs = submit(sim, channel, 2, label)
+        await advance(pilot, clock, timers, 2, step=2)
+        assert app.accounts["main"].snapshot.stats[channel].full, "the dashboard saw 2/2"
+        await advance(pilot, clock, timers, until_all_final(sim, jobs) + 2, step=2)
+        assert not app.accounts["main"].snapshot.stats[channel].full
+
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert slot_toasts() == []
+        await fill_then_drain("a first pair")
+        assert slot_toasts() == [f"channel {STUDIO} has a free slot"]
+        await fill_then_drain("a second pair")
+        assert len(slot_toasts()) == 1, "full and free again within five minutes: no second toast"
+        await advance(pilot, clock, timers, SLOT_QUIET_SECONDS, step=60)
+        await fill_then_drain("a third pair")
+        assert len(slot_toasts()) == 2, "after five quiet minutes it is announced again"
+
+
+async def test_no_bell_and_no_desktop_notification_unless_the_config_asks(make_sim, clock):
+    sim, channel = one_channel(make_sim)
+    jobs = submit(sim, channel, 1)
+    app, timers = make_dashboard(sim, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        writes = capture_terminal(app)
+        await settle(pilot)
+        await advance(pilot, clock, timers, until_all_final(sim, jobs) + 10)
+        assert any("completed" in message for message, _ in toasts(app)), "the toast is on by default"
+        assert alerts(writes) == []
+
+
+async def test_bell_and_osc777_carry_the_toast_text_cleaned_of_escapes(make_sim, clock):
+    sim, channel = one_channel(make_sim)
+    [job] = submit(sim, channel, 1)
+    world = sim.world
+    world.jobs[job].outcome = "failed"
+    app, timers = make_dashboard(sim, clock, notify=NotifyConfig(bell=True, desktop="osc777"))
+    async with app.run_test(size=SIZE) as pilot:
+        writes = capture_terminal(app)
+        await settle(pilot)
+        clock.advance(until_all_final(sim, [job]))
+        world.advance()
+        world.jobs[job].error = "boom\x1b]0;owned\x07;\x1b[2J;\x9d8;;evil\x9c"  # the service's text, hostile
+        await advance(pilot, clock, timers, 10)
+        [alert] = alerts(writes)
+        assert alert.startswith("\x07\x1b]777;notify;mjtui;")
+        body = alert.removeprefix("\x07\x1b]777;notify;mjtui;")
+        assert body.endswith("\x07") and body.startswith(f"job {short_job_id(job)} on …{channel[-6:]} failed: boom")
+        assert not any(char in body[:-1] for char in "\x1b\x07\x9c\x9d;"), "nothing in the text can end or extend the OSC"
+
+
+async def test_osc9_without_toasts_still_notifies_the_desktop_once_per_poll(make_sim, clock):
+    sim, channel = one_channel(make_sim)
+    jobs = submit(sim, channel, 5)
+    app, timers = make_dashboard(sim, clock, refresh_seconds=60, notify=NotifyConfig(toasts=False, desktop="osc9"),
+                                 channel_names={"main": {channel: STUDIO}})
+    async with app.run_test(size=SIZE) as pilot:
+        writes = capture_terminal(app)
+        await settle(pilot)
+        await advance(pilot, clock, timers, 61)
+        assert sim.world.jobs[jobs[-1]].final_status == "completed"
+        assert [message for message, _ in toasts(app) if "job" in message] == []
+        assert alerts(writes) == [f"\x1b]9;mjtui: 5 jobs completed · {STUDIO}\x07"]
+
+
+def test_inside_tmux_the_notification_is_wrapped_to_reach_the_outer_terminal():
+    wrapped = terminal_alert(["job 1 completed"], bell=False, desktop="osc9", in_tmux=True)
+    assert wrapped == "\x1bPtmux;\x1b\x1b]9;mjtui: job 1 completed\x07\x1b\\"
+    assert terminal_alert([], bell=True, desktop="osc9") == "", "nothing to say, nothing written"
+
+
+def test_the_notify_table_is_checked(tmp_path):
+    config = tmp_path / "config.toml"
+    config.write_text('[notify]\nbell = true\ndesktop = "osc777"\n')
+    assert load_config(config, environ={}).notify == NotifyConfig(toasts=True, bell=True, desktop="osc777")
+    config.write_text('[notify]\ndesktop = "growl"\n')
+    with pytest.raises(ConfigError, match="notify.desktop: expected 'off', 'osc9' or 'osc777'"):
+        load_config(config, environ={})
+    config.write_text("[notify]\ntoast = false\n")
+    with pytest.raises(ConfigError, match=r"notify.toast: unknown key \(did you mean toasts\?\)"):
+        load_config(config, environ={})
