@@ -99,7 +99,7 @@ class FinishedTable(SteadyTable):
     """
 
     DEFAULT_CSS = """
-    FinishedTable { height: 8; }
+    FinishedTable { height: 8; overflow-x: hidden; }
     .-short FinishedTable { height: 4; }
     FinishedTable > .finished--completed { color: $success; }
     FinishedTable > .finished--bad { color: $error; }
