@@ -24,7 +24,6 @@ from mjtui.tui.app import MjtuiApp
 from mjtui.tui.channel_pane import ChannelPane, JobTable
 from mjtui.tui.confirm import ConfirmScreen
 from mjtui.tui.formatting import short_job_id
-from mjtui.tui.gauges import Gauge
 from mjtui.tui.help import HelpScreen
 from mjtui.tui.inspector import InspectorScreen
 from mjtui.tui.panels import FinishedTable, TopBar
@@ -229,7 +228,7 @@ async def test_a_pane_per_channel_with_gauges_equal_to_the_service(make_sim, clo
         assert set(shown) == set(busy)
         for channel_id, channel in busy.items():
             pane = shown[channel_id]
-            jobs, images, videos = (pane.query_one(f"#gauge-{k}", Gauge) for k in ("jobs", "images", "videos"))
+            jobs, images, videos = pane.gauges.jobs, pane.gauges.images, pane.gauges.videos
             assert (jobs.value, jobs.limit) == (channel.count(), channel.max_jobs)
             assert (images.value, images.limit) == (channel.count("image"), channel.max_image_jobs)
             assert (videos.value, videos.limit) == (channel.count("video"), channel.max_video_jobs)
@@ -246,12 +245,13 @@ async def test_a_full_channel_is_marked_full(make_sim, clock):
         full, other = panes(app)[q.full], panes(app)[q.other]
         assert full.has_class("-full")
         assert not other.has_class("-full")
-        assert full.query_one("#gauge-jobs", Gauge).render().plain.endswith("3/3 FULL")
-        assert other.query_one("#gauge-jobs", Gauge).render().plain.endswith("1/3")
+        assert full.gauges.jobs.render().plain.endswith("3/3 FULL")
+        assert "jobs ██████████ 3/3 FULL  img 3/3" in full.gauges.render().plain
+        assert other.gauges.jobs.render().plain.endswith("1/3")
         q.sim.world.cancel(q.sim.world.accounts["main"], q.jobs[0])
         await advance(pilot, clock, timers, 10)
         assert not full.has_class("-full"), "a channel with a free slot is no longer marked full"
-        assert full.query_one("#gauge-jobs", Gauge).render().plain.endswith("2/3")
+        assert full.gauges.jobs.render().plain.endswith("2/3")
 
 
 # -- polling ----------------------------------------------------------------------------------------

@@ -712,7 +712,7 @@ async def test_a_job_id_listed_on_two_channels_is_shown_on_both_and_finishes_onc
         await s.run(REFRESH)
         s.check_duplicate()
         assert s.duplicate_shown
-        gauges = panes(s.app)[target].query_one("#gauge-jobs").render().plain
+        gauges = panes(s.app)[target].gauges.jobs.render().plain
         assert gauges.endswith(f"{len(s.sim.world.channels[target].running)}/3 FULL"), gauges
         s.undo_duplicate()
         await s.run(REFRESH)

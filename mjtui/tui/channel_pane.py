@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Vertical
 from textual.coordinate import Coordinate
 from textual.widgets.data_table import ColumnKey, RowDoesNotExist, RowKey
 
@@ -15,7 +15,7 @@ from mjtui.monitor.snapshot import ChannelChanges, ChannelStats, JobRow
 from mjtui.store import ChannelHistory
 from mjtui.text import clean
 from mjtui.tui.formatting import duration, epoch_of, local_time, safe, short_job_id
-from mjtui.tui.gauges import Gauge, fullness_level
+from mjtui.tui.gauges import GaugeRow, fullness_level
 from mjtui.tui.tables import SteadyTable
 
 NEW_HIGHLIGHT_SECONDS = 3.0
@@ -137,16 +137,14 @@ class ChannelPane(Vertical):
         self.elapsed_shown: dict[str, str] = {}  # job id -> the elapsed text in its cell
         self._shown_stale = False  # the tick skipped the texts while the pane was off screen
         self._table: JobTable | None = None
-        self._gauges: tuple[Gauge, Gauge, Gauge] | None = None
+        self._gauges: GaugeRow | None = None
         self._titles: tuple[str, str] | None = None
 
     # -- layout -----------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        self._gauges = (Gauge("jobs", id="gauge-jobs"), Gauge("img", bar=False, id="gauge-images"),
-                        Gauge("vid", bar=False, id="gauge-videos"))
-        with Horizontal(classes="gauges"):
-            yield from self._gauges
+        self._gauges = GaugeRow()
+        yield self._gauges
         self._table = table = JobTable(cursor_type="row", zebra_stripes=False, show_cursor=True)
         table.add_column("job", key="id", width=10)
         table.add_column("type", key="type", width=5)
@@ -157,6 +155,10 @@ class ChannelPane(Vertical):
 
     def on_mount(self) -> None:
         self._update_title()
+
+    @property
+    def gauges(self) -> GaugeRow:
+        return self._gauges if self._gauges is not None else self.query_one(GaugeRow)
 
     @property
     def table(self) -> JobTable:
@@ -261,12 +263,7 @@ class ChannelPane(Vertical):
 
     def _set_stats(self, stats: ChannelStats) -> None:
         self.stats = stats
-        jobs, images, videos = self._gauges or (
-            self.query_one("#gauge-jobs", Gauge), self.query_one("#gauge-images", Gauge), self.query_one("#gauge-videos", Gauge)
-        )
-        jobs.set(stats.total, stats.max_jobs)
-        images.set(stats.images, stats.max_image_jobs)
-        videos.set(stats.videos, stats.max_video_jobs)
+        self.gauges.set((stats.total, stats.max_jobs), (stats.images, stats.max_image_jobs), (stats.videos, stats.max_video_jobs))
         self.set_class(fullness_level(stats.total, stats.max_jobs) == "full", "-full")
         self._size_table(stats.max_jobs)
         self._update_title()

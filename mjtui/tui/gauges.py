@@ -1,13 +1,16 @@
-"""A gauge of running jobs against a channel's limit, coloured by how full it is."""
+"""A channel's gauges of running jobs against its limits, coloured by how full it is."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rich.cells import cell_len
+from rich.style import Style
 from rich.text import Text
-from textual.reactive import reactive
 from textual.widget import Widget
 
 BAR_WIDTH = 10
+GAP = "  "
 
 
 def fullness_level(value: int, limit: int | None) -> str:
@@ -20,47 +23,14 @@ def fullness_level(value: int, limit: int | None) -> str:
     return "busy" if ratio >= 0.7 else "ok"
 
 
-class Gauge(Widget):
+class Gauge:
     """`jobs ███████░░░ 10/12`: a label, a bar and the count over the limit (`FULL` after it when full)."""
 
-    COMPONENT_CLASSES = {"gauge--ok", "gauge--busy", "gauge--full", "gauge--unknown", "gauge--empty", "gauge--label"}
-    DEFAULT_CSS = """
-    Gauge { height: 1; width: auto; margin-right: 2; }
-    Gauge > .gauge--ok { color: $success; }
-    Gauge > .gauge--busy { color: $warning; }
-    Gauge > .gauge--full { color: $error; text-style: bold; }
-    Gauge > .gauge--unknown { color: $text-muted; }
-    Gauge > .gauge--empty { color: $panel-lighten-2; }
-    Gauge > .gauge--label { color: $text-muted; }
-    """
-
-    # Repaint only: a layout of the whole screen (hundreds of widgets at 100 channels) is asked for
-    # in `_resized` when the laid-out width changes, which only a new limit does.
-    value: reactive[int] = reactive(0)
-    limit: reactive[int | None] = reactive(None)
-
-    def __init__(self, label: str, *, bar: bool = True, id: str | None = None) -> None:
-        self._width: int | None = None  # before super(): Textual calls the watchers when it sets up the reactives
-        super().__init__(id=id)
+    def __init__(self, label: str, *, bar: bool = True) -> None:
         self.label = label
         self.bar = bar
-
-    def set(self, value: int, limit: int | None) -> None:
-        self.value, self.limit = value, limit
-
-    def watch_value(self) -> None:
-        self._resized()
-
-    def watch_limit(self) -> None:
-        self._resized()
-
-    def _resized(self) -> None:
-        if self._width is None:
-            return  # not measured yet: the first layout will
-        width = self._text_width()
-        if width != self._width:
-            self._width = width
-            self.refresh(layout=True)
+        self.value = 0
+        self.limit: int | None = None
 
     @property
     def level(self) -> str:
@@ -69,11 +39,11 @@ class Gauge(Widget):
     def _count(self) -> str:
         return f"{self.value}/{'?' if self.limit is None else self.limit}"
 
-    def _text_width(self) -> int:
-        """The cell width to lay out: room for the count at the limit, and for FULL on a bar.
+    @property
+    def width(self) -> int:
+        """The cells it takes: room for the count at the limit, and for FULL on a bar.
 
-        It depends on the limit only, so a changing count never asks for a layout of the
-        whole screen (hundreds of widgets at a hundred channels).
+        It depends on the limit only, so a changing count never moves what follows it.
         """
         count = len(self._count())
         if self.limit is not None:
@@ -83,21 +53,64 @@ class Gauge(Widget):
             width += BAR_WIDTH + 1 + len(" FULL")
         return width
 
-    def render(self) -> Text:
+    def render(self, style: Callable[[str], Style] = lambda _name: Style()) -> Text:
+        """The gauge, `style(component)` giving the style of "label", "empty" and each level."""
         level = self.level
-        style = self.get_component_rich_style(f"gauge--{level}")
-        text = Text(f"{self.label} ", style=self.get_component_rich_style("gauge--label"))
+        text = Text(f"{self.label} ", style=style("label"))
         if self.bar:
             filled = 0 if not self.limit else min(BAR_WIDTH, round(BAR_WIDTH * self.value / self.limit))
-            text.append("█" * filled, style=style)
-            text.append("░" * (BAR_WIDTH - filled), style=self.get_component_rich_style("gauge--empty"))
+            text.append("█" * filled, style=style(level))
+            text.append("░" * (BAR_WIDTH - filled), style=style("empty"))
             text.append(" ")
-        text.append(self._count(), style=style)
+        text.append(self._count(), style=style(level))
         if level == "full" and self.bar:  # the count gauges show full by colour; the bar says it in words
-            text.append(" FULL", style=style)
+            text.append(" FULL", style=style(level))
         return text
 
-    def get_content_width(self, container, viewport) -> int:  # noqa: ANN001 - Textual's signature
-        if self._width is None:
-            self._width = self._text_width()
-        return self._width
+
+class GaugeRow(Widget):
+    """A channel's three gauges on one line: jobs/maxJobs with a bar, images/maxImageJobs, videos/maxVideoJobs.
+
+    One widget, not three: at a hundred channels every widget is laid out again whenever the
+    screen is (start, resize, leaving the inspector).
+    """
+
+    COMPONENT_CLASSES = {"gauge--ok", "gauge--busy", "gauge--full", "gauge--unknown", "gauge--empty", "gauge--label"}
+    DEFAULT_CSS = """
+    GaugeRow { height: 1; }
+    GaugeRow > .gauge--ok { color: $success; }
+    GaugeRow > .gauge--busy { color: $warning; }
+    GaugeRow > .gauge--full { color: $error; text-style: bold; }
+    GaugeRow > .gauge--unknown { color: $text-muted; }
+    GaugeRow > .gauge--empty { color: $panel-lighten-2; }
+    GaugeRow > .gauge--label { color: $text-muted; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__(classes="gauges")
+        self.jobs = Gauge("jobs")
+        self.images = Gauge("img", bar=False)
+        self.videos = Gauge("vid", bar=False)
+
+    def set(self, jobs: tuple[int, int | None], images: tuple[int, int | None], videos: tuple[int, int | None]) -> None:
+        """(count, limit) of each; repaints only when one changed."""
+        changed = False
+        for gauge, (value, limit) in zip((self.jobs, self.images, self.videos), (jobs, images, videos), strict=True):
+            if (gauge.value, gauge.limit) != (value, limit):
+                gauge.value, gauge.limit = value, limit
+                changed = True
+        if changed:
+            self.refresh()  # one line, as wide as the pane: a repaint, never a layout
+
+    def render(self) -> Text:
+        def style(name: str) -> Style:
+            return self.get_component_rich_style(f"gauge--{name}")
+
+        line = Text()
+        for gauge in (self.jobs, self.images, self.videos):
+            shown = gauge.render(style)
+            shown.pad_right(gauge.width - shown.cell_len)
+            line.append_text(shown)
+            line.append(GAP)
+        line.rstrip()
+        return line
