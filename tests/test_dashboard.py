@@ -1270,3 +1270,24 @@ async def test_at_160_columns_every_job_table_fits_its_pane(make_sim, clock):
         tables = [pane.table for pane in app.query(ChannelPane)]
         assert len(tables) == 3
         assert all(table.max_scroll_x == 0 for table in tables), [table.size.width for table in tables]
+
+
+async def test_panes_keep_room_for_max_jobs_and_shrink_on_a_short_terminal(make_sim, clock):
+    """A pane is as tall as its channel's maxJobs (the grid stays still as jobs come and go); at 80x24, 6 rows at most."""
+    sim = make_sim(channels=1, max_jobs=12, load=0.3, warmup=120)
+    app, timers = make_dashboard(sim, clock)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        (pane,) = panes(app).values()
+        running = pane.table.row_count
+        assert 0 < running < 12, "a channel with free slots"
+        assert pane.table.size.height == 12 + 1, "room for maxJobs rows under the header"
+        height = pane.outer_size.height
+        await advance(pilot, clock, timers, 30)
+        assert pane.outer_size.height == height, "the pane keeps its size as jobs come and go"
+        await pilot.resize_terminal(80, 24)
+        await settle(pilot)
+        assert pane.table.size.height == 6 + 1, "a short terminal shows 6 rows per pane, the rest scroll"
+        await pilot.resize_terminal(160, 48)
+        await settle(pilot)
+        assert pane.table.size.height == 12 + 1

@@ -22,6 +22,9 @@ HEALTH_CLASS = {
 }
 
 
+AGE_STEP = 5.0
+
+
 def status_words(status: AccountStatus, now: float, interval: float) -> str:
     """The state as a user reads it: `live`, `stale`, `retrying in 8s`, `unauthorized`, ..."""
     health = status.health
@@ -32,6 +35,17 @@ def status_words(status: AccountStatus, now: float, interval: float) -> str:
     if health is Health.LIVE and status.is_stale(now, interval):
         return "stale"
     return health.value
+
+
+def fresh_age(seconds: float, interval: float) -> float:
+    """The age of the last poll as shown: in AGE_STEP steps while the next poll is not yet due.
+
+    The header is rewritten (a whole terminal line) each time this text changes; a fresh
+    poll's age ticking each second said nothing the `live` beside it does not.
+    """
+    if seconds >= interval:
+        return seconds
+    return seconds - seconds % AGE_STEP
 
 
 class AccountHeader(Static):
@@ -67,7 +81,7 @@ class AccountHeader(Static):
         text.append(words, style=style)
         details = []
         if status.last_ok_at is not None:
-            details.append(f"polled {age(now - status.last_ok_at)} ago")
+            details.append(f"polled {age(fresh_age(now - status.last_ok_at, interval))} ago")
         if status.latency is not None:
             details.append(f"{status.latency * 1000:.0f} ms")
         if status.health is Health.COMMANDS_ONLY:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Grid, VerticalScroll
@@ -373,12 +373,16 @@ class MjtuiApp(App[None]):
             except (NotImplementedError, RuntimeError, ValueError):
                 pass  # not on this platform or not in the main thread
 
-    def on_resize(self) -> None:
-        self._layout_grids()
-        self.screen_stack[0].set_class(self.size.height < 32, "-short")
+    def on_resize(self, event: events.Resize) -> None:
+        # The event's size: the app's own may still be the old one while the event is handled.
+        self._layout_grids(event.size.width)
+        short = is_short(event.size.height)
+        self.screen_stack[0].set_class(short, "-short")
+        for pane in self._panes.values():
+            pane.set_short(short)
 
-    def _layout_grids(self) -> None:
-        width = max(1, self.size.width)
+    def _layout_grids(self, width: int | None = None) -> None:
+        width = max(1, self.size.width if width is None else width)
         for grid in self.query(Grid).filter(".channels"):
             grid.styles.grid_size_columns = max(1, width // PANE_MIN_WIDTH)  # same pane width in every account
 
@@ -397,6 +401,7 @@ class MjtuiApp(App[None]):
         pane.sort_key = self.sort_key
         pane.filter_text = self.filter_text
         pane.mode = state.modes.get(channel_id)
+        pane.short = is_short(self.size.height)
         self._panes[(state.name, channel_id)] = pane
         await self.section(state.name).query_one(".channels", Grid).mount(pane)
         self._layout_grids()
@@ -602,7 +607,9 @@ class MjtuiApp(App[None]):
             extra = f"{extra} read-only".strip()
         if self.filter_text:
             extra = f"{extra} filter: {clean(self.filter_text, limit=20)}".strip()
-        self.query_one(TopBar).show(self.title_text, len(self.accounts), running, now_local(self.clock.now()), extra)
+        # Minutes: the bar is a whole terminal line, rewritten each time its text changes.
+        clock = now_local(self.clock.now())[:5]
+        self.query_one(TopBar).show(self.title_text, len(self.accounts), running, clock, extra)
 
     # -- selection ------------------------------------------------------------------------------------
 
@@ -1114,6 +1121,11 @@ class FinishedTitle(TopBar):
 
     def on_mount(self) -> None:
         self.update("Recently finished (enter inspects, s fetches a seed)")
+
+
+def is_short(height: int) -> bool:
+    """A terminal too short for full-height panes (80x24, say)."""
+    return height < 32
 
 
 def make_app(connections: Iterable[Connection], **options: Any) -> MjtuiApp:

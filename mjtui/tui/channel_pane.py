@@ -20,6 +20,7 @@ from mjtui.tui.tables import SteadyTable
 
 NEW_HIGHLIGHT_SECONDS = 3.0
 MAX_TABLE_ROWS = 16  # a pane shows at most this many job rows; a bigger channel scrolls
+SHORT_TABLE_ROWS = 6  # ... and this many on a short terminal (80x24), so more than one pane is in view
 SORT_KEYS = ("created", "newest", "type")
 
 
@@ -133,6 +134,7 @@ class ChannelPane(Vertical):
         self.filter_text = ""
         self.history: ChannelHistory | None = None
         self.sort_key = "created"
+        self.short = False  # on a short terminal: see set_short
         self.now = 0.0
         self.elapsed_shown: dict[str, str] = {}  # job id -> the elapsed text in its cell
         self._shown_stale = False  # the tick skipped the texts while the pane was off screen
@@ -146,10 +148,12 @@ class ChannelPane(Vertical):
         self._gauges = GaugeRow()
         yield self._gauges
         self._table = table = JobTable(cursor_type="row", zebra_stripes=False, show_cursor=True)
+        # Elapsed first: it changes every second, and Textual writes a changed cell to the terminal
+        # together with every cell to its left on that line; first, it is the only one written.
+        table.add_column("elapsed", key="elapsed", width=7)
         table.add_column("job", key="id", width=10)
         table.add_column("type", key="type", width=5)
         table.add_column("created", key="created", width=8)
-        table.add_column("elapsed", key="elapsed", width=7)
         table.add_column("status", key="status", width=9)
         yield table
 
@@ -222,10 +226,10 @@ class ChannelPane(Vertical):
         elapsed = Elapsed(self, row)
         self.elapsed_shown[row.job_id] = elapsed.plain  # every row built here goes into the table
         return [
+            elapsed,
             Text(short_job_id(row.job_id), style=id_style),
             safe(row.job_type, limit=5),
             Text(local_time(row.created)),
-            elapsed,
             safe(self.details.get(row.job_id, "running"), limit=9),
         ]
 
@@ -248,7 +252,7 @@ class ChannelPane(Vertical):
         for row in change.changed:
             self.rows[row.job_id] = row
             if row.job_id in table.rows:
-                for key, value in zip(("id", "type", "created", "elapsed", "status"), self._cells(row), strict=True):
+                for key, value in zip(("elapsed", "id", "type", "created", "status"), self._cells(row), strict=True):
                     table.update_cell(row.job_id, key, value)
         for row in change.added:
             self.rows[row.job_id] = row
@@ -265,13 +269,21 @@ class ChannelPane(Vertical):
         self.stats = stats
         self.gauges.set((stats.total, stats.max_jobs), (stats.images, stats.max_image_jobs), (stats.videos, stats.max_video_jobs))
         self.set_class(fullness_level(stats.total, stats.max_jobs) == "full", "-full")
-        self._size_table(stats.max_jobs)
+        self._size_table()
         self._update_title()
 
-    def _size_table(self, max_jobs: int | None) -> None:
+    def set_short(self, short: bool) -> None:
+        """A short terminal: fewer rows per pane."""
+        if short != self.short:
+            self.short = short
+            self._size_table()
+
+    def _size_table(self) -> None:
         """Room for maxJobs rows, so the pane keeps its size as jobs come and go (the grid stays still)."""
         table = self.table
-        rows = min(max(1, max_jobs), MAX_TABLE_ROWS) if max_jobs else None
+        max_jobs = self.stats.max_jobs if self.stats is not None else None
+        most = SHORT_TABLE_ROWS if self.short else MAX_TABLE_ROWS
+        rows = min(max(1, max_jobs), most) if max_jobs else None
         height = None if rows is None else rows + table.header_height
         current = table.styles.height
         if (current.value if current is not None and current.is_cells else None) == height:

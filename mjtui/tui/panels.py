@@ -187,6 +187,7 @@ class FinishedTable(SteadyTable):
 
 class TopBar(Static):
     DEFAULT_CSS = "TopBar { height: 1; background: $primary-background; color: $text; padding: 0 1; }"
+    _shown: Text | None = None
 
     def show(self, title: str, accounts: int, running: int, clock: str, extra: str = "") -> None:
         text = Text()
@@ -195,4 +196,7 @@ class TopBar(Static):
         if extra:
             text.append(f" · {extra}", style="bold")
         text.append(f"   {clock}")
+        if text == self._shown:
+            return  # called every second: an unchanged line costs nothing
+        self._shown = text
         self.update(text, layout=False)  # one line across the screen: its size never depends on the text
