@@ -468,9 +468,10 @@ class MjtuiApp(App[None]):
                       self._finals.pop(state.name, []), now)
         if not changes:
             return
-        for channel_id in changes.new_channels:
+        mounted = len(self._panes)
+        for channel_id in changes.new_channels:  # new to this poll: a channel that went idle and came back has its pane
             await self._ensure_pane(state, channel_id)
-        if changes.new_channels:
+        if len(self._panes) > mounted:
             # Panes live as long as the app: move them (and the rest of the heap so far) out of the cyclic GC's
             # reach. At a hundred channels, each full collection otherwise scans them all and stalls the UI ~0.3 s.
             self.call_after_refresh(gc.freeze)
