@@ -36,8 +36,12 @@ def read_until_painted(fd: int, deadline: float) -> bytes:
     return seen
 
 
-def wait_gone(pid: int, seconds: float) -> int | None:
-    """The exit status once the process has ended (reaping it), or None if it outlives `seconds`."""
+def wait_gone(pid: int, seconds: float, fd: int | None = None) -> int | None:
+    """The exit status once the process has ended (reaping it), or None if it outlives `seconds`.
+
+    With `fd`, what the dashboard writes meanwhile is read and dropped, as a terminal would:
+    a full pty buffer would block its last frames and hold up its exit.
+    """
     deadline = time.monotonic() + seconds
     while True:
         done, status = os.waitpid(pid, os.WNOHANG)
@@ -45,7 +49,15 @@ def wait_gone(pid: int, seconds: float) -> int | None:
             return status
         if time.monotonic() >= deadline:
             return None
-        time.sleep(0.05)
+        if fd is None:
+            time.sleep(0.05)
+            continue
+        ready, _, _ = select.select([fd], [], [], 0.05)
+        if ready:
+            try:
+                os.read(fd, 65536)
+            except OSError:
+                fd = None
 
 
 def kill_if_running(pid: int) -> None:
@@ -74,7 +86,7 @@ def test_sigterm_exits_cleanly() -> None:
     try:
         assert b"running" in read_until_painted(fd, time.monotonic() + 20)
         os.kill(pid, signal.SIGTERM)
-        status = wait_gone(pid, 5.0)
+        status = wait_gone(pid, 5.0, fd)
         assert status is not None and os.waitstatus_to_exitcode(status) == 0
     finally:
         os.close(fd)
