@@ -173,6 +173,7 @@ class NotifyConfig(BaseModel):
     model_config = _strict_model()
 
     toasts: bool = True
+    completed: bool = True  # false: only failures, moderation and freed slots are announced
     bell: bool = False
     desktop: Literal["off", "osc9", "osc777"] = "off"
 

@@ -76,6 +76,19 @@ async def test_many_finishes_in_one_poll_make_one_toast_for_the_completed_and_on
                                (f"3 jobs failed, 1 moderated · {STUDIO}", "error")]
 
 
+async def test_completed_false_keeps_routine_completions_quiet_but_still_announces_failures(make_sim, clock):
+    sim, channel = one_channel(make_sim, max_jobs=15)
+    jobs = submit(sim, channel, 5)
+    sim.world.jobs[jobs[0]].outcome = "failed"
+    app, timers = make_dashboard(sim, clock, refresh_seconds=60, channel_names={"main": {channel: STUDIO}},
+                                 notify=NotifyConfig(completed=False))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert until_all_final(sim, jobs) < 60, "every job ends before the next poll"
+        await advance(pilot, clock, timers, 61)
+        assert toasts(app) == [(f"job {short_job_id(jobs[0])} on {STUDIO} failed: Job failed", "error")]
+
+
 async def test_a_full_channel_that_frees_a_slot_says_so_but_not_again_within_five_minutes(make_sim, clock):
     sim, channel = one_channel(make_sim, max_jobs=2)
     app, timers = make_dashboard(sim, clock, channel_names={"main": {channel: STUDIO}}, refresh_seconds=2)

@@ -537,7 +537,10 @@ class MjtuiApp(App[None]):
                 self._finished.setdefault(message.account, []).append(finished)
 
     def on_finals_fetched(self, message: FinalsFetched) -> None:
-        self._announce(message.account, announce_finished(self._finished.pop(message.account, [])))
+        finished = self._finished.pop(message.account, [])
+        if not self.notify_settings.completed:  # a busy account finishes jobs every poll: routine, not news
+            finished = [item for item in finished if item.outcome not in ("completed", "cancelled")]
+        self._announce(message.account, announce_finished(finished))
 
     # -- announcements --------------------------------------------------------------------------------
 
