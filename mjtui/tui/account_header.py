@@ -8,6 +8,7 @@ from textual.widgets import Static
 from mjtui.monitor.health import AccountStatus, Health
 from mjtui.text import clean
 from mjtui.tui.formatting import age
+from mjtui.tui.line import Line
 
 HEALTH_CLASS = {
     Health.CONNECTING: "muted",
@@ -48,7 +49,7 @@ def fresh_age(seconds: float, interval: float) -> float:
     return seconds - seconds % AGE_STEP
 
 
-class AccountHeader(Static):
+class AccountHeader(Line):
     """`● main  useapi  live  polled 3s ago · 41 ms · 0 errors · every 10s`."""
 
     COMPONENT_CLASSES = {"account-header--ok", "account-header--warn", "account-header--bad",
@@ -67,7 +68,6 @@ class AccountHeader(Static):
         super().__init__(classes="account-header")
         self.account_name = clean(name)
         self.provider = clean(provider)
-        self._shown: Text | None = None
 
     def show(self, status: AccountStatus, now: float, interval: float, running: int | None) -> None:
         words = status_words(status, now, interval)
@@ -92,10 +92,7 @@ class AccountHeader(Static):
         if running is not None:
             details.append(f"{running} running")
         text.append("  " + " · ".join(details), style=dim)
-        if text == self._shown:
-            return  # called every second: an unchanged line costs nothing
-        self._shown = text
-        self.update(text, layout=False)  # one line, as wide as the section: its size never depends on the text
+        self.show_line(text)
 
 
 class Banner(Static):

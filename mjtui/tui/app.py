@@ -31,8 +31,7 @@ from mjtui.api import errors
 from mjtui.api.client import ImagineProClient, UseapiClient
 from mjtui.api.models import Job, RunningJobs
 from mjtui.clock import Clock, SystemClock
-from mjtui.config import ConfigError
-from mjtui.config import NotifyConfig
+from mjtui.config import ConfigError, NotifyConfig
 from mjtui.connections import Connection
 from mjtui.monitor.health import MIN_INTERVAL, AccountStatus, Health
 from mjtui.monitor.snapshot import Snapshot, diff, snapshot_of
@@ -56,8 +55,8 @@ from mjtui.tui.notifications import (
     terminal_alert,
 )
 from mjtui.tui.panels import PANE_MIN_WIDTH, AccountSection, FinishedTable, MessageTable, TopBar, final_label
-from mjtui.tui.themes import shipped as shipped_themes
 from mjtui.tui.preview import Preview, decode_preview
+from mjtui.tui.themes import shipped as shipped_themes
 from mjtui.tui.timers import TextualTimers, TimerHandle, Timers
 
 INTERVAL_STEPS = (2, 3, 5, 10, 15, 30, 60, 120, 300)
@@ -458,9 +457,9 @@ class MjtuiApp(App[None]):
 
     async def _apply(self, state: AccountState, running: RunningJobs, now: float) -> None:
         fresh = snapshot_of(running, now, state.channel_names)
-        first = state.snapshot is None
         previous = state.snapshot
-        changes = diff(state.snapshot, fresh)
+        first = previous is None
+        changes = diff(previous, fresh)
         state.snapshot = fresh
         if previous is not None:
             self._announce_free_slots(state, previous, fresh, now)
@@ -522,25 +521,22 @@ class MjtuiApp(App[None]):
         now = self.clock.now()
         self._finals.setdefault(message.account, []).extend((final.job_id, final.job) for final in message.finals)
         rows = []
+        finished = self._finished.setdefault(message.account, [])
         for final in message.finals:
-            note = ""
-            if final.job is None:
+            job, note = final.job, ""
+            if job is None:
                 note = final.error or ""
-            elif final.job.is_running:
-                note = f"left the list while {final.job.status}"
-            rows.append((message.account, final.channel, final.job_id, final.job, now, note))
-        self.query_one(FinishedTable).add_many(rows)
-        for final in message.finals:
-            if final.job is not None and not final.job.is_running:
+            elif job.is_running:
+                note = f"left the list while {job.status}"
+            else:
                 channel = self._channel_label(self.accounts[message.account], final.channel)
-                finished = Finished(short_job_id(final.job_id), channel, final_label(final.job), final.job.error or "")
-                self._finished.setdefault(message.account, []).append(finished)
+                finished.append(Finished(short_job_id(final.job_id), channel, final_label(job), job.error or ""))
+            rows.append((message.account, final.channel, final.job_id, job, now, note))
+        self.query_one(FinishedTable).add_many(rows)
 
     def on_finals_fetched(self, message: FinalsFetched) -> None:
         finished = self._finished.pop(message.account, [])
-        if not self.notify_settings.completed:  # a busy account finishes jobs every poll: routine, not news
-            finished = [item for item in finished if item.outcome not in ("completed", "cancelled")]
-        self._announce(message.account, announce_finished(finished))
+        self._announce(message.account, announce_finished(finished, completed=self.notify_settings.completed))
 
     # -- announcements --------------------------------------------------------------------------------
 

@@ -38,11 +38,11 @@ class Announcement:
     severity: str = "information"
 
 
-def announce_finished(finished: list[Finished]) -> list[Announcement]:
-    """What one poll's finished jobs say: at most one toast for the completed, and the failures
-    one by one with their error when there are few, else one summary of them too."""
+def announce_finished(finished: list[Finished], *, completed: bool = True) -> list[Announcement]:
+    """What one poll's finished jobs say: at most one toast for the completed (unless `completed`
+    is false), and the failures one by one with their error when there are few, else one summary."""
     finished = [item for item in finished if item.outcome in OUTCOMES]
-    fine = [item for item in finished if item.outcome in ("completed", "cancelled")]
+    fine = [item for item in finished if item.outcome in ("completed", "cancelled")] if completed else []
     bad = [item for item in finished if item.outcome in ("failed", "moderated")]
     announcements = []
     if len(fine) == 1:

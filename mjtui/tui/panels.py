@@ -6,13 +6,14 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Grid, Vertical
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable
 from textual.widgets.data_table import RowDoesNotExist
 
 from mjtui.api.models import Job, MessageProgress
 from mjtui.text import clean
 from mjtui.tui.account_header import AccountHeader, Banner
 from mjtui.tui.formatting import now_local, safe, short_job_id
+from mjtui.tui.line import Line
 from mjtui.tui.tables import SteadyTable
 
 FINISHED_KEEP = 200  # most rows the finished list holds
@@ -185,9 +186,8 @@ class FinishedTable(SteadyTable):
         return account, key, job
 
 
-class TopBar(Static):
+class TopBar(Line):
     DEFAULT_CSS = "TopBar { height: 1; background: $primary-background; color: $text; padding: 0 1; }"
-    _shown: Text | None = None
 
     def show(self, title: str, accounts: int, running: int, clock: str, extra: str = "") -> None:
         text = Text()
@@ -196,7 +196,4 @@ class TopBar(Static):
         if extra:
             text.append(f" · {extra}", style="bold")
         text.append(f"   {clock}")
-        if text == self._shown:
-            return  # called every second: an unchanged line costs nothing
-        self._shown = text
-        self.update(text, layout=False)  # one line across the screen: its size never depends on the text
+        self.show_line(text)
