@@ -27,6 +27,7 @@ from mjtui.tui.formatting import short_job_id
 from mjtui.tui.help import HelpScreen
 from mjtui.tui.inspector import InspectorScreen
 from mjtui.tui.panels import FinishedTable, TopBar
+from mjtui.tui.rows import RowTable
 from mjtui.tui.timers import ManualTimers
 
 LIST = ("GET", "/v3/midjourney/jobs")
@@ -143,16 +144,16 @@ def panes(app: MjtuiApp) -> dict[str, ChannelPane]:
     return {pane.channel_id: pane for pane in app.query(ChannelPane)}
 
 
-def row_ids(table: DataTable) -> list[str]:
-    return [str(row.value) for row in table.rows]
+def row_ids(table: RowTable) -> list[str]:
+    return list(table.rows)
 
 
-def ordered_ids(table: DataTable) -> list[str]:
-    return [str(table.coordinate_to_cell_key((index, 0)).row_key.value) for index in range(table.row_count)]
+def ordered_ids(table: RowTable) -> list[str]:
+    return table.ordered_keys
 
 
-def cursor_id(table: DataTable) -> str:
-    return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+def cursor_id(table: RowTable) -> str:
+    return str(table.cursor_key)
 
 
 def pending_polls(timers: ManualTimers) -> list[float]:

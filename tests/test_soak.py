@@ -720,7 +720,7 @@ async def test_a_job_id_listed_on_two_channels_is_shown_on_both_and_finishes_onc
         job = s.sim.world.jobs[jobid]
         await s.run(job.finish_at - s.sim.world.now + REFRESH)
         finished = s.app.query_one(FinishedTable)
-        assert [key.value for key in finished.rows].count(jobid) == 1
+        assert finished.ordered_keys.count(jobid) == 1
         assert finished.get_cell(jobid, "status").plain == "completed"
         assert all(jobid not in pane.rows for pane in panes(s.app).values())
     entry = journal.entry("main", jobid)

@@ -25,7 +25,7 @@ from textual.containers import Grid, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
 from textual.theme import Theme
-from textual.widgets import DataTable, Footer, Input
+from textual.widgets import Footer, Input
 
 from mjtui.api import errors
 from mjtui.api.client import ImagineProClient, UseapiClient
@@ -55,6 +55,7 @@ from mjtui.tui.notifications import (
     terminal_alert,
 )
 from mjtui.tui.panels import PANE_MIN_WIDTH, AccountSection, FinishedTable, MessageTable, TopBar, final_label
+from mjtui.tui.rows import RowTable
 from mjtui.tui.preview import Preview, decode_preview
 from mjtui.tui.themes import shipped as shipped_themes
 from mjtui.tui.timers import TextualTimers, TimerHandle, Timers
@@ -676,8 +677,8 @@ class MjtuiApp(App[None]):
             return False
         return True
 
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        if isinstance(event.data_table, (JobTable, FinishedTable)):
+    def on_row_table_selected(self, event: RowTable.Selected) -> None:
+        if isinstance(event.table, (JobTable, FinishedTable)):
             event.stop()
             self.action_inspect()
 

@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
-from textual.coordinate import Coordinate
-from textual.widgets.data_table import ColumnKey, RowDoesNotExist, RowKey
 
 from mjtui.monitor.snapshot import ChannelChanges, ChannelStats, JobRow
 from mjtui.store import ChannelHistory
 from mjtui.text import clean
 from mjtui.tui.formatting import duration, epoch_of, local_time, safe, short_job_id
 from mjtui.tui.gauges import GaugeRow, fullness_level
-from mjtui.tui.tables import SteadyTable
+from mjtui.tui.rows import Column, RowTable
 
 NEW_HIGHLIGHT_SECONDS = 3.0
 MAX_TABLE_ROWS = 16  # a pane shows at most this many job rows; a bigger channel scrolls
@@ -24,61 +19,15 @@ SHORT_TABLE_ROWS = 6  # ... and this many on a short terminal (80x24), so more t
 SORT_KEYS = ("created", "newest", "type")
 
 
-class JobTable(SteadyTable):
-    """The running jobs of one channel; row keys are job ids. Sized for maxJobs rows by its pane."""
+class JobTable(RowTable):
+    """The running jobs of one channel; row keys are job ids. Sized for maxJobs rows by its pane.
 
-    BINDINGS = [
-        Binding("j", "cursor_down", "Down", show=False),
-        Binding("k", "cursor_up", "Up", show=False),
-        Binding("g", "scroll_top", "Top", show=False),
-        Binding("G", "scroll_bottom", "Bottom", show=False),
-    ]
+    Elapsed first: it changes every second, and Textual writes a changed cell to the terminal
+    together with every cell to its left on that line; first, it is the only one written.
+    """
 
-    # DataTable sizes its render caches for one long table (10,000 cells). A pane's table holds at
-    # most maxJobs rows and every update starts a new generation of entries, so at full size a
-    # hundred tables would keep a million stale segments alive for the garbage collector to scan.
-    CACHE_SIZES = {"_row_renderable_cache": 32, "_row_render_cache": 128, "_cell_render_cache": 512, "_line_cache": 128}
-
-    def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003 - DataTable's own
-        super().__init__(*args, **kwargs)
-        for name, size in self.CACHE_SIZES.items():
-            cache = getattr(self, name, None)
-            if cache is not None and hasattr(cache, "maxsize"):
-                cache.maxsize = size
-
-    @property
-    def on_screen(self) -> bool:
-        """Drawn in the last frame (at least in part)."""
-        return self.is_mounted and self.screen.can_view_partial(self)
-
-    def update_cells(self, cells: Iterable[tuple[str, str, object]], *, stale: bool = False) -> None:
-        """`update_cell` for each (row key, column key, value), repainting only those cells, and only on screen.
-
-        `DataTable.update_cell` repaints the whole table; the once-a-second tick changes one
-        narrow cell per row, in a hundred tables of which a few are on screen. A table off
-        screen is only marked stale, so it is drawn afresh when it scrolls into view; with
-        `stale`, that is done even with no cell given (cells that render from a clock).
-        """
-        cells = [(RowKey(row), ColumnKey(column), value) for row, column, value in cells]
-        if not cells and not stale:
-            return
-        data = getattr(self, "_data", None)
-        if data is None or not hasattr(self, "_update_count"):  # a Textual without these: the slow, public way
-            for row, column, value in cells:
-                self.update_cell(row, column, value)
-            if stale and not cells:
-                self.refresh()
-            return
-        for row, column, value in cells:
-            data[row][column] = value
-        self._update_count += 1  # DataTable's render caches are keyed by it
-        if not self.is_mounted:
-            return
-        if not self.on_screen:
-            self.refresh(self.outer_size.region)  # a region: a whole-widget refresh would look the table up in the full layout
-            return
-        for row, column, _ in cells:
-            self.refresh_coordinate(Coordinate(self.get_row_index(row), self.get_column_index(column)))
+    columns = (Column("elapsed", "elapsed", 7), Column("id", "job", 10), Column("type", "type", 5),
+               Column("created", "created", 8), Column("status", "status", 9))
 
 
 class Elapsed:
@@ -147,15 +96,8 @@ class ChannelPane(Vertical):
     def compose(self) -> ComposeResult:
         self._gauges = GaugeRow()
         yield self._gauges
-        self._table = table = JobTable(cursor_type="row", zebra_stripes=False, show_cursor=True)
-        # Elapsed first: it changes every second, and Textual writes a changed cell to the terminal
-        # together with every cell to its left on that line; first, it is the only one written.
-        table.add_column("elapsed", key="elapsed", width=7)
-        table.add_column("job", key="id", width=10)
-        table.add_column("type", key="type", width=5)
-        table.add_column("created", key="created", width=8)
-        table.add_column("status", key="status", width=9)
-        yield table
+        self._table = JobTable()
+        yield self._table
 
     def on_mount(self) -> None:
         self._update_title()
@@ -205,13 +147,7 @@ class ChannelPane(Vertical):
 
     @property
     def selected_job_id(self) -> str | None:
-        table = self.table
-        if table.row_count == 0:
-            return None
-        try:
-            return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        except RowDoesNotExist:
-            return None
+        return self.table.cursor_key
 
     def _visible(self, row: JobRow) -> bool:
         if not self.filter_text:
@@ -234,35 +170,33 @@ class ChannelPane(Vertical):
         ]
 
     def apply(self, change: ChannelChanges, now: float, *, highlight: bool = True) -> None:
-        """Apply one poll's changes to this channel, keeping the cursor on the same job."""
+        """Apply one poll's changes to this channel; the table keeps its cursor on the same job."""
         self.now = now
         if change.stats is not None:
             self._set_stats(change.stats)
         if not (change.added or change.removed or change.changed):
             return
         table = self.table
-        keep = self.selected_job_id
         for row in change.removed:
             self.rows.pop(row.job_id, None)
             self.details.pop(row.job_id, None)
             self.new_until.pop(row.job_id, None)
             self.elapsed_shown.pop(row.job_id, None)
-            if row.job_id in table.rows:
-                table.remove_row(row.job_id)
+        table.remove_rows(row.job_id for row in change.removed)
         for row in change.changed:
             self.rows[row.job_id] = row
-            if row.job_id in table.rows:
-                for key, value in zip(("elapsed", "id", "type", "created", "status"), self._cells(row), strict=True):
-                    table.update_cell(row.job_id, key, value)
+            table.update_row(row.job_id, self._cells(row))
+        added = []
         for row in change.added:
             self.rows[row.job_id] = row
             if highlight:
                 self.new_until[row.job_id] = now + NEW_HIGHLIGHT_SECONDS
             if self._visible(row):
-                table.add_row(*self._cells(row), key=row.job_id)
-        if change.added and self.sort_key != "created":
-            self._rebuild()  # a DataTable cannot insert mid-table; at most maxJobs rows are laid out again
-        self._restore_cursor(keep)
+                added.append((row.job_id, self._cells(row)))
+        if added and self.sort_key != "created":
+            self._rebuild()  # new rows go where the order puts them: at most maxJobs rows are set again
+        else:
+            table.add_rows(added)
         self._update_title()
 
     def _set_stats(self, stats: ChannelStats) -> None:
@@ -284,54 +218,47 @@ class ChannelPane(Vertical):
         max_jobs = self.stats.max_jobs if self.stats is not None else None
         most = SHORT_TABLE_ROWS if self.short else MAX_TABLE_ROWS
         rows = min(max(1, max_jobs), most) if max_jobs else None
-        height = None if rows is None else rows + table.header_height
+        height = None if rows is None else rows + 1  # and the header
         current = table.styles.height
         if (current.value if current is not None and current.is_cells else None) == height:
             return
         table.styles.height = height if height is not None else "auto"
         table.set_class(height is not None, "-sized")
 
-    def _restore_cursor(self, job_id: str | None) -> None:
-        table = self.table
-        if job_id and job_id in table.rows:
-            index = table.get_row_index(job_id)
-            if index != table.cursor_row:
-                table.move_cursor(row=index, animate=False, scroll=False)
-
     def tick(self, now: float) -> None:
         """Once a second: carry each elapsed clock forward, end the new-job highlight.
 
-        Elapsed cells read `now` when drawn: on screen, the cells whose text changed are
-        repainted; off screen, the table is only marked stale (no per-row work).
+        Elapsed cells read `now` when drawn: on screen, the rows whose clock text changed are
+        repainted (that cell only); off screen, the table is only marked for a repaint, which
+        happens when it scrolls into view (no per-row work).
         """
         self.now = now
         table = self.table
         shown = self.elapsed_shown
-        cells: list[tuple[str, str, Text | Elapsed]] = []
         for job_id, until in list(self.new_until.items()):
             if until <= now:
                 del self.new_until[job_id]
-                if job_id in shown:
-                    cells.append((job_id, "id", Text(short_job_id(job_id))))
+                table.update_cell(job_id, "id", Text(short_job_id(job_id)))
         if not table.on_screen:
             self._shown_stale = True  # what the cells show is worked out afresh once on screen
-            table.update_cells(cells, stale=True)
+            if table.is_mounted:
+                table.refresh(table.outer_size.region)  # a region: a whole-widget refresh would look the table up in the full layout
             return
         stale, self._shown_stale = self._shown_stale, False
+        changed = []
         for job_id, before in shown.items():
             text = duration(self.rows[job_id].elapsed_at(now))
             if stale or text != before:
                 shown[job_id] = text
-                cells.append((job_id, "elapsed", table.get_cell(job_id, "elapsed")))
-        table.update_cells(cells)
+                changed.append(job_id)
+        table.refresh_rows(changed, "elapsed")
 
     def set_detail(self, job_id: str, status: str) -> None:
         """What a detail fetch said about a running job (its status or progress)."""
         if self.details.get(job_id) == status or job_id not in self.rows:
             return
         self.details[job_id] = status
-        if job_id in self.table.rows:
-            self.table.update_cell(job_id, "status", safe(status, limit=9))
+        self.table.update_cell(job_id, "status", safe(status, limit=9))
 
     def set_filter(self, text: str) -> None:
         if text == self.filter_text:
@@ -344,15 +271,10 @@ class ChannelPane(Vertical):
         self._rebuild()
 
     def _rebuild(self) -> None:
-        """Filter or sort changed: the rows are laid out again, in order, cursor kept."""
-        table = self.table
-        keep = self.selected_job_id
-        table.clear()
+        """Filter or sort changed: the rows are set again, in order; the table keeps its cursor's job."""
         self.elapsed_shown.clear()
-        for row in sorted(self.rows.values(), key=self._order):
-            if self._visible(row):
-                table.add_row(*self._cells(row), key=row.job_id)
-        self._restore_cursor(keep)
+        self.table.set_rows((row.job_id, self._cells(row)) for row in sorted(self.rows.values(), key=self._order)
+                            if self._visible(row))
 
     def _order(self, row: JobRow) -> tuple:
         if self.sort_key == "newest":

@@ -7,14 +7,13 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Grid, Vertical
 from textual.widgets import DataTable
-from textual.widgets.data_table import RowDoesNotExist
 
 from mjtui.api.models import Job, MessageProgress
 from mjtui.text import clean
 from mjtui.tui.account_header import AccountHeader, Banner
 from mjtui.tui.formatting import now_local, safe, short_job_id
 from mjtui.tui.line import Line
-from mjtui.tui.tables import SteadyTable
+from mjtui.tui.rows import Column, RowTable
 
 FINISHED_KEEP = 200  # most rows the finished list holds
 FINISHED_TRIM_TO = 150  # rows it keeps when it trims
@@ -91,32 +90,30 @@ class MessageTable(DataTable):
         self.update_cell(key, "note", safe(note, limit=80))
 
 
-class FinishedTable(SteadyTable):
+class FinishedTable(RowTable):
     """Jobs that just left the running list, each with its final state (newest at the bottom).
 
-    Rows are added a poll's worth at a time. Past FINISHED_KEEP rows the oldest are dropped in
-    bulk, down to FINISHED_TRIM_TO: removing one row re-indexes every row after it, and at a
-    hundred busy channels a poll finishes hundreds of jobs.
+    Rows are added a poll's worth at a time; past FINISHED_KEEP rows the oldest are dropped
+    in bulk, down to FINISHED_TRIM_TO. The cursor follows the newest row unless the user
+    has moved it up to read.
     """
 
     DEFAULT_CSS = """
-    FinishedTable { height: 8; overflow-x: hidden; }
+    FinishedTable { height: 8; }
     .-short FinishedTable { height: 4; }
     FinishedTable > .finished--completed { color: $success; }
     FinishedTable > .finished--bad { color: $error; }
     FinishedTable > .finished--cancelled { color: $text-muted; }
     """
-    COMPONENT_CLASSES = {"finished--completed", "finished--bad", "finished--cancelled"}
-    COLUMNS = ("at", "account", "channel", "job", "status", "note")
+    COMPONENT_CLASSES = RowTable.COMPONENT_CLASSES | {"finished--completed", "finished--bad", "finished--cancelled"}
+    columns = (Column("at", "at", 8), Column("account", "account", 8), Column("channel", "channel", 8),
+               Column("job", "job", 10), Column("status", "status", 9), Column("note", "note"))
 
     def __init__(self) -> None:
-        super().__init__(cursor_type="row", id="finished")
+        super().__init__(id="finished")
         self.jobs: dict[str, tuple[str, Job | None]] = {}
-        self._cells: dict[str, list[Text]] = {}  # job id -> its row, oldest first: what a trim lays out again
 
     def on_mount(self) -> None:
-        for key, width in zip(self.COLUMNS, (8, 8, 8, 10, 9, None), strict=True):
-            self.add_column(key, key=key, width=width)
         self.app.theme_changed_signal.subscribe(self, self._restyle)
 
     def _status(self, job: Job | None) -> Text:
@@ -127,9 +124,7 @@ class FinishedTable(SteadyTable):
     def _restyle(self, _theme: object) -> None:
         """Rows keep the colours they were drawn in; a new theme redraws their status."""
         for job_id, (_account, job) in self.jobs.items():
-            status = self._status(job)
-            self._cells[job_id][self.COLUMNS.index("status")] = status
-            self.update_cell(job_id, "status", status)
+            self.update_cell(job_id, "status", self._status(job))
 
     def add(self, account: str, channel: str, job_id: str, job: Job | None, now: float, note: str = "") -> None:
         self.add_many([(account, channel, job_id, job, now, note)])
@@ -137,21 +132,18 @@ class FinishedTable(SteadyTable):
     def add_many(self, entries: list[tuple[str, str, str, Job | None, float, str]]) -> None:
         """Add (account, channel, job id, job, when, note) rows; a job already listed is updated in place."""
         at_end = self.row_count == 0 or self.cursor_row >= self.row_count - 1
-        added = False
+        rows = []
         for account, channel, job_id, job, now, note in entries:
-            cells = self._row(account, channel, job_id, job, now, note)
-            if job_id in self.rows:
-                for key, value in zip(self.COLUMNS, cells, strict=True):
-                    self.update_cell(job_id, key, value)
-            else:
-                self.add_row(*cells, key=job_id)
-                added = True
-            self._cells[job_id] = cells
+            rows.append((job_id, self._row(account, channel, job_id, job, now, note)))
             self.jobs[job_id] = (account, job)
+        added = any(job_id not in self.rows for job_id, _ in rows)
+        self.add_rows(rows)
         if self.row_count > FINISHED_KEEP:
-            self._trim()
+            kept = self.ordered_keys[-FINISHED_TRIM_TO:]
+            self.remove_rows(self.ordered_keys[:-FINISHED_TRIM_TO])
+            self.jobs = {job_id: self.jobs[job_id] for job_id in kept}
         if added and at_end and not self.has_focus:
-            self.move_cursor(row=self.row_count - 1, animate=False)
+            self.move_cursor(self.row_count - 1)
 
     def _row(self, account: str, channel: str, job_id: str, job: Job | None, now: float, note: str) -> list[Text]:
         detail = note or (job.error if job and job.error else (job.prompt if job and job.prompt else ""))
@@ -160,26 +152,9 @@ class FinishedTable(SteadyTable):
             self._status(job), safe(detail or "", limit=120),
         ]
 
-    def _trim(self) -> None:
-        """Keep the newest FINISHED_TRIM_TO rows, the cursor on the same job when it is still kept."""
-        selected = self.selected
-        kept = list(self._cells)[-FINISHED_TRIM_TO:]
-        self._cells = {job_id: self._cells[job_id] for job_id in kept}
-        self.jobs = {job_id: self.jobs[job_id] for job_id in kept}
-        self.clear()
-        for job_id, cells in self._cells.items():
-            self.add_row(*cells, key=job_id)
-        if selected is not None and selected[1] in self.rows:
-            self.move_cursor(row=self.get_row_index(selected[1]), animate=False)
-
     @property
     def selected(self) -> tuple[str, str, Job | None] | None:
-        if self.row_count == 0:
-            return None
-        try:
-            key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
-        except RowDoesNotExist:
-            return None
+        key = self.cursor_key
         if key is None or key not in self.jobs:
             return None
         account, job = self.jobs[key]

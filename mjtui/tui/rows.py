@@ -1,0 +1,411 @@
+"""A keyed table of fixed columns drawn line by line: the dashboard's running and finished jobs.
+
+Textual's DataTable is a general grid: any row change re-measures columns and asks for a
+layout, and one changed cell re-renders every visible cell (its caches share one counter).
+A monitor changes a few cells of a hundred small tables every second, so these tables do
+less: columns have fixed widths, a row is drawn only when it changed or scrolled into view,
+and a change that keeps the table's size and scrollbars repaints lines instead of laying out
+the screen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual import events
+from textual.binding import Binding
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+from textual.widget import Widget
+
+PADDING = 1  # cells of space either side of a cell's text
+
+
+class LiveCell(Protocol):
+    """A cell worked out when it is drawn (an elapsed clock): `plain` is what it shows now."""
+
+    @property
+    def plain(self) -> str: ...
+
+    def __rich__(self) -> Text: ...
+
+
+Cell = Text | LiveCell
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    width: int | None = None  # None: whatever the line has left (the last column only)
+
+
+class RowTable(ScrollView, can_focus=True):
+    """Rows of cells under a header line, keyed by strings, with a row cursor that stays on its row.
+
+    The cursor follows its row's key as rows come and go; when its row leaves, it stays at
+    the same place (on the row that took it). Enter, or a click on the cursor's row, posts
+    `RowTable.Selected`.
+    """
+
+    BINDINGS = [
+        Binding("down,j", "cursor_down", "Down", show=False),
+        Binding("up,k", "cursor_up", "Up", show=False),
+        Binding("pagedown", "page_down", "Page down", show=False),
+        Binding("pageup", "page_up", "Page up", show=False),
+        Binding("home,g", "scroll_top", "Top", show=False),
+        Binding("end,G", "scroll_bottom", "Bottom", show=False),
+        Binding("enter", "select", "Select", show=False),
+    ]
+    COMPONENT_CLASSES = {"row-table--header", "row-table--cursor"}
+    DEFAULT_CSS = """
+    RowTable {
+        background: $surface; color: $foreground; height: auto; overflow-x: hidden;
+        & > .row-table--header { text-style: bold; background: $panel; color: $foreground; }
+        &:ansi > .row-table--header { background: ansi_bright_blue; color: ansi_default; }
+        & > .row-table--cursor {
+            background: $block-cursor-blurred-background; color: $block-cursor-blurred-foreground;
+            text-style: $block-cursor-blurred-text-style;
+        }
+        &:focus {
+            background-tint: $foreground 5%;
+            & > .row-table--cursor {
+                background: $block-cursor-background; color: $block-cursor-foreground; text-style: $block-cursor-text-style;
+            }
+        }
+    }
+    """
+
+    class Selected(Message):
+        """A row was chosen (enter, or a click on the cursor's row)."""
+
+        def __init__(self, table: RowTable, key: str) -> None:
+            super().__init__()
+            self.table = table
+            self.key = key
+
+        @property
+        def control(self) -> RowTable:
+            return self.table
+
+    columns: Sequence[Column] = ()
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:  # noqa: A002 - Textual's name
+        super().__init__(id=id, classes=classes)
+        self._rows: dict[str, list[Cell]] = {}
+        self._order: list[str] = []
+        self._index: dict[str, int] | None = {}  # key -> position; None until asked for after a change
+        self._versions: dict[str, int] = {}  # key -> bumped when a cell changes: the line cache's check
+        self._lines: dict[str, tuple[tuple, Strip]] = {}  # key -> (what it was drawn from, the line)
+        self._header: tuple[tuple, Strip] | None = None
+        self._cursor = 0
+        self._cursor_key: str | None = None
+        self._offsets = self._column_offsets()
+
+    # -- reading --------------------------------------------------------------------------------------
+
+    @property
+    def rows(self) -> dict[str, list[Cell]]:
+        """Row key -> its cells, in order (read it; change rows with the methods below)."""
+        return self._rows
+
+    @property
+    def row_count(self) -> int:
+        return len(self._order)
+
+    @property
+    def ordered_keys(self) -> list[str]:
+        return list(self._order)
+
+    @property
+    def cursor_row(self) -> int:
+        return self._cursor
+
+    @property
+    def cursor_key(self) -> str | None:
+        return self._order[self._cursor] if self._order else None
+
+    def get_row_index(self, key: str) -> int:
+        if self._index is None:
+            self._index = {k: i for i, k in enumerate(self._order)}
+        return self._index[key]
+
+    def get_cell(self, key: str, column: str) -> Text:
+        value = self._rows[key][self._column_index(column)]
+        return value if isinstance(value, Text) else value.__rich__()
+
+    @property
+    def on_screen(self) -> bool:
+        """Drawn in the last frame (at least in part)."""
+        return self.is_mounted and self.screen.can_view_partial(self)
+
+    # -- changing -------------------------------------------------------------------------------------
+
+    def add_rows(self, rows: Iterable[tuple[str, Sequence[Cell]]]) -> None:
+        """Append (key, cells) rows; a key already present has its cells replaced where it is."""
+        added = False
+        for key, cells in rows:
+            if key in self._rows:
+                self._set_cells(key, list(cells))
+                continue
+            self._rows[key] = list(cells)
+            self._versions[key] = 0
+            if self._index is not None:
+                self._index[key] = len(self._order)
+            self._order.append(key)
+            added = True
+        if added:
+            self._rows_changed()
+
+    def add_row(self, key: str, cells: Sequence[Cell]) -> None:
+        self.add_rows([(key, cells)])
+
+    def remove_rows(self, keys: Iterable[str]) -> None:
+        gone = {key for key in keys if key in self._rows}
+        if not gone:
+            return
+        for key in gone:
+            del self._rows[key]
+            self._versions.pop(key, None)
+            self._lines.pop(key, None)
+        self._order = [key for key in self._order if key not in gone]
+        self._index = None
+        self._rows_changed()
+
+    def remove_row(self, key: str) -> None:
+        self.remove_rows([key])
+
+    def set_rows(self, rows: Iterable[tuple[str, Sequence[Cell]]]) -> None:
+        """All the rows, in this order (a filter or a sort); the cursor stays on its row if it is kept."""
+        self._rows = {key: list(cells) for key, cells in rows}
+        self._order = list(self._rows)
+        self._index = None
+        self._versions = dict.fromkeys(self._order, 0)
+        self._lines.clear()
+        self._rows_changed()
+
+    def clear(self) -> None:
+        self.set_rows([])
+
+    def update_cell(self, key: str, column: str, value: Cell) -> None:
+        if key in self._rows:
+            cells = list(self._rows[key])
+            cells[self._column_index(column)] = value
+            self._set_cells(key, cells)
+
+    def update_row(self, key: str, cells: Sequence[Cell]) -> None:
+        if key in self._rows:
+            self._set_cells(key, list(cells))
+
+    def _set_cells(self, key: str, cells: list[Cell]) -> None:
+        old = self._rows[key]
+        if len(old) == len(cells) and all(a is b for a, b in zip(old, cells, strict=True)):
+            return  # (not ==: Rich's Text compares its text and spans, not its style)
+        self._rows[key] = cells
+        self._versions[key] += 1
+        self.refresh_rows([key])
+
+    def refresh_rows(self, keys: Iterable[str], column: str | None = None) -> None:
+        """Repaint these rows (only `column` of them, with one) where they are on screen.
+
+        For live cells, which change without being set: an elapsed clock's tick.
+        """
+        if not self.is_mounted:
+            return
+        first = round(self.scroll_offset.y)
+        height = self.size.height
+        x, width = 0, self.size.width
+        if column is not None:
+            index = self._column_index(column)
+            x, width = self._offsets[index], self._width_of(index)
+        for key in keys:
+            y = self.get_row_index(key) - first + 1
+            if 1 <= y < height:
+                self.refresh(Region(x, y, width, 1))
+
+    def _rows_changed(self) -> None:
+        """Rows came or went: keep the cursor on its row, resize the scrolling area, repaint."""
+        self._place_cursor()
+        self._resize()
+        self.refresh()
+
+    # -- the cursor -----------------------------------------------------------------------------------
+
+    def _place_cursor(self) -> None:
+        if self._cursor_key is not None and self._cursor_key in self._rows:
+            self._cursor = self.get_row_index(self._cursor_key)
+        else:
+            self._cursor = max(0, min(self._cursor, len(self._order) - 1))
+        self._cursor_key = self.cursor_key
+
+    def move_cursor(self, row: int, *, scroll: bool = True) -> None:
+        if not self._order:
+            return
+        row = max(0, min(row, len(self._order) - 1))
+        before = self._cursor_key
+        self._cursor, self._cursor_key = row, self._order[row]
+        if before in self._rows:
+            self.refresh_rows([before])
+        self.refresh_rows([self._cursor_key])
+        if scroll:
+            self._scroll_to_cursor()
+
+    def _scroll_to_cursor(self) -> None:
+        shown = max(1, self.size.height - 1)
+        top = round(self.scroll_offset.y)
+        if self._cursor < top:
+            self.scroll_to(y=self._cursor, animate=False, immediate=True)
+        elif self._cursor >= top + shown:
+            self.scroll_to(y=self._cursor - shown + 1, animate=False, immediate=True)
+
+    def action_cursor_down(self) -> None:
+        self.move_cursor(self._cursor + 1)
+
+    def action_cursor_up(self) -> None:
+        self.move_cursor(self._cursor - 1)
+
+    def action_page_down(self) -> None:
+        self.move_cursor(self._cursor + max(1, self.size.height - 1))
+
+    def action_page_up(self) -> None:
+        self.move_cursor(self._cursor - max(1, self.size.height - 1))
+
+    def action_scroll_top(self) -> None:
+        self.move_cursor(0)
+
+    def action_scroll_bottom(self) -> None:
+        self.move_cursor(len(self._order) - 1)
+
+    def action_select(self) -> None:
+        if self._order:
+            self.post_message(self.Selected(self, self._order[self._cursor]))
+
+    def _on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None or offset.y < 1:
+            return
+        row = round(self.scroll_offset.y) + offset.y - 1
+        if row >= len(self._order):
+            return
+        event.stop()
+        if row == self._cursor:
+            self.action_select()
+        else:
+            self.move_cursor(row)
+
+    # -- size -----------------------------------------------------------------------------------------
+
+    def _resize(self) -> None:
+        """Set the scrolling area to the rows; lay out the screen only if a scrollbar comes or goes.
+
+        Setting `virtual_size` the usual way lays out the whole screen, which at a hundred
+        panes is most of a poll's cost; when this table's height is fixed and its scrollbars
+        stay, its own scrollbars are brought up to date instead.
+        """
+        size = Size(self._offsets[-1], len(self._order) + 1)
+        if size == self.virtual_size:
+            return
+        self.set_reactive(Widget.virtual_size, size)
+        if not self._steady():
+            self.refresh(layout=True)
+            return
+        if self.show_vertical_scrollbar:
+            self.vertical_scrollbar.window_virtual_size = size.height
+        bottom = max(0, size.height - self.scrollable_content_region.height)
+        if self.scroll_offset.y > bottom:
+            self.scroll_to(y=bottom, animate=False, immediate=True)
+
+    def _steady(self) -> bool:
+        height = self.styles.height
+        if height is None or not height.is_cells or not self.is_mounted or self.outer_size.height != int(height.value):
+            return False  # sized by its rows, or not laid out at its height yet
+        return (self.virtual_size.height > self.scrollable_content_region.height) == self.show_vertical_scrollbar
+
+    # -- drawing --------------------------------------------------------------------------------------
+
+    def _column_index(self, key: str) -> int:
+        for index, column in enumerate(self.columns):
+            if column.key == key:
+                return index
+        raise KeyError(key)
+
+    def _column_offsets(self) -> list[int]:
+        """Where each column starts, and (last) the width of the fixed columns."""
+        offsets = [0]
+        for column in self.columns:
+            offsets.append(offsets[-1] + (column.width or 0) + 2 * PADDING)
+        return offsets
+
+    def _width_of(self, index: int) -> int:
+        width = self.columns[index].width
+        if width is None:  # the rest of the line
+            return max(0, self.size.width - self._offsets[index])
+        return width + 2 * PADDING
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._forget_lines()
+
+    def on_focus(self) -> None:
+        self._forget_lines()
+
+    def on_blur(self) -> None:
+        self._forget_lines()
+
+    def _forget_lines(self) -> None:
+        """Focus or a theme changed the cursor's or the header's style: draw every line afresh."""
+        self._lines.clear()
+        self._header = None
+        self.refresh()
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        if y == 0:
+            return self._header_line(width)
+        row = round(self.scroll_offset.y) + y - 1
+        if row >= len(self._order):
+            return Strip.blank(width, self.rich_style)
+        key = self._order[row]
+        cells = self._rows[key]
+        live = tuple(cell.plain for cell in cells if not isinstance(cell, Text))
+        drawn_from = (self._versions[key], live, row == self._cursor, width)
+        cached = self._lines.get(key)
+        if cached is not None and cached[0] == drawn_from:
+            return cached[1]
+        style = self.rich_style
+        if row == self._cursor:
+            style += self.get_component_rich_style("row-table--cursor")
+        line = self._draw(cells, width, style)
+        self._lines[key] = (drawn_from, line)
+        return line
+
+    def _header_line(self, width: int) -> Strip:
+        if self._header is not None and self._header[0] == (width,):
+            return self._header[1]
+        style = self.rich_style + self.get_component_rich_style("row-table--header")
+        line = self._draw([Text(column.label) for column in self.columns], width, style)
+        self._header = ((width,), line)
+        return line
+
+    def _draw(self, cells: Sequence[Cell], width: int, style: Style) -> Strip:
+        console = self.app.console
+        segments: list[Segment] = []
+        pad = Segment(" " * PADDING)
+        for index, cell in enumerate(cells):
+            room = self._width_of(index) - 2 * PADDING
+            if room <= 0:
+                break
+            text = (cell if isinstance(cell, Text) else cell.__rich__()).copy()  # one line: cells hold cleaned text
+            text.truncate(room, overflow="ellipsis", pad=True)
+            own = text.style if isinstance(text.style, Style) else console.get_style(text.style, default=Style.null())
+            segments.append(pad)
+            segments.extend(Segment.apply_style(text.render(console), own))  # render() leaves the text's own style out
+            segments.append(pad)
+        return Strip(Segment.apply_style(segments, style)).adjust_cell_length(width, style)
