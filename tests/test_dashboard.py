@@ -23,7 +23,7 @@ from mjtui.tui.account_header import AccountHeader, Banner
 from mjtui.tui.app import MjtuiApp
 from mjtui.tui.channel_pane import ChannelPane, JobTable
 from mjtui.tui.confirm import ConfirmScreen
-from mjtui.tui.formatting import short_job_id
+from mjtui.tui.formatting import duration, short_job_id
 from mjtui.tui.help import HelpScreen
 from mjtui.tui.inspector import InspectorScreen
 from mjtui.tui.panels import FinishedTable, TopBar
@@ -1292,3 +1292,62 @@ async def test_panes_keep_room_for_max_jobs_and_shrink_on_a_short_terminal(make_
         await pilot.resize_terminal(160, 48)
         await settle(pilot)
         assert pane.table.size.height == 12 + 1
+
+
+async def test_on_a_short_terminal_a_pane_scrolls_to_every_job_and_shows_a_scrollbar_only_when_needed(make_sim, clock):
+    """6 rows at 80x24: a seventh job brings a scrollbar, the cursor reaches the last job, and it goes when jobs finish."""
+    q = quiet(make_sim, max_jobs=12)
+    world = q.sim.world
+    account = world.accounts["main"]
+    app, timers = make_dashboard(q.sim, clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        table = await focus_pane(pilot, q.full)
+        assert table.row_count == 3 and not table.show_vertical_scrollbar, "three jobs fit: no scrollbar"
+        for index in range(5):
+            world.submit(account, f"more work {index}", q.full)
+        await advance(pilot, clock, timers, 10)
+        assert table.row_count == 8
+        assert table.show_vertical_scrollbar, "eight jobs in six rows: a scrollbar says there is more"
+        await pilot.press("G")
+        await pilot.pause()
+        assert cursor_id(table) == ordered_ids(table)[-1]
+        assert table.scroll_offset.y == 2, "scrolled so the last job is in view"
+        await advance(pilot, clock, timers, max(finish_time(q.sim, job) for job in world.channels[q.full].running) + 10)
+        assert table.row_count == 0 and not table.show_vertical_scrollbar and table.scroll_offset.y == 0
+
+
+def screen_text(app: MjtuiApp) -> str:
+    """The whole screen as a terminal that repainted it all would now show it, drawn from Textual's caches."""
+    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+
+
+async def test_a_pane_scrolled_out_of_view_shows_current_clocks_and_jobs_when_it_comes_back(make_sim, clock):
+    """Out of view a pane is not redrawn each second; scrolled back, it shows what is true now, not what it showed."""
+    sim = make_sim(channels=5, warmup=120)
+    app, timers = make_dashboard(sim, clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        *_, last = panes(app).values()
+        scroller = app.query_one("#accounts")
+        scroller.scroll_to_widget(last, animate=False, immediate=True)  # scrolled, not focused: focus redraws a pane
+        await pilot.pause()
+        assert app.screen.can_view_partial(last.table)
+        screen_text(app)  # drawn once
+        scroller.scroll_home(animate=False, immediate=True)
+        await pilot.pause()
+        assert not app.screen.can_view_partial(last.table), "the last pane is out of view"
+        await advance(pilot, clock, timers, 95, step=1)  # jobs come and go, clocks tick, all out of view
+        scroller.scroll_to_widget(last, animate=False, immediate=True)
+        await pilot.pause()
+        table = last.table
+        assert app.screen.can_view_partial(table)
+        shown = screen_text(app)
+        now = clock.now()
+        in_view = ordered_ids(table)[: table.size.height - 1]
+        assert in_view, "the channel has running jobs"
+        for job_id in in_view:
+            row = last.rows[job_id]
+            line = next((line for line in shown.splitlines() if short_job_id(job_id) in line), None)
+            assert line is not None, f"{job_id} is on screen"
+            assert line.split()[1] == duration(row.elapsed_at(now)), line

@@ -583,7 +583,7 @@ class MjtuiApp(App[None]):
 
     def tick(self) -> None:
         now = self.clock.now()
-        for pane in self.query(ChannelPane):
+        for pane in self._panes.values():
             if not self.accounts[pane.account].status.health.halted:  # frozen data does not pretend to move
                 pane.tick(now)
         for state in self.accounts.values():

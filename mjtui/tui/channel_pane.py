@@ -11,6 +11,7 @@ from mjtui.store import ChannelHistory
 from mjtui.text import clean
 from mjtui.tui.formatting import duration, epoch_of, local_time, safe, short_job_id
 from mjtui.tui.gauges import GaugeRow, fullness_level
+from mjtui.tui.offscreen import PaintsWhenSeen
 from mjtui.tui.rows import Column, RowTable
 
 NEW_HIGHLIGHT_SECONDS = 3.0
@@ -52,7 +53,7 @@ class Elapsed:
         return Text(self.plain)
 
 
-class ChannelPane(Vertical):
+class ChannelPane(PaintsWhenSeen, Vertical):
     """A channel of one account: title with mode, three gauges, the job table."""
 
     COMPONENT_CLASSES = {"channel-pane--new"}

@@ -9,6 +9,8 @@ from rich.style import Style
 from rich.text import Text
 from textual.widget import Widget
 
+from mjtui.tui.offscreen import PaintsWhenSeen
+
 BAR_WIDTH = 10
 GAP = "  "
 
@@ -68,7 +70,7 @@ class Gauge:
         return text
 
 
-class GaugeRow(Widget):
+class GaugeRow(PaintsWhenSeen, Widget):
     """A channel's three gauges on one line: jobs/maxJobs with a bar, images/maxImageJobs, videos/maxVideoJobs.
 
     One widget, not three: at a hundred channels every widget is laid out again whenever the

@@ -5,8 +5,10 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
+from mjtui.tui.offscreen import PaintsWhenSeen
 
-class Line(Static):
+
+class Line(PaintsWhenSeen, Static):
     """A Static one line high and as wide as its container (a header, the top bar).
 
     Its owner sets it every second; an unchanged line costs nothing, and a changed one

@@ -25,6 +25,8 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widget import Widget
 
+from mjtui.tui.offscreen import PaintsWhenSeen
+
 PADDING = 1  # cells of space either side of a cell's text
 
 
@@ -47,7 +49,7 @@ class Column:
     width: int | None = None  # None: whatever the line has left (the last column only)
 
 
-class RowTable(ScrollView, can_focus=True):
+class RowTable(PaintsWhenSeen, ScrollView, can_focus=True):
     """Rows of cells under a header line, keyed by strings, with a row cursor that stays on its row.
 
     The cursor follows its row's key as rows come and go; when its row leaves, it stays at
@@ -96,6 +98,7 @@ class RowTable(ScrollView, can_focus=True):
             return self.table
 
     columns: Sequence[Column] = ()
+    _pad = Segment(" " * PADDING)
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:  # noqa: A002 - Textual's name
         super().__init__(id=id, classes=classes)
@@ -104,6 +107,8 @@ class RowTable(ScrollView, can_focus=True):
         self._index: dict[str, int] | None = {}  # key -> position; None until asked for after a change
         self._versions: dict[str, int] = {}  # key -> bumped when a cell changes: the line cache's check
         self._lines: dict[str, tuple[tuple, Strip]] = {}  # key -> (what it was drawn from, the line)
+        self._parts: dict[str, tuple[tuple, list[list[Segment] | None]]] = {}  # key -> its Text cells, drawn
+        self._styles: dict[str | None, Style] = {}
         self._header: tuple[tuple, Strip] | None = None
         self._cursor = 0
         self._cursor_key: str | None = None
@@ -175,6 +180,7 @@ class RowTable(ScrollView, can_focus=True):
             del self._rows[key]
             self._versions.pop(key, None)
             self._lines.pop(key, None)
+            self._parts.pop(key, None)
         self._order = [key for key in self._order if key not in gone]
         self._index = None
         self._rows_changed()
@@ -189,6 +195,7 @@ class RowTable(ScrollView, can_focus=True):
         self._index = None
         self._versions = dict.fromkeys(self._order, 0)
         self._lines.clear()
+        self._parts.clear()
         self._rows_changed()
 
     def clear(self) -> None:
@@ -362,6 +369,7 @@ class RowTable(ScrollView, can_focus=True):
     def _forget_lines(self) -> None:
         """Focus or a theme changed the cursor's or the header's style: draw every line afresh."""
         self._lines.clear()
+        self._styles.clear()
         self._header = None
         self.refresh()
 
@@ -371,7 +379,7 @@ class RowTable(ScrollView, can_focus=True):
             return self._header_line(width)
         row = round(self.scroll_offset.y) + y - 1
         if row >= len(self._order):
-            return Strip.blank(width, self.rich_style)
+            return Strip.blank(width, self._style())
         key = self._order[row]
         cells = self._rows[key]
         live = tuple(cell.plain for cell in cells if not isinstance(cell, Text))
@@ -379,33 +387,58 @@ class RowTable(ScrollView, can_focus=True):
         cached = self._lines.get(key)
         if cached is not None and cached[0] == drawn_from:
             return cached[1]
-        style = self.rich_style
-        if row == self._cursor:
-            style += self.get_component_rich_style("row-table--cursor")
-        line = self._draw(cells, width, style)
+        parts = self._parts.get(key)
+        if parts is None or parts[0] != (self._versions[key], width):
+            parts = ((self._versions[key], width), self._draw_cells(cells, width, live=False))
+            self._parts[key] = parts
+        segments = [segment for drawn in self._draw_cells(cells, width, fixed=parts[1]) for segment in drawn]
+        style = self._style("row-table--cursor" if row == self._cursor else None)
+        line = Strip(Segment.apply_style(segments, style)).adjust_cell_length(width, style)
         self._lines[key] = (drawn_from, line)
         return line
+
+    def _style(self, component: str | None = None) -> Style:
+        """The table's style, with a component's over it; kept until the styles change."""
+        style = self._styles.get(component)
+        if style is None:
+            style = self.rich_style
+            if component is not None:
+                style += self.get_component_rich_style(component)
+            self._styles[component] = style
+        return style
 
     def _header_line(self, width: int) -> Strip:
         if self._header is not None and self._header[0] == (width,):
             return self._header[1]
-        style = self.rich_style + self.get_component_rich_style("row-table--header")
-        line = self._draw([Text(column.label) for column in self.columns], width, style)
+        style = self._style("row-table--header")
+        segments = [segment for drawn in self._draw_cells([Text(c.label) for c in self.columns], width) for segment in drawn]
+        line = Strip(Segment.apply_style(segments, style)).adjust_cell_length(width, style)
         self._header = ((width,), line)
         return line
 
-    def _draw(self, cells: Sequence[Cell], width: int, style: Style) -> Strip:
+    def _draw_cells(self, cells: Sequence[Cell], width: int, *, live: bool = True,
+                    fixed: list[list[Segment] | None] | None = None) -> list[list[Segment] | None]:
+        """Each cell's segments, padded to its column (None for a cell left out).
+
+        With `live=False`, only plain Text cells are drawn (the parts of a row that change
+        when it is set); with `fixed`, those come from it and only live cells are drawn.
+        """
         console = self.app.console
-        segments: list[Segment] = []
-        pad = Segment(" " * PADDING)
+        drawn: list[list[Segment] | None] = []
         for index, cell in enumerate(cells):
             room = self._width_of(index) - 2 * PADDING
             if room <= 0:
                 break
-            text = (cell if isinstance(cell, Text) else cell.__rich__()).copy()  # one line: cells hold cleaned text
+            is_text = isinstance(cell, Text)
+            if fixed is not None and is_text:
+                drawn.append(fixed[index])
+                continue
+            if not live and not is_text:
+                drawn.append(None)
+                continue
+            text = (cell if is_text else cell.__rich__()).copy()  # one line: cells hold cleaned text
             text.truncate(room, overflow="ellipsis", pad=True)
             own = text.style if isinstance(text.style, Style) else console.get_style(text.style, default=Style.null())
-            segments.append(pad)
-            segments.extend(Segment.apply_style(text.render(console), own))  # render() leaves the text's own style out
-            segments.append(pad)
-        return Strip(Segment.apply_style(segments, style)).adjust_cell_length(width, style)
+            # render() leaves the text's own style out
+            drawn.append([self._pad, *Segment.apply_style(text.render(console), own), self._pad])
+        return drawn

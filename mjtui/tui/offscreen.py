@@ -1,0 +1,37 @@
+"""Widgets that, out of view, note a repaint for later instead of asking the screen for one."""
+
+from __future__ import annotations
+
+from typing import Self
+
+from textual.dom import NoScreen
+from textual.geometry import Region
+from textual.widget import Widget
+
+
+class PaintsWhenSeen:
+    """Mix into a widget (first among its bases) whose repaints should cost nothing while it is scrolled out of view.
+
+    Textual treats a repaint asked for by a widget out of view as a sign the screen's
+    map of where every widget is has gone stale, and builds that map again on the next
+    frame: at a hundred channel panes, about 20 ms, on every poll and every tick of the
+    elapsed clocks. Out of view, the repaint is only noted on the widget (its cached lines
+    are marked stale), so it is drawn afresh when it scrolls into view. In view, or for a
+    layout, Textual's own refresh is used.
+
+    Not a Widget itself: a Widget base ahead of a container or scroll view in the bases
+    would put Widget's default styles (overflow hidden) ahead of theirs.
+    """
+
+    def refresh(self: Widget, *regions: Region, repaint: bool = True, layout: bool = False,
+                recompose: bool = False) -> Self:
+        if repaint and not layout and not recompose and self.is_mounted and not self._in_view():
+            self._set_dirty(*regions)
+            return self
+        return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)  # type: ignore[misc]
+
+    def _in_view(self: Widget) -> bool:
+        try:
+            return self.screen.can_view_partial(self)
+        except NoScreen:  # being removed: let Textual decide
+            return True
