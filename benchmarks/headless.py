@@ -36,7 +36,7 @@ from benchmarks.harness import (
 from benchmarks.report import Row
 from benchmarks.scenarios import CHURN, LARGE, Scenario
 from mjtui.clock import ManualClock
-from mjtui.tui.channel_pane import JobTable
+from mjtui.tui.channel_pane import ChannelPane
 from mjtui.tui.inspector import InspectorScreen
 
 KEY_CHARS = {"down": None, "up": None, "enter": "\r", "escape": "\x1b"}
@@ -194,7 +194,7 @@ async def _large(rounds: int, ticks: int, presses: int, inspections: int, warm_r
                 tick_work.append(probe.work_since(mark))
                 tick_bytes.append(probe.bytes - sent)
 
-            table = s.app.query(JobTable).first()
+            table = s.app.query(ChannelPane).first()
             table.focus()
             await settle(pilot)
             probe.observe = lambda: (table.cursor_row, type(s.app.screen).__name__)

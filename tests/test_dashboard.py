@@ -21,7 +21,7 @@ from mjtui.clock import ManualClock
 from mjtui.sim import Simulator
 from mjtui.tui.account_header import AccountHeader, Banner
 from mjtui.tui.app import MjtuiApp
-from mjtui.tui.channel_pane import ChannelPane, JobTable
+from mjtui.tui.channel_pane import ChannelPane
 from mjtui.tui.confirm import ConfirmScreen
 from mjtui.tui.formatting import duration, short_job_id
 from mjtui.tui.help import HelpScreen
@@ -174,8 +174,8 @@ async def focus(pilot, predicate: Callable[[object], bool], limit: int = 12) -> 
     raise AssertionError(f"tab never reached the wanted widget (focused: {pilot.app.focused!r})")
 
 
-async def focus_pane(pilot, channel_id: str) -> JobTable:
-    await focus(pilot, lambda w: isinstance(w, JobTable) and w.parent.channel_id == channel_id)
+async def focus_pane(pilot, channel_id: str) -> ChannelPane:
+    await focus(pilot, lambda w: isinstance(w, ChannelPane) and w.channel_id == channel_id)
     return pilot.app.focused
 
 
@@ -234,7 +234,7 @@ async def test_a_pane_per_channel_with_gauges_equal_to_the_service(make_sim, clo
             assert (images.value, images.limit) == (channel.count("image"), channel.max_image_jobs)
             assert (videos.value, videos.limit) == (channel.count("video"), channel.max_video_jobs)
             assert f"{channel.count()}/{channel.max_jobs}" in jobs.render().plain
-            assert set(row_ids(pane.table)) == set(channel.running)
+            assert set(row_ids(pane)) == set(channel.running)
             assert channel_id in str(pane.border_title)
 
 
@@ -263,7 +263,7 @@ async def test_elapsed_ticks_every_second_without_asking_the_service(make_sim, c
     app, timers = make_dashboard(q.sim, clock)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        table = panes(app)[q.other].table
+        table = panes(app)[q.other]
         before = table.get_cell(q.lone, "elapsed").plain
         requests = q.sim.world.requests
         for expected in ("0:01", "0:02", "0:03"):
@@ -341,7 +341,7 @@ async def test_a_job_that_leaves_the_list_is_fetched_once_and_shown_with_its_fin
         assert finished.get_cell(completes, "note").plain == "a red fox in snow"
         assert any("failed: Job failed" in t for t in toasts(app)), "a failure is announced"
         pane = panes(app)[q.full]
-        assert row_ids(pane.table) == [], "they left the channel's pane"
+        assert row_ids(pane) == [], "they left the channel's pane"
         await advance(pilot, clock, timers, 30)
         for jobid in (completes, fails, cancelled):
             assert w.count("GET", "/v2/jobs", jobid=jobid) == 1, "fetched exactly once for its final state"
@@ -376,14 +376,14 @@ async def test_tab_moves_between_panes_and_j_k_move_in_a_table(make_sim, clock):
         await settle(pilot)
         await pilot.press("tab")
         first = app.focused
-        assert isinstance(first, JobTable)
+        assert isinstance(first, ChannelPane)
         await pilot.press("tab")
         second = app.focused
-        assert isinstance(second, JobTable) and second is not first
-        assert {first.parent.channel_id, second.parent.channel_id} == {q.full, q.other}
+        assert isinstance(second, ChannelPane) and second is not first
+        assert {first.channel_id, second.channel_id} == {q.full, q.other}
         await pilot.press("shift+tab")
         assert app.focused is first
-        table = panes(app)[q.full].table
+        table = panes(app)[q.full]
         if first is not table:
             await pilot.press("tab")
         assert app.focused is table
@@ -504,7 +504,7 @@ async def test_cancel_asks_first_naming_the_job_and_only_yes_cancels(make_sim, c
         assert world.jobs[target].error == "Job cancelled by user"
         assert any(f"cancelled {short_job_id(target)}" in t for t in toasts(app))
         assert finished_status(app, target) == "cancelled", "the cancel is followed by a poll that shows it"
-        assert target not in row_ids(panes(app)[q.full].table)
+        assert target not in row_ids(panes(app)[q.full])
         assert world.jobs[q.jobs[0]].final_status is None and world.jobs[q.jobs[2]].final_status is None
 
 
@@ -838,7 +838,7 @@ async def test_filter_narrows_every_pane_and_escape_clears_it(make_sim, clock):
     app, timers = make_dashboard(q.sim, clock)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        full, other = panes(app)[q.full].table, panes(app)[q.other].table
+        full, other = panes(app)[q.full], panes(app)[q.other]
         await pilot.press("slash")
         field_ = app.query_one("#filter", Input)
         assert field_.has_focus and field_.display
@@ -868,8 +868,8 @@ async def test_filter_by_channel_id_keeps_that_pane_only(make_sim, clock):
         assert needle not in q.full
         await pilot.press("slash", *needle, "enter")
         await settle(pilot)
-        assert row_ids(panes(app)[q.other].table) == [q.lone]
-        assert row_ids(panes(app)[q.full].table) == []
+        assert row_ids(panes(app)[q.other]) == [q.lone]
+        assert row_ids(panes(app)[q.full]) == []
         assert not app.query_one("#filter", Input).display, "enter keeps the filter and hides the field"
         assert f"filter: {needle}" in topbar(app)
 
@@ -879,7 +879,7 @@ async def test_o_cycles_the_sort_order(make_sim, clock):
     app, _timers = make_dashboard(q.sim, clock)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        table = panes(app)[q.full].table
+        table = panes(app)[q.full]
         assert ordered_ids(table) == q.jobs
         await pilot.press("o")
         assert ordered_ids(table) == q.jobs[::-1]
@@ -1118,10 +1118,10 @@ async def test_new_jobs_are_highlighted_briefly(make_sim, clock):
     app, timers = make_dashboard(q.sim, clock)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        assert not panes(app)[q.full].table.get_cell(q.jobs[0], "id").style, "jobs of the first poll are not new"
+        assert not panes(app)[q.full].get_cell(q.jobs[0], "id").style, "jobs of the first poll are not new"
         added = world.submit(world.accounts["main"], "fresh", q.full).jobid
         await advance(pilot, clock, timers, 10)
-        table = panes(app)[q.full].table
+        table = panes(app)[q.full]
         assert table.get_cell(added, "id").style, "a new job stands out"
         await advance(pilot, clock, timers, 4, step=1)
         assert not table.get_cell(added, "id").style, "for a few seconds"
@@ -1268,7 +1268,7 @@ async def test_at_160_columns_every_job_table_fits_its_pane(make_sim, clock):
     app, _timers = make_dashboard(sim, clock)
     async with app.run_test(size=(160, 48)) as pilot:
         await settle(pilot)
-        tables = [pane.table for pane in app.query(ChannelPane)]
+        tables = [pane for pane in app.query(ChannelPane)]
         assert len(tables) == 3
         assert all(table.max_scroll_x == 0 for table in tables), [table.size.width for table in tables]
 
@@ -1280,18 +1280,18 @@ async def test_panes_keep_room_for_max_jobs_and_shrink_on_a_short_terminal(make_
     async with app.run_test(size=(160, 48)) as pilot:
         await settle(pilot)
         (pane,) = panes(app).values()
-        running = pane.table.row_count
+        running = pane.row_count
         assert 0 < running < 12, "a channel with free slots"
-        assert pane.table.size.height == 12 + 1, "room for maxJobs rows under the header"
+        assert pane.rows_in_view == 12, "room for maxJobs rows under the gauges and the header"
         height = pane.outer_size.height
         await advance(pilot, clock, timers, 30)
         assert pane.outer_size.height == height, "the pane keeps its size as jobs come and go"
         await pilot.resize_terminal(80, 24)
         await settle(pilot)
-        assert pane.table.size.height == 6 + 1, "a short terminal shows 6 rows per pane, the rest scroll"
+        assert pane.rows_in_view == 6, "a short terminal shows 6 rows per pane, the rest scroll"
         await pilot.resize_terminal(160, 48)
         await settle(pilot)
-        assert pane.table.size.height == 12 + 1
+        assert pane.rows_in_view == 12
 
 
 async def test_on_a_short_terminal_a_pane_scrolls_to_every_job_and_shows_a_scrollbar_only_when_needed(make_sim, clock):
@@ -1332,22 +1332,22 @@ async def test_a_pane_scrolled_out_of_view_shows_current_clocks_and_jobs_when_it
         scroller = app.query_one("#accounts")
         scroller.scroll_to_widget(last, animate=False, immediate=True)  # scrolled, not focused: focus redraws a pane
         await pilot.pause()
-        assert app.screen.can_view_partial(last.table)
+        assert app.screen.can_view_partial(last)
         screen_text(app)  # drawn once
         scroller.scroll_home(animate=False, immediate=True)
         await pilot.pause()
-        assert not app.screen.can_view_partial(last.table), "the last pane is out of view"
+        assert not app.screen.can_view_partial(last), "the last pane is out of view"
         await advance(pilot, clock, timers, 95, step=1)  # jobs come and go, clocks tick, all out of view
         scroller.scroll_to_widget(last, animate=False, immediate=True)
         await pilot.pause()
-        table = last.table
+        table = last
         assert app.screen.can_view_partial(table)
         shown = screen_text(app)
         now = clock.now()
         in_view = ordered_ids(table)[: table.size.height - 1]
         assert in_view, "the channel has running jobs"
         for job_id in in_view:
-            row = last.rows[job_id]
+            row = last.jobs[job_id]
             line = next((line for line in shown.splitlines() if short_job_id(job_id) in line), None)
             assert line is not None, f"{job_id} is on screen"
             assert line.split()[1] == duration(row.elapsed_at(now)), line

@@ -12,4 +12,4 @@ async def test_first_poll_fills_a_pane_per_channel(make_sim, clock):
         running = {c.id: len(c.running) for c in sim.world.channels.values() if c.running}
         assert {p.channel_id for p in panes} >= set(running)
         for pane in panes:
-            assert pane.table.row_count == running.get(pane.channel_id, 0)
+            assert pane.row_count == running.get(pane.channel_id, 0)

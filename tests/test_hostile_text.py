@@ -60,7 +60,7 @@ from mjtui.sim import Simulator
 from mjtui.sim.faults import FaultProfile
 from mjtui.store import HistoryEntry, Journal
 from mjtui.text import clean
-from mjtui.tui.channel_pane import JobTable
+from mjtui.tui.channel_pane import ChannelPane
 from mjtui.tui.formatting import short_job_id
 from mjtui.tui.help import HelpScreen
 from mjtui.tui.history import HistoryScreen
@@ -232,7 +232,7 @@ async def test_channel_pane_shows_a_hostile_job_type_and_status_literally(dash, 
     await dash.s.run(REFRESH, react=False)
     pane = panes(dash.app)[channel]
     pane.set_detail(job.jobid, detail)  # what the inspector's fetch says of a running job
-    table = pane.table
+    table = pane
     assert table.row_count == len(world.channels[channel].running), "one row per running job"
     assert cell(table, job.jobid, "type") == (clean(job_type, limit=5) if job_type else "?")
     assert cell(table, job.jobid, "status") == clean(detail, limit=9)
@@ -370,7 +370,7 @@ async def test_history_rows_from_the_journal_are_literal(dash, account, channel,
 
 async def focus_a_pane(dash: Dash) -> None:
     for _ in range(12):
-        if isinstance(dash.app.focused, JobTable):
+        if isinstance(dash.app.focused, ChannelPane):
             return
         await dash.s.pilot.press("tab")
     raise AssertionError("tab never reached a channel pane")
@@ -464,7 +464,7 @@ async def test_a_10000_character_string_everywhere_keeps_every_width_and_row_cou
     rows = finished.row_count
     finished.add("main", long, long, Job(jobid=long, status=long, error=long), s.clock.now())
     await dash.look()
-    assert finished.row_count == rows + 1 and pane.table.row_count == len(world.channels[channel].running)
+    assert finished.row_count == rows + 1 and pane.row_count == len(world.channels[channel].running)
     assert finished.virtual_size.height == finished.row_count + 1, "a long note does not make a row taller"
     app.notify(clean(long, limit=600))  # as long as a toast gets
     await dash.look()

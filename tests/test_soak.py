@@ -453,7 +453,7 @@ class Session:
             return
         if jobid in last.job_ids.get(source, ()) and jobid in last.job_ids.get(target, ()):
             shown = panes(self.app)
-            assert jobid in shown[source].table.rows and jobid in shown[target].table.rows, "shown on both channels"
+            assert jobid in shown[source].rows and jobid in shown[target].rows, "shown on both channels"
             self.duplicate_shown = True
 
     def check_reappeared(self) -> None:
@@ -463,7 +463,7 @@ class Session:
             if row is not None:
                 jobid = job.jobid
                 pane = panes(self.app, job.account).get(row.channel)
-                assert pane is not None and jobid in pane.table.rows, "a job that came back is shown again"
+                assert pane is not None and jobid in pane.rows, "a job that came back is shown again"
                 self.reappeared_shown.add(jobid)
 
 
@@ -560,10 +560,10 @@ def assert_memory_bounded(s: Session) -> None:
         assert set(shown) <= set(s.sim.world.accounts[name].channels), "a pane per channel, never more"
         for pane in shown.values():
             channel = s.sim.world.channels[pane.channel_id]
-            assert len(pane.rows) <= channel.max_jobs + 2, "a pane keeps the running jobs, not every job it saw"
-            assert set(pane.details) <= set(pane.rows) and set(pane.new_until) <= set(pane.rows)
-            assert set(pane.elapsed_shown) <= set(pane.rows)
-            assert pane.table.row_count == len(pane.rows)
+            assert len(pane.jobs) <= channel.max_jobs + 2, "a pane keeps the running jobs, not every job it saw"
+            assert set(pane.details) <= set(pane.jobs) and set(pane.new_until) <= set(pane.jobs)
+            assert set(pane.elapsed_shown) <= set(pane.jobs)
+            assert pane.row_count == len(pane.jobs)
 
 
 def assert_journal_intact(s: Session, journal: Journal) -> None:
@@ -665,7 +665,7 @@ async def test_a_job_that_vanishes_shows_as_gone_and_reappears_in_its_pane(clock
         assert "404" in finished.get_cell(jobid, "note").plain
         assert s.vanishing.reappear(older_than=world.now) == [jobid]
         await s.run(REFRESH)
-        assert jobid in panes(app, job.account)[job.channel].table.rows, "back in its channel's pane"
+        assert jobid in panes(app, job.account)[job.channel].rows, "back in its channel's pane"
         await s.run(job.finish_at - world.now + 2 * REFRESH)
         assert finished.get_cell(jobid, "status").plain == "completed", "the final fetch settles it"
 
@@ -716,7 +716,7 @@ async def test_a_job_id_listed_on_two_channels_is_shown_on_both_and_finishes_onc
         assert gauges.endswith(f"{len(s.sim.world.channels[target].running)}/3 FULL"), gauges
         s.undo_duplicate()
         await s.run(REFRESH)
-        assert jobid in panes(s.app)[source].table.rows and jobid not in panes(s.app)[target].table.rows
+        assert jobid in panes(s.app)[source].rows and jobid not in panes(s.app)[target].rows
         job = s.sim.world.jobs[jobid]
         await s.run(job.finish_at - s.sim.world.now + REFRESH)
         finished = s.app.query_one(FinishedTable)
@@ -736,7 +736,7 @@ async def test_clock_skew_does_not_change_elapsed_times(clock, skew):
         await s.run(30)
         pane = panes(s.app, channel.account)[channel.id]
         served = world.now - job.created
-        shown = pane.table.get_cell(job.jobid, "elapsed").plain
+        shown = pane.get_cell(job.jobid, "elapsed").plain
         assert shown == f"{int(served) // 60}:{int(served) % 60:02d}", "elapsed is the service's count, not our clock's"
 
 

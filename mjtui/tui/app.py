@@ -40,7 +40,7 @@ from mjtui.store import ChannelHistory, Journal, JournalWriter, Outcome
 from mjtui.store.image_cache import ImageCache
 from mjtui.text import clean
 from mjtui.themes import DEFAULT_THEME
-from mjtui.tui.channel_pane import SORT_KEYS, ChannelPane, JobTable
+from mjtui.tui.channel_pane import SORT_KEYS, ChannelPane
 from mjtui.tui.confirm import ConfirmScreen
 from mjtui.tui.formatting import now_local, short_job_id
 from mjtui.tui.help import HelpScreen, describe_bindings
@@ -684,7 +684,7 @@ class MjtuiApp(App[None]):
         return True
 
     def on_row_table_selected(self, event: RowTable.Selected) -> None:
-        if isinstance(event.table, (JobTable, FinishedTable)):
+        if isinstance(event.table, (ChannelPane, FinishedTable)):
             event.stop()
             self.action_inspect()
 
@@ -1004,7 +1004,7 @@ class MjtuiApp(App[None]):
             self._focus_first_pane()
 
     def _focus_first_pane(self) -> None:
-        tables = list(self.query(JobTable))
+        tables = list(self.query(ChannelPane))
         if tables:
             tables[0].focus()
 

@@ -2,33 +2,22 @@
 
 from __future__ import annotations
 
+from rich.segment import Segment
 from rich.text import Text
-from textual.app import ComposeResult
-from textual.containers import Vertical
+from textual.geometry import Size
+from textual.strip import Strip
 
 from mjtui.monitor.snapshot import ChannelChanges, ChannelStats, JobRow
 from mjtui.store import ChannelHistory
 from mjtui.text import clean
 from mjtui.tui.formatting import duration, epoch_of, local_time, safe, short_job_id
-from mjtui.tui.gauges import GaugeRow, fullness_level
-from mjtui.tui.offscreen import PaintsWhenSeen
+from mjtui.tui.gauges import GAUGE_COMPONENTS, GAUGE_CSS, Gauges, fullness_level
 from mjtui.tui.rows import Column, RowTable
 
 NEW_HIGHLIGHT_SECONDS = 3.0
 MAX_TABLE_ROWS = 16  # a pane shows at most this many job rows; a bigger channel scrolls
 SHORT_TABLE_ROWS = 6  # ... and this many on a short terminal (80x24), so more than one pane is in view
 SORT_KEYS = ("created", "newest", "type")
-
-
-class JobTable(RowTable):
-    """The running jobs of one channel; row keys are job ids. Sized for maxJobs rows by its pane.
-
-    Elapsed first: it changes every second, and Textual writes a changed cell to the terminal
-    together with every cell to its left on that line; first, it is the only one written.
-    """
-
-    columns = (Column("elapsed", "elapsed", 7), Column("id", "job", 10), Column("type", "type", 5),
-               Column("created", "created", 8), Column("status", "status", 9))
 
 
 class Elapsed:
@@ -53,22 +42,31 @@ class Elapsed:
         return Text(self.plain)
 
 
-class ChannelPane(PaintsWhenSeen, Vertical):
-    """A channel of one account: title with mode, three gauges, the job table."""
+class ChannelPane(RowTable):
+    """A channel of one account, one widget: a border titled with the channel and its mode, the gauges
+    line, and a table of its running jobs (row keys are job ids).
 
-    COMPONENT_CLASSES = {"channel-pane--new"}
+    One widget rather than a container of three: at a hundred channels every widget is laid
+    out and restyled whenever the screen is (start, resize, opening and closing the inspector).
+    Elapsed is the first column: it changes every second, and Textual writes a changed cell to
+    the terminal together with every cell to its left on that line; first, it is the only one.
+    """
+
+    above = 1  # the gauges
+    columns = (Column("elapsed", "elapsed", 7), Column("id", "job", 10), Column("type", "type", 5),
+               Column("created", "created", 8), Column("status", "status", 9))
+    COMPONENT_CLASSES = RowTable.COMPONENT_CLASSES | GAUGE_COMPONENTS | {"channel-pane--new"}
     DEFAULT_CSS = """
     ChannelPane {
-        height: auto; border: round $panel-lighten-2; padding: 0 1;
+        height: auto; max-height: 20; border: round $panel-lighten-2; padding: 0 1;
         border-title-color: $text; border-subtitle-color: $text-muted;
+        &:focus { border: round $accent; }
+        &.-full { border: round $error; }
+        &.-full:focus { border: double $error; }
+        &.-sized { max-height: 100; }
+        & > .channel-pane--new { color: $accent; text-style: bold; }
+    """ + GAUGE_CSS + """
     }
-    ChannelPane:focus-within { border: round $accent; }
-    ChannelPane.-full { border: round $error; }
-    ChannelPane.-full:focus-within { border: double $error; }
-    ChannelPane > .channel-pane--new { color: $accent; text-style: bold; }
-    ChannelPane .gauges { height: 1; }
-    ChannelPane JobTable { height: auto; max-height: 17; background: $surface; }
-    ChannelPane JobTable.-sized { max-height: 100; }
     """
 
     def __init__(self, account: str, channel_id: str, name: str | None = None) -> None:
@@ -78,7 +76,7 @@ class ChannelPane(PaintsWhenSeen, Vertical):
         self.display_name = clean(name) if name and name != channel_id else None
         self.mode: str | None = None
         self.stats: ChannelStats | None = None
-        self.rows: dict[str, JobRow] = {}
+        self.jobs: dict[str, JobRow] = {}
         self.details: dict[str, str] = {}
         self.new_until: dict[str, float] = {}
         self.filter_text = ""
@@ -88,28 +86,24 @@ class ChannelPane(PaintsWhenSeen, Vertical):
         self.now = 0.0
         self.elapsed_shown: dict[str, str] = {}  # job id -> the elapsed text in its cell
         self._shown_stale = False  # the tick skipped the texts while the pane was off screen
-        self._table: JobTable | None = None
-        self._gauges: GaugeRow | None = None
+        self.gauges = Gauges()
         self._titles: tuple[str, str] | None = None
-
-    # -- layout -----------------------------------------------------------------------------------
-
-    def compose(self) -> ComposeResult:
-        self._gauges = GaugeRow()
-        yield self._gauges
-        self._table = JobTable()
-        yield self._table
 
     def on_mount(self) -> None:
         self._update_title()
 
-    @property
-    def gauges(self) -> GaugeRow:
-        return self._gauges if self._gauges is not None else self.query_one(GaugeRow)
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        """Its set height (see _size_table) when it has one: a grid row of `auto` height asks for this."""
+        height = self.styles.height
+        if height is not None and height.is_cells:
+            return int(height.value) - self.styles.gutter.height
+        return super().get_content_height(container, viewport, width)
 
-    @property
-    def table(self) -> JobTable:
-        return self._table if self._table is not None else self.query_one(JobTable)
+    def render_above(self, y: int, width: int) -> Strip:
+        line = self.gauges.render(lambda name: self.get_component_rich_style(f"gauge--{name}", partial=True))
+        line.truncate(width)
+        style = self._style()
+        return Strip(Segment.apply_style(line.render(self.app.console), style)).adjust_cell_length(width, style)
 
     def _update_title(self) -> None:
         short = clean(self.channel_id[-6:])
@@ -148,7 +142,7 @@ class ChannelPane(PaintsWhenSeen, Vertical):
 
     @property
     def selected_job_id(self) -> str | None:
-        return self.table.cursor_key
+        return self.cursor_key
 
     def _visible(self, row: JobRow) -> bool:
         if not self.filter_text:
@@ -177,19 +171,18 @@ class ChannelPane(PaintsWhenSeen, Vertical):
             self._set_stats(change.stats)
         if not (change.added or change.removed or change.changed):
             return
-        table = self.table
         for row in change.removed:
-            self.rows.pop(row.job_id, None)
+            self.jobs.pop(row.job_id, None)
             self.details.pop(row.job_id, None)
             self.new_until.pop(row.job_id, None)
             self.elapsed_shown.pop(row.job_id, None)
-        table.remove_rows(row.job_id for row in change.removed)
+        self.remove_rows(row.job_id for row in change.removed)
         for row in change.changed:
-            self.rows[row.job_id] = row
-            table.update_row(row.job_id, self._cells(row))
+            self.jobs[row.job_id] = row
+            self.update_row(row.job_id, self._cells(row))
         added = []
         for row in change.added:
-            self.rows[row.job_id] = row
+            self.jobs[row.job_id] = row
             if highlight:
                 self.new_until[row.job_id] = now + NEW_HIGHLIGHT_SECONDS
             if self._visible(row):
@@ -197,12 +190,14 @@ class ChannelPane(PaintsWhenSeen, Vertical):
         if added and self.sort_key != "created":
             self._rebuild()  # new rows go where the order puts them: at most maxJobs rows are set again
         else:
-            table.add_rows(added)
+            self.add_rows(added)
         self._update_title()
 
     def _set_stats(self, stats: ChannelStats) -> None:
         self.stats = stats
-        self.gauges.set((stats.total, stats.max_jobs), (stats.images, stats.max_image_jobs), (stats.videos, stats.max_video_jobs))
+        if self.gauges.set((stats.total, stats.max_jobs), (stats.images, stats.max_image_jobs),
+                           (stats.videos, stats.max_video_jobs)):
+            self.refresh_above(0)
         self.set_class(fullness_level(stats.total, stats.max_jobs) == "full", "-full")
         self._size_table()
         self._update_title()
@@ -215,16 +210,16 @@ class ChannelPane(PaintsWhenSeen, Vertical):
 
     def _size_table(self) -> None:
         """Room for maxJobs rows, so the pane keeps its size as jobs come and go (the grid stays still)."""
-        table = self.table
         max_jobs = self.stats.max_jobs if self.stats is not None else None
         most = SHORT_TABLE_ROWS if self.short else MAX_TABLE_ROWS
         rows = min(max(1, max_jobs), most) if max_jobs else None
-        height = None if rows is None else rows + 1  # and the header
-        current = table.styles.height
+        # and the gauges, the header and the border
+        height = None if rows is None else rows + self.above + 1 + self.styles.gutter.height
+        current = self.styles.height
         if (current.value if current is not None and current.is_cells else None) == height:
             return
-        table.styles.height = height if height is not None else "auto"
-        table.set_class(height is not None, "-sized")
+        self.styles.height = height if height is not None else "auto"
+        self.set_class(height is not None, "-sized")
 
     def tick(self, now: float) -> None:
         """Once a second: carry each elapsed clock forward, end the new-job highlight.
@@ -234,32 +229,30 @@ class ChannelPane(PaintsWhenSeen, Vertical):
         happens when it scrolls into view (no per-row work).
         """
         self.now = now
-        table = self.table
         shown = self.elapsed_shown
         for job_id, until in list(self.new_until.items()):
             if until <= now:
                 del self.new_until[job_id]
-                table.update_cell(job_id, "id", Text(short_job_id(job_id)))
-        if not table.on_screen:
+                self.update_cell(job_id, "id", Text(short_job_id(job_id)))
+        if not self.on_screen:
             self._shown_stale = True  # what the cells show is worked out afresh once on screen
-            if table.is_mounted:
-                table.refresh(table.outer_size.region)  # a region: a whole-widget refresh would look the table up in the full layout
+            self.refresh()  # out of view: only marked, drawn afresh when it scrolls into view
             return
         stale, self._shown_stale = self._shown_stale, False
         changed = []
         for job_id, before in shown.items():
-            text = duration(self.rows[job_id].elapsed_at(now))
+            text = duration(self.jobs[job_id].elapsed_at(now))
             if stale or text != before:
                 shown[job_id] = text
                 changed.append(job_id)
-        table.refresh_rows(changed, "elapsed")
+        self.refresh_rows(changed, "elapsed")
 
     def set_detail(self, job_id: str, status: str) -> None:
         """What a detail fetch said about a running job (its status or progress)."""
-        if self.details.get(job_id) == status or job_id not in self.rows:
+        if self.details.get(job_id) == status or job_id not in self.jobs:
             return
         self.details[job_id] = status
-        self.table.update_cell(job_id, "status", safe(status, limit=9))
+        self.update_cell(job_id, "status", safe(status, limit=9))
 
     def set_filter(self, text: str) -> None:
         if text == self.filter_text:
@@ -274,10 +267,10 @@ class ChannelPane(PaintsWhenSeen, Vertical):
     def _rebuild(self) -> None:
         """Filter or sort changed: the rows are set again, in order; the table keeps its cursor's job."""
         self.elapsed_shown.clear()
-        self.table.set_rows((row.job_id, self._cells(row)) for row in sorted(self.rows.values(), key=self._order)
+        self.set_rows((row.job_id, self._cells(row)) for row in sorted(self.jobs.values(), key=self._sort_key_of)
                             if self._visible(row))
 
-    def _order(self, row: JobRow) -> tuple:
+    def _sort_key_of(self, row: JobRow) -> tuple:
         if self.sort_key == "newest":
             return (-(epoch_of(row.created) or 0.0),)
         if self.sort_key == "type":

@@ -7,9 +7,6 @@ from collections.abc import Callable
 from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
-from textual.widget import Widget
-
-from mjtui.tui.offscreen import PaintsWhenSeen
 
 BAR_WIDTH = 10
 GAP = "  "
@@ -70,44 +67,27 @@ class Gauge:
         return text
 
 
-class GaugeRow(PaintsWhenSeen, Widget):
+class Gauges:
     """A channel's three gauges on one line: jobs/maxJobs with a bar, images/maxImageJobs, videos/maxVideoJobs.
 
-    One widget, not three: at a hundred channels every widget is laid out again whenever the
-    screen is (start, resize, leaving the inspector).
-    """
-
-    COMPONENT_CLASSES = {"gauge--ok", "gauge--busy", "gauge--full", "gauge--unknown", "gauge--empty", "gauge--label"}
-    DEFAULT_CSS = """
-    GaugeRow { height: 1; }
-    GaugeRow > .gauge--ok { color: $success; }
-    GaugeRow > .gauge--busy { color: $warning; }
-    GaugeRow > .gauge--full { color: $error; text-style: bold; }
-    GaugeRow > .gauge--unknown { color: $text-muted; }
-    GaugeRow > .gauge--empty { color: $panel-lighten-2; }
-    GaugeRow > .gauge--label { color: $text-muted; }
+    Drawn by the channel's pane as its first line (`GAUGE_CSS` gives the colours).
     """
 
     def __init__(self) -> None:
-        super().__init__(classes="gauges")
         self.jobs = Gauge("jobs")
         self.images = Gauge("img", bar=False)
         self.videos = Gauge("vid", bar=False)
 
-    def set(self, jobs: tuple[int, int | None], images: tuple[int, int | None], videos: tuple[int, int | None]) -> None:
-        """(count, limit) of each; repaints only when one changed."""
+    def set(self, jobs: tuple[int, int | None], images: tuple[int, int | None], videos: tuple[int, int | None]) -> bool:
+        """(count, limit) of each; True when one changed."""
         changed = False
         for gauge, (value, limit) in zip((self.jobs, self.images, self.videos), (jobs, images, videos), strict=True):
             if (gauge.value, gauge.limit) != (value, limit):
                 gauge.value, gauge.limit = value, limit
                 changed = True
-        if changed:
-            self.refresh()  # one line, as wide as the pane: a repaint, never a layout
+        return changed
 
-    def render(self) -> Text:
-        def style(name: str) -> Style:
-            return self.get_component_rich_style(f"gauge--{name}")
-
+    def render(self, style: Callable[[str], Style] = lambda _name: Style()) -> Text:
         line = Text()
         for gauge in (self.jobs, self.images, self.videos):
             shown = gauge.render(style)
@@ -116,3 +96,14 @@ class GaugeRow(PaintsWhenSeen, Widget):
             line.append(GAP)
         line.rstrip()
         return line
+
+
+GAUGE_COMPONENTS = {"gauge--ok", "gauge--busy", "gauge--full", "gauge--unknown", "gauge--empty", "gauge--label"}
+GAUGE_CSS = """
+    & > .gauge--ok { color: $success; }
+    & > .gauge--busy { color: $warning; }
+    & > .gauge--full { color: $error; text-style: bold; }
+    & > .gauge--unknown { color: $text-muted; }
+    & > .gauge--empty { color: $panel-lighten-2; }
+    & > .gauge--label { color: $text-muted; }
+"""

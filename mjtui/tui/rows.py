@@ -98,6 +98,7 @@ class RowTable(PaintsWhenSeen, ScrollView, can_focus=True):
             return self.table
 
     columns: Sequence[Column] = ()
+    above = 0  # lines drawn above the header by `render_above`, fixed like the header
     _pad = Segment(" " * PADDING)
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:  # noqa: A002 - Textual's name
@@ -232,9 +233,10 @@ class RowTable(PaintsWhenSeen, ScrollView, can_focus=True):
         if column is not None:
             index = self._column_index(column)
             x, width = self._offsets[index], self._width_of(index)
+        top = self.above + 1
         for key in keys:
-            y = self.get_row_index(key) - first + 1
-            if 1 <= y < height:
+            y = self.get_row_index(key) - first + top
+            if top <= y < height:
                 self.refresh(Region(x, y, width, 1))
 
     def _rows_changed(self) -> None:
@@ -264,8 +266,12 @@ class RowTable(PaintsWhenSeen, ScrollView, can_focus=True):
         if scroll:
             self._scroll_to_cursor()
 
+    @property
+    def rows_in_view(self) -> int:
+        return max(1, self.size.height - self.above - 1)
+
     def _scroll_to_cursor(self) -> None:
-        shown = max(1, self.size.height - 1)
+        shown = self.rows_in_view
         top = round(self.scroll_offset.y)
         if self._cursor < top:
             self.scroll_to(y=self._cursor, animate=False, immediate=True)
@@ -279,10 +285,10 @@ class RowTable(PaintsWhenSeen, ScrollView, can_focus=True):
         self.move_cursor(self._cursor - 1)
 
     def action_page_down(self) -> None:
-        self.move_cursor(self._cursor + max(1, self.size.height - 1))
+        self.move_cursor(self._cursor + self.rows_in_view)
 
     def action_page_up(self) -> None:
-        self.move_cursor(self._cursor - max(1, self.size.height - 1))
+        self.move_cursor(self._cursor - self.rows_in_view)
 
     def action_scroll_top(self) -> None:
         self.move_cursor(0)
@@ -296,9 +302,9 @@ class RowTable(PaintsWhenSeen, ScrollView, can_focus=True):
 
     def _on_click(self, event: events.Click) -> None:
         offset = event.get_content_offset(self)
-        if offset is None or offset.y < 1:
+        if offset is None or offset.y <= self.above:
             return
-        row = round(self.scroll_offset.y) + offset.y - 1
+        row = round(self.scroll_offset.y) + offset.y - self.above - 1
         if row >= len(self._order):
             return
         event.stop()
@@ -316,7 +322,7 @@ class RowTable(PaintsWhenSeen, ScrollView, can_focus=True):
         panes is most of a poll's cost; when this table's height is fixed and its scrollbars
         stay, its own scrollbars are brought up to date instead.
         """
-        size = Size(self._offsets[-1], len(self._order) + 1)
+        size = Size(self._offsets[-1], self.above + 1 + len(self._order))
         if size == self.virtual_size:
             return
         self.set_reactive(Widget.virtual_size, size)
@@ -375,9 +381,11 @@ class RowTable(PaintsWhenSeen, ScrollView, can_focus=True):
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width
-        if y == 0:
+        if y < self.above:
+            return self.render_above(y, width)
+        if y == self.above:
             return self._header_line(width)
-        row = round(self.scroll_offset.y) + y - 1
+        row = round(self.scroll_offset.y) + y - self.above - 1
         if row >= len(self._order):
             return Strip.blank(width, self._style())
         key = self._order[row]
@@ -396,6 +404,14 @@ class RowTable(PaintsWhenSeen, ScrollView, can_focus=True):
         line = Strip(Segment.apply_style(segments, style)).adjust_cell_length(width, style)
         self._lines[key] = (drawn_from, line)
         return line
+
+    def render_above(self, y: int, width: int) -> Strip:
+        """Line `y` of the `above` lines over the header."""
+        return Strip.blank(width, self._style())
+
+    def refresh_above(self, y: int) -> None:
+        if self.is_mounted:
+            self.refresh(Region(0, y, self.size.width, 1))
 
     def _style(self, component: str | None = None) -> Style:
         """The table's style, with a component's over it; kept until the styles change."""
