@@ -54,6 +54,7 @@ from mjtui.tui.notifications import (
     announce_free_slots,
     terminal_alert,
 )
+from mjtui.tui import partial_writes
 from mjtui.tui.panels import PANE_MIN_WIDTH, AccountSection, FinishedTable, MessageTable, TopBar, final_label
 from mjtui.tui.rows import RowTable
 from mjtui.tui.preview import Preview, decode_preview
@@ -258,6 +259,7 @@ class MjtuiApp(App[None]):
 
     async def on_mount(self) -> None:
         gc.set_threshold(*GC_THRESHOLDS)
+        partial_writes.install()
         if self.theme != self.wanted_theme:
             self.notify(f"unknown theme {self.wanted_theme!r}; using {self.theme} (ctrl+p, Theme lists them)",
                         severity="warning", timeout=8)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from rich.segment import Segment
 from rich.text import Text
 from textual.geometry import Size
 from textual.strip import Strip
@@ -12,7 +11,7 @@ from mjtui.store import ChannelHistory
 from mjtui.text import clean
 from mjtui.tui.formatting import duration, epoch_of, local_time, safe, short_job_id
 from mjtui.tui.gauges import GAUGE_COMPONENTS, GAUGE_CSS, Gauges, fullness_level
-from mjtui.tui.rows import Column, RowTable
+from mjtui.tui.rows import Column, RowTable, as_line
 
 NEW_HIGHLIGHT_SECONDS = 3.0
 MAX_TABLE_ROWS = 16  # a pane shows at most this many job rows; a bigger channel scrolls
@@ -103,7 +102,7 @@ class ChannelPane(RowTable):
         line = self.gauges.render(lambda name: self.get_component_rich_style(f"gauge--{name}", partial=True))
         line.truncate(width)
         style = self._style()
-        return Strip(Segment.apply_style(line.render(self.app.console), style)).adjust_cell_length(width, style)
+        return as_line(line.render(self.app.console), style, width)
 
     def _update_title(self) -> None:
         short = clean(self.channel_id[-6:])

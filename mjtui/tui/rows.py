@@ -30,6 +30,15 @@ from mjtui.tui.offscreen import PaintsWhenSeen
 PADDING = 1  # cells of space either side of a cell's text
 
 
+def as_line(segments: Iterable[Segment], style: Style, width: int) -> Strip:
+    """Segments over `style`, `width` cells long, runs of one style merged into one segment.
+
+    Merged, a line costs the terminal one style change per run instead of one per cell's
+    text and padding: the tick rewrites a clock on every row in view each second.
+    """
+    return Strip(Segment.simplify(Segment.apply_style(segments, style))).adjust_cell_length(width, style)
+
+
 class LiveCell(Protocol):
     """A cell worked out when it is drawn (an elapsed clock): `plain` is what it shows now."""
 
@@ -401,7 +410,7 @@ class RowTable(PaintsWhenSeen, ScrollView, can_focus=True):
             self._parts[key] = parts
         segments = [segment for drawn in self._draw_cells(cells, width, fixed=parts[1]) for segment in drawn]
         style = self._style("row-table--cursor" if row == self._cursor else None)
-        line = Strip(Segment.apply_style(segments, style)).adjust_cell_length(width, style)
+        line = as_line(segments, style, width)
         self._lines[key] = (drawn_from, line)
         return line
 
@@ -428,7 +437,7 @@ class RowTable(PaintsWhenSeen, ScrollView, can_focus=True):
             return self._header[1]
         style = self._style("row-table--header")
         segments = [segment for drawn in self._draw_cells([Text(c.label) for c in self.columns], width) for segment in drawn]
-        line = Strip(Segment.apply_style(segments, style)).adjust_cell_length(width, style)
+        line = as_line(segments, style, width)
         self._header = ((width,), line)
         return line
 
