@@ -626,6 +626,36 @@ def test_writer_cleans_up_once_an_hour_of_its_clock(journal: Journal, clock: Man
     assert writer.close() and errors == []
 
 
+def test_writer_moves_the_wal_into_the_file_when_nothing_is_queued_not_between_queued_calls(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    path = tmp_path / "journal.sqlite3"
+    with Journal(path, clock=ManualClock(T0)) as journal:
+        calls: list[str] = []
+        checkpointed = threading.Event()
+        checkpoint = journal.checkpoint
+
+        def watched_checkpoint() -> None:
+            checkpoint()
+            calls.append("checkpoint")
+            checkpointed.set()
+
+        monkeypatch.setattr(journal, "checkpoint", watched_checkpoint)
+        errors: list[BaseException] = []
+        writer = JournalWriter(journal, on_error=errors.append)
+        busy = threading.Event()
+        writer.submit(busy.wait, 10)
+        for n in range(3):
+            writer.submit(journal.record_poll, "main", [row(f"j{n}-{i}") for i in range(100)], [], T0 + n)
+            writer.submit(calls.append, f"poll {n}")
+        busy.set()
+        assert checkpointed.wait(10)
+        assert calls == ["poll 0", "poll 1", "poll 2", "checkpoint"]
+        with closing(sqlite3.connect(f"file:{path}?immutable=1", uri=True)) as file_alone:  # reads the file, not the WAL
+            assert file_alone.execute("SELECT count(*) FROM jobs").fetchone() == (300,)
+        assert writer.close() and errors == []
+
+
 def test_writer_after_close_ran_everything_queued_and_refuses_more(journal: Journal) -> None:
     errors: list[BaseException] = []
     writer = JournalWriter(journal, on_error=errors.append)

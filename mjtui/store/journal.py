@@ -250,6 +250,16 @@ class Journal:
             )
             return int(cursor.lastrowid or 0)
 
+    def checkpoint(self) -> None:
+        """Copy what the WAL holds into the database file, waiting for no reader (a PASSIVE checkpoint).
+
+        A commit does this itself once the WAL passes 1000 pages, and the write
+        that crosses the line pays for it; the writer thread calls this when it
+        has nothing queued, so a poll's write seldom has to.
+        """
+        with self._use() as conn:
+            conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+
     def cleanup(self, now: float, retention_days: float | None = None) -> int:
         """Delete jobs, seeds and actions older than the retention (jobs by when last seen); return how many rows.
 
