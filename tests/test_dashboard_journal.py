@@ -45,6 +45,24 @@ async def test_every_job_seen_and_its_final_state_is_journalled_and_counts_show_
         assert "24h 1 done, 0 failed" in str(pane.border_subtitle)
 
 
+async def test_a_poll_that_changed_nothing_writes_no_job_and_running_jobs_read_as_seen_at_it(make_sim, clock):
+    q = quiet(make_sim)
+    journal = Journal(":memory:", clock=clock)
+    app, timers = make_dashboard(q.sim, clock, journal=journal)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await drain(pilot)
+        assert min(finish_time(q.sim, job) for job in [*q.jobs, q.lone]) > 40, "no job finishes in this test"
+        for _ in range(3):
+            written = journal._conn.total_changes
+            await advance(pilot, clock, timers, 10)
+            await drain(pilot)
+            assert journal._conn.total_changes - written == 1, "a quiet poll writes the account's poll time alone"
+            running = journal.history(limit=None)
+            assert {entry.job_id for entry in running} == {*q.jobs, q.lone}
+            assert {entry.last_seen for entry in running} == {app.accounts["main"].status.last_ok_at}
+
+
 async def test_on_start_the_journal_fills_recently_finished_before_any_poll_answers(make_sim, clock):
     q = quiet(make_sim)
     journal = Journal(":memory:", clock=clock)

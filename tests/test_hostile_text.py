@@ -348,7 +348,7 @@ async def test_history_rows_from_the_journal_are_literal(dash, account, channel,
     job_id = f"{job_id}#{dash.serial}"  # a fresh row each example
     job = Job(jobid=job_id, status=status, prompt=prompt, channel=channel, created="2026-11-24T11:00:00.000Z",
               updated="2026-11-24T11:01:00.000Z")
-    dash.journal.record_poll(account, [], [(job_id, job)], dash.s.clock.now())
+    dash.journal.record_finals(account, [(job_id, job)], dash.s.clock.now())
     screen = app.screen if isinstance(app.screen, HistoryScreen) else None
     if screen is None:
         await dash.s.pilot.press("h")

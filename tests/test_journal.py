@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import random
 import signal
 import sqlite3
 import stat
@@ -235,7 +236,7 @@ def test_a_v1_journal_is_migrated_and_keeps_its_jobs_seeds_and_actions(tmp_path:
     conn.close()
 
     with Journal(path, clock=clock) as journal:
-        assert journal.version == SCHEMA_VERSION == 2
+        assert journal.version == SCHEMA_VERSION == 3
         found = journal.history(search="LIGHTHOUSE")  # v2's prompt column, filled from the v1 record
         assert ids(found) == ["j-old"]
         old = found[0]
@@ -246,6 +247,24 @@ def test_a_v1_journal_is_migrated_and_keeps_its_jobs_seeds_and_actions(tmp_path:
         assert ids(journal.history()) == ["j-run", "j-old"]
         journal.record_poll("main", [row("j-new")], [], T0 + 10)  # and it takes v2 writes
         assert ids(journal.history(limit=1)) == ["j-new"]
+
+
+def test_a_v2_journal_is_migrated_and_a_job_running_at_its_last_poll_keeps_that_last_seen(tmp_path: Path) -> None:
+    path = tmp_path / "journal.sqlite3"
+    conn = sqlite3.connect(path, isolation_level=None)
+    assert migrate(conn, target=2) == 2
+    for job_id, first_seen, last_seen in (("j-gone", T0 - 200, T0 - 100), ("j-still", T0 - 200, T0 - 100), ("j-old", T0 - 63 * DAY, T0 - 63 * DAY)):
+        conn.execute("INSERT INTO jobs (account, job_id, channel, job_type, first_seen, last_seen) VALUES ('main', ?, 'c1', 'image', ?, ?)",
+                     (job_id, round(first_seen * 1000), round(last_seen * 1000)))  # all three running at the old mjtui's last poll
+    conn.close()
+
+    with Journal(path, clock=ManualClock(T0)) as journal:  # opening cleans up too: j-old is past the retention
+        assert journal.version == SCHEMA_VERSION == 3
+        assert sorted(ids(journal.history())) == ["j-gone", "j-still"]
+        journal.record_poll("main", [row("j-still"), row("j-new")], [], T0 + 10)  # the new mjtui's first poll
+        journal.record_poll("main", [row("j-still"), row("j-new")], [], T0 + 20)
+        seen = {entry.job_id: (entry.first_seen, entry.last_seen) for entry in journal.history()}
+    assert seen == {"j-still": (T0 - 200, T0 + 20), "j-new": (T0 + 10, T0 + 20), "j-gone": (T0 - 200, T0 - 100)}
 
 
 def test_a_migration_that_fails_leaves_the_file_as_it_was(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -291,6 +310,159 @@ def test_a_final_that_could_not_be_fetched_marks_the_job_gone_without_erasing_a_
     gone, failed = journal.entry("main", "j1"), journal.entry("main", "j2")
     assert (gone.finished_at, gone.final_status, gone.job()) == (T0 + 10, None, None)
     assert failed.final_status == "failed" and failed.job().error == "Job cancelled by user"
+
+
+def written(journal: Journal) -> int:
+    """Rows inserted, updated or deleted so far through the journal's connection."""
+    return journal._conn.total_changes
+
+
+def test_a_poll_writes_only_the_jobs_that_came_went_or_changed(journal: Journal) -> None:
+    running = [row(f"j{i:04d}", f"c{i % 10}") for i in range(1000)]
+    journal.record_poll("main", running, [], T0)
+    before = written(journal)
+    journal.record_poll("main", running, [], T0 + 10)
+    assert written(journal) - before == 1, "nothing changed: the account's poll time is the one row written"
+
+    moved = row("j0003", "c-moved")
+    now_running = [moved, *running[4:], row("n1"), row("n2")]  # j0000-j0002 left, j0003 moved, n1 and n2 came
+    before = written(journal)
+    journal.record_poll("main", now_running, [("j0000", final("j0000"))], T0 + 20)
+    assert written(journal) - before == 3 + 1 + 2 + 1 + 1  # left, moved, came, j0000's final, the poll time
+
+    entries = {entry.job_id: entry for entry in journal.history(limit=None)}
+    assert len(entries) == 1002
+    assert {(e.first_seen, e.last_seen) for e in entries.values() if e.job_id[0] == "j" and e.job_id > "j0002"} == {(T0, T0 + 20)}
+    assert (entries["j0003"].channel, entries["j0003"].first_seen) == ("c-moved", T0)
+    assert [(entries[i].last_seen, entries[i].finished_at) for i in ("j0001", "j0002")] == [(T0 + 10, None)] * 2  # the last poll they were on
+    assert (entries["j0000"].last_seen, entries["j0000"].final_status) == (T0 + 20, "completed")
+    assert (entries["n1"].first_seen, entries["n1"].last_seen) == (T0 + 20, T0 + 20)
+    assert {"j0001", "j0002"}.isdisjoint(ids(journal.history(since=T0 + 15, limit=None)))
+    assert len(journal.history(since=T0 + 15, limit=None)) == 1000
+
+
+def test_a_poll_that_failed_to_write_is_made_good_by_the_next(journal: Journal) -> None:
+    journal.record_poll("main", [row("j1"), row("j2")], [], T0)
+
+    def cut_short() -> Iterator[JobRow]:
+        yield row("j1")
+        yield row("j3")
+        raise OSError("the disk went away")
+
+    with pytest.raises(OSError):
+        journal.record_poll("main", cut_short(), [], T0 + 10)
+    assert journal.entry("main", "j3") is None and journal.entry("main", "j2").last_seen == T0  # rolled back whole
+    journal.record_poll("main", [row("j1"), row("j3")], [], T0 + 20)
+    journal.record_poll("main", [row("j1"), row("j3")], [], T0 + 30)
+    seen = {entry.job_id: (entry.first_seen, entry.last_seen) for entry in journal.history()}
+    assert seen == {"j1": (T0, T0 + 30), "j3": (T0 + 20, T0 + 30), "j2": (T0, T0)}
+
+
+def test_jobs_that_left_while_no_dashboard_ran_keep_the_last_poll_they_were_on(tmp_path: Path) -> None:
+    path = tmp_path / "journal.sqlite3"
+    with Journal(path, clock=ManualClock(T0)) as first:
+        first.record_poll("main", [row("a"), row("b")], [], T0)
+        first.record_poll("main", [row("a"), row("b")], [], T0 + 10)
+        first.record_finals("main", [("x", final("x"))], T0 + 12)  # fetched after the last poll, written on exit
+    with Journal(path, clock=ManualClock(T0 + 3600), create=False) as reader:  # `mjtui history` an hour later
+        assert [(e.job_id, e.last_seen, e.finished_at) for e in reader.history()] == [
+            ("x", T0 + 12, T0 + 12), ("a", T0 + 10, None), ("b", T0 + 10, None)]
+    with Journal(path, clock=ManualClock(T0 + 3600)) as second:  # the next dashboard: a left meanwhile, c came
+        second.record_poll("main", [row("b"), row("c")], [], T0 + 3600)
+        second.record_poll("main", [row("b"), row("c")], [], T0 + 3610)
+        assert [(e.job_id, e.first_seen, e.last_seen) for e in second.history()] == [
+            ("b", T0, T0 + 3610), ("c", T0 + 3600, T0 + 3610), ("x", T0 + 12, T0 + 12), ("a", T0, T0 + 10)]
+        assert ids(second.history(since=T0 + 60)) == ["b", "c"]
+
+
+def test_two_dashboards_on_one_journal_each_see_the_others_polls(tmp_path: Path) -> None:
+    path = tmp_path / "journal.sqlite3"
+    with Journal(path, clock=ManualClock(T0)) as one, Journal(path, clock=ManualClock(T0)) as other:
+        one.record_poll("main", [row("j1"), row("j2")], [], T0)
+        other.record_poll("main", [row("j2")], [], T0 + 5)  # j1 left, as the other saw it
+        one.record_poll("main", [row("j1"), row("j2")], [], T0 + 10)  # and is back, as this one sees it
+        one.record_poll("main", [row("j1"), row("j2")], [], T0 + 20)
+        assert [(e.job_id, e.last_seen) for e in other.history()] == [("j1", T0 + 20), ("j2", T0 + 20)]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_after_many_polls_and_restarts_every_job_reads_as_if_each_poll_rewrote_it(tmp_path: Path, seed: int) -> None:
+    """A model of the journal as it was when every poll upserted every running job: the same entries, in the same order."""
+    rng = random.Random(seed)
+    path = tmp_path / "journal.sqlite3"
+    model: dict[tuple[str, str], dict[str, object]] = {}
+    running: dict[str, dict[str, JobRow]] = {"main": {}, "ip": {}}
+    pending: dict[str, list[tuple[str, Job | None]]] = {"main": [], "ip": []}  # finals fetched, written with the next poll
+    serial = 0
+
+    def remember(account: str, job_id: str, at: float, **fields: object) -> dict[str, object]:
+        entry = model.setdefault((account, job_id), {"first_seen": at, "last_seen": at, "channel": None,
+                                                     "finished_at": None, "final_status": None})
+        entry["last_seen"] = max(entry["last_seen"], at)  # type: ignore[type-var]
+        entry.update(fields)
+        return entry
+
+    def record_finals(journal: Journal, account: str, at: float, *, poll: bool) -> None:
+        for job_id, job in pending[account]:
+            entry = remember(account, job_id, at)
+            entry["finished_at"] = entry["finished_at"] or at
+            if job is not None:
+                entry.update(final_status=job.status, channel=job.channel)
+        if not poll:
+            journal.record_finals(account, pending[account], at)
+            pending[account] = []
+
+    at = T0
+    journal = Journal(path, clock=ManualClock(T0))
+    try:
+        for step in range(120):
+            at += 5
+            if step % 40 == 39:  # the dashboard exits (pending finals written) and starts again a while later
+                for account in running:
+                    record_finals(journal, account, at, poll=False)
+                journal.close()
+                at += rng.choice([60, 3600, 2 * DAY])
+                journal = Journal(path, clock=ManualClock(at))
+            account = rng.choice(list(running))
+            jobs = running[account]
+            for job_id in [job_id for job_id in jobs if rng.random() < 0.15]:
+                job = None if rng.random() < 0.1 else final(job_id, rng.choice(["completed", "failed"]), channel=jobs[job_id].channel)
+                pending[account].append((job_id, job))
+                del jobs[job_id]
+            for job_id in [job_id for job_id in jobs if rng.random() < 0.05]:
+                jobs[job_id] = JobRow(job_id, f"c{rng.randrange(3)}", jobs[job_id].job_type, CREATED, 0, at)
+            for _ in range(rng.randrange(4)):
+                serial += 1
+                jobs[f"{account}-{serial}"] = JobRow(f"{account}-{serial}", f"c{rng.randrange(3)}", rng.choice(["image", "video"]), CREATED, 0, at)
+            if rng.random() < 0.1:
+                continue  # the poll failed: nothing is recorded, the next one carries the whole list
+            record_finals(journal, account, at, poll=True)
+            journal.record_poll(account, list(jobs.values()), pending[account], at)
+            pending[account] = []
+            for job_id, job_row in jobs.items():
+                remember(account, job_id, at, channel=job_row.channel)
+
+        def expected(since: float | None = None) -> list[tuple[object, ...]]:
+            rows = [(account, job_id, e["channel"], e["first_seen"], e["last_seen"], e["finished_at"], e["final_status"])
+                    for (account, job_id), e in model.items() if since is None or e["last_seen"] >= since]
+            return sorted(rows, key=lambda r: (-r[4], r[0], r[1]))  # type: ignore[operator]
+
+        def found(since: float | None = None) -> list[tuple[object, ...]]:
+            return [(e.account, e.job_id, e.channel, e.first_seen, e.last_seen, e.finished_at, e.final_status)
+                    for e in journal.history(since=since, limit=None)]
+
+        assert len(model) > 150
+        assert found() == expected()
+        for since in (at - 3600, at - 30, at):
+            assert found(since) == expected(since)
+        assert [e.job_id for e in journal.history(limit=25)] == [r[1] for r in expected()[:25]]
+        for account, job_id in rng.sample(sorted(model), 20):
+            assert journal.entry(account, job_id).last_seen == model[account, job_id]["last_seen"]
+        cutoff = at - 3600
+        assert journal.cleanup(at, retention_days=3600 / DAY) == len(expected()) - len(expected(cutoff))
+        assert found() == expected(cutoff)
+    finally:
+        journal.close()
 
 
 def test_actions_are_an_audit_log_newest_first(journal: Journal) -> None:
@@ -369,12 +541,24 @@ def test_cleanup_deletes_only_rows_older_than_the_retention(journal: Journal) ->
     journal.record_seed("main", "kept", 2, ["u"], kept)
     journal.record_action("main", "relax", "c1", "ok", None, old)
     journal.record_action("main", "fast", "c1", "ok", None, kept)
+    journal.record_poll("ip", [row("stale")], [], old)  # running when its account was last polled, 63 days ago
 
-    assert journal.cleanup(T0) == 3
-    assert ids(journal.history()) == ["kept"] and journal.history()[0].seed == 2
+    assert journal.cleanup(T0) == 4
+    assert ids(journal.history()) == ["kept"] and journal.history()[0].seed == 2  # first seen 63 days ago, still running 61
     assert [a.action for a in journal.actions()] == ["fast"]
     assert journal.cleanup(T0, retention_days=7) == 3
     assert journal.history() == [] and journal.actions() == []
+    journal.record_poll("ip", [row("stale")], [], T0)  # seen again: a new entry
+    assert [(e.job_id, e.first_seen, e.last_seen) for e in journal.history()] == [("stale", T0, T0)]
+
+
+def test_a_running_job_forgotten_by_cleanup_is_journalled_again_when_seen(journal: Journal) -> None:
+    old, kept = T0 - 63 * DAY, T0 - 61 * DAY
+    journal.record_poll("ip", [row("a"), row("b")], [], old)  # the account's last poll before a long outage
+    journal.record_finals("ip", [("b", final("b"))], kept)
+    assert journal.cleanup(T0) == 1 and ids(journal.history()) == ["b"]
+    journal.record_poll("ip", [row("a"), row("b")], [], T0)
+    assert [(e.job_id, e.first_seen, e.last_seen) for e in journal.history()] == [("a", T0, T0), ("b", old, T0)]
 
 
 def test_opening_cleans_up_and_the_file_shrinks(tmp_path: Path) -> None:
@@ -440,6 +624,36 @@ def test_writer_cleans_up_once_an_hour_of_its_clock(journal: Journal, clock: Man
     clock.advance(1)
     assert writer.flush(10) and journal.history() == []
     assert writer.close() and errors == []
+
+
+def test_writer_moves_the_wal_into_the_file_when_nothing_is_queued_not_between_queued_calls(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    path = tmp_path / "journal.sqlite3"
+    with Journal(path, clock=ManualClock(T0)) as journal:
+        calls: list[str] = []
+        checkpointed = threading.Event()
+        checkpoint = journal.checkpoint
+
+        def watched_checkpoint() -> None:
+            checkpoint()
+            calls.append("checkpoint")
+            checkpointed.set()
+
+        monkeypatch.setattr(journal, "checkpoint", watched_checkpoint)
+        errors: list[BaseException] = []
+        writer = JournalWriter(journal, on_error=errors.append)
+        busy = threading.Event()
+        writer.submit(busy.wait, 10)
+        for n in range(3):
+            writer.submit(journal.record_poll, "main", [row(f"j{n}-{i}") for i in range(100)], [], T0 + n)
+            writer.submit(calls.append, f"poll {n}")
+        busy.set()
+        assert checkpointed.wait(10)
+        assert calls == ["poll 0", "poll 1", "poll 2", "checkpoint"]
+        with closing(sqlite3.connect(f"file:{path}?immutable=1", uri=True)) as file_alone:  # reads the file, not the WAL
+            assert file_alone.execute("SELECT count(*) FROM jobs").fetchone() == (300,)
+        assert writer.close() and errors == []
 
 
 def test_writer_after_close_ran_everything_queued_and_refuses_more(journal: Journal) -> None:

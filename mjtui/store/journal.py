@@ -15,6 +15,7 @@ import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Self
 
@@ -46,12 +47,22 @@ def default_journal_path(*, demo: bool = False) -> Path:
 
 
 _SEEN = """
-INSERT INTO jobs (account, job_id, channel, job_type, created, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?)
+INSERT INTO jobs (account, job_id, channel, job_type, created, first_seen, last_seen, listed) VALUES (?, ?, ?, ?, ?, ?, ?, 1)
 ON CONFLICT (account, job_id) DO UPDATE SET
     channel = excluded.channel,
     job_type = COALESCE(excluded.job_type, jobs.job_type),
     created = COALESCE(excluded.created, jobs.created),
-    last_seen = MAX(jobs.last_seen, excluded.last_seen)
+    last_seen = MAX(jobs.last_seen, excluded.last_seen),
+    listed = 1
+"""
+
+# A job that left the list was last seen at the account's previous poll: that becomes its own last_seen.
+_LEFT = """
+UPDATE jobs SET listed = NULL, last_seen = MAX(last_seen, IFNULL(?, last_seen)) WHERE account = ? AND job_id = ? AND listed
+"""
+
+_POLLED = """
+INSERT INTO polls (account, at) VALUES (?, ?) ON CONFLICT (account) DO UPDATE SET at = MAX(polls.at, excluded.at)
 """
 
 _FINAL = """
@@ -70,11 +81,28 @@ ON CONFLICT (account, job_id) DO UPDATE SET
     record = COALESCE(excluded.record, jobs.record)
 """
 
-_ENTRY_SELECT = """
-SELECT j.account, j.job_id, j.channel, j.job_type, j.verb, j.prompt, j.created, j.first_seen, j.last_seen,
+# An entry's columns; {last_seen} is how the query knows it: a listed job was seen at its account's last poll.
+_ENTRY_COLUMNS = """
+SELECT j.account AS account, j.job_id AS job_id, j.channel, j.job_type, j.verb, j.prompt, j.created, j.first_seen, {last_seen} AS seen,
 j.final_status, j.finished_at, j.run_seconds, j.record, s.value, s.images
-FROM jobs AS j LEFT JOIN seeds AS s ON s.account = j.account AND s.job_id = j.job_id
 """
+_WITH_SEED = "LEFT JOIN seeds AS s ON s.account = j.account AND s.job_id = j.job_id"
+_ENTRY_SELECT = (_ENTRY_COLUMNS.format(last_seen="MAX(j.last_seen, IFNULL(p.at, 0))")
+                 + f"FROM jobs AS j LEFT JOIN polls AS p ON j.listed AND p.account = j.account {_WITH_SEED}")
+# history() reads the two apart, each in last-seen order from an index, so LIMIT stops early in a big file:
+# the jobs on a running list (a few hundred), and every other job (by the jobs_last_seen index).
+_HISTORY_HALVES = (
+    ("MAX(j.last_seen, p.at)", f"FROM jobs AS j JOIN polls AS p ON p.account = j.account {_WITH_SEED} WHERE j.listed"),
+    ("j.last_seen", f"FROM jobs AS j {_WITH_SEED} WHERE j.listed IS NULL"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Listed:
+    """An account's running list as the file holds it, as of its poll at `polled` (ms): what a poll compares with."""
+
+    polled: int | None
+    jobs: dict[str, tuple[str | None, str | None, str | None]]  # job id -> (channel, job type, created) as stored
 
 
 class Journal:
@@ -101,6 +129,7 @@ class Journal:
         self.clock: Clock = clock or SystemClock()
         self.path = MEMORY if str(path) == MEMORY else str(Path(path).expanduser())
         self._lock = threading.RLock()
+        self._listed: dict[str, _Listed] = {}  # by account; only ever what a committed poll wrote
         if self.path != MEMORY:
             _prepare_file(Path(self.path), create)
         try:
@@ -165,19 +194,40 @@ class Journal:
     # -- writes ----------------------------------------------------------------------------------------
 
     def record_poll(self, account: str, rows: Iterable[JobRow], finals: Iterable[tuple[str, Job | None]], at: float) -> None:
-        """Record one poll of `account` in one transaction: every running job seen, and final states.
+        """Record one poll of `account` in one transaction: its running list (`rows`, every job on it), and final states.
 
-        A job seen before keeps its first_seen; last_seen becomes `at`. Each
-        final is (job id, the job's record, or None when it could not be
+        Every job on the list is last seen at `at`; one seen before keeps its
+        first_seen, and one that left keeps the last poll it was on. Only the
+        jobs that came, went or changed (channel, type, created) are written:
+        the rest are seen through the account's poll time, so a poll costs
+        what changed, not how many jobs run. Each final is (job id, the job's
+        record, or None when it could not be fetched); see `record_finals`.
+        The iterables are consumed inside the transaction.
+        """
+        at_ms = to_ms(at)
+        with self._lock:  # the list kept in memory changes with the file, and only when the poll commits
+            with self._transaction() as conn:
+                found = conn.execute("SELECT at FROM polls WHERE account = ?", (account,)).fetchone()
+                polled = None if found is None else int(found[0])
+                before = self._listed.get(account)
+                if before is None or before.polled != polled:  # this Journal's first poll of it, or another mjtui wrote
+                    before = _Listed(polled, _read_listed(conn, account))
+                after: dict[str, tuple[str | None, str | None, str | None]] = {}
+                conn.executemany(_SEEN, _new_or_changed(account, rows, before.jobs, after, at_ms))
+                conn.executemany(_LEFT, ((polled, account, job_id) for job_id in before.jobs.keys() - after.keys()))
+                conn.executemany(_FINAL, (_final_params(account, job_id, job, at_ms) for job_id, job in finals))
+                conn.execute(_POLLED, (account, at_ms))
+            self._listed[account] = _Listed(at_ms if polled is None else max(polled, at_ms), after)
+
+    def record_finals(self, account: str, finals: Iterable[tuple[str, Job | None]], at: float) -> None:
+        """Record final states alone (fetched since the last poll, as the dashboard exits); the running list stays as recorded.
+
+        Each final is (job id, the job's record, or None when it could not be
         fetched); a record fetched again later (the inspector refreshing a
-        finished job) updates it but keeps its finished_at. The iterables are
-        consumed inside the transaction.
+        finished job) updates it but keeps its finished_at.
         """
         at_ms = to_ms(at)
         with self._transaction() as conn:
-            conn.executemany(_SEEN, (
-                (account, row.job_id, row.channel, _known(row.job_type), row.created or None, at_ms, at_ms) for row in rows
-            ))
             conn.executemany(_FINAL, (_final_params(account, job_id, job, at_ms) for job_id, job in finals))
 
     def record_seed(self, account: str, job_id: str, value: int, image_urls: Sequence[str], at: float) -> None:
@@ -200,6 +250,16 @@ class Journal:
             )
             return int(cursor.lastrowid or 0)
 
+    def checkpoint(self) -> None:
+        """Copy what the WAL holds into the database file, waiting for no reader (a PASSIVE checkpoint).
+
+        A commit does this itself once the WAL passes 1000 pages, and the write
+        that crosses the line pays for it; the writer thread calls this when it
+        has nothing queued, so a poll's write seldom has to.
+        """
+        with self._use() as conn:
+            conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+
     def cleanup(self, now: float, retention_days: float | None = None) -> int:
         """Delete jobs, seeds and actions older than the retention (jobs by when last seen); return how many rows.
 
@@ -211,11 +271,17 @@ class Journal:
             deleted = sum(
                 conn.execute(sql, (cutoff,)).rowcount
                 for sql in (
-                    "DELETE FROM jobs WHERE last_seen < ?",
+                    # A listed job's own last_seen is when it was last written; it was seen at its account's last poll.
+                    "DELETE FROM jobs WHERE last_seen < ?1 AND (listed IS NULL OR NOT EXISTS"
+                    " (SELECT 1 FROM polls AS p WHERE p.account = jobs.account AND p.at >= ?1))",
                     "DELETE FROM seeds WHERE fetched_at < ?",
                     "DELETE FROM actions WHERE at < ?",
                 )
             )
+            # Bookkeeping, not counted; kept while a listed job (one with a later final of its own) is left.
+            conn.execute("DELETE FROM polls WHERE at < ? AND NOT EXISTS"
+                         " (SELECT 1 FROM jobs AS j WHERE j.account = polls.account AND j.listed)", (cutoff,))
+            self._listed.clear()  # a listed job may have gone: the next poll of each account reads its list again
         if deleted:
             with self._use() as conn:
                 conn.executescript("PRAGMA incremental_vacuum;")  # execute() would free one page: it steps once
@@ -240,9 +306,6 @@ class Journal:
         """
         where: list[str] = []
         params: list[Any] = []
-        if since is not None:
-            where.append("j.last_seen >= ?")
-            params.append(to_ms(since))
         for column, value in (("j.final_status", status), ("j.channel", channel), ("j.account", account)):
             if value is not None:
                 where.append(f"{column} = ?")
@@ -250,14 +313,17 @@ class Journal:
         if search:
             where.append("j.prompt LIKE ? ESCAPE '\\'")
             params.append("%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")
-        sql = _ENTRY_SELECT
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY j.last_seen DESC, j.account, j.job_id"
+        halves: list[str] = []
+        half_params: list[Any] = []
+        for last_seen, source in _HISTORY_HALVES:
+            conditions = [*where, *([f"{last_seen} >= ?"] if since is not None else [])]
+            halves.append(_ENTRY_COLUMNS.format(last_seen=last_seen) + source + "".join(f" AND {c}" for c in conditions))
+            half_params += [*params, *([to_ms(since)] if since is not None else [])]
+        sql = " UNION ALL ".join(halves) + " ORDER BY seen DESC, account, job_id"
         if limit is not None:
             sql += " LIMIT ?"
-            params.append(limit)
-        return self._entries(sql, params)
+            half_params.append(limit)
+        return self._entries(sql, half_params)
 
     def recent_finished(self, limit: int = 20, *, account: str | None = None) -> list[HistoryEntry]:
         """The jobs that finished last, newest first: what the dashboard's recently-finished list starts with."""
@@ -347,6 +413,23 @@ def _describe(exc: BaseException) -> str:
     return text
 
 
+def _read_listed(conn: sqlite3.Connection, account: str) -> dict[str, tuple[str | None, str | None, str | None]]:
+    rows = conn.execute("SELECT job_id, channel, job_type, created FROM jobs WHERE account = ? AND listed", (account,))
+    return {job_id: (channel, job_type, created) for job_id, channel, job_type, created in rows}
+
+
+def _new_or_changed(
+    account: str, rows: Iterable[JobRow], before: dict[str, tuple[str | None, str | None, str | None]],
+    after: dict[str, tuple[str | None, str | None, str | None]], at_ms: int,
+) -> Iterator[tuple[Any, ...]]:
+    """`_SEEN`'s parameters for each row not listed as it is in `before`; every row goes into `after` as it is read."""
+    for row in rows:
+        listing = (row.channel, _known(row.job_type), row.created or None)
+        after[row.job_id] = listing
+        if before.get(row.job_id) != listing:
+            yield (account, row.job_id, *listing, at_ms, at_ms)
+
+
 def _known(value: str | None) -> str | None:
     return None if not value or value == "?" else value  # "?" is how the running list shows a missing value
 
@@ -354,7 +437,7 @@ def _known(value: str | None) -> str | None:
 def _final_params(account: str, job_id: str, job: Job | None, at_ms: int) -> tuple[Any, ...]:
     if job is None:
         return (account, job_id, None, None, None, None, at_ms, at_ms, None, at_ms, None, None)
-    record = json.dumps(job.dump(), ensure_ascii=False, separators=(",", ":"))
+    record = job.dump_json()
     return (account, job_id, job.channel, job.verb, job.prompt, job.created, at_ms, at_ms,
             job.status, at_ms, _run_seconds(job), record)
 

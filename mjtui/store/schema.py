@@ -70,7 +70,19 @@ CREATE INDEX jobs_finished_at ON jobs (finished_at);
 CREATE INDEX jobs_channel_finished ON jobs (account, channel, finished_at);
 """
 
-MIGRATIONS: tuple[str, ...] = (V1, V2)
+# v3: a poll writes only the jobs that came, went or changed. A job still on the running list is
+# `listed`; its last_seen is then its account's last poll (polls.at), and its own column is caught
+# up when it leaves the list. Rows already in the file are not listed: their last_seen stands as is.
+V3 = """
+ALTER TABLE jobs ADD COLUMN listed INTEGER;  -- 1 while on the running list as of the account's last poll, else NULL
+CREATE INDEX jobs_listed ON jobs (account) WHERE listed;
+CREATE TABLE polls (
+    account TEXT    PRIMARY KEY,
+    at      INTEGER NOT NULL  -- the account's last recorded poll: when its listed jobs were last seen
+);
+"""
+
+MIGRATIONS: tuple[str, ...] = (V1, V2, V3)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

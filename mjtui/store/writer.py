@@ -25,7 +25,8 @@ class JournalWriter:
 
     Every failure (of a submitted call or of the periodic cleanup) is passed
     to `on_error` and the thread carries on: nothing is raised at the caller,
-    nothing is lost silently. `on_error` runs on the writer thread; from
+    nothing is lost silently. Whenever the queue runs empty after a call, the
+    WAL is checkpointed, so the next write does not pay for it. `on_error` runs on the writer thread; from
     Textual, hop back with ``app.call_from_thread``. The writer does not close
     the journal: close the writer first, then the journal.
     """
@@ -103,6 +104,16 @@ class JournalWriter:
                 except BaseException as exc:  # noqa: BLE001 - the writer must outlive any one call
                     future.set_exception(exc)
                     self._report(exc)
+                    continue
+                if self._queue.empty():
+                    self._checkpoint()
+
+    def _checkpoint(self) -> None:
+        """Nothing is queued: the WAL goes into the database file now, between polls, not inside the next write."""
+        try:
+            self.journal.checkpoint()
+        except Exception as exc:  # noqa: BLE001 - nothing is lost: the pages stay in the WAL for the next checkpoint
+            log.warning("journal writer: checkpoint failed: %s", exc)
 
     def _maybe_cleanup(self) -> None:
         now = self.clock.now()

@@ -304,7 +304,7 @@ class MjtuiApp(App[None]):
         now = self.clock.now()
         for account, finals in self._finals.items():
             if finals:
-                self.writer.submit(self.journal.record_poll, account, [], finals, now)  # type: ignore[union-attr]
+                self.writer.submit(self.journal.record_finals, account, finals, now)  # type: ignore[union-attr]
         self._finals.clear()
         self.writer.close(timeout=5)
 
