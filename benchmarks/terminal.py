@@ -119,7 +119,9 @@ class PtyRun:
 def spawn(args: list[str], out: Path, *, exit_after_paint: bool) -> PtyRun:
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", LINES, COLUMNS, 0, 0))
+    # A cache of its own (where mjtui remembers a terminal's graphics): the first start in a run pays for asking.
     env = dict(os.environ, TERM="xterm-256color", COLORTERM="truecolor", BENCH_OUT=str(out),
+               XDG_CACHE_HOME=str(out.parent / "cache"),
                BENCH_EXIT="1" if exit_after_paint else "0", COLUMNS=str(COLUMNS), LINES=str(LINES))
     env.pop("TEXTUAL", None)
     t0 = time.monotonic()

@@ -9,11 +9,14 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from mjtui.api.client import BaseClient, ImagineProClient, UseapiClient
 from mjtui.clock import Clock, ScaledClock
 from mjtui.config import AccountConfig, Config
-from mjtui.sim import SIM_ORIGIN, Simulator
+
+if TYPE_CHECKING:  # the simulator (Starlette) is imported only for --demo and tests, not on every start
+    from mjtui.sim import Simulator
 
 DEMO_SEED = 2026
 
@@ -61,6 +64,8 @@ def open_connection(
 
 def demo_simulator(*, clock: Clock | None = None, seed: int = DEMO_SEED, speed: float = 1.0) -> Simulator:
     """The world `--demo` shows: two useapi accounts and an ImaginePro one, already busy."""
+    from mjtui.sim import Simulator
+
     return Simulator.build(
         clock=clock or ScaledClock(speed),
         seed=seed,
@@ -73,6 +78,8 @@ def demo_simulator(*, clock: Clock | None = None, seed: int = DEMO_SEED, speed: 
 
 def demo_connection(simulator: Simulator, name: str | None = None) -> Connection:
     """A client for one of the simulator's accounts, talking to it in-process."""
+    from mjtui.sim import SIM_ORIGIN
+
     accounts = simulator.world.accounts
     account_name = name or next(iter(accounts))
     if account_name not in accounts:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from mjtui.config import Config, ConfigError, NotifyConfig, resolve_config_path
 from mjtui.config import save_theme as save_config_theme
 from mjtui.connections import Connection, demo_connection, demo_simulator, open_connection
-from mjtui.store.image_cache import ImageCache
+from mjtui.store.image_cache import ImageCache, default_cache_dir
 from mjtui.text import clean
 from mjtui.themes import THEME_SUFFIX, shipped_themes_dir, user_themes_dir
 
@@ -93,7 +93,8 @@ def run_dashboard(options: Options) -> int:
         previews=previews, notify=notify,
     )
     if previews is not None:
-        detect_graphics()  # asks the terminal, which only answers before the app takes it over
+        # asks the terminal, which only answers before the app takes it over
+        detect_graphics(memory=default_cache_dir().parent / "terminals.json")
     watchdog = TerminalWatchdog.for_this_process() if sys.stdin.isatty() else None
     try:
         app.run()

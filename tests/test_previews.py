@@ -227,3 +227,30 @@ def test_detecting_graphics_before_the_app_starts_asks_once_and_does_not_hang_wh
     )
     assert b"\x1b[c" in shown, "the terminal was asked what it draws"
     assert shown.split()[-2:] == [b"halfcell", b"True"]
+
+
+def test_a_terminal_that_drew_half_cells_is_not_asked_again_for_a_week(tmp_path):
+    """Each unanswered question costs a start 0.1 s: a terminal that answered none is remembered, by its identity."""
+    memory = tmp_path / "terminals.json"
+    code = (
+        "import os, time; from pathlib import Path; from mjtui.tui.preview import detect_graphics; "
+        f"print('', detect_graphics(memory=Path({str(memory)!r}), environ=dict(os.environ, TERM=os.environ['T']), "
+        "now=lambda: float(os.environ['NOW'])))"
+    )
+
+    def start(term: str, now: float) -> bytes:
+        os.environ.update(T=term, NOW=str(now))
+        try:
+            return run_on_a_terminal(code)
+        finally:
+            del os.environ["T"], os.environ["NOW"]
+
+    first = start("xterm-256color", 1000.0)
+    assert b"\x1b[c" in first and first.split()[-1] == b"halfcell"
+    assert memory.exists(), "remembered"
+    again = start("xterm-256color", 2000.0)
+    assert b"\x1b[c" not in again and again.split()[-1] == b"halfcell", "the same terminal is not asked again"
+    other = start("screen-256color", 2000.0)
+    assert b"\x1b[c" in other, "another terminal is asked"
+    week_later = start("xterm-256color", 1000.0 + 8 * 24 * 3600)
+    assert b"\x1b[c" in week_later, "after a week it is asked again (it may have learnt sixel)"

@@ -5,13 +5,21 @@ and that only works before Textual takes over the terminal. `detect_graphics()`
 is called by the launcher before the app starts; when it was not (tests, a
 headless app) the widget is imported with a stand-in stdout, so it never
 writes a query to the terminal nor waits for an answer, and draws half cells.
+A terminal that answered with neither sixel nor kitty graphics is remembered
+for a week, so starting in it does not wait on the questions again.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
+import os
 import sys
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -35,22 +43,67 @@ class PreviewError(Exception):
     """The bytes are not an image the preview can show."""
 
 
-def detect_graphics() -> str:
+# What tells one terminal from another without asking it: a terminal that drew half cells last
+# time is not asked again for a week (each unanswered query waits 0.1 s, three of them on start).
+TERMINAL_KEYS = ("TERM", "TERM_PROGRAM", "TERM_PROGRAM_VERSION", "LC_TERMINAL", "COLORTERM", "TMUX", "STY",
+                 "KITTY_WINDOW_ID", "WT_SESSION", "WEZTERM_EXECUTABLE", "VTE_VERSION", "KONSOLE_VERSION")
+REMEMBER_HALFCELL_SECONDS = 7 * 24 * 3600
+
+
+def terminal_identity(environ: Mapping[str, str]) -> str:
+    """A short digest of the environment variables terminals set about themselves."""
+    seen = "\0".join(f"{key}={environ.get(key, '')}" for key in TERMINAL_KEYS)
+    return hashlib.sha256(seen.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
+def detect_graphics(memory: Path | None = None, environ: Mapping[str, str] = os.environ,
+                    now: Callable[[], float] = time.time) -> str:
     """Ask the terminal once, before the app starts, whether it draws sixel or kitty graphics.
 
     Returns the renderer chosen ("sixel", "tgp", "halfcell" or "unicode"); without a
     terminal on both stdin and stdout nothing is asked and previews draw half cells.
+    With `memory` (a small JSON file), a terminal found to draw only half cells in the
+    last week is not asked again.
     """
     global _detected
     if not (sys.__stdin__ and sys.__stdin__.isatty() and sys.__stdout__ and sys.__stdout__.isatty()):
+        return "halfcell"
+    identity = terminal_identity(environ)
+    remembered = _read_memory(memory)
+    if now() - remembered.get(identity, float("-inf")) < REMEMBER_HALFCELL_SECONDS:
         return "halfcell"
     try:
         from textual_image import renderable
         import textual_image.widget  # noqa: F401 - measures the cell size while the terminal can still answer
     except Exception:  # noqa: BLE001 - a terminal that answers oddly costs the preview its best renderer, nothing more
-        return "halfcell"
-    _detected = True
-    return renderable.Image.__module__.rsplit(".", 1)[-1]
+        chosen = "halfcell"
+    else:
+        _detected = True
+        chosen = renderable.Image.__module__.rsplit(".", 1)[-1]
+    if chosen == "halfcell" and memory is not None:
+        remembered[identity] = now()
+        _write_memory(memory, remembered)
+    return chosen
+
+
+def _read_memory(memory: Path | None) -> dict[str, float]:
+    if memory is None:
+        return {}
+    try:
+        data = json.loads(memory.read_text())
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {str(key): float(value) for key, value in data.items() if isinstance(value, (int, float))}
+
+
+def _write_memory(memory: Path, remembered: dict[str, float]) -> None:
+    try:
+        memory.parent.mkdir(parents=True, exist_ok=True)
+        memory.write_text(json.dumps(remembered))
+    except OSError:
+        pass  # not remembered: the terminal is asked again next time
 
 
 def image_widget_class() -> type[Widget]:
