@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.text import Text
+from textual.color import Color
 from textual.geometry import Size
 from textual.strip import Strip
 
@@ -54,15 +55,15 @@ class ChannelPane(RowTable):
     above = 1  # the gauges
     columns = (Column("elapsed", "elapsed", 7), Column("id", "job", 10), Column("type", "type", 5),
                Column("created", "created", 8), Column("status", "status", 9))
-    COMPONENT_CLASSES = RowTable.COMPONENT_CLASSES | GAUGE_COMPONENTS | {"channel-pane--new"}
+    COMPONENT_CLASSES = RowTable.COMPONENT_CLASSES | GAUGE_COMPONENTS | {
+        "channel-pane--new", "channel-pane--border", "channel-pane--focused", "channel-pane--full"}
     DEFAULT_CSS = """
     ChannelPane {
-        height: auto; max-height: 20; border: round $panel-lighten-2; padding: 0 1;
+        height: auto; max-height: 20; border: round $panel-lighten-2; padding: 0 1;  /* 16 rows, gauges, header, border */
         border-title-color: $text; border-subtitle-color: $text-muted;
-        &:focus { border: round $accent; }
-        &.-full { border: round $error; }
-        &.-full:focus { border: double $error; }
-        &.-sized { max-height: 100; }
+        & > .channel-pane--border { color: $panel-lighten-2; }
+        & > .channel-pane--focused { color: $accent; }
+        & > .channel-pane--full { color: $error; }
         & > .channel-pane--new { color: $accent; text-style: bold; }
     """ + GAUGE_CSS + """
     }
@@ -87,9 +88,11 @@ class ChannelPane(RowTable):
         self._shown_stale = False  # the tick skipped the texts while the pane was off screen
         self.gauges = Gauges()
         self._titles: tuple[str, str] | None = None
+        self._border: tuple[str, Color | None] | None = None
 
     def on_mount(self) -> None:
         self._update_title()
+        self._paint_border()
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         """Its set height (see _size_table) when it has one: a grid row of `auto` height asks for this."""
@@ -97,6 +100,35 @@ class ChannelPane(RowTable):
         if height is not None and height.is_cells:
             return int(height.value) - self.styles.gutter.height
         return super().get_content_height(container, viewport, width)
+
+    def _paint_border(self) -> None:
+        """The border: accent when focused, error when full (double when both).
+
+        Set here rather than by CSS rules on a `-full` class or `:focus`: a class or a pseudo
+        class that changes restyles the pane and each of its component styles, about a
+        millisecond a pane, and at start a hundred channels fill at once.
+        """
+        full, focused = self.has_class("-full"), self.has_focus
+        name = "full" if full else ("focused" if focused else "border")
+        color = self.get_component_rich_style(f"channel-pane--{name}").color
+        border = ("double" if full and focused else "round", Color.from_rich_color(color) if color else None)
+        if border != self._border:
+            self._border = border
+            self.styles.border = border if border[1] is not None else border[0]
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._border = None  # a new theme: its colours
+        if self.is_mounted:
+            self._paint_border()
+
+    def on_focus(self) -> None:
+        super().on_focus()
+        self._paint_border()
+
+    def on_blur(self) -> None:
+        super().on_blur()
+        self._paint_border()
 
     def render_above(self, y: int, width: int) -> Strip:
         line = self.gauges.render(lambda name: self.get_component_rich_style(f"gauge--{name}", partial=True))
@@ -197,7 +229,10 @@ class ChannelPane(RowTable):
         if self.gauges.set((stats.total, stats.max_jobs), (stats.images, stats.max_image_jobs),
                            (stats.videos, stats.max_video_jobs)):
             self.refresh_above(0)
-        self.set_class(fullness_level(stats.total, stats.max_jobs) == "full", "-full")
+        full = fullness_level(stats.total, stats.max_jobs) == "full"
+        if full != self.has_class("-full"):
+            self.set_class(full, "-full", update=False)  # for queries and tests: the border says it on screen
+            self._paint_border()
         self._size_table()
         self._update_title()
 
@@ -217,8 +252,7 @@ class ChannelPane(RowTable):
         current = self.styles.height
         if (current.value if current is not None and current.is_cells else None) == height:
             return
-        self.styles.height = height if height is not None else "auto"
-        self.set_class(height is not None, "-sized")
+        self.styles.height = height if height is not None else "auto"  # an inline style: no restyle of the pane
 
     def tick(self, now: float) -> None:
         """Once a second: carry each elapsed clock forward, end the new-job highlight.
