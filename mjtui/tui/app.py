@@ -255,7 +255,7 @@ class MjtuiApp(App[None]):
         yield Input(placeholder="filter jobs: id, type, channel (enter keeps it, esc clears)", id="filter")
         yield FinishedTitle()
         yield FinishedTable()
-        yield Footer()
+        yield Footer(compact=True)  # compact: more keys fit at 80 columns, and no restyle of each key as it mounts
 
     async def on_mount(self) -> None:
         gc.set_threshold(*GC_THRESHOLDS)

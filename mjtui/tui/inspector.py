@@ -146,7 +146,7 @@ class InspectorScreen(Screen[None]):
             yield from self._details()
             if self.mjtui.previews is not None:
                 yield PreviewPanel()  # beside the details, so it stays in view while the image table scrolls
-        yield Footer()
+        yield Footer(compact=True)  # compact: more keys fit at 80 columns, and no restyle of each key as it mounts
 
     def _details(self) -> ComposeResult:
         with VerticalScroll():
