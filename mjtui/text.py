@@ -41,7 +41,16 @@ def clean(value: object, *, keep_newlines: bool = False, limit: int | None = Non
     `limit` truncates with an ellipsis.
     """
     text = "" if value is None else str(value)
-    text = _ESCAPES.sub("", text)
+    if text.isascii() and text.isprintable():
+        result = text  # the usual case (ids, statuses, most prompts): nothing in it can act on a terminal
+    else:
+        result = _clean_chars(_ESCAPES.sub("", text), keep_newlines)
+    if limit is not None and len(result) > limit:
+        result = result[: max(0, limit - 1)] + "…"
+    return result
+
+
+def _clean_chars(text: str, keep_newlines: bool) -> str:
     out: list[str] = []
     for char in text:
         if char == "\n" and keep_newlines:
@@ -54,10 +63,7 @@ def clean(value: object, *, keep_newlines: bool = False, limit: int | None = Non
             out.append(chr(0x2400 + ord(char)) if ord(char) < 0x20 else "\ufffd")
         else:
             out.append(char)
-    result = "".join(out)
-    if limit is not None and len(result) > limit:
-        result = result[: max(0, limit - 1)] + "…"
-    return result
+    return "".join(out)
 
 
 def mask_secret(secret: str | None) -> str:

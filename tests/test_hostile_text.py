@@ -602,3 +602,11 @@ def test_json_output_is_the_api_data_byte_for_byte(prompt, content, buttons, fil
     printed = out.getvalue()
     assert printed == json.dumps(data, ensure_ascii=False, indent=2) + "\n"
     assert json.loads(printed) == data
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=0x30FF)) | st.text(alphabet=st.sampled_from("a1 [\x1b\t\n\x07\x9b\u202e")))
+def test_the_fast_path_for_plain_text_cleans_exactly_as_the_full_walk_does(text):
+    from mjtui.text import _ESCAPES, _clean_chars
+
+    assert clean(text) == _clean_chars(_ESCAPES.sub("", text), False)

@@ -207,7 +207,6 @@ class ChannelPane(RowTable):
             self.details.pop(row.job_id, None)
             self.new_until.pop(row.job_id, None)
             self.elapsed_shown.pop(row.job_id, None)
-        self.remove_rows(row.job_id for row in change.removed)
         for row in change.changed:
             self.jobs[row.job_id] = row
             self.update_row(row.job_id, self._cells(row))
@@ -221,7 +220,7 @@ class ChannelPane(RowTable):
         if added and self.sort_key != "created":
             self._rebuild()  # new rows go where the order puts them: at most maxJobs rows are set again
         else:
-            self.add_rows(added)
+            self.change_rows(remove=[row.job_id for row in change.removed], add=added)
         self._update_title()
 
     def _set_stats(self, stats: ChannelStats) -> None:

@@ -6,6 +6,7 @@ from typing import Self
 
 from textual.dom import NoScreen
 from textual.geometry import Region
+from textual.strip import Strip
 from textual.widget import Widget
 
 
@@ -26,9 +27,15 @@ class PaintsWhenSeen:
     def refresh(self: Widget, *regions: Region, repaint: bool = True, layout: bool = False,
                 recompose: bool = False) -> Self:
         if repaint and not layout and not recompose and self.is_mounted and not self._in_view():
-            self._set_dirty(*regions)
+            if not getattr(self, "_stale_out_of_view", False):
+                self._set_dirty()  # all of it, once: drawn afresh as a whole when it is next seen
+                self._stale_out_of_view = True
             return self
         return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)  # type: ignore[misc]
+
+    def render_lines(self: Widget, crop: Region) -> list[Strip]:
+        self._stale_out_of_view = False  # seen again: the next repaint out of view marks it anew
+        return super().render_lines(crop)  # type: ignore[misc]
 
     def _in_view(self: Widget) -> bool:
         try:

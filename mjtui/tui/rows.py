@@ -163,10 +163,20 @@ class RowTable(PaintsWhenSeen, ScrollView, can_focus=True):
 
     # -- changing -------------------------------------------------------------------------------------
 
-    def add_rows(self, rows: Iterable[tuple[str, Sequence[Cell]]]) -> None:
-        """Append (key, cells) rows; a key already present has its cells replaced where it is."""
+    def change_rows(self, remove: Iterable[str] = (), add: Iterable[tuple[str, Sequence[Cell]]] = ()) -> None:
+        """Remove rows by key, then append (key, cells) rows (a key already present has its cells
+        replaced where it is): one poll's changes to a table, resized and repainted once."""
+        gone = {key for key in remove if key in self._rows}
+        for key in gone:
+            del self._rows[key]
+            self._versions.pop(key, None)
+            self._lines.pop(key, None)
+            self._parts.pop(key, None)
+        if gone:
+            self._order = [key for key in self._order if key not in gone]
+            self._index = None
         added = False
-        for key, cells in rows:
+        for key, cells in add:
             if key in self._rows:
                 self._set_cells(key, list(cells))
                 continue
@@ -176,27 +186,20 @@ class RowTable(PaintsWhenSeen, ScrollView, can_focus=True):
                 self._index[key] = len(self._order)
             self._order.append(key)
             added = True
-        if added:
+        if gone or added:
             self._rows_changed()
 
+    def add_rows(self, rows: Iterable[tuple[str, Sequence[Cell]]]) -> None:
+        self.change_rows(add=rows)
+
     def add_row(self, key: str, cells: Sequence[Cell]) -> None:
-        self.add_rows([(key, cells)])
+        self.change_rows(add=[(key, cells)])
 
     def remove_rows(self, keys: Iterable[str]) -> None:
-        gone = {key for key in keys if key in self._rows}
-        if not gone:
-            return
-        for key in gone:
-            del self._rows[key]
-            self._versions.pop(key, None)
-            self._lines.pop(key, None)
-            self._parts.pop(key, None)
-        self._order = [key for key in self._order if key not in gone]
-        self._index = None
-        self._rows_changed()
+        self.change_rows(remove=keys)
 
     def remove_row(self, key: str) -> None:
-        self.remove_rows([key])
+        self.change_rows(remove=[key])
 
     def set_rows(self, rows: Iterable[tuple[str, Sequence[Cell]]]) -> None:
         """All the rows, in this order (a filter or a sort); the cursor stays on its row if it is kept."""
