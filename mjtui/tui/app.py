@@ -67,11 +67,11 @@ CHANNEL_HISTORY_EVERY = 60.0  # seconds between refreshes of the panes' 24 h cou
 DAY = 24 * 3600.0
 FINAL_FETCH_CONCURRENCY = 4
 FINAL_BATCH = 50  # final states handed to the UI at once, at most
-# The cyclic GC's thresholds while the dashboard runs. Python's default (700, 10, 10) runs a young
-# collection every 700 net allocations; a poll of 1,200 jobs makes hundreds of thousands, so the
-# full collections that follow every hundred young ones came several times a minute, each
-# stopping the UI for 50-300 ms. Ten thousand keeps young passes short (a few ms) and rare.
-GC_THRESHOLDS = (10_000, 10, 10)
+# The cyclic GC's thresholds while the dashboard runs: young passes as Python's default (short,
+# about a millisecond), full passes a hundred times rarer. With the default (700, 10, 10) and the
+# panes frozen out of the collector, a full pass came every hundred young ones, several times a
+# minute at 1,200 jobs, each stopping the UI for 50-300 ms; the heap they would free is small.
+GC_THRESHOLDS = (700, 10, 1000)
 FINAL_BATCH_SECONDS = 0.25  # ... or this often (real time), whichever comes first
 MESSAGE_FOLLOW_SECONDS = 3.0  # ImaginePro asks for about one request per 3 s
 
