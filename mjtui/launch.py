@@ -28,6 +28,7 @@ def run_dashboard(options: Options) -> int:
     """Open the dashboard on every configured account (or just `--account`), or on the simulator with `--demo`."""
     from mjtui.clock import ScaledClock
     from mjtui.store import Journal, JournalError
+    from mjtui.store.journal import default_journal_path, forget_journal
     from mjtui.tui.app import make_app
     from mjtui.tui.preview import detect_graphics
     from mjtui.tui.watchdog import TerminalWatchdog
@@ -83,6 +84,8 @@ def run_dashboard(options: Options) -> int:
     options.start_logging([connection.secret for connection in connections])
     journal, journal_problem = None, None
     try:
+        if options.demo and not options.journal:
+            forget_journal(default_journal_path(demo=True))  # a new demo world: the last one's records would mislead
         journal = Journal(options.journal_location(), clock=clock, retention_days=options.retention_days())
     except JournalError as exc:
         journal_problem = str(exc)

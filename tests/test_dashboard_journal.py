@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 from conftest import make_dashboard
 from test_dashboard import advance, finish_time, focus_finished, focus_pane, quiet, settle, wire
@@ -182,3 +183,35 @@ async def test_a_failing_journal_is_reported_and_the_monitor_carries_on(make_sim
         await pilot.pause(0.05)
         assert any("journal write failed" in str(n.message) for n in app._notifications)
         assert str(app.accounts["main"].status.health) == "live", "polling goes on without the journal"
+
+
+def test_each_demo_starts_with_a_journal_of_its_own_world_not_the_last_demo(monkeypatch, tmp_path):
+    """The demo's world is the same seed each time, so its job ids come back: the last demo's records would show
+    running jobs as long finished. `--demo` starts its journal afresh; a journal named with --journal is kept."""
+    from mjtui import launch
+    from mjtui.api.models import Job
+    from mjtui.cli import Options
+    from mjtui.store.journal import default_journal_path
+
+    old = Journal(default_journal_path(demo=True))
+    old.record_finals("main", [("j-from-last-demo", Job(jobid="j-from-last-demo", status="completed"))], at=time.time())
+    old.close()
+    kept = tmp_path / "mine.sqlite3"
+    mine = Journal(kept)
+    mine.record_finals("main", [("j-mine", Job(jobid="j-mine", status="completed"))], at=time.time())
+    mine.close()
+    seen: dict[str, list[str]] = {}
+
+    class Stub:
+        def run(self) -> None:
+            pass
+
+    def make_app(connections, *, journal, **options):  # noqa: ANN001, ANN003 - the launcher's call
+        seen[str(journal.path)] = [entry.job_id for entry in journal.history()]
+        return Stub()
+
+    monkeypatch.setattr("mjtui.tui.app.make_app", make_app)
+    assert launch.run_dashboard(Options(demo=True)) == 0
+    assert launch.run_dashboard(Options(demo=True, journal=str(kept))) == 0
+    assert seen[str(default_journal_path(demo=True))] == [], "the demo starts with an empty journal"
+    assert seen[str(kept)] == ["j-mine"], "a journal the user named is never emptied"

@@ -46,6 +46,16 @@ def default_journal_path(*, demo: bool = False) -> Path:
     return platformdirs.user_data_path("mjtui") / ("demo-journal.sqlite3" if demo else "journal.sqlite3")
 
 
+def forget_journal(path: Path) -> None:
+    """Delete the journal at `path` with its write-ahead log: the demo starts a new simulated world
+    each time, whose job ids are the last one's (the same seed), so its old records would only mislead."""
+    for suffix in ("", "-wal", "-shm"):
+        try:
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        except OSError:
+            return  # kept: opening it says what is wrong, if anything is
+
+
 _SEEN = """
 INSERT INTO jobs (account, job_id, channel, job_type, created, first_seen, last_seen, listed) VALUES (?, ?, ?, ?, ?, ?, ?, 1)
 ON CONFLICT (account, job_id) DO UPDATE SET
