@@ -3,6 +3,7 @@ recently-finished list."""
 
 from __future__ import annotations
 
+from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Grid, Vertical
@@ -112,17 +113,22 @@ class FinishedTable(RowTable):
     def __init__(self) -> None:
         super().__init__(id="finished")
         self.jobs: dict[str, tuple[str, Job | None]] = {}
+        self._status_styles: dict[str, Style] = {}  # component name -> its style in the current theme
 
     def on_mount(self) -> None:
         self.app.theme_changed_signal.subscribe(self, self._restyle)
 
     def _status(self, job: Job | None) -> Text:
         label = final_label(job)
-        style = {"completed": "finished--completed", "cancelled": "finished--cancelled"}.get(label, "finished--bad")
-        return Text(label, style=self.get_component_rich_style(style, partial=True))  # partial: the row's background shows
+        name = {"completed": "finished--completed", "cancelled": "finished--cancelled"}.get(label, "finished--bad")
+        style = self._status_styles.get(name)
+        if style is None:  # partial: the row's background shows through
+            style = self._status_styles[name] = self.get_component_rich_style(name, partial=True)
+        return Text(label, style=style)
 
     def _restyle(self, _theme: object) -> None:
         """Rows keep the colours they were drawn in; a new theme redraws their status."""
+        self._status_styles.clear()
         for job_id, (_account, job) in self.jobs.items():
             self.update_cell(job_id, "status", self._status(job))
 
