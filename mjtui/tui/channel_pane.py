@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from rich.text import Text
 from textual.color import Color
 from textual.geometry import Size
@@ -89,6 +91,7 @@ class ChannelPane(RowTable):
         self.gauges = Gauges()
         self._titles: tuple[str, str] | None = None
         self._border: tuple[str, Color | None] | None = None
+        self._gauge_line: tuple[tuple, Strip] | None = None  # (what it was drawn from, the line)
 
     def on_mount(self) -> None:
         self._update_title()
@@ -130,11 +133,21 @@ class ChannelPane(RowTable):
         super().on_blur()
         self._paint_border()
 
+    def _forget_lines(self) -> None:
+        self._gauge_line = None
+        super()._forget_lines()
+
     def render_above(self, y: int, width: int) -> Strip:
-        line = self.gauges.render(lambda name: self.get_component_rich_style(f"gauge--{name}", partial=True))
+        gauges = self.gauges
+        drawn_from = (gauges.jobs.value, gauges.jobs.limit, gauges.images.value, gauges.images.limit,
+                      gauges.videos.value, gauges.videos.limit, width)
+        if self._gauge_line is not None and self._gauge_line[0] == drawn_from:
+            return self._gauge_line[1]
+        line = gauges.render(lambda name: self.get_component_rich_style(f"gauge--{name}", partial=True))
         line.truncate(width)
-        style = self._style()
-        return as_line(line.render(self.app.console), style, width)
+        strip = as_line(line.render(self.app.console), self._style(), width)
+        self._gauge_line = (drawn_from, strip)
+        return strip
 
     def _update_title(self) -> None:
         short = clean(self.channel_id[-6:])
@@ -216,7 +229,7 @@ class ChannelPane(RowTable):
             if highlight:
                 self.new_until[row.job_id] = now + NEW_HIGHLIGHT_SECONDS
             if self._visible(row):
-                added.append((row.job_id, self._cells(row)))
+                added.append((row.job_id, partial(self._cells, row)))  # made when first drawn
         if added and self.sort_key != "created":
             self._rebuild()  # new rows go where the order puts them: at most maxJobs rows are set again
         else:
@@ -299,7 +312,7 @@ class ChannelPane(RowTable):
     def _rebuild(self) -> None:
         """Filter or sort changed: the rows are set again, in order; the table keeps its cursor's job."""
         self.elapsed_shown.clear()
-        self.set_rows((row.job_id, self._cells(row)) for row in sorted(self.jobs.values(), key=self._sort_key_of)
+        self.set_rows((row.job_id, partial(self._cells, row)) for row in sorted(self.jobs.values(), key=self._sort_key_of)
                             if self._visible(row))
 
     def _sort_key_of(self, row: JobRow) -> tuple:

@@ -3,6 +3,8 @@ recently-finished list."""
 
 from __future__ import annotations
 
+from functools import partial
+
 from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
@@ -140,7 +142,8 @@ class FinishedTable(RowTable):
         at_end = self.row_count == 0 or self.cursor_row >= self.row_count - 1
         rows = []
         for account, channel, job_id, job, now, note in entries:
-            rows.append((job_id, self._row(account, channel, job_id, job, now, note)))
+            # Made when first drawn: a busy poll finishes hundreds of jobs, and the list shows eight.
+            rows.append((job_id, partial(self._row, account, channel, job_id, job, now, note)))
             self.jobs[job_id] = (account, job)
         added = any(job_id not in self.rows for job_id, _ in rows)
         self.add_rows(rows)

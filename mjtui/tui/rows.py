@@ -10,7 +10,7 @@ the screen.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -49,6 +49,7 @@ class LiveCell(Protocol):
 
 
 Cell = Text | LiveCell
+Cells = Sequence[Cell] | Callable[[], Sequence[Cell]]  # or made when first needed: most rows are never drawn
 
 
 @dataclass(frozen=True)
@@ -112,7 +113,7 @@ class RowTable(PaintsWhenSeen, ScrollView, can_focus=True):
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:  # noqa: A002 - Textual's name
         super().__init__(id=id, classes=classes)
-        self._rows: dict[str, list[Cell]] = {}
+        self._rows: dict[str, list[Cell] | Callable[[], Sequence[Cell]]] = {}
         self._order: list[str] = []
         self._index: dict[str, int] | None = {}  # key -> position; None until asked for after a change
         self._versions: dict[str, int] = {}  # key -> bumped when a cell changes: the line cache's check
@@ -127,9 +128,16 @@ class RowTable(PaintsWhenSeen, ScrollView, can_focus=True):
     # -- reading --------------------------------------------------------------------------------------
 
     @property
-    def rows(self) -> dict[str, list[Cell]]:
-        """Row key -> its cells, in order (read it; change rows with the methods below)."""
+    def rows(self) -> Mapping[str, object]:
+        """The rows by key, in order (for `in` and their keys; `get_cell` reads a cell)."""
         return self._rows
+
+    def _cells_of(self, key: str) -> list[Cell]:
+        """A row's cells, made now if they were given as a function."""
+        cells = self._rows[key]
+        if callable(cells):
+            cells = self._rows[key] = list(cells())
+        return cells
 
     @property
     def row_count(self) -> int:
@@ -153,7 +161,7 @@ class RowTable(PaintsWhenSeen, ScrollView, can_focus=True):
         return self._index[key]
 
     def get_cell(self, key: str, column: str) -> Text:
-        value = self._rows[key][self._column_index(column)]
+        value = self._cells_of(key)[self._column_index(column)]
         return value if isinstance(value, Text) else value.__rich__()
 
     @property
@@ -163,7 +171,7 @@ class RowTable(PaintsWhenSeen, ScrollView, can_focus=True):
 
     # -- changing -------------------------------------------------------------------------------------
 
-    def change_rows(self, remove: Iterable[str] = (), add: Iterable[tuple[str, Sequence[Cell]]] = ()) -> None:
+    def change_rows(self, remove: Iterable[str] = (), add: Iterable[tuple[str, Cells]] = ()) -> None:
         """Remove rows by key, then append (key, cells) rows (a key already present has its cells
         replaced where it is): one poll's changes to a table, resized and repainted once."""
         gone = {key for key in remove if key in self._rows}
@@ -178,9 +186,9 @@ class RowTable(PaintsWhenSeen, ScrollView, can_focus=True):
         added = False
         for key, cells in add:
             if key in self._rows:
-                self._set_cells(key, list(cells))
+                self._set_cells(key, list(cells() if callable(cells) else cells))
                 continue
-            self._rows[key] = list(cells)
+            self._rows[key] = cells if callable(cells) else list(cells)
             self._versions[key] = 0
             if self._index is not None:
                 self._index[key] = len(self._order)
@@ -189,10 +197,10 @@ class RowTable(PaintsWhenSeen, ScrollView, can_focus=True):
         if gone or added:
             self._rows_changed()
 
-    def add_rows(self, rows: Iterable[tuple[str, Sequence[Cell]]]) -> None:
+    def add_rows(self, rows: Iterable[tuple[str, Cells]]) -> None:
         self.change_rows(add=rows)
 
-    def add_row(self, key: str, cells: Sequence[Cell]) -> None:
+    def add_row(self, key: str, cells: Cells) -> None:
         self.change_rows(add=[(key, cells)])
 
     def remove_rows(self, keys: Iterable[str]) -> None:
@@ -201,9 +209,9 @@ class RowTable(PaintsWhenSeen, ScrollView, can_focus=True):
     def remove_row(self, key: str) -> None:
         self.change_rows(remove=[key])
 
-    def set_rows(self, rows: Iterable[tuple[str, Sequence[Cell]]]) -> None:
+    def set_rows(self, rows: Iterable[tuple[str, Cells]]) -> None:
         """All the rows, in this order (a filter or a sort); the cursor stays on its row if it is kept."""
-        self._rows = {key: list(cells) for key, cells in rows}
+        self._rows = {key: cells if callable(cells) else list(cells) for key, cells in rows}
         self._order = list(self._rows)
         self._index = None
         self._versions = dict.fromkeys(self._order, 0)
@@ -216,17 +224,17 @@ class RowTable(PaintsWhenSeen, ScrollView, can_focus=True):
 
     def update_cell(self, key: str, column: str, value: Cell) -> None:
         if key in self._rows:
-            cells = list(self._rows[key])
+            cells = list(self._cells_of(key))
             cells[self._column_index(column)] = value
             self._set_cells(key, cells)
 
-    def update_row(self, key: str, cells: Sequence[Cell]) -> None:
+    def update_row(self, key: str, cells: Cells) -> None:
         if key in self._rows:
-            self._set_cells(key, list(cells))
+            self._set_cells(key, list(cells() if callable(cells) else cells))
 
     def _set_cells(self, key: str, cells: list[Cell]) -> None:
         old = self._rows[key]
-        if len(old) == len(cells) and all(a is b for a, b in zip(old, cells, strict=True)):
+        if not callable(old) and len(old) == len(cells) and all(a is b for a, b in zip(old, cells, strict=True)):
             return  # (not ==: Rich's Text compares its text and spans, not its style)
         self._rows[key] = cells
         self._versions[key] += 1
@@ -401,7 +409,7 @@ class RowTable(PaintsWhenSeen, ScrollView, can_focus=True):
         if row >= len(self._order):
             return Strip.blank(width, self._style())
         key = self._order[row]
-        cells = self._rows[key]
+        cells = self._cells_of(key)
         live = tuple(cell.plain for cell in cells if not isinstance(cell, Text))
         drawn_from = (self._versions[key], live, row == self._cursor, width)
         cached = self._lines.get(key)
