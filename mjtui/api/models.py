@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -54,6 +55,20 @@ class ApiModel(BaseModel):
 # --- GET /v3/midjourney/jobs -------------------------------------------------------------------
 
 
+@lru_cache(maxsize=8192)
+def _clock_seconds(text: str) -> int | None:
+    """"mm:ss" or "h:mm:ss" in seconds, None when unreadable. Cached (for clock-sized text only): a
+    poll lists 1,200 jobs, and their clocks take a few thousand values at most."""
+    try:
+        parts = [int(part) for part in text.split(":")]
+    except ValueError:
+        return None
+    seconds = 0
+    for part in parts:
+        seconds = seconds * 60 + part
+    return seconds
+
+
 class RunningJob(ApiModel):
     job_id: str | None = Field(None, alias="jobId")
     channel: str | None = None
@@ -66,14 +81,7 @@ class RunningJob(ApiModel):
         """`elapsed` ("mm:ss", or "h:mm:ss") in seconds, or None when absent or unreadable."""
         if not self.elapsed:
             return None
-        try:
-            parts = [int(part) for part in self.elapsed.split(":")]
-        except ValueError:
-            return None
-        seconds = 0
-        for part in parts:
-            seconds = seconds * 60 + part
-        return seconds
+        return _clock_seconds(self.elapsed) if len(self.elapsed) <= 12 else _clock_seconds.__wrapped__(self.elapsed)
 
 
 class ChannelJobs(ApiModel):
