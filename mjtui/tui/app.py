@@ -40,7 +40,7 @@ from mjtui.store import ChannelHistory, Journal, JournalWriter, Outcome
 from mjtui.store.image_cache import ImageCache
 from mjtui.text import clean
 from mjtui.themes import DEFAULT_THEME
-from mjtui.tui.channel_pane import SORT_KEYS, ChannelPane
+from mjtui.tui.channel_pane import SORT_KEYS, ChannelPane, PaneStyles
 from mjtui.tui.confirm import ConfirmScreen
 from mjtui.tui.formatting import now_local, short_job_id
 from mjtui.tui.help import HelpScreen, describe_bindings
@@ -248,6 +248,7 @@ class MjtuiApp(App[None]):
     # -- layout ---------------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
+        yield PaneStyles()  # first: a theme change restyles it before the panes that read it
         yield TopBar(id="topbar")
         with VerticalScroll(id="accounts"):
             for index, state in enumerate(self.accounts.values()):

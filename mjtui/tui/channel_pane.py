@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from functools import partial
 
+from rich.style import Style
 from rich.text import Text
 from textual.color import Color
 from textual.geometry import Size
 from textual.strip import Strip
+from textual.widget import Widget
 
 from mjtui.monitor.snapshot import ChannelChanges, ChannelStats, JobRow
 from mjtui.store import ChannelHistory
@@ -44,6 +46,32 @@ class Elapsed:
         return Text(self.plain)
 
 
+class PaneStyles(Widget):
+    """The colours every channel pane draws with (gauges, borders, a new job), declared once.
+
+    Textual styles each component class of each widget as it mounts and whenever the widget's
+    classes or focus change; a hundred panes with ten components each made start-up and every
+    focus change restyle a thousand of them. The app mounts one of these; panes read from it.
+    """
+
+    COMPONENT_CLASSES = GAUGE_COMPONENTS | {
+        "channel-pane--new", "channel-pane--border", "channel-pane--focused", "channel-pane--full"}
+    DEFAULT_CSS = """
+    PaneStyles {
+        display: none;
+        & > .channel-pane--border { color: $panel-lighten-2; }
+        & > .channel-pane--focused { color: $accent; }
+        & > .channel-pane--full { color: $error; }
+        & > .channel-pane--new { color: $accent; text-style: bold; }
+    """ + GAUGE_CSS + """
+    }
+    """
+
+    def style(self, component: str, *, partial: bool = True) -> Style:
+        """A component's style; partial (the default): only what it sets, so a pane's background shows."""
+        return self.get_component_rich_style(component, partial=partial)
+
+
 class ChannelPane(RowTable):
     """A channel of one account, one widget: a border titled with the channel and its mode, the gauges
     line, and a table of its running jobs (row keys are job ids).
@@ -57,17 +85,10 @@ class ChannelPane(RowTable):
     above = 1  # the gauges
     columns = (Column("elapsed", "elapsed", 7), Column("id", "job", 10), Column("type", "type", 5),
                Column("created", "created", 8), Column("status", "status", 9))
-    COMPONENT_CLASSES = RowTable.COMPONENT_CLASSES | GAUGE_COMPONENTS | {
-        "channel-pane--new", "channel-pane--border", "channel-pane--focused", "channel-pane--full"}
     DEFAULT_CSS = """
     ChannelPane {
         height: auto; max-height: 20; border: round $panel-lighten-2; padding: 0 1;  /* 16 rows, gauges, header, border */
         border-title-color: $text; border-subtitle-color: $text-muted;
-        & > .channel-pane--border { color: $panel-lighten-2; }
-        & > .channel-pane--focused { color: $accent; }
-        & > .channel-pane--full { color: $error; }
-        & > .channel-pane--new { color: $accent; text-style: bold; }
-    """ + GAUGE_CSS + """
     }
     """
 
@@ -92,10 +113,18 @@ class ChannelPane(RowTable):
         self._titles: tuple[str, str] | None = None
         self._border: tuple[str, Color | None] | None = None
         self._gauge_line: tuple[tuple, Strip] | None = None  # (what it was drawn from, the line)
+        self._shared: PaneStyles | None = None
 
     def on_mount(self) -> None:
         self._update_title()
         self._paint_border()
+
+    @property
+    def shared(self) -> PaneStyles:
+        """The app's one PaneStyles."""
+        if self._shared is None:
+            self._shared = self.app.query_one(PaneStyles)
+        return self._shared
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         """Its set height (see _size_table) when it has one: a grid row of `auto` height asks for this."""
@@ -113,11 +142,11 @@ class ChannelPane(RowTable):
         """
         full, focused = self.has_class("-full"), self.has_focus
         name = "full" if full else ("focused" if focused else "border")
-        color = self.get_component_rich_style(f"channel-pane--{name}").color
+        color = self.shared.style(f"channel-pane--{name}", partial=False).color
         border = ("double" if full and focused else "round", Color.from_rich_color(color) if color else None)
         if border != self._border:
             self._border = border
-            self.styles.border = border if border[1] is not None else border[0]
+            self.styles.border = border if border[1] is not None else None  # no colour: the CSS border
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
@@ -143,7 +172,8 @@ class ChannelPane(RowTable):
                       gauges.videos.value, gauges.videos.limit, width)
         if self._gauge_line is not None and self._gauge_line[0] == drawn_from:
             return self._gauge_line[1]
-        line = gauges.render(lambda name: self.get_component_rich_style(f"gauge--{name}", partial=True))
+        shared = self.shared
+        line = gauges.render(lambda name: shared.style(f"gauge--{name}"))
         line.truncate(width)
         strip = as_line(line.render(self.app.console), self._style(), width)
         self._gauge_line = (drawn_from, strip)
@@ -197,7 +227,7 @@ class ChannelPane(RowTable):
 
     def _cells(self, row: JobRow) -> list[Text | Elapsed]:
         new = self.new_until.get(row.job_id, 0) > self.now
-        id_style = self.get_component_rich_style("channel-pane--new") if new else ""
+        id_style = self.shared.style("channel-pane--new") if new else ""
         elapsed = Elapsed(self, row)
         self.elapsed_shown[row.job_id] = elapsed.plain  # every row built here goes into the table
         return [
