@@ -315,8 +315,7 @@ async def memory(hours: float, warmup_hours: float, samples_per_hour: int = 1,
                     if progress is not None:
                         progress(f"    {samples[-1][0]:5.2f} h: rss {samples[-1][1] / 2**20:.1f} MB, {walls[-1]:.1f} s")
                     next_sample += step
-                    probe.busy.clear()  # the benchmark's own records must not count as the app's growth
-                    probe.seen.clear()
+                    probe.forget()  # the benchmark's own records must not count as the app's growth
                     s.wire.log.clear()
     seconds = time.perf_counter() - started
     base_rss, base_blocks = samples[0][1], samples[0][2]

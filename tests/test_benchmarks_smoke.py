@@ -51,3 +51,25 @@ def test_quick_benchmarks_measure_every_scenario(tmp_path: Path) -> None:
     small_quiet = next(row for row in requests if row["scenario"] == "small" and "nothing changed" in row["measure"])
     assert large_quiet["details"]["running_jobs"][0] > 100 * small_quiet["details"]["running_jobs"][0]
     assert large_quiet["value"] == 4 and small_quiet["value"] == 1, "requests follow the accounts, not the jobs"
+
+
+def test_the_frame_probe_forgets_every_record_it_keeps_gc_passes_included() -> None:
+    """The memory measure samples the process's RSS: the probe's own records must not grow with the run.
+
+    It records each pass of the garbage collector (1,400-1,900 a simulated hour of churn, ~120 bytes
+    each); kept for 24 simulated hours, that was the steady growth (~0.2 MB, ~4,500 heap blocks an hour) the
+    measure reported as the dashboard's (issue 7).
+    """
+    import gc
+
+    from benchmarks.harness import FrameProbe
+
+    probe = FrameProbe()
+    with probe.installed():
+        for _ in range(3):
+            gc.collect()
+        probe.busy.append(("frame", 0.0, 1.0))
+        probe.seen.append((0.0, 1.0, None))
+        assert len(probe.collections) >= 3, "each pass of the collector is recorded"
+        probe.forget()
+        assert (probe.busy, probe.seen, probe.collections) == ([], [], [])

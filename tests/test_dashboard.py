@@ -8,6 +8,7 @@ service would see (the simulator's world state, the requests it received).
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs
@@ -17,16 +18,18 @@ from conftest import make_dashboard
 from rich.text import Text
 from textual.widgets import DataTable, Input, Static
 
+from mjtui.api.models import Job
 from mjtui.clock import ManualClock
 from mjtui.sim import Simulator
+from mjtui.store import Journal
 from mjtui.tui.account_header import AccountHeader, Banner
-from mjtui.tui.app import MjtuiApp
+from mjtui.tui.app import FINAL_BATCH, MjtuiApp
 from mjtui.tui.channel_pane import ChannelPane
 from mjtui.tui.confirm import ConfirmScreen
 from mjtui.tui.formatting import duration, short_job_id
 from mjtui.tui.help import HelpScreen
 from mjtui.tui.inspector import InspectorScreen
-from mjtui.tui.panels import FinishedTable, TopBar
+from mjtui.tui.panels import FINISHED_KEEP, FinishedTable, TopBar
 from mjtui.tui.rows import RowTable
 from mjtui.tui.timers import ManualTimers
 
@@ -1351,3 +1354,41 @@ async def test_a_pane_scrolled_out_of_view_shows_current_clocks_and_jobs_when_it
             line = next((line for line in shown.splitlines() if short_job_id(job_id) in line), None)
             assert line is not None, f"{job_id} is on screen"
             assert line.split()[1] == duration(row.elapsed_at(now)), line
+
+
+# -- memory --------------------------------------------------------------------------------------------
+
+
+def live_jobs() -> int:
+    """Job records alive in this process (the collector sees them all: the test keeps the app from freezing any)."""
+    gc.collect()
+    return sum(1 for obj in gc.get_objects() if isinstance(obj, Job))
+
+
+async def test_job_records_stay_bounded_by_the_finished_list_under_churn(make_sim, clock, monkeypatch):
+    """Issue 7: hundreds of jobs finish, each fetched once; the dashboard keeps a record only per finished row.
+
+    Jobs last 5-10 s against the 10 s poll, so every poll sees jobs leave. Whatever else held a
+    fetched record (a toast, a queue, a dict keyed by job id, the journal's writer) would keep one
+    per job ever finished, far past the finished list's FINISHED_KEEP rows.
+    """
+    monkeypatch.setattr(gc, "freeze", lambda: None)  # frozen objects are invisible to gc.get_objects()
+    sim = make_sim(channels=4, accounts=2, max_jobs=3, load=2.0, speed_scale=0.15, warmup=300, retain_finished=2_000)
+    recorder = wire(sim)
+    journal = Journal(":memory:", clock=clock)
+    app, timers = make_dashboard(sim, clock, journal=journal, refresh_seconds=10.0)
+    before = live_jobs()
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await advance(pilot, clock, timers, 720, step=10)  # ~1 job finishes a second
+            assert app.writer is not None and app.writer.flush(timeout=10)
+            fetched = recorder.count("GET", "/v2/jobs")
+            alive = live_jobs() - before
+            finished = app.query_one(FinishedTable)
+            assert fetched >= 3 * FINISHED_KEEP, f"only {fetched} jobs finished: not enough churn to tell"
+            assert len(finished.jobs) <= FINISHED_KEEP
+            assert alive <= FINISHED_KEEP + FINAL_BATCH, (
+                f"{alive} Job records alive after {fetched} final fetches; the finished list holds {len(finished.jobs)}")
+    finally:
+        journal.close()
