@@ -17,6 +17,7 @@ from mjtui.config import ConfigError, load_config, save_theme
 from mjtui.themes import DEFAULT_THEME, shipped_themes_dir
 from mjtui.tui import themes
 from mjtui.tui.app import MjtuiApp
+from mjtui.tui.channel_pane import ChannelPane
 from mjtui.tui.panels import FinishedTable
 
 REPO = Path(__file__).resolve().parent.parent
@@ -124,6 +125,34 @@ async def test_the_dashboard_starts_in_the_default_theme(make_sim, clock):
         await settle(pilot)
         assert app.theme == DEFAULT_THEME
         assert set(themes.SHIPPED_THEMES) <= set(app.available_themes)
+
+
+async def test_a_theme_switched_while_running_recolours_every_pane_and_its_gauges(make_sim, clock):
+    """Pane colours come from one place for the app: a new theme must reach every pane, full or not."""
+    q = quiet(make_sim)
+    app, _timers = make_dashboard(q.sim, clock)
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        full = panes_by_channel(app)[q.full]
+
+        def looks(pane: ChannelPane) -> tuple:
+            gauges = pane.render_above(0, pane.size.width)
+            return (pane.styles.border.top, tuple(segment.style.color for segment in gauges if segment.style))
+
+        assert full.has_class("-full")
+        before = {pane.channel_id: looks(pane) for pane in app.query(ChannelPane)}
+        app.theme = "mjtui-light"
+        await pilot.pause()
+        after = {pane.channel_id: looks(pane) for pane in app.query(ChannelPane)}
+        for channel_id, (border, gauges) in after.items():
+            assert border != before[channel_id][0], f"{channel_id}: the border takes the new theme's colour"
+            assert gauges != before[channel_id][1], f"{channel_id}: the gauges take the new theme's colours"
+        error = app.get_css_variables()["error"]
+        assert after[q.full][0][1].hex.lower() == error.lower(), "a full channel's border is the theme's error colour"
+
+
+def panes_by_channel(app: MjtuiApp) -> dict[str, ChannelPane]:
+    return {pane.channel_id: pane for pane in app.query(ChannelPane)}
 
 
 async def test_a_bad_configured_theme_warns_and_the_default_is_used(make_sim, clock, tmp_path):
