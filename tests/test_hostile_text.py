@@ -61,7 +61,7 @@ from mjtui.sim.faults import FaultProfile
 from mjtui.store import HistoryEntry, Journal
 from mjtui.text import clean
 from mjtui.tui.channel_pane import ChannelPane
-from mjtui.tui.formatting import short_job_id
+from mjtui.tui.formatting import short_channel_id, short_job_id
 from mjtui.tui.help import HelpScreen
 from mjtui.tui.history import HistoryScreen
 from mjtui.tui.inspector import InspectorScreen
@@ -332,7 +332,7 @@ async def test_recently_finished_rows_are_literal_and_one_per_job(dash, channel,
               dash.s.clock.now())
     expected = before + new if before + new <= FINISHED_KEEP else FINISHED_TRIM_TO
     assert table.row_count == expected, "one row per job, the oldest dropped in bulk past FINISHED_KEEP"
-    assert cell(table, job_id, "channel") == clean("…" + channel[-6:])
+    assert cell(table, job_id, "channel") == short_channel_id(channel)
     assert cell(table, job_id, "job") == short_job_id(job_id)
     assert cell(table, job_id, "status") == clean(status or "?")
     assert cell(table, job_id, "note") == clean(error or prompt, limit=120)
@@ -361,7 +361,7 @@ async def test_history_rows_from_the_journal_are_literal(dash, account, channel,
     key = f"{account}\x00{job_id}"
     assert key in table.rows and table.row_count == len(screen.entries)
     assert cell(table, key, "account") == clean(account, limit=8)
-    assert cell(table, key, "channel") == clean("…" + (channel or "?")[-6:])
+    assert cell(table, key, "channel") == short_channel_id(channel or "?")
     assert cell(table, key, "job") == short_job_id(job_id)
     assert cell(table, key, "status") == clean(status or "?")
     assert cell(table, key, "prompt") == clean(prompt, limit=200)

@@ -42,7 +42,7 @@ from mjtui.text import clean
 from mjtui.themes import DEFAULT_THEME
 from mjtui.tui.channel_pane import SORT_KEYS, ChannelPane, PaneStyles
 from mjtui.tui.confirm import ConfirmScreen
-from mjtui.tui.formatting import now_local, short_job_id
+from mjtui.tui.formatting import now_local, short_channel_id, short_job_id
 from mjtui.tui.help import HelpScreen, describe_bindings
 from mjtui.tui.history import HistoryScreen
 from mjtui.tui.inspector import FOLLOW_FLOOR, InspectorScreen
@@ -573,7 +573,7 @@ class MjtuiApp(App[None]):
         name = state.channel_names.get(channel_id)
         if name:
             return clean(name, limit=40)
-        return clean("…" + channel_id[-6:] if len(channel_id) > 8 else channel_id)
+        return short_channel_id(channel_id)
 
     def _announce(self, account: str, announcements: list[Announcement]) -> None:
         """Toasts (unless turned off), then at most one bell and one desktop notification for the batch."""

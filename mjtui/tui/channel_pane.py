@@ -14,7 +14,7 @@ from textual.widget import Widget
 from mjtui.monitor.snapshot import ChannelChanges, ChannelStats, JobRow
 from mjtui.store import ChannelHistory
 from mjtui.text import clean
-from mjtui.tui.formatting import duration, epoch_of, local_time, safe, short_job_id
+from mjtui.tui.formatting import duration, epoch_of, local_time, safe, short_channel_id, short_job_id
 from mjtui.tui.gauges import GAUGE_COMPONENTS, GAUGE_CSS, Gauges, fullness_level
 from mjtui.tui.rows import Column, RowTable, as_line
 
@@ -180,8 +180,7 @@ class ChannelPane(RowTable):
         return strip
 
     def _update_title(self) -> None:
-        short = clean(self.channel_id[-6:])
-        title = f"{self.display_name} …{short}" if self.display_name else clean(self.channel_id)
+        title = f"{self.display_name} {short_channel_id(self.channel_id)}" if self.display_name else clean(self.channel_id)
         if self.mode:
             title += f" · {self.mode}"
         stats = self.stats

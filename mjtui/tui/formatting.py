@@ -16,6 +16,11 @@ def short_job_id(job_id: str) -> str:
     return clean(head[-10:] if len(head) > 10 else head)
 
 
+def short_channel_id(channel_id: str) -> str:
+    """`9455569105950150116` -> `…150116`: the tail that tells a user's channels apart (short ids as they are)."""
+    return clean("…" + channel_id[-6:] if len(channel_id) > 8 else channel_id)
+
+
 def duration(seconds: float | None) -> str:
     """`0:07`, `12:45`, `1:02:03`; `-` when unknown."""
     if seconds is None:

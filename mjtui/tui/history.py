@@ -14,7 +14,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 
 from mjtui.store import HistoryEntry
-from mjtui.tui.formatting import duration, now_local, safe, short_job_id
+from mjtui.tui.formatting import duration, now_local, safe, short_channel_id, short_job_id
 from mjtui.tui.panels import final_label
 
 if TYPE_CHECKING:
@@ -81,7 +81,7 @@ class HistoryScreen(Screen[None]):
     def _filters_text(self) -> Text:
         status = STATUSES[self.status_index] or "any"
         period = PERIODS[self.period_index][1]
-        where = f"channel …{self.channel[1][-6:]}" if self.only_channel and self.channel else "all channels"
+        where = f"channel {short_channel_id(self.channel[1])}" if self.only_channel and self.channel else "all channels"
         text = Text()
         text.append("History  ", style="bold")
         text.append(f"status {status} (a) · last {period} (w) · {where} (c) · ")
@@ -121,7 +121,7 @@ class HistoryScreen(Screen[None]):
             self.entries[key] = entry
             at = entry.finished_at or entry.last_seen
             table.add_row(
-                Text(now_local(at)), safe(entry.account, limit=8), safe("…" + (entry.channel or "?")[-6:]),
+                Text(now_local(at)), safe(entry.account, limit=8), Text(short_channel_id(entry.channel or "?")),
                 Text(short_job_id(entry.job_id)), safe(_status(entry)),
                 Text(duration(entry.run_seconds) if entry.run_seconds is not None else "-"), safe(entry.prompt or "", limit=200),
                 key=key,

@@ -14,7 +14,7 @@ from textual.widgets import DataTable
 from mjtui.api.models import Job, MessageProgress
 from mjtui.text import clean
 from mjtui.tui.account_header import AccountHeader, Banner
-from mjtui.tui.formatting import now_local, safe, short_job_id
+from mjtui.tui.formatting import now_local, safe, short_channel_id, short_job_id
 from mjtui.tui.line import Line
 from mjtui.tui.rows import Column, RowTable
 
@@ -157,7 +157,7 @@ class FinishedTable(RowTable):
     def _row(self, account: str, channel: str, job_id: str, job: Job | None, now: float, note: str) -> list[Text]:
         detail = note or (job.error if job and job.error else (job.prompt if job and job.prompt else ""))
         return [
-            Text(now_local(now)), safe(account, limit=8), safe("…" + channel[-6:]), Text(short_job_id(job_id)),
+            Text(now_local(now)), safe(account, limit=8), Text(short_channel_id(channel)), Text(short_job_id(job_id)),
             self._status(job), safe(detail or "", limit=120),
         ]
 
