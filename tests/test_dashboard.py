@@ -507,6 +507,8 @@ async def test_cancel_asks_first_naming_the_job_and_only_yes_cancels(make_sim, c
         assert world.jobs[target].error == "Job cancelled by user"
         assert any(f"cancelled {short_job_id(target)}" in t for t in toasts(app))
         assert finished_status(app, target) == "cancelled", "the cancel is followed by a poll that shows it"
+        said = [t for t in toasts(app) if short_job_id(target) in t]
+        assert len(said) == 1, f"one toast for a cancel made here, not the action's and the poll's: {said}"
         assert target not in row_ids(panes(app)[q.full])
         assert world.jobs[q.jobs[0]].final_status is None and world.jobs[q.jobs[2]].final_status is None
 

@@ -234,6 +234,7 @@ class MjtuiApp(App[None]):
         for name, (provider, problem) in (problems or {}).items():
             self.accounts[name] = AccountState(name, provider, None, problem=problem)
         self._final_limit = asyncio.Semaphore(FINAL_FETCH_CONCURRENCY)
+        self._cancelled_here: set[tuple[str, str]] = set()  # (account, job id) cancelled from this dashboard
         self._panes: dict[tuple[str, str], ChannelPane] = {}  # (account, channel id) -> its pane; panes stay
         self.unknown_keys = sorted(set(keymap or {}) - self.binding_ids())
         self.key_conflicts = keymap_conflicts(keymap or {})
@@ -540,11 +541,21 @@ class MjtuiApp(App[None]):
                 note = final.error or ""
             elif job.is_running:
                 note = f"left the list while {job.status}"
+            elif self._took_back(message.account, final.job_id) and final_label(job) == "cancelled":
+                pass  # announced when it was cancelled
             else:
                 channel = self._channel_label(self.accounts[message.account], final.channel)
                 finished.append(Finished(short_job_id(final.job_id), channel, final_label(job), job.error or ""))
             rows.append((message.account, final.channel, final.job_id, job, now, note))
         self.query_one(FinishedTable).add_many(rows)
+
+    def _took_back(self, account: str, job_id: str) -> bool:
+        """Whether this dashboard cancelled the job (forgotten now: its final state has come)."""
+        key = (account, job_id)
+        if key in self._cancelled_here:
+            self._cancelled_here.discard(key)
+            return True
+        return False
 
     def on_finals_fetched(self, message: FinalsFetched) -> None:
         finished = self._finished.pop(message.account, [])
@@ -881,6 +892,8 @@ class MjtuiApp(App[None]):
         try:
             await call()
             self._record_action(state.name, what, target)
+            if what == "cancel":
+                self._cancelled_here.add((state.name, target))  # its toast is this one, not the poll's
             self.notify(done, title=what.capitalize())
             self.poll(state.name)
         except errors.MjtuiError as exc:
