@@ -838,6 +838,27 @@ async def test_p_pauses_polling_and_p_again_resumes(make_sim, clock):
         assert pending_polls(timers) == [10.0]
 
 
+async def test_a_job_the_filter_hides_can_change_while_the_clocks_tick(make_sim, clock):
+    """A hidden job whose type changes on the service is not drawn, and the next tick does not trip over it."""
+    q = quiet(make_sim)
+    world = q.sim.world
+    app, timers = make_dashboard(q.sim, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        full = panes(app)[q.full]
+        await pilot.press("slash", *short_job_id(q.jobs[1])[-5:])
+        await settle(pilot)
+        assert row_ids(full) == [q.jobs[1]]
+        world.jobs[q.jobs[0]].job_type = "video"  # a job the filter hides changes
+        await advance(pilot, clock, timers, 10)
+        await advance(pilot, clock, timers, 3, step=1)  # clocks tick with it in the pane's data
+        assert row_ids(full) == [q.jobs[1]], "still hidden"
+        assert app.is_running
+        await pilot.press("escape")
+        await settle(pilot)
+        assert full.get_cell(q.jobs[0], "type").plain == "video", "shown as it is now once the filter is cleared"
+
+
 async def test_filter_narrows_every_pane_and_escape_clears_it(make_sim, clock):
     q = quiet(make_sim)
     app, timers = make_dashboard(q.sim, clock)

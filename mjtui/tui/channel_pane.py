@@ -251,7 +251,8 @@ class ChannelPane(RowTable):
             self.elapsed_shown.pop(row.job_id, None)
         for row in change.changed:
             self.jobs[row.job_id] = row
-            self.update_row(row.job_id, self._cells(row))
+            if row.job_id in self.rows:  # not a row the filter hides
+                self.update_row(row.job_id, partial(self._cells, row))
         added = []
         for row in change.added:
             self.jobs[row.job_id] = row

@@ -229,8 +229,18 @@ class RowTable(PaintsWhenSeen, ScrollView, can_focus=True):
             self._set_cells(key, cells)
 
     def update_row(self, key: str, cells: Cells) -> None:
-        if key in self._rows:
-            self._set_cells(key, list(cells() if callable(cells) else cells))
+        if key not in self._rows:
+            return
+        if callable(cells):  # made when next drawn
+            self._rows[key] = cells
+            self._versions[key] += 1
+            self.refresh_rows([key])
+        else:
+            self._set_cells(key, list(cells))
+
+    def is_made(self, key: str) -> bool:
+        """Whether the row's cells exist yet (a row given as a function is made when first needed)."""
+        return key in self._rows and not callable(self._rows[key])
 
     def _set_cells(self, key: str, cells: list[Cell]) -> None:
         old = self._rows[key]
@@ -255,6 +265,8 @@ class RowTable(PaintsWhenSeen, ScrollView, can_focus=True):
             x, width = self._offsets[index], self._width_of(index)
         top = self.above + 1
         for key in keys:
+            if key not in self._rows:
+                continue
             y = self.get_row_index(key) - first + top
             if top <= y < height:
                 self.refresh(Region(x, y, width, 1))
