@@ -28,7 +28,7 @@ def run_dashboard(options: Options) -> int:
     """Open the dashboard on every configured account (or just `--account`), or on the simulator with `--demo`."""
     from mjtui.clock import ScaledClock
     from mjtui.store import Journal, JournalError
-    from mjtui.store.journal import default_journal_path, forget_journal
+    from mjtui.store.journal import default_journal_path, start_afresh
     from mjtui.tui.app import make_app
     from mjtui.tui.preview import detect_graphics
     from mjtui.tui.watchdog import TerminalWatchdog
@@ -82,10 +82,10 @@ def run_dashboard(options: Options) -> int:
         notify = config.notify
         title = "mjtui"
     options.start_logging([connection.secret for connection in connections])
-    journal, journal_problem = None, None
+    journal, journal_problem, demo_claim = None, None, None
     try:
         if options.demo and not options.journal:
-            forget_journal(default_journal_path(demo=True))  # a new demo world: the last one's records would mislead
+            demo_claim = start_afresh(default_journal_path(demo=True))  # a new demo world: the last one's would mislead
         journal = Journal(options.journal_location(), clock=clock, retention_days=options.retention_days())
     except JournalError as exc:
         journal_problem = str(exc)
@@ -106,6 +106,8 @@ def run_dashboard(options: Options) -> int:
             watchdog.stop()
         if journal is not None:
             journal.close()
+        if demo_claim is not None:
+            demo_claim.close()
     return 0
 
 

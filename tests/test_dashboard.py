@@ -1415,3 +1415,55 @@ async def test_job_records_stay_bounded_by_the_finished_list_under_churn(make_si
                 f"{alive} Job records alive after {fetched} final fetches; the finished list holds {len(finished.jobs)}")
     finally:
         journal.close()
+
+
+async def test_the_finished_list_trimming_itself_keeps_the_rows_a_reader_is_looking_at(make_sim, clock):
+    """Past FINISHED_KEEP rows the oldest go; a user reading higher up keeps the same rows in view, cursor included."""
+    from mjtui.api.models import Job
+
+    q = quiet(make_sim)
+    app, _timers = make_dashboard(q.sim, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = app.query_one(FinishedTable)
+
+        def batch(start: int, count: int) -> list:
+            return [("main", q.full, f"job-{n:04d}", Job(jobid=f"job-{n:04d}", status="completed"), clock.now(), "")
+                    for n in range(start, start + count)]
+
+        table.add_many(batch(0, FINISHED_KEEP - 10))
+        await focus_finished(pilot)
+        table.move_cursor(100)
+        await pilot.pause()
+
+        def in_view() -> list[str]:
+            top = round(table.scroll_offset.y)
+            return table.ordered_keys[top: top + table.rows_in_view]
+
+        seen = in_view()
+        assert "job-0100" in seen
+        table.add_many(batch(FINISHED_KEEP - 10, 20))  # past FINISHED_KEEP: the oldest 60 go
+        await pilot.pause()
+        assert table.row_count < FINISHED_KEEP
+        assert table.cursor_key == "job-0100"
+        assert in_view() == seen, "the rows in view stay in view, in place"
+
+
+async def test_the_cursor_stays_in_view_when_the_terminal_gets_shorter(make_sim, clock):
+    q = quiet(make_sim, max_jobs=12)
+    world = q.sim.world
+    app, timers = make_dashboard(q.sim, clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        for index in range(8):
+            world.submit(world.accounts["main"], f"more work {index}", q.full)
+        await advance(pilot, clock, timers, 10)
+        table = await focus_pane(pilot, q.full)
+        await pilot.press("G")
+        await pilot.pause()
+        assert table.cursor_row == table.row_count - 1 == 10
+        await pilot.resize_terminal(80, 24)
+        await settle(pilot)
+        await pilot.pause()
+        top = round(table.scroll_offset.y)
+        assert top <= table.cursor_row < top + table.rows_in_view, "six rows in view, the cursor's among them"

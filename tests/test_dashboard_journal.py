@@ -187,7 +187,8 @@ async def test_a_failing_journal_is_reported_and_the_monitor_carries_on(make_sim
 
 def test_each_demo_starts_with_a_journal_of_its_own_world_not_the_last_demo(monkeypatch, tmp_path):
     """The demo's world is the same seed each time, so its job ids come back: the last demo's records would show
-    running jobs as long finished. `--demo` starts its journal afresh; a journal named with --journal is kept."""
+    running jobs as long finished. `--demo` starts its journal afresh, unless another demo is using it; a journal
+    named with --journal is kept."""
     from mjtui import launch
     from mjtui.api.models import Job
     from mjtui.cli import Options
@@ -211,6 +212,12 @@ def test_each_demo_starts_with_a_journal_of_its_own_world_not_the_last_demo(monk
         return Stub()
 
     monkeypatch.setattr("mjtui.tui.app.make_app", make_app)
+    import fcntl
+
+    with open(f"{default_journal_path(demo=True)}.lock", "a") as other_demo:  # another demo is running
+        fcntl.flock(other_demo, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        assert launch.run_dashboard(Options(demo=True)) == 0
+        assert seen[str(default_journal_path(demo=True))] == ["j-from-last-demo"], "shared, not deleted under it"
     assert launch.run_dashboard(Options(demo=True)) == 0
     assert launch.run_dashboard(Options(demo=True, journal=str(kept))) == 0
     assert seen[str(default_journal_path(demo=True))] == [], "the demo starts with an empty journal"

@@ -40,6 +40,10 @@ def apply(screen: list[list[str]], written: str) -> None:
         if char in "\r\n":
             continue
         line = screen[y]
+        if cell_len(char) == 0:  # a combining mark joins the character before it
+            if x > 0:
+                line[x - 1] += char
+            continue
         for cell in (x - 1, x, x + 1):  # writing over half of a wide character erases all of it
             if 0 <= cell < WIDTH and line[cell] == "" and cell - 1 >= 0 and cell_len(line[cell - 1]) == 2:
                 line[cell - 1], line[cell] = " ", " "
@@ -51,7 +55,7 @@ def apply(screen: list[list[str]], written: str) -> None:
             x += 1
 
 
-texts = st.text(alphabet=st.sampled_from("ab1:│ 漢字"), min_size=1, max_size=6)
+texts = st.text(alphabet=st.sampled_from("ab1:│ 漢字\u0301\ufe0f"), min_size=1, max_size=6)
 
 
 @st.composite

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import fcntl
 import io
 import os
 import pty
+import struct
 import subprocess
 import sys
+import termios
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -204,9 +207,14 @@ def test_bytes_that_are_not_an_image_are_a_preview_error_not_a_crash():
         decode_preview(b"\x89PNG\r\n\x1a\n" + b"\x00" * 40)
 
 
-def run_on_a_terminal(code: str) -> bytes:
-    """Run `code` in a fresh interpreter whose stdin and stdout are a terminal nobody answers; what it wrote there."""
+def run_on_a_terminal(code: str, size: tuple[int, int] | None = None) -> bytes:
+    """Run `code` in a fresh interpreter whose stdin and stdout are a terminal nobody answers; what it wrote there.
+
+    With `size` (rows, columns) the terminal has one, as a real one does; without, it reports 0x0.
+    """
     main, child = pty.openpty()
+    if size is not None:
+        fcntl.ioctl(child, termios.TIOCSWINSZ, struct.pack("HHHH", size[0], size[1], 0, 0))
     try:
         subprocess.run([sys.executable, "-c", code], stdin=child, stdout=child, stderr=subprocess.PIPE, timeout=30, check=True)
         return os.read(main, 65536)
@@ -241,7 +249,7 @@ def test_a_terminal_that_drew_half_cells_is_not_asked_again_for_a_week(tmp_path)
     def start(term: str, now: float) -> bytes:
         os.environ.update(T=term, NOW=str(now))
         try:
-            return run_on_a_terminal(code)
+            return run_on_a_terminal(code, size=(24, 80))
         finally:
             del os.environ["T"], os.environ["NOW"]
 
@@ -254,3 +262,14 @@ def test_a_terminal_that_drew_half_cells_is_not_asked_again_for_a_week(tmp_path)
     assert b"\x1b[c" in other, "another terminal is asked"
     week_later = start("xterm-256color", 1000.0 + 8 * 24 * 3600)
     assert b"\x1b[c" in week_later, "after a week it is asked again (it may have learnt sixel)"
+
+
+def test_a_damaged_memory_of_terminals_is_ignored_and_the_terminal_asked(tmp_path):
+    memory = tmp_path / "terminals.json"
+    memory.write_text('{"a": 1' + "0" * 400 + ', "b": Infinity, "c": "x", "d": null}')
+    shown = run_on_a_terminal(
+        f"from pathlib import Path; from mjtui.tui.preview import detect_graphics; "
+        f"print('', detect_graphics(memory=Path({str(memory)!r})))",
+        size=(24, 80),
+    )
+    assert b"\x1b[c" in shown and shown.split()[-1] == b"halfcell", "asked, no traceback"

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Self
+from typing import IO, Any, Self
 
 import platformdirs
 
@@ -46,14 +46,35 @@ def default_journal_path(*, demo: bool = False) -> Path:
     return platformdirs.user_data_path("mjtui") / ("demo-journal.sqlite3" if demo else "journal.sqlite3")
 
 
-def forget_journal(path: Path) -> None:
-    """Delete the journal at `path` with its write-ahead log: the demo starts a new simulated world
-    each time, whose job ids are the last one's (the same seed), so its old records would only mislead."""
-    for suffix in ("", "-wal", "-shm"):
+def start_afresh(path: Path) -> IO[str] | None:
+    """Delete the journal at `path` (and its write-ahead log) unless another mjtui has claimed it,
+    and claim it for this process: keep the returned file open while the journal is in use.
+
+    For the demo, which starts a new simulated world each time whose job ids are the last one's
+    (the same seed), so the last demo's records would only mislead. A second demo running beside
+    the first shares its journal rather than deleting it under it. None: not deleted (claimed by
+    another process, or no file locks here).
+    """
+    try:
+        import fcntl
+    except ImportError:  # no POSIX locks: keep the journal rather than risk another demo's
+        return None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        claim = open(f"{path}.lock", "a", encoding="utf-8")  # noqa: SIM115 - held for the run
+    except OSError:
+        return None
+    try:
+        fcntl.flock(claim, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        claim.close()
+        return None
+    for suffix in ("-wal", "-shm", ""):  # the log first: a log left beside a new file would be replayed into it
         try:
             Path(f"{path}{suffix}").unlink(missing_ok=True)
         except OSError:
-            return  # kept: opening it says what is wrong, if anything is
+            break  # kept: opening it says what is wrong, if anything is
+    return claim
 
 
 _SEEN = """

@@ -234,6 +234,7 @@ class MjtuiApp(App[None]):
         for name, (provider, problem) in (problems or {}).items():
             self.accounts[name] = AccountState(name, provider, None, problem=problem)
         self._final_limit = asyncio.Semaphore(FINAL_FETCH_CONCURRENCY)
+        self._gc_thresholds = gc.get_threshold()
         self._cancelled_here: set[tuple[str, str]] = set()  # (account, job id) cancelled from this dashboard
         self._panes: dict[tuple[str, str], ChannelPane] = {}  # (account, channel id) -> its pane; panes stay
         self.unknown_keys = sorted(set(keymap or {}) - self.binding_ids())
@@ -260,6 +261,7 @@ class MjtuiApp(App[None]):
         yield Footer(compact=True)  # compact: more keys fit at 80 columns, and no restyle of each key as it mounts
 
     async def on_mount(self) -> None:
+        self._gc_thresholds = gc.get_threshold()
         gc.set_threshold(*GC_THRESHOLDS)
         partial_writes.install()
         if self.theme != self.wanted_theme:
@@ -301,6 +303,7 @@ class MjtuiApp(App[None]):
             self._trap_signals()
 
     def on_unmount(self) -> None:
+        gc.set_threshold(*self._gc_thresholds)  # as they were before the dashboard (a process may go on)
         if self.writer is None:
             return
         now = self.clock.now()

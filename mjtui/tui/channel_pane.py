@@ -154,14 +154,6 @@ class ChannelPane(RowTable):
         if self.is_mounted:
             self._paint_border()
 
-    def on_focus(self) -> None:
-        super().on_focus()
-        self._paint_border()
-
-    def on_blur(self) -> None:
-        super().on_blur()
-        self._paint_border()
-
     def _forget_lines(self) -> None:
         self._gauge_line = None
         super()._forget_lines()
@@ -308,7 +300,8 @@ class ChannelPane(RowTable):
         for job_id, until in list(self.new_until.items()):
             if until <= now:
                 del self.new_until[job_id]
-                self.update_cell(job_id, "id", Text(short_job_id(job_id)))
+                if self.is_made(job_id):  # a row not made yet is made without the highlight
+                    self.update_cell(job_id, "id", Text(short_job_id(job_id)))
         if not self.on_screen:
             self._shown_stale = True  # what the cells show is worked out afresh once on screen
             self.refresh()  # out of view: only marked, drawn afresh when it scrolls into view

@@ -132,7 +132,8 @@ class FinishedTable(RowTable):
         """Rows keep the colours they were drawn in; a new theme redraws their status."""
         self._status_styles.clear()
         for job_id, (_account, job) in self.jobs.items():
-            self.update_cell(job_id, "status", self._status(job))
+            if self.is_made(job_id):  # a row not made yet is made in the new colours
+                self.update_cell(job_id, "status", self._status(job))
 
     def add(self, account: str, channel: str, job_id: str, job: Job | None, now: float, note: str = "") -> None:
         self.add_many([(account, channel, job_id, job, now, note)])

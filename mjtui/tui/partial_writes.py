@@ -8,9 +8,9 @@ any change mid-line with everything of the widget to its left. The dashboard rew
 on every row in view each second, so that is most of what an idle dashboard sends over SSH.
 
 `install()` replaces that one method with the same walk, cropped on both sides. A crop on the
-left happens only where it cannot split a double-width character (a line of single-width
-text); otherwise the chop is written from its start, as Textual does. If Textual's class no
-longer has the shape this was written for, nothing is replaced.
+left happens only where it cannot split a character (single-width characters up to the cut, no
+combining mark right after it); otherwise the chop is written from its start, as Textual does.
+If Textual's class no longer has the shape this was written for, nothing is replaced.
 """
 
 from __future__ import annotations
@@ -33,10 +33,8 @@ def _render_segments(self: _compositor.ChopsUpdate, console: Console) -> str:
             if strip is None or x > x2 or end <= x1:
                 continue
             start = x
-            if x < x1:
-                text = strip.text
-                if len(text) == cell_len(text):  # single-width: any cell is a character boundary
-                    start = x1
+            if x < x1 and _cuts_cleanly(strip.text, x1 - x):
+                start = x1
             if start == x and end <= x2:
                 append(move_to(x, y).segment.text)
                 append(strip.render(console))
@@ -46,6 +44,15 @@ def _render_segments(self: _compositor.ChopsUpdate, console: Console) -> str:
         if y != last_y:
             append("\n")
     return "".join(sequences)
+
+
+def _cuts_cleanly(text: str, cells: int) -> bool:
+    """Whether `text` can be cut `cells` cells in: single-width characters up to there (each one cell,
+    so cells are characters), and no zero-width one (a combining mark) just after, cut from its base."""
+    head = text[:cells]
+    if len(head) < cells or any(cell_len(char) != 1 for char in head):
+        return False
+    return cells >= len(text) or cell_len(text[cells]) != 0
 
 
 def install() -> bool:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import math
 import os
 import sys
 import time
@@ -45,8 +46,11 @@ class PreviewError(Exception):
 
 # What tells one terminal from another without asking it: a terminal that drew half cells last
 # time is not asked again for a week (each unanswered query waits 0.1 s, three of them on start).
+# Over SSH little more than TERM arrives, so the session (SSH_CONNECTION: addresses and ports) is part of
+# it: a new session asks again, and a terminal that can draw graphics is never stuck on half cells.
 TERMINAL_KEYS = ("TERM", "TERM_PROGRAM", "TERM_PROGRAM_VERSION", "LC_TERMINAL", "COLORTERM", "TMUX", "STY",
-                 "KITTY_WINDOW_ID", "WT_SESSION", "WEZTERM_EXECUTABLE", "VTE_VERSION", "KONSOLE_VERSION")
+                 "KITTY_WINDOW_ID", "WT_SESSION", "WEZTERM_EXECUTABLE", "VTE_VERSION", "KONSOLE_VERSION",
+                 "SSH_CONNECTION")
 REMEMBER_HALFCELL_SECONDS = 7 * 24 * 3600
 
 
@@ -76,10 +80,9 @@ def detect_graphics(memory: Path | None = None, environ: Mapping[str, str] = os.
         from textual_image import renderable
         import textual_image.widget  # noqa: F401 - measures the cell size while the terminal can still answer
     except Exception:  # noqa: BLE001 - a terminal that answers oddly costs the preview its best renderer, nothing more
-        chosen = "halfcell"
-    else:
-        _detected = True
-        chosen = renderable.Image.__module__.rsplit(".", 1)[-1]
+        return "halfcell"  # not remembered: only a plain "no graphics" answer is
+    _detected = True
+    chosen = renderable.Image.__module__.rsplit(".", 1)[-1]
     if chosen == "halfcell" and memory is not None:
         remembered[identity] = now()
         _write_memory(memory, remembered)
@@ -95,7 +98,15 @@ def _read_memory(memory: Path | None) -> dict[str, float]:
         return {}
     if not isinstance(data, dict):
         return {}
-    return {str(key): float(value) for key, value in data.items() if isinstance(value, (int, float))}
+    remembered = {}
+    for key, value in data.items():
+        try:
+            when = float(value)
+        except (TypeError, ValueError, OverflowError):
+            continue
+        if math.isfinite(when):
+            remembered[str(key)] = when
+    return remembered
 
 
 def _write_memory(memory: Path, remembered: dict[str, float]) -> None:

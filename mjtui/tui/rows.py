@@ -175,6 +175,8 @@ class RowTable(PaintsWhenSeen, ScrollView, can_focus=True):
         """Remove rows by key, then append (key, cells) rows (a key already present has its cells
         replaced where it is): one poll's changes to a table, resized and repainted once."""
         gone = {key for key in remove if key in self._rows}
+        top = round(self.scroll_offset.y)
+        above = sum(1 for key in gone if self.get_row_index(key) < top) if gone and top else 0
         for key in gone:
             del self._rows[key]
             self._versions.pop(key, None)
@@ -183,6 +185,9 @@ class RowTable(PaintsWhenSeen, ScrollView, can_focus=True):
         if gone:
             self._order = [key for key in self._order if key not in gone]
             self._index = None
+        if above and self.is_mounted:
+            # Rows left from above the view: scroll up as many, so the rows in view stay where they are.
+            self.scroll_to(y=top - above, animate=False, immediate=True)
         added = False
         for key, cells in add:
             if key in self._rows:
@@ -259,7 +264,7 @@ class RowTable(PaintsWhenSeen, ScrollView, can_focus=True):
             return
         first = round(self.scroll_offset.y)
         height = self.size.height
-        x, width = 0, self.size.width
+        x, width = 0, self.line_width
         if column is not None:
             index = self._column_index(column)
             x, width = self._offsets[index], self._width_of(index)
@@ -299,8 +304,17 @@ class RowTable(PaintsWhenSeen, ScrollView, can_focus=True):
             self._scroll_to_cursor()
 
     @property
+    def line_width(self) -> int:
+        """Cells a line has in view: the content's width less a vertical scrollbar's."""
+        return self.scrollable_content_region.width
+
+    @property
     def rows_in_view(self) -> int:
         return max(1, self.size.height - self.above - 1)
+
+    def on_resize(self) -> None:
+        if self.has_focus:
+            self._scroll_to_cursor()  # fewer rows in view (a shorter terminal): the cursor stays in sight
 
     def _scroll_to_cursor(self) -> None:
         shown = self.rows_in_view
@@ -391,28 +405,25 @@ class RowTable(PaintsWhenSeen, ScrollView, can_focus=True):
     def _width_of(self, index: int) -> int:
         width = self.columns[index].width
         if width is None:  # the rest of the line
-            return max(0, self.size.width - self._offsets[index])
+            return max(0, self.line_width - self._offsets[index])
         return width + 2 * PADDING
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._forget_lines()
 
-    def on_focus(self) -> None:
-        self._forget_lines()
-
-    def on_blur(self) -> None:
-        self._forget_lines()
-
     def _forget_lines(self) -> None:
-        """Focus or a theme changed the cursor's or the header's style: draw every line afresh."""
+        """Focus or a theme changed the cursor's or the header's style: draw every line afresh.
+
+        Called from `notify_style_update`, which a change of focus brings too (the `:focus` rule).
+        """
         self._lines.clear()
         self._styles.clear()
         self._header = None
         self.refresh()
 
     def render_line(self, y: int) -> Strip:
-        width = self.size.width
+        width = self.line_width
         if y < self.above:
             return self.render_above(y, width)
         if y == self.above:
@@ -443,7 +454,7 @@ class RowTable(PaintsWhenSeen, ScrollView, can_focus=True):
 
     def refresh_above(self, y: int) -> None:
         if self.is_mounted:
-            self.refresh(Region(0, y, self.size.width, 1))
+            self.refresh(Region(0, y, self.line_width, 1))
 
     def _style(self, component: str | None = None) -> Style:
         """The table's style, with a component's over it; kept until the styles change."""
