@@ -306,7 +306,7 @@ class RowTable(PaintsWhenSeen, ScrollView, can_focus=True):
     @property
     def line_width(self) -> int:
         """Cells a line has in view: the content's width less a vertical scrollbar's."""
-        return self.scrollable_content_region.width
+        return max(0, self.size.width - self.scrollbar_size_vertical)
 
     @property
     def rows_in_view(self) -> int:
