@@ -274,8 +274,7 @@ class MjtuiApp(App[None]):
                 banner.set_class(True, "-visible")
                 banner.update(Text(f"Not polled: {clean(state.problem)}"))
                 continue
-            for channel_id in state.channel_names:
-                await self._ensure_pane(state, channel_id)
+            await self._ensure_panes(state, state.channel_names)
             if state.provider == "imaginepro":
                 state.status.health = Health.COMMANDS_ONLY
                 self._show_header(state)
@@ -406,19 +405,22 @@ class MjtuiApp(App[None]):
     def pane(self, account: str, channel_id: str) -> ChannelPane | None:
         return self._panes.get((account, channel_id))
 
-    async def _ensure_pane(self, state: AccountState, channel_id: str) -> ChannelPane:
-        existing = self.pane(state.name, channel_id)
-        if existing is not None:
-            return existing
-        pane = ChannelPane(state.name, channel_id, state.channel_names.get(channel_id))
-        pane.sort_key = self.sort_key
-        pane.filter_text = self.filter_text
-        pane.mode = state.modes.get(channel_id)
-        pane.short = is_short(self.size.height)
-        self._panes[(state.name, channel_id)] = pane
-        await self.section(state.name).query_one(".channels", Grid).mount(pane)
-        self._layout_grids()
-        return pane
+    async def _ensure_panes(self, state: AccountState, channel_ids: Iterable[str]) -> None:
+        """A pane for each channel that has none yet, mounted together (one layout, not one per pane)."""
+        new = []
+        for channel_id in channel_ids:
+            if self.pane(state.name, channel_id) is not None:
+                continue
+            pane = ChannelPane(state.name, channel_id, state.channel_names.get(channel_id))
+            pane.sort_key = self.sort_key
+            pane.filter_text = self.filter_text
+            pane.mode = state.modes.get(channel_id)
+            pane.short = is_short(self.size.height)
+            self._panes[(state.name, channel_id)] = pane
+            new.append(pane)
+        if new:
+            await self.section(state.name).query_one(".channels", Grid).mount_all(new)
+            self._layout_grids()
 
     # -- polling --------------------------------------------------------------------------------------
 
@@ -484,8 +486,8 @@ class MjtuiApp(App[None]):
         if not changes:
             return
         mounted = len(self._panes)
-        for channel_id in changes.new_channels:  # new to this poll: a channel that went idle and came back has its pane
-            await self._ensure_pane(state, channel_id)
+        # New to this poll (a channel that went idle and came back has its pane still).
+        await self._ensure_panes(state, changes.new_channels)
         if len(self._panes) > mounted:
             # Panes live as long as the app: move them (and the rest of the heap so far) out of the cyclic GC's
             # reach. At a hundred channels, each full collection otherwise scans them all and stalls the UI ~0.3 s.
