@@ -29,12 +29,15 @@ def page(url: str) -> str | None:
     return answer.text if answer.status_code == 200 else None
 
 
-async def first_screen(url: str, wanted: bytes, timeout: float = 20.0) -> bytes:
-    """What a browser tab's terminal receives until `wanted` shows up (or `timeout` passes)."""
+async def first_screen(url: str, *wanted: bytes, timeout: float = 20.0) -> bytes:
+    """What a browser tab's terminal receives until all of `wanted` has shown up (or `timeout` passes).
+
+    A screen arrives in pieces: stopping at the first marker could stop before the rest is drawn.
+    """
     received = b""
     deadline = time.monotonic() + timeout
     async with aiohttp.ClientSession() as session, session.ws_connect(url) as websocket:
-        while wanted not in received and time.monotonic() < deadline:
+        while not all(part in received for part in wanted) and time.monotonic() < deadline:
             message = await websocket.receive(timeout=max(0.1, deadline - time.monotonic()))
             if message.type not in (aiohttp.WSMsgType.BINARY, aiohttp.WSMsgType.TEXT):
                 break
@@ -59,7 +62,8 @@ def test_serve_shows_the_dashboard_in_a_browser_on_loopback(tmp_path: Path):
         html = poll(served, "the page to be served")
         assert "textual.js" in html and f"ws://127.0.0.1:{port}/ws" in html, "textual-serve's page"
         assert "<div>mjtui</div>" in html
-        screen = asyncio.run(first_screen(f"http://127.0.0.1:{port}/ws?width=100&height=30", "mjtui · demo".encode()))
+        screen = asyncio.run(first_screen(f"http://127.0.0.1:{port}/ws?width=100&height=30", "mjtui · demo".encode(),
+                                          b"48;2;246;247;249m"))
         assert "mjtui · demo".encode() in screen, "a tab runs the dashboard with the same --demo"
         assert b"48;2;246;247;249m" in screen, "and the same --theme (mjtui-light's background)"
     finally:
