@@ -1467,3 +1467,19 @@ async def test_the_cursor_stays_in_view_when_the_terminal_gets_shorter(make_sim,
         await pilot.pause()
         top = round(table.scroll_offset.y)
         assert top <= table.cursor_row < top + table.rows_in_view, "six rows in view, the cursor's among them"
+
+
+async def test_the_clocks_on_screen_tick_every_second(make_sim, clock):
+    """What the terminal shows moves with the clock, not only the table's data."""
+    q = quiet(make_sim)
+    app, timers = make_dashboard(q.sim, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        pane = panes(app)[q.full]
+        for _ in range(3):
+            await advance(pilot, clock, timers, 1, step=1)
+            await pilot.pause()
+            shown = screen_text(app)
+            for job_id in q.jobs:
+                line = next(line for line in shown.splitlines() if short_job_id(job_id) in line)
+                assert line.split()[1] == duration(pane.jobs[job_id].elapsed_at(clock.now())), line

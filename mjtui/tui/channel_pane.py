@@ -107,8 +107,6 @@ class ChannelPane(RowTable):
         self.sort_key = "created"
         self.short = False  # on a short terminal: see set_short
         self.now = 0.0
-        self.elapsed_shown: dict[str, str] = {}  # job id -> the elapsed text in its cell
-        self._shown_stale = False  # the tick skipped the texts while the pane was off screen
         self.gauges = Gauges()
         self._titles: tuple[str, str] | None = None
         self._border: tuple[str, Color | None] | None = None
@@ -219,10 +217,8 @@ class ChannelPane(RowTable):
     def _cells(self, row: JobRow) -> list[Text | Elapsed]:
         new = self.new_until.get(row.job_id, 0) > self.now
         id_style = self.shared.style("channel-pane--new") if new else ""
-        elapsed = Elapsed(self, row)
-        self.elapsed_shown[row.job_id] = elapsed.plain  # every row built here goes into the table
         return [
-            elapsed,
+            Elapsed(self, row),
             Text(short_job_id(row.job_id), style=id_style),
             safe(row.job_type, limit=5),
             Text(local_time(row.created)),
@@ -240,7 +236,6 @@ class ChannelPane(RowTable):
             self.jobs.pop(row.job_id, None)
             self.details.pop(row.job_id, None)
             self.new_until.pop(row.job_id, None)
-            self.elapsed_shown.pop(row.job_id, None)
         for row in change.changed:
             self.jobs[row.job_id] = row
             if row.job_id in self.rows:  # not a row the filter hides
@@ -291,29 +286,20 @@ class ChannelPane(RowTable):
     def tick(self, now: float) -> None:
         """Once a second: carry each elapsed clock forward, end the new-job highlight.
 
-        Elapsed cells read `now` when drawn: on screen, the rows whose clock text changed are
-        repainted (that cell only); off screen, the table is only marked for a repaint, which
-        happens when it scrolls into view (no per-row work).
+        Elapsed cells read `now` when drawn: on screen, the rows whose clock now reads otherwise
+        than drawn are repainted (that cell only); off screen, the pane is only marked for a
+        repaint, which happens when it scrolls into view (no per-row work).
         """
         self.now = now
-        shown = self.elapsed_shown
         for job_id, until in list(self.new_until.items()):
             if until <= now:
                 del self.new_until[job_id]
                 if self.is_made(job_id):  # a row not made yet is made without the highlight
                     self.update_cell(job_id, "id", Text(short_job_id(job_id)))
-        if not self.on_screen:
-            self._shown_stale = True  # what the cells show is worked out afresh once on screen
+        if self.on_screen:
+            self.refresh_live()
+        else:
             self.refresh()  # out of view: only marked, drawn afresh when it scrolls into view
-            return
-        stale, self._shown_stale = self._shown_stale, False
-        changed = []
-        for job_id, before in shown.items():
-            text = duration(self.jobs[job_id].elapsed_at(now))
-            if stale or text != before:
-                shown[job_id] = text
-                changed.append(job_id)
-        self.refresh_rows(changed, "elapsed")
 
     def set_detail(self, job_id: str, status: str) -> None:
         """What a detail fetch said about a running job (its status or progress)."""
@@ -334,7 +320,6 @@ class ChannelPane(RowTable):
 
     def _rebuild(self) -> None:
         """Filter or sort changed: the rows are set again, in order; the table keeps its cursor's job."""
-        self.elapsed_shown.clear()
         self.set_rows((row.job_id, partial(self._cells, row)) for row in sorted(self.jobs.values(), key=self._sort_key_of)
                             if self._visible(row))
 

@@ -205,14 +205,8 @@ class RowTable(PaintsWhenSeen, ScrollView, can_focus=True):
     def add_rows(self, rows: Iterable[tuple[str, Cells]]) -> None:
         self.change_rows(add=rows)
 
-    def add_row(self, key: str, cells: Cells) -> None:
-        self.change_rows(add=[(key, cells)])
-
     def remove_rows(self, keys: Iterable[str]) -> None:
         self.change_rows(remove=keys)
-
-    def remove_row(self, key: str) -> None:
-        self.change_rows(remove=[key])
 
     def set_rows(self, rows: Iterable[tuple[str, Cells]]) -> None:
         """All the rows, in this order (a filter or a sort); the cursor stays on its row if it is kept."""
@@ -255,19 +249,13 @@ class RowTable(PaintsWhenSeen, ScrollView, can_focus=True):
         self._versions[key] += 1
         self.refresh_rows([key])
 
-    def refresh_rows(self, keys: Iterable[str], column: str | None = None) -> None:
-        """Repaint these rows (only `column` of them, with one) where they are on screen.
-
-        For live cells, which change without being set: an elapsed clock's tick.
-        """
+    def refresh_rows(self, keys: Iterable[str], span: tuple[int, int] | None = None) -> None:
+        """Repaint these rows where they are in view: whole, or only the cells `span` (x, width) covers."""
         if not self.is_mounted:
             return
         first = round(self.scroll_offset.y)
         height = self.size.height
-        x, width = 0, self.line_width
-        if column is not None:
-            index = self._column_index(column)
-            x, width = self._offsets[index], self._width_of(index)
+        x, width = span if span is not None else (0, self.line_width)
         top = self.above + 1
         for key in keys:
             if key not in self._rows:
@@ -275,6 +263,28 @@ class RowTable(PaintsWhenSeen, ScrollView, can_focus=True):
             y = self.get_row_index(key) - first + top
             if top <= y < height:
                 self.refresh(Region(x, y, width, 1))
+
+    def refresh_live(self) -> None:
+        """Repaint the live cells (clocks) of the rows in view that now read otherwise than when drawn.
+
+        Live cells change without being set (an elapsed clock's tick); the rest of the row is left.
+        """
+        if not self.is_mounted:
+            return
+        first = round(self.scroll_offset.y)
+        changed = []
+        for key in self._order[first:first + self.rows_in_view]:
+            cells = self._rows[key]
+            if callable(cells):
+                continue  # not made yet: it is drawn afresh anyway
+            live = tuple(cell.plain for cell in cells if not isinstance(cell, Text))
+            drawn = self._lines.get(key)
+            if live and (drawn is None or drawn[0][1] != live):
+                changed.append(key)
+        if changed:
+            columns = [index for index, cell in enumerate(self._cells_of(changed[0])) if not isinstance(cell, Text)]
+            x = self._offsets[columns[0]]
+            self.refresh_rows(changed, (x, self._offsets[columns[-1]] + self._width_of(columns[-1]) - x))
 
     def _rows_changed(self) -> None:
         """Rows came or went: keep the cursor on its row, resize the scrolling area, repaint."""
