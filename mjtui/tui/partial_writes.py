@@ -40,7 +40,8 @@ def _render_segments(self: _compositor.ChopsUpdate, console: Console) -> str:
                 append(strip.render(console))
                 continue
             append(move_to(start, y).segment.text)
-            append(strip.crop(start - x, min(end, x2) - x).render(console))
+            cropped = strip.crop(0, min(end, x2) - x)  # on the right exactly as Textual crops it
+            append((cropped.crop(start - x) if start > x else cropped).render(console))
         if y != last_y:
             append("\n")
     return "".join(sequences)
