@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Callable
 
 import pytest
+from hypothesis import settings
 
 from mjtui.api.client import ImagineProClient, UseapiClient
 from mjtui.clock import ManualClock
 from mjtui.sim import SIM_ORIGIN, Simulator
+
+
+# Property tests draw the same examples on every run by default, so a red run is a regression, not a new
+# example met by chance; `HYPOTHESIS_PROFILE=explore python -m pytest` draws fresh ones to look for more.
+settings.register_profile("repeatable", derandomize=True)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 
 @pytest.fixture
