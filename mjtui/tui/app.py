@@ -40,6 +40,7 @@ from mjtui.store import ChannelHistory, Journal, JournalWriter, Outcome
 from mjtui.store.image_cache import ImageCache
 from mjtui.text import clean
 from mjtui.themes import DEFAULT_THEME
+from mjtui.tui import partial_writes
 from mjtui.tui.channel_pane import SORT_KEYS, ChannelPane, PaneStyles
 from mjtui.tui.confirm import ConfirmScreen
 from mjtui.tui.formatting import now_local, short_channel_id, short_job_id
@@ -54,10 +55,9 @@ from mjtui.tui.notifications import (
     announce_free_slots,
     terminal_alert,
 )
-from mjtui.tui import partial_writes
 from mjtui.tui.panels import PANE_MIN_WIDTH, AccountSection, FinishedTable, MessageTable, TopBar, final_label
-from mjtui.tui.rows import RowTable
 from mjtui.tui.preview import Preview, decode_preview
+from mjtui.tui.rows import RowTable
 from mjtui.tui.themes import shipped as shipped_themes
 from mjtui.tui.timers import TextualTimers, TimerHandle, Timers
 
@@ -261,7 +261,6 @@ class MjtuiApp(App[None]):
         yield Footer(compact=True)  # compact: more keys fit at 80 columns, and no restyle of each key as it mounts
 
     async def on_mount(self) -> None:
-        self._gc_thresholds = gc.get_threshold()
         gc.set_threshold(*GC_THRESHOLDS)
         partial_writes.install()
         if self.theme != self.wanted_theme:
@@ -421,6 +420,9 @@ class MjtuiApp(App[None]):
         if new:
             await self.section(state.name).query_one(".channels", Grid).mount_all(new)
             self._layout_grids()
+            # Panes live as long as the app: move them (and the rest of the heap so far) out of the cyclic GC's
+            # reach. At a hundred channels, each full collection otherwise scans them all and stalls the UI ~0.3 s.
+            self.call_after_refresh(gc.freeze)
 
     # -- polling --------------------------------------------------------------------------------------
 
@@ -485,13 +487,8 @@ class MjtuiApp(App[None]):
                       self._finals.pop(state.name, []), now)
         if not changes:
             return
-        mounted = len(self._panes)
         # New to this poll (a channel that went idle and came back has its pane still).
         await self._ensure_panes(state, changes.new_channels)
-        if len(self._panes) > mounted:
-            # Panes live as long as the app: move them (and the rest of the heap so far) out of the cyclic GC's
-            # reach. At a hundred channels, each full collection otherwise scans them all and stalls the UI ~0.3 s.
-            self.call_after_refresh(gc.freeze)
         with self.batch_update():
             for channel_id, change in changes.channels.items():
                 pane = self.pane(state.name, channel_id)

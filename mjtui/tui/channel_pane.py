@@ -296,7 +296,7 @@ class ChannelPane(RowTable):
                 del self.new_until[job_id]
                 if self.is_made(job_id):  # a row not made yet is made without the highlight
                     self.update_cell(job_id, "id", Text(short_job_id(job_id)))
-        if self.on_screen:
+        if self.in_view:
             self.refresh_live()
         else:
             self.refresh()  # out of view: only marked, drawn afresh when it scrolls into view

@@ -26,7 +26,7 @@ class PaintsWhenSeen:
 
     def refresh(self: Widget, *regions: Region, repaint: bool = True, layout: bool = False,
                 recompose: bool = False) -> Self:
-        if repaint and not layout and not recompose and self.is_mounted and not self._in_view():
+        if repaint and not layout and not recompose and self.is_mounted and not self.in_view:
             if not getattr(self, "_stale_out_of_view", False):
                 self._set_dirty()  # all of it, once: drawn afresh as a whole when it is next seen
                 self._stale_out_of_view = True
@@ -37,7 +37,9 @@ class PaintsWhenSeen:
         self._stale_out_of_view = False  # seen again: the next repaint out of view marks it anew
         return super().render_lines(crop)  # type: ignore[misc]
 
-    def _in_view(self: Widget) -> bool:
+    @property
+    def in_view(self: Widget) -> bool:
+        """Drawn in the last frame, at least in part (True when that cannot be told: Textual decides)."""
         try:
             return self.screen.can_view_partial(self)
         except NoScreen:  # being removed: let Textual decide

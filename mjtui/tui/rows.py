@@ -164,11 +164,6 @@ class RowTable(PaintsWhenSeen, ScrollView, can_focus=True):
         value = self._cells_of(key)[self._column_index(column)]
         return value if isinstance(value, Text) else value.__rich__()
 
-    @property
-    def on_screen(self) -> bool:
-        """Drawn in the last frame (at least in part)."""
-        return self.is_mounted and self.screen.can_view_partial(self)
-
     # -- changing -------------------------------------------------------------------------------------
 
     def change_rows(self, remove: Iterable[str] = (), add: Iterable[tuple[str, Cells]] = ()) -> None:
@@ -191,7 +186,7 @@ class RowTable(PaintsWhenSeen, ScrollView, can_focus=True):
         added = False
         for key, cells in add:
             if key in self._rows:
-                self._set_cells(key, list(cells() if callable(cells) else cells))
+                self.update_row(key, cells)
                 continue
             self._rows[key] = cells if callable(cells) else list(cells)
             self._versions[key] = 0
