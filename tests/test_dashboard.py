@@ -13,15 +13,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs
 
-import pytest
 from conftest import make_dashboard
 from rich.text import Text
+from terminal_model import Terminal
+from textual._compositor import CompositorUpdate, LayoutUpdate
+from textual.app import App
 from textual.widgets import DataTable, Input, Static
 
 from mjtui.api.models import Job
 from mjtui.clock import ManualClock
 from mjtui.sim import Simulator
 from mjtui.store import Journal
+from mjtui.tui import partial_writes
 from mjtui.tui.account_header import AccountHeader, Banner
 from mjtui.tui.app import FINAL_BATCH, MjtuiApp
 from mjtui.tui.channel_pane import ChannelPane
@@ -1467,6 +1470,40 @@ async def test_the_cursor_stays_in_view_when_the_terminal_gets_shorter(make_sim,
         await pilot.pause()
         top = round(table.scroll_offset.y)
         assert top <= table.cursor_row < top + table.rows_in_view, "six rows in view, the cursor's among them"
+
+
+async def test_what_reaches_the_terminal_adds_up_to_the_screen_the_app_drew(make_sim, clock, monkeypatch):
+    """Updates are written in pieces (cropped to the change, colours carried from one piece to the next, a
+    clock rewritten only where its digits changed): played into a terminal, the pieces add up to the screen
+    the app drew, through ticks, polls, jobs coming and going, cursor moves and a change of focus."""
+    sim = make_sim(channels=3, warmup=120)
+    app, timers = make_dashboard(sim, clock)
+    terminal = Terminal(*SIZE)
+    written: list[str] = []
+    display = App._display
+
+    def to_the_terminal(self: App, screen, renderable) -> None:  # noqa: ANN001
+        if isinstance(renderable, CompositorUpdate):
+            written.append(renderable.render_segments(self.console))
+            terminal.write(written[-1])
+        display(self, screen, renderable)
+
+    monkeypatch.setattr(App, "_display", to_the_terminal)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        for second in range(1, 46):
+            await advance(pilot, clock, timers, 1, step=1)
+            if second % 9 == 0:
+                await pilot.press("j")
+            if second == 20:
+                await pilot.press("tab")
+        await pilot.pause()
+        ticks = len(written)
+        assert ticks > 45, "each second's clocks were written as an update of their own"
+        drawn = LayoutUpdate([[strip] for strip in app.screen._compositor.render_strips()], app.screen.size.region)
+        expected = Terminal(*SIZE)
+        expected.write(partial_writes.TEXTUAL[LayoutUpdate](drawn, app.console))  # a full repaint, as Textual writes it
+        assert terminal.screen() == expected.screen()
 
 
 async def test_the_clocks_on_screen_tick_every_second(make_sim, clock):

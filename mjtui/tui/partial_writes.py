@@ -1,33 +1,84 @@
-"""Partial screen updates that start where the change starts, not at the left edge of the widget.
+"""Screen updates in fewer bytes: cropped where the change starts, and colours set only when they change.
 
-Textual writes a partial update as "chops": for each changed line, the part of each widget on
-it that overlaps the change. It crops a chop on the right, at the end of the change, but not
-on the left (`ChopsUpdate.render_segments`, marked "TODO: crop to x extents" in Textual 8): a
-clock in a pane's first column is written with the pane's border and padding before it, and
-any change mid-line with everything of the widget to its left. The dashboard rewrites a clock
-on every row in view each second, so that is most of what an idle dashboard sends over SSH.
+Two things Textual 8 does that cost an idle dashboard most of what it sends over SSH:
 
-`install()` replaces that one method with the same walk, cropped on both sides. A crop on the
-left happens only where it cannot split a character (single-width characters up to the cut, no
-combining mark right after it); otherwise the chop is written from its start, as Textual does.
-If Textual's class no longer has the shape this was written for, nothing is replaced.
+- It crops a partial update ("chops": for each changed line, the part of each widget on it that
+  overlaps the change) on the right, at the end of the change, but not on the left
+  (`ChopsUpdate.render_segments`, marked "TODO: crop to x extents"): a clock in a pane's first
+  column is written with the pane's border and padding before it.
+- It writes every run of text as `SGR + text + reset` (`Strip.render`), so a clock rewritten on
+  each of 40 rows costs 40 full 24-bit colour sequences, although every one is the same.
+
+`install()` replaces the two `render_segments` that write the full screen and partial updates
+with the same walks through a `Pen`, which remembers the attributes the terminal has set (they
+outlive cursor moves) and writes a colour sequence only where the next run needs different ones;
+every update ends with a reset, so nothing written after it inherits a colour. Every line starts
+with a cursor move, so the newline Textual writes between lines is left out (it moved the cursor
+only to have it moved again).
+A crop on the left happens only where it cannot split a character (single-width characters up
+to the cut, no combining mark right after it); otherwise the chop is written from its start, as
+Textual does. If Textual's classes no longer have the shape this was written for, nothing is
+replaced.
 """
 
 from __future__ import annotations
 
 from rich.cells import cell_len
+from rich.color import ColorSystem
 from rich.console import Console
-from rich.control import Control
 from textual import _compositor
+from textual.strip import Strip
 
 _installed = False
+RESET = "\x1b[0m"
+# Textual's own writers, as they were before `install()` (tests compare screens written both ways).
+TEXTUAL = {cls: cls.render_segments for cls in (_compositor.ChopsUpdate, _compositor.LayoutUpdate)}
 
 
-def _render_segments(self: _compositor.ChopsUpdate, console: Console) -> str:
-    sequences: list[str] = []
-    append = sequences.append
-    move_to = Control.move_to
-    last_y = self.spans[-1][0]
+class Pen:
+    """Writes strips at cursor positions, carrying the terminal's colours and attributes between them."""
+
+    __slots__ = ("_ansi", "_color_system", "_parts")
+
+    def __init__(self, console: Console) -> None:
+        self._parts: list[str] = []
+        self._ansi = ""  # the SGR parameters in force; "" is the terminal's default (just reset)
+        self._color_system = console._color_system or ColorSystem.TRUECOLOR
+
+    def move_to(self, x: int, y: int) -> None:
+        self._parts.append(f"\x1b[{y + 1};{x + 1}H")
+
+    def write(self, strip: Strip) -> None:
+        append = self._parts.append
+        current = self._ansi
+        render_ansi = Strip.render_ansi
+        color_system = self._color_system
+        for text, style, _control in strip._segments:
+            if not text:
+                continue
+            if style is None:
+                ansi = ""
+            elif (ansi := style._ansi) is None:
+                ansi = render_ansi(style, color_system)
+            if ansi != current:
+                append(RESET if not ansi else f"\x1b[{ansi}m" if not current else f"\x1b[0;{ansi}m")
+                current = ansi
+            if style is not None and style._link:
+                append(f"\x1b]8;id={style._link_id};{style._link}\x1b\\{text}\x1b]8;;\x1b\\")
+            else:
+                append(text)
+        self._ansi = current
+
+    def finish(self) -> str:
+        """Everything written, ending with the terminal's attributes reset."""
+        if self._ansi:
+            self._parts.append(RESET)
+            self._ansi = ""
+        return "".join(self._parts)
+
+
+def _render_chops(self: _compositor.ChopsUpdate, console: Console) -> str:
+    pen = Pen(console)
     for y, x1, x2 in self.spans:
         for end, (x, strip) in zip(self.chop_ends[y], self.chops[y].items(), strict=False):
             if strip is None or x > x2 or end <= x1:
@@ -35,16 +86,23 @@ def _render_segments(self: _compositor.ChopsUpdate, console: Console) -> str:
             start = x
             if x < x1 and _cuts_cleanly(strip.text, x1 - x):
                 start = x1
+            pen.move_to(start, y)
             if start == x and end <= x2:
-                append(move_to(x, y).segment.text)
-                append(strip.render(console))
+                pen.write(strip)
                 continue
-            append(move_to(start, y).segment.text)
             cropped = strip.crop(0, min(end, x2) - x)  # on the right exactly as Textual crops it
-            append((cropped.crop(start - x) if start > x else cropped).render(console))
-        if y != last_y:
-            append("\n")
-    return "".join(sequences)
+            pen.write(cropped.crop(start - x) if start > x else cropped)
+    return pen.finish()
+
+
+def _render_layout(self: _compositor.LayoutUpdate, console: Console) -> str:
+    pen = Pen(console)
+    x, y = self.region.x, self.region.y
+    for index, line in enumerate(self.strips):
+        pen.move_to(x, y + index)
+        for strip in line:
+            pen.write(strip)
+    return pen.finish()
 
 
 def _cuts_cleanly(text: str, cells: int) -> bool:
@@ -56,16 +114,23 @@ def _cuts_cleanly(text: str, cells: int) -> bool:
     return cells >= len(text) or cell_len(text[cells]) != 0
 
 
+def _has_shape(cls: type | None, names: tuple[str, ...]) -> bool:
+    init = getattr(cls, "__init__", None)
+    varnames = getattr(getattr(init, "__code__", None), "co_varnames", ())
+    return cls is not None and hasattr(cls, "render_segments") and varnames[1:1 + len(names)] == names
+
+
 def install() -> bool:
-    """Crop partial updates on the left from now on (idempotent); False if Textual's shape is not the expected one."""
+    """Write updates through a `Pen` from now on (idempotent); False if Textual's shape is not the expected one."""
     global _installed
     if _installed:
         return True
     chops = getattr(_compositor, "ChopsUpdate", None)
-    init = getattr(chops, "__init__", None)
-    names = getattr(getattr(init, "__code__", None), "co_varnames", ())
-    if chops is None or not hasattr(chops, "render_segments") or names[1:4] != ("chops", "spans", "chop_ends"):
+    layout = getattr(_compositor, "LayoutUpdate", None)
+    if not (_has_shape(chops, ("chops", "spans", "chop_ends")) and _has_shape(layout, ("strips", "region"))
+            and hasattr(Strip, "render_ansi") and "_segments" in getattr(Strip, "__slots__", ())):
         return False
-    chops.render_segments = _render_segments
+    chops.render_segments = _render_chops
+    layout.render_segments = _render_layout
     _installed = True
     return True

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -267,19 +268,26 @@ class RowTable(PaintsWhenSeen, ScrollView, can_focus=True):
         if not self.is_mounted:
             return
         first = round(self.scroll_offset.y)
-        changed = []
-        for key in self._order[first:first + self.rows_in_view]:
+        width, top = self.line_width, self.above + 1
+        span = None
+        for row, key in enumerate(self._order[first:first + self.rows_in_view], first):
             cells = self._rows[key]
             if callable(cells):
                 continue  # not made yet: it is drawn afresh anyway
             live = tuple(cell.plain for cell in cells if not isinstance(cell, Text))
             drawn = self._lines.get(key)
-            if live and (drawn is None or drawn[0][1] != live):
-                changed.append(key)
-        if changed:
-            columns = [index for index, cell in enumerate(self._cells_of(changed[0])) if not isinstance(cell, Text)]
-            x = self._offsets[columns[0]]
-            self.refresh_rows(changed, (x, self._offsets[columns[-1]] + self._width_of(columns[-1]) - x))
+            if not live or (drawn is not None and drawn[0][1] == live):
+                continue
+            if span is None:
+                columns = [index for index, cell in enumerate(cells) if not isinstance(cell, Text)]
+                start = self._offsets[columns[0]]
+                span = (start, self._offsets[columns[-1]] + self._width_of(columns[-1]))
+            x1, x2 = span
+            version, _live, cursor, drawn_width = drawn[0] if drawn is not None else (None, None, None, None)
+            if (version, cursor, drawn_width) == (self._versions[key], row == self._cursor, width):
+                x1, x2 = _changed_cells(drawn[1].text, self._row_line(row, key, width).text, x1, x2)
+            if x1 < x2:
+                self.refresh(Region(x1, row - first + top, x2 - x1, 1))
 
     def _rows_changed(self) -> None:
         """Rows came or went: keep the cursor on its row, resize the scrolling area, repaint."""
@@ -436,7 +444,10 @@ class RowTable(PaintsWhenSeen, ScrollView, can_focus=True):
         row = round(self.scroll_offset.y) + y - self.above - 1
         if row >= len(self._order):
             return Strip.blank(width, self._style())
-        key = self._order[row]
+        return self._row_line(row, self._order[row], width)
+
+    def _row_line(self, row: int, key: str, width: int) -> Strip:
+        """The line of row number `row` (key `key`), from the cache while nothing it was drawn from changed."""
         cells = self._cells_of(key)
         live = tuple(cell.plain for cell in cells if not isinstance(cell, Text))
         drawn_from = (self._versions[key], live, row == self._cursor, width)
@@ -506,3 +517,19 @@ class RowTable(PaintsWhenSeen, ScrollView, can_focus=True):
             # render() leaves the text's own style out
             drawn.append([self._pad, *Segment.apply_style(text.render(console), own), self._pad])
         return drawn
+
+
+def _changed_cells(before: str, after: str, start: int, end: int) -> tuple[int, int]:
+    """The cells from `start` to `end` where two drawings of a line differ, narrowed to the characters
+    that changed (a clock going from 9:41 to 9:42 rewrites one cell); the whole span unless both are
+    one character per cell up to `end`."""
+    old, new = before[:end], after[:end]
+    for text in (old, new):
+        span = text[start:]
+        if len(text) != end or cell_len(text[:start]) != start or not (span.isascii() and span.isprintable()):
+            return start, end
+    while start < end and old[start] == new[start]:
+        start += 1
+    while end > start and old[end - 1] == new[end - 1]:
+        end -= 1
+    return start, end
