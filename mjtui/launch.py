@@ -9,6 +9,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING
 
+from mjtui.api.client import load_tls_in_background
 from mjtui.config import Config, ConfigError, NotifyConfig, resolve_config_path
 from mjtui.config import save_theme as save_config_theme
 from mjtui.connections import Connection, demo_connection, demo_simulator, open_connection
@@ -26,6 +27,8 @@ DEMO_REFRESH = 5.0
 
 def run_dashboard(options: Options) -> int:
     """Open the dashboard on every configured account (or just `--account`), or on the simulator with `--demo`."""
+    if not options.demo:
+        load_tls_in_background()  # while the dashboard's own modules load
     from mjtui.clock import ScaledClock
     from mjtui.store import Journal, JournalError
     from mjtui.store.journal import default_journal_path, start_afresh

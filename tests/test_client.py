@@ -836,3 +836,34 @@ async def test_repr_of_a_client_masks_the_token(quiet):
         assert "SECRETimaginepro" not in repr(nova)
         assert "ip-…xyz" in repr(nova)
 
+
+
+# -- TLS -------------------------------------------------------------------------------------------------
+
+
+async def test_every_client_verifies_servers_with_one_certificate_store_loaded_once(monkeypatch):
+    """Four accounts over https load the certificate store once, not four times (~20 ms each at start-up),
+    and still verify every server's certificate and name."""
+    import ssl
+
+    from mjtui.api import client as client_module
+
+    loads: list[ssl.SSLContext] = []
+    create = httpx.create_ssl_context
+
+    def counting(*args: Any, **kwargs: Any) -> ssl.SSLContext:
+        loads.append(create(*args, **kwargs))
+        return loads[-1]
+
+    monkeypatch.setattr(httpx, "create_ssl_context", counting)
+    monkeypatch.setattr(client_module, "_tls", None)
+    clients = [UseapiClient("token-a"), ImagineProClient("token-b"), UseapiClient("token-c", "https://proxy.example")]
+    try:
+        assert len(loads) == 1
+        context = loads[0]
+        assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
+        assert context.cert_store_stats()["x509_ca"] > 0, "the certificate authorities are loaded"
+        assert all(c._http._transport._pool._ssl_context is context for c in clients)
+    finally:
+        for c in clients:
+            await c.aclose()
