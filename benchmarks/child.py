@@ -1,7 +1,10 @@
 """The children of the terminal benchmarks, run as `python -m benchmarks.child ROLE ...`.
 
-  sim SCENARIO          serve a quiet world over HTTP; print {"port", "tokens"} on one line
+  sim SCENARIO LATENCY  serve a quiet world over HTTP, each answer LATENCY seconds late; print
+                        {"port", "tokens"} on one line
   bare                  a bare Textual app; report its first paint
+  floor ORIGIN TOKEN... a bare Textual app that also imports httpx and pydantic and GETs the running-jobs
+                        list once per token; report its first paint showing the total
   dashboard ARGS...     the mjtui CLI with ARGS; report the first paint showing every account's jobs
 
 A report is `seconds since BENCH_T0` (the parent's time.monotonic() at spawn) written to
@@ -53,6 +56,34 @@ def child_bare() -> None:
     Bare().run()
 
 
+def child_floor(origin: str, tokens: list[str]) -> None:
+    """The least any monitor built on mjtui's core dependencies does before its first jobs are on screen."""
+    import asyncio
+
+    import httpx
+    import pydantic  # noqa: F401 - imported, as any client that validates the service's JSON with it would
+    from textual.app import App, ComposeResult
+    from textual.widgets import Footer, Static
+
+    class Floor(App[None]):
+        totals: list[int] | None = None
+
+        def compose(self) -> ComposeResult:
+            yield Static("loading", id="jobs")
+            yield Footer()
+
+        async def on_mount(self) -> None:
+            async with httpx.AsyncClient(base_url=origin) as client:
+                answers = await asyncio.gather(*(
+                    client.get("/v3/midjourney/jobs", headers={"Authorization": f"Bearer {token}"})
+                    for token in tokens))
+            self.totals = [answer.json()["total"] for answer in answers]
+            self.query_one("#jobs", Static).update(f"{sum(self.totals)} running")
+
+    _report_first_paint(lambda app: app.totals is not None)
+    Floor().run()
+
+
 def child_dashboard(argv: list[str]) -> None:
     def shows_every_account(app) -> bool:  # noqa: ANN001
         accounts = getattr(app, "accounts", {})
@@ -66,7 +97,7 @@ def child_dashboard(argv: list[str]) -> None:
     main()
 
 
-def child_sim(name: str) -> None:
+def child_sim(name: str, latency: float) -> None:
     from benchmarks.scenarios import SCENARIOS, quiet
     from mjtui.sim.server import bind, serve
 
@@ -76,16 +107,18 @@ def child_sim(name: str) -> None:
     port = sock.getsockname()[1]
     tokens = {account.name: account.token for account in sim.world.accounts.values()}
     print(json.dumps({"port": port, "tokens": tokens}), flush=True)
-    serve(sim, sock)
+    serve(sim, sock, latency=latency)
 
 
 
 if __name__ == "__main__":
     role, *rest = sys.argv[1:]
     if role == "sim":
-        child_sim(rest[0])
+        child_sim(rest[0], float(rest[1]))
     elif role == "bare":
         child_bare()
+    elif role == "floor":
+        child_floor(rest[0], rest[1:])
     elif role == "dashboard":
         child_dashboard(rest)
     else:

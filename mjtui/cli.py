@@ -551,8 +551,10 @@ def reset(ctx: click.Context, channel: str, yes: bool) -> None:
 @click.option("--imaginepro", is_flag=True, help="Add an ImaginePro account too.")
 @click.option("--speed", type=click.FloatRange(min=0.01, max=10000), default=1.0, show_default=True, help="Simulated seconds per real second.")
 @click.option("--faults", default="none", show_default=True, help="Fault profile, e.g. flaky, chaos, ratelimit, or rate_limit=0.2,retry_after=3.")
+@click.option("--latency", type=click.FloatRange(min=0, max=30), default=0.0, show_default=True,
+              help="Seconds each answer is held back, as a distant service's would be.")
 def sim(host: str, port: int, seed: int, channels: int, accounts: int, max_jobs: int | None,
-        imaginepro: bool, speed: float, faults: str) -> None:
+        imaginepro: bool, speed: float, faults: str, latency: float) -> None:
     """Serve the simulated service over HTTP, for pointing mjtui (or anything) at it."""
     from mjtui.clock import ScaledClock
     from mjtui.sim import FaultProfile, Simulator
@@ -577,7 +579,8 @@ def sim(host: str, port: int, seed: int, channels: int, accounts: int, max_jobs:
         click.echo(f"mjtui sim: warning: listening on {host}, reachable beyond this machine", err=True)
 
     def ready() -> None:
-        click.echo(f"mjtui simulator on {base_url}  (seed {seed}, speed {speed:g}x, faults {faults})")
+        distance = f", answers {latency:g} s late" if latency else ""
+        click.echo(f"mjtui simulator on {base_url}  (seed {seed}, speed {speed:g}x, faults {faults}{distance})")
         click.echo(f"base_url = {base_url}")
         for account in simulator.world.accounts.values():
             extra = ""
@@ -589,7 +592,7 @@ def sim(host: str, port: int, seed: int, channels: int, accounts: int, max_jobs:
         click.echo("Ctrl+C stops it.")
         sys.stdout.flush()
 
-    serve(simulator, sock, on_ready=ready)
+    serve(simulator, sock, on_ready=ready, latency=latency)
 
 
 LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")

@@ -517,6 +517,20 @@ def test_sim_refuses_a_bad_fault_profile_on_one_line(cli: Cli, faults: str, said
     assert result.err_lines == [result.err.strip()] and said in result.err and "--faults" in result.err
 
 
+def test_sim_with_latency_answers_that_late_as_a_distant_service_would(cli: Cli, tmp_path: Path) -> None:
+    sim = start_sim(tmp_path, cli.home, "--latency", "0.4")
+    try:
+        assert "answers 0.4 s late" in (tmp_path / "sim.out").read_text(encoding="utf-8")
+        headers = {"Authorization": f"Bearer {sim.tokens['main']}"}
+        with httpx.Client(base_url=sim.base_url, headers=headers) as client:
+            for _ in range(2):  # the first on a new connection, the second on the same one: each is late
+                started = time.monotonic()
+                assert client.get("/v3/midjourney/jobs").status_code == 200
+                assert time.monotonic() - started >= 0.4
+    finally:
+        sim.stop()
+
+
 def test_version(cli: Cli) -> None:
     assert cli.ok("--version").out.strip() == f"mjtui, version {__version__}"
 

@@ -859,11 +859,13 @@ async def test_every_client_verifies_servers_with_one_certificate_store_loaded_o
     monkeypatch.setattr(client_module, "_tls", None)
     clients = [UseapiClient("token-a"), ImagineProClient("token-b"), UseapiClient("token-c", "https://proxy.example")]
     try:
+        assert loads == [], "a client waits for the store only when it first sends (not while the dashboard starts)"
+        pools = [c._http._transport._pool for c in clients]  # what the first request makes
         assert len(loads) == 1
         context = loads[0]
         assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
         assert context.cert_store_stats()["x509_ca"] > 0, "the certificate authorities are loaded"
-        assert all(c._http._transport._pool._ssl_context is context for c in clients)
+        assert all(pool._ssl_context is context for pool in pools)
     finally:
         for c in clients:
             await c.aclose()

@@ -9,6 +9,7 @@ their answer is lost the caller gets `OutcomeUnknown`.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import random
@@ -90,19 +91,24 @@ class BaseClient:
     ) -> None:
         self.base_url = (base_url or self.default_origin).rstrip("/")
         self.token_hint = mask_secret(token)
+        self._token, self._timeout, self._transport = token, timeout, transport  # for the httpx client, made later
         self.get_retries = get_retries
         self._sleep = sleep
         self._rng = rng or random.Random()
-        self._http = httpx.AsyncClient(
+
+    @functools.cached_property
+    def _http(self) -> httpx.AsyncClient:
+        """Made when first needed: a client made at start-up would wait there for the certificate store."""
+        return httpx.AsyncClient(
             base_url=self.base_url,
             headers={
-                "Authorization": f"Bearer {token}",
+                "Authorization": f"Bearer {self._token}",
                 "Accept": "application/json",
                 "User-Agent": f"mjtui/{__version__}",
             },
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
-            transport=transport,
-            verify=True if transport is not None else tls_context(),  # with a transport given, none is needed
+            timeout=httpx.Timeout(self._timeout, connect=min(self._timeout, 10.0)),
+            transport=self._transport,
+            verify=True if self._transport is not None else tls_context(),  # with a transport given, none is needed
             follow_redirects=False,
         )
 
@@ -110,7 +116,8 @@ class BaseClient:
         return f"{type(self).__name__}(base_url={self.base_url!r}, token={self.token_hint!r})"
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        if "_http" in self.__dict__:  # made: close it (one never made has nothing open)
+            await self._http.aclose()
 
     async def __aenter__(self):
         return self

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from collections.abc import Callable
 
@@ -27,6 +28,20 @@ class DropConnections:
             # Returning with the body incomplete makes uvicorn close the connection.
 
 
+class Distant:
+    """Each request answered `seconds` late, as a service across the internet answers (a round trip
+    from a laptop to a proxy's data centre is tens to hundreds of milliseconds)."""
+
+    def __init__(self, app, seconds: float) -> None:
+        self.app = app
+        self.seconds = seconds
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http" and self.seconds > 0:
+            await asyncio.sleep(self.seconds)
+        await self.app(scope, receive, send)
+
+
 def bind(host: str, port: int) -> socket.socket:
     """Bind first, so the real port (for --port 0) is known before anything is printed."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -37,9 +52,11 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def serve(sim: Simulator, sock: socket.socket, *, log_level: str = "warning", on_ready: Callable[[], None] | None = None) -> None:
-    """Serve `sim` on an already bound socket until interrupted."""
-    config = uvicorn.Config(DropConnections(sim.app), log_level=log_level, lifespan="off", access_log=False)
+def serve(sim: Simulator, sock: socket.socket, *, log_level: str = "warning", on_ready: Callable[[], None] | None = None,
+          latency: float = 0.0) -> None:
+    """Serve `sim` on an already bound socket until interrupted, each answer `latency` seconds late."""
+    config = uvicorn.Config(Distant(DropConnections(sim.app), latency), log_level=log_level, lifespan="off",
+                            access_log=False)
     server = uvicorn.Server(config)
     if on_ready:
         on_ready()
