@@ -1472,6 +1472,19 @@ async def test_the_cursor_stays_in_view_when_the_terminal_gets_shorter(make_sim,
         assert top <= table.cursor_row < top + table.rows_in_view, "six rows in view, the cursor's among them"
 
 
+async def test_the_footer_keeps_help_and_quit_in_view_at_80_columns(make_sim, clock):
+    """The mode commands share one footer entry; before, Help and Quit were pushed off an 80-column footer."""
+    q = quiet(make_sim)
+    app, _timers = make_dashboard(q.sim, clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        for _ in range(5):  # the footer composes its keys once the bindings are known, a refresh or two later
+            await pilot.pause()
+        footer = screen_text(app).splitlines()[-1]
+        for shown in ("r f t i Mode", "x Cancel job", "s Seed", "? Help", "q Quit", "^p palette"):
+            assert shown in footer, footer
+
+
 async def test_what_reaches_the_terminal_adds_up_to_the_screen_the_app_drew(make_sim, clock, monkeypatch):
     """Updates are written in pieces (cropped to the change, colours carried from one piece to the next, a
     clock rewritten only where its digits changed): played into a terminal, the pieces add up to the screen

@@ -140,6 +140,9 @@ def internal(exc: Exception) -> errors.MjtuiError:
     return errors.MjtuiError(f"internal error: {type(exc).__name__}: {exc}")
 
 
+MODE_KEYS = Binding.Group("Mode")  # relax, fast, turbo, info
+
+
 class MjtuiApp(App[None]):
     """The live monitor."""
 
@@ -150,20 +153,22 @@ class MjtuiApp(App[None]):
     #finished-title { height: 1; padding: 0 1; background: $panel; color: $text-muted; }
     #filter { dock: bottom; display: none; margin: 0 0 1 0; }
     #filter.-visible { display: block; }
+    Footer.-compact FooterLabel { margin: 0 1 0 0; }  /* a group's label ("r f t i Mode") apart from the next key */
     """
     BINDINGS = [
         Binding("enter", "inspect", "Inspect", id="inspect", show=False),
-        Binding("r", "command('relax')", "Relax", id="relax"),
-        Binding("f", "command('fast')", "Fast", id="fast"),
-        Binding("t", "command('turbo')", "Turbo", id="turbo"),
-        Binding("i", "command('info')", "Info", id="info"),
+        # One footer entry ("r f t i Mode") for the four: at 80 columns Help and Quit were pushed off the footer.
+        Binding("r", "command('relax')", "Relax", id="relax", group=MODE_KEYS),
+        Binding("f", "command('fast')", "Fast", id="fast", group=MODE_KEYS),
+        Binding("t", "command('turbo')", "Turbo", id="turbo", group=MODE_KEYS),
+        Binding("i", "command('info')", "Info", id="info", group=MODE_KEYS),
         Binding("x,delete", "cancel", "Cancel job", id="cancel"),
         Binding("s", "seed", "Seed", id="seed"),
         Binding("R", "reset", "Reset 596", id="reset", show=False),
         Binding("slash", "filter", "Filter", id="filter"),
         Binding("h", "history", "History", id="history"),
         Binding("o", "sort", "Sort", id="sort", show=False),
-        Binding("p", "pause", "Pause", id="pause"),
+        Binding("p", "pause", "Pause", id="pause", show=False),  # in help; the footer keeps room for Help and Quit at 80 columns
         Binding("ctrl+r,f5", "refresh", "Refresh now", id="refresh", show=False),
         Binding("plus,equals_sign", "interval(1)", "Slower refresh", id="slower", show=False),
         Binding("minus", "interval(-1)", "Faster refresh", id="faster", show=False),
