@@ -3,8 +3,8 @@
   sim SCENARIO LATENCY  serve a quiet world over HTTP, each answer LATENCY seconds late; print
                         {"port", "tokens"} on one line
   bare                  a bare Textual app; report its first paint
-  floor ORIGIN TOKEN... a bare Textual app that also imports httpx and pydantic and GETs the running-jobs
-                        list once per token; report its first paint showing the total
+  floor ORIGIN TOKEN... a bare Textual app that also GETs the running-jobs list once per token with httpx
+                        and validates it with a pydantic model; report its first paint showing the total
   dashboard ARGS...     the mjtui CLI with ARGS; report the first paint showing every account's jobs
 
 A report is `seconds since BENCH_T0` (the parent's time.monotonic() at spawn) written to
@@ -61,9 +61,13 @@ def child_floor(origin: str, tokens: list[str]) -> None:
     import asyncio
 
     import httpx
-    import pydantic  # noqa: F401 - imported, as any client that validates the service's JSON with it would
+    import pydantic
     from textual.app import App, ComposeResult
     from textual.widgets import Footer, Static
+
+    class Listing(pydantic.BaseModel):  # the answer validated, as a client built on pydantic validates it
+        total: int = 0
+        channels: dict[str, dict] = {}
 
     class Floor(App[None]):
         totals: list[int] | None = None
@@ -77,7 +81,7 @@ def child_floor(origin: str, tokens: list[str]) -> None:
                 answers = await asyncio.gather(*(
                     client.get("/v3/midjourney/jobs", headers={"Authorization": f"Bearer {token}"})
                     for token in tokens))
-            self.totals = [answer.json()["total"] for answer in answers]
+            self.totals = [Listing.model_validate_json(answer.content).total for answer in answers]
             self.query_one("#jobs", Static).update(f"{sum(self.totals)} running")
 
     _report_first_paint(lambda app: app.totals is not None)

@@ -9,7 +9,6 @@ key and what is wrong, and never the token itself.
 
 from __future__ import annotations
 
-import difflib
 import json
 import os
 import re
@@ -36,6 +35,7 @@ from pydantic import (
 )
 
 from mjtui.api.client import IMAGINEPRO_ORIGIN, USEAPI_ORIGIN
+from mjtui.problems import problem
 from mjtui.text import mask_secret
 from mjtui.themes import DEFAULT_THEME
 
@@ -51,20 +51,6 @@ _VERSIONED_SUFFIXES = ("/api/v1", "/v1", "/v2", "/v3")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 _TOML_POSITION = re.compile(r"^(?P<msg>.*) \(at line (?P<line>\d+), column (?P<col>\d+)\)$")
-_TYPE_PROBLEMS = {
-    "int_type": "expected an integer",
-    "int_parsing": "expected an integer",
-    "int_from_float": "expected an integer",
-    "float_type": "expected a number",
-    "float_parsing": "expected a number",
-    "finite_number": "expected a finite number",
-    "string_type": "expected a string",
-    "dict_type": "expected a table",
-    "bool_type": "expected true or false",
-    "model_type": "expected a table",
-    "model_attributes_type": "expected a table",
-    "missing": "required",
-}
 
 
 class ConfigError(Exception):
@@ -497,26 +483,17 @@ def _describe(error: Any) -> str:
 
 
 def _problem(error: Any) -> str:
-    kind = error["type"]
-    if kind == "value_error":
-        return str(error["ctx"]["error"])
-    if kind == "extra_forbidden":
-        return "unknown key" + _suggestion(tuple(str(part) for part in error["loc"]))
-    if kind == "literal_error":
-        return f"expected {error['ctx']['expected']}"
-    if kind == "greater_than":
-        return f"must be greater than {error['ctx']['gt']:g}"
-    return _TYPE_PROBLEMS.get(kind, error["msg"])
+    return problem(error, _known_keys)
 
 
-def _suggestion(loc: tuple[str, ...]) -> str:
+def _known_keys(loc: tuple[str, ...]) -> list[str]:
+    """The keys a table takes, for the table holding the key at `loc`."""
     model: type[BaseModel] = Config
     if len(loc) == 3 and loc[0] == "accounts":
         model = AccountConfig
     elif len(loc) == 2 and loc[0] == "notify":
         model = NotifyConfig
-    close = difflib.get_close_matches(loc[-1], list(model.model_fields), n=1)
-    return f" (did you mean {close[0]}?)" if close else f" (known keys: {', '.join(model.model_fields)})"
+    return list(model.model_fields)
 
 
 def _toml_key(key: str | None) -> str:

@@ -17,7 +17,6 @@ one warning line naming the file and the key, and is skipped.
 
 from __future__ import annotations
 
-import difflib
 import re
 import tomllib
 from collections.abc import Callable, Iterable
@@ -27,6 +26,8 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, ValidationInfo
 
+from mjtui.problems import problem
+
 DEFAULT_THEME = "mjtui-dark"
 THEME_SUFFIX = ".toml"
 # Inside the installed package (see pyproject's force-include); a checkout keeps them at the top level.
@@ -35,12 +36,7 @@ _CHECKOUT = Path(__file__).resolve().parent.parent / "themes"
 _NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")
 _VARIABLE = re.compile(r"[a-z][a-z0-9-]*")
 
-_TYPE_PROBLEMS = {
-    "missing": "required",
-    "string_type": "expected a string",
-    "bool_type": "expected true or false",
-    "float_type": "expected a number",
-    "dict_type": "expected a table",
+_RANGE_PROBLEMS = {  # the one bounded value in a theme file is a 0..1 fraction
     "less_than_equal": "must be between 0 and 1",
     "greater_than_equal": "must be between 0 and 1",
 }
@@ -156,12 +152,5 @@ def load_theme(path: Path, context: dict[str, ValueCheck | None] | None = None) 
 
 def _describe(error: Any) -> str:
     loc = ".".join(str(part) for part in error["loc"])
-    kind = error["type"]
-    if kind == "value_error":
-        problem = str(error["ctx"]["error"])
-    elif kind == "extra_forbidden":
-        close = difflib.get_close_matches(str(error["loc"][-1]), list(ThemeFile.model_fields), n=1)
-        problem = f"unknown key (did you mean {close[0]}?)" if close else f"unknown key (known keys: {', '.join(ThemeFile.model_fields)})"
-    else:
-        problem = _TYPE_PROBLEMS.get(kind, error["msg"])
-    return f"{loc}: {problem}" if loc else problem
+    said = problem(error, lambda _loc: ThemeFile.model_fields, _RANGE_PROBLEMS)
+    return f"{loc}: {said}" if loc else said
