@@ -385,6 +385,16 @@ def test_two_dashboards_on_one_journal_each_see_the_others_polls(tmp_path: Path)
         assert [(e.job_id, e.last_seen) for e in other.history()] == [("j1", T0 + 20), ("j2", T0 + 20)]
 
 
+def test_two_dashboards_on_one_journal_with_clocks_apart_each_see_the_others_polls(tmp_path: Path) -> None:
+    """The other dashboard's clock is behind: its poll does not move the account's poll time, yet it wrote."""
+    path = tmp_path / "journal.sqlite3"
+    with Journal(path, clock=ManualClock(T0)) as one, Journal(path, clock=ManualClock(T0 - 5)) as other:
+        one.record_poll("main", [row("j1"), row("j2")], [], T0)
+        other.record_poll("main", [row("j2")], [], T0 - 5)  # j1 left, as the other saw it
+        one.record_poll("main", [row("j1"), row("j2")], [], T0 + 10)  # and is back, as this one sees it
+        assert [(e.job_id, e.last_seen) for e in other.history()] == [("j1", T0 + 10), ("j2", T0 + 10)]
+
+
 @pytest.mark.parametrize("seed", range(4))
 def test_after_many_polls_and_restarts_every_job_reads_as_if_each_poll_rewrote_it(tmp_path: Path, seed: int) -> None:
     """A model of the journal as it was when every poll upserted every running job: the same entries, in the same order."""

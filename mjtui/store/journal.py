@@ -130,9 +130,10 @@ _HISTORY_HALVES = (
 
 @dataclass(frozen=True, slots=True)
 class _Listed:
-    """An account's running list as the file holds it, as of its poll at `polled` (ms): what a poll compares with."""
+    """An account's running list as the file holds it, as of the file's `version` (SQLite's data_version,
+    which moves when another connection commits): what a poll compares with."""
 
-    polled: int | None
+    version: int
     jobs: dict[str, tuple[str | None, str | None, str | None]]  # job id -> (channel, job type, created) as stored
 
 
@@ -240,15 +241,17 @@ class Journal:
             with self._transaction() as conn:
                 found = conn.execute("SELECT at FROM polls WHERE account = ?", (account,)).fetchone()
                 polled = None if found is None else int(found[0])
+                # Another mjtui may have written since (its clock need not agree with ours, so not the poll time).
+                version = conn.execute("PRAGMA data_version").fetchone()[0]
                 before = self._listed.get(account)
-                if before is None or before.polled != polled:  # this Journal's first poll of it, or another mjtui wrote
-                    before = _Listed(polled, _read_listed(conn, account))
+                if before is None or before.version != version:  # this Journal's first poll of it, or another wrote
+                    before = _Listed(version, _read_listed(conn, account))
                 after: dict[str, tuple[str | None, str | None, str | None]] = {}
                 conn.executemany(_SEEN, _new_or_changed(account, rows, before.jobs, after, at_ms))
                 conn.executemany(_LEFT, ((polled, account, job_id) for job_id in before.jobs.keys() - after.keys()))
                 conn.executemany(_FINAL, (_final_params(account, job_id, job, at_ms) for job_id, job in finals))
                 conn.execute(_POLLED, (account, at_ms))
-            self._listed[account] = _Listed(at_ms if polled is None else max(polled, at_ms), after)
+            self._listed[account] = _Listed(version, after)  # our own commit leaves data_version as it was
 
     def record_finals(self, account: str, finals: Iterable[tuple[str, Job | None]], at: float) -> None:
         """Record final states alone (fetched since the last poll, as the dashboard exits); the running list stays as recorded.
