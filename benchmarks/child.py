@@ -77,7 +77,9 @@ def child_floor(origin: str, tokens: list[str]) -> None:
             yield Footer()
 
         async def on_mount(self) -> None:
-            async with httpx.AsyncClient(base_url=origin) as client:
+            # verify=False: the simulator is plain http, so the floor loads no certificate store (mjtui loads it
+            # on a thread of its own, for the https services it is pointed at).
+            async with httpx.AsyncClient(base_url=origin, verify=False) as client:
                 answers = await asyncio.gather(*(
                     client.get("/v3/midjourney/jobs", headers={"Authorization": f"Bearer {token}"})
                     for token in tokens))

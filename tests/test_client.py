@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import struct
+import threading
 import traceback
 from collections.abc import AsyncIterator
 from typing import Any
@@ -869,3 +870,24 @@ async def test_every_client_verifies_servers_with_one_certificate_store_loaded_o
     finally:
         for c in clients:
             await c.aclose()
+
+
+async def test_certificates_that_cannot_be_loaded_are_one_clear_error_naming_where_they_were_looked_for(
+        monkeypatch, tmp_path):
+    from mjtui.api import client as client_module
+
+    monkeypatch.setattr(client_module, "_tls", None)
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "missing.pem"))
+    client = UseapiClient("token-a")
+    try:
+        with pytest.raises(errors.CertificatesUnavailable) as caught:
+            await client.running_jobs()
+        assert str(tmp_path / "missing.pem") in str(caught.value) and "SSL_CERT_FILE" in str(caught.value)
+        uncaught: list[object] = []
+        monkeypatch.setattr(threading, "excepthook", uncaught.append)
+        client_module.load_tls_in_background().join(10)
+        assert uncaught == [], "the loading thread's failure is left to the request that needs it: no traceback"
+    finally:
+        await client.aclose()
+    with pytest.raises(RuntimeError, match="closed"):  # as a closed httpx client refuses
+        await client.running_jobs()

@@ -9,9 +9,11 @@ their answer is lost the caller gets `OutcomeUnknown`.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import math
+import os
 import random
 import ssl
 import threading
@@ -60,17 +62,34 @@ def tls_context() -> ssl.SSLContext:
 
     httpx loads it afresh for each client it makes (~20 ms each: four accounts, four loads).
     Built as httpx builds it (`httpx.create_ssl_context`, so SSL_CERT_FILE and SSL_CERT_DIR count).
+    Shared, so one client's settings are every client's: httpcore sets the same ALPN protocols on
+    it for each connection (HTTP/1.1 for all of ours); a client wanting HTTP/2 or a certificate of
+    its own would need a context of its own.
     """
     global _tls
     with _tls_lock:
         if _tls is None:
-            _tls = httpx.create_ssl_context()
+            try:
+                _tls = httpx.create_ssl_context()
+            except (OSError, ssl.SSLError) as exc:
+                where = ", ".join(f"{name}={value}" for name in ("SSL_CERT_FILE", "SSL_CERT_DIR")
+                                  if (value := os.environ.get(name)))
+                raise errors.CertificatesUnavailable(
+                    f"cannot load the certificates that verify servers ({where + ': ' if where else ''}"
+                    f"{getattr(exc, 'strerror', None) or exc})") from None
         return _tls
 
 
-def load_tls_in_background() -> None:
+def load_tls_in_background() -> threading.Thread:
     """Start loading the certificate store now, on another thread, so the first client finds it ready."""
-    threading.Thread(target=tls_context, name="mjtui-tls", daemon=True).start()
+
+    def load() -> None:
+        with contextlib.suppress(errors.CertificatesUnavailable):  # the first request that needs it says so
+            tls_context()
+
+    thread = threading.Thread(target=load, name="mjtui-tls", daemon=True)
+    thread.start()
+    return thread
 
 
 class BaseClient:
@@ -92,6 +111,7 @@ class BaseClient:
         self.base_url = (base_url or self.default_origin).rstrip("/")
         self.token_hint = mask_secret(token)
         self._token, self._timeout, self._transport = token, timeout, transport  # for the httpx client, made later
+        self._closed = False
         self.get_retries = get_retries
         self._sleep = sleep
         self._rng = rng or random.Random()
@@ -99,6 +119,8 @@ class BaseClient:
     @functools.cached_property
     def _http(self) -> httpx.AsyncClient:
         """Made when first needed: a client made at start-up would wait there for the certificate store."""
+        if self._closed:
+            raise RuntimeError("the client has been closed")  # as httpx says for a closed client of its own
         return httpx.AsyncClient(
             base_url=self.base_url,
             headers={
@@ -116,6 +138,7 @@ class BaseClient:
         return f"{type(self).__name__}(base_url={self.base_url!r}, token={self.token_hint!r})"
 
     async def aclose(self) -> None:
+        self._closed = True
         if "_http" in self.__dict__:  # made: close it (one never made has nothing open)
             await self._http.aclose()
 

@@ -137,6 +137,10 @@ class ProtocolError(MjtuiError):
     """The answer was not what the documents describe: not JSON, or JSON of the wrong shape."""
 
 
+class CertificatesUnavailable(MjtuiError):
+    """The certificates that verify servers could not be loaded (a bad SSL_CERT_FILE or SSL_CERT_DIR)."""
+
+
 class TransportError(MjtuiError):
     """The request did not get an answer: refused, reset, timed out."""
 

@@ -65,6 +65,7 @@ class AccountStatus:
     errors: int = 0
     failures_in_a_row: int = 0
     last_error: str | None = None
+    last_problem: str | None = None  # the last error's own words, without the endpoint: what the header shows
     retry_at: float | None = None
     moderation_channel: str | None = None
     paused: bool = False
@@ -76,6 +77,7 @@ class AccountStatus:
         self.failures_in_a_row = 0
         self.retry_at = None
         self.last_error = None
+        self.last_problem = None
         self.moderation_channel = None
 
     def failed(self, error: errors.MjtuiError, now: float, interval: float, rng: random.Random | None = None) -> float | None:
@@ -83,6 +85,7 @@ class AccountStatus:
         self.errors += 1
         self.failures_in_a_row += 1
         self.last_error = str(error)
+        self.last_problem = error.message
         if isinstance(error, errors.Unauthorized):
             self.health = Health.UNAUTHORIZED
         elif isinstance(error, errors.PaymentRequired):

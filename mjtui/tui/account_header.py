@@ -91,6 +91,8 @@ class AccountHeader(Line):
             details.append(f"every {interval:g}s")
         if running is not None:
             details.append(f"{running} running")
+        if status.health is Health.RETRYING and status.last_problem:
+            details.append(f"last: {clean(status.last_problem, limit=120)}")  # why, not only how often
         text.append("  " + " · ".join(details), style=dim)
         self.show_line(text)
 

@@ -32,7 +32,8 @@ from textual.strip import Strip
 _installed = False
 RESET = "\x1b[0m"
 # Textual's own writers, as they were before `install()` (tests compare screens written both ways).
-TEXTUAL = {cls: cls.render_segments for cls in (_compositor.ChopsUpdate, _compositor.LayoutUpdate)}
+TEXTUAL = {cls: cls.render_segments for name in ("ChopsUpdate", "LayoutUpdate")
+           if (cls := getattr(_compositor, name, None)) is not None and hasattr(cls, "render_segments")}
 
 
 class Pen:
@@ -42,7 +43,9 @@ class Pen:
 
     def __init__(self, console: Console) -> None:
         self._parts: list[str] = []
-        self._ansi = ""  # the SGR parameters in force; "" is the terminal's default (just reset)
+        # The SGR parameters in force: "" is the terminal's default; None, unknown (anything written
+        # between updates may have left an attribute on), so the first run resets before it sets.
+        self._ansi: str | None = None
         self._color_system = console._color_system or ColorSystem.TRUECOLOR
 
     def move_to(self, x: int, y: int) -> None:
@@ -61,7 +64,7 @@ class Pen:
             elif (ansi := style._ansi) is None:
                 ansi = render_ansi(style, color_system)
             if ansi != current:
-                append(RESET if not ansi else f"\x1b[{ansi}m" if not current else f"\x1b[0;{ansi}m")
+                append(RESET if not ansi else f"\x1b[{ansi}m" if current == "" else f"\x1b[0;{ansi}m")
                 current = ansi
             if style is not None and style._link:
                 append(f"\x1b]8;id={style._link_id};{style._link}\x1b\\{text}\x1b]8;;\x1b\\")
