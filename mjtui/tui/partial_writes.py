@@ -11,10 +11,12 @@ Two things Textual 8 does that cost an idle dashboard most of what it sends over
 
 `install()` replaces the two `render_segments` that write the full screen and partial updates
 with the same walks through a `Pen`, which remembers the attributes the terminal has set (they
-outlive cursor moves) and writes a colour sequence only where the next run needs different ones;
-every update ends with a reset, so nothing written after it inherits a colour. Every line starts
-with a cursor move, so the newline Textual writes between lines is left out (it moved the cursor
-only to have it moved again).
+outlive cursor moves) and writes a colour sequence only where the next run needs different ones.
+An update's first colour sequence resets first (whatever was written between updates may have
+left an attribute on), and its last is a reset, so nothing written after it inherits a colour.
+Every line starts with a cursor move, so the newline Textual writes between lines is left out
+(it moved the cursor only to have it moved again).
+
 A crop on the left happens only where it cannot split a character (single-width characters up
 to the cut, no combining mark right after it); otherwise the chop is written from its start, as
 Textual does. If Textual's classes no longer have the shape this was written for, nothing is
