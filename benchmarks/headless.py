@@ -214,6 +214,12 @@ async def _large(rounds: int, ticks: int, presses: int, inspections: int, warm_r
                     detailed.append(time.perf_counter() - start)
                 closed.append(await press(s.app, probe, "escape", lambda seen: seen[1] != "InspectorScreen"))
                 await settle(pilot)
+            probe.observe = lambda: id(s.app.focused)
+            focus = []
+            for _ in range(min(presses, 20)):
+                before = id(s.app.focused)
+                focus.append(await press(s.app, probe, "tab", lambda seen, b=before: seen != b))
+                await settle(pilot)
             probe.observe = None
 
             pilot_round_trip = []
@@ -247,6 +253,10 @@ async def _large(rounds: int, ticks: int, presses: int, inspections: int, warm_r
                   "(includes waiting for Textual's 60 fps frame timer)"),
             details={"samples_ms": [ms(x) for x in cursor], "median_ms": ms(median(cursor)),
                      "pilot_press_plus_pause_ms": [ms(x) for x in pilot_round_trip]}),
+        Row("key press -> screen updated: focus next pane (tab), p95", "large", ms(p95(focus)), "ms",
+            f"{ms(p95(focus)):.1f} ms", "< 50 ms", p95(focus) < 0.050,
+            note="tab -> end of the first frame with the next pane focused (its border and cursor redrawn)",
+            details={"samples_ms": [ms(x) for x in focus], "median_ms": ms(median(focus))}),
         Row("key press -> screen updated: open inspector, p95", "large", ms(p95(opened)), "ms",
             f"{ms(p95(opened)):.1f} ms", "< 50 ms", p95(opened) < 0.050,
             note="enter -> end of the first frame of the inspector screen; its detail GET follows",

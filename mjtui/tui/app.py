@@ -25,7 +25,7 @@ from textual.containers import Grid, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
 from textual.theme import Theme
-from textual.widgets import Footer, Input
+from textual.widgets import Input
 
 from mjtui.api import errors
 from mjtui.api.client import ImagineProClient, UseapiClient
@@ -33,9 +33,9 @@ from mjtui.api.models import Job, RunningJobs
 from mjtui.clock import Clock, SystemClock
 from mjtui.config import ConfigError, NotifyConfig
 from mjtui.connections import Connection
+from mjtui.logs import log
 from mjtui.monitor.health import MIN_INTERVAL, AccountStatus, Health
 from mjtui.monitor.snapshot import Snapshot, diff, snapshot_of
-from mjtui.logs import log
 from mjtui.store import ChannelHistory, Journal, JournalWriter, Outcome
 from mjtui.store.image_cache import ImageCache
 from mjtui.text import clean
@@ -43,6 +43,7 @@ from mjtui.themes import DEFAULT_THEME
 from mjtui.tui import partial_writes
 from mjtui.tui.channel_pane import SORT_KEYS, ChannelPane, PaneStyles
 from mjtui.tui.confirm import ConfirmScreen
+from mjtui.tui.footer import KeysFooter
 from mjtui.tui.formatting import now_local, short_channel_id, short_job_id
 from mjtui.tui.help import HelpScreen, describe_bindings
 from mjtui.tui.history import HistoryScreen
@@ -263,7 +264,7 @@ class MjtuiApp(App[None]):
         yield Input(placeholder="filter jobs: id, type, channel (enter keeps it, esc clears)", id="filter")
         yield FinishedTitle()
         yield FinishedTable()
-        yield Footer(compact=True)  # compact: more keys fit at 80 columns, and no restyle of each key as it mounts
+        yield KeysFooter()
 
     async def on_mount(self) -> None:
         gc.set_threshold(*GC_THRESHOLDS)

@@ -9,11 +9,12 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 
 from mjtui.store import HistoryEntry
+from mjtui.tui.footer import KeysFooter
 from mjtui.tui.formatting import duration, now_local, safe, short_channel_id, short_job_id
 from mjtui.tui.panels import final_label
 
@@ -71,7 +72,7 @@ class HistoryScreen(Screen[None]):
                 table.add_column(Text(label), key=key, width=width)
             yield table
             yield Static(id="empty")
-        yield Footer(compact=True)  # compact: more keys fit at 80 columns, and no restyle of each key as it mounts
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one("#search", Input).display = False

@@ -11,11 +11,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from mjtui.api import errors
 from mjtui.api.models import Attachment, Job
 from mjtui.text import clean
+from mjtui.tui.footer import KeysFooter
 from mjtui.tui.formatting import local_datetime, safe
 from mjtui.tui.preview import PreviewError, PreviewPanel
 
@@ -146,7 +147,7 @@ class InspectorScreen(Screen[None]):
             yield from self._details()
             if self.mjtui.previews is not None:
                 yield PreviewPanel()  # beside the details, so it stays in view while the image table scrolls
-        yield Footer(compact=True)  # compact: more keys fit at 80 columns, and no restyle of each key as it mounts
+        yield KeysFooter()
 
     def _details(self) -> ComposeResult:
         with VerticalScroll():

@@ -1,0 +1,30 @@
+"""Textual's footer, redrawn only when the keys it shows change."""
+
+from __future__ import annotations
+
+from textual.screen import Screen
+from textual.widgets import Footer
+
+
+class KeysFooter(Footer):
+    """A compact footer that rebuilds its keys only when what it would show is different.
+
+    Textual's rebuilds them whenever the screen's bindings are re-announced: on every focus
+    change and every return from another screen, even when the keys are the same. Rebuilding
+    removes and mounts a dozen widgets, and each removal lays out the whole screen again: with a
+    hundred channel panes, two layouts more for each tab or closed inspector.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(compact=True)  # compact: more keys fit at 80 columns
+        self._shown: tuple | None = None
+
+    def bindings_changed(self, screen: Screen) -> None:
+        shown = (screen.app.app_focus, tuple(
+            (binding.key, binding.description, binding.action, binding.group, enabled, tooltip)
+            for _node, binding, enabled, tooltip in screen.active_bindings.values() if binding.show
+        ))
+        if shown == self._shown and self._bindings_ready:
+            return
+        self._shown = shown
+        super().bindings_changed(screen)
