@@ -31,6 +31,7 @@ from mjtui.tui.channel_pane import ChannelPane
 from mjtui.tui.confirm import ConfirmScreen
 from mjtui.tui.formatting import duration, short_job_id
 from mjtui.tui.help import HelpScreen
+from mjtui.tui.history import HistoryScreen
 from mjtui.tui.inspector import InspectorScreen
 from mjtui.tui.panels import FINISHED_KEEP, FinishedTable, TopBar
 from mjtui.tui.rows import RowTable
@@ -1473,17 +1474,37 @@ async def test_the_cursor_stays_in_view_when_the_terminal_gets_shorter(make_sim,
         assert top <= table.cursor_row < top + table.rows_in_view, "six rows in view, the cursor's among them"
 
 
-async def test_the_footer_keeps_help_and_quit_in_view_at_80_columns(make_sim, clock):
-    """The mode commands share one footer entry; before, Help and Quit were pushed off an 80-column footer."""
+async def test_every_footer_shows_all_its_keys_at_80_columns(make_sim, clock):
+    """The mode commands share one footer entry and the history's keys have short names; before, Help and
+    Quit were pushed off the dashboard's footer, and the history's search key off its own."""
     q = quiet(make_sim)
-    app, _timers = make_dashboard(q.sim, clock)
+    app, _timers = make_dashboard(q.sim, clock, journal=Journal(":memory:", clock=clock))
+
+    async def footer() -> str:
+        for _ in range(5):  # a footer composes its keys once the bindings are known, a refresh or two later
+            await pilot.pause()
+        return screen_text(app).splitlines()[-1]
+
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        for _ in range(5):  # the footer composes its keys once the bindings are known, a refresh or two later
-            await pilot.pause()
-        footer = screen_text(app).splitlines()[-1]
-        for shown in ("r f t i Mode", "x Cancel job", "s Seed", "? Help", "q Quit", "^p palette"):
-            assert shown in footer, footer
+        shown = await footer()
+        for key in ("r f t i Mode", "x Cancel job", "s Seed", "/ Filter", "h History", "? Help", "q Quit", "^p palette"):
+            assert key in shown, shown
+        await focus_pane(pilot, q.full)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, InspectorScreen)
+        shown = await footer()
+        for key in ("esc Back", "s Seed", "y Copy seed", "x Cancel job", "^r Refresh", "? Help", "^p palette"):
+            assert key in shown, shown
+        await pilot.press("escape")
+        await pilot.press("h")
+        await settle(pilot)
+        assert isinstance(app.screen, HistoryScreen)
+        shown = await footer()
+        for key in ("esc Back", "a Status", "w Period", "c Channel", "/ Search", "^p palette"):
+            assert key in shown, shown
+        assert shown.rstrip().endswith("palette"), "nothing spills past the last key"
 
 
 async def test_what_reaches_the_terminal_adds_up_to_the_screen_the_app_drew(make_sim, clock, monkeypatch):

@@ -43,10 +43,11 @@ class HistoryScreen(Screen[None]):
     """
     BINDINGS = [
         Binding("escape", "close", "Back", id="history.close"),
-        Binding("a", "cycle_status", "Status filter", id="history.status"),
-        Binding("w", "cycle_period", "Time filter", id="history.period"),
-        Binding("c", "toggle_channel", "This channel only", id="history.channel"),
-        Binding("slash", "search", "Search prompts", id="history.search"),
+        # Short labels: the line above the table spells each filter out, and at 80 columns longer ones overflowed the footer.
+        Binding("a", "cycle_status", "Status", id="history.status"),
+        Binding("w", "cycle_period", "Period", id="history.period"),
+        Binding("c", "toggle_channel", "Channel", id="history.channel"),
+        Binding("slash", "search", "Search", id="history.search"),
     ]
 
     def __init__(self, channel: tuple[str, str] | None = None) -> None:
