@@ -154,7 +154,6 @@ class MjtuiApp(App[None]):
     #finished-title { height: 1; padding: 0 1; background: $panel; color: $text-muted; }
     #filter { dock: bottom; display: none; margin: 0 0 1 0; }
     #filter.-visible { display: block; }
-    Footer.-compact FooterLabel { margin: 0 1 0 0; }  /* a group's label ("r f t i Mode") apart from the next key */
     """
     BINDINGS = [
         Binding("enter", "inspect", "Inspect", id="inspect", show=False),

@@ -15,6 +15,10 @@ class KeysFooter(Footer):
     hundred channel panes, two layouts more for each tab or closed inspector.
     """
 
+    DEFAULT_CSS = """
+    KeysFooter.-compact FooterLabel { margin: 0 1 0 0; }  /* a group's label ("r f t i Mode") apart from the next key */
+    """
+
     def __init__(self) -> None:
         super().__init__(compact=True)  # compact: more keys fit at 80 columns
         self._shown: tuple | None = None
