@@ -8,11 +8,11 @@ HTTP status and the API's own error text; never a traceback, never a token.
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -25,6 +25,8 @@ from mjtui.api import errors
 from mjtui.api.client import ImagineProClient, UseapiClient
 from mjtui.api.models import COMMANDS, Job, MessageProgress, RunningJobs
 from mjtui.config import (
+    MAX_REFRESH_SECONDS,
+    MIN_REFRESH_SECONDS,
     Config,
     ConfigError,
     load_config,
@@ -33,7 +35,14 @@ from mjtui.config import (
     save_config,
     starter_config,
 )
-from mjtui.connections import Connection, demo_connection, demo_simulator, open_connection
+from mjtui.connections import (
+    Connection,
+    demo_connection,
+    demo_simulator,
+    open_connection,
+)
+from mjtui.logs import LEVELS, default_log_path, log, setup_logging
+from mjtui.secrets import redact
 from mjtui.store import (
     DEFAULT_RETENTION_DAYS,
     FORMATS,
@@ -48,8 +57,7 @@ from mjtui.store import (
     export,
     to_document,
 )
-from mjtui.logs import LEVELS, default_log_path, log, setup_logging
-from mjtui.text import clean
+from mjtui.text import clean, inert_json
 
 T = TypeVar("T")
 
@@ -63,7 +71,7 @@ class UsageProblem(click.ClickException):
     exit_code = EXIT_USAGE
 
     def show(self, file: Any = None) -> None:
-        click.echo(f"mjtui: {clean(self.message)}", err=True)
+        click.echo(f"mjtui: {redact(clean(self.message))}", err=True)
 
 
 class Failure(click.ClickException):
@@ -72,7 +80,7 @@ class Failure(click.ClickException):
     exit_code = EXIT_FAILURE
 
     def show(self, file: Any = None) -> None:
-        click.echo(f"mjtui: {clean(self.message)}", err=True)
+        click.echo(f"mjtui: {redact(clean(self.message))}", err=True)
 
 
 @dataclass
@@ -118,10 +126,11 @@ class Options:
             return self.journal if self.journal == MEMORY else Path(self.journal).expanduser()
         return default_journal_path(demo=self.demo)
 
-    def open_journal(self, *, create: bool = True) -> Journal:
-        """The journal, opened; exit 1 with one line when it cannot be (JournalMissing passes through)."""
+    def read_journal(self) -> Journal:
+        """The journal, opened to read (never created nor written); exit 1 with one line when it cannot be
+        (JournalMissing passes through)."""
         try:
-            return Journal(self.journal_location(), create=create, retention_days=self.retention_days())
+            return Journal(self.journal_location(), readonly=True, retention_days=self.retention_days())
         except JournalMissing:
             raise
         except JournalError as exc:
@@ -204,21 +213,30 @@ def run_action(options: Options, connection: Connection, action: str, target: st
 
 def audit(options: Options, account: str, action: str, target: str | None, outcome: Outcome, error: str | None) -> None:
     """Best effort: a journal that cannot be written is a warning, never a changed exit status."""
-    try:
+    with _after_the_action("the action"):
         with Journal(options.journal_location(), retention_days=options.retention_days()) as journal:
             journal.record_action(account, action, target, outcome, error, time.time())
-    except JournalError as exc:
-        click.echo(f"mjtui: warning: the action was not journalled: {clean(exc)}", err=True)
 
 
 def _journal_seed(options: Options, account: str, jobid: str, job: Job) -> None:
     assert job.seed is not None and job.seed.value is not None
     urls = [image.url for image in job.seed.attachments if image.url]
-    try:
+    with _after_the_action("the seed"):
         with Journal(options.journal_location(), retention_days=options.retention_days()) as journal:
             journal.record_seed(account, jobid, job.seed.value, urls, time.time())
-    except JournalError as exc:
-        click.echo(f"mjtui: warning: the seed was not journalled: {clean(exc)}", err=True)
+
+
+@contextmanager
+def _after_the_action(what: str) -> Iterator[None]:
+    """Journal writes made once the request went out: whatever fails (a full disk, a bad config value, a bug)
+    is one warning line, because the action's own outcome decides the exit status and scripts must not retry it."""
+    try:
+        yield
+    except click.ClickException as exc:
+        click.echo(f"mjtui: warning: {what} was not journalled: {redact(clean(exc.message))}", err=True)
+    except Exception as exc:  # noqa: BLE001 - see the docstring
+        log.error("journalling %s failed", what, exc_info=exc)
+        click.echo(f"mjtui: warning: {what} was not journalled: {redact(clean(exc))}", err=True)
 
 
 def needs(provider: str, connection: Connection, what: str) -> None:
@@ -230,7 +248,8 @@ def needs(provider: str, connection: Connection, what: str) -> None:
 
 
 def emit_json(data: Any) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    """`--json` output: valid JSON that no API text can turn into terminal commands, with no token in it."""
+    click.echo(redact(inert_json(data, indent=2)))
 
 
 def _stdout_is_terminal() -> bool:
@@ -341,8 +360,8 @@ def format_seed(job: Job) -> list[str]:
 
 
 def _refresh(ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
-    if value is not None and value < 2:
-        raise click.BadParameter("the floor is 2 seconds")
+    if value is not None and not MIN_REFRESH_SECONDS <= value <= MAX_REFRESH_SECONDS:
+        raise click.BadParameter(f"expected {MIN_REFRESH_SECONDS:g} to {MAX_REFRESH_SECONDS:g} seconds")
     return value
 
 
@@ -352,7 +371,7 @@ def _refresh(ctx: click.Context, param: click.Parameter, value: float | None) ->
 @click.option("--base-url", help="Override the account's API origin, e.g. http://127.0.0.1:8787.")
 @click.option("--refresh", type=float, callback=_refresh, help="Dashboard refresh interval in seconds (floor 2).")
 @click.option("--demo", is_flag=True, help="Use a built-in simulator of the service instead of a real account.")
-@click.option("--readonly", is_flag=True, help="Turn off every action that changes something.")
+@click.option("--readonly", is_flag=True, help="Send nothing but GETs: no relax/fast/turbo/info, cancel, seed or reset.")
 @click.option("--journal", "journal", metavar="PATH", help="Job journal file (default: in the user data dir; :memory: for none kept).")
 @click.option("--log-level", type=click.Choice(LEVELS), default="info", show_default=True,
               help=f"What goes into the log file ({default_log_path()}).")
@@ -426,8 +445,7 @@ def _command(cmd: str) -> click.Command:
     @click.pass_context
     def run(ctx: click.Context, channel: str | None, as_json: bool) -> None:
         options = _options(ctx)
-        if cmd != "info":
-            _refuse_readonly(options, f"/{cmd}")
+        _refuse_readonly(options, f"/{cmd}")  # /info too: --readonly sends nothing but GETs
         connection = options.connect()
         client = connection.client
         if isinstance(client, ImagineProClient):
@@ -624,6 +642,8 @@ def serve(ctx: click.Context, host: str, port: int, public_url: str | None, yes:
 _DURATION = re.compile(r"(?:\d+(?:\.\d+)?[smhdw])+")
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)([smhdw])")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+MAX_DURATION_SECONDS = 100 * 365.25 * 86400  # further back than any journal reaches
+MAX_LIMIT = 10_000_000  # SQLite's LIMIT overflows at 2**63; no journal holds this many
 
 
 def parse_duration(text: str) -> float:
@@ -631,7 +651,10 @@ def parse_duration(text: str) -> float:
     compact = text.strip().lower()
     if not _DURATION.fullmatch(compact):
         raise ValueError(text)
-    return sum(float(number) * _UNIT_SECONDS[unit] for number, unit in _DURATION_PART.findall(compact))
+    seconds = sum(float(number) * _UNIT_SECONDS[unit] for number, unit in _DURATION_PART.findall(compact))
+    if seconds > MAX_DURATION_SECONDS:
+        raise ValueError(text)
+    return seconds
 
 
 def _since(ctx: click.Context, param: click.Parameter, value: str | None) -> float | None:
@@ -640,7 +663,7 @@ def _since(ctx: click.Context, param: click.Parameter, value: str | None) -> flo
     try:
         return parse_duration(value)
     except ValueError:
-        raise UsageProblem(f"--since: expected a duration such as 90m, 24h or 7d, not '{value}'") from None
+        raise UsageProblem(f"--since: expected a duration such as 90m, 24h or 7d (at most 100 years), not '{clean(value, limit=40)}'") from None
 
 
 def _history_filters(limit: int | None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -653,7 +676,7 @@ def _history_filters(limit: int | None) -> Callable[[Callable[..., Any]], Callab
             click.option("--channel", "channel_id", metavar="ID", help="Only jobs of this channel."),
             click.option("--account", "account_name", metavar="NAME", help="Only jobs of this account (default: the global --account, else all)."),
             click.option("--search", metavar="TEXT", help="Only jobs whose prompt contains this text."),
-            click.option("--limit", type=click.IntRange(min=1), default=limit, show_default=limit is not None,
+            click.option("--limit", type=click.IntRange(min=1, max=MAX_LIMIT), default=limit, show_default=limit is not None,
                          help="At most this many jobs, newest first."),
         )):
             command = option(command)
@@ -666,7 +689,7 @@ def _journal_entries(options: Options, since: float | None, status: str | None, 
                      account_name: str | None, search: str | None, limit: int | None) -> list[HistoryEntry] | None:
     """The matching entries, newest first; None when there is no journal file yet."""
     try:
-        journal = options.open_journal(create=False)
+        journal = options.read_journal()
     except JournalMissing:
         return None
     with journal:

@@ -34,6 +34,7 @@ from pydantic import (
     model_validator,
 )
 
+from mjtui import secrets
 from mjtui.api.client import IMAGINEPRO_ORIGIN, USEAPI_ORIGIN
 from mjtui.problems import problem
 from mjtui.text import mask_secret
@@ -44,6 +45,11 @@ Provider = Literal["useapi", "imaginepro"]
 DEFAULT_ORIGINS: dict[str, str] = {"useapi": USEAPI_ORIGIN, "imaginepro": IMAGINEPRO_ORIGIN}
 DEFAULT_TOKEN_ENVS: dict[str, str] = {"useapi": "USEAPI_TOKEN", "imaginepro": "IMAGINEPRO_TOKEN"}
 MIN_REFRESH_SECONDS = 2.0
+# Ceilings: past these a value is a typo, and left unbounded it overflows far from where it was written.
+MAX_REFRESH_SECONDS = 3600.0
+MAX_TIMEOUT_SECONDS = 600.0
+MAX_RETENTION_DAYS = 36500.0  # a hundred years
+MAX_PREVIEW_CACHE_MB = 1024.0 * 1024  # a terabyte
 ENV_ACCOUNT = "env"
 
 # Paths people copy from the providers' docs; the clients append these themselves.
@@ -84,7 +90,7 @@ class AccountConfig(BaseModel):
     token_env: str | None = None
     token_id: int | None = None
     channels: dict[str, str] = Field(default_factory=dict)
-    timeout: float = Field(default=15.0, gt=0, allow_inf_nan=False)
+    timeout: float = Field(default=15.0, gt=0, le=MAX_TIMEOUT_SECONDS, allow_inf_nan=False)
 
     _name: str | None = PrivateAttr(default=None)
 
@@ -138,6 +144,7 @@ class AccountConfig(BaseModel):
         account names no token at all.
         """
         if self.token is not None:
+            secrets.remember(self.token.get_secret_value())
             return self.token.get_secret_value()
         label = f"account '{self._name}'" if self._name else "account"
         if self.token_env is None:
@@ -150,6 +157,7 @@ class AccountConfig(BaseModel):
         if not value:
             state = "is empty" if self.token_env in environ else "is not set"
             raise ConfigError(f"{label}: environment variable {self.token_env} {state}")
+        secrets.remember(value)
         return value
 
 
@@ -171,11 +179,11 @@ class Config(BaseModel):
     model_config = _strict_model()
 
     default_account: str | None = None
-    refresh_seconds: float = Field(default=10.0, allow_inf_nan=False)
+    refresh_seconds: float = Field(default=10.0, le=MAX_REFRESH_SECONDS, allow_inf_nan=False)
     theme: str = DEFAULT_THEME
-    journal_retention_days: float = Field(default=62.0, gt=0, allow_inf_nan=False)
+    journal_retention_days: float = Field(default=62.0, gt=0, le=MAX_RETENTION_DAYS, allow_inf_nan=False)
     previews: bool = True
-    preview_cache_mb: float = Field(default=100.0, gt=0, allow_inf_nan=False)
+    preview_cache_mb: float = Field(default=100.0, gt=0, le=MAX_PREVIEW_CACHE_MB, allow_inf_nan=False)
     notify: NotifyConfig = Field(default_factory=NotifyConfig)
     keys: dict[str, KeyList] = Field(default_factory=dict)
     accounts: dict[str, AccountConfig] = Field(default_factory=dict)

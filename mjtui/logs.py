@@ -15,7 +15,8 @@ from pathlib import Path
 
 import platformdirs
 
-from mjtui.text import mask_secret
+from mjtui import secrets
+from mjtui.secrets import redact
 
 LEVELS = ("debug", "info", "warning", "error")
 MAX_BYTES = 1_000_000
@@ -30,25 +31,19 @@ def default_log_path() -> Path:
 class MaskSecrets(logging.Filter):
     """Defence in depth: a token that reaches a log line anyway is masked as `abc…xyz`."""
 
-    def __init__(self, secrets: Iterable[str]) -> None:
+    def __init__(self, tokens: Iterable[str]) -> None:
         super().__init__()
-        self.secrets = sorted({s for s in secrets if s and len(s) >= 6}, key=len, reverse=True)
+        for token in tokens:
+            secrets.remember(token)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if not self.secrets:
-            return True
         message = record.getMessage()
         text = message + ("\n" + self.format_exc(record) if record.exc_info else "")
-        if not any(secret in text for secret in self.secrets):
+        if redact(text) == text:
             return True
-        for secret in self.secrets:
-            message = message.replace(secret, mask_secret(secret))
-        record.msg, record.args = message, None
+        record.msg, record.args = redact(message), None
         if record.exc_info:
-            formatted = self.format_exc(record)
-            for secret in self.secrets:
-                formatted = formatted.replace(secret, mask_secret(secret))
-            record.exc_info, record.exc_text = None, formatted
+            record.exc_info, record.exc_text = None, redact(self.format_exc(record))
         return True
 
     @staticmethod

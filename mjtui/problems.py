@@ -41,5 +41,12 @@ def problem(error: Mapping[str, Any], known_keys: Callable[[tuple[str, ...]], It
     if kind == "literal_error":
         return f"expected {error['ctx']['expected']}"
     if kind == "greater_than":
-        return f"must be greater than {error['ctx']['gt']:g}"
+        return f"must be greater than {_number(error['ctx']['gt'])}"
+    if kind == "less_than_equal" and kind not in (more or {}):
+        return f"must be at most {_number(error['ctx']['le'])}"
     return (more or {}).get(kind) or TYPE_PROBLEMS.get(kind, error["msg"])
+
+
+def _number(value: float) -> str:
+    """1048576, not 1.04858e+06; 0.5 as 0.5."""
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"

@@ -9,8 +9,10 @@ in a prompt stays literal.
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
+from typing import Any
 
 # CSI / OSC / DCS / other escape sequences, then any remaining C0/C1 control.
 _ESCAPES = re.compile(
@@ -64,6 +66,21 @@ def _clean_chars(text: str, keep_newlines: bool) -> str:
         else:
             out.append(char)
     return "".join(out)
+
+
+# JSON leaves C1 controls and bidi/zero-width marks raw; as \u escapes they mean the same and a terminal ignores them.
+_UNSAFE_IN_JSON = re.compile("[\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]")
+
+
+def inert_json(data: Any, *, indent: int | None = None) -> str:
+    """`data` as JSON that is safe to print on a terminal and parses to the same value.
+
+    C0 controls are escaped by JSON itself; C1 controls (a lone U+009B starts a CSI on
+    many terminals), bidi overrides and invisible marks are escaped here.
+    """
+    separators = None if indent is not None else (",", ":")
+    text = json.dumps(data, ensure_ascii=False, indent=indent, separators=separators)
+    return _UNSAFE_IN_JSON.sub(lambda match: f"\\u{ord(match[0]):04x}", text)
 
 
 def mask_secret(secret: str | None) -> str:

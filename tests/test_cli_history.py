@@ -93,10 +93,19 @@ def test_history_json_is_the_journal_fields_and_the_raw_api_record(journal_path:
     assert red["finishedAt"].endswith("Z")
 
 
-def test_a_bad_since_is_a_one_line_usage_error(journal_path: Path) -> None:
-    result = run("--journal", str(journal_path), "history", "--since", "yesterday")
+@pytest.mark.parametrize("since", ["yesterday", "99999999999999999999w"])
+def test_a_bad_since_is_a_one_line_usage_error(journal_path: Path, since: str) -> None:
+    result = run("--journal", str(journal_path), "history", "--since", since)
     assert result.exit_code == 2 and result.stdout == ""
-    assert result.stderr.strip().splitlines() == ["mjtui: --since: expected a duration such as 90m, 24h or 7d, not 'yesterday'"]
+    assert result.stderr.strip().splitlines() == [
+        f"mjtui: --since: expected a duration such as 90m, 24h or 7d (at most 100 years), not '{since}'"]
+
+
+def test_a_huge_limit_is_a_one_line_usage_error(journal_path: Path) -> None:
+    result = run("--journal", str(journal_path), "history", "--limit", "99999999999999999999")
+    assert result.exit_code == 2 and result.stdout == ""
+    [line] = result.stderr.strip().splitlines()[-1:]
+    assert "--limit" in line and "10000000" in line
 
 
 @pytest.mark.parametrize("kind", ["directory", "corrupt"])

@@ -519,6 +519,26 @@ async def test_keymap_text_from_the_config_is_inert_in_the_help_screen_and_its_w
             assert_inert(text)
 
 
+async def test_a_theme_file_named_with_an_escape_is_named_inertly_in_its_warning(make_sim, clock, tmp_path):
+    """A warning's toast names the file: the name must not reach the terminal as an escape sequence."""
+    from conftest import make_dashboard
+
+    from mjtui.tui import themes
+
+    (tmp_path / "evil\x1b]0;pwned\x07\x9b2J.toml").write_text("dark = 1\n", encoding="utf-8")
+    _loaded, warnings = themes.load([tmp_path])
+    assert warnings, "the bad file is warned about"
+    sim = make_sim(channels=1, autopilot=False)
+    app, _timers = make_dashboard(sim, clock, warnings=warnings)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        shown = [f"{n.title} {n.message}" for n in app._notifications]
+        assert any("evil" in text for text in shown), shown
+        for text in shown:
+            assert_inert(text)
+        assert_screen_inert(app)
+
+
 # -- the CLI --------------------------------------------------------------------------------------------
 
 
@@ -591,8 +611,9 @@ API_JSON = st.recursive(
 @CLI
 @given(prompt=hostile, content=hostile, buttons=st.lists(hostile, max_size=3), filename=hostile, error=hostile,
        unknown=st.dictionaries(hostile.filter(lambda key: key not in KNOWN), API_JSON, max_size=2))
-def test_json_output_is_the_api_data_byte_for_byte(prompt, content, buttons, filename, error, unknown):
-    """`--json` prints the API's own objects: cleaning text for the screen never touches them."""
+def test_json_output_is_the_api_data_and_inert_on_a_terminal(prompt, content, buttons, filename, error, unknown):
+    """`--json` prints the API's own objects (cleaning text for the screen never touches them), with every C1
+    control and bidi or invisible mark escaped as \\uXXXX: the same JSON value, nothing a terminal acts on."""
     data = {"jobid": "j1", "status": "completed", "prompt": prompt, "buttons": buttons, "content": content,
             "attachments": [{"filename": filename, "url": filename, "size": 1}], "error": error, **unknown}
     job = parse_model(Job, json.dumps(data), endpoint="GET /v2/jobs/")
@@ -600,8 +621,12 @@ def test_json_output_is_the_api_data_byte_for_byte(prompt, content, buttons, fil
     with redirect_stdout(io.StringIO()) as out:
         cli.emit_json(job.dump())
     printed = out.getvalue()
-    assert printed == json.dumps(data, ensure_ascii=False, indent=2) + "\n"
     assert json.loads(printed) == data
+    assert not any(0x7F <= ord(char) <= 0x9F or char in INVISIBLE for char in printed), "raw controls reach the terminal"
+    plain = {"jobid": "j1", "status": "completed", "prompt": "ein Kätzchen, 子猫", "buttons": ["U1"]}
+    with redirect_stdout(io.StringIO()) as out:
+        cli.emit_json(plain)
+    assert out.getvalue() == json.dumps(plain, ensure_ascii=False, indent=2) + "\n", "plain text is printed as it is"
 
 
 @settings(max_examples=300, deadline=None)

@@ -719,6 +719,21 @@ def test_csv_has_a_header_and_one_row_per_job(awkward: Journal) -> None:
     assert json.loads(odd["record"])["futureField"] == {"x": [1, None]}
 
 
+@pytest.mark.parametrize("prompt", ["=HYPERLINK(\"http://evil.example\",\"click\")", "+1+1", "-2+3", "@SUM(A1)",
+                                    "\t=1", "'=already quoted"])
+def test_csv_cells_a_spreadsheet_would_run_start_with_a_quote_and_read_back_whole(prompt: str, tmp_path: Path) -> None:
+    with Journal(tmp_path / "journal.sqlite3") as journal:
+        job = Job.model_validate({"jobid": "j-f", "status": "completed", "prompt": prompt, "channel": "111"})
+        journal.record_poll("main", [], [("j-f", job)], 1_800_000_000.0)
+        entries = journal.history()
+    out = io.StringIO(newline="")
+    export(out, "csv", entries)
+    rows = list(csv.DictReader(io.StringIO(out.getvalue(), newline="")))
+    assert rows[0]["prompt"] == f"'{prompt}", "a spreadsheet shows it as text"
+    assert all(not cell.startswith(("=", "+", "-", "@", "\t")) for row in rows for cell in row.values())
+    assert read_export(io.StringIO(out.getvalue(), newline=""), "csv") == entries
+
+
 def test_read_export_names_the_bad_line(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="line 2: "):
         read_export(io.StringIO('{"account":"a","jobId":"j","firstSeen":"2026-11-24T12:00:00.000Z","lastSeen":"2026-11-24T12:00:00.000Z"}\nnot json\n'), "jsonl")

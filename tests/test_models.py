@@ -37,6 +37,7 @@ from mjtui.api.models import (
     SeedRequest,
     progress_from_content,
 )
+from mjtui.monitor.snapshot import snapshot_of
 
 RUNNING = "GET /v3/midjourney/jobs"
 JOB = "GET /v2/jobs/"
@@ -1011,3 +1012,14 @@ def test_wrong_type_names_endpoint_and_field(model: type, endpoint: str, raw: st
     message = str(caught.value)
     assert endpoint in message
     assert names_path(message, path), message
+
+
+def test_a_negative_count_or_limit_from_the_service_is_unknown_not_full() -> None:
+    """`jobs -3/-5 FULL` helped nobody: a count or limit below zero is shown as unknown, and the jobs still count."""
+    running = RunningJobs.model_validate({"total": -3, "channels": {"111": {
+        "total": -3, "images": -1, "maxJobs": -5, "maxImageJobs": -2, "maxVideoJobs": -1,
+        "jobs": [{"jobId": "j1", "channel": "111", "jobType": "image"}]}}})
+    channel = running.channels["111"]
+    assert (running.total, channel.total, channel.images, channel.max_jobs, channel.max_image_jobs) == (None,) * 5
+    stats = snapshot_of(running, 0.0, {}).stats["111"]
+    assert stats.total == 1 and stats.max_jobs is None and not stats.full

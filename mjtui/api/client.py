@@ -27,7 +27,7 @@ import anyio
 import httpx
 from pydantic import BaseModel, ValidationError
 
-from mjtui import __version__
+from mjtui import __version__, secrets
 from mjtui.api import errors
 from mjtui.api.models import (
     COMMANDS,
@@ -110,6 +110,7 @@ class BaseClient:
     ) -> None:
         self.base_url = (base_url or self.default_origin).rstrip("/")
         self.token_hint = mask_secret(token)
+        secrets.remember(token)  # whatever answer echoes it, it is masked from here on
         self._token, self._timeout, self._transport = token, timeout, transport  # for the httpx client, made later
         self._closed = False
         self.get_retries = get_retries
@@ -236,7 +237,7 @@ class BaseClient:
 
     async def _json(self, model: type[M], method: str, path: str, *, endpoint: str | None = None, **kwargs: Any) -> M:
         response = await self._send(method, path, endpoint=endpoint, **kwargs)
-        return parse_model(model, response.content, endpoint=f"{method} {endpoint or path}")
+        return parse_model(model, secrets.redact_bytes(response.content), endpoint=f"{method} {endpoint or path}")
 
 
 def parse_model(model: type[M], raw: bytes | str, *, endpoint: str) -> M:
@@ -279,10 +280,11 @@ def _api_error(response: httpx.Response, endpoint: str, channel: str | None) -> 
     body: Any = None
     error_text: str | None = None
     details: str | None = None
+    raw = secrets.redact_bytes(response.content)  # an error text may echo the token ("rejected: Bearer ...")
     try:
-        body = response.json()
+        body = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
-        text = response.text.strip()
+        text = raw.decode(response.encoding or "utf-8", "replace").strip()
         error_text = text[:200] if text else response.reason_phrase or None
     if isinstance(body, dict):
         try:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from mjtui.secrets import redact
+
 
 class MjtuiError(Exception):
     """Base of every error the client raises."""
@@ -19,7 +21,8 @@ class MjtuiError(Exception):
         self.endpoint = endpoint
 
     def __str__(self) -> str:
-        return f"{self.message} ({self.endpoint})" if self.endpoint else self.message
+        text = f"{self.message} ({self.endpoint})" if self.endpoint else self.message
+        return redact(text)  # a service that echoes the token must not have it shown, stored or logged
 
 
 class ApiError(MjtuiError):

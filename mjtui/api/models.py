@@ -14,9 +14,9 @@ import re
 from datetime import datetime
 from enum import StrEnum
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from mjtui.clock import parse_iso
 
@@ -84,20 +84,28 @@ class RunningJob(ApiModel):
         return _clock_seconds(self.elapsed) if len(self.elapsed) <= 12 else _clock_seconds.__wrapped__(self.elapsed)
 
 
+def _count(value: int | None) -> int | None:
+    return value if value is None or value >= 0 else None
+
+
+# A count or a limit: a negative one is nonsense from the service, shown as unknown rather than as "-3/-5 FULL".
+Count = Annotated[int | None, AfterValidator(_count)]
+
+
 class ChannelJobs(ApiModel):
-    total: int | None = None
-    images: int | None = None
-    videos: int | None = None
-    max_jobs: int | None = Field(None, alias="maxJobs")
-    max_image_jobs: int | None = Field(None, alias="maxImageJobs")
-    max_video_jobs: int | None = Field(None, alias="maxVideoJobs")
+    total: Count = None
+    images: Count = None
+    videos: Count = None
+    max_jobs: Count = Field(None, alias="maxJobs")
+    max_image_jobs: Count = Field(None, alias="maxImageJobs")
+    max_video_jobs: Count = Field(None, alias="maxVideoJobs")
     jobs: list[RunningJob] = Field(default_factory=list)
 
 
 class RunningJobs(ApiModel):
-    total: int | None = None
-    images: int | None = None
-    videos: int | None = None
+    total: Count = None
+    images: Count = None
+    videos: Count = None
     channels: dict[str, ChannelJobs] = Field(default_factory=dict)
 
 
@@ -162,7 +170,7 @@ class Job(ApiModel):
     discord: str | None = None
     channel: str | None = None
     server: str | None = None
-    max_jobs: int | None = Field(None, alias="maxJobs")
+    max_jobs: Count = Field(None, alias="maxJobs")
     message_id: str | None = Field(None, alias="messageId")
     content: str | None = None
     timestamp: str | None = None

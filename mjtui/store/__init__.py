@@ -6,7 +6,13 @@ thread so the UI never waits; `export` / `read_export` move entries out and
 back as JSON Lines or CSV.
 """
 
-from mjtui.store.entries import OUTCOMES, ActionEntry, ChannelHistory, HistoryEntry, Outcome
+from mjtui.store.entries import (
+    OUTCOMES,
+    ActionEntry,
+    ChannelHistory,
+    HistoryEntry,
+    Outcome,
+)
 from mjtui.store.export import FORMATS, ExportFormat, export, read_export, to_document
 from mjtui.store.journal import (
     DEFAULT_RETENTION_DAYS,

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import csv
 import json
-import re
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, TextIO
 
+from mjtui.secrets import redact
 from mjtui.store.entries import HistoryEntry, to_ms
+from mjtui.text import inert_json
 
 ExportFormat = Literal["jsonl", "csv"]
 FORMATS: tuple[ExportFormat, ...] = ("jsonl", "csv")
@@ -25,8 +26,8 @@ FIELDS = (
     "account", "jobId", "channel", "jobType", "verb", "prompt", "created", "firstSeen", "lastSeen",
     "status", "finishedAt", "runSeconds", "seed", "seedImages", "record",
 )
-# JSON leaves C1 controls and bidi/zero-width marks raw; as \u escapes they mean the same and a terminal ignores them.
-_UNSAFE_IN_JSON = re.compile("[\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]")
+# A spreadsheet runs a cell that starts with one of these as a formula (=HYPERLINK(...) from a prompt).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "'")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MS = timedelta(milliseconds=1)
 
@@ -84,15 +85,15 @@ def export(out: TextIO, fmt: ExportFormat, entries: Iterable[HistoryEntry]) -> i
 
     Open a file for CSV with ``newline=""``: a prompt may hold line breaks.
     JSON Lines are safe to show on a terminal (every control character is
-    escaped); CSV carries the API's text raw, so do not send it to one.
+    escaped). CSV carries the API's text raw, so do not send it to one; a cell that a
+    spreadsheet would run as a formula starts with ' (read back without it).
     """
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
     count = 0
     if fmt == "jsonl":
         for entry in entries:
-            line = json.dumps(to_document(entry), ensure_ascii=False, separators=(",", ":"))
-            out.write(_UNSAFE_IN_JSON.sub(lambda match: f"\\u{ord(match[0]):04x}", line) + "\n")
+            out.write(redact(inert_json(to_document(entry))) + "\n")
             count += 1
         return count
     writer = csv.DictWriter(out, fieldnames=FIELDS)
@@ -159,12 +160,22 @@ def _csv_row(doc: dict[str, Any]) -> dict[str, str]:
             row[key] = "" if value is None or value == [] else json.dumps(value, ensure_ascii=False, separators=(",", ":"))
         else:
             row[key] = "" if value is None else str(value)
-    return row
+    return {key: _inert_cell(redact(cell)) for key, cell in row.items()}
+
+
+def _inert_cell(cell: str) -> str:
+    """A cell a spreadsheet shows as text: one that would start a formula is prefixed with ' (as OWASP advises)."""
+    return f"'{cell}" if cell.startswith(_FORMULA_STARTS) else cell
 
 
 def _csv_document(row: dict[str, str | None]) -> dict[str, Any]:
-    doc: dict[str, Any] = {key: (row.get(key) or None) for key in FIELDS}
+    doc: dict[str, Any] = {key: (_text_of_cell(row.get(key)) or None) for key in FIELDS}
     for key in ("record", "seedImages"):
         if doc[key] is not None:
             doc[key] = json.loads(doc[key])
     return doc
+
+
+def _text_of_cell(cell: str | None) -> str | None:
+    """What `_inert_cell` was given: its ' prefix dropped."""
+    return cell[1:] if cell and cell.startswith("'") else cell

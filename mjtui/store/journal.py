@@ -24,8 +24,24 @@ import platformdirs
 from mjtui.api.models import Job
 from mjtui.clock import Clock, SystemClock, parse_iso
 from mjtui.monitor.snapshot import JobRow
-from mjtui.store.entries import OUTCOMES, ActionEntry, ChannelHistory, HistoryEntry, Outcome, from_ms, to_ms
-from mjtui.store.schema import NotAJournal, SchemaTooNew, migrate, schema_version
+from mjtui.secrets import redact
+from mjtui.store.entries import (
+    OUTCOMES,
+    ActionEntry,
+    ChannelHistory,
+    HistoryEntry,
+    Outcome,
+    from_ms,
+    to_ms,
+)
+from mjtui.store.schema import (
+    SCHEMA_VERSION,
+    NotAJournal,
+    SchemaTooNew,
+    check_readable,
+    migrate,
+    schema_version,
+)
 
 MEMORY = ":memory:"
 DEFAULT_RETENTION_DAYS = 62.0
@@ -154,6 +170,7 @@ class Journal:
         retention_days: float = DEFAULT_RETENTION_DAYS,
         clock: Clock | None = None,
         create: bool = True,
+        readonly: bool = False,
     ) -> None:
         if retention_days <= 0:
             raise ValueError("retention_days must be positive")
@@ -163,7 +180,9 @@ class Journal:
         self._lock = threading.RLock()
         self._listed: dict[str, _Listed] = {}  # by account; only ever what a committed poll wrote
         if self.path != MEMORY:
-            _prepare_file(Path(self.path), create)
+            _prepare_file(Path(self.path), create and not readonly)
+        if readonly and self.path != MEMORY and self._open_to_read():
+            return
         try:
             self._conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False)
         except sqlite3.Error as exc:
@@ -180,6 +199,32 @@ class Journal:
         except (sqlite3.Error, SchemaTooNew, NotAJournal) as exc:
             self._conn.close()
             raise JournalError(f"journal {self.path}: {_describe(exc)}") from None
+
+    def _open_to_read(self) -> bool:
+        """Open the file for reading only (history, export: a journal on a read-only mount, or another user's).
+
+        False when it needs bringing up to date and can be written: then it is opened as usual, which migrates it.
+        """
+        path = Path(self.path).resolve()
+        # Without write access to the folder SQLite cannot make the WAL's index: read the file as it is.
+        mode = "ro" if os.access(path.parent, os.W_OK) else "ro&immutable=1"
+        try:
+            self._conn = sqlite3.connect(f"{path.as_uri()}?mode={mode}", uri=True, isolation_level=None,
+                                         check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000)
+        except sqlite3.Error as exc:
+            raise JournalError(f"journal {self.path}: cannot open to read ({exc})") from None
+        try:
+            version = check_readable(self._conn)
+        except (sqlite3.Error, SchemaTooNew, NotAJournal) as exc:
+            self._conn.close()
+            raise JournalError(f"journal {self.path}: {_describe(exc)}") from None
+        if version == SCHEMA_VERSION:
+            return True
+        self._conn.close()
+        if os.access(path, os.W_OK) and os.access(path.parent, os.W_OK):
+            return False
+        raise JournalError(f"journal {self.path}: written by an older mjtui and read-only here; "
+                           "open it once where it can be written to bring it up to date")
 
     # -- lifecycle -----------------------------------------------------------------------------------
 
@@ -280,7 +325,7 @@ class Journal:
         with self._transaction() as conn:
             cursor = conn.execute(
                 "INSERT INTO actions (at, account, action, target, outcome, error) VALUES (?, ?, ?, ?, ?, ?)",
-                (to_ms(at), account, action, target, outcome, error),
+                (to_ms(at), account, action, target, outcome, None if error is None else redact(error)),
             )
             return int(cursor.lastrowid or 0)
 

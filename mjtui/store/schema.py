@@ -98,6 +98,17 @@ def schema_version(conn: sqlite3.Connection) -> int:
     return int(conn.execute("PRAGMA user_version").fetchone()[0])
 
 
+def check_readable(conn: sqlite3.Connection) -> int:
+    """The journal's schema version; NotAJournal or SchemaTooNew when this mjtui cannot read it."""
+    version = schema_version(conn)
+    application_id = int(conn.execute("PRAGMA application_id").fetchone()[0])
+    if application_id != APPLICATION_ID and (application_id or version or _has_tables(conn)):
+        raise NotAJournal("a SQLite database of something else, not an mjtui journal")
+    if version > SCHEMA_VERSION:
+        raise SchemaTooNew(f"schema version {version} is newer than this mjtui knows ({SCHEMA_VERSION}); upgrade mjtui")
+    return version
+
+
 def migrate(conn: sqlite3.Connection, target: int = SCHEMA_VERSION) -> int:
     """Apply the steps from the file's version up to `target`; return the version reached.
 
@@ -106,12 +117,7 @@ def migrate(conn: sqlite3.Connection, target: int = SCHEMA_VERSION) -> int:
     another program's database, SchemaTooNew for a newer mjtui's journal.
     Two processes opening an old file at once both end up at `target`.
     """
-    version = schema_version(conn)
-    application_id = int(conn.execute("PRAGMA application_id").fetchone()[0])
-    if application_id != APPLICATION_ID and (application_id or version or _has_tables(conn)):
-        raise NotAJournal("a SQLite database of something else, not an mjtui journal")
-    if version > SCHEMA_VERSION:
-        raise SchemaTooNew(f"schema version {version} is newer than this mjtui knows ({SCHEMA_VERSION}); upgrade mjtui")
+    version = check_readable(conn)
     if version >= target:
         return version
     if version == 0:

@@ -38,6 +38,7 @@ from mjtui.monitor.health import MIN_INTERVAL, AccountStatus, Health
 from mjtui.monitor.snapshot import Snapshot, diff, snapshot_of
 from mjtui.store import ChannelHistory, Journal, JournalWriter, Outcome
 from mjtui.store.image_cache import ImageCache
+from mjtui.secrets import redact
 from mjtui.text import clean
 from mjtui.themes import DEFAULT_THEME
 from mjtui.tui import partial_writes
@@ -249,8 +250,9 @@ class MjtuiApp(App[None]):
 
     def notify(self, message: str, *, title: str = "", severity="information", timeout: float | None = None,  # noqa: ANN001
                markup: bool = False) -> None:
-        """Toasts carry API text (info answers, error messages): never read it as markup."""
-        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
+        """Toasts carry text from strangers (API answers, file names): never markup, never escapes, never a token."""
+        super().notify(redact(clean(message, keep_newlines=True)), title=redact(clean(title)), severity=severity,
+                       timeout=timeout, markup=False)
 
     # -- layout ---------------------------------------------------------------------------------------
 
@@ -765,7 +767,7 @@ class MjtuiApp(App[None]):
         return job
 
     def action_command(self, cmd: str) -> None:
-        if cmd != "info" and self._refuse_readonly(f"/{cmd}"):
+        if self._refuse_readonly(f"/{cmd}"):  # /info too: --readonly sends nothing but GETs
             return
         target = self._selected_channel()
         if target is None:

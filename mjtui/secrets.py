@@ -1,0 +1,54 @@
+"""Every token this process knows, masked wherever text leaves it.
+
+A service can echo a token back (`token rejected: Bearer <token>`), and that text
+then travels on: into an error, a toast, the journal, stderr, a `--json` dump, an
+export. Rather than trust each of those places to mask it, every token is
+remembered here the moment a client or the config holds it, and `redact()` is
+applied where text enters (each API answer) and again where it leaves (the
+CLI's output, the journal's audit rows, toasts, the log).
+"""
+
+from __future__ import annotations
+
+import threading
+
+from mjtui.text import mask_secret
+
+MIN_LENGTH = 6  # shorter "tokens" would mask ordinary words; no real API token is this short
+
+_lock = threading.Lock()
+_known: tuple[str, ...] = ()  # longest first, so a token that contains another is masked whole
+_known_bytes: tuple[tuple[bytes, bytes], ...] = ()
+
+
+def remember(secret: str | None) -> None:
+    """Mask `secret` from now on, wherever `redact` is applied."""
+    global _known, _known_bytes
+    if not secret or len(secret) < MIN_LENGTH or secret in _known:
+        return
+    with _lock:
+        known = sorted({*_known, secret}, key=len, reverse=True)
+        _known = tuple(known)
+        _known_bytes = tuple((s.encode(), mask_secret(s).encode()) for s in known)
+
+
+def known() -> tuple[str, ...]:
+    """The tokens remembered so far (for the log's filter)."""
+    return _known
+
+
+def redact(text: str) -> str:
+    """`text` with every remembered token replaced by its masked form (`abc…xyz`)."""
+    for secret in _known:
+        if secret in text:
+            text = text.replace(secret, mask_secret(secret))
+    return text
+
+
+def redact_bytes(data: bytes) -> bytes:
+    """`redact` for an answer's raw body, before it is parsed: one scan per token, no copy when absent."""
+    for secret, masked in _known_bytes:
+        if secret in data:
+            data = data.replace(secret, masked)
+    return data
+

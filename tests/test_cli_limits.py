@@ -1,0 +1,120 @@
+"""The CLI at its edges: values too large to mean anything, --readonly, and a journal that fails after an action.
+
+Run in-process (CliRunner) against the simulator served on loopback, so each test takes a fraction of a second.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import tomli_w
+from click.testing import CliRunner, Result
+from support.hostile import serving
+
+from mjtui import cli
+from mjtui.clock import ManualClock
+from mjtui.sim import Simulator
+from mjtui.store import Journal
+
+
+@pytest.fixture(scope="module")
+def sim() -> Simulator:
+    return Simulator.build(clock=ManualClock(), seed=7, channels=2, warmup=60)
+
+
+@pytest.fixture(scope="module")
+def origin(sim: Simulator) -> Iterator[str]:
+    with serving(sim.app) as url:
+        yield url
+
+
+def requests_seen(sim: Simulator) -> list[str]:
+    """What the service did: the world's running jobs and channel modes (a request that changed nothing leaves them)."""
+    world = sim.world
+    return sorted(f"{channel.id}:{channel.mode}:{len(channel.running)}" for channel in world.channels.values())
+
+
+def write_config(path: Path, sim: Simulator, origin: str, **settings: Any) -> Path:
+    account = {"provider": "useapi", "token": sim.token(), "base_url": origin}
+    path.write_text(tomli_w.dumps({**settings, "accounts": {"main": account}}), encoding="utf-8")
+    path.chmod(0o600)
+    return path
+
+
+def run(*args: str) -> Result:
+    result = CliRunner().invoke(cli.main, list(args))
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception  # never a traceback
+    return result
+
+
+def a_running_job(sim: Simulator) -> str:
+    return next(job for channel in sim.world.channels.values() for job in channel.running)
+
+
+@pytest.mark.parametrize(("key", "value", "said"), [
+    ("journal_retention_days", 1e12, "journal_retention_days: must be at most 36500"),
+    ("preview_cache_mb", 1e308, "preview_cache_mb: must be at most 1048576"),
+    ("refresh_seconds", 1e9, "refresh_seconds: must be at most 3600"),
+])
+def test_a_value_too_large_to_mean_anything_is_refused_before_anything_is_sent(
+        sim: Simulator, origin: str, tmp_path: Path, key: str, value: float, said: str) -> None:
+    config = write_config(tmp_path / "config.toml", sim, origin, **{key: value})
+    before = requests_seen(sim)
+    result = run("--config", str(config), "--journal", str(tmp_path / "j.sqlite3"), "cancel", a_running_job(sim), "--yes")
+    assert result.exit_code == 2, result.output
+    [line] = result.stderr.strip().splitlines()
+    assert said in line
+    assert requests_seen(sim) == before, "the cancel was never sent"
+
+
+def test_readonly_refuses_info_too(sim: Simulator, origin: str, tmp_path: Path) -> None:
+    config = write_config(tmp_path / "config.toml", sim, origin)
+    result = run("--config", str(config), "--readonly", "info", "--channel", next(iter(sim.world.channels)))
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == ["mjtui: --readonly: not sending /info"]
+
+
+def test_an_action_that_succeeded_exits_0_when_its_journal_write_fails(
+        sim: Simulator, origin: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Scripts retry what exits 1: a cancel that reached the service must not, whatever the journal does after."""
+    config = write_config(tmp_path / "config.toml", sim, origin)
+
+    def overflow(*_args: object, **_kwargs: object) -> int:
+        raise OverflowError("Python int too large to convert to SQLite INTEGER")
+
+    monkeypatch.setattr(Journal, "record_action", overflow)
+    job = a_running_job(sim)
+    result = run("--config", str(config), "--journal", str(tmp_path / "j.sqlite3"), "cancel", job, "--yes")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == f"cancelled {job}"
+    assert result.stderr.strip().splitlines() == [
+        "mjtui: warning: the action was not journalled: Python int too large to convert to SQLite INTEGER"]
+    assert job not in {j for channel in sim.world.channels.values() for j in channel.running}
+
+
+def test_history_reads_a_journal_on_a_read_only_mount(tmp_path: Path) -> None:
+    from mjtui.api.models import Job
+
+    source, mounted = tmp_path / "source", tmp_path / "mounted"
+    source.mkdir()
+    mounted.mkdir()
+    with Journal(source / "journal.sqlite3") as journal:
+        job = Job.model_validate({"jobid": "j-1", "status": "completed", "prompt": "a lighthouse", "channel": "111"})
+        journal.record_poll("main", [], [("j-1", job)], 1_800_000_000.0)
+    subprocess.run(["mount", "--bind", str(source), str(mounted)], check=True)
+    try:
+        subprocess.run(["mount", "-o", "remount,bind,ro", str(mounted)], check=True)
+        with pytest.raises(OSError):
+            (mounted / "probe").touch()  # the mount really is read-only
+        result = run("--journal", str(mounted / "journal.sqlite3"), "history")
+        assert result.exit_code == 0, result.output
+        assert "j-1" in result.stdout and "a lighthouse" in result.stdout
+        exported = run("--journal", str(mounted / "journal.sqlite3"), "export")
+        assert exported.exit_code == 0 and '"jobId":"j-1"' in exported.stdout
+    finally:
+        subprocess.run(["umount", str(mounted)], check=True)
+    assert sorted(path.name for path in source.iterdir()) == ["journal.sqlite3"], "nothing was written beside it"
