@@ -26,6 +26,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.theme import Theme
 from textual.widgets import Input
+from textual.worker import get_current_worker
 
 from mjtui.api import errors
 from mjtui.api.client import ImagineProClient, UseapiClient
@@ -77,16 +78,6 @@ GC_THRESHOLDS = (700, 10, 1000)
 FINAL_BATCH_SECONDS = 0.25  # ... or this often (real time), whichever comes first
 
 
-@dataclass(frozen=True)
-class Final:
-    """A job that left the running list, and what the job endpoint says became of it."""
-
-    channel: str
-    job_id: str
-    job: Job | None
-    error: str | None
-
-
 @dataclass
 class AccountState:
     """Everything the app knows about one account between polls."""
@@ -122,6 +113,16 @@ class PollDone(Message):
         self.running = running
         self.error = error
         self.latency = latency
+
+
+@dataclass(frozen=True)
+class Final:
+    """A job that left the running list, and what the job endpoint says became of it."""
+
+    channel: str
+    job_id: str
+    job: Job | None
+    error: str | None
 
 
 class FinalState(Message):
@@ -508,7 +509,7 @@ class MjtuiApp(App[None]):
         self._show_topbar()
 
     def _queue_finals(self, state: AccountState, removed: list[JobRow], fresh: Snapshot, before: int, now: float) -> None:
-        """Jobs that left the list wait for their final state (see `FinalFetches`); those past its cap are shown as not fetched."""
+        """Jobs that left the list wait for their final state (see `FinalFetches`); past its cap, shown as not fetched."""
         finals = state.finals
         if not (removed or finals.held or finals.waiting):
             return
@@ -545,7 +546,7 @@ class MjtuiApp(App[None]):
                 if final is not None:
                     self._batch_final(state, final)
         finally:
-            if finals.fetcher_stopped():
+            if finals.fetcher_stopped() and not get_current_worker().is_cancelled:  # cancelled: the app is closing
                 self._flush_finals(state)
                 self.post_message(FinalsFetched(state.name))
                 self._fetch_finals(state)  # stopped by a 429: arm the resumption
