@@ -373,10 +373,18 @@ def running_ids(sim: Simulator) -> list[str]:
     return [job for channel in sim.world.channels.values() for job in channel.running]
 
 
+def cancel_on_the_service(sim: Simulator, jobs: list[str]) -> None:
+    for job in jobs:
+        sim.world.cancel(sim.world.accounts["main"], job)
+
+
+def shown_jobs(app: MjtuiApp) -> int:
+    return sum(len(pane.jobs) for pane in panes(app).values())
+
+
 async def test_final_states_past_the_backlogs_cap_are_given_up_oldest_first_and_shown_as_not_fetched(make_sim, clock):
     """Issue 14: with the service slower than jobs leave, the backlog grew without bound; now it is capped."""
     sim = crowded(make_sim, channels=45)
-    world, main = sim.world, sim.world.accounts["main"]
     w = wire(sim)
     app, timers = make_dashboard(sim, clock)
     async with app.run_test(size=SIZE) as pilot:
@@ -384,8 +392,7 @@ async def test_final_states_past_the_backlogs_cap_are_given_up_oldest_first_and_
         w.hold("GET", "/v2/jobs")  # the service answers no detail GET for now
         order = running_ids(sim)
         for batch in range(4):  # 150 leave each poll, never nearly all of the list: real departures, no flapping
-            for job in order[150 * batch: 150 * (batch + 1)]:
-                world.cancel(main, job)
+            cancel_on_the_service(sim, order[150 * batch: 150 * (batch + 1)])
             await advance(pilot, clock, timers, 10, workers=False)
         given_up = 600 - FINAL_BACKLOG_CAP - FINAL_FETCHES_PER_ACCOUNT
         finished = app.query_one(FinishedTable)
@@ -411,26 +418,23 @@ async def test_a_list_flapping_between_full_and_empty_fetches_no_final_state(mak
         for _ in range(19):
             await advance(pilot, clock, timers, 10)
         assert w.lists() == 20
-        assert sum(len(pane.jobs) for pane in panes(app).values()) == 0, "the 20th list was empty, and the panes say so"
+        assert shown_jobs(app) == 0, "the 20th list was empty, and the panes say so"
         await advance(pilot, clock, timers, 10)
+        assert shown_jobs(app) == 300, "the 21st list was full again"
         assert w.count("GET", "/v2/jobs") == 0
-        assert app.query_one(FinishedTable).row_count == 0
-        shown = sum(len(pane.jobs) for pane in panes(app).values())
-        assert shown == 300, "the 21st list was full again"
+        assert app.query_one(FinishedTable).row_count == 0 and toasts(app) == [], "nothing finished, nothing announced"
 
 
 async def test_a_list_that_really_dropped_every_job_is_fetched_on_the_next_poll(make_sim, clock):
     sim = crowded(make_sim, channels=20)
-    world, main = sim.world, sim.world.accounts["main"]
     w = wire(sim)
     app, timers = make_dashboard(sim, clock)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        for job in running_ids(sim):
-            world.cancel(main, job)
+        cancel_on_the_service(sim, running_ids(sim))
         await advance(pilot, clock, timers, 10)
         assert w.count("GET", "/v2/jobs") == 0, "all 300 gone at once: held until the next poll confirms it"
-        assert sum(len(pane.jobs) for pane in panes(app).values()) == 0, "the panes show the list as it is"
+        assert shown_jobs(app) == 0, "the panes show the list as it is"
         await advance(pilot, clock, timers, 10)
         assert w.count("GET", "/v2/jobs") == 300
         assert toasts(app)[-1] == ": 300 jobs cancelled · 20 channels"
@@ -439,7 +443,7 @@ async def test_a_list_that_really_dropped_every_job_is_fetched_on_the_next_poll(
 async def test_a_429_on_final_states_waits_its_retry_after_then_shows_them(make_sim, clock):
     """The service's limit is kept: a 429 pauses the account's detail GETs for Retry-After, then they are asked again."""
     q = quiet(make_sim)
-    world, inner, refusing = q.sim.world, q.sim.app, [True]
+    inner, refusing = q.sim.app, [True]
 
     async def busy_job_endpoint(scope, receive, send):
         if refusing[0] and scope["type"] == "http" and scope["path"].startswith("/v2/jobs"):
@@ -455,8 +459,7 @@ async def test_a_429_on_final_states_waits_its_retry_after_then_shows_them(make_
     app, timers = make_dashboard(q.sim, clock)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        for job in q.jobs:
-            world.cancel(world.accounts["main"], job)
+        cancel_on_the_service(q.sim, q.jobs)
         await advance(pilot, clock, timers, 10)
         refused = w.count("GET", "/v2/jobs")
         assert 1 <= refused <= 3, "the fetches in flight when the first 429 came"

@@ -26,8 +26,10 @@ FINAL_FETCHES_PER_ACCOUNT = 8
 FINAL_BACKLOG_CAP = 500  # jobs waiting per account: more than a full account's running list
 FINAL_ATTEMPTS = 3  # a job answered 429 is tried again after Retry-After, this many times in all
 RATE_LIMIT_PAUSE = 10.0  # seconds to pause after a 429 that gave no Retry-After
-FINAL_MEMORY = 5_000  # job ids remembered per account as having a final state ...
-FINAL_MEMORY_SECONDS = 6 * 3600.0  # ... each for this long
+# Job ids remembered per account as having a final state (about 0.4 MB), each for at most an hour: a
+# stale or flapping list shows a job again within minutes; at 5 jobs a second leaving, 2,000 is 7 minutes.
+FINAL_MEMORY = 2_000
+FINAL_MEMORY_SECONDS = 3600.0
 FLAP_MIN_JOBS = 20  # a poll that drops at least this many jobs ...
 FLAP_SHARE = 0.9  # ... and at least this share of the account's list is held until the next poll
 NOT_FETCHED = f"left the list; final state not fetched (over {FINAL_BACKLOG_CAP} waiting)"

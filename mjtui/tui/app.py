@@ -491,11 +491,11 @@ class MjtuiApp(App[None]):
         first = previous is None
         changes = diff(previous, fresh)
         state.snapshot = fresh
-        if previous is not None:
+        self._queue_finals(state, changes.removed, fresh, previous.total if previous else 0, now)
+        if previous is not None and not state.finals.held:  # a list suspected of flapping frees no slot
             self._announce_free_slots(state, previous, fresh, now)
         self._journal("record_poll", state.name, [row for rows in fresh.jobs.values() for row in rows.values()],
                       self._finals.pop(state.name, []), now)
-        self._queue_finals(state, changes.removed, fresh, previous.total if previous else 0, now)
         self._announce_finished(state.name)  # a backlog still draining: what has come in so far, once a poll
         if not changes:
             return
