@@ -52,7 +52,7 @@ DISTANCE = 0.1  # seconds: a round trip from a laptop to a proxy's data centre, 
 
 QUICK = Sizes(request_rounds=2, warm_rounds=1, poll_rounds=2, ticks=3, presses=4, inspections=1, memory_hours=1 / 12,
               memory_warmup_hours=1 / 12, journal_polls=4, startup_runs=1, terminal_scenarios=("small",),
-              distant_scenarios=("small",), idle_seconds=3.0, idle_settle=1.0, backlog=(6, 0.12, 2.0))
+              distant_scenarios=("small",), idle_seconds=3.0, idle_settle=1.0, backlog=(5, 0.09, 1.5))
 FULL = Sizes(request_rounds=10, warm_rounds=2, poll_rounds=30, ticks=30, presses=60, inspections=20, memory_hours=24.0,
              memory_warmup_hours=2.0, journal_polls=50, startup_runs=5, terminal_scenarios=("small", "large"),
              distant_scenarios=("small", "large"), idle_seconds=60.0, idle_settle=3.0, backlog=(18, 0.3, 10.0))
