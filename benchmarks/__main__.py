@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from benchmarks import headless, journal, terminal
+from benchmarks import backlog, headless, journal, terminal
 from benchmarks.report import Row, machine, table, write_json
 from benchmarks.scenarios import CHURN, SCENARIOS, SMALL
 
@@ -45,16 +45,17 @@ class Sizes:
     distant_scenarios: tuple[str, ...]  # start-up also against these, served 0.1 s away
     idle_seconds: float
     idle_settle: float
+    backlog: tuple[int, float, float]  # polls, answers held back (s), real seconds per 10 s poll
 
 
 DISTANCE = 0.1  # seconds: a round trip from a laptop to a proxy's data centre, roughly
 
 QUICK = Sizes(request_rounds=2, warm_rounds=1, poll_rounds=2, ticks=3, presses=4, inspections=1, memory_hours=1 / 12,
               memory_warmup_hours=1 / 12, journal_polls=4, startup_runs=1, terminal_scenarios=("small",),
-              distant_scenarios=("small",), idle_seconds=3.0, idle_settle=1.0)
+              distant_scenarios=("small",), idle_seconds=3.0, idle_settle=1.0, backlog=(5, 0.09, 1.5))
 FULL = Sizes(request_rounds=10, warm_rounds=2, poll_rounds=30, ticks=30, presses=60, inspections=20, memory_hours=24.0,
              memory_warmup_hours=2.0, journal_polls=50, startup_runs=5, terminal_scenarios=("small", "large"),
-             distant_scenarios=("small", "large"), idle_seconds=60.0, idle_settle=3.0)
+             distant_scenarios=("small", "large"), idle_seconds=60.0, idle_settle=3.0, backlog=(18, 0.3, 10.0))
 
 
 def measures(sizes: Sizes) -> dict[str, Callable[[], list[Row]]]:
@@ -64,6 +65,7 @@ def measures(sizes: Sizes) -> dict[str, Callable[[], list[Row]]]:
         "large": lambda: asyncio.run(
             headless.large(sizes.poll_rounds, sizes.ticks, sizes.presses, sizes.inspections, sizes.warm_rounds)),
         "journal": lambda: journal.journal_write(sizes.journal_polls),
+        "backlog": lambda: asyncio.run(backlog.final_backlog(*sizes.backlog)),
         "memory": lambda: asyncio.run(headless.memory(
             sizes.memory_hours, sizes.memory_warmup_hours, samples_per_hour=1 if sizes.memory_hours >= 2 else 12)),
         "startup": lambda: terminal.startup(sizes.startup_runs, [*sizes.terminal_scenarios,

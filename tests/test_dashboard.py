@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs
@@ -26,6 +27,8 @@ from mjtui.sim import Simulator
 from mjtui.store import Journal
 from mjtui.tui import partial_writes
 from mjtui.tui.account_header import AccountHeader, Banner
+from mjtui.monitor.finals import FINAL_BACKLOG_CAP, FINAL_FETCHES_PER_ACCOUNT
+from mjtui.monitor.message_follow import MESSAGES_FOLLOWED
 from mjtui.tui.app import FINAL_BATCH, MjtuiApp
 from mjtui.tui.channel_pane import ChannelPane
 from mjtui.tui.confirm import ConfirmScreen
@@ -352,6 +355,121 @@ async def test_a_job_that_leaves_the_list_is_fetched_once_and_shown_with_its_fin
         await advance(pilot, clock, timers, 30)
         for jobid in (completes, fails, cancelled):
             assert w.count("GET", "/v2/jobs", jobid=jobid) == 1, "fetched exactly once for its final state"
+
+
+def crowded(make_sim, *, channels: int, jobs_per_channel: int = 15, **options) -> Simulator:
+    """Channels full of jobs that run for hours (none finishes during a test), no simulated user."""
+    sim = make_sim(channels=channels, max_jobs=jobs_per_channel, autopilot=False, fail_rate=0.0, moderation_rate=0.0,
+                   speed_scale=200.0, **options)
+    world = sim.world
+    account = world.accounts["main"]
+    for channel in account.channels:
+        for n in range(jobs_per_channel):
+            world.submit(account, f"a long night {n}", channel)
+    return sim
+
+
+def running_ids(sim: Simulator) -> list[str]:
+    return [job for channel in sim.world.channels.values() for job in channel.running]
+
+
+def cancel_on_the_service(sim: Simulator, jobs: list[str]) -> None:
+    for job in jobs:
+        sim.world.cancel(sim.world.accounts["main"], job)
+
+
+def shown_jobs(app: MjtuiApp) -> int:
+    return sum(len(pane.jobs) for pane in panes(app).values())
+
+
+async def test_final_states_past_the_backlogs_cap_are_given_up_oldest_first_and_shown_as_not_fetched(make_sim, clock):
+    """Issue 14: with the service slower than jobs leave, the backlog grew without bound; now it is capped."""
+    sim = crowded(make_sim, channels=45)
+    w = wire(sim)
+    app, timers = make_dashboard(sim, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        w.hold("GET", "/v2/jobs")  # the service answers no detail GET for now
+        order = running_ids(sim)
+        for batch in range(4):  # 150 leave each poll, never nearly all of the list: real departures, no flapping
+            cancel_on_the_service(sim, order[150 * batch: 150 * (batch + 1)])
+            await advance(pilot, clock, timers, 10, workers=False)
+        given_up = 600 - FINAL_BACKLOG_CAP - FINAL_FETCHES_PER_ACCOUNT
+        finished = app.query_one(FinishedTable)
+        notes = {job: finished.get_cell(job, "note").plain for job in finished.rows}
+        assert [job for job, note in notes.items() if "final state not fetched" in note] == order[8: 8 + given_up]
+        finals = app.accounts["main"].finals
+        assert finals.backlog == FINAL_BACKLOG_CAP + FINAL_FETCHES_PER_ACCOUNT, "the cap, and the fetches in flight"
+        w.release()
+        await settle(pilot)
+        fetched = {jobid for m, p, jobid, _ in w.log if (m, p) == ("GET", "/v2/jobs/")}
+        assert len(fetched) == w.count("GET", "/v2/jobs") == FINAL_BACKLOG_CAP + FINAL_FETCHES_PER_ACCOUNT
+        assert not fetched & set(order[8: 8 + given_up]), "a job given up is never fetched"
+        assert finals.backlog == 0
+
+
+async def test_a_list_flapping_between_full_and_empty_fetches_no_final_state(make_sim, clock):
+    """Issue 14: 300 jobs, then none, then 300 again...: 2,867 detail GETs in 20 polls; now none, and the panes follow the list."""
+    sim = crowded(make_sim, channels=20, faults="flap")
+    w = wire(sim)
+    app, timers = make_dashboard(sim, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        for _ in range(19):
+            await advance(pilot, clock, timers, 10)
+        assert w.lists() == 20
+        assert shown_jobs(app) == 0, "the 20th list was empty, and the panes say so"
+        await advance(pilot, clock, timers, 10)
+        assert shown_jobs(app) == 300, "the 21st list was full again"
+        assert w.count("GET", "/v2/jobs") == 0
+        assert app.query_one(FinishedTable).row_count == 0 and toasts(app) == [], "nothing finished, nothing announced"
+
+
+async def test_a_list_that_really_dropped_every_job_is_fetched_on_the_next_poll(make_sim, clock):
+    sim = crowded(make_sim, channels=20)
+    w = wire(sim)
+    app, timers = make_dashboard(sim, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        cancel_on_the_service(sim, running_ids(sim))
+        await advance(pilot, clock, timers, 10)
+        assert w.count("GET", "/v2/jobs") == 0, "all 300 gone at once: held until the next poll confirms it"
+        assert shown_jobs(app) == 0, "the panes show the list as it is"
+        await advance(pilot, clock, timers, 10)
+        assert w.count("GET", "/v2/jobs") == 300
+        assert toasts(app)[-1] == ": 300 jobs cancelled · 20 channels"
+
+
+async def test_a_429_on_final_states_waits_its_retry_after_then_shows_them(make_sim, clock):
+    """The service's limit is kept: a 429 pauses the account's detail GETs for Retry-After, then they are asked again."""
+    q = quiet(make_sim)
+    inner, refusing = q.sim.app, [True]
+
+    async def busy_job_endpoint(scope, receive, send):
+        if refusing[0] and scope["type"] == "http" and scope["path"].startswith("/v2/jobs"):
+            body = json.dumps({"error": "Too many requests", "code": 429}).encode()
+            await send({"type": "http.response.start", "status": 429,
+                        "headers": [(b"content-type", b"application/json"), (b"retry-after", b"30")]})
+            await send({"type": "http.response.body", "body": body})
+            return
+        await inner(scope, receive, send)
+
+    q.sim.app = busy_job_endpoint
+    w = wire(q.sim)
+    app, timers = make_dashboard(q.sim, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        cancel_on_the_service(q.sim, q.jobs)
+        await advance(pilot, clock, timers, 10)
+        refused = w.count("GET", "/v2/jobs")
+        assert 1 <= refused <= 3, "the fetches in flight when the first 429 came"
+        await advance(pilot, clock, timers, 25)
+        assert w.count("GET", "/v2/jobs") == refused, "no detail GET before the 30 s the service asked for"
+        assert app.query_one(FinishedTable).row_count == 0, "not shown as failed fetches: they are still to come"
+        refusing[0] = False
+        await advance(pilot, clock, timers, 10)
+        assert [finished_status(app, job) for job in q.jobs] == ["cancelled"] * 3
+        assert w.count("GET", "/v2/jobs") == refused + 3
 
 
 async def test_rows_are_keyed_by_job_and_the_cursor_follows_its_job_across_a_refresh(make_sim, clock):
@@ -1242,6 +1360,87 @@ async def test_imaginepro_commands_are_sent_and_tracked_to_done(make_sim, clock)
         assert row[5].startswith("Done! Your jobs now do not consume fast-hours")
         ip_channel = sim.world.channels[sim.world.accounts["ip"].channels[0]]
         assert ip_channel.mode == "relax"
+
+
+MESSAGE = ("GET", "/api/v1/message/fetch/")
+
+
+async def press_info(pilot, times: int) -> list[str]:
+    """Send /info from the ImaginePro account `times` times (each waits for the last to be sent); the message ids, in order."""
+    from mjtui.tui.panels import MessageTable
+
+    messages = pilot.app.section("ip").query_one(MessageTable)
+    await focus(pilot, lambda widget: widget is messages)
+    for _ in range(times):
+        pilot.app.action_command("info")  # what `i` runs: Pilot's press would wait ~0.1 s on the screen each time
+        await settle(pilot)
+    return [key.value for key in messages.rows]
+
+
+def message_notes(app: MjtuiApp) -> dict[str, str]:
+    from mjtui.tui.panels import MessageTable
+
+    table = app.section("ip").query_one(MessageTable)
+    return {key.value: table.get_cell(key, "note").plain for key in table.rows}
+
+
+async def test_a_message_stuck_processing_is_checked_less_and_less_often_then_let_go_after_30_minutes(make_sim, clock):
+    """Issue 14: ten `i` presses against messages stuck at PROCESSING gave 205 GETs in 66 s, and went on forever."""
+    sim = make_sim(channels=1, imaginepro=True, autopilot=False, faults="stuck")
+    w = wire(sim)
+    app, timers = make_dashboard(sim, clock, accounts=["ip"])
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        sent = await press_info(pilot, 10)
+        assert len(sent) == 10
+        await advance(pilot, clock, timers, 66, step=3)
+        assert w.count(*MESSAGE) <= 5 * 10, "at 3, 9, 21 and 45 s after each was sent"
+        await advance(pilot, clock, timers, 30 * 60 - 66 + 60, step=60)
+        gets = w.count(*MESSAGE)
+        assert gets <= 35 * 10, "a check a minute at most, once the waits have grown"
+        assert set(message_notes(app).values()) == {"no longer followed after 30 min"}
+        await advance(pilot, clock, timers, 600, step=60)
+        assert w.count(*MESSAGE) == gets, "let go: no more checks"
+
+
+async def test_past_20_messages_the_oldest_are_let_go_with_a_note(make_sim, clock):
+    sim = make_sim(channels=1, imaginepro=True, autopilot=False, faults="stuck")
+    w = wire(sim)
+    app, timers = make_dashboard(sim, clock, accounts=["ip"])
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        sent = await press_info(pilot, MESSAGES_FOLLOWED + 3)
+        notes = message_notes(app)
+        assert [message for message in sent if notes[message]] == sent[:3]
+        assert notes[sent[0]] == f"no longer followed: over {MESSAGES_FOLLOWED} at once"
+        await advance(pilot, clock, timers, 10, step=3)
+        asked = {path.rsplit("/", 1)[1] for _, path, _, _ in w.log if path.startswith(MESSAGE[1])}
+        assert asked.isdisjoint(sent[:3]) and set(sent[3:]) <= asked
+
+
+async def test_a_message_id_given_twice_is_one_row_followed_once(make_sim, clock):
+    """A service that answers a second command with the first one's message id: one row, one chain of checks."""
+    sim = make_sim(channels=1, imaginepro=True, autopilot=False, faults="stuck")
+    inner, first = sim.app, []
+
+    async def same_message_id(scope, receive, send):
+        async def rewrite(message):
+            if message["type"] == "http.response.body" and scope["path"] == "/api/v1/nova/commands":
+                body = json.loads(message["body"])
+                first.append(first[0] if first else body["messageId"])
+                message = {**message, "body": json.dumps({**body, "messageId": first[0]}).encode()}
+            await send(message)
+        await inner(scope, receive, rewrite)
+
+    sim.app = same_message_id
+    w = wire(sim)
+    app, timers = make_dashboard(sim, clock, accounts=["ip"])
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        sent = await press_info(pilot, 3)
+        await advance(pilot, clock, timers, 30, step=3)
+        assert sent == first[:1] and not any("internal error" in toast for toast in toasts(app))
+        assert w.count(*MESSAGE) == 3, "checked at 3, 9 and 21 s: one chain"
 
 
 # -- bugs -------------------------------------------------------------------------------------------

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import pytest
 from conftest import make_dashboard
-from test_dashboard import SIZE, advance, settle
+from test_dashboard import SIZE, advance, settle, wire
 
 from mjtui.config import ConfigError, NotifyConfig, load_config
 from mjtui.sim import Simulator
 from mjtui.tui.formatting import short_job_id
+from mjtui.tui.panels import FinishedTable
 from mjtui.tui.notifications import SLOT_QUIET_SECONDS, terminal_alert
 
 STUDIO = "studio"
@@ -59,6 +60,28 @@ async def test_each_outcome_is_a_toast_naming_the_job_and_its_channel_with_a_fit
         assert (f"job {short_job_id(fails)} on {STUDIO} failed: Job failed", "error") in shown
         assert (f"job {short_job_id(moderated)} on {STUDIO} moderated: Job moderated", "warning") in shown
         assert len([t for t in shown if t[0].startswith("job ")]) == 3, "one toast per job, once"
+
+
+async def test_a_finished_job_a_stale_list_shows_again_is_neither_fetched_nor_announced_twice(make_sim, clock):
+    """Issue 14: a job that leaves, comes back (a lagging copy of the list) and leaves again was fetched and toasted again."""
+    sim = make_sim(channels=1, autopilot=False, max_jobs=10, fail_rate=0.0, moderation_rate=0.0, faults="stale")
+    injector = sim.app
+    channel = sim.world.accounts["main"].channels[0]
+    jobs = submit(sim, channel, 10)  # they run 30-70 s: they finish across several polls
+    gets = wire(sim)
+    app, timers = make_dashboard(sim, clock, channel_names={"main": {channel: STUDIO}})
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        listed_again: set[str] = set()
+        for _ in range(int(until_all_final(sim, jobs) // 10) + 4):
+            await advance(pilot, clock, timers, 10)
+            listed_again |= set(app.pane("main", channel).jobs) & set(app.query_one(FinishedTable).rows)
+        assert injector.injected["stale"] and listed_again, "stale lists showed finished jobs again"
+        assert all(sim.world.jobs[job].final_status == "completed" for job in jobs)
+        assert {job: gets.count("GET", "/v2/jobs", jobid=job) for job in jobs} == dict.fromkeys(jobs, 1)
+        announced = [message for message, _ in toasts(app) if "completed" in message]
+        counted = sum(int(message.split()[0]) if message[0].isdigit() else 1 for message in announced)
+        assert counted == len(jobs), f"each job announced once: {announced}"
 
 
 async def test_many_finishes_in_one_poll_make_one_toast_for_the_completed_and_one_for_the_failed(make_sim, clock):

@@ -466,3 +466,36 @@ def test_fault_profiles_reject_values_that_are_not_finite_numbers(spec: str) -> 
     with pytest.raises(ValueError) as problem:
         FaultProfile.parse(spec)
     assert spec.partition("=")[0] in str(problem.value)
+
+
+async def test_rhythmic_faults_flap_and_stale_lists_per_account_and_stuck_messages() -> None:
+    clock = ManualClock()
+    sim = Simulator.build(clock=clock, seed=7, channels=2, accounts=2, max_jobs=3, imaginepro=True,
+                          faults="flap_every=2,stale_every=3,stuck=1")
+    for name in ("main", "alt1"):
+        account = sim.world.accounts[name]
+        sim.world.submit(account, "a slow tide", account.channels[0])
+
+    async def totals(account: str, times: int) -> list[int]:
+        headers = {"Authorization": f"Bearer {sim.token(account)}"}
+        async with httpx.AsyncClient(transport=sim.transport(), base_url=SIM_ORIGIN, headers=headers) as http:
+            return [(await http.get("/v3/midjourney/jobs")).json()["total"] for _ in range(times)]
+
+    assert await totals("main", 4) == [1, 0, 1, 0], "every 2nd list is empty"
+    assert await totals("alt1", 2) == [1, 0], "each account has its own rhythm"
+    stale = Simulator.build(clock=clock, seed=7, channels=1, max_jobs=3, faults="stale")
+    main = stale.world.accounts["main"]
+    headers = {"Authorization": f"Bearer {stale.token()}"}
+    async with httpx.AsyncClient(transport=stale.transport(), base_url=SIM_ORIGIN, headers=headers) as http:
+        seen = []
+        for n in range(3):
+            stale.world.submit(main, f"wave {n}", main.channels[0])
+            seen.append((await http.get("/v3/midjourney/jobs")).json()["total"])
+    assert seen == [1, 2, 1], "the 3rd list is the one served two lists before it"
+    ip = {"Authorization": f"Bearer {sim.token('ip')}"}
+    async with httpx.AsyncClient(transport=sim.transport(), base_url=SIM_ORIGIN, headers=ip) as http:
+        sent = (await http.post("/api/v1/nova/commands", json={"cmd": "info", "tokenId": sim.world.channels[
+            sim.world.accounts["ip"].channels[0]].token_id})).json()
+        clock.advance(60)
+        message = (await http.get(f"/api/v1/message/fetch/{sent['messageId']}")).json()
+    assert message["status"] == "PROCESSING", "a command done at once, stuck all the same"

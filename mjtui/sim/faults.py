@@ -4,8 +4,10 @@ A `FaultProfile` says how often each fault happens; `FaultInjector` is ASGI
 middleware that draws from a seeded RNG on every API request and acts:
 answers 429 with Retry-After, 500/502, answers slowly, hangs past the
 client's timeout, drops the connection mid-answer, sends malformed or
-schema-violating JSON, or makes a running job vanish. Timed incidents (a
-token revoked, a moderation halt) are scheduled on the world's clock.
+schema-violating JSON, or makes a running job vanish. Some answers are
+rewritten on a rhythm: a running list now and then empty (flapping) or
+stale (a lagging cache), an ImaginePro message stuck at PROCESSING. Timed
+incidents (a token revoked, a moderation halt) are scheduled on the world's clock.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import json
 import math
 import random
+from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, fields, replace
 from typing import Any
@@ -50,6 +53,9 @@ class FaultProfile:
     malformed: float = 0.0
     schema: float = 0.0
     vanish: float = 0.0
+    flap_every: float = 0.0  # every Nth running list of an account lists no job at all (0: never)
+    stale_every: float = 0.0  # every Nth running list of an account is the one served two lists before it
+    stuck: float = 0.0  # an ImaginePro message reads PROCESSING, whatever became of it
     revoke_after: float | None = None
     moderation_after: float | None = None
 
@@ -100,6 +106,9 @@ PROFILES: dict[str, FaultProfile] = {
     "timeouts": FaultProfile(timeout=0.2),
     "garbage": FaultProfile(malformed=0.1, schema=0.1),
     "vanish": FaultProfile(vanish=0.1),
+    "flap": FaultProfile(flap_every=2.0),
+    "stale": FaultProfile(stale_every=3.0),
+    "stuck": FaultProfile(stuck=1.0),
     "auth": FaultProfile(revoke_after=300.0),
     "moderation": FaultProfile(moderation_after=120.0),
     "chaos": FaultProfile(
@@ -126,6 +135,8 @@ class FaultInjector:
         self.profile = profile
         self.rng = random.Random(seed)
         self.injected: dict[str, int] = {}
+        self.lists: dict[bytes, int] = defaultdict(int)  # running lists served, per token
+        self.served: dict[bytes, deque[bytes]] = defaultdict(lambda: deque(maxlen=2))  # the last lists, per token
 
     def _roll(self, name: str, chance: float) -> bool:
         hit = chance > 0 and self.rng.random() < chance
@@ -155,15 +166,41 @@ class FaultInjector:
         if self._roll("drop", p.drop):
             raise ConnectionDropped()
         garble = "malformed" if self._roll("malformed", p.malformed) else "schema" if self._roll("schema", p.schema) else None
-        if garble is None:
+        rewrite = self._rewrite(scope)
+        if garble is None and rewrite is None:
             await self.app(scope, receive, send)
             return
         status, headers, body = await _capture(self.app, scope, receive)
-        body = _truncate(body) if garble == "malformed" else _violate(body, self.rng)
+        if rewrite is not None and status == 200:
+            body = rewrite(body)
+        if garble is not None:
+            body = _truncate(body) if garble == "malformed" else _violate(body, self.rng)
         headers = [(k, v) for k, v in headers if k.lower() != b"content-length"]
         await send({"type": "http.response.start", "status": status,
                     "headers": headers + [(b"content-length", str(len(body)).encode())]})
         await send({"type": "http.response.body", "body": body})
+
+    def _rewrite(self, scope: Scope) -> Callable[[bytes], bytes] | None:
+        """The rhythmic faults: how to rewrite this answer, if it is one of theirs."""
+        p, path = self.profile, scope["path"]
+        if path.startswith("/api/v1/message/fetch/") and self._roll("stuck", p.stuck):
+            return _stuck
+        if scope["method"] != "GET" or path != "/v3/midjourney/jobs" or not (p.flap_every or p.stale_every):
+            return None
+        token = dict(scope.get("headers") or []).get(b"authorization", b"")
+        self.lists[token] += 1
+        count, served = self.lists[token], self.served[token]
+        if p.flap_every >= 1 and count % int(p.flap_every) == 0:
+            self.injected["flap"] = self.injected.get("flap", 0) + 1
+            return lambda body: EMPTY_LIST
+        if p.stale_every >= 1 and count % int(p.stale_every) == 0 and len(served) == 2:
+            self.injected["stale"] = self.injected.get("stale", 0) + 1
+            return lambda body: served[0]
+
+        def keep(body: bytes) -> bytes:
+            served.append(body)
+            return body
+        return keep
 
 
 async def _json(send: Send, status: int, payload: dict[str, Any], extra_headers: list[tuple[bytes, bytes]] | None = None) -> None:
@@ -187,6 +224,20 @@ async def _capture(app: ASGIApp, scope: Scope, receive: Receive) -> tuple[int, l
 
     await app(scope, receive, keep)
     return status, headers, b"".join(parts)
+
+
+EMPTY_LIST = json.dumps({"total": 0, "images": 0, "videos": 0, "channels": {}}).encode()
+
+
+def _stuck(body: bytes) -> bytes:
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return body
+    if isinstance(data, dict):
+        data.update(status="PROCESSING", progress=min(int(data.get("progress") or 0), 50))
+        data.pop("uri", None)
+    return json.dumps(data).encode()
 
 
 def _truncate(body: bytes) -> bytes:

@@ -26,6 +26,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.theme import Theme
 from textual.widgets import Input
+from textual.worker import get_current_worker
 
 from mjtui.api import errors
 from mjtui.api.client import ImagineProClient, UseapiClient
@@ -34,8 +35,10 @@ from mjtui.clock import Clock, SystemClock
 from mjtui.config import ConfigError, NotifyConfig
 from mjtui.connections import Connection
 from mjtui.logs import log
+from mjtui.monitor.finals import NOT_FETCHED, Departed, FinalFetches
 from mjtui.monitor.health import MIN_INTERVAL, AccountStatus, Health
-from mjtui.monitor.snapshot import Snapshot, diff, snapshot_of
+from mjtui.monitor.message_follow import LET_GO_CROWDED, LET_GO_LATE, Check, MessageFollower
+from mjtui.monitor.snapshot import JobRow, Snapshot, diff, snapshot_of
 from mjtui.store import ChannelHistory, Journal, JournalWriter, Outcome
 from mjtui.store.image_cache import ImageCache
 from mjtui.secrets import redact
@@ -67,7 +70,6 @@ INTERVAL_STEPS = (2, 3, 5, 10, 15, 30, 60, 120, 300)
 RECENT_ON_START = 30
 CHANNEL_HISTORY_EVERY = 60.0  # seconds between refreshes of the panes' 24 h counts
 DAY = 24 * 3600.0
-FINAL_FETCH_CONCURRENCY = 4
 FINAL_BATCH = 50  # final states handed to the UI at once, at most
 # The cyclic GC's thresholds while the dashboard runs: young passes as Python's default (short,
 # about a millisecond), full passes a hundred times rarer. With the default (700, 10, 10) and the
@@ -75,7 +77,6 @@ FINAL_BATCH = 50  # final states handed to the UI at once, at most
 # minute at 1,200 jobs, each stopping the UI for 50-300 ms; the heap they would free is small.
 GC_THRESHOLDS = (700, 10, 1000)
 FINAL_BATCH_SECONDS = 0.25  # ... or this often (real time), whichever comes first
-MESSAGE_FOLLOW_SECONDS = 3.0  # ImaginePro asks for about one request per 3 s
 
 
 @dataclass
@@ -92,6 +93,11 @@ class AccountState:
     timer: TimerHandle | None = None
     modes: dict[str, str] = field(default_factory=dict)
     channel_names: dict[str, str] = field(default_factory=dict)
+    finals: FinalFetches = field(default_factory=FinalFetches)  # jobs that left the list, waiting for their final state
+    final_batch: list[Final] = field(default_factory=list)  # fetched, not yet handed to the UI
+    batch_started: float = 0.0  # real time of the batch's first final
+    finals_timer: TimerHandle | None = None  # resumes fetching after a 429
+    messages: MessageFollower = field(default_factory=MessageFollower)  # ImaginePro messages being followed
 
     @property
     def useapi(self) -> UseapiClient | None:
@@ -130,7 +136,7 @@ class FinalState(Message):
 
 
 class FinalsFetched(Message):
-    """Every job of one poll that left the list has its final state: time to announce them."""
+    """An account's final-state fetches have all stopped (none waits, or a 429 paused them): time to announce."""
 
     def __init__(self, account: str) -> None:
         super().__init__()
@@ -239,7 +245,6 @@ class MjtuiApp(App[None]):
             self.accounts[connection.name] = state
         for name, (provider, problem) in (problems or {}).items():
             self.accounts[name] = AccountState(name, provider, None, problem=problem)
-        self._final_limit = asyncio.Semaphore(FINAL_FETCH_CONCURRENCY)
         self._gc_thresholds = gc.get_threshold()
         self._cancelled_here: set[tuple[str, str]] = set()  # (account, job id) cancelled from this dashboard
         self._panes: dict[tuple[str, str], ChannelPane] = {}  # (account, channel id) -> its pane; panes stay
@@ -488,10 +493,12 @@ class MjtuiApp(App[None]):
         first = previous is None
         changes = diff(previous, fresh)
         state.snapshot = fresh
-        if previous is not None:
+        self._queue_finals(state, changes.removed, fresh, previous.total if previous else 0, now)
+        if previous is not None and not state.finals.held:  # a list suspected of flapping frees no slot
             self._announce_free_slots(state, previous, fresh, now)
         self._journal("record_poll", state.name, [row for rows in fresh.jobs.values() for row in rows.values()],
                       self._finals.pop(state.name, []), now)
+        self._announce_finished(state.name)  # a backlog still draining: what has come in so far, once a poll
         if not changes:
             return
         # New to this poll (a channel that went idle and came back has its pane still).
@@ -501,43 +508,76 @@ class MjtuiApp(App[None]):
                 pane = self.pane(state.name, channel_id)
                 if pane is not None:
                     pane.apply(change, now, highlight=not first)
-        if changes.removed:
-            self._fetch_final(state, [(row.channel, row.job_id) for row in changes.removed])
         self._show_topbar()
 
+    def _queue_finals(self, state: AccountState, removed: list[JobRow], fresh: Snapshot, before: int, now: float) -> None:
+        """Jobs that left the list wait for their final state (see `FinalFetches`); past its cap, shown as not fetched."""
+        finals = state.finals
+        if not (removed or finals.held or finals.waiting):
+            return
+        running = {job_id for rows in fresh.jobs.values() for job_id in rows}
+        dropped = finals.polled([Departed(row.channel, row.job_id) for row in removed], running, before, now)
+        if dropped:
+            self.post_message(FinalState(state.name, [Final(job.channel, job.job_id, None, NOT_FETCHED) for job in dropped]))
+        self._fetch_finals(state)
+
+    def _fetch_finals(self, state: AccountState) -> None:
+        """Start fetch loops up to the account's limit; after a 429, start them again when its wait is over."""
+        now = self.clock.now()
+        for _ in range(state.finals.fetchers_to_start(now)):
+            self._final_fetcher(state)
+        paused_until = state.finals.paused_until
+        if state.finals.is_paused(now) and paused_until is not None and state.finals_timer is None:
+            state.finals_timer = self.timers.call_later(paused_until - now, lambda: self._resume_finals(state))
+
+    def _resume_finals(self, state: AccountState) -> None:
+        state.finals_timer = None
+        self._fetch_finals(state)
+
     @work(exit_on_error=False, description="fetch final states")
-    async def _fetch_final(self, state: AccountState, jobs: list[tuple[str, str]]) -> None:
-        """Each job that left the list is fetched once, so it shows as completed / failed / cancelled.
+    async def _final_fetcher(self, state: AccountState) -> None:
+        """One of an account's fetch loops: the final state of each job that left the list, until none waits.
 
         Answers reach the UI in batches (every FINAL_BATCH answers or FINAL_BATCH_SECONDS), not one
         message per job: at a hundred busy channels a poll can see hundreds of jobs leave.
         """
-        client = state.useapi
-        if client is None:
-            return
-        batch: list[Final] = []
-        sent_at = time.perf_counter()
-
-        def flush() -> None:
-            nonlocal batch, sent_at
-            if batch:
-                self.post_message(FinalState(state.name, batch))
-            batch, sent_at = [], time.perf_counter()
-
-        async def one(channel: str, job_id: str) -> None:
-            async with self._final_limit:
-                try:
-                    batch.append(Final(channel, job_id, await client.job(job_id), None))
-                except errors.MjtuiError as exc:
-                    batch.append(Final(channel, job_id, None, str(exc)))
-            if len(batch) >= FINAL_BATCH or time.perf_counter() - sent_at >= FINAL_BATCH_SECONDS:
-                flush()
-
+        client, finals = state.useapi, state.finals
         try:
-            await asyncio.gather(*(one(channel, job_id) for channel, job_id in jobs))
+            while client is not None and (job := finals.take(self.clock.now())) is not None:
+                final = await self._final_of(client, finals, job)
+                if final is not None:
+                    self._batch_final(state, final)
         finally:
-            flush()
-            self.post_message(FinalsFetched(state.name))
+            if finals.fetcher_stopped() and not get_current_worker().is_cancelled:  # cancelled: the app is closing
+                self._flush_finals(state)
+                self.post_message(FinalsFetched(state.name))
+                self._fetch_finals(state)  # stopped by a 429: arm the resumption
+
+    async def _final_of(self, client: UseapiClient, finals: FinalFetches, job: Departed) -> Final | None:
+        """One detail GET; None when a 429 put the job back in the queue for later."""
+        try:
+            answer = await client.job(job.job_id)
+        except errors.RateLimited as exc:
+            if finals.rate_limited(job, self.clock.now(), exc.retry_after):
+                return None
+            return Final(job.channel, job.job_id, None, str(exc))
+        except errors.MjtuiError as exc:
+            finals.fetched(job, False, self.clock.now())
+            return Final(job.channel, job.job_id, None, str(exc))
+        finals.fetched(job, answer.is_final, self.clock.now())
+        return Final(job.channel, job.job_id, answer, None)
+
+    def _batch_final(self, state: AccountState, final: Final) -> None:
+        if not state.final_batch:
+            state.batch_started = time.perf_counter()
+        state.final_batch.append(final)
+        if len(state.final_batch) >= FINAL_BATCH or time.perf_counter() - state.batch_started >= FINAL_BATCH_SECONDS:
+            self._flush_finals(state)
+
+    def _flush_finals(self, state: AccountState) -> None:
+        if state.final_batch:
+            self.post_message(FinalState(state.name, state.final_batch))
+            state.final_batch = []
 
     def on_final_state(self, message: FinalState) -> None:
         now = self.clock.now()
@@ -567,8 +607,11 @@ class MjtuiApp(App[None]):
         return False
 
     def on_finals_fetched(self, message: FinalsFetched) -> None:
-        finished = self._finished.pop(message.account, [])
-        self._announce(message.account, announce_finished(finished, completed=self.notify_settings.completed))
+        self._announce_finished(message.account)
+
+    def _announce_finished(self, account: str) -> None:
+        finished = self._finished.pop(account, [])
+        self._announce(account, announce_finished(finished, completed=self.notify_settings.completed))
 
     # -- announcements --------------------------------------------------------------------------------
 
@@ -837,23 +880,45 @@ class MjtuiApp(App[None]):
         self.notify(clean(str(exc), limit=300), title=f"{what} failed", severity="error", timeout=8)
 
     def _track_message(self, state: AccountState, cmd: str, message_id: str) -> None:
+        """Show a message just sent and follow it (see `MessageFollower`: capped, backing off, for a limited time)."""
         table = self.section(state.name).query_one(MessageTable)
         table.sent(message_id, cmd, self.clock.now())
-        self.timers.call_later(MESSAGE_FOLLOW_SECONDS, lambda: self._follow_message(state, message_id))
+        check, let_go = state.messages.follow(message_id, self.clock.now())
+        for old in let_go:
+            table.note(old, LET_GO_CROWDED)
+        if check is not None:
+            self._check_message_later(state, message_id, check)
+
+    def _check_message_later(self, state: AccountState, message_id: str, check: Check) -> None:
+        def due() -> None:
+            if state.messages.ask(message_id, check.ticket):
+                self._follow_message(state, message_id)
+
+        self.timers.call_later(check.wait, due)
 
     @work(exit_on_error=False, description="follow message")
     async def _follow_message(self, state: AccountState, message_id: str) -> None:
         client = state.connection.client if state.connection else None
         if not isinstance(client, ImagineProClient):
             return
+        table = self.section(state.name).query_one(MessageTable)
         try:
             message = await client.message(message_id)
         except errors.MjtuiError as exc:
-            self.notify(clean(str(exc), limit=200), severity="error")
-            return
-        self.section(state.name).query_one(MessageTable).progress(message)
-        if not message.is_final:
-            self.timers.call_later(MESSAGE_FOLLOW_SECONDS, lambda: self._follow_message(state, message_id))
+            table.note(message_id, str(exc))
+            if isinstance(exc, errors.ApiError) and exc.status < 500 and not isinstance(exc, errors.RateLimited):
+                state.messages.let_go(message_id)  # the service refuses it: asking again changes nothing
+                return
+            message = None
+        final = message is not None and message.is_final
+        followed = state.messages.follows(message_id)
+        check = state.messages.answered(message_id, final, self.clock.now())
+        if message is not None:
+            table.progress(message)
+        if check is not None:
+            self._check_message_later(state, message_id, check)
+        elif not final:  # too long, or let go for a newer one while this answer was on its way
+            table.note(message_id, LET_GO_LATE if followed else LET_GO_CROWDED)
 
     def action_cancel(self) -> None:
         self.request_cancel()

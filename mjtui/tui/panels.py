@@ -81,6 +81,8 @@ class MessageTable(DataTable):
         self.add_column("note", key="note")
 
     def sent(self, message_id: str, cmd: str, now: float) -> None:
+        if message_id in self.rows:
+            return  # the service answered an id it gave before: one row, one follow
         self.add_row(Text(now_local(now)), safe(cmd), safe(message_id), Text("SENT"), Text(""), Text(""), key=message_id)
 
     def progress(self, message: MessageProgress) -> None:
@@ -91,6 +93,11 @@ class MessageTable(DataTable):
         self.update_cell(key, "progress", Text(f"{message.progress}%" if message.progress is not None else ""))
         note = getattr(message, "content", None) or message.error or ""
         self.update_cell(key, "note", safe(note, limit=80))
+
+    def note(self, message_id: str, text: str) -> None:
+        """Say why a message is no longer followed, or what went wrong asking about it."""
+        if message_id in self.rows:
+            self.update_cell(message_id, "note", safe(text, limit=80))
 
 
 class FinishedTable(RowTable):
