@@ -14,7 +14,6 @@ import shutil
 import stat
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -162,6 +161,14 @@ class Result:
         return self.err.strip().splitlines()
 
 
+PEAK_REPORTER = """\
+import resource, subprocess, sys
+code = subprocess.call(sys.argv[2:])
+open(sys.argv[1], "w").write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))
+sys.exit(code)
+"""
+
+
 @dataclass
 class Cli:
     home: Path
@@ -176,20 +183,17 @@ class Cli:
                                     done.stderr.decode("utf-8", "replace")), args)
 
     def run_measured(self, *args: str, config: Path, directory: Path) -> tuple[Result, float]:
-        """`run`, also returning the most memory (RSS, in MB) the mjtui process ever held."""
-        out_path, err_path = directory / "out", directory / "err"
-        with open(out_path, "wb") as out, open(err_path, "wb") as err:
-            process = subprocess.Popen([*MJTUI, "--config", str(config), *args], stdin=subprocess.DEVNULL,
-                                       stdout=out, stderr=err, env=clean_env(self.home))
-            stuck = threading.Timer(60, process.kill)  # a regression fails the test, never hangs the run
-            stuck.start()
-            _, status, usage = os.wait4(process.pid, 0)  # this child's own peak, not the largest of all children
-            stuck.cancel()
-            process.returncode = os.waitstatus_to_exitcode(status)
-        result = Result(process.returncode, out_path.read_text(encoding="utf-8", errors="replace"),
-                        err_path.read_text(encoding="utf-8", errors="replace"))
-        peak = usage.ru_maxrss / 1024 if sys.platform != "darwin" else usage.ru_maxrss / 2**20
-        return self._checked(result, args), peak
+        """`run`, also returning the most memory (RSS, in MB) the mjtui process ever held.
+
+        Measured by a small parent of its own: Linux counts a child's peak from its parent's at the fork,
+        and this test process may itself be large by then.
+        """
+        report = directory / "peak-rss"
+        argv = [sys.executable, "-c", PEAK_REPORTER, str(report), *MJTUI, "--config", str(config), *args]
+        done = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=60, env=clean_env(self.home))
+        result = Result(done.returncode, done.stdout.decode("utf-8", "replace"), done.stderr.decode("utf-8", "replace"))
+        peak = int(report.read_text(encoding="ascii"))  # kB on Linux, bytes on macOS
+        return self._checked(result, args), peak / (1024 if sys.platform != "darwin" else 2**20)
 
     def _checked(self, result: Result, args: tuple[str, ...]) -> Result:
         shown = result.out + result.err

@@ -508,6 +508,18 @@ def test_retry_after_is_never_infinite(header):
     assert error.retry_after is None or math.isfinite(error.retry_after)
 
 
+@pytest.mark.parametrize("header", ["1e20", "99999999999", "Fri, 31 Dec 9999 23:59:59 GMT"])
+def test_a_huge_retry_after_is_at_most_an_hour(header):
+    error = _api_error(_built(429, {"error": "slow down"}, headers={"Retry-After": header}), "GET /v3/midjourney/jobs", None)
+    assert error.retry_after == 3600.0
+
+
+def test_a_retry_after_date_no_calendar_holds_is_ignored():
+    header = "Fri, 31 Dec 99999999999999999999 23:59:59 GMT"
+    error = _api_error(_built(429, {"error": "slow down"}, headers={"Retry-After": header}), "GET /v3/midjourney/jobs", None)
+    assert error.retry_after is None
+
+
 async def test_429_rate_limited_carries_retry_after(make_sim):
     sim = make_sim(channels=1, autopilot=False, faults="rate_limit=1,retry_after=7")
     sleep = RecordingSleep()
