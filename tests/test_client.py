@@ -9,6 +9,7 @@ client under test only ever makes the calls a user's monitor would make.
 
 from __future__ import annotations
 
+import gzip
 import math
 import struct
 import threading
@@ -20,7 +21,7 @@ from typing import Any
 import httpx
 import pytest
 from conftest import imaginepro_client, useapi_client
-from hostile_server import HostileServer, bomb, drip, endless
+from hostile_server import HostileServer, answer, bomb, drip, endless
 
 from mjtui.api import errors
 from mjtui.api.client import MAX_ANSWER_BYTES, ImagineProClient, UseapiClient, _api_error
@@ -721,6 +722,17 @@ async def test_a_running_list_of_10000_jobs_fits_under_the_cap_four_times_over(m
         listing = await api.running_jobs()
     assert listing.total == 10_000
     assert 4 * size < MAX_ANSWER_BYTES, f"a 10,000-job list is {size / 2**20:.1f} MB: too close to the cap"
+
+
+async def test_a_gzip_answer_under_the_cap_is_read_whole(quiet):
+    for n in range(3):
+        submit(quiet, f"job {n}")
+    async with raw_client(quiet) as raw:
+        listed = (await raw.get("/v3/midjourney/jobs")).content
+    with HostileServer(answer("200 OK", "Content-Encoding: gzip", gzip.compress(listed))) as server:
+        async with UseapiClient("user:1-token", server.url) as api:
+            listing = await api.running_jobs()
+    assert listing.total == 3 and len(next(iter(listing.channels.values())).jobs) == 3
 
 
 async def test_an_error_page_that_never_ends_still_reports_its_status():

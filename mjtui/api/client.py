@@ -189,7 +189,7 @@ class BaseClient:
         try:
             with _deadline(self._timeout, endpoint):
                 return await self._attempts(request, endpoint, channel)
-        except errors.ReadTimeout as late:  # only the deadline's: a POST's own failures are OutcomeUnknown already
+        except errors.ReadTimeout as late:  # a POST or DELETE reaches here only past the deadline: OutcomeUnknown
             raise _as_sent(method, late) from None
 
     async def _attempts(self, request: httpx.Request, endpoint: str, channel: str | None) -> httpx.Response:
@@ -330,9 +330,11 @@ async def _inflated(response: httpx.Response, *, gzip: bool, step: int) -> Async
             yield raw  # at most a read: 64 KB
             continue
         pending = raw
-        while pending and not inflate.eof:  # past the end: ignored, as httpx ignores it
+        while pending and not inflate.eof:
             yield inflate.decompress(pending, step)
             pending = inflate.unconsumed_tail
+        if inflate.eof:  # whatever follows the gzip stream is not read (httpx ignores it too)
+            return
 
 
 def _with_body(response: httpx.Response, body: bytes) -> httpx.Response:

@@ -141,7 +141,7 @@ class AnswerTooLarge(ProtocolError):
     """The answer was larger than the client reads (counted after decompression); it was not parsed."""
 
 
-class InvalidId(MjtuiError, ValueError):
+class InvalidId(MjtuiError):
     """A job, message or channel id that cannot be one (empty, `..`, spaces, ...): refused before any request."""
 
 
