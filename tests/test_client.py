@@ -748,7 +748,7 @@ async def test_a_drip_fails_at_the_deadline_though_every_read_is_quick():
         async with UseapiClient("user:1-token", server.url, timeout=0.5, sleep=RecordingSleep()) as api:
             with pytest.raises(errors.ReadTimeout) as caught:
                 await api.running_jobs()
-    assert str(caught.value) == "no complete answer within 0.5 s (GET /v3/midjourney/jobs)"
+    assert str(caught.value) == "no answer in time: not complete within 0.5 s (GET /v3/midjourney/jobs)"
     assert server.requests == ["GET /v3/midjourney/jobs HTTP/1.1"]
 
 
@@ -761,14 +761,14 @@ async def test_a_post_or_delete_whose_answer_drips_past_the_deadline_is_outcome_
             with pytest.raises(errors.OutcomeUnknown) as caught:
                 await action()
     assert isinstance(caught.value.cause, errors.ReadTimeout)
-    assert "no complete answer within 0.5 s" in str(caught.value)
+    assert "no answer in time: not complete within 0.5 s" in str(caught.value)
     assert len(server.requests) == 1, "sent once, never again"
 
 
 async def test_an_image_has_a_deadline_and_a_cap_too():
     with HostileServer(drip(interval=0.05, seconds=10)) as server:
         async with UseapiClient("user:1-token", "https://api.example", timeout=0.25) as api:
-            with pytest.raises(errors.ReadTimeout, match=r"no complete answer within 1 s \(GET image from 127.0.0.1\)"):
+            with pytest.raises(errors.ReadTimeout, match=r"no answer in time: not complete within 1 s \(GET image from 127.0.0.1\)"):
                 await api.download(f"{server.url}/grid.png")
     with HostileServer(bomb()) as server:
         async with UseapiClient("user:1-token", "https://api.example") as api:

@@ -44,7 +44,7 @@ async def test_a_poll_whose_answer_drips_fails_at_the_deadline_and_ctrl_r_polls_
         async with app.run_test(size=(120, 30)) as pilot:
             state = app.accounts["main"]
             await until(pilot, lambda: len(server.requests) == 1 and not state.polling, "the first poll to give up")
-            assert "no complete answer within 0.5 s" in shown(app, "main", AccountHeader)
+            assert "no answer in time: not complete within 0.5 s" in shown(app, "main", AccountHeader)
 
             await pilot.press("ctrl+r")
             await until(pilot, lambda: len(server.requests) == 2 and not state.polling, "ctrl+r's poll to give up")

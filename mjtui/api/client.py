@@ -58,7 +58,6 @@ IMAGINEPRO_ORIGIN = "https://api.imaginepro.ai"
 DEFAULT_TIMEOUT = 15.0
 MAX_IMAGE_BYTES = 16 * 1024 * 1024  # a Midjourney upscale PNG is a few MB
 MAX_ANSWER_BYTES = 8 * 1024 * 1024  # a running list of 10,000 jobs is 1.8 MB as the simulator writes it
-MAX_ERROR_BYTES = 64 * 1024  # an error's text is a line: the rest of a huge error page is not read
 IMAGE_DEADLINE_FACTOR = 4  # an image may take four answer timeouts (60 s by default): it is up to 16 MB
 MAX_RETRY_AFTER = 3600.0  # a server asking for longer is waited on for an hour, then asked again
 _RETRYABLE_STATUSES = frozenset({500, 502, 503, 504})
@@ -216,15 +215,12 @@ class BaseClient:
     async def _exchange(self, request: httpx.Request, endpoint: str, *, limit: int, what: str) -> httpx.Response:
         """Send `request` and read its answer streamed: at most `limit` bytes after decompression.
 
-        A larger answer is AnswerTooLarge, read no further; an error's body is cut at MAX_ERROR_BYTES
-        instead, so its status still tells what went wrong. Raises httpx errors as httpx does.
+        A larger answer is AnswerTooLarge, read no further; an error's body is cut at `limit` instead,
+        so its status still tells what went wrong. Raises httpx errors as httpx does.
         """
         response = await self._http.send(request, stream=True)
         try:
-            if response.is_success:
-                body = await _read_capped(response, limit, endpoint, what)
-            else:
-                body = await _read_capped(response, MAX_ERROR_BYTES, endpoint, what, cut=True)
+            body = await _read_capped(response, limit, endpoint, what, cut=not response.is_success)
         finally:
             await response.aclose()
         return _with_body(response, body)
@@ -292,7 +288,7 @@ def _deadline(seconds: float, endpoint: str) -> Iterator[None]:
         with anyio.fail_after(seconds):
             yield
     except TimeoutError:
-        raise errors.ReadTimeout(f"no complete answer within {seconds:g} s", endpoint=endpoint) from None
+        raise errors.ReadTimeout(f"no answer in time: not complete within {seconds:g} s", endpoint=endpoint) from None
 
 
 async def _read_capped(response: httpx.Response, limit: int, endpoint: str, what: str, *, cut: bool = False) -> bytes:
