@@ -745,30 +745,29 @@ async def test_an_error_page_that_never_ends_still_reports_its_status():
 
 async def test_a_drip_fails_at_the_deadline_though_every_read_is_quick():
     with HostileServer(drip(interval=0.05, seconds=10)) as server:
-        async with UseapiClient("user:1-token", server.url, timeout=0.5, sleep=RecordingSleep()) as api:
+        async with UseapiClient("user:1-token", server.url, timeout=0.3, sleep=RecordingSleep()) as api:
             with pytest.raises(errors.ReadTimeout) as caught:
                 await api.running_jobs()
-    assert str(caught.value) == "no answer in time: not complete within 0.5 s (GET /v3/midjourney/jobs)"
+    assert str(caught.value) == "no answer in time: not complete within 0.3 s (GET /v3/midjourney/jobs)"
     assert server.requests == ["GET /v3/midjourney/jobs HTTP/1.1"]
 
 
-@pytest.mark.parametrize("call", ["relax", "cancel", "reset"])
+@pytest.mark.parametrize("call", ["relax", "cancel"])
 async def test_a_post_or_delete_whose_answer_drips_past_the_deadline_is_outcome_unknown(call):
     with HostileServer(drip(interval=0.05, seconds=10)) as server:
-        async with UseapiClient("user:1-token", server.url, timeout=0.5, sleep=RecordingSleep()) as api:
-            action = {"relax": lambda: api.command("relax"), "cancel": lambda: api.cancel("j1:x"),
-                      "reset": lambda: api.reset("123")}[call]
+        async with UseapiClient("user:1-token", server.url, timeout=0.3, sleep=RecordingSleep()) as api:
+            action = {"relax": lambda: api.command("relax"), "cancel": lambda: api.cancel("j1:x")}[call]
             with pytest.raises(errors.OutcomeUnknown) as caught:
                 await action()
     assert isinstance(caught.value.cause, errors.ReadTimeout)
-    assert "no answer in time: not complete within 0.5 s" in str(caught.value)
+    assert "no answer in time: not complete within 0.3 s" in str(caught.value)
     assert len(server.requests) == 1, "sent once, never again"
 
 
 async def test_an_image_has_a_deadline_and_a_cap_too():
     with HostileServer(drip(interval=0.05, seconds=10)) as server:
-        async with UseapiClient("user:1-token", "https://api.example", timeout=0.25) as api:
-            with pytest.raises(errors.ReadTimeout, match=r"no answer in time: not complete within 1 s \(GET image from 127.0.0.1\)"):
+        async with UseapiClient("user:1-token", "https://api.example", timeout=0.1) as api:
+            with pytest.raises(errors.ReadTimeout, match=r"not complete within 0.4 s \(GET image from 127.0.0.1\)"):
                 await api.download(f"{server.url}/grid.png")
     with HostileServer(bomb()) as server:
         async with UseapiClient("user:1-token", "https://api.example") as api:
