@@ -380,7 +380,7 @@ def _base_url(ctx: click.Context, param: click.Parameter, value: str | None) -> 
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="Config file (default: $MJTUI_CONFIG, then the user config dir).")
 @click.option("--account", help="Account to use (a table [accounts.NAME] in the config).")
-@click.option("--base-url", callback=_base_url, help="Override one account's API origin, e.g. http://127.0.0.1:8787.")
+@click.option("--base-url", callback=_base_url, help="Override one account's API origin (with several, name it with --account), e.g. http://127.0.0.1:8787.")
 @click.option("--refresh", type=float, callback=_refresh, help="Dashboard refresh interval in seconds (floor 2).")
 @click.option("--demo", is_flag=True, help="Use a built-in simulator of the service instead of a real account.")
 @click.option("--readonly", is_flag=True, help="Turn off every action that changes something.")
