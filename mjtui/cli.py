@@ -8,6 +8,7 @@ HTTP status and the API's own error text; never a traceback, never a token.
 from __future__ import annotations
 
 import asyncio
+import math
 import re
 import sys
 import time
@@ -22,7 +23,7 @@ import click
 
 from mjtui import __version__
 from mjtui.api import errors
-from mjtui.api.client import ImagineProClient, UseapiClient
+from mjtui.api.client import ImagineProClient, UseapiClient, check_channel, check_id
 from mjtui.api.models import COMMANDS, Job, MessageProgress, RunningJobs
 from mjtui.config import (
     MAX_REFRESH_SECONDS,
@@ -31,6 +32,7 @@ from mjtui.config import (
     ConfigError,
     load_config,
     masked_view,
+    normalise_base_url,
     resolve_config_path,
     save_config,
     starter_config,
@@ -106,6 +108,10 @@ class Options:
                 raise UsageProblem(str(exc)) from None
             for warning in self._config.warnings:
                 click.echo(f"mjtui: warning: {clean(warning)}", err=True)
+            accounts = self._config.accounts
+            if self.base_url is not None and self.account is None and len(accounts) > 1:
+                # else every account's token would go to that one URL
+                raise UsageProblem(f"--base-url applies to one account: add --account NAME (accounts: {', '.join(accounts)})")
         return self._config
 
     def global_args(self) -> list[str]:
@@ -173,12 +179,27 @@ def describe_failure(exc: errors.MjtuiError, connection: Connection) -> str:
             f"then run: mjtui reset {channel}"
         )
     if isinstance(exc, errors.RateLimited) and exc.retry_after is not None:
-        return f"{exc}; retry after {exc.retry_after:g}s"
+        return f"{exc}; retry after {_wait(exc.retry_after)}"
     if isinstance(exc, errors.OutcomeUnknown):
         return f"outcome unknown: {exc}"
     if isinstance(exc, errors.BadRequest) and exc.error == "channel is missing":
         return f"{exc}; the account has several channels: pass --channel ID (see mjtui jobs)"
     return str(exc)
+
+
+def _wait(seconds: float) -> str:
+    """A wait as a person reads it: `7s`, `2m30s`, `1h`."""
+    hours, rest = divmod(math.ceil(seconds), 3600)
+    parts = [f"{value}{unit}" for value, unit in ((hours, "h"), (rest // 60, "m"), (rest % 60, "s")) if value]
+    return "".join(parts) or "0s"
+
+
+def plausible(value: str, check: Callable[[str], str] = check_id) -> str:
+    """`value` when the client would send it as an id; else exit 2 with one line, before asking or sending anything."""
+    try:
+        return check(value)
+    except errors.InvalidId as exc:
+        raise UsageProblem(exc.message) from None
 
 
 def run_api(connection: Connection, work: Callable[[], Awaitable[T]]) -> T:
@@ -365,10 +386,20 @@ def _refresh(ctx: click.Context, param: click.Parameter, value: float | None) ->
     return value
 
 
+def _base_url(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """Checked as the config's base_url is: http(s), a host, no user:password@, no query."""
+    if value is None:
+        return None
+    try:
+        return normalise_base_url(value)
+    except ValueError as exc:
+        raise UsageProblem(f"--base-url {exc}") from None
+
+
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="Config file (default: $MJTUI_CONFIG, then the user config dir).")
 @click.option("--account", help="Account to use (a table [accounts.NAME] in the config).")
-@click.option("--base-url", help="Override the account's API origin, e.g. http://127.0.0.1:8787.")
+@click.option("--base-url", callback=_base_url, help="Override one account's API origin (with several, name it with --account), e.g. http://127.0.0.1:8787.")
 @click.option("--refresh", type=float, callback=_refresh, help="Dashboard refresh interval in seconds (floor 2).")
 @click.option("--demo", is_flag=True, help="Use a built-in simulator of the service instead of a real account.")
 @click.option("--readonly", is_flag=True, help="Send nothing but GETs: no relax/fast/turbo/info, cancel, seed or reset.")
@@ -429,6 +460,7 @@ def job(ctx: click.Context, jobid: str, as_json: bool) -> None:
 
     For an ImaginePro account, JOBID is a message id.
     """
+    plausible(jobid)
     connection = _options(ctx).connect()
     client = connection.client
     if isinstance(client, ImagineProClient):
@@ -446,6 +478,8 @@ def _command(cmd: str) -> click.Command:
     def run(ctx: click.Context, channel: str | None, as_json: bool) -> None:
         options = _options(ctx)
         _refuse_readonly(options, f"/{cmd}")  # /info too: --readonly sends nothing but GETs
+        if channel is not None:
+            plausible(channel, check_channel)
         connection = options.connect()
         client = connection.client
         if isinstance(client, ImagineProClient):
@@ -489,6 +523,7 @@ def cancel(ctx: click.Context, jobid: str, yes: bool) -> None:
     """Cancel a running job (for ImaginePro, a message id)."""
     options = _options(ctx)
     _refuse_readonly(options, "a cancel")
+    plausible(jobid)
     connection = options.connect()
     confirm(f"Cancel job {clean(jobid)} on account '{connection.name}'?", yes=yes, what="cancel")
     run_action(options, connection, "cancel", jobid, lambda: connection.client.cancel(jobid))  # type: ignore[attr-defined]
@@ -507,6 +542,7 @@ def seed(ctx: click.Context, jobid: str, wait: bool, interval: float, timeout: f
     """Fetch the seed of a completed job and its 4 seed images."""
     options = _options(ctx)
     _refuse_readonly(options, "a seed request")
+    plausible(jobid)
     connection = options.connect()
     needs("useapi", connection, "seed endpoint")
     client: UseapiClient = connection.client  # type: ignore[assignment]
@@ -548,6 +584,7 @@ def reset(ctx: click.Context, channel: str, yes: bool) -> None:
     """Clear a channel's moderation halt (596) after acknowledging the message in Discord."""
     options = _options(ctx)
     _refuse_readonly(options, "a reset")
+    plausible(channel, check_channel)
     connection = options.connect()
     needs("useapi", connection, "moderation reset")
     confirm(

@@ -109,8 +109,8 @@ class AccountConfig(BaseModel):
         secret = value.get_secret_value()
         if not secret.strip():
             raise ValueError("must not be empty")
-        if any(char.isspace() or ord(char) < 0x20 for char in secret):
-            raise ValueError("must not contain spaces, newlines or control characters")
+        if problem := token_problem(secret):
+            raise ValueError(problem)
         return value
 
     @field_validator("token_env")
@@ -157,8 +157,19 @@ class AccountConfig(BaseModel):
         if not value:
             state = "is empty" if self.token_env in environ else "is not set"
             raise ConfigError(f"{label}: environment variable {self.token_env} {state}")
+        if problem := token_problem(value):
+            raise ConfigError(f"{label}: the token in environment variable {self.token_env} {problem}")
         secrets.remember(value)
         return value
+
+
+def token_problem(secret: str) -> str | None:
+    """Why `secret` cannot be a token sent in an HTTP header, in words that do not repeat it; None when it can."""
+    if any(char.isspace() or ord(char) < 0x20 or ord(char) == 0x7F for char in secret):
+        return "must not contain spaces, newlines or control characters"
+    if not secret.isascii():
+        return "must be ASCII: it has a character no token has (a typographic quote or dash pasted with it?)"
+    return None
 
 
 class NotifyConfig(BaseModel):
@@ -257,7 +268,10 @@ def normalise_base_url(value: str, default_origin: str = USEAPI_ORIGIN) -> str:
     """
     if not value or any(char.isspace() or ord(char) < 0x20 for char in value):
         raise ValueError("must be a URL like https://host[:port] without spaces")
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+    except ValueError:  # an unclosed [ of an IPv6 address
+        raise ValueError("is not a URL: expected https://host[:port], with an IPv6 address in [brackets]") from None
     if parts.scheme not in ("http", "https"):
         raise ValueError("must start with http:// or https://")
     if not parts.hostname:
@@ -265,9 +279,11 @@ def normalise_base_url(value: str, default_origin: str = USEAPI_ORIGIN) -> str:
     if parts.username is not None or parts.password is not None:
         raise ValueError("must not contain a user name or password: put the token in token or token_env")
     try:
-        _ = parts.port  # urlsplit only checks the port when asked
+        port = parts.port  # urlsplit only checks the port when asked
     except ValueError:
-        raise ValueError("has an invalid port") from None
+        port = 0
+    if port == 0:
+        raise ValueError("has an invalid port: expected a number from 1 to 65535")
     if "?" in value or "#" in value:
         raise ValueError("must not have a query (?...) or fragment (#...)")
     path = parts.path.rstrip("/")

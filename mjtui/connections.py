@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from mjtui.api.client import BaseClient, ImagineProClient, UseapiClient
 from mjtui.clock import Clock, ScaledClock
-from mjtui.config import AccountConfig, Config
+from mjtui.config import AccountConfig, Config, ConfigError
 
 if TYPE_CHECKING:  # the simulator (Starlette) is imported only for --demo and tests, not on every start
     from mjtui.sim import Simulator
@@ -62,6 +62,20 @@ def open_connection(
     return Connection(account_name, account.provider, client, account=account, secret=token)
 
 
+def open_connections(
+    config: Config, names: list[str], *, base_url: str | None = None, environ: Mapping[str, str] = os.environ
+) -> tuple[list[Connection], dict[str, tuple[str, str]]]:
+    """A connection per named account, and for each that cannot have one, its provider and why (a config problem)."""
+    connections: list[Connection] = []
+    problems: dict[str, tuple[str, str]] = {}
+    for name in names:
+        try:
+            connections.append(open_connection(config, name, base_url=base_url, environ=environ))
+        except ConfigError as exc:
+            problems[name] = (config.accounts[name].provider, str(exc))
+    return connections, problems
+
+
 def demo_simulator(*, clock: Clock | None = None, seed: int = DEMO_SEED, speed: float = 1.0) -> Simulator:
     """The world `--demo` shows: two useapi accounts and an ImaginePro one, already busy."""
     from mjtui.sim import Simulator
@@ -83,8 +97,6 @@ def demo_connection(simulator: Simulator, name: str | None = None) -> Connection
     accounts = simulator.world.accounts
     account_name = name or next(iter(accounts))
     if account_name not in accounts:
-        from mjtui.config import ConfigError
-
         raise ConfigError(f"no account named {account_name!r} in the demo (accounts: {', '.join(accounts)})")
     account = accounts[account_name]
     cls = ImagineProClient if account.provider == "imaginepro" else UseapiClient

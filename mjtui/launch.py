@@ -12,7 +12,12 @@ from typing import TYPE_CHECKING
 from mjtui.api.client import load_tls_in_background
 from mjtui.config import Config, ConfigError, NotifyConfig, resolve_config_path
 from mjtui.config import save_theme as save_config_theme
-from mjtui.connections import Connection, demo_connection, demo_simulator, open_connection
+from mjtui.connections import (
+    Connection,
+    demo_connection,
+    demo_simulator,
+    open_connections,
+)
 from mjtui.store.image_cache import ImageCache, default_cache_dir
 from mjtui.text import clean
 from mjtui.themes import THEME_SUFFIX, shipped_themes_dir, user_themes_dir
@@ -70,11 +75,7 @@ def run_dashboard(options: Options) -> int:
             except ConfigError as exc:
                 print(f"mjtui: {clean(exc)}", file=sys.stderr)
                 return 2
-        for name in names:
-            try:
-                connections.append(open_connection(config, name, base_url=options.base_url))
-            except ConfigError as exc:
-                problems[name] = (config.accounts[name].provider, str(exc))
+        connections, problems = open_connections(config, names, base_url=options.base_url)
         refresh = options.refresh or config.refresh_seconds
         keymap = dict(config.keys)
         theme = config.theme

@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 import tomli_w
+from hostile_server import HostileServer, answer, bomb, drip, endless
 
 from mjtui import __version__
 from mjtui.clock import ManualClock
@@ -160,6 +161,14 @@ class Result:
         return self.err.strip().splitlines()
 
 
+PEAK_REPORTER = """\
+import resource, subprocess, sys
+code = subprocess.call(sys.argv[2:])
+open(sys.argv[1], "w").write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))
+sys.exit(code)
+"""
+
+
 @dataclass
 class Cli:
     home: Path
@@ -170,7 +179,23 @@ class Cli:
         argv = [*MJTUI, *(["--config", str(config)] if config else []), *args]
         done = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout,
                               env=clean_env(self.home, env))
+        return self._checked(Result(done.returncode, done.stdout.decode("utf-8", "replace"),
+                                    done.stderr.decode("utf-8", "replace")), args)
+
+    def run_measured(self, *args: str, config: Path, directory: Path) -> tuple[Result, float]:
+        """`run`, also returning the most memory (RSS, in MB) the mjtui process ever held.
+
+        Measured by a small parent of its own: Linux counts a child's peak from its parent's at the fork,
+        and this test process may itself be large by then.
+        """
+        report = directory / "peak-rss"
+        argv = [sys.executable, "-c", PEAK_REPORTER, str(report), *MJTUI, "--config", str(config), *args]
+        done = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=60, env=clean_env(self.home))
         result = Result(done.returncode, done.stdout.decode("utf-8", "replace"), done.stderr.decode("utf-8", "replace"))
+        peak = int(report.read_text(encoding="ascii"))  # kB on Linux, bytes on macOS
+        return self._checked(result, args), peak / (1024 if sys.platform != "darwin" else 2**20)
+
+    def _checked(self, result: Result, args: tuple[str, ...]) -> Result:
         shown = result.out + result.err
         assert "Traceback" not in shown, shown
         for secret in self.secrets:
@@ -541,3 +566,119 @@ def test_demo_jobs_needs_no_config(cli: Cli) -> None:
     result = cli.ok("--demo", "jobs")
     assert re.match(r"main: \d+ running", result.out)
     assert re.search(r"^channel \d+  jobs \d+/\d+", result.out, re.M)
+
+
+# -- hostile servers: answers with a size and a deadline (issue 14) -----------------------------------
+
+TOKEN = "user:4242-0123456789abcdefHOSTILEtest"
+RECORDED = answer("200 OK", "X-Recorded: yes", b"{}")
+
+
+def one_account(path: Path, base_url: str, **settings: Any) -> Path:
+    return write_config(path, {"main": {"provider": "useapi", "token": TOKEN, "base_url": base_url, **settings}})
+
+
+@pytest.mark.parametrize(("attack", "said"), [
+    (bomb, "the answer is larger than 8 MB: not read further (GET /v3/midjourney/jobs)"),
+    (endless, "the answer is larger than 8 MB: not read further (GET /v3/midjourney/jobs)"),
+    (lambda: drip(interval=0.1, seconds=10), "no answer in time: not complete within 0.5 s (GET /v3/midjourney/jobs)"),
+], ids=["gzip-bomb", "endless-chunked", "drip"])
+def test_jobs_against_a_hostile_server_fails_on_one_line_in_bounded_memory(cli: Cli, tmp_path: Path, attack, said: str) -> None:
+    cli.secrets.add(TOKEN)
+    with HostileServer(attack()) as server:
+        config = one_account(tmp_path / "config.toml", server.url, timeout=0.5)
+        result, peak_mb = cli.run_measured("jobs", config=config, directory=tmp_path)
+    assert result.code == 1 and result.err_lines == [f"mjtui: {said}"]
+    assert peak_mb < 160, f"mjtui jobs held {peak_mb:.0f} MB (alone it holds ~50 MB; the cap is 8 MB)"
+    assert server.requests == ["GET /v3/midjourney/jobs HTTP/1.1"]
+
+
+@pytest.mark.parametrize(("header", "said"), [
+    ("1e20", "retry after 1h"), ("150", "retry after 2m30s"),
+])
+def test_a_huge_retry_after_is_printed_as_at_most_an_hour(cli: Cli, tmp_path: Path, header: str, said: str) -> None:
+    cli.secrets.add(TOKEN)
+    with HostileServer(answer("429 Too Many Requests", f"Retry-After: {header}", b'{"error": "slow down"}')) as server:
+        result = cli.run("jobs", config=one_account(tmp_path / "config.toml", server.url))
+    assert result.code == 1
+    assert result.err_lines == [f"mjtui: 429 Too Many Requests: slow down (GET /v3/midjourney/jobs); {said}"]
+
+
+# -- ids that cannot be ids are never sent (issue 14) ------------------------------------------------
+
+
+@pytest.mark.parametrize(("args", "said"), [
+    (("cancel", ".", "--yes"), "'.' is not a job id"),
+    (("cancel", "..", "--yes"), "'..' is not a job id"),
+    (("reset", "..", "--yes"), "'..' is not a channel id"),
+    (("seed", "j1/../../v2/x"), "'j1/../../v2/x' is not a job id"),
+], ids=["cancel-dot", "cancel-dotdot", "reset-dotdot", "seed-path"])
+def test_an_id_that_cannot_be_one_exits_2_before_any_request(cli: Cli, tmp_path: Path, args: tuple[str, ...], said: str) -> None:
+    cli.secrets.add(TOKEN)
+    with HostileServer(RECORDED) as server:
+        result = cli.run(*args, config=one_account(tmp_path / "config.toml", server.url))
+    assert result.code == 2 and result.out == ""
+    assert len(result.err_lines) == 1 and result.err.startswith(f"mjtui: {said}")
+    assert result.err.rstrip().endswith("not sent")
+    assert server.requests == []
+
+
+# -- --base-url (issue 14) -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("url", "said"), [
+    ("http://[::1", "is not a URL"),
+    ("http://127.0.0.1:99999", "has an invalid port"),
+    ("http://me:secret@127.0.0.1:8787", "must not contain a user name or password"),
+])
+def test_a_bad_base_url_option_is_one_line_and_exit_2(cli: Cli, sim: SimProcess, config: Path, url: str, said: str) -> None:
+    result = cli.run("--account", "main", "--base-url", url, "jobs", config=config)
+    assert result.code == 2 and result.out == ""
+    assert len(result.err_lines) == 1 and result.err.startswith(f"mjtui: --base-url {said}")
+    assert "secret" not in result.err
+
+
+def test_base_url_applies_to_one_account_and_is_refused_with_several_without_account(
+    cli: Cli, sim: SimProcess, tmp_path: Path
+) -> None:
+    with HostileServer(RECORDED) as elsewhere:
+        accounts = sim_accounts(sim)
+        for account in accounts.values():
+            account["base_url"] = elsewhere.url  # the config points away; --base-url points at the simulator
+        config = write_config(tmp_path / "config.toml", accounts)
+        refused = cli.run("--base-url", sim.base_url, "jobs", config=config)
+        used = cli.run("--account", "main", "--base-url", sim.base_url, "jobs", config=config)
+    assert refused.code == 2 and refused.err_lines == [
+        "mjtui: --base-url applies to one account: add --account NAME (accounts: main, ip)"]
+    assert used.code == 0 and used.out.startswith("main: ")
+    assert elsewhere.requests == []
+
+
+# -- tokens that cannot be sent (issue 14) -----------------------------------------------------------
+
+
+NON_ASCII_TOKEN = "user:4242-0123456789\u2019abcdef"  # a typographic apostrophe pasted with it
+
+
+def test_a_non_ascii_token_in_the_config_is_one_line_naming_the_account(cli: Cli, tmp_path: Path) -> None:
+    cli.secrets.add(NON_ASCII_TOKEN)
+    config = write_config(tmp_path / "config.toml", {"main": {"token": NON_ASCII_TOKEN, "base_url": "http://127.0.0.1:9"}})
+    result = cli.run("jobs", config=config)
+    assert result.code == 2 and len(result.err_lines) == 1
+    assert f"{config}: accounts.main.token: must be ASCII" in result.err
+
+
+@pytest.mark.parametrize("variable", ["USEAPI_TOKEN", "MJTUI_TOKEN"])
+def test_a_non_ascii_token_in_the_environment_is_one_line_naming_where_it_came_from(
+    cli: Cli, tmp_path: Path, variable: str
+) -> None:
+    cli.secrets.add(NON_ASCII_TOKEN)
+    with HostileServer(RECORDED) as server:
+        config = write_config(tmp_path / "config.toml", {"main": {"token_env": "USEAPI_TOKEN", "base_url": server.url}})
+        result = cli.run("jobs", config=config if variable == "USEAPI_TOKEN" else None,
+                         env={variable: NON_ASCII_TOKEN, "MJTUI_BASE_URL": server.url})
+    assert result.code == 2 and len(result.err_lines) == 1
+    named = ("account 'main': the token in environment variable USEAPI_TOKEN must be ASCII"
+             if variable == "USEAPI_TOKEN" else "MJTUI_TOKEN: must be ASCII")
+    assert result.err.startswith(f"mjtui: {named}")
+    assert server.requests == []

@@ -9,19 +9,27 @@ client under test only ever makes the calls a user's monitor would make.
 
 from __future__ import annotations
 
+import gzip
 import math
 import struct
 import threading
 import traceback
+import tracemalloc
 from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
 from conftest import imaginepro_client, useapi_client
+from hostile_server import HostileServer, answer, bomb, drip, endless
 
 from mjtui.api import errors
-from mjtui.api.client import ImagineProClient, UseapiClient, _api_error
+from mjtui.api.client import (
+    MAX_ANSWER_BYTES,
+    ImagineProClient,
+    UseapiClient,
+    _api_error,
+)
 from mjtui.api.models import MessageStatus
 from mjtui.clock import ManualClock
 from mjtui.sim import SIM_ORIGIN, Simulator
@@ -282,24 +290,67 @@ async def test_cancel_url_encodes_a_real_job_id(quiet, api, clock):
     assert quiet.world.jobs[job.jobid].final_status == "failed"
 
 
-ODD_IDS = ["j1/../../v2/jobs/x", "j1%2Fbot", "50%:off/now", "a?b#c d&jobid=z", "j1:ü🔄"]
+NOT_IDS = ["", ".", "..", "../..", "j1/../../v2/jobs/x", "j1%2Fbot", "a?b#c d&jobid=z", "j1:ü🔄", " j1", "j1\n",
+           "j1\x1b[2J", "-j1", "j" * 300]
 
 
-@pytest.mark.parametrize("jobid", ODD_IDS)
-async def test_cancel_sends_odd_job_ids_intact(api, jobid):
-    with pytest.raises(errors.NotFound) as caught:
-        await api.cancel(jobid)
+def requests_reaching(sim: Simulator) -> list[str]:
+    """Every request that reaches the simulator from now on, as `METHOD /path`; build clients after this."""
+    seen: list[str] = []
+    inner = sim.app
 
-    assert caught.value.error == f"Unable to locate job {jobid}"
-    assert caught.value.endpoint == "DELETE /v3/midjourney/jobs/{jobid}"
+    async def app(scope, receive, send):
+        if scope["type"] == "http":
+            seen.append(f"{scope['method']} {scope['path']}")
+        await inner(scope, receive, send)
+
+    sim.app = app
+    return seen
 
 
-@pytest.mark.parametrize("jobid", ODD_IDS)
-async def test_job_sends_odd_job_ids_intact(api, jobid):
-    with pytest.raises(errors.NotFound) as caught:
-        await api.job(jobid)
+@pytest.mark.parametrize("jobid", NOT_IDS)
+async def test_what_cannot_be_a_job_id_is_refused_before_sending(quiet, jobid):
+    seen = requests_reaching(quiet)
+    async with useapi_client(quiet) as api:
+        for call, endpoint in ((api.cancel, "DELETE /v3/midjourney/jobs/{jobid}"), (api.job, "GET /v2/jobs/"),
+                               (api.seed_async, "POST /v2/jobs/seed_async")):
+            with pytest.raises(errors.InvalidId) as caught:
+                await call(jobid)
+            assert caught.value.endpoint == endpoint
+            assert "is not a job id: not sent" in str(caught.value) and len(str(caught.value).splitlines()) == 1
+    assert seen == []
 
-    assert caught.value.error == f"Unable to locate job {jobid}"
+
+@pytest.mark.parametrize("channel", ["", ".", "..", "123/..", "12 3", "abc", "1" * 40])
+async def test_what_cannot_be_a_channel_is_refused_before_sending(quiet, channel):
+    seen = requests_reaching(quiet)
+    async with useapi_client(quiet) as api:
+        with pytest.raises(errors.InvalidId, match="is not a channel id"):
+            await api.reset(channel)
+        with pytest.raises(errors.InvalidId, match="is not a channel id"):
+            await api.command("relax", channel)
+    assert seen == []
+
+
+@pytest.mark.parametrize("message_id", ["", "..", "d15c1541/../x", "d15c 1541"])
+async def test_what_cannot_be_a_message_id_is_refused_before_sending(make_sim, message_id):
+    sim = make_sim(channels=1, imaginepro=True, autopilot=False)
+    seen = requests_reaching(sim)
+    async with imaginepro_client(sim) as api:
+        for call in (api.message, api.cancel):
+            with pytest.raises(errors.InvalidId, match="is not a message id"):
+                await call(message_id)
+    assert seen == []
+
+
+async def test_ids_shaped_as_the_documents_show_them_are_sent(quiet):
+    seen = requests_reaching(quiet)
+    async with useapi_client(quiet) as api:
+        with pytest.raises(errors.NotFound):
+            await api.job("j1023141520123456789i-u12345-c1234567890123456789-bot:midjourney")
+        with pytest.raises(errors.NotFound):
+            await api.cancel("d15c1541-229a-442b-9873-d3494dede12a")
+    assert seen == ["GET /v2/jobs/", "DELETE /v3/midjourney/jobs/d15c1541-229a-442b-9873-d3494dede12a"]
 
 
 # -- 3. every documented error ----------------------------------------------------------------------
@@ -463,6 +514,18 @@ def test_retry_after_is_never_infinite(header):
     assert error.retry_after is None or math.isfinite(error.retry_after)
 
 
+@pytest.mark.parametrize("header", ["1e20", "99999999999", "Fri, 31 Dec 9999 23:59:59 GMT"])
+def test_a_huge_retry_after_is_at_most_an_hour(header):
+    error = _api_error(_built(429, {"error": "slow down"}, headers={"Retry-After": header}), "GET /v3/midjourney/jobs", None)
+    assert error.retry_after == 3600.0
+
+
+def test_a_retry_after_date_no_calendar_holds_is_ignored():
+    header = "Fri, 31 Dec 99999999999999999999 23:59:59 GMT"
+    error = _api_error(_built(429, {"error": "slow down"}, headers={"Retry-After": header}), "GET /v3/midjourney/jobs", None)
+    assert error.retry_after is None
+
+
 async def test_429_rate_limited_carries_retry_after(make_sim):
     sim = make_sim(channels=1, autopilot=False, faults="rate_limit=1,retry_after=7")
     sleep = RecordingSleep()
@@ -551,14 +614,14 @@ def hanging(make_sim) -> Simulator:
     return make_sim(channels=1, autopilot=False, faults="timeout=1,hang_seconds=5")
 
 
-async def test_timeout_on_get_is_a_read_timeout_after_retries(hanging):
+async def test_timeout_on_get_is_a_read_timeout_not_retried_past_the_deadline(hanging):
     sleep = RecordingSleep()
     async with useapi_client(hanging, timeout=0.05, sleep=sleep) as api:
         with pytest.raises(errors.ReadTimeout) as caught:
             await api.running_jobs()
     assert caught.value.endpoint == "GET /v3/midjourney/jobs"
-    assert hanging.app.injected == {"timeout": 3}
-    assert len(sleep.delays) == 2
+    assert hanging.app.injected == {"timeout": 1}, "the timeout is the whole call's: none is left for a retry"
+    assert sleep.delays == []
 
 
 @pytest.mark.parametrize("call", ["relax", "seed_async", "cancel"])
@@ -628,6 +691,93 @@ async def test_refused_connection_is_never_outcome_unknown():
             assert not isinstance(caught.value, errors.OutcomeUnknown)
     assert listed.value.endpoint == "GET /v3/midjourney/jobs"
     assert len(sleep.delays) == 2  # only the GET was retried
+
+
+# -- 4b. hostile answers: a size and a deadline -----------------------------------------------------
+
+
+TOO_LARGE = "the answer is larger than 8 MB: not read further (GET /v3/midjourney/jobs)"
+
+
+@pytest.mark.parametrize("attack", [bomb, endless], ids=["gzip-bomb", "endless-chunked"])
+async def test_an_answer_over_the_cap_is_refused_with_memory_near_the_cap(attack):
+    tracemalloc.start()
+    try:
+        with HostileServer(attack()) as server:
+            async with UseapiClient("user:1-token", server.url, sleep=RecordingSleep()) as api:
+                with pytest.raises(errors.AnswerTooLarge) as caught:
+                    await api.running_jobs()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert str(caught.value) == TOO_LARGE
+    assert server.requests == ["GET /v3/midjourney/jobs HTTP/1.1"], "not retried"
+    assert peak < 3 * MAX_ANSWER_BYTES, f"{peak / 2**20:.0f} MB held to refuse an answer over {MAX_ANSWER_BYTES / 2**20:g} MB"
+
+
+async def test_a_running_list_of_10000_jobs_fits_under_the_cap_four_times_over(make_sim):
+    sim = make_sim(channels=100, max_jobs=100, autopilot=False)
+    main = sim.world.accounts["main"]
+    for channel in main.channels:
+        for n in range(100):
+            sim.world.submit(main, f"job {n}", channel)
+    async with raw_client(sim) as raw:
+        size = len((await raw.get("/v3/midjourney/jobs")).content)
+    async with useapi_client(sim) as api:
+        listing = await api.running_jobs()
+    assert listing.total == 10_000
+    assert 4 * size < MAX_ANSWER_BYTES, f"a 10,000-job list is {size / 2**20:.1f} MB: too close to the cap"
+
+
+async def test_a_gzip_answer_under_the_cap_is_read_whole(quiet):
+    for n in range(3):
+        submit(quiet, f"job {n}")
+    async with raw_client(quiet) as raw:
+        listed = (await raw.get("/v3/midjourney/jobs")).content
+    with HostileServer(answer("200 OK", "Content-Encoding: gzip", gzip.compress(listed))) as server:
+        async with UseapiClient("user:1-token", server.url) as api:
+            listing = await api.running_jobs()
+    assert listing.total == 3 and len(next(iter(listing.channels.values())).jobs) == 3
+
+
+async def test_an_error_page_that_never_ends_still_reports_its_status():
+    with HostileServer(endless(status="502 Bad Gateway")) as server:
+        async with UseapiClient("user:1-token", server.url, get_retries=0) as api:
+            with pytest.raises(errors.UpstreamError) as caught:
+                await api.running_jobs()
+    assert caught.value.status == 502
+
+
+async def test_a_drip_fails_at_the_deadline_though_every_read_is_quick():
+    with HostileServer(drip(interval=0.05, seconds=10)) as server:
+        async with UseapiClient("user:1-token", server.url, timeout=0.3, sleep=RecordingSleep()) as api:
+            with pytest.raises(errors.ReadTimeout) as caught:
+                await api.running_jobs()
+    assert str(caught.value) == "no answer in time: not complete within 0.3 s (GET /v3/midjourney/jobs)"
+    assert server.requests == ["GET /v3/midjourney/jobs HTTP/1.1"]
+
+
+@pytest.mark.parametrize("call", ["relax", "cancel"])
+async def test_a_post_or_delete_whose_answer_drips_past_the_deadline_is_outcome_unknown(call):
+    with HostileServer(drip(interval=0.05, seconds=10)) as server:
+        async with UseapiClient("user:1-token", server.url, timeout=0.3, sleep=RecordingSleep()) as api:
+            action = {"relax": lambda: api.command("relax"), "cancel": lambda: api.cancel("j1:x")}[call]
+            with pytest.raises(errors.OutcomeUnknown) as caught:
+                await action()
+    assert isinstance(caught.value.cause, errors.ReadTimeout)
+    assert "no answer in time: not complete within 0.3 s" in str(caught.value)
+    assert len(server.requests) == 1, "sent once, never again"
+
+
+async def test_an_image_has_a_deadline_and_a_cap_too():
+    with HostileServer(drip(interval=0.05, seconds=10)) as server:
+        async with UseapiClient("user:1-token", "https://api.example", timeout=0.1) as api:
+            with pytest.raises(errors.ReadTimeout, match=r"not complete within 0.4 s \(GET image from 127.0.0.1\)"):
+                await api.download(f"{server.url}/grid.png")
+    with HostileServer(bomb()) as server:
+        async with UseapiClient("user:1-token", "https://api.example") as api:
+            with pytest.raises(errors.AnswerTooLarge, match="the image is larger than 16 MB"):
+                await api.download(f"{server.url}/grid.png")
 
 
 # -- 5. GET retries ---------------------------------------------------------------------------------
@@ -785,7 +935,7 @@ async def _every_failure(sim: Simulator, **options: Any) -> list[BaseException]:
     async with UseapiClient(SECRET, SIM_ORIGIN, transport=sim.transport(), sleep=RecordingSleep(), **options) as api:
         for call in (
             lambda: api.running_jobs(),
-            lambda: api.job("j1:missing/x%y"),
+            lambda: api.job("j1:missing"),
             lambda: api.command("relax", reply_ref="r" * 1025),
             lambda: api.seed_async("j1:missing"),
             lambda: api.cancel("j1:missing"),

@@ -192,6 +192,21 @@ IP_TABLE = f'[accounts.ip]\nprovider = "imaginepro"\ntoken = "{SECRET}"\n'
             "keys.cancel: a key name has a control character",
             id="control-character-in-key",
         ),
+        pytest.param(
+            IP_TABLE.replace(SECRET, SECRET + "\u2019") + "token_id = 1\n",
+            "accounts.ip.token: must be ASCII",
+            id="non-ascii-token",
+        ),
+        pytest.param(
+            IP_TABLE + 'token_id = 1\nbase_url = "http://[::1"\n',
+            "accounts.ip.base_url: is not a URL",
+            id="unclosed-ipv6-base-url",
+        ),
+        pytest.param(
+            IP_TABLE + 'token_id = 1\nbase_url = "http://127.0.0.1:99999"\n',
+            "accounts.ip.base_url: has an invalid port",
+            id="port-out-of-range",
+        ),
     ],
 )
 def test_bad_input_is_one_line_naming_file_and_key_without_secret(tmp_path: Path, text: str, expected: str) -> None:
@@ -313,6 +328,15 @@ def test_resolve_token_reads_the_named_env_var_or_says_it_is_missing(tmp_path: P
         main.resolve_token({})
     with pytest.raises(ConfigError, match=r"^account 'main': environment variable USEAPI_TOKEN is empty$"):
         main.resolve_token({"USEAPI_TOKEN": ""})
+
+
+def test_a_token_in_the_environment_that_no_header_can_carry_is_a_config_error_naming_the_account(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path / "config.toml", EXAMPLE), environ={})
+    for token in (ENV_SECRET + "\u2019", "é" + ENV_SECRET, ENV_SECRET + "\x7f"):
+        with pytest.raises(ConfigError) as caught:
+            config.accounts["main"].resolve_token({"USEAPI_TOKEN": token})
+        assert str(caught.value).startswith("account 'main': the token in environment variable USEAPI_TOKEN must ")
+        assert ENV_SECRET not in str(caught.value)
 
 
 def test_account_without_any_token_loads_but_says_how_to_set_one(tmp_path: Path) -> None:

@@ -5,6 +5,10 @@ simulator's ``http://127.0.0.1:8787``) and appends the documented paths.
 GETs are retried a few times on transport failures and 5xx answers; POST and
 DELETE never are, because relax, seed and cancel are not idempotent: when
 their answer is lost the caller gets `OutcomeUnknown`.
+
+Every answer is treated as hostile: it is read streamed, at most a set number
+of bytes after decompression, and the whole call (retries included) ends within
+the client's timeout. Ids going into paths are checked before anything is sent.
 """
 
 from __future__ import annotations
@@ -15,9 +19,11 @@ import json
 import math
 import os
 import random
+import re
 import ssl
 import threading
-from collections.abc import Awaitable, Callable
+import zlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
@@ -51,7 +57,12 @@ USEAPI_ORIGIN = "https://api.useapi.net"
 IMAGINEPRO_ORIGIN = "https://api.imaginepro.ai"
 DEFAULT_TIMEOUT = 15.0
 MAX_IMAGE_BYTES = 16 * 1024 * 1024  # a Midjourney upscale PNG is a few MB
+MAX_ANSWER_BYTES = 8 * 1024 * 1024  # a running list of 10,000 jobs is 1.8 MB as the simulator writes it
+IMAGE_DEADLINE_FACTOR = 4  # an image may take four answer timeouts (60 s by default): it is up to 16 MB
+MAX_RETRY_AFTER = 3600.0  # a server asking for longer is waited on for an hour, then asked again
 _RETRYABLE_STATUSES = frozenset({500, 502, 503, 504})
+_ACCEPT_ENCODING = "gzip"  # what _read_capped inflates (with a bound); not br or zstd even when installed
+_ENCODINGS = frozenset({"identity", "gzip"})
 
 _tls_lock = threading.Lock()
 _tls: ssl.SSLContext | None = None
@@ -127,6 +138,7 @@ class BaseClient:
             headers={
                 "Authorization": f"Bearer {self._token}",
                 "Accept": "application/json",
+                "Accept-Encoding": _ACCEPT_ENCODING,
                 "User-Agent": f"mjtui/{__version__}",
             },
             timeout=httpx.Timeout(self._timeout, connect=min(self._timeout, 10.0)),
@@ -161,9 +173,11 @@ class BaseClient:
         channel: str | None = None,
         endpoint: str | None = None,
     ) -> httpx.Response:
-        """Send a request, map failures to typed errors, retry idempotent ones.
+        """Send a request, map failures to typed errors, retry idempotent ones, all within the timeout.
 
         `endpoint` names the call in errors (the documented path, without ids) when not `path` itself.
+        The answer comes back read in full (at most MAX_ANSWER_BYTES); a POST or DELETE whose whole
+        answer does not come in time is OutcomeUnknown.
         """
         endpoint = f"{method} {endpoint or path}"
         content = None
@@ -171,23 +185,25 @@ class BaseClient:
         if body is not None:
             content = json.dumps(body.model_dump(by_alias=True, exclude_none=True), ensure_ascii=False).encode()
             headers["Content-Type"] = "application/json"
-        attempts = 1 + (self.get_retries if method == "GET" else 0)
+        request = self._http.build_request(method, path, params=params, content=content, headers=headers)
+        try:
+            with _deadline(self._timeout, endpoint):
+                return await self._attempts(request, endpoint, channel)
+        except errors.ReadTimeout as late:  # a POST or DELETE reaches here only past the deadline: OutcomeUnknown
+            raise _as_sent(method, late) from None
+
+    async def _attempts(self, request: httpx.Request, endpoint: str, channel: str | None) -> httpx.Response:
+        """`request` sent until it succeeds, once for POST and DELETE, 1 + get_retries times for a GET."""
+        attempts = 1 + (self.get_retries if request.method == "GET" else 0)
         for attempt in range(attempts):
             try:
-                response = await self._http.request(method, path, params=params, content=content, headers=headers)
-                await response.aread()
+                response = await self._exchange(request, endpoint, limit=MAX_ANSWER_BYTES, what="the answer")
             except httpx.HTTPError as exc:
                 failure = _transport_error(exc, endpoint)
-                if method != "GET" and not isinstance(failure, (errors.ConnectionRefused, errors.ConnectTimeout)):
-                    raise errors.OutcomeUnknown(
-                        f"sent, but the answer was lost ({failure.message}); it may or may not have taken effect",
-                        endpoint=endpoint,
-                        cause=failure,
-                    ) from None
-                if attempt + 1 < attempts:
+                if attempt + 1 < attempts and not isinstance(failure, errors.ReadTimeout):  # a timeout spent the deadline
                     await self._backoff(attempt)
                     continue
-                raise failure from None
+                raise _as_sent(request.method, failure) from None
             if response.is_success:
                 return response
             failure = _api_error(response, endpoint, channel)
@@ -197,12 +213,26 @@ class BaseClient:
             raise failure
         raise AssertionError("unreachable")  # pragma: no cover
 
+    async def _exchange(self, request: httpx.Request, endpoint: str, *, limit: int, what: str) -> httpx.Response:
+        """Send `request` and read its answer streamed: at most `limit` bytes after decompression.
+
+        A larger answer is AnswerTooLarge, read no further; an error's body is cut at `limit` instead,
+        so its status still tells what went wrong. Raises httpx errors as httpx does.
+        """
+        response = await self._http.send(request, stream=True)
+        try:
+            body = await _read_capped(response, limit, endpoint, what, cut=not response.is_success)
+        finally:
+            await response.aclose()
+        return _with_body(response, body)
+
     async def download(self, url: str, *, limit: int = MAX_IMAGE_BYTES) -> bytes:
         """GET an absolute http(s) URL, a job's image, and return at most `limit` bytes of it.
 
         The token is sent only to the API's own origin: images usually live on
         another host (Discord's CDN). Never retried. Raises ProtocolError for a
-        URL that is not http(s) or an answer larger than `limit`, and the
+        URL that is not http(s) or an answer larger than `limit`, ReadTimeout when
+        the whole image does not come within IMAGE_DEADLINE_FACTOR timeouts, and the
         usual ApiError / TransportError otherwise.
         """
         parts = urlsplit(url)
@@ -213,24 +243,13 @@ class BaseClient:
         if _origin(url) != _origin(self.base_url):
             del request.headers["Authorization"]
         try:
-            response = await self._http.send(request, stream=True)
-            try:
-                if not response.is_success:
-                    await response.aread()
-                    raise _api_error(response, endpoint, None)
-                declared = response.headers.get("Content-Length", "")
-                if declared.isdigit() and int(declared) > limit:
-                    raise _too_large(limit, endpoint)
-                body = bytearray()
-                async for chunk in response.aiter_bytes():
-                    body += chunk
-                    if len(body) > limit:
-                        raise _too_large(limit, endpoint)
-            finally:
-                await response.aclose()
+            with _deadline(self._timeout * IMAGE_DEADLINE_FACTOR, endpoint):
+                response = await self._exchange(request, endpoint, limit=limit, what="the image")
         except httpx.HTTPError as exc:
             raise _transport_error(exc, endpoint) from None
-        return bytes(body)
+        if not response.is_success:
+            raise _api_error(response, endpoint, None)
+        return response.content
 
     async def _backoff(self, attempt: int) -> None:
         await self._sleep(0.5 * (2**attempt) * self._rng.uniform(0.5, 1.0))
@@ -261,6 +280,76 @@ def parse_model(model: type[M], raw: bytes | str, *, endpoint: str) -> M:
         where = ".".join(str(part) for part in first["loc"])
         more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
         raise errors.ProtocolError(f"unexpected answer: {where}: {first['msg']}{more}", endpoint=endpoint) from None
+
+
+@contextlib.contextmanager
+def _deadline(seconds: float, endpoint: str) -> Iterator[None]:
+    """The whole of what runs inside must end within `seconds`: else ReadTimeout, however slowly bytes still come."""
+    try:
+        with anyio.fail_after(seconds):
+            yield
+    except TimeoutError:
+        raise errors.ReadTimeout(f"no answer in time: not complete within {seconds:g} s", endpoint=endpoint) from None
+
+
+async def _read_capped(response: httpx.Response, limit: int, endpoint: str, what: str, *, cut: bool = False) -> bytes:
+    """The body of a streamed answer, gzip undone, stopping past `limit` bytes: AnswerTooLarge, or the first `limit` when `cut`.
+
+    Memory stays near `limit` whatever the compression ratio: gzip is inflated at most `limit` + 1 bytes at a time.
+    """
+    encoding = response.headers.get("Content-Encoding", "").strip().lower() or "identity"
+    if encoding not in _ENCODINGS:  # e.g. brotli sent though not asked for: not inflated here, so refused
+        raise errors.ProtocolError(f"{what} came in an encoding not asked for ({encoding[:40]})", endpoint=endpoint)
+    declared = response.headers.get("Content-Length", "")
+    if not cut and declared.isdigit() and int(declared) > limit:
+        raise _too_large(what, limit, endpoint)
+    body = bytearray()
+    try:
+        async for piece in _inflated(response, gzip=encoding != "identity", step=limit + 1):
+            if len(body) + len(piece) > limit:
+                if cut:
+                    return bytes(body + piece[: limit - len(body)])
+                raise _too_large(what, limit, endpoint)
+            body += piece
+    except zlib.error as exc:
+        raise errors.ProtocolError(f"{what} is not valid gzip ({exc})", endpoint=endpoint) from None
+    return bytes(body)
+
+
+async def _inflated(response: httpx.Response, *, gzip: bool, step: int) -> AsyncIterator[bytes]:
+    """The raw body in pieces, inflated when `gzip`, none over `step` bytes however much a read inflates (a bomb's 1000x)."""
+    if response.is_stream_consumed:  # an answer built in memory (httpx.MockTransport): already whole and decoded
+        yield response.content
+        return
+    inflate = zlib.decompressobj(wbits=31) if gzip else None  # 31: a gzip header and trailer around deflate
+    async for raw in response.aiter_raw():
+        if inflate is None:
+            yield raw  # at most a read: 64 KB
+            continue
+        pending = raw
+        while pending and not inflate.eof:
+            yield inflate.decompress(pending, step)
+            pending = inflate.unconsumed_tail
+        if inflate.eof:  # whatever follows the gzip stream is not read (httpx ignores it too)
+            return
+
+
+def _with_body(response: httpx.Response, body: bytes) -> httpx.Response:
+    """A read answer: `response`'s status and headers with `body`, already decompressed, as its content."""
+    headers = [(name, value) for name, value in response.headers.multi_items() if name.lower() != "content-encoding"]
+    return httpx.Response(response.status_code, headers=headers, content=body, request=response.request,
+                          extensions=response.extensions)
+
+
+def _as_sent(method: str, failure: errors.TransportError) -> errors.TransportError:
+    """What a transport failure means to the caller: for a POST or DELETE that may have been sent, OutcomeUnknown."""
+    if method == "GET" or isinstance(failure, (errors.ConnectionRefused, errors.ConnectTimeout)):
+        return failure
+    return errors.OutcomeUnknown(
+        f"sent, but the answer was lost ({failure.message}); it may or may not have taken effect",
+        endpoint=failure.endpoint,
+        cause=failure,
+    )
 
 
 def _transport_error(exc: httpx.HTTPError, endpoint: str) -> errors.TransportError:
@@ -308,7 +397,7 @@ def _api_error(response: httpx.Response, endpoint: str, channel: str | None) -> 
 
 
 def _retry_after(value: str | None) -> float | None:
-    """Retry-After in seconds: either delta-seconds or an HTTP date."""
+    """Retry-After in seconds, either delta-seconds or an HTTP date, at most MAX_RETRY_AFTER."""
     if not value:
         return None
     try:
@@ -316,12 +405,12 @@ def _retry_after(value: str | None) -> float | None:
     except ValueError:
         pass
     else:
-        return max(0.0, seconds) if math.isfinite(seconds) else None
+        return min(max(0.0, seconds), MAX_RETRY_AFTER) if math.isfinite(seconds) else None
     try:
         moment = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
-    return max(0.0, (moment - datetime.now(timezone.utc)).total_seconds())
+    return min(max(0.0, (moment - datetime.now(timezone.utc)).total_seconds()), MAX_RETRY_AFTER)
 
 
 def _origin(url: str) -> tuple[str, str, int | None]:
@@ -335,12 +424,34 @@ def _origin(url: str) -> tuple[str, str, int | None]:
     return parts.scheme, (parts.hostname or "").lower(), port
 
 
-def _too_large(limit: int, endpoint: str) -> errors.ProtocolError:
-    return errors.ProtocolError(f"the image is larger than {limit / (1024 * 1024):g} MB", endpoint=endpoint)
+def _too_large(what: str, limit: int, endpoint: str) -> errors.AnswerTooLarge:
+    size = f"{limit / (1024 * 1024):g} MB" if limit >= 1024 * 1024 else f"{limit:,} bytes"
+    return errors.AnswerTooLarge(f"{what} is larger than {size}: not read further", endpoint=endpoint)
+
+
+# What an id can look like: useapi's job ids (`j1023141520123456789i-u12345-c1234567890123456789-bot:midjourney`),
+# ImaginePro's message ids (uuids) and Discord's; never empty, `.`, `..`, spaces, controls or path characters.
+_PLAUSIBLE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@+=~-]{0,255}")
+_CHANNEL_ID = re.compile(r"[0-9]{1,32}")  # Discord channel ids are snowflakes: digits
+
+
+def check_id(value: str, what: str = "job id", *, endpoint: str = "") -> str:
+    """`value` when it can be a job or message id; InvalidId, naming `what` it should be, when not."""
+    if not _PLAUSIBLE_ID.fullmatch(value):
+        raise errors.InvalidId(f"{value[:80]!r} is not a {what}: not sent", endpoint=endpoint)
+    return value
+
+
+def check_channel(value: str, *, endpoint: str = "") -> str:
+    """`value` when it can be a channel id (a Discord snowflake, digits); InvalidId when not."""
+    if not _CHANNEL_ID.fullmatch(value):
+        raise errors.InvalidId(f"{value[:80]!r} is not a channel id (digits, e.g. 1234567890123456789): not sent",
+                               endpoint=endpoint)
+    return value
 
 
 def _path_segment(value: str) -> str:
-    """URL-encode one path segment: job ids contain ':' and may contain '/'."""
+    """URL-encode one path segment: job ids contain ':'."""
     return quote(value, safe="")
 
 
@@ -355,6 +466,7 @@ class UseapiClient(BaseClient):
 
     async def job(self, jobid: str) -> Job:
         """GET /v2/jobs/?jobid=: one job's full record."""
+        check_id(jobid, endpoint="GET /v2/jobs/")
         return await self._json(Job, "GET", "/v2/jobs/", params={"jobid": jobid})
 
     async def command(
@@ -363,6 +475,8 @@ class UseapiClient(BaseClient):
         """POST /v2/jobs/{relax|fast|turbo|info}; the answer is the command's job."""
         if cmd not in COMMANDS:
             raise ValueError(f"unknown command {cmd!r}; expected one of {', '.join(COMMANDS)}")
+        if channel is not None:
+            check_channel(channel, endpoint=f"POST /v2/jobs/{cmd}")
         body = CommandRequest(channel=channel, reply_url=reply_url, reply_ref=reply_ref)
         return await self._json(Job, "POST", f"/v2/jobs/{cmd}", body=body, channel=channel)
 
@@ -379,15 +493,18 @@ class UseapiClient(BaseClient):
         The answer is either a started `seed_async` job to follow with `job()`,
         or, when the seed was fetched before, the original job carrying `seed`.
         """
+        check_id(jobid, endpoint="POST /v2/jobs/seed_async")
         body = SeedRequest(jobid=jobid, discord=discord, reply_url=reply_url, reply_ref=reply_ref)
         return await self._json(Job, "POST", "/v2/jobs/seed_async", body=body)
 
     async def cancel(self, jobid: str) -> None:
         """DELETE /v3/midjourney/jobs/{jobid}: cancel a running job (204 on success)."""
+        check_id(jobid, endpoint="DELETE /v3/midjourney/jobs/{jobid}")
         await self._send("DELETE", f"/v3/midjourney/jobs/{_path_segment(jobid)}", endpoint="/v3/midjourney/jobs/{jobid}")
 
     async def reset(self, channel: str) -> None:
         """POST /v2/account/midjourney/{channel}/reset: clear a 596 moderation halt."""
+        check_channel(channel, endpoint="POST /v2/account/midjourney/{channel}/reset")
         await self._send(
             "POST",
             f"/v2/account/midjourney/{_path_segment(channel)}/reset",
@@ -413,6 +530,7 @@ class ImagineProClient(BaseClient):
 
     async def message(self, message_id: str) -> MessageProgress:
         """GET /api/v1/message/fetch/{messageId}: a message's status and progress."""
+        check_id(message_id, "message id", endpoint="GET /api/v1/message/fetch/{messageId}")
         return await self._json(
             MessageProgress,
             "GET",
@@ -422,6 +540,7 @@ class ImagineProClient(BaseClient):
 
     async def button(self, message_id: str, button: str) -> NovaCommandResponse:
         """POST /api/v1/nova/button: press a button on a message."""
+        check_id(message_id, "message id", endpoint="POST /api/v1/nova/button")
         body = NovaButtonRequest(message_id=message_id, button=button)
         answer = await self._json(NovaCommandResponse, "POST", "/api/v1/nova/button", body=body)
         return _require_success(answer, "POST /api/v1/nova/button")

@@ -140,6 +140,14 @@ class ProtocolError(MjtuiError):
     """The answer was not what the documents describe: not JSON, or JSON of the wrong shape."""
 
 
+class AnswerTooLarge(ProtocolError):
+    """The answer was larger than the client reads (counted after decompression); it was not parsed."""
+
+
+class InvalidId(MjtuiError):
+    """A job, message or channel id that cannot be one (empty, `..`, spaces, ...): refused before any request."""
+
+
 class CertificatesUnavailable(MjtuiError):
     """The certificates that verify servers could not be loaded (a bad SSL_CERT_FILE or SSL_CERT_DIR)."""
 

@@ -37,11 +37,16 @@ from mjtui.connections import Connection
 from mjtui.logs import log
 from mjtui.monitor.finals import NOT_FETCHED, Departed, FinalFetches
 from mjtui.monitor.health import MIN_INTERVAL, AccountStatus, Health
-from mjtui.monitor.message_follow import LET_GO_CROWDED, LET_GO_LATE, Check, MessageFollower
+from mjtui.monitor.message_follow import (
+    LET_GO_CROWDED,
+    LET_GO_LATE,
+    Check,
+    MessageFollower,
+)
 from mjtui.monitor.snapshot import JobRow, Snapshot, diff, snapshot_of
+from mjtui.secrets import redact
 from mjtui.store import ChannelHistory, Journal, JournalWriter, Outcome
 from mjtui.store.image_cache import ImageCache
-from mjtui.secrets import redact
 from mjtui.text import clean
 from mjtui.themes import DEFAULT_THEME
 from mjtui.tui import partial_writes
@@ -60,7 +65,14 @@ from mjtui.tui.notifications import (
     announce_free_slots,
     terminal_alert,
 )
-from mjtui.tui.panels import PANE_MIN_WIDTH, AccountSection, FinishedTable, MessageTable, TopBar, final_label
+from mjtui.tui.panels import (
+    PANE_MIN_WIDTH,
+    AccountSection,
+    FinishedTable,
+    MessageTable,
+    TopBar,
+    final_label,
+)
 from mjtui.tui.preview import Preview, decode_preview
 from mjtui.tui.rows import RowTable
 from mjtui.tui.themes import shipped as shipped_themes

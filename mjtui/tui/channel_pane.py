@@ -14,7 +14,14 @@ from textual.widget import Widget
 from mjtui.monitor.snapshot import ChannelChanges, ChannelStats, JobRow
 from mjtui.store import ChannelHistory
 from mjtui.text import clean
-from mjtui.tui.formatting import duration, epoch_of, local_time, safe, short_channel_id, short_job_id
+from mjtui.tui.formatting import (
+    duration,
+    epoch_of,
+    local_time,
+    safe,
+    short_channel_id,
+    short_job_id,
+)
 from mjtui.tui.gauges import GAUGE_COMPONENTS, GAUGE_CSS, Gauges, fullness_level
 from mjtui.tui.rows import Column, RowTable, as_line
 

@@ -15,7 +15,13 @@ from textual.widgets import DataTable, Input, Static
 
 from mjtui.store import HistoryEntry
 from mjtui.tui.footer import KeysFooter
-from mjtui.tui.formatting import duration, now_local, safe, short_channel_id, short_job_id
+from mjtui.tui.formatting import (
+    duration,
+    now_local,
+    safe,
+    short_channel_id,
+    short_job_id,
+)
 from mjtui.tui.panels import final_label
 
 if TYPE_CHECKING:

@@ -77,8 +77,8 @@ def detect_graphics(memory: Path | None = None, environ: Mapping[str, str] = os.
     if now() - remembered.get(identity, float("-inf")) < REMEMBER_HALFCELL_SECONDS:
         return "halfcell"
     try:
-        from textual_image import renderable
         import textual_image.widget  # noqa: F401 - measures the cell size while the terminal can still answer
+        from textual_image import renderable
     except Exception:  # noqa: BLE001 - a terminal that answers oddly costs the preview its best renderer, nothing more
         return "halfcell"  # not remembered: only a plain "no graphics" answer is
     _detected = True

@@ -11,6 +11,7 @@ from textual.color import Color, ColorParseError
 from textual.theme import BUILTIN_THEMES, Theme
 
 from mjtui.themes import ThemeSpec, load_themes, shipped_themes_dir
+
 SHIPPED_THEMES = ("mjtui-dark", "mjtui-light", "mjtui-high-contrast", "mjtui-ansi")
 _TEXT_STYLES = {"none", "bold", "dim", "italic", "underline", "reverse", "strike", "blink", "not"}
 _PERCENT = re.compile(r"\d{1,3}(?:\.\d+)?%")
