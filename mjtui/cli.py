@@ -59,7 +59,7 @@ from mjtui.store import (
     export,
     to_document,
 )
-from mjtui.text import clean, inert_json
+from mjtui.text import cell_len, clean, inert_json, pad
 
 T = TypeVar("T")
 
@@ -322,8 +322,8 @@ def format_running(running: RunningJobs, connection: Connection) -> list[str]:
         )
         for job in channel.jobs:
             lines.append(
-                f"  {clean(job.job_id):<70} {clean(job.job_type or '?'):<6} "
-                f"{clean(job.created or '?'):<25} {clean(job.elapsed or '?')}"
+                f"  {pad(clean(job.job_id), 70)} {pad(clean(job.job_type or '?'), 6)} "
+                f"{pad(clean(job.created or '?'), 25)} {clean(job.elapsed or '?')}"
             )
     return lines
 
@@ -770,13 +770,14 @@ def format_history(entries: list[HistoryEntry]) -> list[str]:
         )
         for entry in entries
     ]
-    widths = [max(len(row[column]) for row in (header, *rows)) for column in range(len(header) - 1)]
+    widths = [max(cell_len(row[column]) for row in (header, *rows)) for column in range(len(header) - 1)]
     return [_aligned(row, widths) for row in (header, *rows)]
 
 
 def _aligned(row: tuple[str, ...], widths: list[int]) -> str:
-    """Cells padded to their column's width (the run time to the right); the last one, the prompt, as is."""
-    cells = [cell.rjust(width) if column == 4 else cell.ljust(width) for column, (cell, width) in enumerate(zip(row, widths))]
+    """Cells padded to their column's width in terminal cells (a CJK name takes two a character), the run time
+    to the right; the last one, the prompt, as is."""
+    cells = [pad(cell, width, right=column == 4) for column, (cell, width) in enumerate(zip(row, widths))]
     return "  ".join([*cells, row[-1]]).rstrip()
 
 

@@ -9,7 +9,6 @@ key and what is wrong, and never the token itself.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import tempfile
@@ -21,6 +20,8 @@ from urllib.parse import urlsplit
 
 import platformdirs
 import tomli_w
+import tomlkit
+import tomlkit.exceptions
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -356,36 +357,16 @@ def save_theme(path: str | Path, theme: str) -> None:
         before = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{target}: {_toml_problem(exc)}") from None
-    changed = _set_top_level_string(text, "theme", theme)
     try:
+        document = tomlkit.parse(text)
+        document["theme"] = theme  # tomlkit keeps comments, order and layout; a new key goes before the first table
+        changed = tomlkit.dumps(document)
         after = tomllib.loads(changed)
-    except tomllib.TOMLDecodeError:
+    except (tomlkit.exceptions.TOMLKitError, tomllib.TOMLDecodeError):
         after = None
     if after != {**before, "theme": theme}:  # a layout this edit does not understand: say so, change nothing
         raise ConfigError(f"{target}: could not change theme in place; set theme = \"{theme}\" there by hand")
     _write_private(target, changed.encode("utf-8"))
-
-
-def _set_top_level_string(text: str, key: str, value: str) -> str:
-    """`text` with the top-level `key` set to the string `value`: its line edited, else one added before the first table."""
-    lines = text.splitlines(keepends=True)
-    assignment = re.compile(rf"^(\s*{re.escape(key)}\s*=\s*)(\"(?:[^\"\\]|\\.)*\"|'[^']*')(.*)$", re.DOTALL)
-    newline = "\r\n" if text.endswith("\r\n") else "\n"
-    last_key = -1
-    for index, line in enumerate(lines):
-        stripped = line.strip()
-        if stripped.startswith("["):
-            break
-        match = assignment.match(line)
-        if match:
-            lines[index] = f"{match[1]}{json.dumps(value, ensure_ascii=False)}{match[3]}"
-            return "".join(lines)
-        if stripped and not stripped.startswith("#"):
-            last_key = index
-    if last_key >= 0 and not lines[last_key].endswith(("\n", "\r")):
-        lines[last_key] += newline
-    lines.insert(last_key + 1, f"{key} = {json.dumps(value, ensure_ascii=False)}{newline}")
-    return "".join(lines)
 
 
 def _write_private(target: Path, data: bytes) -> None:

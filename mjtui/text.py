@@ -14,6 +14,8 @@ import re
 import unicodedata
 from typing import Any
 
+from rich.cells import cell_len
+
 # CSI / OSC / DCS / other escape sequences, then any remaining C0/C1 control.
 _ESCAPES = re.compile(
     r"""
@@ -90,3 +92,12 @@ def mask_secret(secret: str | None) -> str:
     if len(secret) <= 8:
         return "***"
     return f"{secret[:3]}…{secret[-3:]}"
+
+
+def pad(text: str, width: int, *, right: bool = False) -> str:
+    """`text` padded with spaces to `width` terminal cells (wide characters count two), on the left when `right`."""
+    fill = " " * max(0, width - cell_len(text))
+    return fill + text if right else text + fill
+
+
+__all__ = ["cell_len", "clean", "inert_json", "mask_secret", "pad"]

@@ -174,3 +174,20 @@ def test_config_path_names_the_journal(tmp_path: Path, monkeypatch: pytest.Monke
     shown = run("--journal", str(tmp_path / "mine.sqlite3"), "config", "path", env=env).stdout.splitlines()
     assert shown[:2] == [str(config_file), f"journal: {tmp_path / 'mine.sqlite3'}"]
     assert len(shown) == 3 and shown[2].startswith("log: ") and shown[2].endswith("mjtui.log")
+
+
+def test_history_columns_line_up_in_terminal_cells_with_wide_names(tmp_path: Path) -> None:
+    """A CJK account name takes two cells a character: the columns after it still start where the header's do."""
+    from rich.cells import cell_len
+
+    path = tmp_path / "journal.sqlite3"
+    now = time.time()
+    with Journal(path) as journal:
+        journal.record_poll("main", [], [("j-a", job("j-a", "completed", "a"))], now - 60)
+        journal.record_poll("日本の口座", [], [("j-b", job("j-b", "completed", "b"))], now - 30)
+    lines = run("--journal", str(path), "history").stdout.splitlines()
+
+    def starts(line: str, text: str) -> int:
+        return cell_len(line[:line.index(text)])
+
+    assert starts(lines[1], "111") == starts(lines[2], "111") == starts(lines[0], "channel")

@@ -556,7 +556,8 @@ def test_cli_running_jobs_are_printed_literally(channel, job_id, job_type, creat
     lines = cli.format_running(running, Connection("main", "useapi", client=None))  # type: ignore[arg-type]
     assert_lines_inert(lines)
     assert f"channel {clean(channel)}  jobs 1/3" in lines[2]
-    assert lines[3].startswith(f"  {clean(job_id):<70} {clean(job_type or '?'):<6} ")
+    shown_id = clean(job_id)  # padded to 70 terminal cells: an emoji or CJK id takes two a character
+    assert lines[3].startswith(f"  {shown_id}{' ' * max(0, 70 - cell_len(shown_id))} {clean(job_type or '?')}")
     assert lines[3].endswith(clean(elapsed or "?"))
 
 

@@ -13,7 +13,7 @@ from conftest import make_dashboard
 from test_dashboard import advance, quiet, settle, toasts
 
 from mjtui import cli
-from mjtui.config import ConfigError, load_config, save_theme
+from mjtui.config import load_config, save_theme
 from mjtui.themes import DEFAULT_THEME, shipped_themes_dir
 from mjtui.tui import themes
 from mjtui.tui.app import MjtuiApp
@@ -258,13 +258,13 @@ def test_saving_a_theme_into_an_empty_file(tmp_path):
     assert path.read_text(encoding="utf-8") == 'theme = "mjtui-light"\n'
 
 
-def test_a_config_it_cannot_edit_in_place_is_left_alone(tmp_path):
+def test_a_quoted_key_and_odd_layout_are_edited_in_place(tmp_path):
+    """The file is edited as TOML (tomlkit), not as lines: a quoted key, spacing and comments all stay."""
     path = tmp_path / "config.toml"
-    odd = '"theme" = "textual-dark"\n[accounts.main]\ntoken_env = "USEAPI_TOKEN"\n'
+    odd = '"theme"   =   "textual-dark"   # mine\n[accounts.main]\ntoken_env = "USEAPI_TOKEN"  # env\n'
     path.write_text(odd, encoding="utf-8")
-    with pytest.raises(ConfigError, match='could not change theme in place; set theme = "mjtui-light" there by hand'):
-        save_theme(path, "mjtui-light")
-    assert path.read_text(encoding="utf-8") == odd
+    save_theme(path, "mjtui-light")
+    assert path.read_text(encoding="utf-8") == odd.replace("textual-dark", "mjtui-light")
 
 
 def test_saving_through_a_symlink_keeps_the_link(tmp_path):
