@@ -61,6 +61,7 @@ from mjtui.tui.preview import Preview, decode_preview
 from mjtui.tui.rows import RowTable
 from mjtui.tui.themes import shipped as shipped_themes
 from mjtui.tui.timers import TextualTimers, TimerHandle, Timers
+from mjtui.tui.watchdog import end_outright_after
 
 INTERVAL_STEPS = (2, 3, 5, 10, 15, 30, 60, 120, 300)
 RECENT_ON_START = 30
@@ -386,6 +387,7 @@ class MjtuiApp(App[None]):
         for sig in (signal.SIGTERM, signal.SIGHUP):
             try:
                 loop.add_signal_handler(sig, self.exit)
+                end_outright_after(sig)  # even if the loop never gets back to `self.exit`
             except (NotImplementedError, RuntimeError, ValueError):
                 pass  # not on this platform or not in the main thread
 
