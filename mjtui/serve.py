@@ -246,8 +246,9 @@ class DashboardServer(Server):
     async def _refuse_beyond_cap(self, request: web.Request, websocket: web.WebSocketResponse) -> web.StreamResponse:
         log.warning("refused a dashboard: %d open, the most allowed (--max-sessions)", self.max_sessions)
         await websocket.prepare(request)
-        await websocket.send_bytes(f"\r\nmjtui serve: {self.max_sessions} dashboards are open, the most it runs at "
-                                   f"once (--max-sessions). Close one, then reload this page.\r\n".encode())
+        open_ = f"{self.max_sessions} dashboard{'s' if self.max_sessions > 1 else ''} open"
+        await websocket.send_bytes(f"\r\nmjtui serve: {open_}, the most it runs at once (--max-sessions). Close one, "
+                                   f"then reload this page.\r\n".encode())
         await websocket.close(code=WSCloseCode.TRY_AGAIN_LATER, message=b"too many dashboards")
         return websocket
 

@@ -267,6 +267,8 @@ class MjtuiApp(App[None]):
         yield KeysFooter()
 
     async def on_mount(self) -> None:
+        if not self.is_headless:
+            self._trap_signals()  # first: the rest of start-up can keep the event loop busy (see _trap_signals)
         gc.set_threshold(*GC_THRESHOLDS)
         partial_writes.install()
         if self.theme != self.wanted_theme:
@@ -303,8 +305,6 @@ class MjtuiApp(App[None]):
         self.timers.every(1.0, self.tick)
         self._layout_grids()
         self._show_topbar()
-        if not self.is_headless:
-            self._trap_signals()
 
     def on_unmount(self) -> None:
         gc.set_threshold(*self._gc_thresholds)  # as they were before the dashboard (a process may go on)
