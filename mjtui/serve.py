@@ -38,8 +38,8 @@ from mjtui.text import clean
 log = logging.getLogger("mjtui.serve")
 
 MAX_SESSIONS_LIMIT = 32
-QUIT_GRACE = 5.0  # seconds a dashboard has to quit once its browser is gone, before SIGTERM
-KILL_GRACE = 3.0  # then seconds before SIGKILL
+QUIT_GRACE = 2.0  # seconds a dashboard has to quit once its browser is gone, before SIGTERM (its usual way out too)
+KILL_GRACE = 4.0  # then seconds before SIGKILL (a dashboard ends itself 3 s after SIGTERM)
 TERMINAL_LIMITS = (1, 1000)  # cells: a browser's size outside this is clamped (a negative one crashes Textual)
 TEMPLATES = Path(__file__).with_name("serve_page")
 
@@ -235,8 +235,9 @@ class DashboardServer(Server):
         self._sessions.add(session)  # before any await: two sockets at once cannot both take the last place
         try:
             await websocket.prepare(request)
-            await app_service.start(*terminal_size(request.query, (80, 24)))  # type: ignore[misc]
-            await relay(websocket, app_service)
+            size = terminal_size(request.query, (80, 24))
+            await app_service.start(*size)  # type: ignore[misc]
+            await relay(websocket, app_service, size)  # type: ignore[arg-type]
         finally:
             await session.end()
             self._sessions.discard(session)
@@ -253,9 +254,12 @@ class DashboardServer(Server):
         return websocket
 
 
-async def relay(websocket: web.WebSocketResponse, app_service: AppService) -> None:
-    """Pass the browser's keys, sizes and focus to the dashboard until the browser goes; anything malformed is dropped."""
-    last_size: tuple[int, int] | None = None
+async def relay(websocket: web.WebSocketResponse, app_service: AppService, size: tuple[int, int]) -> None:
+    """Pass the browser's keys, sizes and focus to the dashboard until the browser goes; anything malformed is dropped.
+
+    `size` is the one the dashboard started at.
+    """
+    last_size = size
     async for message in websocket:
         if message.type != WSMsgType.TEXT:
             continue
@@ -263,10 +267,10 @@ async def relay(websocket: web.WebSocketResponse, app_service: AppService) -> No
         if kind == "stdin" and isinstance(payload, str):
             await app_service.send_bytes(payload.encode("utf-8", "replace"))
         elif kind == "resize" and isinstance(payload, dict):
-            size = terminal_size(payload)
-            if size is not None and size != last_size:  # the same size again would only lay the screen out again
-                last_size = size
-                await app_service.set_terminal_size(*size)
+            wanted = terminal_size(payload)
+            if wanted is not None and wanted != last_size:  # the same size again would only lay the screen out again
+                last_size = wanted
+                await app_service.set_terminal_size(*wanted)
         elif kind == "ping" and isinstance(payload, str):
             await websocket.send_json(["pong", payload[:32]])
         elif kind == "blur":

@@ -217,10 +217,11 @@ def test_a_browser_shows_the_dashboard_and_stopping_serve_ends_it(tmp_path: Path
         assert page.locator("body.-first-byte").count() == 1, "the page shows its terminal"
         running = dashboards(server.process.pid)
         assert len(running) == 1
-        assert server.stop() == 0, "SIGTERM stops serve while a browser is still on it"
-        all_gone(running)
     finally:
+        stopped = server.stop()  # while the browser is still on it
         page.close()
+    assert stopped == 0
+    all_gone(running)
     assert requested and all(url.startswith(server.origin + "/") for url in requested), "nothing from elsewhere"
     printed = (tmp_path / "serve.out").read_text(encoding="utf-8")
     assert printed.count(server.secret) == 1, "the secret is printed once, in the URL"
@@ -316,13 +317,17 @@ def test_sessions_beyond_the_cap_are_refused_with_a_reason(served: Served):
 
 
 def test_a_browser_that_leaves_during_start_up_leaves_no_dashboard(served: Served, browser: Browser):
-    """It leaves with a new size on its way (a resize, a font that loaded): Textual then spins in layout for ever."""
+    """It leaves with a new size on its way (a resize, a font that loaded): Textual then lays out for ever."""
     page = browser.new_page(viewport={"width": 1000, "height": 700})
+    sizes: list[str] = []
+    page.on("websocket", lambda socket_: socket_.on(
+        "framesent", lambda payload: sizes.append(payload) if '"resize"' in str(payload) else None))
     try:
-        with page.expect_websocket():
-            page.goto(served.url)
-        wait_in_browser(page, lambda: dashboards(served.process.pid) or None, "the dashboard to start")
+        page.goto(served.url)
+        wait_in_browser(page, lambda: sizes or None, "the page to send its terminal's size")
         page.set_viewport_size({"width": 700, "height": 500})
+        wait_in_browser(page, lambda: True if len(sizes) > 1 else None, "the page to send its new size")
+        assert dashboards(served.process.pid), "the dashboard is starting"
     finally:
         page.close()
     served.no_dashboards_left()
