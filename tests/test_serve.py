@@ -188,16 +188,18 @@ async def refusal(url: str, headers: dict[str, str] | None = None) -> int | None
             return exc.status
 
 
-async def first_screen(url: str, *wanted: bytes, timeout: float = 30.0) -> bytes:
-    """What a socket at `url` receives until all of `wanted` has shown up, or `timeout` passes, or it closes."""
+async def until_closed(websocket: aiohttp.ClientWebSocketResponse, timeout: float) -> bytes:
+    """What `websocket` receives until it closes, or `timeout` passes."""
     received = b""
     deadline = time.monotonic() + timeout
-    async with aiohttp.ClientSession() as session, session.ws_connect(url) as websocket:
-        while not all(part in received for part in wanted) and time.monotonic() < deadline:
+    while time.monotonic() < deadline:
+        try:
             message = await websocket.receive(timeout=max(0.1, deadline - time.monotonic()))
-            if message.type not in (aiohttp.WSMsgType.BINARY, aiohttp.WSMsgType.TEXT):
-                break
-            received += message.data if isinstance(message.data, bytes) else message.data.encode()
+        except asyncio.TimeoutError:
+            break
+        if message.type not in (aiohttp.WSMsgType.BINARY, aiohttp.WSMsgType.TEXT):
+            break
+        received += message.data if isinstance(message.data, bytes) else message.data.encode()
     return received
 
 
@@ -302,17 +304,17 @@ def test_a_page_from_another_origin_reads_nothing_from_the_socket(served: Served
 
 
 def test_sessions_beyond_the_cap_are_refused_with_a_reason(served: Served):
-    async def two_at_once() -> tuple[bytes, int | None]:
-        async with aiohttp.ClientSession() as session, session.ws_connect(served.socket_url(f"/ws/{served.secret}")):
-            async with session.ws_connect(served.socket_url(f"/ws/{served.secret}")) as second:
-                told = b""
-                async for message in second:
-                    told += message.data if isinstance(message.data, bytes) else b""
-                return told, second.close_code
+    async def two_at_once() -> tuple[bytes, int | None, int]:
+        url = served.socket_url(f"/ws/{served.secret}")
+        async with aiohttp.ClientSession() as session, session.ws_connect(url):
+            async with session.ws_connect(url) as second:
+                told = await until_closed(second, timeout=20)
+                return told, second.close_code, len(dashboards(served.process.pid))
 
-    told, code = in_thread(two_at_once())
+    told, code, running = in_thread(two_at_once())
     assert b"mjtui serve: 1 dashboard open, the most it runs at once (--max-sessions)" in told
     assert code == aiohttp.WSCloseCode.TRY_AGAIN_LATER
+    assert running == 1, "the second tab started no dashboard"
     served.no_dashboards_left()
 
 
