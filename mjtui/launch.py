@@ -102,7 +102,7 @@ def run_dashboard(options: Options) -> int:
         # asks the terminal, which only answers before the app takes it over
         detect_graphics(memory=default_cache_dir().parent / "terminals.json")
     # a terminal, or the pipe from `mjtui serve`: when it hangs up, nobody is left to use the dashboard
-    watchdog = TerminalWatchdog.for_this_process() if can_hang_up(sys.stdin.fileno()) else None
+    watchdog = TerminalWatchdog.for_this_process() if can_hang_up(sys.stdin) else None
     try:
         app.run()
     finally:

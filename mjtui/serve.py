@@ -92,10 +92,10 @@ def bounded(value: object, low: int, high: int) -> int | None:
     return min(max(number, low), high)
 
 
-def terminal_size(values: Mapping[str, object], default: tuple[int, int] | None = None) -> tuple[int, int] | None:
-    """`width` and `height` from a browser, clamped to TERMINAL_LIMITS; `default` when either is unreadable."""
+def terminal_size(values: Mapping[str, object]) -> tuple[int, int] | None:
+    """`width` and `height` from a browser, clamped to TERMINAL_LIMITS; None when either is unreadable."""
     width, height = (bounded(values.get(key), *TERMINAL_LIMITS) for key in ("width", "height"))
-    return default if width is None or height is None else (width, height)
+    return None if width is None or height is None else (width, height)
 
 
 class Session:
@@ -123,8 +123,8 @@ async def end_dashboard(app_service: AppService) -> None:
     process = app_service._process  # textual-serve private: the only handle on the dashboard's process
     if process is None:
         return
-    with suppress(asyncio.TimeoutError):
-        await asyncio.wait_for(app_service.stop(), QUIT_GRACE)
+    with suppress(asyncio.TimeoutError):  # stop() sends the quit; it returns once the browser can take no more
+        await asyncio.wait_for(asyncio.gather(app_service.stop(), process.wait()), QUIT_GRACE)
     for sig, grace in ((signal.SIGTERM, KILL_GRACE), (signal.SIGKILL, None)):
         if process.returncode is not None:
             return
@@ -235,9 +235,9 @@ class DashboardServer(Server):
         self._sessions.add(session)  # before any await: two sockets at once cannot both take the last place
         try:
             await websocket.prepare(request)
-            size = terminal_size(request.query, (80, 24))
-            await app_service.start(*size)  # type: ignore[misc]
-            await relay(websocket, app_service, size)  # type: ignore[arg-type]
+            size = terminal_size(request.query) or (80, 24)
+            await app_service.start(*size)
+            await relay(websocket, app_service, size)
         finally:
             await session.end()
             self._sessions.discard(session)
@@ -283,7 +283,7 @@ def envelope(data: str) -> tuple[str | None, object]:
     """A browser message `[kind, payload]` as (kind, payload); (None, None) for anything else."""
     try:
         decoded = json.loads(data)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: brackets nested deeper than Python's stack
         return None, None
     if not isinstance(decoded, list) or not decoded or not isinstance(decoded[0], str):
         return None, None

@@ -391,6 +391,20 @@ def test_a_served_dashboard_ends_when_serve_is_gone(tmp_path: Path):
     ends_within_deadline(process, lambda: None)
 
 
+def test_what_a_browser_sends_is_read_as_hostile():
+    """A size out of range is clamped (a negative one crashed the dashboard); a malformed message is dropped."""
+    from mjtui.serve import envelope, origin_of, terminal_size
+
+    assert terminal_size({"width": "-5", "height": "3"}) == (1, 3)
+    assert terminal_size({"width": 10**9, "height": 40}) == (1000, 40)
+    assert terminal_size({"width": "80"}) is None and terminal_size({"width": "8e1", "height": 24}) is None
+    for garbage in ("", "{}", "[]", "[1, 2]", '"stdin"', "[" * 10, "[" * 100_000 + "]" * 100_000):
+        assert envelope(garbage) == (None, None), garbage
+    assert envelope('["resize", {"width": 80, "height": 24}]') == ("resize", {"width": 80, "height": 24})
+    assert origin_of("https://Host.Example:443/mjtui") == "https://host.example"
+    assert origin_of("http://[::1]:8000") == "http://[::1]:8000"
+
+
 # -- the command line --------------------------------------------------------------------------------
 
 

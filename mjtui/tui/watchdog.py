@@ -18,6 +18,7 @@ import stat
 import sys
 import threading
 from collections.abc import Callable
+from typing import IO
 
 CHECK_EVERY = 1.0
 GRACE = 3.0  # seconds for a clean exit before the process is ended outright
@@ -34,11 +35,12 @@ def terminal_gone(fd: int) -> bool:
     return any(mask & (select.POLLHUP | select.POLLERR | select.POLLNVAL) for _, mask in events)
 
 
-def can_hang_up(fd: int) -> bool:
-    """True when `fd` is a terminal, a pipe or a socket: something whose other end can go away."""
+def can_hang_up(stream: IO[str]) -> bool:
+    """True when `stream` is a terminal, a pipe or a socket: something whose other end can go away."""
     try:
+        fd = stream.fileno()
         mode = os.fstat(fd).st_mode
-    except OSError:
+    except (OSError, ValueError):  # closed, or not a file at all (io.UnsupportedOperation is both)
         return False
     return os.isatty(fd) or stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)
 
