@@ -651,27 +651,56 @@ def sim(host: str, port: int, seed: int, channels: int, accounts: int, max_jobs:
 
 
 LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
+WILDCARD_HOSTS = ("0.0.0.0", "::", "")
+
+
+def _max_sessions(ctx: click.Context, param: click.Parameter, value: str) -> int:
+    from mjtui.serve import MAX_SESSIONS_LIMIT
+
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if not 1 <= number <= MAX_SESSIONS_LIMIT:
+        raise UsageProblem(f"--max-sessions: expected a whole number from 1 to {MAX_SESSIONS_LIMIT}, got {value!r}")
+    return number
+
+
+def _public_url(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    from mjtui.serve import public_url_problem
+
+    problem = None if value is None else public_url_problem(value)
+    if problem is not None:
+        raise UsageProblem(f"--public-url {value!r}: {problem}")
+    return value
 
 
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on; anything but loopback asks first.")
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True, help="Port to listen on.")
-@click.option("--public-url", metavar="URL", help="The address browsers use, when not http://HOST:PORT (a proxy, a host name).")
+@click.option("--public-url", metavar="URL", callback=_public_url,
+              help="The address browsers use, when not http://HOST:PORT (a proxy, a host name); only its origin may connect.")
+@click.option("--max-sessions", metavar="N", default="4", show_default=True, callback=_max_sessions,
+              help="Dashboards (browser tabs) running at once; more are refused.")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask before listening beyond loopback.")
 @click.pass_context
-def serve(ctx: click.Context, host: str, port: int, public_url: str | None, yes: bool) -> None:
+def serve(ctx: click.Context, host: str, port: int, public_url: str | None, max_sessions: int, yes: bool) -> None:
     """Serve the dashboard to a web browser (textual-serve): each tab runs its own, with these global options."""
     options = _options(ctx)
+    if host in WILDCARD_HOSTS and public_url is None:
+        raise UsageProblem(f"--host {host} listens on every address: give --public-url, the address browsers will "
+                           f"open (only that origin may connect)")
     if host not in LOOPBACK_HOSTS:
-        click.echo(f"mjtui serve: warning: {host}:{port} is reachable beyond this machine, with no password: anyone "
-                   f"who can reach it controls your accounts (cancel jobs, spend credits). Prefer loopback and an "
-                   f"SSH tunnel: ssh -L {port}:127.0.0.1:{port} HOST", err=True)
+        click.echo(f"mjtui serve: warning: {host}:{port} is reachable beyond this machine, over plain HTTP unless a "
+                   f"proxy adds TLS: whoever sees the printed address (its secret) controls your accounts (cancel "
+                   f"jobs, spend credits). Prefer loopback and an SSH tunnel: ssh -L {port}:127.0.0.1:{port} HOST",
+                   err=True)
         confirm(f"Serve the dashboard on {host}:{port} anyway?", yes=yes, what=f"serve beyond loopback on {host}")
     if not options.demo:
         options.config()  # a bad config is one line here, not a broken page in the browser
     from mjtui.launch import serve_dashboard
 
-    ctx.exit(serve_dashboard(options, host, port, public_url))
+    ctx.exit(serve_dashboard(options, host, port, public_url, max_sessions))
 
 
 # -- the journal ---------------------------------------------------------------------------------------

@@ -39,7 +39,7 @@ def run_dashboard(options: Options) -> int:
     from mjtui.store.journal import default_journal_path, start_afresh
     from mjtui.tui.app import make_app
     from mjtui.tui.preview import detect_graphics
-    from mjtui.tui.watchdog import TerminalWatchdog
+    from mjtui.tui.watchdog import TerminalWatchdog, can_hang_up
 
     themes, theme_warnings = load_themes(options)
     problem = theme_option_problem(options.theme, themes, theme_warnings)
@@ -102,7 +102,8 @@ def run_dashboard(options: Options) -> int:
     if previews is not None:
         # asks the terminal, which only answers before the app takes it over
         detect_graphics(memory=default_cache_dir().parent / "terminals.json")
-    watchdog = TerminalWatchdog.for_this_process() if sys.stdin.isatty() else None
+    # a terminal, or the pipe from `mjtui serve`: when it hangs up, nobody is left to use the dashboard
+    watchdog = TerminalWatchdog.for_this_process() if can_hang_up(sys.stdin) else None
     try:
         app.run()
     finally:
@@ -134,13 +135,9 @@ def theme_option_problem(name: str | None, themes: list[Theme], warnings: list[s
     return f"--theme {name}: {bad_file or 'no such theme'}; available: {', '.join(names)}"
 
 
-def serve_dashboard(options: Options, host: str, port: int, public_url: str | None = None) -> int:
+def serve_dashboard(options: Options, host: str, port: int, public_url: str | None, max_sessions: int) -> int:
     """Serve the dashboard with textual-serve until interrupted: each browser tab starts `mjtui GLOBAL-OPTIONS`."""
-    from textual_serve.server import Server
-
-    class DashboardServer(Server):
-        async def on_startup(self, app: object) -> None:
-            """Quiet: mjtui has said where it listens (textual-serve would print a banner and the command)."""
+    from mjtui.serve import DashboardServer, new_secret
 
     themes, theme_warnings = load_themes(options)
     problem = theme_option_problem(options.theme, themes, theme_warnings)
@@ -152,11 +149,13 @@ def serve_dashboard(options: Options, host: str, port: int, public_url: str | No
     except OSError as exc:
         print(f"mjtui: cannot listen on {host}:{port}: {exc.strerror or exc}", file=sys.stderr)
         return 2
-    command = shlex.join([sys.executable, "-m", "mjtui", *options.global_args()])
+    # exec: the shell textual-serve starts it with becomes the dashboard, so a signal to that process reaches it
+    command = "exec " + shlex.join([sys.executable, "-m", "mjtui", *options.global_args()])
     shown = f"[{host}]" if ":" in host else host
-    server = DashboardServer(command, host=host, port=port, title="mjtui", public_url=public_url)
-    print(f"mjtui dashboard on {public_url or f'http://{shown}:{port}'}  (each browser tab runs its own; Ctrl+C stops it)",
-          flush=True)
+    server = DashboardServer(command, host=host, port=port, public_url=public_url or f"http://{shown}:{port}",
+                             secret=new_secret(), max_sessions=max_sessions)
+    print(f"mjtui dashboard on {server.page_url}\n(each browser tab runs its own, {max_sessions} at most; only this "
+          f"address, with its secret, opens it; Ctrl+C stops it)", flush=True)
     try:
         server.serve()
     except OSError as exc:  # lost a race for the port since the check

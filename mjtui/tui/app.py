@@ -77,6 +77,7 @@ from mjtui.tui.preview import Preview, decode_preview
 from mjtui.tui.rows import RowTable
 from mjtui.tui.themes import shipped as shipped_themes
 from mjtui.tui.timers import TextualTimers, TimerHandle, Timers
+from mjtui.tui.watchdog import end_outright_after
 
 INTERVAL_STEPS = (2, 3, 5, 10, 15, 30, 60, 120, 300)
 RECENT_ON_START = 30
@@ -285,6 +286,8 @@ class MjtuiApp(App[None]):
         yield KeysFooter()
 
     async def on_mount(self) -> None:
+        if not self.is_headless:
+            self._trap_signals()  # first: the rest of start-up can keep the event loop busy (see _trap_signals)
         gc.set_threshold(*GC_THRESHOLDS)
         partial_writes.install()
         if self.theme != self.wanted_theme:
@@ -321,8 +324,6 @@ class MjtuiApp(App[None]):
         self.timers.every(1.0, self.tick)
         self._layout_grids()
         self._show_topbar()
-        if not self.is_headless:
-            self._trap_signals()
 
     def on_unmount(self) -> None:
         gc.set_threshold(*self._gc_thresholds)  # as they were before the dashboard (a process may go on)
@@ -405,6 +406,7 @@ class MjtuiApp(App[None]):
         for sig in (signal.SIGTERM, signal.SIGHUP):
             try:
                 loop.add_signal_handler(sig, self.exit)
+                end_outright_after(sig)  # even if the loop never gets back to `self.exit`
             except (NotImplementedError, RuntimeError, ValueError):
                 pass  # not on this platform or not in the main thread
 
