@@ -1,0 +1,96 @@
+"""The cyclic garbage collector while the dashboard runs: rare full passes, and little for them to find.
+
+A full pass scans every tracked object that is not frozen. At a hundred channels that stopped
+the UI 50-300 ms several times a minute, so the dashboard (1) freezes what lives as long as it
+does (the panes) once they are mounted, and (2) makes full passes a hundred times rarer than
+Python's default. (2) is safe only if little cyclic garbage reaches the old generation, where
+nothing but a full pass frees it; measured under churn, three kinds did, and grew the process
+~14 MB a minute:
+
+- Textual's `Strip.divide` caches `[self]` on the strip when the cut is its own length, so
+  almost every line a widget paints is a reference cycle; a line kept for a few frames is old
+  when it is replaced. `keep_strips_acyclic()` answers that case without caching it.
+- A closed screen (help, inspector, history, a dialog, the command palette) is a tree of
+  widgets pointing at their parents, old by the time it closes: 1-1.5 MB each. The next tick
+  after a screen closes runs one full pass (`Collector.tick`). It first empties Textual's
+  `StylesCache.get_inner_outer` cache: an `lru_cache` on a method, so it kept the last 1,024
+  widgets' style caches (their painted lines included) alive after the widgets were gone
+  (Textual issue #6665); it holds two colours per entry, cheap to work out again.
+- `gc.freeze()` freezes garbage too: each freeze now follows a full collection.
+
+Textual's watchers (`watch`, `data_bind`) outliving the widget that set them are handled
+where they occur (mjtui/tui/footer.py).
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterable, Sequence
+
+from textual._styles_cache import StylesCache
+from textual.strip import Strip
+
+# Young passes as Python's default (short, about a millisecond); full passes a hundred times rarer.
+GC_THRESHOLDS = (700, 10, 1000)
+
+_textual_divide = Strip.divide
+
+
+def _divide(self: Strip, cuts: Iterable[int]) -> Sequence[Strip]:
+    kept = [cut for cut in cuts if cut <= self.cell_length]
+    if kept == [self.cell_length]:
+        return [self]  # Textual would also keep this list on the strip: a cycle through itself
+    return _textual_divide(self, kept)
+
+
+def keep_strips_acyclic() -> None:
+    """Strips divided at their own length are no longer cycles (idempotent; Textual 8's `Strip.divide`)."""
+    Strip.divide = _divide  # type: ignore[method-assign]
+
+
+class Collector:
+    """The dashboard's collector policy: `start` on mount, `stop` on unmount, `tick` once a second."""
+
+    def __init__(self) -> None:
+        self._thresholds = gc.get_threshold()
+        self._freeze_asked = False
+        self._screen_closed = False
+        self._depth = 1
+
+    def start(self) -> None:
+        keep_strips_acyclic()
+        gc.set_threshold(*GC_THRESHOLDS)
+
+    def stop(self) -> None:
+        """The thresholds as they were before the dashboard (a process may go on)."""
+        gc.set_threshold(*self._thresholds)
+
+    def ask_freeze(self) -> bool:
+        """Whether a freeze is to be scheduled: False while one already is (several accounts mount at once)."""
+        asked, self._freeze_asked = self._freeze_asked, True
+        return not asked
+
+    def freeze(self) -> None:
+        """Move what is alive now out of the full passes' reach, after collecting what is not."""
+        self._freeze_asked = False
+        gc.collect()
+        gc.freeze()
+
+    def screens(self, depth: int) -> None:
+        """The screen stack is now `depth` deep: a screen that closed is collected at the next tick."""
+        if depth < self._depth:
+            self._screen_closed = True
+        self._depth = depth
+
+    def tick(self) -> None:
+        if self._screen_closed:
+            self._screen_closed = False
+            forget_painted_widgets()
+            gc.collect()
+
+
+def forget_painted_widgets() -> None:
+    """Empty the cache through which Textual 8 keeps removed widgets' painted lines (see above)."""
+    cache_clear = getattr(getattr(StylesCache, "get_inner_outer", None), "cache_clear", None)
+    if cache_clear is not None:
+        cache_clear()
