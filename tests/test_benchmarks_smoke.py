@@ -52,6 +52,10 @@ def test_quick_benchmarks_measure_every_scenario(tmp_path: Path) -> None:
     assert large_quiet["details"]["running_jobs"][0] > 100 * small_quiet["details"]["running_jobs"][0]
     assert large_quiet["value"] == 4 and small_quiet["value"] == 1, "requests follow the accounts, not the jobs"
 
+    memory = next(row for row in rows if row["measure"].startswith("memory growth"))
+    assert memory["details"]["screens_opened"] > 0, "the churn run opens and closes help, the inspector and history"
+    assert len(memory["details"]["curve"]) >= 3, "RSS is sampled over the run, not only at its ends"
+
 
 def test_the_frame_probe_forgets_every_record_it_keeps_gc_passes_included() -> None:
     """The memory measure samples the process's RSS: the probe's own records must not grow with the run.
