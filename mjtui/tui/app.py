@@ -261,8 +261,7 @@ class MjtuiApp(App[None]):
         yield KeysFooter()
 
     async def on_mount(self) -> None:
-        self.collector.start()
-        self.screen_change_signal.subscribe(self, lambda _screen: self.collector.screens(len(self.screen_stack)))
+        self.collector.start(self)
         partial_writes.install()
         if self.theme != self.wanted_theme:
             self.notify(f"unknown theme {self.wanted_theme!r}; using {self.theme} (ctrl+p, Theme lists them)",
@@ -422,8 +421,7 @@ class MjtuiApp(App[None]):
             await self.section(state.name).query_one(".channels", Grid).mount_all(new)
             self._layout_grids()
             # Panes live as long as the app: out of the full passes' reach (at a hundred channels each scanned them ~0.3 s).
-            if self.collector.ask_freeze():
-                self.call_after_refresh(self.collector.freeze)
+            self.collector.freeze_after_refresh(self)
 
     # -- polling --------------------------------------------------------------------------------------
 

@@ -28,6 +28,7 @@ import gc
 from collections.abc import Iterable, Sequence
 
 from textual._styles_cache import StylesCache
+from textual.app import App
 from textual.strip import Strip
 
 # Young passes as Python's default (short, about a millisecond); full passes a hundred times rarer.
@@ -53,36 +54,38 @@ class Collector:
 
     def __init__(self) -> None:
         self._thresholds = gc.get_threshold()
-        self._freeze_asked = False
+        self._freeze_due = False
         self._screen_closed = False
         self._depth = 1
 
-    def start(self) -> None:
+    def start(self, app: App) -> None:
+        """Rare full passes from now on, and a closed screen noted (collected at the next `tick`)."""
         keep_strips_acyclic()
         gc.set_threshold(*GC_THRESHOLDS)
+        app.screen_change_signal.subscribe(app, lambda _screen: self._screens(len(app.screen_stack)))
 
     def stop(self) -> None:
         """The thresholds as they were before the dashboard (a process may go on)."""
         gc.set_threshold(*self._thresholds)
 
-    def ask_freeze(self) -> bool:
-        """Whether a freeze is to be scheduled: False while one already is (several accounts mount at once)."""
-        asked, self._freeze_asked = self._freeze_asked, True
-        return not asked
+    def freeze_after_refresh(self, app: App) -> None:
+        """Freeze what is alive once the app has painted (once, however many accounts mount panes meanwhile)."""
+        if not self._freeze_due:
+            self._freeze_due = True
+            app.call_after_refresh(self._freeze)
 
-    def freeze(self) -> None:
-        """Move what is alive now out of the full passes' reach, after collecting what is not."""
-        self._freeze_asked = False
-        gc.collect()
+    def _freeze(self) -> None:
+        self._freeze_due = False
+        gc.collect()  # what is garbage now would otherwise be frozen with the rest, for good
         gc.freeze()
 
-    def screens(self, depth: int) -> None:
-        """The screen stack is now `depth` deep: a screen that closed is collected at the next tick."""
+    def _screens(self, depth: int) -> None:
         if depth < self._depth:
             self._screen_closed = True
         self._depth = depth
 
     def tick(self) -> None:
+        """Once a second: after a screen closed, one full pass frees it."""
         if self._screen_closed:
             self._screen_closed = False
             forget_painted_widgets()
