@@ -4,8 +4,8 @@ A full pass scans every tracked object that is not frozen. At a hundred channels
 the UI 50-300 ms several times a minute, so the dashboard (1) freezes what lives as long as it
 does (the panes) once they are mounted, and (2) makes full passes a hundred times rarer than
 Python's default. (2) is safe only if little cyclic garbage reaches the old generation, where
-nothing but a full pass frees it; measured under churn, three kinds did, and grew the process
-~14 MB a minute:
+nothing but a full pass frees it, and (1) only if no garbage is frozen. Under churn these did not
+hold, and the process grew ~14 MB a minute:
 
 - Textual's `Strip.divide` caches `[self]` on the strip when the cut is its own length, so
   almost every line a widget paints is a reference cycle; a line kept for a few frames is old
@@ -18,8 +18,10 @@ nothing but a full pass frees it; measured under churn, three kinds did, and gre
   (Textual issue #6665); it holds two colours per entry, cheap to work out again.
 - `gc.freeze()` freezes garbage too: each freeze now follows a full collection.
 
-Textual's watchers (`watch`, `data_bind`) outliving the widget that set them are handled
-where they occur (mjtui/tui/footer.py).
+What still reaches the old generation is small (Textual's finished workers are cycles, ~15
+objects each) and waits for the rare full passes. Textual's watchers (`watch`, `data_bind`) and
+signal subscriptions outliving the widget that set them are handled where they occur
+(mjtui/tui/footer.py, mjtui/tui/inspector.py).
 """
 
 from __future__ import annotations
