@@ -330,6 +330,8 @@ def slope(points: list[tuple[float, float]]) -> float:
 
 @dataclass
 class MemorySample:
+    """One reading of the process's memory during the churn run."""
+
     hours: float  # simulated, since warm-up
     minutes: float  # wall clock, since warm-up
     rss: int
