@@ -39,6 +39,7 @@ class Sizes:
     inspections: int
     memory_hours: float
     memory_warmup_hours: float
+    memory_screens_every: int  # polls between opening and closing help, the inspector and history
     journal_polls: int
     startup_runs: int
     terminal_scenarios: tuple[str, ...]
@@ -51,11 +52,13 @@ class Sizes:
 DISTANCE = 0.1  # seconds: a round trip from a laptop to a proxy's data centre, roughly
 
 QUICK = Sizes(request_rounds=2, warm_rounds=1, poll_rounds=2, ticks=3, presses=4, inspections=1, memory_hours=1 / 12,
-              memory_warmup_hours=1 / 12, journal_polls=4, startup_runs=1, terminal_scenarios=("small",),
-              distant_scenarios=("small",), idle_seconds=3.0, idle_settle=1.0, backlog=(5, 0.09, 1.5))
+              memory_warmup_hours=1 / 12, memory_screens_every=30, journal_polls=4, startup_runs=1,
+              terminal_scenarios=("small",), distant_scenarios=("small",), idle_seconds=3.0, idle_settle=1.0,
+              backlog=(5, 0.09, 1.5))
 FULL = Sizes(request_rounds=10, warm_rounds=2, poll_rounds=30, ticks=30, presses=60, inspections=20, memory_hours=24.0,
-             memory_warmup_hours=2.0, journal_polls=50, startup_runs=5, terminal_scenarios=("small", "large"),
-             distant_scenarios=("small", "large"), idle_seconds=60.0, idle_settle=3.0, backlog=(18, 0.3, 10.0))
+             memory_warmup_hours=2.0, memory_screens_every=30, journal_polls=50, startup_runs=5,
+             terminal_scenarios=("small", "large"), distant_scenarios=("small", "large"), idle_seconds=60.0,
+             idle_settle=3.0, backlog=(18, 0.3, 10.0))
 
 
 def measures(sizes: Sizes) -> dict[str, Callable[[], list[Row]]]:
@@ -67,7 +70,8 @@ def measures(sizes: Sizes) -> dict[str, Callable[[], list[Row]]]:
         "journal": lambda: journal.journal_write(sizes.journal_polls),
         "backlog": lambda: asyncio.run(backlog.final_backlog(*sizes.backlog)),
         "memory": lambda: asyncio.run(headless.memory(
-            sizes.memory_hours, sizes.memory_warmup_hours, samples_per_hour=1 if sizes.memory_hours >= 2 else 12)),
+            sizes.memory_hours, sizes.memory_warmup_hours, samples_per_hour=4 if sizes.memory_hours >= 2 else 60,
+            screens_every=sizes.memory_screens_every)),
         "startup": lambda: terminal.startup(sizes.startup_runs, [*sizes.terminal_scenarios,
                                                                  *(f"{name}@{DISTANCE}" for name in sizes.distant_scenarios)]),
         "idle": lambda: terminal.idle(sizes.idle_seconds, list(sizes.terminal_scenarios), sizes.idle_settle),

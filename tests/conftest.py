@@ -12,7 +12,6 @@ from mjtui.api.client import ImagineProClient, UseapiClient
 from mjtui.clock import ManualClock
 from mjtui.sim import SIM_ORIGIN, Simulator
 
-
 # Property tests draw the same examples on every run by default, so a red run is a regression, not a new
 # example met by chance; `HYPOTHESIS_PROFILE=explore python -m pytest` draws fresh ones to look for more.
 settings.register_profile("repeatable", derandomize=True)

@@ -59,6 +59,9 @@ def test_quick_benchmarks_measure_every_scenario(tmp_path: Path) -> None:
     assert backlog["max_backlog"] <= backlog["cap_per_account"] * backlog["accounts"], "the backlog is bounded"
     assert max(backlog["at_poll"][1:]) < 2 * backlog["left_per_poll"], (
         f"issue 14: final states fell behind the jobs leaving, {backlog['at_poll']} waiting as each poll started")
+    memory = next(row for row in rows if row["measure"].startswith("memory growth"))
+    assert memory["details"]["screens_opened"] > 0, "the churn run opens and closes help, the inspector and history"
+    assert len(memory["details"]["curve"]) >= 3, "RSS is sampled over the run, not only at its ends"
 
 
 def test_the_frame_probe_forgets_every_record_it_keeps_gc_passes_included() -> None:

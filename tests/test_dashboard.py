@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs
@@ -18,17 +19,20 @@ from conftest import make_dashboard
 from rich.text import Text
 from terminal_model import Terminal
 from textual._compositor import CompositorUpdate, LayoutUpdate
+from textual._styles_cache import StylesCache
 from textual.app import App
+from textual.dom import DOMNode
+from textual.strip import Strip
 from textual.widgets import DataTable, Input, Static
 
 from mjtui.api.models import Job
 from mjtui.clock import ManualClock
+from mjtui.monitor.finals import FINAL_BACKLOG_CAP, FINAL_FETCHES_PER_ACCOUNT
+from mjtui.monitor.message_follow import MESSAGES_FOLLOWED
 from mjtui.sim import Simulator
 from mjtui.store import Journal
 from mjtui.tui import partial_writes
 from mjtui.tui.account_header import AccountHeader, Banner
-from mjtui.monitor.finals import FINAL_BACKLOG_CAP, FINAL_FETCHES_PER_ACCOUNT
-from mjtui.monitor.message_follow import MESSAGES_FOLLOWED
 from mjtui.tui.app import FINAL_BATCH, MjtuiApp
 from mjtui.tui.channel_pane import ChannelPane
 from mjtui.tui.confirm import ConfirmScreen
@@ -1616,6 +1620,122 @@ async def test_job_records_stay_bounded_by_the_finished_list_under_churn(make_si
                 f"{alive} Job records alive after {fetched} final fetches; the finished list holds {len(finished.jobs)}")
     finally:
         journal.close()
+
+
+SCREENS = (("question_mark", HelpScreen), ("enter", InspectorScreen), ("h", HistoryScreen))
+
+
+async def open_and_close(pilot, key: str, kind: type, *, age: bool = False) -> weakref.ref:
+    """Open a screen with `key`, close it with escape; a weak reference to it. `age`: as if it stayed open a while."""
+    await pilot.press(key)
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, kind)
+    if age:
+        for _ in range(2):  # two young passes: the screen is now in the oldest generation, as one read for seconds is
+            gc.collect(1)
+    await pilot.press("escape")
+    await settle(pilot)
+    assert len(pilot.app.screen_stack) == 1
+    return weakref.ref(screen)
+
+
+def live_widgets() -> int:
+    """Widgets and the caches of their painted lines alive, after a full collection (frozen panes not counted)."""
+    gc.collect()
+    return sum(1 for obj in gc.get_objects() if isinstance(obj, (DOMNode, StylesCache)))
+
+
+async def test_a_closed_help_inspector_or_history_is_gone_by_the_next_tick_widgets_and_all(make_sim, clock):
+    """Issue 14: each open and close of a screen kept 1.2-1.6 MB (360 help screens: 300 MB).
+
+    A closed screen is a cycle of widgets in the oldest generation, which the dashboard collects a
+    hundred times more rarely than Python's default (so a hundred panes are not scanned several times
+    a minute): it waited for that. Some never went: the footer's keys watch the footer, and Textual
+    forgets a watcher only when the watched value changes (a dozen keys kept per close), and the
+    inspector's subscription to theme changes kept the inspector until the theme next changed.
+    """
+    q = quiet(make_sim)
+    app, timers = make_dashboard(q.sim, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await focus_pane(pilot, q.full)
+        await open_and_close(pilot, "question_mark", HelpScreen)  # once first: the footer's keys are rebuilt
+        await advance(pilot, clock, timers, 1)
+        before = live_widgets()
+        for key, kind in SCREENS:
+            closed = await open_and_close(pilot, key, kind, age=True)
+            await advance(pilot, clock, timers, 1)  # the once-a-second tick
+            assert closed() is None, f"the closed {kind.__name__} is still in memory a tick later"
+        after = live_widgets()
+        assert after == before, f"{after - before} more widgets or line caches alive after {len(SCREENS)} screens closed"
+
+
+class Cycle:
+    """An object in a reference cycle, as much of Textual's garbage is: only the cyclic collector frees it."""
+
+    def __init__(self) -> None:
+        self.me = self
+
+
+async def test_a_pane_mounted_mid_run_freezes_no_garbage(make_sim, clock):
+    """Issue 14: panes are frozen out of the collector's full passes, and `gc.freeze()` freezes garbage too.
+
+    Garbage that was waiting for a full pass when a new channel's pane was mounted was frozen with it,
+    and no collection could ever free it.
+    """
+    sim = make_sim(channels=2, autopilot=False, fail_rate=0.0, moderation_rate=0.0)
+    world = sim.world
+    account = world.accounts["main"]
+    busy, idle = account.channels
+    world.submit(account, "a red fox in snow", busy)
+    app, timers = make_dashboard(sim, clock)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            assert app.pane("main", idle) is None, "no pane for a channel with no jobs yet"
+            garbage = [Cycle() for _ in range(100)]
+            for _ in range(2):
+                gc.collect(1)  # old, as garbage made since the last full pass is
+            waiting = [weakref.ref(obj) for obj in garbage]
+            del garbage
+            world.submit(account, "a first job on a new channel", idle)
+            await advance(pilot, clock, timers, 10)
+            assert app.pane("main", idle) is not None
+            await pilot.pause()  # the freeze comes after the frame that shows the new pane
+            gc.collect()
+            assert all(ref() is None for ref in waiting), "garbage was frozen: no collection can free it"
+    finally:
+        gc.unfreeze()
+
+
+async def test_churn_leaves_no_painted_lines_for_the_collectors_rare_full_passes(make_sim, clock):
+    """Issue 14: RSS grew ~14 MB a minute under churn with the dashboard's collector settings.
+
+    Textual caches a line divided at its own length inside itself, so nearly every painted line is
+    a reference cycle, and lines kept for a few frames were old garbage when replaced: only the full
+    passes, made rare for the sake of pause times, freed them.
+    """
+    sim = make_sim(channels=4, accounts=2, max_jobs=3, load=2.0, speed_scale=0.15, warmup=60)  # jobs last 5-10 s
+    app, timers = make_dashboard(sim, clock, refresh_seconds=10.0)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await advance(pilot, clock, timers, 10, step=10)
+        gc.collect()
+        polls = 8
+        await advance(pilot, clock, timers, 10 * polls, step=10)
+        gc.collect(1)  # what young passes free, the dashboard frees often
+        gc.set_debug(gc.DEBUG_SAVEALL)
+        try:
+            gc.collect()
+            old = list(gc.garbage)
+        finally:
+            gc.set_debug(0)
+            gc.garbage.clear()
+        lines = sum(1 for obj in old if isinstance(obj, Strip))
+        assert lines == 0, f"{lines} painted lines were waiting for a full pass after {polls} polls"
+        assert len(old) < 30 * polls, f"{len(old)} objects were waiting for a full pass after {polls} polls"
+        del old
 
 
 async def test_the_finished_list_trimming_itself_keeps_the_rows_a_reader_is_looking_at(make_sim, clock):

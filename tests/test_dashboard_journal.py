@@ -6,7 +6,15 @@ import asyncio
 import time
 
 from conftest import make_dashboard
-from test_dashboard import advance, finish_time, focus_finished, focus_pane, quiet, settle, wire
+from test_dashboard import (
+    advance,
+    finish_time,
+    focus_finished,
+    focus_pane,
+    quiet,
+    settle,
+    wire,
+)
 
 from mjtui.store import Journal
 from mjtui.tui.history import HistoryScreen

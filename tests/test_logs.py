@@ -7,7 +7,7 @@ import stat
 import subprocess
 import sys
 
-from mjtui.logs import MAX_BYTES, default_log_path, log, setup_logging
+from mjtui.logs import MAX_BYTES, log, setup_logging
 
 MJTUI = shutil.which("mjtui", path=os.path.dirname(sys.executable)) or "mjtui"
 

@@ -9,8 +9,8 @@ from test_dashboard import SIZE, advance, settle, wire
 from mjtui.config import ConfigError, NotifyConfig, load_config
 from mjtui.sim import Simulator
 from mjtui.tui.formatting import short_job_id
-from mjtui.tui.panels import FinishedTable
 from mjtui.tui.notifications import SLOT_QUIET_SECONDS, terminal_alert
+from mjtui.tui.panels import FinishedTable
 
 STUDIO = "studio"
 

@@ -8,7 +8,6 @@ when the last has been handled.
 from __future__ import annotations
 
 import asyncio
-import gc
 import os
 import random
 import signal
@@ -51,6 +50,7 @@ from mjtui.text import clean
 from mjtui.themes import DEFAULT_THEME
 from mjtui.tui import partial_writes
 from mjtui.tui.channel_pane import SORT_KEYS, ChannelPane, PaneStyles
+from mjtui.tui.collector import Collector
 from mjtui.tui.confirm import ConfirmScreen
 from mjtui.tui.footer import KeysFooter
 from mjtui.tui.formatting import now_local, short_channel_id, short_job_id
@@ -84,11 +84,6 @@ RECENT_ON_START = 30
 CHANNEL_HISTORY_EVERY = 60.0  # seconds between refreshes of the panes' 24 h counts
 DAY = 24 * 3600.0
 FINAL_BATCH = 50  # final states handed to the UI at once, at most
-# The cyclic GC's thresholds while the dashboard runs: young passes as Python's default (short,
-# about a millisecond), full passes a hundred times rarer. With the default (700, 10, 10) and the
-# panes frozen out of the collector, a full pass came every hundred young ones, several times a
-# minute at 1,200 jobs, each stopping the UI for 50-300 ms; the heap they would free is small.
-GC_THRESHOLDS = (700, 10, 1000)
 FINAL_BATCH_SECONDS = 0.25  # ... or this often (real time), whichever comes first
 
 
@@ -258,7 +253,7 @@ class MjtuiApp(App[None]):
             self.accounts[connection.name] = state
         for name, (provider, problem) in (problems or {}).items():
             self.accounts[name] = AccountState(name, provider, None, problem=problem)
-        self._gc_thresholds = gc.get_threshold()
+        self.collector = Collector()
         self._cancelled_here: set[tuple[str, str]] = set()  # (account, job id) cancelled from this dashboard
         self._panes: dict[tuple[str, str], ChannelPane] = {}  # (account, channel id) -> its pane; panes stay
         self.unknown_keys = sorted(set(keymap or {}) - self.binding_ids())
@@ -288,7 +283,7 @@ class MjtuiApp(App[None]):
     async def on_mount(self) -> None:
         if not self.is_headless:
             self._trap_signals()  # first: the rest of start-up can keep the event loop busy (see _trap_signals)
-        gc.set_threshold(*GC_THRESHOLDS)
+        self.collector.start(self)
         partial_writes.install()
         if self.theme != self.wanted_theme:
             self.notify(f"unknown theme {self.wanted_theme!r}; using {self.theme} (ctrl+p, Theme lists them)",
@@ -326,7 +321,7 @@ class MjtuiApp(App[None]):
         self._show_topbar()
 
     def on_unmount(self) -> None:
-        gc.set_threshold(*self._gc_thresholds)  # as they were before the dashboard (a process may go on)
+        self.collector.stop()
         if self.writer is None:
             return
         now = self.clock.now()
@@ -446,9 +441,8 @@ class MjtuiApp(App[None]):
         if new:
             await self.section(state.name).query_one(".channels", Grid).mount_all(new)
             self._layout_grids()
-            # Panes live as long as the app: move them (and the rest of the heap so far) out of the cyclic GC's
-            # reach. At a hundred channels, each full collection otherwise scans them all and stalls the UI ~0.3 s.
-            self.call_after_refresh(gc.freeze)
+            # Panes live as long as the app: out of the full passes' reach (at a hundred channels each scanned them ~0.3 s).
+            self.collector.freeze_after_refresh(self)
 
     # -- polling --------------------------------------------------------------------------------------
 
@@ -670,6 +664,7 @@ class MjtuiApp(App[None]):
     # -- the once-a-second tick -----------------------------------------------------------------------
 
     def tick(self) -> None:
+        self.collector.tick()
         now = self.clock.now()
         for pane in self._panes.values():
             if not self.accounts[pane.account].status.health.halted:  # frozen data does not pretend to move

@@ -1,7 +1,8 @@
-"""Textual's footer, redrawn only when the keys it shows change."""
+"""Textual's footer, redrawn only when the keys it shows change, and forgetting the keys it removed."""
 
 from __future__ import annotations
 
+from textual.dom import DOMNode
 from textual.screen import Screen
 from textual.widgets import Footer
 
@@ -13,6 +14,11 @@ class KeysFooter(Footer):
     change and every return from another screen, even when the keys are the same. Rebuilding
     removes and mounts a dozen widgets, and each removal lays out the whole screen again: with a
     hundred channel panes, two layouts more for each tab or closed inspector.
+
+    Each key Textual's footer makes watches the footer's `compact` (`data_bind`), and Textual forgets
+    a watcher only when the watched value changes, which `compact` never does: every key ever shown
+    stayed alive, a dozen more each time a screen closed (Textual issue #6666). A rebuild forgets the
+    watchers of the keys it removed.
     """
 
     DEFAULT_CSS = """
@@ -32,3 +38,13 @@ class KeysFooter(Footer):
             return
         self._shown = shown
         super().bindings_changed(screen)
+
+    async def recompose(self) -> None:
+        await super().recompose()
+        forget_closed_watchers(self)
+
+
+def forget_closed_watchers(node: DOMNode) -> None:
+    """Drop the watchers of `node`'s reactives set by widgets since removed, as Textual does when a value changes."""
+    for watchers in getattr(node, "__watchers", {}).values():
+        watchers[:] = [(watcher, callback) for watcher, callback in watchers if not watcher._closing]

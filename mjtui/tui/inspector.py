@@ -175,6 +175,8 @@ class InspectorScreen(Screen[None]):
 
     def on_unmount(self) -> None:
         self.stop_following()
+        # Textual drops a subscriber only when the signal is next published (a theme change): until then it kept us.
+        self.app.theme_changed_signal.unsubscribe(self)
 
     def stop_following(self) -> None:
         if self._timer is not None:

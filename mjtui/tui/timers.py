@@ -42,11 +42,16 @@ class TextualTimers:
 
 
 class _ManualHandle:
-    def __init__(self) -> None:
-        self.stopped = False
+    def __init__(self, callback: Callback, repeat: float | None) -> None:
+        self.callback: Callback | None = callback
+        self.repeat = repeat
+
+    @property
+    def stopped(self) -> bool:
+        return self.callback is None
 
     def stop(self) -> None:
-        self.stopped = True
+        self.callback = None  # as a Textual timer does: what it would have called is not kept alive
 
 
 class ManualTimers:
@@ -54,38 +59,39 @@ class ManualTimers:
 
     def __init__(self, clock: ManualClock) -> None:
         self.clock = clock
-        self._queue: list[tuple[float, int, _ManualHandle, Callback, float | None]] = []
+        self._queue: list[tuple[float, int, _ManualHandle]] = []
         self._seq = 0
 
-    def _push(self, when: float, handle: _ManualHandle, callback: Callback, repeat: float | None) -> None:
+    def _push(self, when: float, handle: _ManualHandle) -> None:
         self._seq += 1
-        heapq.heappush(self._queue, (when, self._seq, handle, callback, repeat))
+        heapq.heappush(self._queue, (when, self._seq, handle))
 
     def call_later(self, delay: float, callback: Callback) -> TimerHandle:
-        handle = _ManualHandle()
-        self._push(self.clock.now() + max(0.0, delay), handle, callback, None)
+        handle = _ManualHandle(callback, None)
+        self._push(self.clock.now() + max(0.0, delay), handle)
         return handle
 
     def every(self, interval: float, callback: Callback) -> TimerHandle:
-        handle = _ManualHandle()
-        self._push(self.clock.now() + interval, handle, callback, interval)
+        handle = _ManualHandle(callback, interval)
+        self._push(self.clock.now() + interval, handle)
         return handle
 
     def pending(self) -> list[float]:
         """Delays from now of the timers still waiting, soonest first."""
         now = self.clock.now()
-        return sorted(when - now for when, _, handle, _, _ in self._queue if not handle.stopped)
+        return sorted(when - now for when, _, handle in self._queue if not handle.stopped)
 
     async def fire_due(self) -> int:
         """Run every timer due by the clock's present, in order; return how many ran."""
         fired = 0
         now = self.clock.now()
         while self._queue and self._queue[0][0] <= now:
-            when, _, handle, callback, repeat = heapq.heappop(self._queue)
-            if handle.stopped:
+            when, _, handle = heapq.heappop(self._queue)
+            callback = handle.callback
+            if callback is None:
                 continue
-            if repeat is not None:
-                self._push(when + repeat, handle, callback, repeat)
+            if handle.repeat is not None:
+                self._push(when + handle.repeat, handle)
             result = callback()
             if inspect.isawaitable(result):
                 await result
