@@ -1734,8 +1734,26 @@ async def test_churn_leaves_no_painted_lines_for_the_collectors_rare_full_passes
             gc.garbage.clear()
         lines = sum(1 for obj in old if isinstance(obj, Strip))
         assert lines == 0, f"{lines} painted lines were waiting for a full pass after {polls} polls"
-        assert len(old) < 30 * polls, f"{len(old)} objects were waiting for a full pass after {polls} polls"
-        del old
+        # A finished Textual worker is a small cycle (~20 objects) of its own, left for the full passes: how many
+        # there are depends on how the fetches fell, so they are set aside and the rest must stay small.
+        rest = outside_worker_cycles(old)
+        assert len(rest) < 10 * polls, f"{len(rest)} objects were waiting for a full pass after {polls} polls"
+        del old, rest
+
+
+def outside_worker_cycles(garbage: list[object]) -> list[object]:
+    """`garbage` without the finished workers and what only they hold."""
+    from textual.worker import Worker
+
+    ids = {id(obj) for obj in garbage}
+    parts: set[int] = set()
+    stack = [obj for obj in garbage if isinstance(obj, Worker)]
+    while stack:
+        obj = stack.pop()
+        if id(obj) not in parts:
+            parts.add(id(obj))
+            stack.extend(ref for ref in gc.get_referents(obj) if id(ref) in ids)
+    return [obj for obj in garbage if id(obj) not in parts]
 
 
 async def test_the_finished_list_trimming_itself_keeps_the_rows_a_reader_is_looking_at(make_sim, clock):

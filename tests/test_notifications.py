@@ -9,7 +9,7 @@ from test_dashboard import SIZE, advance, settle, wire
 from mjtui.config import ConfigError, NotifyConfig, load_config
 from mjtui.sim import Simulator
 from mjtui.tui.formatting import short_job_id
-from mjtui.tui.notifications import SLOT_QUIET_SECONDS, terminal_alert
+from mjtui.tui.notifications import SLOT_QUIET_SECONDS, desktop_notification
 from mjtui.tui.panels import FinishedTable
 
 STUDIO = "studio"
@@ -35,9 +35,12 @@ def toasts(app) -> list[tuple[str, str]]:
 
 
 def capture_terminal(app) -> list[str]:
-    """What the app writes to the terminal beside the screen: bells and OSC notifications."""
+    """What the app writes to the terminal beside the screen: bells and OSC notifications.
+
+    Textual's `bell()` writes nothing in a headless app, so the bell is recorded as the terminal would get it."""
     writes: list[str] = []
     app._driver.write = writes.append
+    app.bell = lambda: writes.append("\x07")
     return writes
 
 
@@ -163,9 +166,9 @@ async def test_bell_and_osc777_carry_the_toast_text_cleaned_of_escapes(make_sim,
         world.advance()
         world.jobs[job].error = "boom\x1b]0;owned\x07;\x1b[2J;\x9d8;;evil\x9c"  # the service's text, hostile
         await advance(pilot, clock, timers, 10)
-        [alert] = alerts(writes)
-        assert alert.startswith("\x07\x1b]777;notify;mjtui;")
-        body = alert.removeprefix("\x07\x1b]777;notify;mjtui;")
+        bell, alert = alerts(writes)
+        assert bell == "\x07" and alert.startswith("\x1b]777;notify;mjtui;")
+        body = alert.removeprefix("\x1b]777;notify;mjtui;")
         assert body.endswith("\x07") and body.startswith(f"job {short_job_id(job)} on …{channel[-6:]} failed: boom")
         assert not any(char in body[:-1] for char in "\x1b\x07\x9c\x9d;"), "nothing in the text can end or extend the OSC"
 
@@ -185,9 +188,9 @@ async def test_osc9_without_toasts_still_notifies_the_desktop_once_per_poll(make
 
 
 def test_inside_tmux_the_notification_is_wrapped_to_reach_the_outer_terminal():
-    wrapped = terminal_alert(["job 1 completed"], bell=False, desktop="osc9", in_tmux=True)
+    wrapped = desktop_notification(["job 1 completed"], desktop="osc9", in_tmux=True)
     assert wrapped == "\x1bPtmux;\x1b\x1b]9;mjtui: job 1 completed\x07\x1b\\"
-    assert terminal_alert([], bell=True, desktop="osc9") == "", "nothing to say, nothing written"
+    assert desktop_notification([], desktop="osc9") == "", "nothing to say, nothing written"
 
 
 def test_the_notify_table_is_checked(tmp_path):

@@ -12,11 +12,12 @@ import os
 import random
 import signal
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from rich.text import Text
+from textual import __version__ as textual_version
 from textual import events, on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
@@ -63,7 +64,7 @@ from mjtui.tui.notifications import (
     Finished,
     announce_finished,
     announce_free_slots,
-    terminal_alert,
+    desktop_notification,
 )
 from mjtui.tui.panels import (
     PANE_MIN_WIDTH,
@@ -75,6 +76,7 @@ from mjtui.tui.panels import (
 )
 from mjtui.tui.preview import Preview, decode_preview
 from mjtui.tui.rows import RowTable
+from mjtui.tui.textual_contract import write_to_terminal
 from mjtui.tui.themes import shipped as shipped_themes
 from mjtui.tui.timers import TextualTimers, TimerHandle, Timers
 from mjtui.tui.watchdog import end_outright_after
@@ -256,10 +258,11 @@ class MjtuiApp(App[None]):
         self.collector = Collector()
         self._cancelled_here: set[tuple[str, str]] = set()  # (account, job id) cancelled from this dashboard
         self._panes: dict[tuple[str, str], ChannelPane] = {}  # (account, channel id) -> its pane; panes stay
-        self.unknown_keys = sorted(set(keymap or {}) - self.binding_ids())
-        self.key_conflicts = keymap_conflicts(keymap or {})
-        if keymap:
-            self.set_keymap(keymap)
+        self.user_keymap = dict(keymap or {})  # the user's [keys], kept here for help (Textual keeps its copy private)
+        self.unknown_keys = sorted(set(self.user_keymap) - self.binding_ids())
+        self.key_conflicts = keymap_conflicts(self.user_keymap)
+        if self.user_keymap:
+            self.set_keymap(self.user_keymap)
 
     def notify(self, message: str, *, title: str = "", severity="information", timeout: float | None = None,  # noqa: ANN001
                markup: bool = False) -> None:
@@ -284,7 +287,9 @@ class MjtuiApp(App[None]):
         if not self.is_headless:
             self._trap_signals()  # first: the rest of start-up can keep the event loop busy (see _trap_signals)
         self.collector.start(self)
-        partial_writes.install()
+        if not partial_writes.install():
+            log.warning("Textual %s is not the shape partial writes were made for: the dashboard works, "
+                        "sending more bytes per update (see mjtui/tui/textual_contract.py)", textual_version)
         if self.theme != self.wanted_theme:
             self.notify(f"unknown theme {self.wanted_theme!r}; using {self.theme} (ctrl+p, Theme lists them)",
                         severity="warning", timeout=8)
@@ -656,10 +661,12 @@ class MjtuiApp(App[None]):
             for announcement in announcements:
                 timeout = 4 if announcement.severity == "information" else 8
                 self.notify(announcement.message, title=title, severity=announcement.severity, timeout=timeout)
-        alert = terminal_alert([f"{title}: {a.message}" if title else a.message for a in announcements],
-                               bell=settings.bell, desktop=settings.desktop, in_tmux=self._in_tmux)
-        if alert and self._driver is not None:
-            self._driver.write(alert)
+        if settings.bell:
+            self.bell()
+        notification = desktop_notification([f"{title}: {a.message}" if title else a.message for a in announcements],
+                                            desktop=settings.desktop, in_tmux=self._in_tmux)
+        if notification:
+            write_to_terminal(self, notification)
 
     # -- the once-a-second tick -----------------------------------------------------------------------
 
@@ -1187,12 +1194,11 @@ class MjtuiApp(App[None]):
                  ("ctrl+p", "Command palette", "(textual)")]
         return rows
 
-    def _bindings_with_keymap(self):  # noqa: ANN202
-        keymap = getattr(self, "_keymap", {}) or {}
+    def _bindings_with_keymap(self) -> Iterator[tuple[str | None, Binding]]:
         for binding in self.BINDINGS:
             assert isinstance(binding, Binding)
-            if binding.id and binding.id in keymap:
-                yield binding.id, binding.with_key(keymap[binding.id])
+            if binding.id and binding.id in self.user_keymap:
+                yield binding.id, binding.with_key(self.user_keymap[binding.id])
             else:
                 yield binding.id, binding
 

@@ -87,17 +87,14 @@ def announce_free_slots(channels: list[str]) -> Announcement | None:
     return Announcement(f"{len(channels)} channels have a free slot: {named}")
 
 
-def terminal_alert(messages: Iterable[str], *, bell: bool, desktop: str, in_tmux: bool = False) -> str:
-    """The bytes to write to the terminal for one batch of announcements: a bell and/or one notification."""
+def desktop_notification(messages: Iterable[str], *, desktop: str, in_tmux: bool = False) -> str:
+    """The escape sequence that shows one batch of announcements as a desktop notification, or "" for none."""
     texts = [message for message in messages if message]
-    if not texts:
+    if not texts or desktop not in ("osc9", "osc777"):
         return ""
-    out = "\x07" if bell else ""
-    if desktop in ("osc9", "osc777"):
-        body = osc_text(" | ".join(texts))
-        sequence = f"\x1b]9;mjtui: {body}\x07" if desktop == "osc9" else f"\x1b]777;notify;mjtui;{body.replace(';', ',')}\x07"
-        out += _tmux_passthrough(sequence) if in_tmux else sequence
-    return out
+    body = osc_text(" | ".join(texts))
+    sequence = f"\x1b]9;mjtui: {body}\x07" if desktop == "osc9" else f"\x1b]777;notify;mjtui;{body.replace(';', ',')}\x07"
+    return _tmux_passthrough(sequence) if in_tmux else sequence
 
 
 def osc_text(text: str) -> str:
