@@ -268,6 +268,12 @@ def needs(provider: str, connection: Connection, what: str) -> None:
         )
 
 
+def show(text: str) -> None:
+    """Print what came from the service or the journal: masked once more on the way out (no token, even one
+    stored by an older mjtui)."""
+    click.echo(redact(text))
+
+
 def emit_json(data: Any) -> None:
     """`--json` output: valid JSON that no API text can turn into terminal commands, with no token in it."""
     click.echo(redact(inert_json(data, indent=2)))
@@ -448,7 +454,7 @@ def jobs(ctx: click.Context, as_json: bool) -> None:
     if as_json:
         emit_json(running.dump())
     else:
-        click.echo("\n".join(format_running(running, connection)))
+        show("\n".join(format_running(running, connection)))
 
 
 @main.command()
@@ -465,10 +471,10 @@ def job(ctx: click.Context, jobid: str, as_json: bool) -> None:
     client = connection.client
     if isinstance(client, ImagineProClient):
         message = run_api(connection, lambda: client.message(jobid))
-        emit_json(message.dump()) if as_json else click.echo("\n".join(format_message(message)))
+        emit_json(message.dump()) if as_json else show("\n".join(format_message(message)))
         return
     record = run_api(connection, lambda: client.job(jobid))  # type: ignore[union-attr]
-    emit_json(record.dump()) if as_json else click.echo("\n".join(format_job(record)))
+    emit_json(record.dump()) if as_json else show("\n".join(format_job(record)))
 
 
 def _command(cmd: str) -> click.Command:
@@ -492,7 +498,7 @@ def _command(cmd: str) -> click.Command:
             if as_json:
                 emit_json(sent.dump())
             else:
-                click.echo(f"/{cmd} sent: message {clean(sent.message_id)}; follow it with: mjtui job {clean(sent.message_id)}")
+                show(f"/{cmd} sent: message {clean(sent.message_id)}; follow it with: mjtui job {clean(sent.message_id)}")
             return
         answer = run_action(options, connection, cmd, channel, lambda: client.command(cmd, channel))  # type: ignore[union-attr, arg-type]
         if as_json:
@@ -500,7 +506,7 @@ def _command(cmd: str) -> click.Command:
             return
         if answer.error:
             raise Failure(f"/{cmd} failed: {answer.error}")
-        click.echo(clean(answer.content or f"/{cmd}: {answer.status}", keep_newlines=True))
+        show(clean(answer.content or f"/{cmd}: {answer.status}", keep_newlines=True))
 
     run.__doc__ = {
         "relax": "Switch a channel to relax mode (/relax).",
@@ -567,7 +573,7 @@ def seed(ctx: click.Context, jobid: str, wait: bool, interval: float, timeout: f
     if as_json:
         emit_json(answer.dump())
     elif answer.has_seed:
-        click.echo("\n".join(format_seed(answer)))
+        show("\n".join(format_seed(answer)))
     elif answer.status == "failed" or answer.error:
         raise Failure(f"seed job {clean(answer.jobid)} failed: {clean(answer.error or answer.status)}")
     else:
@@ -758,6 +764,8 @@ def _journal_entries(options: Options, since: float | None, status: str | None, 
         journal = options.read_journal()
     except JournalMissing:
         return None
+    for warning in journal.warnings:
+        click.echo(f"mjtui: warning: {clean(warning)}", err=True)
     with journal:
         try:
             return journal.history(
@@ -826,7 +834,7 @@ def history(ctx: click.Context, since: float | None, status: str | None, channel
     elif not entries:
         click.echo("no jobs in the journal match")
     else:
-        click.echo("\n".join(format_history(entries)))
+        show("\n".join(format_history(entries)))
 
 
 @main.command("export")

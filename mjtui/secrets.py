@@ -10,7 +10,9 @@ CLI's output, the journal's audit rows, toasts, the log).
 
 from __future__ import annotations
 
+import json
 import threading
+from typing import Any
 
 from mjtui.text import mask_secret
 
@@ -32,11 +34,6 @@ def remember(secret: str | None) -> None:
         _known_bytes = tuple((s.encode(), mask_secret(s).encode()) for s in known)
 
 
-def known() -> tuple[str, ...]:
-    """The tokens remembered so far (for the log's filter)."""
-    return _known
-
-
 def redact(text: str) -> str:
     """`text` with every remembered token replaced by its masked form (`abc…xyz`)."""
     for secret in _known:
@@ -51,4 +48,32 @@ def redact_bytes(data: bytes) -> bytes:
         if secret in data:
             data = data.replace(secret, masked)
     return data
+
+
+def redact_json_bytes(data: bytes) -> bytes:
+    """A JSON answer with every remembered token masked, however it was written.
+
+    The bytes are masked as they are; a token can still hide behind JSON's escapes (`\\u0075ser:...` is
+    `user:...`), so an answer that has any escape and any token to hide is decoded, its strings masked,
+    and written out again. Answers without escapes (nearly all) cost one scan.
+    """
+    data = redact_bytes(data)
+    if not _known or b"\\" not in data:
+        return data
+    try:
+        decoded = json.loads(data)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return data  # not JSON: whoever reads it says so, and it holds no decodable escape to hide behind
+    return json.dumps(redact_json(decoded), ensure_ascii=False).encode()
+
+
+def redact_json(value: Any) -> Any:
+    """Decoded JSON with every string (keys too) masked."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, list):
+        return [redact_json(item) for item in value]
+    if isinstance(value, dict):
+        return {redact(key): redact_json(item) for key, item in value.items()}
+    return value
 

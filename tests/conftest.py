@@ -83,6 +83,15 @@ def _own_logger() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
+def _no_tokens_remembered(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test starts knowing no token: what one test's clients remembered must not mask another's output."""
+    from mjtui import secrets
+
+    monkeypatch.setattr(secrets, "_known", ())
+    monkeypatch.setattr(secrets, "_known_bytes", ())
+
+
+@pytest.fixture(autouse=True)
 def _utc(monkeypatch: pytest.MonkeyPatch) -> None:
     """Times on screen are local; tests and snapshots read them in UTC."""
     import time

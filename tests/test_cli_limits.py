@@ -6,6 +6,7 @@ Run in-process (CliRunner) against the simulator served on loopback, so each tes
 from __future__ import annotations
 
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from click.testing import CliRunner, Result
 from support.hostile import serving
 
 from mjtui import cli
+from mjtui.api.models import Job
 from mjtui.clock import ManualClock
 from mjtui.sim import Simulator
 from mjtui.store import Journal
@@ -96,25 +98,49 @@ def test_an_action_that_succeeded_exits_0_when_its_journal_write_fails(
     assert job not in {j for channel in sim.world.channels.values() for j in channel.running}
 
 
-def test_history_reads_a_journal_on_a_read_only_mount(tmp_path: Path) -> None:
-    from mjtui.api.models import Job
+def on_a_read_only_mount(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`mjtui ARGS` with `folder` bind-mounted read-only at `folder`/../mounted, in a mount namespace of its own
+    (nothing is left mounted whatever happens; `--map-root-user` lets a non-root user do it where user namespaces are on)."""
+    mounted = folder.parent / "mounted"
+    mounted.mkdir(exist_ok=True)
+    script = (f'mount --bind "{folder}" "{mounted}" && mount -o remount,bind,ro "{mounted}" && '
+              f'! touch "{mounted}/probe" 2>/dev/null && exec "$0" -m mjtui "$@"')
+    return subprocess.run(["unshare", "--mount", "--map-root-user", "sh", "-c", script, sys.executable, *args],
+                          capture_output=True, text=True, timeout=60, cwd=folder.parent)
 
-    source, mounted = tmp_path / "source", tmp_path / "mounted"
-    source.mkdir()
-    mounted.mkdir()
-    with Journal(source / "journal.sqlite3") as journal:
-        job = Job.model_validate({"jobid": "j-1", "status": "completed", "prompt": "a lighthouse", "channel": "111"})
-        journal.record_poll("main", [], [("j-1", job)], 1_800_000_000.0)
-    subprocess.run(["mount", "--bind", str(source), str(mounted)], check=True)
-    try:
-        subprocess.run(["mount", "-o", "remount,bind,ro", str(mounted)], check=True)
-        with pytest.raises(OSError):
-            (mounted / "probe").touch()  # the mount really is read-only
-        result = run("--journal", str(mounted / "journal.sqlite3"), "history")
-        assert result.exit_code == 0, result.output
-        assert "j-1" in result.stdout and "a lighthouse" in result.stdout
-        exported = run("--journal", str(mounted / "journal.sqlite3"), "export")
-        assert exported.exit_code == 0 and '"jobId":"j-1"' in exported.stdout
-    finally:
-        subprocess.run(["umount", str(mounted)], check=True)
-    assert sorted(path.name for path in source.iterdir()) == ["journal.sqlite3"], "nothing was written beside it"
+
+def a_journal(folder: Path, *prompts: str) -> Journal:
+    """A journal in `folder` with one finished job per prompt (j-1, j-2, ...); left open, its WAL holds the last one."""
+    journal = Journal(folder / "journal.sqlite3")
+    for number, prompt in enumerate(prompts, start=1):
+        job = Job.model_validate({"jobid": f"j-{number}", "status": "completed", "prompt": prompt, "channel": "111"})
+        journal.record_poll("main", [], [(f"j-{number}", job)], 1_800_000_000.0 + number)
+    return journal
+
+
+def test_history_and_export_read_a_journal_on_a_read_only_mount(tmp_path: Path) -> None:
+    folder = tmp_path / "journals"
+    folder.mkdir()
+    a_journal(folder, "a lighthouse").close()
+    journal = str(tmp_path / "mounted" / "journal.sqlite3")
+    shown = on_a_read_only_mount(folder, "--journal", journal, "history")
+    assert shown.returncode == 0, shown.stderr
+    assert "j-1" in shown.stdout and "a lighthouse" in shown.stdout and shown.stderr == ""
+    exported = on_a_read_only_mount(folder, "--journal", journal, "export")
+    assert exported.returncode == 0 and '"jobId":"j-1"' in exported.stdout
+    assert sorted(path.name for path in folder.iterdir()) == ["journal.sqlite3"], "nothing was written beside it"
+
+
+def test_a_read_only_journal_whose_latest_writes_cannot_be_read_says_so(tmp_path: Path) -> None:
+    """A copy taken while a dashboard wrote it: the WAL came along, its index did not, and SQLite cannot read the
+    WAL without one on a read-only mount. History shows what it can, and says the newest jobs may be missing."""
+    live, copy = tmp_path / "live", tmp_path / "copy"
+    live.mkdir()
+    copy.mkdir()
+    writer = a_journal(live, "older", "newest")
+    for name in ("journal.sqlite3", "journal.sqlite3-wal"):
+        (copy / name).write_bytes((live / name).read_bytes())
+    writer.close()
+    shown = on_a_read_only_mount(copy, "--journal", str(tmp_path / "mounted" / "journal.sqlite3"), "history")
+    assert shown.returncode == 0, shown.stderr
+    assert "journal.sqlite3-wal" in shown.stderr and "newest jobs may be missing" in shown.stderr

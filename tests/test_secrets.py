@@ -31,12 +31,27 @@ TOKEN = "user:4242-" + "9f8e7d6c5b4a3f2e1d0c" * 2
 JOB_ID = "job-0123456789"
 
 
+def escaped(text: str) -> str:
+    """`text` as JSON would carry it with every letter escaped: the same string once decoded, other bytes on the wire."""
+    return "".join(f"\\u{ord(char):04x}" if char.isalpha() else char for char in text)
+
+
+class EscapedJSON(JSONResponse):
+    def render(self, content: object) -> bytes:
+        return super().render(content).replace(b"@@", b"\\")  # JSONResponse would write the backslash as \\
+
+
 async def echo(request: Request) -> JSONResponse:
-    """Every answer quotes the caller's Authorization header: the error text of a rejected call, and a job's prompt."""
+    """Every answer quotes the caller's Authorization header: the error text of a rejected call, and a job's prompt.
+
+    Under /escaped/ the quote is written with JSON escapes (as `\\u0075ser:...`), which no byte scan recognises."""
     said = request.headers.get("authorization", "")
-    if request.method == "GET" and request.url.path == "/v2/jobs/":
-        return JSONResponse({"jobid": JOB_ID, "verb": "imagine", "status": "completed", "prompt": f"a cat, {said}"})
-    return JSONResponse({"error": f"token rejected: {said}", "code": 403}, status_code=403)
+    quoted = escaped(said).replace("\\", "@@") if request.url.path.startswith("/escaped/") else said
+    kind = EscapedJSON if quoted != said else JSONResponse
+    if request.method == "GET" and request.url.path.endswith("/v2/jobs/"):
+        return kind({"jobid": JOB_ID, "verb": "imagine", "status": "completed", "prompt": f"a cat, {quoted}",
+                     "error": f"rejected {quoted}"})
+    return kind({"error": f"token rejected: {quoted}", "code": 403}, status_code=403)
 
 
 ECHO = Starlette(routes=[Route("/{path:path}", echo, methods=["GET", "POST", "DELETE"])])
@@ -48,10 +63,12 @@ def origin() -> Iterator[str]:
         yield url
 
 
-@pytest.fixture
-def config(tmp_path: Path, origin: str) -> Path:
+@pytest.fixture(params=["plain", "escaped"])
+def config(tmp_path: Path, origin: str, request: pytest.FixtureRequest) -> Path:
+    """The echoing service, quoting the token as it is or behind JSON escapes."""
+    base_url = origin if request.param == "plain" else f"{origin}/escaped"
     path = tmp_path / "config.toml"
-    path.write_text(tomli_w.dumps({"accounts": {"main": {"provider": "useapi", "token": TOKEN, "base_url": origin}}}))
+    path.write_text(tomli_w.dumps({"accounts": {"main": {"provider": "useapi", "token": TOKEN, "base_url": base_url}}}))
     path.chmod(0o600)
     return path
 
@@ -72,6 +89,13 @@ def test_an_echoed_token_is_masked_in_json_output(config: Path) -> None:
     code, shown = run("--config", str(config), "job", JOB_ID, "--json")
     assert code == 0, shown
     assert TOKEN not in shown and json.loads(shown)["prompt"] == f"a cat, Bearer {mask_secret(TOKEN)}"
+
+
+def test_an_echoed_token_is_masked_in_a_jobs_plain_lines(config: Path) -> None:
+    code, shown = run("--config", str(config), "job", JOB_ID)
+    assert code == 0, shown
+    assert f"a cat, Bearer {mask_secret(TOKEN)}" in shown and f"rejected Bearer {mask_secret(TOKEN)}" in shown
+    assert TOKEN not in shown
 
 
 def test_an_echoed_token_is_masked_in_the_journal_and_its_exports(config: Path, tmp_path: Path) -> None:
@@ -99,8 +123,9 @@ def test_an_export_masks_a_token_that_an_older_journal_kept(tmp_path: Path) -> N
             assert TOKEN not in out.getvalue() and mask_secret(TOKEN) in out.getvalue(), fmt
 
 
-async def test_an_echoed_token_never_reaches_the_dashboard(clock) -> None:
-    client = UseapiClient(TOKEN, "http://hostile.test", transport=httpx.ASGITransport(ECHO))
+@pytest.mark.parametrize("base_url", ["http://hostile.test", "http://hostile.test/escaped"])
+async def test_an_echoed_token_never_reaches_the_dashboard(clock, base_url: str) -> None:
+    client = UseapiClient(TOKEN, base_url, transport=httpx.ASGITransport(ECHO))
     connection = Connection("main", "useapi", client, secret=TOKEN)
     timers = ManualTimers(clock)
     app = make_app([connection], clock=clock, timers=timers, rng=random.Random(0))
@@ -109,3 +134,19 @@ async def test_an_echoed_token_never_reaches_the_dashboard(clock) -> None:
         shown = screen_text(app) + "\n".join(toasts(app))
         assert "token rejected" in shown, "the service's own words are shown"
         assert TOKEN not in shown and TOKEN[-20:] not in shown
+
+
+@pytest.mark.parametrize("base_url", ["http://hostile.test", "http://hostile.test/escaped"])
+async def test_the_client_hands_on_no_echoed_token_in_any_field(base_url: str) -> None:
+    """Masked as answers are read, so nothing built from them (a Job, an error's text and body) holds the token."""
+    from mjtui.api import errors
+
+    async with UseapiClient(TOKEN, base_url, transport=httpx.ASGITransport(ECHO)) as client:
+        job = await client.job(JOB_ID)
+        with pytest.raises(errors.ApiError) as failed:
+            await client.running_jobs()
+    assert job.prompt == f"a cat, Bearer {mask_secret(TOKEN)}" and TOKEN not in (job.error or "")
+    assert TOKEN not in json.dumps(job.dump())
+    error = failed.value
+    assert error.error == f"token rejected: Bearer {mask_secret(TOKEN)}"
+    assert TOKEN not in json.dumps(error.body) and TOKEN not in error.message

@@ -256,7 +256,7 @@ class BaseClient:
 
     async def _json(self, model: type[M], method: str, path: str, *, endpoint: str | None = None, **kwargs: Any) -> M:
         response = await self._send(method, path, endpoint=endpoint, **kwargs)
-        return parse_model(model, secrets.redact_bytes(response.content), endpoint=f"{method} {endpoint or path}")
+        return parse_model(model, secrets.redact_json_bytes(response.content), endpoint=f"{method} {endpoint or path}")
 
 
 def parse_model(model: type[M], raw: bytes | str, *, endpoint: str) -> M:
@@ -369,11 +369,11 @@ def _api_error(response: httpx.Response, endpoint: str, channel: str | None) -> 
     body: Any = None
     error_text: str | None = None
     details: str | None = None
-    raw = secrets.redact_bytes(response.content)  # an error text may echo the token ("rejected: Bearer ...")
+    raw = response.content  # an error text may echo the token ("rejected: Bearer ..."): masked once decoded
     try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        text = raw.decode(response.encoding or "utf-8", "replace").strip()
+        body = secrets.redact_json(json.loads(raw))
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        text = secrets.redact(raw.decode(response.encoding or "utf-8", "replace")).strip()
         error_text = text[:200] if text else response.reason_phrase or None
     if isinstance(body, dict):
         try:

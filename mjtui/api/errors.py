@@ -16,13 +16,13 @@ class MjtuiError(Exception):
     """Base of every error the client raises."""
 
     def __init__(self, message: str, *, endpoint: str = "") -> None:
+        message = redact(message)  # a service that echoes the token must not have it shown, stored or logged
         super().__init__(message)
         self.message = message
         self.endpoint = endpoint
 
     def __str__(self) -> str:
-        text = f"{self.message} ({self.endpoint})" if self.endpoint else self.message
-        return redact(text)  # a service that echoes the token must not have it shown, stored or logged
+        return f"{self.message} ({self.endpoint})" if self.endpoint else self.message
 
 
 class ApiError(MjtuiError):

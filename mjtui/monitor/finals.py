@@ -104,12 +104,11 @@ class FinalFetches:
             del self.waiting[job_id]  # listed again before its turn: still running, nothing to fetch
         return self._queue(removed)
 
-    def _settle_held(self, running: Container[str]) -> list[Departed]:
+    def _settle_held(self, running: Container[str]) -> None:
         """Held jobs the list shows again were a flap (forgotten); the others really left (queued)."""
         confirmed = [job for job_id, job in self.held.items() if job_id not in running]
         self.held.clear()
         self.waiting.update((job.job_id, job) for job in confirmed)
-        return confirmed
 
     def _known(self, job_id: str, now: float) -> bool:
         return job_id in self.waiting or job_id in self.in_flight or job_id in self.held or self.memory.knows(job_id, now)

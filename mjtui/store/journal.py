@@ -179,6 +179,7 @@ class Journal:
         self.path = MEMORY if str(path) == MEMORY else str(Path(path).expanduser())
         self._lock = threading.RLock()
         self._listed: dict[str, _Listed] = {}  # by account; only ever what a committed poll wrote
+        self.warnings: list[str] = []  # what a reader should be told about what it reads (see _open_to_read)
         if self.path != MEMORY:
             _prepare_file(Path(self.path), create and not readonly)
         if readonly and self.path != MEMORY and self._open_to_read():
@@ -206,8 +207,12 @@ class Journal:
         False when it needs bringing up to date and can be written: then it is opened as usual, which migrates it.
         """
         path = Path(self.path).resolve()
-        # Without write access to the folder SQLite cannot make the WAL's index: read the file as it is.
-        mode = "ro" if os.access(path.parent, os.W_OK) else "ro&immutable=1"
+        wal, index = Path(f"{path}-wal"), Path(f"{path}-shm")
+        # SQLite reads a WAL only through its index (-shm), which it must be able to create or find.
+        mode = "ro" if os.access(path.parent, os.W_OK) or index.exists() else "ro&immutable=1"
+        if mode != "ro" and wal.exists() and wal.stat().st_size:
+            self.warnings.append(f"journal {self.path}: its latest writes (in {wal.name}) cannot be read here, "
+                                 "so the newest jobs may be missing")
         try:
             self._conn = sqlite3.connect(f"{path.as_uri()}?mode={mode}", uri=True, isolation_level=None,
                                          check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000)

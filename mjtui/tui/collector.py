@@ -29,7 +29,6 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterable, Sequence
 
-from textual._styles_cache import StylesCache
 from textual.app import App
 from textual.strip import Strip
 
@@ -64,11 +63,12 @@ class Collector:
         """Rare full passes from now on, and a closed screen noted (collected at the next `tick`)."""
         keep_strips_acyclic()
         gc.set_threshold(*GC_THRESHOLDS)
-        app.screen_change_signal.subscribe(app, lambda _screen: self._screens(len(app.screen_stack)))
+        app.screen_change_signal.subscribe(app, lambda _screen: self._on_screen_change(len(app.screen_stack)))
 
     def stop(self) -> None:
-        """The thresholds as they were before the dashboard (a process may go on)."""
+        """The thresholds and Textual's `Strip.divide` as they were before the dashboard (a process may go on)."""
         gc.set_threshold(*self._thresholds)
+        Strip.divide = _textual_divide  # type: ignore[method-assign]
 
     def freeze_after_refresh(self, app: App) -> None:
         """Freeze what is alive once the app has painted (once, however many accounts mount panes meanwhile)."""
@@ -81,7 +81,7 @@ class Collector:
         gc.collect()  # what is garbage now would otherwise be frozen with the rest, for good
         gc.freeze()
 
-    def _screens(self, depth: int) -> None:
+    def _on_screen_change(self, depth: int) -> None:
         if depth < self._depth:
             self._screen_closed = True
         self._depth = depth
@@ -95,7 +95,12 @@ class Collector:
 
 
 def forget_painted_widgets() -> None:
-    """Empty the cache through which Textual 8 keeps removed widgets' painted lines (see above)."""
+    """Empty the cache through which Textual 8 keeps removed widgets' painted lines (see above); a Textual
+    without it (see textual_contract.py) keeps them, as it always did."""
+    try:
+        from textual._styles_cache import StylesCache
+    except ImportError:
+        return
     cache_clear = getattr(getattr(StylesCache, "get_inner_outer", None), "cache_clear", None)
     if cache_clear is not None:
         cache_clear()
