@@ -129,6 +129,8 @@ def test_the_private_member_is_there_with_its_shape(entry: Private) -> None:
     assert found is not None, f"{entry.owner}.{entry.name} is gone (used in {entry.used_in}; without it {entry.without_it})"
     try:
         STATIC_CHECKS[(entry.owner, entry.name)](found)
+    except AttributeError as exc:
+        pytest.fail(f"{entry.owner}.{entry.name} is gone ({exc}); used in {entry.used_in}; without it {entry.without_it}")
     except AssertionError as exc:
         pytest.fail(f"{entry.owner}.{entry.name} changed shape: {exc} (expected {entry.shape}; used in {entry.used_in})")
 
