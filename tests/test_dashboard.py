@@ -1423,21 +1423,31 @@ async def test_past_20_messages_the_oldest_are_let_go_with_a_note(make_sim, cloc
         assert asked.isdisjoint(sent[:3]) and set(sent[3:]) <= asked
 
 
-async def test_a_message_id_given_twice_is_one_row_followed_once(make_sim, clock):
-    """A service that answers a second command with the first one's message id: one row, one chain of checks."""
-    sim = make_sim(channels=1, imaginepro=True, autopilot=False, faults="stuck")
-    inner, first = sim.app, []
+def answer_commands_with(sim: Simulator, message_id: Callable[[str], str]) -> None:
+    """Make `sim` answer ImaginePro commands with `message_id(the id it gave)` as their message id."""
+    inner = sim.app
 
-    async def same_message_id(scope, receive, send):
+    async def rewritten(scope, receive, send):
         async def rewrite(message):
             if message["type"] == "http.response.body" and scope["path"] == "/api/v1/nova/commands":
                 body = json.loads(message["body"])
-                first.append(first[0] if first else body["messageId"])
-                message = {**message, "body": json.dumps({**body, "messageId": first[0]}).encode()}
+                message = {**message, "body": json.dumps({**body, "messageId": message_id(body["messageId"])}).encode()}
             await send(message)
         await inner(scope, receive, rewrite)
 
-    sim.app = same_message_id
+    sim.app = rewritten
+
+
+async def test_a_message_id_given_twice_is_one_row_followed_once(make_sim, clock):
+    """A service that answers a second command with the first one's message id: one row, one chain of checks."""
+    sim = make_sim(channels=1, imaginepro=True, autopilot=False, faults="stuck")
+    first: list[str] = []
+
+    def same_message_id(given: str) -> str:
+        first.append(first[0] if first else given)
+        return first[0]
+
+    answer_commands_with(sim, same_message_id)
     w = wire(sim)
     app, timers = make_dashboard(sim, clock, accounts=["ip"])
     async with app.run_test(size=SIZE) as pilot:
@@ -1451,16 +1461,7 @@ async def test_a_message_id_given_twice_is_one_row_followed_once(make_sim, clock
 async def test_a_message_id_that_cannot_be_sent_is_let_go_at_its_first_check_with_a_note(make_sim, clock):
     """A service that answers a command with a message id no request can carry: noted and let go, not 'checked' for 30 min."""
     sim = make_sim(channels=1, imaginepro=True, autopilot=False, faults="stuck")
-    inner = sim.app
-
-    async def bad_message_id(scope, receive, send):
-        async def rewrite(message):
-            if message["type"] == "http.response.body" and scope["path"] == "/api/v1/nova/commands":
-                message = {**message, "body": json.dumps({**json.loads(message["body"]), "messageId": "m1/../x"}).encode()}
-            await send(message)
-        await inner(scope, receive, rewrite)
-
-    sim.app = bad_message_id
+    answer_commands_with(sim, lambda given: "m1/../x")
     w = wire(sim)
     app, timers = make_dashboard(sim, clock, accounts=["ip"])
     async with app.run_test(size=SIZE) as pilot:
