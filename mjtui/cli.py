@@ -76,6 +76,18 @@ class UsageProblem(click.ClickException):
         click.echo(f"mjtui: {redact(clean(self.message))}", err=True)
 
 
+class FiniteFloat(click.FloatRange):
+    """`click.FloatRange` that also refuses nan and inf, on one line: nan passes every bound of FloatRange
+    (and `asyncio.sleep(nan)` returns at once, so `seed --wait --interval nan` would poll in a hot loop)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = click.FLOAT.convert(value, param, ctx)
+        if not math.isfinite(number):
+            name = param.opts[0] if param is not None and param.opts else "a value"
+            raise UsageProblem(f"{name}: expected a finite number, not '{clean(str(value), limit=40)}'")
+        return super().convert(number, param, ctx)
+
+
 class Failure(click.ClickException):
     """The API or the network failed: exit 1, one line."""
 
@@ -406,7 +418,7 @@ def _base_url(ctx: click.Context, param: click.Parameter, value: str | None) -> 
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="Config file (default: $MJTUI_CONFIG, then the user config dir).")
 @click.option("--account", help="Account to use (a table [accounts.NAME] in the config).")
 @click.option("--base-url", callback=_base_url, help="Override one account's API origin (with several, name it with --account), e.g. http://127.0.0.1:8787.")
-@click.option("--refresh", type=float, callback=_refresh, help="Dashboard refresh interval in seconds (floor 2).")
+@click.option("--refresh", type=FiniteFloat(), callback=_refresh, help="Dashboard refresh interval in seconds (floor 2).")
 @click.option("--demo", is_flag=True, help="Use a built-in simulator of the service instead of a real account.")
 @click.option("--readonly", is_flag=True, help="Send nothing but GETs: no relax/fast/turbo/info, cancel, seed or reset.")
 @click.option("--journal", "journal", metavar="PATH", help="Job journal file (default: in the user data dir; :memory: for none kept).")
@@ -539,9 +551,9 @@ def cancel(ctx: click.Context, jobid: str, yes: bool) -> None:
 @main.command()
 @click.argument("jobid")
 @click.option("--wait", is_flag=True, help="Follow the seed job until it finishes and print the seed.")
-@click.option("--interval", type=click.FloatRange(min=SEED_POLL_FLOOR), default=10.0, show_default=True,
+@click.option("--interval", type=FiniteFloat(min=SEED_POLL_FLOOR), default=10.0, show_default=True,
               help="Seconds between checks with --wait (the service asks for 10-30).")
-@click.option("--timeout", type=click.FloatRange(min=1), default=300.0, show_default=True, help="Give up after this many seconds.")
+@click.option("--timeout", type=FiniteFloat(min=1), default=300.0, show_default=True, help="Give up after this many seconds.")
 @click.option("--json", "as_json", is_flag=True, help="Print the API's job object.")
 @click.pass_context
 def seed(ctx: click.Context, jobid: str, wait: bool, interval: float, timeout: float, as_json: bool) -> None:
@@ -610,9 +622,9 @@ def reset(ctx: click.Context, channel: str, yes: bool) -> None:
 @click.option("--accounts", type=click.IntRange(1, 50), default=1, show_default=True, help="useapi accounts to spread them over.")
 @click.option("--max-jobs", type=click.IntRange(1, 15), default=None, help="maxJobs of every channel (default: varied).")
 @click.option("--imaginepro", is_flag=True, help="Add an ImaginePro account too.")
-@click.option("--speed", type=click.FloatRange(min=0.01, max=10000), default=1.0, show_default=True, help="Simulated seconds per real second.")
+@click.option("--speed", type=FiniteFloat(min=0.01, max=10000), default=1.0, show_default=True, help="Simulated seconds per real second.")
 @click.option("--faults", default="none", show_default=True, help="Fault profile, e.g. flaky, chaos, ratelimit, or rate_limit=0.2,retry_after=3.")
-@click.option("--latency", type=click.FloatRange(min=0, max=30), default=0.0, show_default=True,
+@click.option("--latency", type=FiniteFloat(min=0, max=30), default=0.0, show_default=True,
               help="Seconds each answer is held back, as a distant service's would be.")
 def sim(host: str, port: int, seed: int, channels: int, accounts: int, max_jobs: int | None,
         imaginepro: bool, speed: float, faults: str, latency: float) -> None:

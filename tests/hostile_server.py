@@ -1,7 +1,7 @@
 """A hostile HTTP server on loopback, for tests: it answers every request with the same attack.
 
 It runs its own asyncio loop on a thread, so an in-process client and a `mjtui` subprocess can both
-be pointed at it. The attacks are those of issue 14: a gzip bomb, an endless chunked body, a drip.
+be pointed at it. The attacks are those of issue 14: a gzip bomb, an endless chunked body, a drip; and a slow but steady link.
 """
 
 from __future__ import annotations
@@ -53,16 +53,20 @@ def endless(status: str = "200 OK", chunk: int = 64 * 1024, most: int = 512 * MB
     return answer
 
 
-def drip(interval: float, seconds: float) -> Attack:
-    """A 200 announcing a body it sends one byte each `interval`, for `seconds` in all."""
-    count = int(seconds / interval)
+def drip(interval: float, seconds: float, piece: int = 1) -> Attack:
+    """A 200 announcing a body of spaces it sends `piece` bytes each `interval`, for `seconds` in all."""
+    return trickle(b" " * (int(seconds / interval) * piece), piece, interval)
+
+
+def trickle(body: bytes, piece: int, interval: float) -> Attack:
+    """A 200 announcing `body`, then sending it `piece` bytes each `interval`: a slow link, or a drip."""
 
     async def answer(writer: asyncio.StreamWriter) -> None:
-        writer.write(_head(f"Content-Length: {count}"))
-        for _ in range(count):
+        writer.write(_head(f"Content-Length: {len(body)}"))
+        for start in range(0, len(body), piece):
             await writer.drain()
             await asyncio.sleep(interval)
-            writer.write(b" ")
+            writer.write(body[start:start + piece])
         await writer.drain()
 
     return answer

@@ -26,6 +26,7 @@ import tomli_w
 from hostile_server import HostileServer, answer, bomb, drip, endless
 
 from mjtui import __version__
+from mjtui.api.client import CALL_DEADLINE_FACTOR
 from mjtui.clock import ManualClock
 from mjtui.connections import demo_simulator
 from mjtui.sim.world import World
@@ -578,15 +579,19 @@ def one_account(path: Path, base_url: str, **settings: Any) -> Path:
     return write_config(path, {"main": {"provider": "useapi", "token": TOKEN, "base_url": base_url, **settings}})
 
 
-@pytest.mark.parametrize(("attack", "said"), [
-    (bomb, "the answer is larger than 8 MB: not read further (GET /v3/midjourney/jobs)"),
-    (endless, "the answer is larger than 8 MB: not read further (GET /v3/midjourney/jobs)"),
-    (lambda: drip(interval=0.1, seconds=10), "no answer in time: not complete within 0.5 s (GET /v3/midjourney/jobs)"),
+@pytest.mark.parametrize(("attack", "timeout", "said"), [
+    (bomb, 0.5, "the answer is larger than 8 MB: not read further (GET /v3/midjourney/jobs)"),
+    (endless, 0.5, "the answer is larger than 8 MB: not read further (GET /v3/midjourney/jobs)"),
+    # 20 KB/s, fast enough for each read and for the rate an answer must keep: only the call's deadline ends it
+    (lambda: drip(interval=0.05, seconds=10, piece=1024), 0.2,
+     f"no answer in time: not complete within {0.2 * CALL_DEADLINE_FACTOR:g} s (GET /v3/midjourney/jobs)"),
 ], ids=["gzip-bomb", "endless-chunked", "drip"])
-def test_jobs_against_a_hostile_server_fails_on_one_line_in_bounded_memory(cli: Cli, tmp_path: Path, attack, said: str) -> None:
+def test_jobs_against_a_hostile_server_fails_on_one_line_in_bounded_memory(
+    cli: Cli, tmp_path: Path, attack, timeout: float, said: str
+) -> None:
     cli.secrets.add(TOKEN)
     with HostileServer(attack()) as server:
-        config = one_account(tmp_path / "config.toml", server.url, timeout=0.5)
+        config = one_account(tmp_path / "config.toml", server.url, timeout=timeout)
         result, peak_mb = cli.run_measured("jobs", config=config, directory=tmp_path)
     assert result.code == 1 and result.err_lines == [f"mjtui: {said}"]
     assert peak_mb < 160, f"mjtui jobs held {peak_mb:.0f} MB (alone it holds ~50 MB; the cap is 8 MB)"

@@ -1,4 +1,4 @@
-"""The CLI at its edges: values too large to mean anything, --readonly, and a journal that fails after an action.
+"""The CLI at its edges: values too large (or not finite) to mean anything, --readonly, and a journal that fails after an action.
 
 Run in-process (CliRunner) against the simulator served on loopback, so each test takes a fraction of a second.
 """
@@ -71,6 +71,27 @@ def test_a_value_too_large_to_mean_anything_is_refused_before_anything_is_sent(
     [line] = result.stderr.strip().splitlines()
     assert said in line
     assert requests_seen(sim) == before, "the cancel was never sent"
+
+
+RUNNING_JOB = "a running job"  # its seed is a 400 at once: without the check, nothing hangs or loops
+
+
+@pytest.mark.parametrize(("args", "said"), [
+    (("seed", RUNNING_JOB, "--wait", "--interval", "nan"), "--interval: expected a finite number, not 'nan'"),
+    (("seed", RUNNING_JOB, "--wait", "--timeout", "nan"), "--timeout: expected a finite number, not 'nan'"),
+    (("seed", RUNNING_JOB, "--wait", "--timeout", "inf"), "--timeout: expected a finite number, not 'inf'"),
+    (("--refresh", "nan", "jobs"), "--refresh: expected a finite number, not 'nan'"),
+    # a bad --faults is refused after the options are read: it says which came first
+    (("sim", "--port", "0", "--faults", "bogus", "--speed", "NaN"), "--speed: expected a finite number, not 'NaN'"),
+    (("sim", "--port", "0", "--faults", "bogus", "--latency", "nan"), "--latency: expected a finite number, not 'nan'"),
+], ids=["seed-interval", "seed-timeout-nan", "seed-timeout-inf", "refresh", "sim-speed", "sim-latency"])
+def test_a_number_option_that_is_not_finite_is_refused_on_one_line(
+        sim: Simulator, origin: str, tmp_path: Path, args: tuple[str, ...], said: str) -> None:
+    config = write_config(tmp_path / "config.toml", sim, origin)
+    args = tuple(a_running_job(sim) if arg == RUNNING_JOB else arg for arg in args)
+    result = run("--config", str(config), "--journal", str(tmp_path / "j.sqlite3"), *args)
+    assert result.exit_code == 2, result.output
+    assert result.stderr.strip().splitlines() == [f"mjtui: {said}"]
 
 
 def test_readonly_refuses_info_too(sim: Simulator, origin: str, tmp_path: Path) -> None:

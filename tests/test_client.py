@@ -21,11 +21,13 @@ from typing import Any
 import httpx
 import pytest
 from conftest import imaginepro_client, useapi_client
-from hostile_server import HostileServer, answer, bomb, drip, endless
+from hostile_server import HostileServer, answer, bomb, drip, endless, trickle
 
 from mjtui.api import errors
 from mjtui.api.client import (
+    CALL_DEADLINE_FACTOR,
     MAX_ANSWER_BYTES,
+    MIN_ANSWER_RATE,
     ImagineProClient,
     UseapiClient,
     _api_error,
@@ -614,14 +616,26 @@ def hanging(make_sim) -> Simulator:
     return make_sim(channels=1, autopilot=False, faults="timeout=1,hang_seconds=5")
 
 
-async def test_timeout_on_get_is_a_read_timeout_not_retried_past_the_deadline(hanging):
+async def test_timeout_on_get_is_retried_then_is_a_read_timeout(hanging):
     sleep = RecordingSleep()
     async with useapi_client(hanging, timeout=0.05, sleep=sleep) as api:
         with pytest.raises(errors.ReadTimeout) as caught:
             await api.running_jobs()
     assert caught.value.endpoint == "GET /v3/midjourney/jobs"
-    assert hanging.app.injected == {"timeout": 1}, "the timeout is the whole call's: none is left for a retry"
-    assert sleep.delays == []
+    assert hanging.app.injected == {"timeout": 3}, "a GET that timed out is asked again, as the call's deadline allows"
+    assert len(sleep.delays) == 2
+
+
+async def test_a_poll_that_times_out_once_succeeds_on_its_retry(make_sim):
+    # With world seed 0 the fault injector holds the first request past the timeout and answers the second.
+    sim = make_sim(seed=0, channels=1, autopilot=False, faults="timeout=0.5,hang_seconds=5")
+    job = submit(sim)
+    sleep = RecordingSleep()
+    async with useapi_client(sim, timeout=0.05, sleep=sleep) as api:
+        listing = await api.running_jobs()
+    assert [entry.job_id for entry in listing.channels[job.channel].jobs] == [job.jobid]
+    assert sim.app.injected == {"timeout": 1}
+    assert len(sleep.delays) == 1
 
 
 @pytest.mark.parametrize("call", ["relax", "seed_async", "cancel"])
@@ -748,12 +762,51 @@ async def test_an_error_page_that_never_ends_still_reports_its_status():
     assert caught.value.status == 502
 
 
-async def test_a_drip_fails_at_the_deadline_though_every_read_is_quick():
+@pytest.mark.parametrize("encoding", ["br", "gzip"], ids=["encoding-not-asked-for", "broken-gzip"])
+async def test_an_error_page_that_cannot_be_decoded_keeps_its_status_and_a_get_is_retried_as_for_any_5xx(encoding):
+    proxy_page = answer("502 Bad Gateway", f"Content-Encoding: {encoding}", b"\x8b\x05\x80<html>bad gateway</html>\x03")
+    with HostileServer(proxy_page) as server:
+        async with UseapiClient("user:1-token", server.url, sleep=RecordingSleep()) as api:
+            with pytest.raises(errors.UpstreamError) as caught:
+                await api.running_jobs()
+    assert (caught.value.status, caught.value.error) == (502, "Bad Gateway")
+    assert server.requests == ["GET /v3/midjourney/jobs HTTP/1.1"] * 3
+
+
+SLOW = f"no answer in time: the answer came at under {MIN_ANSWER_RATE / 1024:g} KB/s"
+
+
+async def test_a_drip_fails_after_a_timeout_though_every_read_is_quick_each_time_it_is_asked():
     with HostileServer(drip(interval=0.05, seconds=10)) as server:
         async with UseapiClient("user:1-token", server.url, timeout=0.3, sleep=RecordingSleep()) as api:
             with pytest.raises(errors.ReadTimeout) as caught:
                 await api.running_jobs()
-    assert str(caught.value) == "no answer in time: not complete within 0.3 s (GET /v3/midjourney/jobs)"
+    assert str(caught.value) == f"{SLOW} (GET /v3/midjourney/jobs)"
+    assert server.requests == ["GET /v3/midjourney/jobs HTTP/1.1"] * 3
+
+
+async def test_an_answer_that_comes_steadily_but_never_ends_is_cut_at_the_calls_deadline():
+    fast_enough = drip(interval=0.05, seconds=10, piece=MIN_ANSWER_RATE // 4)  # five times the rate asked for
+    with HostileServer(fast_enough) as server:
+        async with UseapiClient("user:1-token", server.url, timeout=0.1, sleep=RecordingSleep()) as api:
+            with pytest.raises(errors.ReadTimeout) as caught:
+                await api.running_jobs()
+    deadline = 0.1 * CALL_DEADLINE_FACTOR
+    assert str(caught.value) == f"no answer in time: not complete within {deadline:g} s (GET /v3/midjourney/jobs)"
+    assert server.requests == ["GET /v3/midjourney/jobs HTTP/1.1"]
+
+
+async def test_a_large_answer_on_a_slow_link_is_read_though_it_takes_longer_than_the_timeout(quiet):
+    for n in range(3):
+        submit(quiet, f"job {n}")
+    async with raw_client(quiet) as raw:
+        listed = (await raw.get("/v3/midjourney/jobs")).content
+    pieces = 10  # one each 0.05 s: half a second, twice the timeout, at ten times the rate asked for
+    body = listed.ljust(pieces * MIN_ANSWER_RATE // 2)  # JSON may end in spaces
+    with HostileServer(trickle(body, MIN_ANSWER_RATE // 2, interval=0.05)) as server:
+        async with UseapiClient("user:1-token", server.url, timeout=0.25, sleep=RecordingSleep()) as api:
+            listing = await api.running_jobs()
+    assert listing.total == 3
     assert server.requests == ["GET /v3/midjourney/jobs HTTP/1.1"]
 
 
@@ -765,7 +818,7 @@ async def test_a_post_or_delete_whose_answer_drips_past_the_deadline_is_outcome_
             with pytest.raises(errors.OutcomeUnknown) as caught:
                 await action()
     assert isinstance(caught.value.cause, errors.ReadTimeout)
-    assert "no answer in time: not complete within 0.3 s" in str(caught.value)
+    assert SLOW in str(caught.value)
     assert len(server.requests) == 1, "sent once, never again"
 
 

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import pytest
+
+from mjtui.api import errors
+from mjtui.api.client import check_id
 from mjtui.clock import ManualClock
 from mjtui.monitor.message_follow import (
+    LET_GO_NOT_AN_ID,
     MESSAGE_CHECK_CEILING,
     MESSAGE_FIRST_CHECK,
     MESSAGE_FOLLOW_LIMIT,
     MESSAGES_FOLLOWED,
     Check,
     MessageFollower,
+    why_let_go,
 )
 
 
@@ -65,3 +71,28 @@ def test_past_the_cap_a_new_message_lets_the_oldest_go() -> None:
     assert len(follower) == MESSAGES_FOLLOWED
     assert not follower.ask("m0", checks["m0"].ticket), "a message let go is not asked about"
     assert follower.ask("m1", checks["m1"].ticket)
+
+
+def an_id_that_cannot_be_sent() -> errors.InvalidId:
+    with pytest.raises(errors.InvalidId) as caught:
+        check_id("m1/../../nova/commands", "message id")
+    return caught.value
+
+
+ENDPOINT = "GET /api/v1/message/fetch/{messageId}"
+
+
+def test_a_check_that_can_never_succeed_lets_the_message_go_at_once() -> None:
+    assert why_let_go(an_id_that_cannot_be_sent()) == LET_GO_NOT_AN_ID
+    refused = errors.NotFound(404, endpoint=ENDPOINT, error="Message not found")
+    assert why_let_go(refused) == str(refused)
+
+
+@pytest.mark.parametrize("failure", [
+    errors.ReadTimeout("no answer in time", endpoint=ENDPOINT),
+    errors.ProtocolError("the answer was not JSON", endpoint=ENDPOINT),
+    errors.UpstreamError(502, endpoint=ENDPOINT),
+    errors.RateLimited(429, endpoint=ENDPOINT, retry_after=3.0),
+], ids=["timeout", "garbled", "502", "429"])
+def test_a_check_that_may_pass_next_time_keeps_the_message_followed(failure: errors.MjtuiError) -> None:
+    assert why_let_go(failure) is None

@@ -7,8 +7,11 @@ DELETE never are, because relax, seed and cancel are not idempotent: when
 their answer is lost the caller gets `OutcomeUnknown`.
 
 Every answer is treated as hostile: it is read streamed, at most a set number
-of bytes after decompression, and the whole call (retries included) ends within
-the client's timeout. Ids going into paths are checked before anything is sent.
+of bytes after decompression. Each read waits at most the client's timeout; once
+an answer's headers are in, its body must keep coming at MIN_ANSWER_RATE on
+average (a drip fails, a large answer on a slow link does not); and the whole
+call, retries included, ends within CALL_DEADLINE_FACTOR timeouts. Ids going into
+paths are checked before anything is sent.
 """
 
 from __future__ import annotations
@@ -59,6 +62,8 @@ DEFAULT_TIMEOUT = 15.0
 MAX_IMAGE_BYTES = 16 * 1024 * 1024  # a Midjourney upscale PNG is a few MB
 MAX_ANSWER_BYTES = 8 * 1024 * 1024  # a running list of 10,000 jobs is 1.8 MB as the simulator writes it
 IMAGE_DEADLINE_FACTOR = 4  # an image may take four answer timeouts (60 s by default): it is up to 16 MB
+MIN_ANSWER_RATE = 4 * 1024  # bytes/s a body must average after `timeout` s of grace: 32 kbit/s, below any link in use
+CALL_DEADLINE_FACTOR = 8  # a call, retries included, ends within eight timeouts (2 min): a 2 MB list at 140 kbit/s
 MAX_RETRY_AFTER = 3600.0  # a server asking for longer is waited on for an hour, then asked again
 _RETRYABLE_STATUSES = frozenset({500, 502, 503, 504})
 _ACCEPT_ENCODING = "gzip"  # what _read_capped inflates (with a bound); not br or zstd even when installed
@@ -173,7 +178,7 @@ class BaseClient:
         channel: str | None = None,
         endpoint: str | None = None,
     ) -> httpx.Response:
-        """Send a request, map failures to typed errors, retry idempotent ones, all within the timeout.
+        """Send a request, map failures to typed errors, retry idempotent ones, all within CALL_DEADLINE_FACTOR timeouts.
 
         `endpoint` names the call in errors (the documented path, without ids) when not `path` itself.
         The answer comes back read in full (at most MAX_ANSWER_BYTES); a POST or DELETE whose whole
@@ -187,7 +192,7 @@ class BaseClient:
             headers["Content-Type"] = "application/json"
         request = self._http.build_request(method, path, params=params, content=content, headers=headers)
         try:
-            with _deadline(self._timeout, endpoint):
+            with _deadline(self._timeout * CALL_DEADLINE_FACTOR, endpoint):
                 return await self._attempts(request, endpoint, channel)
         except errors.ReadTimeout as late:  # a POST or DELETE reaches here only past the deadline: OutcomeUnknown
             raise _as_sent(method, late) from None
@@ -197,10 +202,11 @@ class BaseClient:
         attempts = 1 + (self.get_retries if request.method == "GET" else 0)
         for attempt in range(attempts):
             try:
-                response = await self._exchange(request, endpoint, limit=MAX_ANSWER_BYTES, what="the answer")
+                response = await self._exchange(request, endpoint, limit=MAX_ANSWER_BYTES, what="the answer",
+                                                min_rate=MIN_ANSWER_RATE)
             except httpx.HTTPError as exc:
                 failure = _transport_error(exc, endpoint)
-                if attempt + 1 < attempts and not isinstance(failure, errors.ReadTimeout):  # a timeout spent the deadline
+                if attempt + 1 < attempts:  # the call's deadline, not the attempt's, ends the retries
                     await self._backoff(attempt)
                     continue
                 raise _as_sent(request.method, failure) from None
@@ -213,15 +219,18 @@ class BaseClient:
             raise failure
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def _exchange(self, request: httpx.Request, endpoint: str, *, limit: int, what: str) -> httpx.Response:
+    async def _exchange(self, request: httpx.Request, endpoint: str, *, limit: int, what: str,
+                        min_rate: int = 0) -> httpx.Response:
         """Send `request` and read its answer streamed: at most `limit` bytes after decompression.
 
         A larger answer is AnswerTooLarge, read no further; an error's body is cut at `limit` instead,
-        so its status still tells what went wrong. Raises httpx errors as httpx does.
+        so its status still tells what went wrong. A body averaging under `min_rate` bytes a second (0: no
+        such rule) after a timeout's grace is an httpx.ReadTimeout. Raises httpx errors as httpx does.
         """
         response = await self._http.send(request, stream=True)
         try:
-            body = await _read_capped(response, limit, endpoint, what, cut=not response.is_success)
+            with _paced(self._timeout, min_rate, request) as came:
+                body = await _read_capped(response, limit, endpoint, what, cut=not response.is_success, came=came)
         finally:
             await response.aclose()
         return _with_body(response, body)
@@ -283,6 +292,26 @@ def parse_model(model: type[M], raw: bytes | str, *, endpoint: str) -> M:
 
 
 @contextlib.contextmanager
+def _paced(grace: float, rate: int, request: httpx.Request) -> Iterator[Callable[[int], None]]:
+    """Inside, a body must come at `rate` bytes/s on average after `grace` s: else httpx.ReadTimeout.
+
+    Yields what to call with each piece's size as it comes; each moves the deadline on (`rate` 0: no deadline).
+    """
+    started, received = anyio.current_time(), 0
+    with anyio.CancelScope(deadline=started + grace if rate else math.inf) as scope:
+
+        def came(size: int) -> None:
+            nonlocal received
+            received += size
+            if rate:
+                scope.deadline = started + grace + received / rate
+
+        yield came
+    if scope.cancelled_caught:
+        raise httpx.ReadTimeout(f"the answer came at under {rate / 1024:g} KB/s", request=request)
+
+
+@contextlib.contextmanager
 def _deadline(seconds: float, endpoint: str) -> Iterator[None]:
     """The whole of what runs inside must end within `seconds`: else ReadTimeout, however slowly bytes still come."""
     try:
@@ -292,37 +321,54 @@ def _deadline(seconds: float, endpoint: str) -> Iterator[None]:
         raise errors.ReadTimeout(f"no answer in time: not complete within {seconds:g} s", endpoint=endpoint) from None
 
 
-async def _read_capped(response: httpx.Response, limit: int, endpoint: str, what: str, *, cut: bool = False) -> bytes:
+async def _read_capped(response: httpx.Response, limit: int, endpoint: str, what: str, *, cut: bool,
+                       came: Callable[[int], None]) -> bytes:
     """The body of a streamed answer, gzip undone, stopping past `limit` bytes: AnswerTooLarge, or the first `limit` when `cut`.
 
     Memory stays near `limit` whatever the compression ratio: gzip is inflated at most `limit` + 1 bytes at a time.
+    A body that cannot be decoded is a ProtocolError, or, when `cut` (an error answer, whose status tells what went
+    wrong), dropped. `came` is told the size of each piece read off the wire.
     """
     encoding = response.headers.get("Content-Encoding", "").strip().lower() or "identity"
-    if encoding not in _ENCODINGS:  # e.g. brotli sent though not asked for: not inflated here, so refused
-        raise errors.ProtocolError(f"{what} came in an encoding not asked for ({encoding[:40]})", endpoint=endpoint)
+    if encoding not in _ENCODINGS:  # e.g. brotli sent though not asked for: not inflated here
+        return _undecodable(f"{what} came in an encoding not asked for ({encoding[:40]})", endpoint, cut=cut)
     declared = response.headers.get("Content-Length", "")
     if not cut and declared.isdigit() and int(declared) > limit:
         raise _too_large(what, limit, endpoint)
     body = bytearray()
     try:
-        async for piece in _inflated(response, gzip=encoding != "identity", step=limit + 1):
+        async for piece in _inflated(response, gzip=encoding != "identity", step=limit + 1, came=came):
             if len(body) + len(piece) > limit:
                 if cut:
                     return bytes(body + piece[: limit - len(body)])
                 raise _too_large(what, limit, endpoint)
             body += piece
     except zlib.error as exc:
-        raise errors.ProtocolError(f"{what} is not valid gzip ({exc})", endpoint=endpoint) from None
-    return bytes(body)
+        broken = f"{what} is not valid gzip ({exc})"  # said outside the except: no zlib traceback chained to it
+    else:
+        return bytes(body)
+    return _undecodable(broken, endpoint, cut=cut)
 
 
-async def _inflated(response: httpx.Response, *, gzip: bool, step: int) -> AsyncIterator[bytes]:
-    """The raw body in pieces, inflated when `gzip`, none over `step` bytes however much a read inflates (a bomb's 1000x)."""
+def _undecodable(problem: str, endpoint: str, *, cut: bool) -> bytes:
+    """No body, for an error answer (`cut`) that cannot be decoded: its status still counts; else ProtocolError."""
+    if cut:
+        return b""
+    raise errors.ProtocolError(problem, endpoint=endpoint)
+
+
+async def _inflated(response: httpx.Response, *, gzip: bool, step: int,
+                    came: Callable[[int], None]) -> AsyncIterator[bytes]:
+    """The raw body in pieces, inflated when `gzip`, none over `step` bytes however much a read inflates (a bomb's 1000x).
+
+    `came` is told the size of each piece read off the wire, before it is inflated.
+    """
     if response.is_stream_consumed:  # an answer built in memory (httpx.MockTransport): already whole and decoded
         yield response.content
         return
     inflate = zlib.decompressobj(wbits=31) if gzip else None  # 31: a gzip header and trailer around deflate
     async for raw in response.aiter_raw():
+        came(len(raw))
         if inflate is None:
             yield raw  # at most a read: 64 KB
             continue

@@ -4,7 +4,8 @@ A message is checked MESSAGE_FIRST_CHECK seconds after it was sent, then at doub
 up to MESSAGE_CHECK_CEILING, until it is final; it is let go after MESSAGE_FOLLOW_LIMIT,
 and at most MESSAGES_FOLLOWED are followed at once per account (a new one lets the oldest
 go). Each check is a `Check` with a ticket: only the newest ticket of a message may ask,
-so whatever schedules checks, a message never has two follow chains.
+so whatever schedules checks, a message never has two follow chains. A check that fails for
+good (`why_let_go`) lets the message go at once.
 """
 
 from __future__ import annotations
@@ -12,12 +13,27 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass
 
+from mjtui.api import errors
+
 MESSAGES_FOLLOWED = 20  # per account
 MESSAGE_FIRST_CHECK = 3.0  # ImaginePro asks for about one request per 3 s
 MESSAGE_CHECK_CEILING = 60.0
 MESSAGE_FOLLOW_LIMIT = 30 * 60.0
 LET_GO_CROWDED = f"no longer followed: over {MESSAGES_FOLLOWED} at once"
 LET_GO_LATE = f"no longer followed after {MESSAGE_FOLLOW_LIMIT / 60:g} min"
+LET_GO_NOT_AN_ID = "not a message id, never asked about: no longer followed"
+
+
+def why_let_go(failure: errors.MjtuiError) -> str | None:
+    """The note when a failed check means asking again changes nothing; None when it may pass (timeouts, 5xx, 429).
+
+    Nothing changes when the service refused the message (a 4xx but 429) or its id cannot be sent at all.
+    """
+    if isinstance(failure, errors.InvalidId):
+        return LET_GO_NOT_AN_ID
+    if isinstance(failure, errors.ApiError) and failure.status < 500 and not isinstance(failure, errors.RateLimited):
+        return str(failure)
+    return None
 
 
 @dataclass(frozen=True, slots=True)

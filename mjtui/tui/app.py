@@ -42,6 +42,7 @@ from mjtui.monitor.message_follow import (
     LET_GO_LATE,
     Check,
     MessageFollower,
+    why_let_go,
 )
 from mjtui.monitor.snapshot import JobRow, Snapshot, diff, snapshot_of
 from mjtui.secrets import redact
@@ -921,9 +922,10 @@ class MjtuiApp(App[None]):
         try:
             message = await client.message(message_id)
         except errors.MjtuiError as exc:
-            table.note(message_id, str(exc))
-            if isinstance(exc, errors.ApiError) and exc.status < 500 and not isinstance(exc, errors.RateLimited):
-                state.messages.let_go(message_id)  # the service refuses it: asking again changes nothing
+            let_go = why_let_go(exc)
+            table.note(message_id, let_go or str(exc))
+            if let_go is not None:
+                state.messages.let_go(message_id)
                 return
             message = None
         final = message is not None and message.is_final
