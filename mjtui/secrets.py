@@ -64,7 +64,8 @@ def redact_json_bytes(data: bytes) -> bytes:
         decoded = json.loads(data)
     except (ValueError, UnicodeDecodeError, RecursionError):
         return data  # not JSON: whoever reads it says so, and it holds no decodable escape to hide behind
-    return json.dumps(redact_json(decoded), ensure_ascii=False).encode()
+    # ASCII out: a lone surrogate the escapes spelled stays an escape, for the parser to refuse as it would have
+    return json.dumps(redact_json(decoded)).encode()
 
 
 def redact_json(value: Any) -> Any:
