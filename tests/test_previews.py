@@ -126,6 +126,22 @@ async def test_each_image_is_downloaded_only_when_selected_and_the_seed_images_t
         assert screen.query_one("#preview-image").image.size == (64, 64)
 
 
+async def test_the_pointer_over_a_preview_is_not_a_busy_one(make_sim, clock, tmp_path):
+    # PreviewPanel once had a method named `loading`, hiding Textual's `loading` flag: always true, so the
+    # terminal was told to show a busy pointer over the preview (OSC 22 "wait") for as long as it was there.
+    q = quiet(make_sim, speed_scale=0.3)
+    app, timers = make_dashboard(q.sim, clock, previews=ImageCache(tmp_path / "previews"))
+    async with app.run_test(size=SIZE) as pilot:
+        await finished_and_selected(pilot, q, clock, timers)
+        await pilot.press("enter")
+        await settle(pilot)
+        panel = app.screen.query_one(PreviewPanel)
+        assert panel.query("#preview-image"), "the picture is shown"
+        assert panel.loading is False, "the panel is not waiting on anything"
+        await pilot.hover("#preview-image")
+        assert app.screen._pointer_shape == "default", "the terminal's pointer over the picture is the usual one"
+
+
 async def test_previews_off_show_no_picture_and_download_nothing(make_sim, clock, tmp_path):
     q = quiet(make_sim, speed_scale=0.3)
     images = count_images(q.sim)

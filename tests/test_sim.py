@@ -428,6 +428,30 @@ async def test_served_images_are_valid_pngs_matching_their_attachment_records() 
     assert {(item["width"], item["height"]) for item in attachments} == {(128, 128), (64, 64)}
 
 
+@pytest.mark.parametrize(("account", "path", "body", "answer"), [
+    ("main", "/v2/jobs/seed_async", {}, {"error": "jobid is missing", "code": 400}),  # 002's "<jobid> is missing"
+    ("main", "/v2/jobs/seed_async", {"jobid": ""}, {"error": "jobid is missing", "code": 400}),
+    ("main", "/v2/jobs/seed_async", {"jobid": 7}, {"error": "jobid must be a string", "code": 400}),
+    ("main", "/v2/jobs/button", {"jobid": "PARENT"}, {"error": "button is missing", "code": 400}),
+    ("main", "/v2/jobs/button", {"button": "U1"}, {"error": "jobid is missing", "code": 400}),
+    ("ip", "/api/v1/nova/button", {"button": "U1"}, {"success": False, "error": "messageId is missing"}),
+])
+async def test_a_request_missing_a_required_field_is_a_400_naming_it(account: str, path: str, body: dict[str, Any],
+                                                                     answer: dict[str, Any]) -> None:
+    clock = ManualClock()
+    sim = Simulator.build(clock=clock, seed=7, channels=1, accounts=1, imaginepro=True, autopilot=False)
+    main = sim.world.accounts["main"]
+    parent = sim.world.submit(main, "a quiet harbour")
+    run_until_final(sim.world, clock, [parent])
+    sent = {key: parent.jobid if value == "PARENT" else value for key, value in body.items()}
+    jobs = len(sim.world.jobs)
+    headers = {"Authorization": f"Bearer {sim.token(account)}"}
+    async with httpx.AsyncClient(transport=sim.transport(), base_url=SIM_ORIGIN, headers=headers) as http:
+        response = await http.post(path, json=sent)
+    assert (response.status_code, response.json()) == (400, answer)
+    assert len(sim.world.jobs) == jobs, "nothing was started"
+
+
 # -- fault profiles -----------------------------------------------------------------------------------
 
 

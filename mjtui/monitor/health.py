@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from mjtui.api import errors
+from mjtui.api.errors import MjtuiError  # by name: the `errors` count below hides the module in AccountStatus
 
 MIN_INTERVAL = 2.0
 BACKOFF_CAP = 60.0
@@ -80,7 +81,7 @@ class AccountStatus:
         self.last_problem = None
         self.moderation_channel = None
 
-    def failed(self, error: errors.MjtuiError, now: float, interval: float, rng: random.Random | None = None) -> float | None:
+    def failed(self, error: MjtuiError, now: float, interval: float, rng: random.Random | None = None) -> float | None:
         """Record a failed poll; return the delay before the next one, or None when polling must stop."""
         self.errors += 1
         self.failures_in_a_row += 1

@@ -7,12 +7,13 @@ endpoint documents, which is what makes it a fair test of the client.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Unpack
 
 from mjtui.clock import Clock
 from mjtui.sim.app import create_app
 from mjtui.sim.faults import FaultProfile
 from mjtui.sim.transport import SimTransport
-from mjtui.sim.world import World
+from mjtui.sim.world import World, WorldOptions
 
 SIM_ORIGIN = "http://sim.mjtui.invalid"
 
@@ -28,7 +29,8 @@ class Simulator:
         self.app = create_app(self.world, self.faults)
 
     @classmethod
-    def build(cls, *, clock: Clock | None = None, faults: str | FaultProfile | None = None, **world_options) -> Simulator:
+    def build(cls, *, clock: Clock | None = None, faults: str | FaultProfile | None = None,
+              **world_options: Unpack[WorldOptions]) -> Simulator:
         profile = faults if isinstance(faults, FaultProfile) else FaultProfile.parse(faults)
         return cls(World(clock=clock, **world_options), profile)
 

@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp
 
 from mjtui.clock import iso_utc
 from mjtui.sim.faults import FaultInjector, FaultProfile, schedule_incidents
@@ -27,7 +28,7 @@ BANNED_WORDS = ("forbidden", "gore")
 COMMAND_VERBS = (*MODES, "info")
 
 
-def create_app(world: World, faults: FaultProfile | None = None, *, fault_seed: int | None = None):
+def create_app(world: World, faults: FaultProfile | None = None, *, fault_seed: int | None = None) -> ASGIApp:
     """The ASGI app for `world`, with `faults` injected when given."""
     routes = [
         Route("/v3/midjourney/jobs", list_jobs, methods=["GET"]),
@@ -99,14 +100,21 @@ def _reply_fields(body: dict[str, Any]) -> tuple[str | None, str | None]:
     return body.get("replyUrl"), body.get("replyRef")
 
 
-def _string(body: dict[str, Any], name: str, *, required: bool = False) -> str | None:
+def _string(body: dict[str, Any], name: str) -> str | None:
+    """An optional string field: None when absent or empty, 400 when not a string."""
     value = body.get(name)
     if value is None or value == "":
-        if required:
-            raise SimError(400, f"{name} is missing")
         return None
     if not isinstance(value, str):
         raise SimError(400, f"{name} must be a string")
+    return value
+
+
+def _required_string(body: dict[str, Any], name: str) -> str:
+    """A required string field: 400 "<name> is missing" when absent or empty, as the documents answer."""
+    value = _string(body, name)
+    if value is None:
+        raise SimError(400, f"{name} is missing")
     return value
 
 
@@ -214,10 +222,9 @@ async def list_jobs(request: Request) -> Response:
         for channel in world.running_channels(account):
             jobs = list(channel.running.values())
             images = sum(1 for job in jobs if job.job_type == "image")
+            counts = {"total": len(jobs), "images": images, "videos": len(jobs) - images}
             entry = {
-                "total": len(jobs),
-                "images": images,
-                "videos": len(jobs) - images,
+                **counts,
                 "maxJobs": channel.max_jobs,
                 "maxImageJobs": channel.max_image_jobs,
                 "maxVideoJobs": channel.max_video_jobs,
@@ -233,7 +240,7 @@ async def list_jobs(request: Request) -> Response:
                 ],
             }
             for key in totals:
-                totals[key] += entry[key]
+                totals[key] += counts[key]
             if jobs:
                 channels[channel.id] = entry
     except SimError as exc:
@@ -284,7 +291,7 @@ async def seed_async(request: Request) -> Response:
     try:
         account = _account(request)
         body = await _body(request)
-        jobid = _string(body, "jobid", required=True)
+        jobid = _required_string(body, "jobid")
         reply_url, reply_ref = _reply_fields(body)
         try:
             job = world.seed_async(account, jobid, reply_url, reply_ref)
@@ -303,9 +310,10 @@ async def imagine(request: Request) -> Response:
     try:
         account = _account(request)
         body = await _body(request)
-        prompt = _string(body, "prompt", required=True)
+        prompt = _required_string(body, "prompt")
         if any(word in prompt.lower() for word in BANNED_WORDS):
-            raise SimError(422, "Moderated", errorDetails="Sorry! Our AI moderator thinks this prompt is probably against our community standards.")
+            raise SimError(422, "Moderated",
+                           errorDetails="Sorry! Our AI moderator thinks this prompt is probably against our community standards.")
         job_type = "video" if body.get("jobType") == "video" else "image"
         world = _world(request)
         job = world.submit(account, prompt, _string(body, "channel"), job_type=job_type)
@@ -318,8 +326,8 @@ async def press_button(request: Request) -> Response:
     try:
         account = _account(request)
         body = await _body(request)
-        jobid = _string(body, "jobid", required=True)
-        button = _string(body, "button", required=True)
+        jobid = _required_string(body, "jobid")
+        button = _required_string(body, "button")
         world = _world(request)
         job = world.press(account, jobid, button)
     except SimError as exc:
@@ -408,7 +416,7 @@ async def nova_imagine(request: Request) -> Response:
     try:
         account = _account(request)
         body = await _body(request)
-        prompt = _string(body, "prompt", required=True)
+        prompt = _required_string(body, "prompt")
         world = _world(request)
         channel = world.channels[account.channels[0]]
         job = world.submit(account, prompt, channel.id)
@@ -421,8 +429,8 @@ async def nova_button(request: Request) -> Response:
     try:
         account = _account(request)
         body = await _body(request)
-        message_id = _string(body, "messageId", required=True)
-        button = _string(body, "button", required=True)
+        message_id = _required_string(body, "messageId")
+        button = _required_string(body, "button")
         world = _world(request)
         job = world.job_by_message(account, message_id)
         if button == "Cancel Job":

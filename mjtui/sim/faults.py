@@ -16,18 +16,14 @@ import json
 import math
 import random
 from collections import defaultdict, deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
 import anyio
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mjtui.sim.world import World
-
-Scope = dict[str, Any]
-Receive = Callable[[], Awaitable[dict[str, Any]]]
-Send = Callable[[dict[str, Any]], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
 class ConnectionDropped(Exception):
@@ -215,7 +211,7 @@ async def _capture(app: ASGIApp, scope: Scope, receive: Receive) -> tuple[int, l
     headers: list[tuple[bytes, bytes]] = []
     parts: list[bytes] = []
 
-    async def keep(message: dict[str, Any]) -> None:
+    async def keep(message: Message) -> None:
         nonlocal status, headers
         if message["type"] == "http.response.start":
             status, headers = message["status"], list(message.get("headers", []))

@@ -7,6 +7,7 @@ import socket
 from collections.abc import Callable
 
 import uvicorn
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mjtui.sim import Simulator
 from mjtui.sim.faults import ConnectionDropped
@@ -15,10 +16,10 @@ from mjtui.sim.faults import ConnectionDropped
 class DropConnections:
     """Over TCP a dropped connection is real: half an answer, then the socket closes."""
 
-    def __init__(self, app) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
-    async def __call__(self, scope, receive, send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
             await self.app(scope, receive, send)
         except ConnectionDropped:
@@ -32,11 +33,11 @@ class Distant:
     """Each request answered `seconds` late, as a service across the internet answers (a round trip
     from a laptop to a proxy's data centre is tens to hundreds of milliseconds)."""
 
-    def __init__(self, app, seconds: float) -> None:
+    def __init__(self, app: ASGIApp, seconds: float) -> None:
         self.app = app
         self.seconds = seconds
 
-    async def __call__(self, scope, receive, send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and self.seconds > 0:
             await asyncio.sleep(self.seconds)
         await self.app(scope, receive, send)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import anyio
 import httpx
+from starlette.types import ASGIApp
 
 from mjtui.sim.faults import ConnectionDropped
 
@@ -16,7 +17,7 @@ class SimTransport(httpx.ASGITransport):
     the error httpx raises for one over TCP.
     """
 
-    def __init__(self, app) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         super().__init__(app=app, client=("127.0.0.1", 49152))
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
@@ -27,4 +28,5 @@ class SimTransport(httpx.ASGITransport):
         except TimeoutError:
             raise httpx.ReadTimeout("timed out waiting for the simulator's answer", request=request) from None
         except ConnectionDropped:
-            raise httpx.RemoteProtocolError("peer closed connection without sending complete message body", request=request) from None
+            raise httpx.RemoteProtocolError("peer closed connection without sending complete message body",
+                                            request=request) from None

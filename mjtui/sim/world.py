@@ -18,7 +18,7 @@ import zlib
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
 from mjtui.clock import Clock, ManualClock, iso_utc
 from mjtui.sim.images import png_for
@@ -175,6 +175,23 @@ class SimJob:
         if self.final_status:
             return self.updated
         return max(self.updated, min(now, self.finish_at))
+
+
+class WorldOptions(TypedDict, total=False):
+    """`World`'s keyword options but the clock, for callers that pass them through (`Simulator.build`)."""
+
+    seed: int
+    channels: int
+    accounts: int
+    max_jobs: int | None
+    imaginepro: bool
+    autopilot: bool
+    load: float
+    speed_scale: float
+    fail_rate: float
+    moderation_rate: float
+    warmup: float
+    retain_finished: int
 
 
 class World:
@@ -518,7 +535,8 @@ class World:
             )
         return self._start_job(channel, Submission("button", "image", parent.prompt or "", jobid, button), parent)
 
-    def command(self, account: Account, verb: str, channel_id: str | None, reply_url: str | None, reply_ref: str | None) -> SimJob:
+    def command(self, account: Account, verb: str, channel_id: str | None, reply_url: str | None,
+                reply_ref: str | None) -> SimJob:
         """relax / fast / turbo / info: a job that completes at once with Midjourney's answer."""
         channel = self.channel_for(account, channel_id)
         if verb in MODES:
@@ -583,15 +601,16 @@ class World:
     def _finish_seed(self, job: SimJob) -> None:
         parent = self.jobs.get(job.parent or "")
         value = self.rng.randrange(0, 4_294_967_295)
+        content = f"**{parent.prompt if parent else ''}**\n**Job ID**: {job.parent}\n**seed** {value}"
         seed = {
-            "content": f"**{parent.prompt if parent else ''}**\n**Job ID**: {job.parent}\n**seed** {value}",
+            "content": content,
             "value": value,
             "attachments": [self._attachment(job.parent or job.jobid, index + 1, 64) for index in range(4)],
         }
         job.final_status = "completed"
         job.updated = self._now
         job.seed = seed
-        job.content = seed["content"]
+        job.content = content
         if parent is not None:
             parent.seed = seed
             parent.seed_job = None

@@ -7,6 +7,7 @@ from functools import partial
 from rich.style import Style
 from rich.text import Text
 from textual.color import Color
+from textual.css.types import EdgeType
 from textual.geometry import Size
 from textual.strip import Strip
 from textual.widget import Widget
@@ -116,7 +117,7 @@ class ChannelPane(RowTable):
         self.now = 0.0
         self.gauges = Gauges()
         self._titles: tuple[str, str] | None = None
-        self._border: tuple[str, Color | None] | None = None
+        self._border: tuple[EdgeType, Color | None] | None = None
         self._gauge_line: tuple[tuple, Strip] | None = None  # (what it was drawn from, the line)
         self._shared: PaneStyles | None = None
 
@@ -148,10 +149,11 @@ class ChannelPane(RowTable):
         full, focused = self.has_class("-full"), self.has_focus
         name = "full" if full else ("focused" if focused else "border")
         color = self.shared.style(f"channel-pane--{name}", partial=False).color
-        border = ("double" if full and focused else "round", Color.from_rich_color(color) if color else None)
-        if border != self._border:
-            self._border = border
-            self.styles.border = border if border[1] is not None else None  # no colour: the CSS border
+        edge: EdgeType = "double" if full and focused else "round"
+        edge_color = Color.from_rich_color(color) if color else None
+        if (edge, edge_color) != self._border:
+            self._border = (edge, edge_color)
+            self.styles.border = (edge, edge_color) if edge_color is not None else None  # no colour: the CSS border
 
     def notify_style_update(self) -> None:
         super().notify_style_update()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -43,11 +43,11 @@ class HelpScreen(ModalScreen[None]):
             yield table
             yield Static(Text('Rebind any key in config.toml, e.g.  [keys]  cancel = "x,delete".  Esc closes.'), id="hint")
 
-    def action_dismiss(self) -> None:  # type: ignore[override]
+    async def action_dismiss(self, result: None = None) -> None:
         self.dismiss(None)
 
 
-def describe_bindings(bindings: Iterable[Binding], key_display) -> list[tuple[str, str, str]]:  # noqa: ANN001
+def describe_bindings(bindings: Iterable[Binding], key_display: Callable[[Binding], str]) -> list[tuple[str, str, str]]:
     """Rows of (keys, description, id) for the bindings that have an id and a description."""
     rows = []
     for binding in bindings:

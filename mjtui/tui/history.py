@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -67,7 +67,7 @@ class HistoryScreen(Screen[None]):
 
     @property
     def mjtui(self) -> MjtuiApp:
-        return self.app  # type: ignore[return-value]
+        return cast("MjtuiApp", self.app)  # Textual types every node's app as App[object]; only MjtuiApp opens this
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -167,7 +167,7 @@ class HistoryScreen(Screen[None]):
         self.query_one("#history-table", DataTable).focus()
         self.reload()
 
-    def on_key(self, event) -> None:  # noqa: ANN001
+    def on_key(self, event: events.Key) -> None:
         field = self.query_one("#search", Input)
         if event.key == "escape" and field.has_focus:
             event.stop()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from rich.style import Style
 from rich.text import Text
@@ -22,6 +22,7 @@ from mjtui.tui.preview import PreviewError, PreviewPanel
 
 if TYPE_CHECKING:
     from mjtui.tui.app import MjtuiApp
+    from mjtui.tui.timers import TimerHandle
 
 FOLLOW_FLOOR = 10.0  # the service asks clients to poll a job no more often than every 10-30 s
 
@@ -44,7 +45,7 @@ def job_summary(job: Job, status_style: Style | str = "bold") -> Text:
     """The job's own fields, one per line, labels dim and values inert; the status in `status_style`."""
     text = Text()
 
-    def line(label: str, value: object, style: str = "") -> None:
+    def line(label: str, value: object, style: Style | str = "") -> None:
         if value in (None, "", []):
             return
         text.append(f"{label:<10}", style="dim")
@@ -89,7 +90,8 @@ def seed_text(job: Job, state: str | None) -> Text:
         text.append(clean(state))
     else:
         text.append("seed      ", style="dim")
-        text.append("not fetched (s fetches it)" if job.status == "completed" else "available once the job completes", style="dim")
+        text.append("not fetched (s fetches it)" if job.status == "completed" else "available once the job completes",
+                    style="dim")
     return text
 
 
@@ -134,13 +136,13 @@ class InspectorScreen(Screen[None]):
         self.from_journal = from_journal and job is not None
         self.seed_state: str | None = None
         self.error: str | None = None
-        self._timer = None
+        self._timer: TimerHandle | None = None
         self._composed = False
         self._images: dict[str, tuple[str, Attachment]] = {}
 
     @property
     def mjtui(self) -> MjtuiApp:
-        return self.app  # type: ignore[return-value]
+        return cast("MjtuiApp", self.app)  # Textual types every node's app as App[object]; only MjtuiApp opens this
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="body"):
@@ -233,7 +235,8 @@ class InspectorScreen(Screen[None]):
             self.query_one("#summary", Static).update(Text("loading…", style="dim"))
             return
         kind = STATUS_KIND.get(job.status or "", "busy")
-        self.query_one("#summary", Static).update(job_summary(job, self.get_component_rich_style(f"inspector--{kind}", partial=True)))
+        status_style = self.get_component_rich_style(f"inspector--{kind}", partial=True)
+        self.query_one("#summary", Static).update(job_summary(job, status_style))
         children = self.query_one("#children", DataTable)
         children.clear()
         for child in job.children:
@@ -275,7 +278,7 @@ class InspectorScreen(Screen[None]):
         if not item.url:
             panel.failed(label, "the image has no URL")
         elif item.url != panel.url:
-            panel.loading(item.url, label)
+            panel.show_loading(item.url, label)
             self.preview(item.url, label)
 
     @work(exclusive=True, group="preview", exit_on_error=False)

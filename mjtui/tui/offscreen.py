@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 from textual.dom import NoScreen
 from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
 
+if TYPE_CHECKING:
+    _MixedInto = Widget  # to the type checker, the Widget the mixin always comes ahead of (its super() is that Widget's)
+else:
+    _MixedInto = object  # at run time not a Widget itself: see PaintsWhenSeen's docstring
 
-class PaintsWhenSeen:
+
+class PaintsWhenSeen(_MixedInto):
     """Mix into a widget (first among its bases) whose repaints should cost nothing while it is scrolled out of view.
 
     Textual treats a repaint asked for by a widget out of view as a sign the screen's
@@ -24,21 +29,23 @@ class PaintsWhenSeen:
     would put Widget's default styles (overflow hidden) ahead of theirs.
     """
 
-    def refresh(self: Widget, *regions: Region, repaint: bool = True, layout: bool = False,
+    _stale_out_of_view = False  # repainted out of view, not yet drawn afresh
+
+    def refresh(self, *regions: Region, repaint: bool = True, layout: bool = False,
                 recompose: bool = False) -> Self:
         if repaint and not layout and not recompose and self.is_mounted and not self.in_view:
-            if not getattr(self, "_stale_out_of_view", False):
+            if not self._stale_out_of_view:
                 self._set_dirty()  # all of it, once: drawn afresh as a whole when it is next seen
                 self._stale_out_of_view = True
             return self
-        return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)  # type: ignore[misc]
+        return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
 
-    def render_lines(self: Widget, crop: Region) -> list[Strip]:
+    def render_lines(self, crop: Region) -> list[Strip]:
         self._stale_out_of_view = False  # seen again: the next repaint out of view marks it anew
-        return super().render_lines(crop)  # type: ignore[misc]
+        return super().render_lines(crop)
 
     @property
-    def in_view(self: Widget) -> bool:
+    def in_view(self) -> bool:
         """Drawn in the last frame, at least in part (True when that cannot be told: Textual decides)."""
         try:
             return self.screen.can_view_partial(self)

@@ -58,6 +58,7 @@ class Pen:
         current = self._ansi
         render_ansi = Strip.render_ansi
         color_system = self._color_system
+        ansi: str | None
         for text, style, _control in strip._segments:
             if not text:
                 continue
@@ -119,10 +120,10 @@ def _cuts_cleanly(text: str, cells: int) -> bool:
     return cells >= len(text) or cell_len(text[cells]) != 0
 
 
-def _has_shape(cls: type | None, names: tuple[str, ...]) -> bool:
+def _has_shape(cls: type, names: tuple[str, ...]) -> bool:
     init = getattr(cls, "__init__", None)
     varnames = getattr(getattr(init, "__code__", None), "co_varnames", ())
-    return cls is not None and hasattr(cls, "render_segments") and varnames[1:1 + len(names)] == names
+    return hasattr(cls, "render_segments") and varnames[1:1 + len(names)] == names
 
 
 def install() -> bool:
@@ -132,6 +133,8 @@ def install() -> bool:
         return True
     chops = getattr(_compositor, "ChopsUpdate", None)
     layout = getattr(_compositor, "LayoutUpdate", None)
+    if chops is None or layout is None:
+        return False
     if not (_has_shape(chops, ("chops", "spans", "chop_ends")) and _has_shape(layout, ("strips", "region"))
             and hasattr(Strip, "render_ansi") and "_segments" in getattr(Strip, "__slots__", ())):
         return False

@@ -33,6 +33,9 @@ from mjtui.text import clean
 
 if TYPE_CHECKING:
     from PIL.Image import Image as PILImage
+    from textual_image.widget import AutoImage, HalfcellImage, SixelImage
+
+    ImageWidget = AutoImage | SixelImage | HalfcellImage  # the classes image_widget_class chooses from
 
 PREVIEW_PIXELS = 384  # longest side kept after decoding: more than a sixel preview of this size can show
 MAX_PIXELS = 40_000_000  # refuse to decode anything bigger (a small PNG can claim a huge canvas)
@@ -117,7 +120,7 @@ def _write_memory(memory: Path, remembered: dict[str, float]) -> None:
         pass  # not remembered: the terminal is asked again next time
 
 
-def image_widget_class() -> type[Widget]:
+def image_widget_class() -> type[ImageWidget]:
     """The widget class that draws previews here: the detected renderer, else half cells."""
     if _detected:
         from textual_image.widget import Image
@@ -125,11 +128,12 @@ def image_widget_class() -> type[Widget]:
         return Image
     if "textual_image.widget" not in sys.modules:
         real = sys.__stdout__
-        sys.__stdout__ = io.StringIO()  # not a terminal: textual-image neither queries nor waits
+        # typeshed declares sys.__stdout__ Final, but it is writable, and textual-image reads it when imported
+        sys.__stdout__ = io.StringIO()  # type: ignore[misc, assignment]  # not a terminal: no query, no wait
         try:
             import textual_image.widget  # noqa: F401
         finally:
-            sys.__stdout__ = real
+            sys.__stdout__ = real  # type: ignore[misc]  # Final in typeshed, as above
     from textual_image.widget import HalfcellImage
 
     return HalfcellImage
@@ -151,7 +155,7 @@ class Preview:
     """A decoded picture and the widget class to draw it with."""
 
     image: PILImage
-    widget_class: type[Widget]
+    widget_class: type[ImageWidget]
     width: int
     height: int
 
@@ -212,7 +216,7 @@ class PreviewPanel(Vertical):
         widget.styles.height = rows
         widget.styles.width = max(1, cols)
 
-    def loading(self, url: str, label: str) -> None:
+    def show_loading(self, url: str, label: str) -> None:
         self.url = url
         self._caption(label, "loading…")
 
@@ -227,13 +231,13 @@ class PreviewPanel(Vertical):
         self.shown = preview
         self._caption(label, f"{preview.width}x{preview.height} · {source}")
         current = self.query("#preview-image")
-        if current and isinstance(current.first(), preview.widget_class):
-            widget = current.first()
-            widget.image = preview.image  # type: ignore[attr-defined]
-            self._fit(widget, preview)
+        shown = current.first() if current else None
+        if isinstance(shown, preview.widget_class):
+            shown.image = preview.image
+            self._fit(shown, preview)
             return
         await current.remove()
-        widget = preview.widget_class(preview.image, id="preview-image")  # type: ignore[call-arg]
+        widget = preview.widget_class(preview.image, id="preview-image")
         self._fit(widget, preview)
         await self.mount(widget, before=0)
 

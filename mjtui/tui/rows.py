@@ -10,11 +10,12 @@ the screen.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from rich.cells import cell_len
+from rich.console import Console
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -283,9 +284,10 @@ class RowTable(PaintsWhenSeen, ScrollView, can_focus=True):
                 start = self._offsets[columns[0]]
                 span = (start, self._offsets[columns[-1]] + self._width_of(columns[-1]))
             x1, x2 = span
-            version, _live, cursor, drawn_width = drawn[0] if drawn is not None else (None, None, None, None)
-            if (version, cursor, drawn_width) == (self._versions[key], row == self._cursor, width):
-                x1, x2 = _changed_cells(drawn[1].text, self._row_line(row, key, width).text, x1, x2)
+            if drawn is not None:
+                version, _live, cursor, drawn_width = drawn[0]
+                if (version, cursor, drawn_width) == (self._versions[key], row == self._cursor, width):
+                    x1, x2 = _changed_cells(drawn[1].text, self._row_line(row, key, width).text, x1, x2)
             if x1 < x2:
                 self.refresh(Region(x1, row - first + top, x2 - x1, 1))
 
@@ -359,7 +361,7 @@ class RowTable(PaintsWhenSeen, ScrollView, can_focus=True):
         if self._order:
             self.post_message(self.Selected(self, self._order[self._cursor]))
 
-    def _on_click(self, event: events.Click) -> None:
+    async def _on_click(self, event: events.Click) -> None:
         offset = event.get_content_offset(self)
         if offset is None or offset.y <= self.above:
             return
@@ -456,9 +458,9 @@ class RowTable(PaintsWhenSeen, ScrollView, can_focus=True):
             return cached[1]
         parts = self._parts.get(key)
         if parts is None or parts[0] != (self._versions[key], width):
-            parts = ((self._versions[key], width), self._draw_cells(cells, width, live=False))
+            parts = ((self._versions[key], width), self._draw_text_cells(cells))
             self._parts[key] = parts
-        segments = [segment for drawn in self._draw_cells(cells, width, fixed=parts[1]) for segment in drawn]
+        segments = [segment for drawn in self._draw_cells(cells, fixed=parts[1]) for segment in drawn]
         style = self._style("row-table--cursor" if row == self._cursor else None)
         line = as_line(segments, style, width)
         self._lines[key] = (drawn_from, line)
@@ -486,37 +488,41 @@ class RowTable(PaintsWhenSeen, ScrollView, can_focus=True):
         if self._header is not None and self._header[0] == (width,):
             return self._header[1]
         style = self._style("row-table--header")
-        segments = [segment for drawn in self._draw_cells([Text(c.label) for c in self.columns], width) for segment in drawn]
+        segments = [segment for drawn in self._draw_cells([Text(c.label) for c in self.columns]) for segment in drawn]
         line = as_line(segments, style, width)
         self._header = ((width,), line)
         return line
 
-    def _draw_cells(self, cells: Sequence[Cell], width: int, *, live: bool = True,
-                    fixed: list[list[Segment] | None] | None = None) -> list[list[Segment] | None]:
-        """Each cell's segments, padded to its column (None for a cell left out).
-
-        With `live=False`, only plain Text cells are drawn (the parts of a row that change
-        when it is set); with `fixed`, those come from it and only live cells are drawn.
-        """
+    def _draw_cells(self, cells: Sequence[Cell], *, fixed: Sequence[list[Segment] | None] | None = None) -> list[list[Segment]]:
+        """Each cell's segments, padded to its column; with `fixed` (from `_draw_text_cells`), the Text cells come from it
+        and only live cells are drawn."""
         console = self.app.console
-        drawn: list[list[Segment] | None] = []
+        drawn: list[list[Segment]] = []
+        for index, cell, room in self._with_room(cells):
+            kept = fixed[index] if fixed is not None and isinstance(cell, Text) else None
+            drawn.append(kept if kept is not None else self._draw_cell(cell, room, console))
+        return drawn
+
+    def _draw_text_cells(self, cells: Sequence[Cell]) -> list[list[Segment] | None]:
+        """The plain Text cells' segments, None for a live cell: the parts of a row that change only when it is set."""
+        console = self.app.console
+        return [self._draw_cell(cell, room, console) if isinstance(cell, Text) else None
+                for _index, cell, room in self._with_room(cells)]
+
+    def _with_room(self, cells: Sequence[Cell]) -> Iterator[tuple[int, Cell, int]]:
+        """(index, cell, cells of text its column has room for), up to the first column with none."""
         for index, cell in enumerate(cells):
             room = self._width_of(index) - 2 * PADDING
             if room <= 0:
-                break
-            is_text = isinstance(cell, Text)
-            if fixed is not None and is_text:
-                drawn.append(fixed[index])
-                continue
-            if not live and not is_text:
-                drawn.append(None)
-                continue
-            text = (cell if is_text else cell.__rich__()).copy()  # one line: cells hold cleaned text
-            text.truncate(room, overflow="ellipsis", pad=True)
-            own = text.style if isinstance(text.style, Style) else console.get_style(text.style, default=Style.null())
-            # render() leaves the text's own style out
-            drawn.append([self._pad, *Segment.apply_style(text.render(console), own), self._pad])
-        return drawn
+                return
+            yield index, cell, room
+
+    def _draw_cell(self, cell: Cell, room: int, console: Console) -> list[Segment]:
+        text = (cell if isinstance(cell, Text) else cell.__rich__()).copy()  # one line: cells hold cleaned text
+        text.truncate(room, overflow="ellipsis", pad=True)
+        own = text.style if isinstance(text.style, Style) else console.get_style(text.style, default=Style.null())
+        # render() leaves the text's own style out
+        return [self._pad, *Segment.apply_style(text.render(console), own), self._pad]
 
 
 def _changed_cells(before: str, after: str, start: int, end: int) -> tuple[int, int]:
