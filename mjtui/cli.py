@@ -17,19 +17,20 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args
 
 import click
 
 from mjtui import __version__
 from mjtui.api import errors
 from mjtui.api.client import ImagineProClient, UseapiClient, check_channel, check_id
-from mjtui.api.models import COMMANDS, Job, MessageProgress, RunningJobs
+from mjtui.api.models import COMMANDS, Command, Job, MessageProgress, RunningJobs
 from mjtui.config import (
     MAX_REFRESH_SECONDS,
     MIN_REFRESH_SECONDS,
     Config,
     ConfigError,
+    Provider,
     load_config,
     masked_view,
     normalise_base_url,
@@ -129,10 +130,12 @@ class Options:
     def global_args(self) -> list[str]:
         """These options as `mjtui` arguments, so another process (a browser tab's dashboard) runs with the same."""
         args: list[str] = []
-        for flag, value in (("--config", self.config_path), ("--account", self.account), ("--base-url", self.base_url),
-                            ("--refresh", self.refresh), ("--theme", self.theme)):
+        if self.config_path is not None:
+            args += ["--config", str(Path(self.config_path).expanduser().resolve())]
+        for flag, value in (("--account", self.account), ("--base-url", self.base_url), ("--refresh", self.refresh),
+                            ("--theme", self.theme)):
             if value is not None:
-                args += [flag, str(Path(value).expanduser().resolve()) if flag == "--config" else str(value)]
+                args += [flag, str(value)]
         if self.journal is not None:
             args += ["--journal", self.journal if self.journal == MEMORY else str(Path(self.journal).expanduser().resolve())]
         args += ["--demo"] * self.demo + ["--readonly"] * self.readonly + ["--log-level", self.log_level]
@@ -311,10 +314,11 @@ def confirm(question: str, *, yes: bool, what: str) -> None:
 def _size(num: int | None) -> str:
     if num is None:
         return "?"
+    size = float(num)
     for unit in ("B", "KB", "MB", "GB"):
-        if num < 1024 or unit == "GB":
-            return f"{num:.0f} {unit}" if unit == "B" else f"{num:.1f} {unit}"
-        num /= 1024
+        if size < 1024 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
     return ""  # pragma: no cover
 
 
@@ -446,7 +450,9 @@ def main(ctx: click.Context, config_path: Path | None, account: str | None, base
 
 
 def _options(ctx: click.Context) -> Options:
-    return ctx.find_object(Options)
+    options = ctx.find_object(Options)
+    assert options is not None, "set by main() before any subcommand runs"
+    return options
 
 
 def _refuse_readonly(options: Options, what: str) -> None:
@@ -485,11 +491,12 @@ def job(ctx: click.Context, jobid: str, as_json: bool) -> None:
         message = run_api(connection, lambda: client.message(jobid))
         emit_json(message.dump()) if as_json else show("\n".join(format_message(message)))
         return
-    record = run_api(connection, lambda: client.job(jobid))  # type: ignore[union-attr]
+    assert isinstance(client, UseapiClient)  # the only other provider
+    record = run_api(connection, lambda: client.job(jobid))
     emit_json(record.dump()) if as_json else show("\n".join(format_job(record)))
 
 
-def _command(cmd: str) -> click.Command:
+def _command(cmd: Command) -> click.Command:
     @click.option("--channel", help="Channel id (needed when the account has several).")
     @click.option("--json", "as_json", is_flag=True, help="Print the API's answer.")
     @click.pass_context
@@ -506,13 +513,14 @@ def _command(cmd: str) -> click.Command:
             token_id = connection.token_id
             if token_id is None:
                 raise UsageProblem(f"account '{connection.name}' has no token_id (ImaginePro needs it)")
-            sent = run_action(options, connection, cmd, str(token_id), lambda: client.command(cmd, token_id))  # type: ignore[arg-type]
+            sent = run_action(options, connection, cmd, str(token_id), lambda: client.command(cmd, token_id))
             if as_json:
                 emit_json(sent.dump())
             else:
                 show(f"/{cmd} sent: message {clean(sent.message_id)}; follow it with: mjtui job {clean(sent.message_id)}")
             return
-        answer = run_action(options, connection, cmd, channel, lambda: client.command(cmd, channel))  # type: ignore[union-attr, arg-type]
+        assert isinstance(client, UseapiClient)  # the only other provider
+        answer = run_action(options, connection, cmd, channel, lambda: client.command(cmd, channel))
         if as_json:
             emit_json(answer.dump())
             return
@@ -927,14 +935,14 @@ def config_show(ctx: click.Context, as_json: bool) -> None:
 
 
 @config.command("init")
-@click.option("--provider", type=click.Choice(["useapi", "imaginepro"]), default="useapi", show_default=True)
+@click.option("--provider", type=click.Choice(get_args(Provider)), default="useapi", show_default=True)
 @click.option("--token-env", help="Environment variable holding the token (default USEAPI_TOKEN / IMAGINEPRO_TOKEN).")
 @click.option("--token-id", type=int, help="ImaginePro: the linked Discord account's token id.")
 @click.option("--base-url", "init_base_url", help="API origin, when not the provider's own.")
 @click.option("--name", "account_name", default="main", show_default=True, help="Account name.")
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
 @click.pass_context
-def config_init(ctx: click.Context, provider: str, token_env: str | None, token_id: int | None,
+def config_init(ctx: click.Context, provider: Provider, token_env: str | None, token_id: int | None,
                 init_base_url: str | None, account_name: str, force: bool) -> None:
     """Write a starter config file (mode 0600) that reads the token from an environment variable."""
     path, _ = resolve_config_path(_options(ctx).config_path)

@@ -29,7 +29,7 @@ import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 from urllib.parse import quote, urlsplit
 
 import anyio
@@ -160,7 +160,7 @@ class BaseClient:
         if "_http" in self.__dict__:  # made: close it (one never made has nothing open)
             await self._http.aclose()
 
-    async def __aenter__(self):
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
@@ -205,18 +205,18 @@ class BaseClient:
                 response = await self._exchange(request, endpoint, limit=MAX_ANSWER_BYTES, what="the answer",
                                                 min_rate=MIN_ANSWER_RATE)
             except httpx.HTTPError as exc:
-                failure = _transport_error(exc, endpoint)
+                lost = _transport_error(exc, endpoint)
                 if attempt + 1 < attempts:  # the call's deadline, not the attempt's, ends the retries
                     await self._backoff(attempt)
                     continue
-                raise _as_sent(request.method, failure) from None
+                raise _as_sent(request.method, lost) from None
             if response.is_success:
                 return response
-            failure = _api_error(response, endpoint, channel)
+            refused = _api_error(response, endpoint, channel)
             if attempt + 1 < attempts and response.status_code in _RETRYABLE_STATUSES:
                 await self._backoff(attempt)
                 continue
-            raise failure
+            raise refused
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _exchange(self, request: httpx.Request, endpoint: str, *, limit: int, what: str,

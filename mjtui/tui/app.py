@@ -14,6 +14,7 @@ import signal
 import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from rich.text import Text
@@ -23,6 +24,7 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Grid, VerticalScroll
 from textual.message import Message
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.theme import Theme
 from textual.widgets import Input
@@ -30,7 +32,7 @@ from textual.worker import get_current_worker
 
 from mjtui.api import errors
 from mjtui.api.client import ImagineProClient, UseapiClient
-from mjtui.api.models import Job, RunningJobs
+from mjtui.api.models import COMMANDS, Command, Job, RunningJobs
 from mjtui.clock import Clock, SystemClock
 from mjtui.config import ConfigError, NotifyConfig
 from mjtui.connections import Connection
@@ -265,8 +267,8 @@ class MjtuiApp(App[None]):
         if self.user_keymap:
             self.set_keymap(self.user_keymap)
 
-    def notify(self, message: str, *, title: str = "", severity="information", timeout: float | None = None,  # noqa: ANN001
-               markup: bool = False) -> None:
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = False) -> None:
         """Toasts carry text from strangers (API answers, file names): never markup, never escapes, never a token."""
         super().notify(redact(clean(message, keep_newlines=True)), title=redact(clean(title)), severity=severity,
                        timeout=timeout, markup=False)
@@ -365,6 +367,7 @@ class MjtuiApp(App[None]):
         """Called on the writer thread: the user hears of it, the monitor carries on."""
         log.error("journal write failed", exc_info=error)
         # Not call_from_thread: it waits for the UI, which may itself be waiting for the writer to close.
+        assert self._loop is not None  # set before the writer that calls this starts
         self._loop.call_soon_threadsafe(lambda: self.notify(f"journal write failed: {error}", severity="error", timeout=8))
 
     def _journal(self, method: str, *args: object) -> None:
@@ -827,6 +830,9 @@ class MjtuiApp(App[None]):
         return job
 
     def action_command(self, cmd: str) -> None:
+        if cmd not in COMMANDS:  # a binding or the palette naming an unknown command: a bug, said once
+            self.notify(f"no such command: /{cmd}", severity="error")
+            return
         if self._refuse_readonly(f"/{cmd}"):  # /info too: --readonly sends nothing but GETs
             return
         target = self._selected_channel()
@@ -842,7 +848,7 @@ class MjtuiApp(App[None]):
             self._run_command(state, cmd, channel, key)
 
     @work(exit_on_error=False, description="command")
-    async def _run_command(self, state: AccountState, cmd: str, channel: str | None, key: str) -> None:
+    async def _run_command(self, state: AccountState, cmd: Command, channel: str | None, key: str) -> None:
         assert state.connection is not None
         client = state.connection.client
         try:
@@ -850,12 +856,13 @@ class MjtuiApp(App[None]):
                 token_id = state.connection.token_id
                 if token_id is None:
                     raise errors.MjtuiError(f"account '{state.name}' has no token_id")
-                sent = await client.command(cmd, token_id)  # type: ignore[arg-type]
+                sent = await client.command(cmd, token_id)
                 self._record_action(state.name, cmd, str(token_id))
                 self._track_message(state, cmd, sent.message_id or "")
                 self.notify(f"/{cmd} sent to {clean(state.name)}: message {clean(sent.message_id)}")
                 return
-            job = await client.command(cmd, channel)  # type: ignore[union-attr, arg-type]
+            assert isinstance(client, UseapiClient)  # the only other provider
+            job = await client.command(cmd, channel)
             if job.error:
                 self._record_action(state.name, cmd, channel, errors.MjtuiError(job.error))
                 self.notify(f"/{cmd} failed: {clean(job.error, limit=200)}", severity="error")
@@ -1105,7 +1112,7 @@ class MjtuiApp(App[None]):
         self.query_one("#filter", Input).set_class(False, "-visible")
         self._focus_first_pane()
 
-    def on_key(self, event) -> None:  # noqa: ANN001
+    def on_key(self, event: events.Key) -> None:
         field_ = self.query_one("#filter", Input)
         if event.key == "escape" and field_.has_focus:
             event.stop()
@@ -1153,7 +1160,7 @@ class MjtuiApp(App[None]):
             if status.health.halted:
                 continue
             if status.health is Health.RETRYING and status.retry_at is not None and status.retry_at > now:
-                state.timer = self.timers.call_later(status.retry_at - now, lambda s=state: self.poll(s.name))
+                state.timer = self.timers.call_later(status.retry_at - now, partial(self.poll, state.name))
             else:
                 self.poll(state.name)
         for screen in self.screen_stack:
@@ -1176,7 +1183,7 @@ class MjtuiApp(App[None]):
         for state in self.accounts.values():
             if state.timer is not None and not state.polling and state.status.health is not Health.RETRYING:
                 state.timer.stop()
-                state.timer = self.timers.call_later(self.refresh_seconds, lambda s=state: self.poll(s.name))
+                state.timer = self.timers.call_later(self.refresh_seconds, partial(self.poll, state.name))
             if state.problem is None:
                 self._show_header(state)
 
@@ -1190,8 +1197,9 @@ class MjtuiApp(App[None]):
         bindings = [binding for _, binding in self._bindings_with_keymap()]
         rows = describe_bindings(bindings, self.get_key_display)
         for context, screen_bindings in (("inspector", InspectorScreen.BINDINGS), ("dialog", ConfirmScreen.BINDINGS)):
+            declared = [binding for binding in screen_bindings if isinstance(binding, Binding)]
             rows += [(key, f"{context}: {description}", binding_id)
-                     for key, description, binding_id in describe_bindings(screen_bindings, self.get_key_display)]
+                     for key, description, binding_id in describe_bindings(declared, self.get_key_display)]
         rows += [("tab / shift+tab", "Next / previous pane", "(textual)"), ("j/k, ↑/↓", "Move in a table", "(textual)"),
                  ("ctrl+p", "Command palette", "(textual)")]
         return rows

@@ -12,13 +12,15 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from textual.notifications import SeverityLevel
+
 from mjtui.text import clean
 
 MANY_FAILURES = 2  # more failures than this in one poll make one summary toast
 OSC_TEXT_LIMIT = 120
 SLOT_QUIET_SECONDS = 300.0  # a channel's free slot is announced at most this often
 OUTCOMES = ("completed", "failed", "moderated", "cancelled")
-_SEVERITY = {"completed": "information", "cancelled": "information", "moderated": "warning", "failed": "error"}
+_SEVERITY: dict[str, SeverityLevel] = {"completed": "information", "cancelled": "information", "moderated": "warning", "failed": "error"}
 _RANK = {"information": 0, "warning": 1, "error": 2}
 
 
@@ -35,7 +37,7 @@ class Finished:
 @dataclass(frozen=True, slots=True)
 class Announcement:
     message: str
-    severity: str = "information"
+    severity: SeverityLevel = "information"
 
 
 def announce_finished(finished: list[Finished], *, completed: bool = True) -> list[Announcement]:
@@ -52,7 +54,7 @@ def announce_finished(finished: list[Finished], *, completed: bool = True) -> li
     if len(bad) <= MANY_FAILURES:
         announcements += [_one(item) for item in bad]
     else:
-        severity = "error" if any(item.outcome == "failed" for item in bad) else "warning"
+        severity: SeverityLevel = "error" if any(item.outcome == "failed" for item in bad) else "warning"
         announcements.append(Announcement(f"{_tally(bad)}{_where(bad)}", severity))
     return announcements
 
