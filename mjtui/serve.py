@@ -26,7 +26,6 @@ import sys
 from collections.abc import Awaitable, Callable, Mapping
 from contextlib import suppress
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import aiohttp_jinja2
 from aiohttp import WSCloseCode, WSMsgType, hdrs, web
@@ -34,6 +33,7 @@ from textual_serve.app_service import AppService
 from textual_serve.server import Server
 
 from mjtui.text import clean
+from mjtui.urls import UrlProblem, checked_http_url, origin
 
 log = logging.getLogger("mjtui.serve")
 
@@ -60,27 +60,12 @@ def new_secret() -> str:
 
 
 def public_url_problem(url: str) -> str | None:
-    """Why `url` cannot be the address browsers use (`--public-url`), or None."""
+    """Why `url` cannot be the address browsers use (`--public-url`), or None: `mjtui.urls`' rules, as for base_url."""
     try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 -- raises ValueError for a port out of range
-    except ValueError as exc:
-        return f"not a URL ({exc})"
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return "expected http://HOST[:PORT] or https://HOST[:PORT], with an optional path"
-    if parts.username is not None or parts.password is not None or parts.query or parts.fragment:
-        return "no user, password, query or fragment: only the address browsers open"
+        checked_http_url(url)
+    except UrlProblem as exc:
+        return str(exc)
     return None
-
-
-def origin_of(url: str) -> str:
-    """The origin a browser sends for a page at `url`: scheme://host[:port], the port only when not the default."""
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
-    host = f"[{host}]" if ":" in host else host
-    default = {"http": 80, "https": 443}[parts.scheme]
-    port = "" if parts.port in (None, default) else f":{parts.port}"
-    return f"{parts.scheme}://{host}{port}"
 
 
 def bounded(value: object, low: int, high: int) -> int | None:
@@ -142,7 +127,7 @@ class DashboardServer(Server):
         super().__init__(command, host=host, port=port, title="mjtui", public_url=public_url,
                          templates_path=TEMPLATES)
         self.public_url = self.public_url.rstrip("/")
-        self.origin = origin_of(self.public_url)
+        self.origin = origin(self.public_url) or ""  # none (never, once checked): every browser is refused
         self.max_sessions = max_sessions
         self._secret = secret.encode()
         self._sessions: set[Session] = set()
@@ -179,9 +164,9 @@ class DashboardServer(Server):
     @web.middleware
     async def _guard(self, request: web.Request,
                      handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
-        origin = request.headers.get(hdrs.ORIGIN)
-        if origin is not None and origin.lower() != self.origin:  # browsers always send one on a socket
-            log.warning("refused a request from another origin: %s", clean(origin, limit=120))
+        sent_origin = request.headers.get(hdrs.ORIGIN)
+        if sent_origin is not None and sent_origin.lower() != self.origin:  # browsers always send one on a socket
+            log.warning("refused a request from another origin: %s", clean(sent_origin, limit=120))
             response: web.StreamResponse = web.Response(status=403, text="mjtui serve: only its own page may connect")
         else:
             try:
