@@ -44,6 +44,7 @@ TERMINAL_LIMITS = (1, 1000)  # cells: a browser's size outside this is clamped (
 TEMPLATES = Path(__file__).with_name("serve_page")
 
 SECRET_REFUSED = "mjtui serve: this address needs the secret that mjtui serve printed (the whole URL, ?token=...)"
+NOT_A_SOCKET = "mjtui serve: expected a WebSocket here (this address is the page's; open the page instead)"
 FORBIDDEN_PAGE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>mjtui serve: forbidden</title></head>
 <body style="font-family: monospace; margin: 2em">
@@ -171,8 +172,9 @@ class DashboardServer(Server):
         else:
             try:
                 response = await handler(request)
-            except web.HTTPException as exc:
-                response = exc
+            except web.HTTPException as exc:  # a 404, a 405: raised on, as aiohttp wants, with our headers
+                exc.headers.update(self._headers())
+                raise
         if not response.prepared:  # a socket's answer has gone already
             response.headers.update(self._headers())
         return response
@@ -212,6 +214,8 @@ class DashboardServer(Server):
             log.warning("refused a socket without the secret")
             return web.Response(status=403, text=SECRET_REFUSED)
         websocket = web.WebSocketResponse(heartbeat=15)
+        if not websocket.can_prepare(request).ok:  # a plain GET, a link followed: no slot is taken, no dashboard run
+            return web.Response(status=400, text=NOT_A_SOCKET)
         if len(self._sessions) >= self.max_sessions:
             return await self._refuse_beyond_cap(request, websocket)
         app_service = AppService(self.command, write_bytes=websocket.send_bytes, write_str=websocket.send_str,
@@ -226,7 +230,8 @@ class DashboardServer(Server):
         finally:
             await session.end()
             self._sessions.discard(session)
-            await websocket.close()
+            if websocket.prepared:
+                await websocket.close()
         return websocket
 
     async def _refuse_beyond_cap(self, request: web.Request, websocket: web.WebSocketResponse) -> web.StreamResponse:

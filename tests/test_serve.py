@@ -19,7 +19,8 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Coroutine, Iterator
+import warnings
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -28,8 +29,11 @@ from typing import Any, TypeVar
 import aiohttp
 import httpx
 import pytest
+from aiohttp.test_utils import TestClient, TestServer
 from playwright.sync_api import Browser, Page, sync_playwright
 from test_cli import MJTUI, clean_env, poll
+
+from mjtui.serve import DashboardServer
 
 T = TypeVar("T")
 
@@ -39,6 +43,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 PRINTED_URL = re.compile(r"^mjtui dashboard on (http://\S+/\?token=(\S+))$", re.M)
 DEMO_TITLE = "mjtui · demo".encode()
 LIGHT_BACKGROUND = b"48;2;246;247;249m"  # mjtui-light's
+SECRET = "the-secret-of-this-test"
 GONE_WITHIN = 30.0  # seconds: a dashboard whose browser left is ended in QUIT_GRACE + KILL_GRACE, slower under load
 
 
@@ -178,6 +183,15 @@ def wait_in_browser(page: Page, probe: Callable[[], T | None], what: str, timeou
     return result
 
 
+@contextlib.asynccontextmanager
+async def in_process_serve(command: str = "true") -> AsyncIterator[tuple[DashboardServer, TestClient]]:
+    """`serve`'s server in this process, each dashboard running `command`; its secret is SECRET."""
+    port = free_port()
+    server = DashboardServer(command, host="127.0.0.1", port=port, public_url=None, secret=SECRET, max_sessions=1)
+    async with TestClient(TestServer(await server._make_app(), host="127.0.0.1", port=port)) as client:
+        yield server, client
+
+
 async def refusal(url: str, headers: dict[str, str] | None = None) -> int | None:
     """The HTTP status a socket handshake at `url` is refused with, or None if it opened."""
     async with aiohttp.ClientSession() as session:
@@ -254,6 +268,36 @@ def test_the_page_and_its_socket_need_the_printed_secret(served: Served):
     for path in ("/ws", f"/ws/{served.secret[:-1]}x", f"/ws/{served.secret}x", f"/ws/{served.secret[:8]}"):
         assert in_thread(refusal(served.socket_url(path))) == 403, path
     assert dashboards(served.process.pid) == [], "no dashboard was started"
+
+
+def test_a_plain_request_for_the_socket_is_a_400_not_a_crash(served: Served):
+    """A link to the socket's address followed, a GET without the WebSocket upgrade: told so, nothing started."""
+    logged_before = len(served.err.read_text(encoding="utf-8"))
+    answer = httpx.get(f"{served.origin}/ws/{served.secret}", timeout=10)
+    assert answer.status_code == 400
+    assert answer.text == "mjtui serve: expected a WebSocket here (this address is the page's; open the page instead)"
+    assert answer.headers["Referrer-Policy"] == "no-referrer"
+    assert dashboards(served.process.pid) == []
+    assert "Traceback" not in served.err.read_text(encoding="utf-8")[logged_before:]
+    assert in_thread(refusal(served.socket_url(f"/ws/{served.secret}"))) is None, "the slot was given back"
+    served.no_dashboards_left()
+
+
+def test_an_error_page_is_raised_with_the_page_s_headers():
+    """A 404 or 405 carries the CSP and no-referrer headers, raised as aiohttp wants (returning it is deprecated)."""
+    async def errors() -> tuple[list[tuple[int, str, str]], list[str]]:
+        async with in_process_serve() as (_server, client):
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                answers = [await client.get("/nowhere"), await client.post("/"), await client.get("/static/nothing")]
+        return ([(answer.status, answer.headers.get("Content-Security-Policy", ""),
+                  answer.headers.get("Referrer-Policy", "")) for answer in answers], [str(w.message) for w in caught])
+
+    answers, warned = in_thread(errors())
+    assert [status for status, _, _ in answers] == [404, 405, 404]
+    for _status, policy, referrer in answers:
+        assert "default-src 'none'" in policy and referrer == "no-referrer"
+    assert not [message for message in warned if "HTTPException" in message], warned
 
 
 def test_a_socket_from_another_origin_is_refused_even_with_the_secret(served: Served):
