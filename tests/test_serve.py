@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import os
 import re
 import signal
@@ -29,7 +30,7 @@ from typing import Any, TypeVar
 import aiohttp
 import httpx
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp import web
 from playwright.sync_api import Browser, Page, sync_playwright
 from test_cli import MJTUI, clean_env, poll
 
@@ -184,12 +185,22 @@ def wait_in_browser(page: Page, probe: Callable[[], T | None], what: str, timeou
 
 
 @contextlib.asynccontextmanager
-async def in_process_serve(command: str = "true") -> AsyncIterator[tuple[DashboardServer, TestClient]]:
-    """`serve`'s server in this process, each dashboard running `command`; its secret is SECRET."""
+async def in_process_serve(command: str = "true") -> AsyncIterator[tuple[DashboardServer, aiohttp.ClientSession]]:
+    """`serve`'s server in this process, each dashboard running `command`; its secret is SECRET.
+
+    Run as `Server.serve` runs it (web.run_app's runner), not by aiohttp's TestServer, which cancels a handler
+    whose client has gone.
+    """
     port = free_port()
     server = DashboardServer(command, host="127.0.0.1", port=port, public_url=None, secret=SECRET, max_sessions=1)
-    async with TestClient(TestServer(await server._make_app(), host="127.0.0.1", port=port)) as client:
-        yield server, client
+    runner = web.AppRunner(await server._make_app())
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+        async with aiohttp.ClientSession(base_url=server.public_url) as client:
+            yield server, client
+    finally:
+        await runner.cleanup()
 
 
 async def refusal(url: str, headers: dict[str, str] | None = None) -> int | None:
@@ -298,6 +309,56 @@ def test_an_error_page_is_raised_with_the_page_s_headers():
     for _status, policy, referrer in answers:
         assert "default-src 'none'" in policy and referrer == "no-referrer"
     assert not [message for message in warned if "HTTPException" in message], warned
+
+
+def stderr_of_a_dashboard_that(command: str, caplog: pytest.LogCaptureFixture) -> list[str]:
+    """What serve logs of the stderr of a dashboard running `command`, once its browser has come and gone."""
+    async def visit() -> None:
+        async with in_process_serve(command) as (server, client):
+            websocket = await client.ws_connect(f"/ws/{SECRET}?width=80&height=24")
+            await websocket.close()
+            deadline = time.monotonic() + GONE_WITHIN
+            while server._sessions:  # the session's end waits for the dashboard's stderr to be reported
+                assert time.monotonic() < deadline, "the session outlived its browser"
+                await asyncio.sleep(0.05)
+
+    with caplog.at_level(logging.WARNING, logger="mjtui.serve"):
+        in_thread(visit())
+    return [record.getMessage() for record in caplog.records if "stderr" in record.getMessage()]
+
+
+ON_QUIT = "head -c 1 >/dev/null; "  # a dashboard's stdin: it writes its last words once serve sends the browser's leave
+
+
+def test_a_dashboard_s_stderr_reaches_serve_s_terminal_cleaned(capfd: pytest.CaptureFixture[str],
+                                                               caplog: pytest.LogCaptureFixture):
+    """A crash message with escape sequences (here: set serve's terminal's clipboard, clear it) is logged inert."""
+    logged = stderr_of_a_dashboard_that(ON_QUIT + "printf 'Traceback: boom \\033]52;c;cHduZWQ=\\007 \\033[2J\\n' >&2; exit 3",
+                                        caplog)
+    printed = capfd.readouterr()
+    assert "\x1b" not in printed.out + printed.err, "nothing raw reaches serve's terminal"
+    assert "Traceback: boom" not in printed.out, "a dashboard's stderr is not written to serve's stdout"
+    [message] = logged
+    assert re.fullmatch(r"the dashboard in process \d+ wrote on its stderr:\nTraceback: boom", message), message
+
+
+def test_only_the_end_of_a_dashboard_s_stderr_is_kept(capfd: pytest.CaptureFixture[str],
+                                                      caplog: pytest.LogCaptureFixture):
+    from mjtui.serve import STDERR_KEPT
+
+    logged = stderr_of_a_dashboard_that(ON_QUIT + "head -c 300000 /dev/zero | tr '\\0' x >&2; echo ' the end' >&2",
+                                        caplog)
+    assert "xxx" not in capfd.readouterr().out
+    [message] = logged
+    header, kept = message.split("\n", 1)
+    assert header.endswith("wrote on its stderr (its last 64 KB):")
+    assert kept.endswith("x the end") and len(kept) == STDERR_KEPT - 1, "the last 64 KB, without the final newline"
+
+
+def test_a_dashboard_that_cannot_start_gives_its_place_back(caplog: pytest.LogCaptureFixture):
+    """It ends before textual-serve reads from it (an interpreter gone since serve started): its session ends too."""
+    [message] = stderr_of_a_dashboard_that("exec /nonexistent/python -m mjtui", caplog)
+    assert message.endswith("/nonexistent/python: not found"), message
 
 
 def test_a_socket_from_another_origin_is_refused_even_with_the_secret(served: Served):
