@@ -94,6 +94,7 @@ class DashboardService(AppService):
     textual-serve keeps all of it in memory and writes it to serve's stdout when the dashboard ends: a long-lived
     dashboard's warnings grow without bound, and an escape sequence in a crash message acts on serve's terminal.
     Here it is read as it comes, only its last STDERR_KEPT bytes kept, and logged cleaned once the dashboard ends.
+    (docs/upstream/textual-serve-stuck-dashboard.md, notes for textual-serve.)
     """
 
     _stderr_report: asyncio.Task[None] | None = None
@@ -167,7 +168,7 @@ async def end_dashboard(app_service: AppService) -> None:
 
     A quit alone is not enough: a Textual app told to quit while two terminal sizes are still on their way
     (the browser left during start-up) can lay its screen out at each size in turn for ever, never
-    yielding to its event loop (see serve-upstream-report.md).
+    yielding to its event loop (see docs/upstream/textual-serve-stuck-dashboard.md).
     """
     process = app_service._process  # textual-serve private: the only handle on the dashboard's process
     if process is None:

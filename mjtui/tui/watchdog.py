@@ -95,6 +95,7 @@ class ExitDeadline:
     Textual can lay a screen out for ever without getting back to its event loop, where SIGTERM's handler waits:
     then the clock ends it. An exit that has begun is left to finish, however slow (the journal written, the
     terminal given back). Ending outright, it first gives `terminal` back as it was.
+    (docs/upstream/textual-serve-stuck-dashboard.md says why a loop can starve.)
     """
 
     def __init__(self, terminal: TerminalModes | None = None) -> None:
