@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pty
 import select
@@ -9,6 +10,7 @@ import signal
 import sys
 import termios
 import time
+from collections.abc import Iterator
 
 import pytest
 
@@ -50,6 +52,18 @@ def start_dashboard(*, block_sighup: bool = False, code: str = CHILD) -> tuple[i
             signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGHUP})
         os.execv(sys.executable, [sys.executable, "-c", code])
     return pid, fd
+
+
+@contextlib.contextmanager
+def painted_dashboard(code: str = CHILD) -> Iterator[tuple[int, int]]:
+    """A dashboard on a terminal of its own (pid, the terminal's fd) once it has drawn its panes; ended after."""
+    pid, fd = start_dashboard(code=code)
+    try:
+        assert b"running" in read_until_painted(fd, time.monotonic() + 20), "the dashboard drew its panes"
+        yield pid, fd
+    finally:
+        os.close(fd)
+        kill_if_running(pid)
 
 
 def read_until_painted(fd: int, deadline: float, painted: bytes = b"running") -> bytes:
@@ -130,36 +144,24 @@ def test_closing_the_terminal_ends_the_dashboard_within_5_seconds(block_sighup: 
 
 
 def test_sigterm_exits_cleanly() -> None:
-    pid, fd = start_dashboard(block_sighup=False)
-    try:
-        assert b"running" in read_until_painted(fd, time.monotonic() + 20)
+    with painted_dashboard() as (pid, fd):
         os.kill(pid, signal.SIGTERM)
         status = wait_gone(pid, 5.0, fd)
         assert status is not None and os.waitstatus_to_exitcode(status) == 0
-    finally:
-        os.close(fd)
-        kill_if_running(pid)
 
 
 def test_a_slow_clean_exit_after_sigterm_is_not_cut_short() -> None:
     """Once the dashboard has begun to exit it is left to finish: the journal written, the terminal given back."""
-    pid, fd = start_dashboard(code=SLOW_TO_EXIT)
-    try:
-        assert b"running" in read_until_painted(fd, time.monotonic() + 20)
+    with painted_dashboard(SLOW_TO_EXIT) as (pid, fd):
         os.kill(pid, signal.SIGTERM)
         status, written = wait_gone_reading(pid, 20.0, fd)
         assert status is not None and os.waitstatus_to_exitcode(status) == 0, "ended outright in the middle of its exit"
         assert b"\x1b[?1049l" in written, "the terminal is back on its main screen"
-    finally:
-        os.close(fd)
-        kill_if_running(pid)
 
 
 def test_a_dashboard_deaf_to_sigterm_gives_the_terminal_back_as_it_ends() -> None:
     """Ended outright (its event loop never got back to SIGTERM's handler), it still leaves the terminal usable."""
-    pid, fd = start_dashboard(code=STUCK_AT_F12)
-    try:
-        assert b"running" in read_until_painted(fd, time.monotonic() + 20)
+    with painted_dashboard(STUCK_AT_F12) as (pid, fd):
         os.write(fd, F12)
         assert b"<stuck>" in read_until_painted(fd, time.monotonic() + 20, b"<stuck>")
         os.kill(pid, signal.SIGTERM)
@@ -167,9 +169,6 @@ def test_a_dashboard_deaf_to_sigterm_gives_the_terminal_back_as_it_ends() -> Non
         assert status is not None and os.waitstatus_to_exitcode(status) == 128 + signal.SIGTERM
         for mode_off in (b"\x1b[?1049l", b"\x1b[?1000l", b"\x1b[?1003l", b"\x1b[?25h"):
             assert mode_off in written, f"{mode_off!r}: the main screen, no mouse reporting, the cursor"
-        local_modes, input_modes = termios.tcgetattr(fd)[3], termios.tcgetattr(fd)[0]
+        input_modes, _, _, local_modes = termios.tcgetattr(fd)[:4]
         cooked = termios.ECHO | termios.ICANON | termios.ISIG | termios.IEXTEN
         assert local_modes & cooked == cooked and input_modes & termios.ICRNL, "echo, line editing, Ctrl+C work again"
-    finally:
-        os.close(fd)
-        kill_if_running(pid)
