@@ -697,7 +697,7 @@ def _public_url(ctx: click.Context, param: click.Parameter, value: str | None) -
 
     problem = None if value is None else public_url_problem(value)
     if problem is not None:
-        raise UsageProblem(f"--public-url {value!r}: {problem}")
+        raise UsageProblem(f"--public-url {problem}")  # as --base-url: the URL is not repeated (it may hold a password)
     return value
 
 

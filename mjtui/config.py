@@ -16,7 +16,6 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit
 
 import platformdirs
 import tomli_w
@@ -40,6 +39,7 @@ from mjtui.api.client import IMAGINEPRO_ORIGIN, USEAPI_ORIGIN
 from mjtui.problems import problem
 from mjtui.text import mask_secret
 from mjtui.themes import DEFAULT_THEME
+from mjtui.urls import CredentialsInUrl, checked_http_url
 
 Provider = Literal["useapi", "imaginepro"]
 
@@ -262,31 +262,15 @@ class Config(BaseModel):
 
 
 def normalise_base_url(value: str, default_origin: str = USEAPI_ORIGIN) -> str:
-    """Check a base URL is ``http(s)://host[:port][/prefix]`` and drop a trailing slash.
+    """Check a base URL is ``http(s)://host[:port][/prefix]`` (`mjtui.urls`' rules) and drop a trailing slash.
 
     Raises ValueError with a message that does not repeat the URL, which may
     carry credentials.
     """
-    if not value or any(char.isspace() or ord(char) < 0x20 for char in value):
-        raise ValueError("must be a URL like https://host[:port] without spaces")
     try:
-        parts = urlsplit(value)
-    except ValueError:  # an unclosed [ of an IPv6 address
-        raise ValueError("is not a URL: expected https://host[:port], with an IPv6 address in [brackets]") from None
-    if parts.scheme not in ("http", "https"):
-        raise ValueError("must start with http:// or https://")
-    if not parts.hostname:
-        raise ValueError("has no host name")
-    if parts.username is not None or parts.password is not None:
-        raise ValueError("must not contain a user name or password: put the token in token or token_env")
-    try:
-        port = parts.port  # urlsplit only checks the port when asked
-    except ValueError:
-        port = 0
-    if port == 0:
-        raise ValueError("has an invalid port: expected a number from 1 to 65535")
-    if "?" in value or "#" in value:
-        raise ValueError("must not have a query (?...) or fragment (#...)")
+        parts = checked_http_url(value)
+    except CredentialsInUrl as exc:
+        raise ValueError(f"{exc}: put the token in token or token_env") from None
     path = parts.path.rstrip("/")
     for suffix in _VERSIONED_SUFFIXES:
         if path.lower().endswith(suffix):

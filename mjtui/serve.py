@@ -8,10 +8,12 @@ On top of textual-serve's `Server`:
 - a page of our own that fetches nothing from another origin (textual-serve's asks Google for its font): the font
   comes from textual-serve's static files, a Content-Security-Policy says so, and no Referer is ever sent;
 - a dashboard whose browser is gone is ended within seconds whatever it is doing: asked to quit, then SIGTERM, then
-  SIGKILL (Textual can spin for ever when a browser leaves during start-up: see `end_dashboard`).
+  SIGKILL (Textual can spin for ever when a browser leaves during start-up: see `end_dashboard`);
+- a dashboard's stderr is logged, its end only and cleaned, never written raw to serve's terminal (`DashboardService`).
 
 textual-serve's private members used, here only: `Server._make_app` (the aiohttp app, to add the guard and the
-socket route) and `AppService._process` (the dashboard's process, to end it when it ignores `quit`).
+socket route) and `AppService._process` (the dashboard's process, to end it when it ignores `quit`, and to read
+its stderr before textual-serve's `AppService.run` would).
 """
 
 from __future__ import annotations
@@ -26,7 +28,6 @@ import sys
 from collections.abc import Awaitable, Callable, Mapping
 from contextlib import suppress
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import aiohttp_jinja2
 from aiohttp import WSCloseCode, WSMsgType, hdrs, web
@@ -34,16 +35,20 @@ from textual_serve.app_service import AppService
 from textual_serve.server import Server
 
 from mjtui.text import clean
+from mjtui.urls import UrlProblem, checked_http_url, origin
 
 log = logging.getLogger("mjtui.serve")
 
 MAX_SESSIONS_LIMIT = 32
 QUIT_GRACE = 2.0  # seconds a dashboard has to quit once its browser is gone, before SIGTERM (its usual way out too)
 KILL_GRACE = 4.0  # then seconds before SIGKILL (a dashboard ends itself 3 s after SIGTERM)
+STDERR_KEPT = 64 * 1024  # bytes: the end of a dashboard's stderr, logged when it ends (its crash, not its whole life)
+STDERR_GRACE = 2.0  # seconds for a dashboard's stderr to close once it has ended
 TERMINAL_LIMITS = (1, 1000)  # cells: a browser's size outside this is clamped (a negative one crashes Textual)
 TEMPLATES = Path(__file__).with_name("serve_page")
 
 SECRET_REFUSED = "mjtui serve: this address needs the secret that mjtui serve printed (the whole URL, ?token=...)"
+NOT_A_SOCKET = "mjtui serve: expected a WebSocket here (this address is the page's; open the page instead)"
 FORBIDDEN_PAGE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>mjtui serve: forbidden</title></head>
 <body style="font-family: monospace; margin: 2em">
@@ -60,27 +65,12 @@ def new_secret() -> str:
 
 
 def public_url_problem(url: str) -> str | None:
-    """Why `url` cannot be the address browsers use (`--public-url`), or None."""
+    """Why `url` cannot be the address browsers use (`--public-url`), or None: `mjtui.urls`' rules, as for base_url."""
     try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 -- raises ValueError for a port out of range
-    except ValueError as exc:
-        return f"not a URL ({exc})"
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return "expected http://HOST[:PORT] or https://HOST[:PORT], with an optional path"
-    if parts.username is not None or parts.password is not None or parts.query or parts.fragment:
-        return "no user, password, query or fragment: only the address browsers open"
+        checked_http_url(url)
+    except UrlProblem as exc:
+        return str(exc)
     return None
-
-
-def origin_of(url: str) -> str:
-    """The origin a browser sends for a page at `url`: scheme://host[:port], the port only when not the default."""
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
-    host = f"[{host}]" if ":" in host else host
-    default = {"http": 80, "https": 443}[parts.scheme]
-    port = "" if parts.port in (None, default) else f":{parts.port}"
-    return f"{parts.scheme}://{host}{port}"
 
 
 def bounded(value: object, low: int, high: int) -> int | None:
@@ -98,19 +88,79 @@ def terminal_size(values: Mapping[str, object]) -> tuple[int, int] | None:
     return None if width is None or height is None else (width, height)
 
 
+class DashboardService(AppService):
+    """textual-serve's AppService, except that a dashboard's stderr never reaches serve's terminal as it is.
+
+    textual-serve keeps all of it in memory and writes it to serve's stdout when the dashboard ends: a long-lived
+    dashboard's warnings grow without bound, and an escape sequence in a crash message acts on serve's terminal.
+    Here it is read as it comes, only its last STDERR_KEPT bytes kept, and logged cleaned once the dashboard ends.
+    (docs/upstream/textual-serve-stuck-dashboard.md, notes for textual-serve.)
+    """
+
+    _stderr_report: asyncio.Task[None] | None = None
+
+    async def run(self) -> None:
+        """textual-serve's relay of the dashboard's output, given a stderr that has ended: ours reads the real one."""
+        process = self._process  # textual-serve private (see end_dashboard)
+        assert process is not None and process.stderr is not None
+        self._stderr_report = asyncio.ensure_future(report_stderr(process.stderr, process.pid))
+        process.stderr = ended_stream()
+        try:
+            await super().run()
+        except asyncio.CancelledError:
+            # textual-serve's run() cancels its stderr reader at its end, and one cancelled before it ever ran (the
+            # dashboard ended as it started) makes that run() raise as if cancelled: the session would never end
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise
+
+    async def stderr_reported(self) -> None:
+        """Once the dashboard has ended: wait for its stderr to be logged, STDERR_GRACE seconds at most."""
+        if self._stderr_report is not None:
+            with suppress(asyncio.TimeoutError):  # a grandchild holds it open: what was read is logged all the same
+                await asyncio.wait_for(self._stderr_report, STDERR_GRACE)
+
+
+def ended_stream() -> asyncio.StreamReader:
+    """A stream at its end already."""
+    stream = asyncio.StreamReader()
+    stream.feed_eof()
+    return stream
+
+
+async def report_stderr(stream: asyncio.StreamReader, pid: int) -> None:
+    """Read a dashboard's stderr to its end, keeping its last STDERR_KEPT bytes, then log them cleaned, if any."""
+    kept = bytearray()
+    dropped = False
+    try:
+        while chunk := await stream.read(STDERR_KEPT):
+            kept += chunk
+            dropped = dropped or len(kept) > STDERR_KEPT
+            del kept[:-STDERR_KEPT]
+    finally:  # cancelled too (serve stopping, a stream never closed): what was read is worth a look
+        text = clean(kept.decode("utf-8", "replace"), keep_newlines=True).rstrip()
+        if text:
+            log.warning("the dashboard in process %d wrote on its stderr%s:\n%s", pid,
+                        f" (its last {STDERR_KEPT // 1024} KB)" if dropped else "", text)
+
+
 class Session:
     """One browser tab's dashboard: its socket and its process, ended once however many ask."""
 
-    def __init__(self, websocket: web.WebSocketResponse, app_service: AppService) -> None:
+    def __init__(self, websocket: web.WebSocketResponse, app_service: DashboardService) -> None:
         self.websocket = websocket
         self.app_service = app_service
         self._ending: asyncio.Task[None] | None = None
 
     async def end(self) -> None:
-        """End the dashboard (see `end_dashboard`); later calls wait for the first."""
+        """End the dashboard (see `end_dashboard`) and log what it left on its stderr; later calls wait for the first."""
         if self._ending is None:
-            self._ending = asyncio.ensure_future(end_dashboard(self.app_service))
+            self._ending = asyncio.ensure_future(self._end_and_report())
         await asyncio.shield(self._ending)
+
+    async def _end_and_report(self) -> None:
+        await end_dashboard(self.app_service)
+        await self.app_service.stderr_reported()
 
 
 async def end_dashboard(app_service: AppService) -> None:
@@ -118,7 +168,7 @@ async def end_dashboard(app_service: AppService) -> None:
 
     A quit alone is not enough: a Textual app told to quit while two terminal sizes are still on their way
     (the browser left during start-up) can lay its screen out at each size in turn for ever, never
-    yielding to its event loop (see serve-upstream-report.md).
+    yielding to its event loop (see docs/upstream/textual-serve-stuck-dashboard.md).
     """
     process = app_service._process  # textual-serve private: the only handle on the dashboard's process
     if process is None:
@@ -142,7 +192,7 @@ class DashboardServer(Server):
         super().__init__(command, host=host, port=port, title="mjtui", public_url=public_url,
                          templates_path=TEMPLATES)
         self.public_url = self.public_url.rstrip("/")
-        self.origin = origin_of(self.public_url)
+        self.origin = origin(self.public_url) or ""  # none (never, once checked): every browser is refused
         self.max_sessions = max_sessions
         self._secret = secret.encode()
         self._sessions: set[Session] = set()
@@ -179,15 +229,16 @@ class DashboardServer(Server):
     @web.middleware
     async def _guard(self, request: web.Request,
                      handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
-        origin = request.headers.get(hdrs.ORIGIN)
-        if origin is not None and origin.lower() != self.origin:  # browsers always send one on a socket
-            log.warning("refused a request from another origin: %s", clean(origin, limit=120))
+        sent_origin = request.headers.get(hdrs.ORIGIN)
+        if sent_origin is not None and sent_origin.lower() != self.origin:  # browsers always send one on a socket
+            log.warning("refused a request from another origin: %s", clean(sent_origin, limit=120))
             response: web.StreamResponse = web.Response(status=403, text="mjtui serve: only its own page may connect")
         else:
             try:
                 response = await handler(request)
-            except web.HTTPException as exc:
-                response = exc
+            except web.HTTPException as exc:  # a 404, a 405: raised on, as aiohttp wants, with our headers
+                exc.headers.update(self._headers())
+                raise
         if not response.prepared:  # a socket's answer has gone already
             response.headers.update(self._headers())
         return response
@@ -227,9 +278,11 @@ class DashboardServer(Server):
             log.warning("refused a socket without the secret")
             return web.Response(status=403, text=SECRET_REFUSED)
         websocket = web.WebSocketResponse(heartbeat=15)
+        if not websocket.can_prepare(request).ok:  # a plain GET, a link followed: no slot is taken, no dashboard run
+            return web.Response(status=400, text=NOT_A_SOCKET)
         if len(self._sessions) >= self.max_sessions:
             return await self._refuse_beyond_cap(request, websocket)
-        app_service = AppService(self.command, write_bytes=websocket.send_bytes, write_str=websocket.send_str,
+        app_service = DashboardService(self.command, write_bytes=websocket.send_bytes, write_str=websocket.send_str,
                                  close=websocket.close, download_manager=self.download_manager)
         session = Session(websocket, app_service)
         self._sessions.add(session)  # before any await: two sockets at once cannot both take the last place
@@ -241,7 +294,8 @@ class DashboardServer(Server):
         finally:
             await session.end()
             self._sessions.discard(session)
-            await websocket.close()
+            if websocket.prepared:
+                await websocket.close()
         return websocket
 
     async def _refuse_beyond_cap(self, request: web.Request, websocket: web.WebSocketResponse) -> web.StreamResponse:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import os
 import re
 import signal
@@ -19,7 +20,8 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Coroutine, Iterator
+import warnings
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -28,8 +30,11 @@ from typing import Any, TypeVar
 import aiohttp
 import httpx
 import pytest
+from aiohttp import web
 from playwright.sync_api import Browser, Page, sync_playwright
 from test_cli import MJTUI, clean_env, poll
+
+from mjtui.serve import DashboardServer
 
 T = TypeVar("T")
 
@@ -39,6 +44,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 PRINTED_URL = re.compile(r"^mjtui dashboard on (http://\S+/\?token=(\S+))$", re.M)
 DEMO_TITLE = "mjtui · demo".encode()
 LIGHT_BACKGROUND = b"48;2;246;247;249m"  # mjtui-light's
+SECRET = "the-secret-of-this-test"
 GONE_WITHIN = 30.0  # seconds: a dashboard whose browser left is ended in QUIT_GRACE + KILL_GRACE, slower under load
 
 
@@ -178,6 +184,25 @@ def wait_in_browser(page: Page, probe: Callable[[], T | None], what: str, timeou
     return result
 
 
+@contextlib.asynccontextmanager
+async def in_process_serve(command: str = "true") -> AsyncIterator[tuple[DashboardServer, aiohttp.ClientSession]]:
+    """`serve`'s server in this process, each dashboard running `command`; its secret is SECRET.
+
+    Run as `Server.serve` runs it (web.run_app's runner), not by aiohttp's TestServer, which cancels a handler
+    whose client has gone.
+    """
+    port = free_port()
+    server = DashboardServer(command, host="127.0.0.1", port=port, public_url=None, secret=SECRET, max_sessions=1)
+    runner = web.AppRunner(await server._make_app())
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+        async with aiohttp.ClientSession(base_url=server.public_url) as client:
+            yield server, client
+    finally:
+        await runner.cleanup()
+
+
 async def refusal(url: str, headers: dict[str, str] | None = None) -> int | None:
     """The HTTP status a socket handshake at `url` is refused with, or None if it opened."""
     async with aiohttp.ClientSession() as session:
@@ -254,6 +279,86 @@ def test_the_page_and_its_socket_need_the_printed_secret(served: Served):
     for path in ("/ws", f"/ws/{served.secret[:-1]}x", f"/ws/{served.secret}x", f"/ws/{served.secret[:8]}"):
         assert in_thread(refusal(served.socket_url(path))) == 403, path
     assert dashboards(served.process.pid) == [], "no dashboard was started"
+
+
+def test_a_plain_request_for_the_socket_is_a_400_not_a_crash(served: Served):
+    """A link to the socket's address followed, a GET without the WebSocket upgrade: told so, nothing started."""
+    logged_before = len(served.err.read_text(encoding="utf-8"))
+    answer = httpx.get(f"{served.origin}/ws/{served.secret}", timeout=10)
+    assert answer.status_code == 400
+    assert answer.text == "mjtui serve: expected a WebSocket here (this address is the page's; open the page instead)"
+    assert answer.headers["Referrer-Policy"] == "no-referrer"
+    assert dashboards(served.process.pid) == []
+    assert "Traceback" not in served.err.read_text(encoding="utf-8")[logged_before:]
+    assert in_thread(refusal(served.socket_url(f"/ws/{served.secret}"))) is None, "the slot was given back"
+    served.no_dashboards_left()
+
+
+def test_an_error_page_is_raised_with_the_page_s_headers():
+    """A 404 or 405 carries the CSP and no-referrer headers, raised as aiohttp wants (returning it is deprecated)."""
+    async def errors() -> tuple[list[tuple[int, str, str]], list[str]]:
+        async with in_process_serve() as (_server, client):
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                answers = [await client.get("/nowhere"), await client.post("/"), await client.get("/static/nothing")]
+        return ([(answer.status, answer.headers.get("Content-Security-Policy", ""),
+                  answer.headers.get("Referrer-Policy", "")) for answer in answers], [str(w.message) for w in caught])
+
+    answers, warned = in_thread(errors())
+    assert [status for status, _, _ in answers] == [404, 405, 404]
+    for _status, policy, referrer in answers:
+        assert "default-src 'none'" in policy and referrer == "no-referrer"
+    assert not [message for message in warned if "HTTPException" in message], warned
+
+
+def stderr_of_a_dashboard_that(command: str, caplog: pytest.LogCaptureFixture) -> list[str]:
+    """What serve logs of the stderr of a dashboard running `command`, once its browser has come and gone."""
+    async def visit() -> None:
+        async with in_process_serve(command) as (server, client):
+            websocket = await client.ws_connect(f"/ws/{SECRET}?width=80&height=24")
+            await websocket.close()
+            deadline = time.monotonic() + GONE_WITHIN
+            while server._sessions:  # the session's end waits for the dashboard's stderr to be reported
+                assert time.monotonic() < deadline, "the session outlived its browser"
+                await asyncio.sleep(0.05)
+
+    with caplog.at_level(logging.WARNING, logger="mjtui.serve"):
+        in_thread(visit())
+    return [record.getMessage() for record in caplog.records if "stderr" in record.getMessage()]
+
+
+ON_QUIT = "head -c 1 >/dev/null; "  # a dashboard's stdin: it writes its last words once serve sends the browser's leave
+
+
+def test_a_dashboard_s_stderr_reaches_serve_s_terminal_cleaned(capfd: pytest.CaptureFixture[str],
+                                                               caplog: pytest.LogCaptureFixture):
+    """A crash message with escape sequences (here: set serve's terminal's clipboard, clear it) is logged inert."""
+    logged = stderr_of_a_dashboard_that(ON_QUIT + "printf 'Traceback: boom \\033]52;c;cHduZWQ=\\007 \\033[2J\\n' >&2; exit 3",
+                                        caplog)
+    printed = capfd.readouterr()
+    assert "\x1b" not in printed.out + printed.err, "nothing raw reaches serve's terminal"
+    assert "Traceback: boom" not in printed.out, "a dashboard's stderr is not written to serve's stdout"
+    [message] = logged
+    assert re.fullmatch(r"the dashboard in process \d+ wrote on its stderr:\nTraceback: boom", message), message
+
+
+def test_only_the_end_of_a_dashboard_s_stderr_is_kept(capfd: pytest.CaptureFixture[str],
+                                                      caplog: pytest.LogCaptureFixture):
+    from mjtui.serve import STDERR_KEPT
+
+    logged = stderr_of_a_dashboard_that(ON_QUIT + "head -c 300000 /dev/zero | tr '\\0' x >&2; echo ' the end' >&2",
+                                        caplog)
+    assert "xxx" not in capfd.readouterr().out
+    [message] = logged
+    header, kept = message.split("\n", 1)
+    assert header.endswith("wrote on its stderr (its last 64 KB):")
+    assert kept.endswith("x the end") and len(kept) == STDERR_KEPT - 1, "the last 64 KB, without the final newline"
+
+
+def test_a_dashboard_that_cannot_start_gives_its_place_back(caplog: pytest.LogCaptureFixture):
+    """It ends before textual-serve reads from it (an interpreter gone since serve started): its session ends too."""
+    [message] = stderr_of_a_dashboard_that("exec /nonexistent/python -m mjtui", caplog)
+    assert message.endswith("/nonexistent/python: not found"), message
 
 
 def test_a_socket_from_another_origin_is_refused_even_with_the_secret(served: Served):
@@ -393,7 +498,7 @@ def test_a_served_dashboard_ends_when_serve_is_gone(tmp_path: Path):
 
 def test_what_a_browser_sends_is_read_as_hostile():
     """A size out of range is clamped (a negative one crashed the dashboard); a malformed message is dropped."""
-    from mjtui.serve import envelope, origin_of, terminal_size
+    from mjtui.serve import envelope, terminal_size
 
     assert terminal_size({"width": "-5", "height": "3"}) == (1, 3)
     assert terminal_size({"width": 10**9, "height": 40}) == (1000, 40)
@@ -401,8 +506,6 @@ def test_what_a_browser_sends_is_read_as_hostile():
     for garbage in ("", "{}", "[]", "[1, 2]", '"stdin"', "[" * 10, "[" * 100_000 + "]" * 100_000):
         assert envelope(garbage) == (None, None), garbage
     assert envelope('["resize", {"width": 80, "height": 24}]') == ("resize", {"width": 80, "height": 24})
-    assert origin_of("https://Host.Example:443/mjtui") == "https://host.example"
-    assert origin_of("http://[::1]:8000") == "http://[::1]:8000"
 
 
 # -- the command line --------------------------------------------------------------------------------
@@ -411,8 +514,10 @@ def test_what_a_browser_sends_is_read_as_hostile():
 @pytest.mark.parametrize(("options", "error"), [
     (["--max-sessions", "0"], "mjtui: --max-sessions: expected a whole number from 1 to 32, got '0'"),
     (["--max-sessions", "many"], "mjtui: --max-sessions: expected a whole number from 1 to 32, got 'many'"),
-    (["--public-url", "ftp://host.example"],
-     "mjtui: --public-url 'ftp://host.example': expected http://HOST[:PORT] or https://HOST[:PORT], with an optional path"),
+    (["--public-url", "ftp://host.example"], "mjtui: --public-url must start with http:// or https://"),
+    (["--public-url", "http://host.example:0"],
+     "mjtui: --public-url has an invalid port: expected a number from 1 to 65535"),
+    (["--public-url", "http://me:secret@host.example"], "mjtui: --public-url must not contain a user name or password"),
     (["--host", "0.0.0.0", "--yes"], "mjtui: --host 0.0.0.0 listens on every address: give --public-url, the address "
                                      "browsers will open (only that origin may connect)"),
 ])

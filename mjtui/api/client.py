@@ -52,6 +52,7 @@ from mjtui.api.models import (
     SeedRequest,
 )
 from mjtui.text import mask_secret
+from mjtui.urls import same_origin
 
 M = TypeVar("M", bound=BaseModel)
 Sleep = Callable[[float], Awaitable[None]]
@@ -249,7 +250,7 @@ class BaseClient:
             raise errors.ProtocolError("not an http(s) URL", endpoint="GET image")
         endpoint = f"GET image from {parts.hostname}"
         request = self._http.build_request("GET", url, headers={"Accept": "image/*"})
-        if _origin(url) != _origin(self.base_url):
+        if not same_origin(url, self.base_url):
             del request.headers["Authorization"]
         try:
             with _deadline(self._timeout * IMAGE_DEADLINE_FACTOR, endpoint):
@@ -457,17 +458,6 @@ def _retry_after(value: str | None) -> float | None:
     except (TypeError, ValueError, OverflowError):
         return None
     return min(max(0.0, (moment - datetime.now(timezone.utc)).total_seconds()), MAX_RETRY_AFTER)
-
-
-def _origin(url: str) -> tuple[str, str, int | None]:
-    """Scheme, host and port: what decides whether a URL belongs to the API (and may see the token)."""
-    parts = urlsplit(url)
-    default_port = {"http": 80, "https": 443}.get(parts.scheme)
-    try:
-        port = parts.port or default_port
-    except ValueError:
-        port = -1  # an invalid port matches no origin
-    return parts.scheme, (parts.hostname or "").lower(), port
 
 
 def _too_large(what: str, limit: int, endpoint: str) -> errors.AnswerTooLarge:

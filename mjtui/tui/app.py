@@ -11,6 +11,7 @@ import asyncio
 import os
 import random
 import signal
+import sys
 import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -82,7 +83,7 @@ from mjtui.tui.rows import RowTable
 from mjtui.tui.textual_contract import write_to_terminal
 from mjtui.tui.themes import shipped as shipped_themes
 from mjtui.tui.timers import TextualTimers, TimerHandle, Timers
-from mjtui.tui.watchdog import end_outright_after
+from mjtui.tui.watchdog import ExitDeadline, TerminalModes
 
 INTERVAL_STEPS = (2, 3, 5, 10, 15, 30, 60, 120, 300)
 RECENT_ON_START = 30
@@ -286,6 +287,10 @@ class MjtuiApp(App[None]):
         yield FinishedTable()
         yield KeysFooter()
 
+    def on_load(self) -> None:
+        # before Textual takes the terminal over: the settings to give back if the app is ended outright
+        self._exit_deadline = ExitDeadline(terminal=TerminalModes.save(sys.__stdin__, sys.__stderr__))
+
     async def on_mount(self) -> None:
         if not self.is_headless:
             self._trap_signals()  # first: the rest of start-up can keep the event loop busy (see _trap_signals)
@@ -409,10 +414,14 @@ class MjtuiApp(App[None]):
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGHUP):
             try:
-                loop.add_signal_handler(sig, self.exit)
-                end_outright_after(sig)  # even if the loop never gets back to `self.exit`
+                loop.add_signal_handler(sig, self._exit_on_signal)
+                self._exit_deadline.arm(sig)  # ends the process if the loop never gets back to its handler
             except (NotImplementedError, RuntimeError, ValueError):
                 pass  # not on this platform or not in the main thread
+
+    def _exit_on_signal(self) -> None:
+        self._exit_deadline.heard()  # the exit begins here: however slow, it is left to finish
+        self.exit()
 
     def on_resize(self, event: events.Resize) -> None:
         # The event's size: the app's own may still be the old one while the event is handled.

@@ -21,7 +21,7 @@ hold, and the process grew ~14 MB a minute:
 What still reaches the old generation is small (Textual's finished workers are cycles, ~15
 objects each) and waits for the rare full passes. Textual's watchers (`watch`, `data_bind`) and
 signal subscriptions outliving the widget that set them are handled where they occur
-(mjtui/tui/footer.py, mjtui/tui/inspector.py).
+(mjtui/tui/footer.py, mjtui/tui/inspector.py). docs/upstream/textual-memory.md drafts the reports upstream.
 """
 
 from __future__ import annotations

@@ -17,8 +17,8 @@ class KeysFooter(Footer):
 
     Each key Textual's footer makes watches the footer's `compact` (`data_bind`), and Textual forgets
     a watcher only when the watched value changes, which `compact` never does: every key ever shown
-    stayed alive, a dozen more each time a screen closed (Textual issue #6666). A rebuild forgets the
-    watchers of the keys it removed.
+    stayed alive, a dozen more each time a screen closed (Textual issue #6666; docs/upstream/textual-memory.md).
+    A rebuild forgets the watchers of the keys it removed.
     """
 
     DEFAULT_CSS = """

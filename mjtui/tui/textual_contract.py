@@ -61,7 +61,7 @@ CONTRACT: tuple[Private, ...] = (
     Private("textual_serve.server", "Server._make_app", "an async method () -> aiohttp.web.Application",
             "serve.py", "mjtui serve cannot start (no guard can be added)"),
     Private("textual_serve.app_service", "AppService._process", "an attribute: the asyncio subprocess or None",
-            "serve.py", "a dashboard whose browser left is not ended by serve"),
+            "serve.py", "a dashboard whose browser left is not ended by serve, nor its stderr kept off serve's stdout"),
 )
 
 

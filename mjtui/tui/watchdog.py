@@ -6,7 +6,7 @@ tty reports POLLHUP (or an error) on poll(). A dashboard served to a browser
 reads a pipe from `mjtui serve` instead: that pipe hangs up when serve is gone.
 
 And SIGTERM ends the process even when its event loop is too busy to run the
-handler Textual gave it (`end_outright_after`).
+handler Textual gave it (`ExitDeadline`), giving the terminal back first.
 """
 
 from __future__ import annotations
@@ -16,9 +16,12 @@ import select
 import signal
 import stat
 import sys
+import termios
 import threading
 from collections.abc import Callable
-from typing import IO
+from contextlib import suppress
+from dataclasses import dataclass
+from typing import IO, Any
 
 CHECK_EVERY = 1.0
 GRACE = 3.0  # seconds for a clean exit before the process is ended outright
@@ -45,20 +48,81 @@ def can_hang_up(stream: IO[str]) -> bool:
     return os.isatty(fd) or stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)
 
 
-def end_outright_after(*signals: signal.Signals, grace: float = GRACE) -> None:
-    """Each of `signals` also starts a clock: if the process is still alive `grace` seconds later, it ends outright.
+# What a full-screen Textual app turns on, turned off: the kitty keyboard protocol, mouse reporting, bracketed
+# paste, focus and in-band resize reports; then line wrap back, the main screen, the cursor shown.
+LEAVE_APPLICATION_MODE = ("\x1b[<u\x1b[?1000l\x1b[?1003l\x1b[?1015l\x1b[?1006l\x1b[?1016l\x1b[?2004l\x1b[?1004l"
+                          "\x1b[?2048l\x1b[?7h\x1b[?1049l\x1b[?25h")
 
-    Call it after the event loop's handlers for them are set: this replaces only their no-op Python handler
-    (asyncio still hears of the signal through its wakeup fd), and it runs even when the loop never gets
-    back to its handlers (Textual laying a screen out for ever).
+
+@dataclass(frozen=True)
+class TerminalModes:
+    """A terminal's settings from before a full-screen app changed them, to put back if the app cannot."""
+
+    input_fd: int
+    output_fd: int | None  # where the app draws (Textual: stderr), if a terminal
+    attributes: list[Any]
+
+    @classmethod
+    def save(cls, input_: IO[str] | None, output: IO[str] | None) -> TerminalModes | None:
+        """`input_`'s terminal settings now; None when it is no terminal (the pipe from `mjtui serve`, a test)."""
+        input_fd, output_fd = _tty_fd(input_), _tty_fd(output)
+        try:
+            return None if input_fd is None else cls(input_fd, output_fd, termios.tcgetattr(input_fd))
+        except termios.error:
+            return None
+
+    def restore(self) -> None:
+        """The main screen, no mouse reporting, the line discipline as it was: a shell prompt that works again."""
+        if self.output_fd is not None:
+            with suppress(OSError):
+                os.write(self.output_fd, LEAVE_APPLICATION_MODE.encode())
+        with suppress(termios.error):
+            termios.tcsetattr(self.input_fd, termios.TCSANOW, self.attributes)
+
+
+def _tty_fd(stream: IO[str] | None) -> int | None:
+    try:
+        fd = stream.fileno() if stream is not None else -1
+        return fd if os.isatty(fd) else None
+    except (OSError, ValueError):  # closed, or not a file at all (io.UnsupportedOperation is both)
+        return None
+
+
+class ExitDeadline:
+    """Each of its signals starts a clock: the process ends outright GRACE seconds later unless its event loop has
+    heard the signal by then (`heard`).
+
+    Textual can lay a screen out for ever without getting back to its event loop, where SIGTERM's handler waits:
+    then the clock ends it. An exit that has begun is left to finish, however slow (the journal written, the
+    terminal given back). Ending outright, it first gives `terminal` back as it was.
+    (docs/upstream/textual-serve-stuck-dashboard.md says why a loop can starve.)
     """
-    def start_clock(signum: int, frame: object) -> None:
-        clock = threading.Timer(grace, os._exit, args=(128 + signum,))
+
+    def __init__(self, terminal: TerminalModes | None = None) -> None:
+        self.terminal = terminal
+        self._clocks: list[threading.Timer] = []
+
+    def arm(self, *signals: signal.Signals) -> None:
+        """Start a clock at each of `signals`. Call it after the event loop's handlers for them are set: this replaces
+        only their no-op Python handler (asyncio still hears of the signal through its wakeup fd)."""
+        for sig in signals:
+            signal.signal(sig, self._start_clock)
+
+    def heard(self) -> None:
+        """The event loop has handled the signal: its exit is under way, so no clock ends it."""
+        while self._clocks:
+            self._clocks.pop().cancel()
+
+    def _start_clock(self, signum: int, frame: object) -> None:
+        clock = threading.Timer(GRACE, self._end_outright, args=(128 + signum,))
         clock.daemon = True
+        self._clocks.append(clock)
         clock.start()
 
-    for sig in signals:
-        signal.signal(sig, start_clock)
+    def _end_outright(self, status: int) -> None:
+        if self.terminal is not None:
+            self.terminal.restore()
+        os._exit(status)
 
 
 class TerminalWatchdog:
