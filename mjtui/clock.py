@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Protocol
 
 
@@ -38,7 +38,7 @@ class ManualClock:
     still seeing time pass.
     """
 
-    def __init__(self, start: float | datetime = datetime(2026, 11, 24, 12, 0, tzinfo=timezone.utc)) -> None:
+    def __init__(self, start: float | datetime = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)) -> None:
         self._now = start.timestamp() if isinstance(start, datetime) else float(start)
 
     def now(self) -> float:
@@ -74,7 +74,7 @@ class ScaledClock:
 
 def iso_utc(epoch: float) -> str:
     """Format as the service does: `YYYY-MM-DDTHH:mm:ss.sssZ`."""
-    moment = datetime.fromtimestamp(epoch, tz=timezone.utc)
+    moment = datetime.fromtimestamp(epoch, tz=UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
@@ -86,4 +86,4 @@ def parse_iso(value: str | None) -> datetime | None:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

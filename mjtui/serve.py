@@ -254,7 +254,7 @@ class DashboardServer(Server):
     def _has_secret(self, given: str | None) -> bool:
         return given is not None and hmac.compare_digest(given.encode("utf-8", "replace"), self._secret)
 
-    async def handle_index(self, request: web.Request) -> web.Response:  # type: ignore[override]
+    async def handle_index(self, request: web.Request) -> web.Response:
         """The page, for the URL with the secret; a 403 page that says what is missing otherwise."""
         if not self._has_secret(request.query.get("token")):
             log.warning("refused the page to a request without the secret")
@@ -268,7 +268,7 @@ class DashboardServer(Server):
         """textual-serve's socket without the secret: refused (the page uses `/ws/SECRET`)."""
         return web.Response(status=403, text=SECRET_REFUSED)
 
-    async def handle_download(self, request: web.Request) -> web.Response:  # type: ignore[override]
+    async def handle_download(self, request: web.Request) -> web.Response:
         """mjtui delivers no files to the browser."""
         return web.Response(status=404, text="mjtui serve: no downloads")
 
@@ -282,8 +282,11 @@ class DashboardServer(Server):
             return web.Response(status=400, text=NOT_A_SOCKET)
         if len(self._sessions) >= self.max_sessions:
             return await self._refuse_beyond_cap(request, websocket)
+        async def close() -> None:
+            await websocket.close()
+
         app_service = DashboardService(self.command, write_bytes=websocket.send_bytes, write_str=websocket.send_str,
-                                 close=websocket.close, download_manager=self.download_manager)
+                                       close=close, download_manager=self.download_manager)
         session = Session(websocket, app_service)
         self._sessions.add(session)  # before any await: two sockets at once cannot both take the last place
         try:

@@ -247,7 +247,7 @@ LABELS = {"parent_job_id": "parent", "reply_ref": "replyRef", "reply_url": "repl
 
 
 @DASHBOARD
-@given(fields=st.fixed_dictionaries({name: some_hostile for name in INSPECTED}), job_id=hostile,
+@given(fields=st.fixed_dictionaries(dict.fromkeys(INSPECTED, some_hostile)), job_id=hostile,
        labels=st.lists(hostile, min_size=2, max_size=3), names=st.lists(hostile, min_size=2, max_size=2),
        fetch_error=some_hostile)
 async def test_the_inspector_shows_every_api_field_literally(dash, fields, job_id, labels, names, fetch_error):
@@ -562,8 +562,7 @@ def test_cli_running_jobs_are_printed_literally(channel, job_id, job_type, creat
 
 
 @CLI
-@given(fields=st.fixed_dictionaries({name: hostile for name in ("jobid", "status", "verb", "prompt", "button", "parent_job_id",
-                                                                  "channel", "content", "error", "error_details")}),
+@given(fields=st.fixed_dictionaries(dict.fromkeys(("jobid", "status", "verb", "prompt", "button", "parent_job_id", "channel", "content", "error", "error_details"), hostile)),
        label=hostile, name=hostile)
 def test_cli_job_is_printed_literally(fields, label, name):
     job = Job(**fields, buttons=[label], children=[Child(button=label, jobid=name)], embeds=[Embed(description=label)],

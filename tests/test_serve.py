@@ -220,7 +220,7 @@ async def until_closed(websocket: aiohttp.ClientWebSocketResponse, timeout: floa
     while time.monotonic() < deadline:
         try:
             message = await websocket.receive(timeout=max(0.1, deadline - time.monotonic()))
-        except asyncio.TimeoutError:
+        except TimeoutError:
             break
         if message.type not in (aiohttp.WSMsgType.BINARY, aiohttp.WSMsgType.TEXT):
             break
@@ -411,10 +411,9 @@ def test_a_page_from_another_origin_reads_nothing_from_the_socket(served: Served
 def test_sessions_beyond_the_cap_are_refused_with_a_reason(served: Served):
     async def two_at_once() -> tuple[bytes, int | None, int]:
         url = served.socket_url(f"/ws/{served.secret}")
-        async with aiohttp.ClientSession() as session, session.ws_connect(url):
-            async with session.ws_connect(url) as second:
-                told = await until_closed(second, timeout=20)
-                return told, second.close_code, len(dashboards(served.process.pid))
+        async with aiohttp.ClientSession() as session, session.ws_connect(url), session.ws_connect(url) as second:
+            told = await until_closed(second, timeout=20)
+            return told, second.close_code, len(dashboards(served.process.pid))
 
     told, code, running = in_thread(two_at_once())
     assert b"mjtui serve: 1 dashboard open, the most it runs at once (--max-sessions)" in told

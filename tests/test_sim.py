@@ -222,7 +222,7 @@ def test_a_job_goes_created_started_progress_completed_and_shows_its_percentage(
         step(world, clock, 1.0)
     assert statuses == ["created", "started", "progress", "completed"]
     assert percentages == sorted(percentages) and len(set(percentages)) >= 4
-    assert 0 < percentages[0] and percentages[-1] < 100
+    assert percentages[0] > 0 and percentages[-1] < 100
     assert job_json(world, job, SIM_ORIGIN)["attachments"]
 
 

@@ -27,7 +27,7 @@ import ssl
 import threading
 import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, Self, TypeVar
 from urllib.parse import quote, urlsplit
@@ -457,7 +457,7 @@ def _retry_after(value: str | None) -> float | None:
         moment = parsedate_to_datetime(value)
     except (TypeError, ValueError, OverflowError):
         return None
-    return min(max(0.0, (moment - datetime.now(timezone.utc)).total_seconds()), MAX_RETRY_AFTER)
+    return min(max(0.0, (moment - datetime.now(UTC)).total_seconds()), MAX_RETRY_AFTER)
 
 
 def _too_large(what: str, limit: int, endpoint: str) -> errors.AnswerTooLarge:
