@@ -34,10 +34,10 @@ class Scenario:
 
     def build(self, clock: Clock | None = None, *, warmup: float = WARMUP, **options) -> Simulator:
         skip_drawing_images()
-        settings = dict(
-            seed=SEED, channels=self.channels, accounts=self.accounts, max_jobs=self.max_jobs, load=self.load,
-            speed_scale=self.speed_scale, warmup=warmup, retain_finished=self.retain_finished,
-        )
+        settings = {
+            "seed": SEED, "channels": self.channels, "accounts": self.accounts, "max_jobs": self.max_jobs,
+            "load": self.load, "speed_scale": self.speed_scale, "warmup": warmup, "retain_finished": self.retain_finished,
+        }
         settings.update(options)
         return Simulator.build(clock=clock or ManualClock(), **settings)
 

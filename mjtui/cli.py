@@ -249,17 +249,17 @@ def run_action(options: Options, connection: Connection, action: str, target: st
 
 def audit(options: Options, account: str, action: str, target: str | None, outcome: Outcome, error: str | None) -> None:
     """Best effort: a journal that cannot be written is a warning, never a changed exit status."""
-    with _after_the_action("the action"):
-        with Journal(options.journal_location(), retention_days=options.retention_days()) as journal:
-            journal.record_action(account, action, target, outcome, error, time.time())
+    with _after_the_action("the action"), Journal(options.journal_location(),
+                                                  retention_days=options.retention_days()) as journal:
+        journal.record_action(account, action, target, outcome, error, time.time())
 
 
 def _journal_seed(options: Options, account: str, jobid: str, job: Job) -> None:
     assert job.seed is not None and job.seed.value is not None
     urls = [image.url for image in job.seed.attachments if image.url]
-    with _after_the_action("the seed"):
-        with Journal(options.journal_location(), retention_days=options.retention_days()) as journal:
-            journal.record_seed(account, jobid, job.seed.value, urls, time.time())
+    with _after_the_action("the seed"), Journal(options.journal_location(),
+                                                retention_days=options.retention_days()) as journal:
+        journal.record_seed(account, jobid, job.seed.value, urls, time.time())
 
 
 @contextmanager
@@ -389,7 +389,8 @@ def format_job(job: Job) -> list[str]:
 
 
 def format_message(message: MessageProgress) -> list[str]:
-    rows = [("message", message.message_id), ("status", message.status), ("progress", f"{message.progress}%" if message.progress is not None else None),
+    progress = f"{message.progress}%" if message.progress is not None else None
+    rows = [("message", message.message_id), ("status", message.status), ("progress", progress),
             ("uri", message.uri), ("buttons", "  ".join(message.buttons) if message.buttons else None), ("error", message.error)]
     return [f"{label:<11} {clean(value)}" for label, value in rows if value]
 
@@ -419,16 +420,20 @@ def _base_url(ctx: click.Context, param: click.Parameter, value: str | None) -> 
 
 
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="Config file (default: $MJTUI_CONFIG, then the user config dir).")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Config file (default: $MJTUI_CONFIG, then the user config dir).")
 @click.option("--account", help="Account to use (a table [accounts.NAME] in the config).")
-@click.option("--base-url", callback=_base_url, help="Override one account's API origin (with several, name it with --account), e.g. http://127.0.0.1:8787.")
+@click.option("--base-url", callback=_base_url,
+              help="Override one account's API origin (with several, name it with --account), e.g. http://127.0.0.1:8787.")
 @click.option("--refresh", type=FiniteFloat(), callback=_refresh, help="Dashboard refresh interval in seconds (floor 2).")
 @click.option("--demo", is_flag=True, help="Use a built-in simulator of the service instead of a real account.")
 @click.option("--readonly", is_flag=True, help="Send nothing but GETs: no relax/fast/turbo/info, cancel, seed or reset.")
-@click.option("--journal", "journal", metavar="PATH", help="Job journal file (default: in the user data dir; :memory: for none kept).")
+@click.option("--journal", "journal", metavar="PATH",
+              help="Job journal file (default: in the user data dir; :memory: for none kept).")
 @click.option("--log-level", type=click.Choice(LEVELS), default="info", show_default=True,
               help=f"What goes into the log file ({default_log_path()}).")
-@click.option("--theme", metavar="NAME", help="Dashboard theme for this run, e.g. mjtui-light, mjtui-ansi (ctrl+p, Theme lists them).")
+@click.option("--theme", metavar="NAME",
+              help="Dashboard theme for this run, e.g. mjtui-light, mjtui-ansi (ctrl+p, Theme lists them).")
 @click.version_option(__version__, "--version", prog_name="mjtui")
 @click.pass_context
 def main(ctx: click.Context, config_path: Path | None, account: str | None, base_url: str | None,
@@ -630,8 +635,10 @@ def reset(ctx: click.Context, channel: str, yes: bool) -> None:
 @click.option("--accounts", type=click.IntRange(1, 50), default=1, show_default=True, help="useapi accounts to spread them over.")
 @click.option("--max-jobs", type=click.IntRange(1, 15), default=None, help="maxJobs of every channel (default: varied).")
 @click.option("--imaginepro", is_flag=True, help="Add an ImaginePro account too.")
-@click.option("--speed", type=FiniteFloat(min=0.01, max=10000), default=1.0, show_default=True, help="Simulated seconds per real second.")
-@click.option("--faults", default="none", show_default=True, help="Fault profile, e.g. flaky, chaos, ratelimit, or rate_limit=0.2,retry_after=3.")
+@click.option("--speed", type=FiniteFloat(min=0.01, max=10000), default=1.0, show_default=True,
+              help="Simulated seconds per real second.")
+@click.option("--faults", default="none", show_default=True,
+              help="Fault profile, e.g. flaky, chaos, ratelimit, or rate_limit=0.2,retry_after=3.")
 @click.option("--latency", type=FiniteFloat(min=0, max=30), default=0.0, show_default=True,
               help="Seconds each answer is held back, as a distant service's would be.")
 def sim(host: str, port: int, seed: int, channels: int, accounts: int, max_jobs: int | None,
@@ -669,7 +676,8 @@ def sim(host: str, port: int, seed: int, channels: int, accounts: int, max_jobs:
                 token_id = simulator.world.channels[account.channels[0]].token_id
                 extra = f"  token_id = {token_id}"
             # A simulator's token guards nothing; it is printed so it can be used.
-            click.echo(f"account {account.name} ({account.provider}): token = {account.token}{extra}  channels: {', '.join(account.channels)}")
+            channels = ", ".join(account.channels)
+            click.echo(f"account {account.name} ({account.provider}): token = {account.token}{extra}  channels: {channels}")
         click.echo("Ctrl+C stops it.")
         sys.stdout.flush()
 
@@ -755,7 +763,8 @@ def _since(ctx: click.Context, param: click.Parameter, value: str | None) -> flo
     try:
         return parse_duration(value)
     except ValueError:
-        raise UsageProblem(f"--since: expected a duration such as 90m, 24h or 7d (at most 100 years), not '{clean(value, limit=40)}'") from None
+        raise UsageProblem(
+            f"--since: expected a duration such as 90m, 24h or 7d (at most 100 years), not '{clean(value, limit=40)}'") from None
 
 
 def _history_filters(limit: int | None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -763,10 +772,12 @@ def _history_filters(limit: int | None) -> Callable[[Callable[..., Any]], Callab
 
     def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
         for option in reversed((
-            click.option("--since", callback=_since, metavar="DURATION", help="Only jobs seen in the last DURATION, e.g. 90m, 24h, 7d."),
+            click.option("--since", callback=_since, metavar="DURATION",
+                         help="Only jobs seen in the last DURATION, e.g. 90m, 24h, 7d."),
             click.option("--status", help="Only jobs whose final status is this, e.g. completed, failed, moderated."),
             click.option("--channel", "channel_id", metavar="ID", help="Only jobs of this channel."),
-            click.option("--account", "account_name", metavar="NAME", help="Only jobs of this account (default: the global --account, else all)."),
+            click.option("--account", "account_name", metavar="NAME",
+                         help="Only jobs of this account (default: the global --account, else all)."),
             click.option("--search", metavar="TEXT", help="Only jobs whose prompt contains this text."),
             click.option("--limit", type=click.IntRange(min=1, max=MAX_LIMIT), default=limit, show_default=limit is not None,
                          help="At most this many jobs, newest first."),
@@ -834,7 +845,7 @@ def format_history(entries: list[HistoryEntry]) -> list[str]:
 def _aligned(row: tuple[str, ...], widths: list[int]) -> str:
     """Cells padded to their column's width in terminal cells (a CJK name takes two a character), the run time
     to the right; the last one, the prompt, as is."""
-    cells = [pad(cell, width, right=column == 4) for column, (cell, width) in enumerate(zip(row, widths))]
+    cells = [pad(cell, width, right=column == 4) for column, (cell, width) in enumerate(zip(row, widths, strict=False))]
     return "  ".join([*cells, row[-1]]).rstrip()
 
 

@@ -45,10 +45,8 @@ def clean(value: object, *, keep_newlines: bool = False, limit: int | None = Non
     `limit` truncates with an ellipsis.
     """
     text = "" if value is None else str(value)
-    if text.isascii() and text.isprintable():
-        result = text  # the usual case (ids, statuses, most prompts): nothing in it can act on a terminal
-    else:
-        result = _clean_chars(_ESCAPES.sub("", text), keep_newlines)
+    # The usual case (ids, statuses, most prompts) is plain ASCII: nothing in it can act on a terminal.
+    result = text if text.isascii() and text.isprintable() else _clean_chars(_ESCAPES.sub("", text), keep_newlines)
     if limit is not None and len(result) > limit:
         result = result[: max(0, limit - 1)] + "…"
     return result

@@ -48,7 +48,8 @@ class ApiModel(BaseModel):
         return self.model_dump(by_alias=True, exclude_unset=True, mode="json")
 
     def dump_json(self) -> str:
-        """`dump()` as compact JSON text, non-ASCII kept, written by pydantic in one step: about half the time of json.dumps(dump())."""
+        """`dump()` as compact JSON text, non-ASCII kept, written by pydantic in one step (half the time of
+        json.dumps(dump()))."""
         return self.model_dump_json(by_alias=True, exclude_unset=True)
 
 

@@ -130,8 +130,8 @@ ON CONFLICT (account, job_id) DO UPDATE SET
 
 # An entry's columns; {last_seen} is how the query knows it: a listed job was seen at its account's last poll.
 _ENTRY_COLUMNS = """
-SELECT j.account AS account, j.job_id AS job_id, j.channel, j.job_type, j.verb, j.prompt, j.created, j.first_seen, {last_seen} AS seen,
-j.final_status, j.finished_at, j.run_seconds, j.record, s.value, s.images
+SELECT j.account AS account, j.job_id AS job_id, j.channel, j.job_type, j.verb, j.prompt, j.created, j.first_seen,
+{last_seen} AS seen, j.final_status, j.finished_at, j.run_seconds, j.record, s.value, s.images
 """
 _WITH_SEED = "LEFT JOIN seeds AS s ON s.account = j.account AND s.job_id = j.job_id"
 _ENTRY_SELECT = (_ENTRY_COLUMNS.format(last_seen="MAX(j.last_seen, IFNULL(p.at, 0))")
@@ -467,7 +467,8 @@ class Journal:
             params.append(limit)
         with self._use() as conn:
             rows = conn.execute(sql, params).fetchall()
-        return [ActionEntry(id_, at / 1000, acc, action, target, outcome, error) for id_, at, acc, action, target, outcome, error in rows]
+        return [ActionEntry(id_, at / 1000, account, action, target, outcome, error)
+                for id_, at, account, action, target, outcome, error in rows]
 
     def _entries(self, sql: str, params: Sequence[Any]) -> list[HistoryEntry]:
         with self._use() as conn:

@@ -63,7 +63,8 @@ UPDATE jobs SET
     prompt = json_extract(record, '$.prompt'),
     run_seconds = (
         SELECT CASE WHEN seconds >= 0 THEN round(seconds, 3) END
-        FROM (SELECT (julianday(json_extract(record, '$.updated')) - julianday(json_extract(record, '$.created'))) * 86400.0 AS seconds)
+        FROM (SELECT (julianday(json_extract(record, '$.updated'))
+                      - julianday(json_extract(record, '$.created'))) * 86400.0 AS seconds)
     )
 WHERE record IS NOT NULL AND json_valid(record);
 CREATE INDEX jobs_finished_at ON jobs (finished_at);

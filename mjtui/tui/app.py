@@ -776,9 +776,7 @@ class MjtuiApp(App[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Dashboard actions are hidden while another screen (the inspector, a dialog) is on top."""
-        if action in self.DASHBOARD_ONLY and len(self.screen_stack) > 1:
-            return False
-        return True
+        return not (action in self.DASHBOARD_ONLY and len(self.screen_stack) > 1)
 
     def on_row_table_selected(self, event: RowTable.Selected) -> None:
         if isinstance(event.table, (ChannelPane, FinishedTable)):
@@ -1016,7 +1014,8 @@ class MjtuiApp(App[None]):
         if isinstance(self.focused, FinishedTable) and self.focused.selected:
             account, job_id, job = self.focused.selected
             if job is not None and job.status != "completed":
-                self.notify(f"seed: only completed jobs have a seed ({short_job_id(job_id)} is {final_label(job)})", severity="warning")
+                self.notify(f"seed: only completed jobs have a seed ({short_job_id(job_id)} is {final_label(job)})",
+                            severity="warning")
                 return
             self.request_seed(account, job_id, self.open_inspector(account, job_id, job))
             return

@@ -20,7 +20,8 @@ MANY_FAILURES = 2  # more failures than this in one poll make one summary toast
 OSC_TEXT_LIMIT = 120
 SLOT_QUIET_SECONDS = 300.0  # a channel's free slot is announced at most this often
 OUTCOMES = ("completed", "failed", "moderated", "cancelled")
-_SEVERITY: dict[str, SeverityLevel] = {"completed": "information", "cancelled": "information", "moderated": "warning", "failed": "error"}
+_SEVERITY: dict[str, SeverityLevel] = {"completed": "information", "cancelled": "information", "moderated": "warning",
+                                       "failed": "error"}
 _RANK = {"information": 0, "warning": 1, "error": 2}
 
 
