@@ -7,10 +7,11 @@ from collections.abc import AsyncIterator, Callable, Iterator
 
 import pytest
 from hypothesis import settings
+from support.clients import useapi_client
 
-from mjtui.api.client import ImagineProClient, UseapiClient
+from mjtui.api.client import UseapiClient
 from mjtui.clock import ManualClock
-from mjtui.sim import SIM_ORIGIN, Simulator
+from mjtui.sim import Simulator
 
 # Property tests draw the same examples on every run by default, so a red run is a regression, not a new
 # example met by chance; `HYPOTHESIS_PROFILE=explore python -m pytest` draws fresh ones to look for more.
@@ -43,20 +44,11 @@ def sim(make_sim) -> Simulator:
 
 @pytest.fixture
 async def client(sim: Simulator) -> AsyncIterator[UseapiClient]:
-    async with UseapiClient(sim.token(), SIM_ORIGIN, transport=sim.transport()) as api:
+    async with useapi_client(sim) as api:
         yield api
 
 
-def useapi_client(sim: Simulator, account: str = "main", **options) -> UseapiClient:
-    """A client for one of the simulator's useapi accounts; close it with `aclose()`."""
-    return UseapiClient(sim.token(account), SIM_ORIGIN, transport=sim.transport(), **options)
-
-
-def imaginepro_client(sim: Simulator, **options) -> ImagineProClient:
-    return ImagineProClient(sim.token("ip"), SIM_ORIGIN, transport=sim.transport(), **options)
-
-
-# -- the dashboard ----------------------------------------------------------------------------------
+# -- every test's own environment -----------------------------------------------------------------
 
 
 @pytest.fixture(autouse=True)
@@ -98,22 +90,3 @@ def _utc(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setenv("TZ", "UTC")
     time.tzset()
-
-
-def make_dashboard(sim: Simulator, clock: ManualClock, accounts: list[str] | None = None, **options):
-    """The dashboard on `sim`'s accounts with hand-driven time: returns (app, timers).
-
-    Advance time with `clock.advance(s)` then `await timers.fire_due()` and `await pilot.pause()`.
-    """
-    import random
-
-    from mjtui.connections import demo_connection
-    from mjtui.tui.app import make_app
-    from mjtui.tui.timers import ManualTimers
-
-    timers = ManualTimers(clock)
-    names = accounts or list(sim.world.accounts)
-    connections = [demo_connection(sim, name) for name in names]
-    options.setdefault("rng", random.Random(0))
-    app = make_app(connections, clock=clock, timers=timers, **options)
-    return app, timers

@@ -8,22 +8,21 @@ tests poll (with a deadline) instead of sleeping a fixed time.
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 import stat
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 import pytest
 import tomli_w
-from hostile_server import HostileServer, answer, bomb, drip, endless
+from support.cli import MJTUI, clean_env, poll
+from support.hostile_server import HostileServer, answer, bomb, drip, endless
 
 from mjtui import __version__
 from mjtui.api.client import CALL_DEADLINE_FACTOR
@@ -32,44 +31,11 @@ from mjtui.connections import demo_simulator
 from mjtui.sim.world import World
 from mjtui.text import mask_secret
 
-T = TypeVar("T")
-
 SIM_ARGS = ("--seed", "5", "--speed", "50", "--channels", "3", "--imaginepro")
 UNKNOWN_JOB = "j1124120000123456789i-u00000-c0000000000000000000-bot:midjourney"
 CANCELLED = "Job cancelled by user"
 FINAL = ("completed", "failed", "moderated")
 SIM_LINE = re.compile(r"^account (\S+) \((\w+)\): token = (\S+)(?:  token_id = (\d+))?  channels: (.*)$", re.M)
-
-
-def mjtui_command() -> list[str]:
-    """The installed `mjtui` next to this interpreter, so CI runs its own venv's copy."""
-    script = shutil.which("mjtui", path=os.path.dirname(sys.executable))
-    return [script] if script else [sys.executable, "-m", "mjtui"]
-
-
-MJTUI = mjtui_command()
-
-
-def clean_env(home: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
-    """The environment of a user with an empty home: no config file, no token variables."""
-    env = {key: value for key, value in os.environ.items()
-           if not key.startswith(("MJTUI_", "XDG_")) and key not in ("USEAPI_TOKEN", "IMAGINEPRO_TOKEN")}
-    env.update(HOME=str(home), XDG_CONFIG_HOME=str(home / ".config"), XDG_DATA_HOME=str(home / ".local" / "share"),
-               XDG_STATE_HOME=str(home / ".local" / "state"), XDG_CACHE_HOME=str(home / ".cache"))
-    env.update(extra or {})
-    return env
-
-
-def poll(probe: Callable[[], T | None], what: str, timeout: float = 20.0, interval: float = 0.05) -> T:
-    """Call `probe` until it returns something other than None, or fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = probe()
-        if result is not None:
-            return result
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout:g}s waiting for {what}")
-        time.sleep(interval)
 
 
 # -- the simulator, as a process ----------------------------------------------------------------------

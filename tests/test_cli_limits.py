@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import tomli_w
 from click.testing import CliRunner, Result
-from support.hostile import serving
+from support.loopback import serving
 
 from mjtui import cli
 from mjtui.api.models import Job

@@ -20,8 +20,8 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import imaginepro_client, useapi_client
-from hostile_server import HostileServer, answer, bomb, drip, endless, trickle
+from support.clients import imaginepro_client, useapi_client
+from support.hostile_server import HostileServer, answer, bomb, drip, endless, trickle
 
 from mjtui.api import errors
 from mjtui.api.client import (

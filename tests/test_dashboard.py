@@ -7,17 +7,35 @@ service would see (the simulator's world state, the requests it received).
 
 from __future__ import annotations
 
-import asyncio
 import gc
 import json
 import weakref
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from urllib.parse import parse_qs
 
-from conftest import make_dashboard
-from rich.text import Text
-from terminal_model import Terminal
+from support.dashboard import (
+    LIST,
+    SIZE,
+    Quiet,
+    advance,
+    banner,
+    cursor_id,
+    finish_time,
+    finished_and_selected,
+    finished_status,
+    focus,
+    focus_finished,
+    focus_pane,
+    header_text,
+    make_dashboard,
+    panes,
+    plain,
+    quiet,
+    screen_text,
+    settle,
+    toasts,
+    wire,
+)
+from support.terminal_model import Terminal
 from textual._compositor import CompositorUpdate, LayoutUpdate
 from textual._styles_cache import StylesCache
 from textual.app import App
@@ -32,7 +50,6 @@ from mjtui.monitor.message_follow import LET_GO_NOT_AN_ID, MESSAGES_FOLLOWED
 from mjtui.sim import Simulator
 from mjtui.store import Journal
 from mjtui.tui import partial_writes
-from mjtui.tui.account_header import AccountHeader, Banner
 from mjtui.tui.app import FINAL_BATCH, MjtuiApp
 from mjtui.tui.channel_pane import ChannelPane
 from mjtui.tui.confirm import ConfirmScreen
@@ -44,119 +61,6 @@ from mjtui.tui.panels import FINISHED_KEEP, FinishedTable, TopBar
 from mjtui.tui.rows import RowTable
 from mjtui.tui.timers import ManualTimers
 
-LIST = ("GET", "/v3/midjourney/jobs")
-SIZE = (120, 40)
-
-
-# -- the wire, seen from the service's side ---------------------------------------------------------
-
-
-@dataclass
-class Wire:
-    """Every API request the dashboard sent, and a gate that can hold requests in flight."""
-
-    sim: Simulator
-    log: list[tuple[str, str, str, str]] = field(default_factory=list)  # method, path, jobid, token
-    held: set[tuple[str, str]] = field(default_factory=set)  # (method, path prefix) to hold
-    gate: asyncio.Event = field(default_factory=asyncio.Event)
-
-    def count(self, method: str, path: str, *, token: str | None = None, jobid: str | None = None) -> int:
-        return sum(
-            1 for m, p, j, t in self.log
-            if m == method and p.startswith(path) and (token is None or t == token) and (jobid is None or j == jobid)
-        )
-
-    def lists(self, account: str | None = None) -> int:
-        token = self.sim.token(account) if account else None
-        return sum(1 for m, p, _, t in self.log if (m, p) == LIST and (token is None or t == token))
-
-    def hold(self, method: str, path: str) -> None:
-        self.gate.clear()
-        self.held.add((method, path))
-
-    def release(self) -> None:
-        self.held.clear()
-        self.gate.set()
-
-
-def wire(sim: Simulator) -> Wire:
-    """Record (and optionally hold) every request the dashboard sends to `sim`."""
-    recorder = Wire(sim)
-    recorder.gate.set()
-    inner = sim.app
-
-    async def app(scope, receive, send):
-        if scope["type"] == "http" and not scope["path"].startswith("/attachments/"):
-            headers = dict(scope.get("headers") or [])
-            token = headers.get(b"authorization", b"").decode().removeprefix("Bearer ")
-            jobid = parse_qs(scope.get("query_string", b"").decode()).get("jobid", [""])[0]
-            recorder.log.append((scope["method"], scope["path"], jobid, token))
-            if any(scope["method"] == m and scope["path"].startswith(p) for m, p in recorder.held):
-                await recorder.gate.wait()
-        await inner(scope, receive, send)
-
-    sim.app = app  # demo_connection builds its transport from sim.app, so build the dashboard after this
-    return recorder
-
-
-# -- driving ----------------------------------------------------------------------------------------
-
-
-async def settle(pilot, *, workers: bool = True) -> None:
-    """Let workers (polls, fetches, actions) and the messages they post finish.
-
-    `pause(0)` drains every widget's message queue without waiting for the CPU to go idle.
-    With `workers=False` (a request is held on the wire) workers are given a few turns only.
-    """
-    app = pilot.app
-    await pilot.pause(0)
-    for _ in range(8):
-        busy = [w for w in app.workers if not w.is_finished]
-        if not busy:
-            break
-        if workers:
-            await app.workers.wait_for_complete(busy)
-        else:
-            for _ in range(20):
-                await asyncio.sleep(0)
-        await pilot.pause(0)
-        if not workers:
-            break
-    await pilot.pause(0)
-
-
-async def advance(pilot, clock: ManualClock, timers: ManualTimers, seconds: float, *,
-                  step: float = 5.0, workers: bool = True) -> None:
-    """Move simulated time forward in steps (ticks missed in a step all fire), firing every timer that falls due."""
-    remaining = seconds
-    while remaining > 1e-9:
-        delta = min(step, remaining)
-        clock.advance(delta)
-        await timers.fire_due()
-        await settle(pilot, workers=workers)
-        remaining -= delta
-
-
-def plain(widget: Static) -> str:
-    content = widget.content
-    return content.plain if isinstance(content, Text) else str(content)
-
-
-def toasts(app: MjtuiApp) -> list[str]:
-    return [f"{n.title}: {n.message}" for n in app._notifications]
-
-
-def header_text(app: MjtuiApp, account: str = "main") -> str:
-    return plain(app.section(account).query_one(AccountHeader))
-
-
-def banner(app: MjtuiApp, account: str = "main") -> Banner:
-    return app.section(account).query_one(Banner)
-
-
-def panes(app: MjtuiApp) -> dict[str, ChannelPane]:
-    return {pane.channel_id: pane for pane in app.query(ChannelPane)}
-
 
 def row_ids(table: RowTable) -> list[str]:
     return list(table.rows)
@@ -166,10 +70,6 @@ def ordered_ids(table: RowTable) -> list[str]:
     return table.ordered_keys
 
 
-def cursor_id(table: RowTable) -> str:
-    return str(table.cursor_key)
-
-
 def pending_polls(timers: ManualTimers) -> list[float]:
     """The timers waiting, minus the once-a-second tick (always exactly one at <= 1 s)."""
     delays = timers.pending()
@@ -177,57 +77,6 @@ def pending_polls(timers: ManualTimers) -> list[float]:
     assert ticks, "the elapsed tick should always be armed"
     delays.remove(ticks[0])
     return delays
-
-
-async def focus(pilot, predicate: Callable[[object], bool], limit: int = 12) -> None:
-    """Press tab until the focused widget satisfies `predicate` (as a user would)."""
-    for _ in range(limit):
-        if predicate(pilot.app.focused):
-            return
-        await pilot.press("tab")
-    raise AssertionError(f"tab never reached the wanted widget (focused: {pilot.app.focused!r})")
-
-
-async def focus_pane(pilot, channel_id: str) -> ChannelPane:
-    await focus(pilot, lambda w: isinstance(w, ChannelPane) and w.channel_id == channel_id)
-    return pilot.app.focused
-
-
-async def focus_finished(pilot) -> FinishedTable:
-    await focus(pilot, lambda w: isinstance(w, FinishedTable))
-    return pilot.app.focused
-
-
-# -- scenarios --------------------------------------------------------------------------------------
-
-
-@dataclass
-class Quiet:
-    """A simulator with no simulated user: two channels of 3 slots, jobs submitted by the test."""
-
-    sim: Simulator
-    full: str  # channel id with 3/3 running
-    other: str  # channel id with 1/3 running
-    jobs: list[str]  # the full channel's jobs, oldest first
-    lone: str  # the other channel's job
-
-
-def quiet(make_sim, *, max_jobs: int = 3, **options) -> Quiet:
-    sim = make_sim(channels=2, autopilot=False, max_jobs=max_jobs, fail_rate=0.0, moderation_rate=0.0, **options)
-    world = sim.world
-    account = world.accounts["main"]
-    full, other = account.channels
-    jobs = []
-    for prompt in ("a red fox in snow", "a blue whale at dawn", "a green owl at dusk"):
-        jobs.append(world.submit(account, prompt, full).jobid)
-        world.clock.advance(1)  # type: ignore[attr-defined]
-        world.advance()
-    lone = world.submit(account, "a lone lighthouse", other).jobid
-    return Quiet(sim, full, other, jobs, lone)
-
-
-def finish_time(sim: Simulator, jobid: str) -> float:
-    return sim.world.jobs[jobid].finish_at - sim.world.clock.now()
 
 
 # -- panes and gauges -------------------------------------------------------------------------------
@@ -326,10 +175,6 @@ async def test_a_poll_is_not_started_while_one_is_in_flight(make_sim, clock):
 
 
 # -- jobs leaving the list --------------------------------------------------------------------------
-
-
-def finished_status(app: MjtuiApp, jobid: str) -> str:
-    return app.query_one(FinishedTable).get_cell(jobid, "status").plain
 
 
 async def test_a_job_that_leaves_the_list_is_fetched_once_and_shown_with_its_final_status(make_sim, clock):
@@ -720,15 +565,6 @@ async def test_info_shows_the_answer_in_a_toast(make_sim, clock):
 
 def seed_text(app: MjtuiApp) -> str:
     return plain(app.screen.query_one("#seed", Static))
-
-
-async def finished_and_selected(pilot, q: Quiet, clock: ManualClock, timers: ManualTimers) -> FinishedTable:
-    """Let the lone job complete, then tab to it in Recently finished."""
-    await settle(pilot)
-    await advance(pilot, clock, timers, finish_time(q.sim, q.lone) + 10)
-    table = await focus_finished(pilot)
-    assert cursor_id(table) == q.lone and finished_status(pilot.app, q.lone) == "completed"
-    return table
 
 
 async def assert_seed_runs_then_arrives(pilot, q: Quiet, clock: ManualClock, timers: ManualTimers) -> int:
@@ -1307,7 +1143,6 @@ async def test_ctrl_c_quits(make_sim, clock):
         assert not app.is_running
 
 
-
 async def test_readonly_refuses_the_moderation_reset(make_sim, clock):
     q = quiet(make_sim)
     q.sim.world.schedule_moderation(5, q.other)
@@ -1574,11 +1409,6 @@ async def test_on_a_short_terminal_a_pane_scrolls_to_every_job_and_shows_a_scrol
         assert table.scroll_offset.y == 2, "scrolled so the last job is in view"
         await advance(pilot, clock, timers, max(finish_time(q.sim, job) for job in world.channels[q.full].running) + 10)
         assert table.row_count == 0 and not table.show_vertical_scrollbar and table.scroll_offset.y == 0
-
-
-def screen_text(app: MjtuiApp) -> str:
-    """The whole screen as a terminal that repainted it all would now show it, drawn from Textual's caches."""
-    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
 
 
 async def test_a_pane_scrolled_out_of_view_shows_current_clocks_and_jobs_when_it_comes_back(make_sim, clock):

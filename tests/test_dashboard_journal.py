@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import time
 
-from conftest import make_dashboard
-from test_dashboard import (
+from support.dashboard import (
+    SIZE,
     advance,
     finish_time,
     focus_finished,
     focus_pane,
+    make_dashboard,
     quiet,
     settle,
     wire,
@@ -20,8 +21,6 @@ from mjtui.store import Journal
 from mjtui.tui.history import HistoryScreen
 from mjtui.tui.inspector import InspectorScreen
 from mjtui.tui.panels import FinishedTable
-
-SIZE = (120, 40)
 
 
 async def drain(pilot) -> None:

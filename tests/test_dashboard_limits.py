@@ -9,9 +9,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from conftest import make_dashboard
-from hostile_server import HostileServer, drip
 from rich.text import Text
+from support.dashboard import make_dashboard
+from support.hostile_server import HostileServer, drip
 from textual.pilot import Pilot
 
 from mjtui.api.client import MIN_ANSWER_RATE, UseapiClient

@@ -1,4 +1,4 @@
-from conftest import make_dashboard
+from support.dashboard import make_dashboard
 
 from mjtui.tui.channel_pane import ChannelPane
 

@@ -30,17 +30,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rich.cells import cell_len
-from test_soak import (
-    QUIET,
-    REFRESH,
-    Session,
-    banner,
-    panes,
-    plain,
-    running,
-    settle,
-    submit_jobs,
-)
+from support.dashboard import account_panes, banner, make_dashboard, plain
+from support.soak import QUIET, REFRESH, Session, running, settle_watched, submit_jobs
 from textual.widgets import DataTable, Static
 
 from mjtui import cli
@@ -179,7 +170,7 @@ class Dash:
     def measure(self) -> dict[str, int]:
         """The widths a user would see change if text broke the layout."""
         app = self.app
-        sizes = {f"pane {channel}": pane.region.width for channel, pane in panes(app).items()}
+        sizes = {f"pane {channel}": pane.region.width for channel, pane in account_panes(app).items()}
         sizes["finished"] = app.query_one(FinishedTable).region.width
         for name in app.accounts:
             section = app.section(name)
@@ -191,7 +182,7 @@ class Dash:
         """What a key bound to `action` does (`Pilot.press` waits for the CPU to idle: too slow for many examples)."""
         self.s.user_polls.append(self.s.clock.now())
         await self.app.run_action(action)
-        await settle(self.s.pilot, self.s.watch)
+        await settle_watched(self.s.pilot, self.s.watch)
 
     async def look(self) -> None:
         """Paint, then check the whole screen is inert and no width moved."""
@@ -230,7 +221,7 @@ async def test_channel_pane_shows_a_hostile_job_type_and_status_literally(dash, 
     job = next(iter(world.channels[channel].running.values()))
     job.job_type = job_type  # served in the running list
     await dash.s.run(REFRESH, react=False)
-    pane = panes(dash.app)[channel]
+    pane = account_panes(dash.app)[channel]
     pane.set_detail(job.jobid, detail)  # what the inspector's fetch says of a running job
     table = pane
     assert table.row_count == len(world.channels[channel].running), "one row per running job"
@@ -309,7 +300,7 @@ async def test_a_served_job_with_hostile_fields_is_inspected_literally(dash, pro
     job.attachments = [{"id": "1", "content_type": "image/png", "filename": filename, "path": "/attachments/64/0/x.png",
                         "size": 10, "width": 64, "height": 64}]
     screen = app.open_inspector("main", job.jobid)
-    await settle(dash.s.pilot, dash.s.watch)
+    await settle_watched(dash.s.pilot, dash.s.watch)
     await dash.look()
     assert screen.error is None and screen.job is not None and screen.job.prompt == prompt, "fetched as sent"
     lines = summary_lines(screen)
@@ -355,7 +346,7 @@ async def test_history_rows_from_the_journal_are_literal(dash, account, channel,
         screen = app.screen
         assert isinstance(screen, HistoryScreen)
     screen.reload()
-    await settle(dash.s.pilot, dash.s.watch)
+    await settle_watched(dash.s.pilot, dash.s.watch)
     await dash.look()
     table = screen.query_one("#history-table", DataTable)
     key = f"{account}\x00{job_id}"
@@ -446,7 +437,7 @@ async def test_markup_is_on_the_screen_as_written(dash, markup):
     assert any(f"prompt    {markup}" in line for line in lines) and any(f"error     {markup}" in line for line in lines)
     row = next(index for index, line in enumerate(lines) if f"prompt    {markup}" in line)
     await s.pilot.click(offset=(lines[row].index(markup) + 2, row))
-    await settle(s.pilot, s.watch)
+    await settle_watched(s.pilot, s.watch)
     assert app.is_running and app.screen is screen, "a click on it does nothing"
 
 
@@ -458,7 +449,7 @@ async def test_a_10000_character_string_everywhere_keeps_every_width_and_row_cou
     job = next(iter(world.channels[channel].running.values()))
     job.job_type, job.prompt = long, long
     await s.run(REFRESH, react=False)
-    pane = panes(app)[channel]
+    pane = account_panes(app)[channel]
     pane.set_detail(job.jobid, long)
     finished = app.query_one(FinishedTable)
     rows = finished.row_count
@@ -488,7 +479,7 @@ async def test_lone_surrogates_in_an_answer_are_a_protocol_error_not_a_crash(das
     assert app.accounts["main"].status.health.value == "retrying"
     assert "not JSON" in (app.accounts["main"].status.last_error or "")
     screen = app.open_inspector("main", job.jobid)
-    await settle(s.pilot, s.watch)
+    await settle_watched(s.pilot, s.watch)
     await dash.look()
     assert "not JSON" in plain(screen.query_one("#title", Static)), "the inspector says why it shows nothing"
     assert screen.job is None
@@ -503,8 +494,6 @@ async def test_the_arabic_letter_mark_is_removed_like_the_other_bidi_controls(da
 
 
 async def test_keymap_text_from_the_config_is_inert_in_the_help_screen_and_its_warning(make_sim, clock):
-    from conftest import make_dashboard
-
     sim = make_sim(channels=1, autopilot=False)
     app, _timers = make_dashboard(sim, clock, keymap={"relax": "\x1b[31m", "x\x1b]52;c;aGk=\x07": "z"})
     async with app.run_test(size=(100, 30)) as pilot:
@@ -521,8 +510,6 @@ async def test_keymap_text_from_the_config_is_inert_in_the_help_screen_and_its_w
 
 async def test_a_theme_file_named_with_an_escape_is_named_inertly_in_its_warning(make_sim, clock, tmp_path):
     """A warning's toast names the file: the name must not reach the terminal as an escape sequence."""
-    from conftest import make_dashboard
-
     from mjtui.tui import themes
 
     (tmp_path / "evil\x1b]0;pwned\x07\x9b2J.toml").write_text("dark = 1\n", encoding="utf-8")

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import make_dashboard
-from test_dashboard import SIZE, advance, settle, wire
+from support.dashboard import SIZE, advance, make_dashboard, settle, wire
 
 from mjtui.config import ConfigError, NotifyConfig, load_config
 from mjtui.sim import Simulator

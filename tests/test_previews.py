@@ -15,9 +15,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import make_dashboard, useapi_client
 from PIL import Image
-from test_dashboard import SIZE, finished_and_selected, plain, quiet, settle
+from support.clients import useapi_client
+from support.dashboard import SIZE, finished_and_selected, make_dashboard, plain, quiet, settle
 from textual.widgets import DataTable, Static
 
 from mjtui.api import errors

@@ -16,8 +16,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
-from support.hostile import serving
-from test_dashboard import screen_text, settle, toasts
+from support.dashboard import screen_text, settle, toasts
+from support.loopback import serving
 
 from mjtui import cli
 from mjtui.api.client import UseapiClient

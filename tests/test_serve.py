@@ -32,7 +32,7 @@ import httpx
 import pytest
 from aiohttp import web
 from playwright.sync_api import Browser, Page, sync_playwright
-from test_cli import MJTUI, clean_env, poll
+from support.cli import MJTUI, clean_env, poll
 
 from mjtui.serve import DashboardServer
 

@@ -8,13 +8,13 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
-from conftest import make_dashboard
-from test_dashboard import (
+from support.dashboard import (
     advance,
     cursor_id,
     finish_time,
     focus_finished,
     focus_pane,
+    make_dashboard,
     quiet,
     settle,
 )

@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import make_dashboard
-from test_dashboard import advance, quiet, settle, toasts
+from support.dashboard import advance, make_dashboard, panes, quiet, settle, toasts
 
 from mjtui import cli
 from mjtui.config import load_config, save_theme
@@ -133,7 +132,7 @@ async def test_a_theme_switched_while_running_recolours_every_pane_and_its_gauge
     app, _timers = make_dashboard(q.sim, clock)
     async with app.run_test() as pilot:
         await settle(pilot)
-        full = panes_by_channel(app)[q.full]
+        full = panes(app)[q.full]
 
         def looks(pane: ChannelPane) -> tuple:
             gauges = pane.render_above(0, pane.size.width)
@@ -149,10 +148,6 @@ async def test_a_theme_switched_while_running_recolours_every_pane_and_its_gauge
             assert gauges != before[channel_id][1], f"{channel_id}: the gauges take the new theme's colours"
         error = app.get_css_variables()["error"]
         assert after[q.full][0][1].hex.lower() == error.lower(), "a full channel's border is the theme's error colour"
-
-
-def panes_by_channel(app: MjtuiApp) -> dict[str, ChannelPane]:
-    return {pane.channel_id: pane for pane in app.query(ChannelPane)}
 
 
 async def test_a_bad_configured_theme_warns_and_the_default_is_used(make_sim, clock, tmp_path):
