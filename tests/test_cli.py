@@ -251,7 +251,8 @@ def test_jobs_lists_every_channel_with_its_limits_and_json_is_the_apis_object(
 
     def all_channels_shown() -> tuple[Result, dict[str, re.Match[str]]] | None:
         result = cli.ok("jobs", config=config)
-        lines = {cid: re.search(rf"^channel {cid}  jobs (\d+)/(\d+)( FULL)?  images \d+/(\d+)  videos \d+/(\d+)$", result.out, re.M)
+        lines = {cid: re.search(rf"^channel {cid}  jobs (\d+)/(\d+)( FULL)?  images \d+/(\d+)  videos \d+/(\d+)$",
+                                result.out, re.M)
                  for cid in channels}
         return (result, lines) if all(lines.values()) else None
 
@@ -368,7 +369,8 @@ def test_cancel_with_yes_cancels_a_running_job(cli: Cli, sim: SimProcess, config
     (("cancel", "{jobid}"), "pass --yes"),
     (("--readonly", "cancel", "{jobid}", "--yes"), "--readonly"),
 ], ids=["no-terminal-no-yes", "readonly"])
-def test_cancel_refused_exits_2_and_leaves_the_job_alone(cli: Cli, sim: SimProcess, config: Path, args: tuple[str, ...], said: str) -> None:
+def test_cancel_refused_exits_2_and_leaves_the_job_alone(cli: Cli, sim: SimProcess, config: Path, args: tuple[str, ...],
+                                                         said: str) -> None:
     jobid = newest_running_job(sim)["jobId"]
     result = cli.run(*(arg.format(jobid=jobid) for arg in args), config=config)
     assert result.code == 2 and result.out == ""

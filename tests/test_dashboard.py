@@ -258,7 +258,8 @@ async def test_final_states_past_the_backlogs_cap_are_given_up_oldest_first_and_
 
 
 async def test_a_list_flapping_between_full_and_empty_fetches_no_final_state(make_sim, clock):
-    """Issue 14: 300 jobs, then none, then 300 again...: 2,867 detail GETs in 20 polls; now none, and the panes follow the list."""
+    """Issue 14: 300 jobs, then none, then 300 again...: 2,867 detail GETs in 20 polls; now none, and the panes follow
+    the list."""
     sim = crowded(make_sim, channels=20, faults="flap")
     w = wire(sim)
     app, timers = make_dashboard(sim, clock)
@@ -1362,7 +1363,7 @@ async def test_at_160_columns_every_job_table_fits_its_pane(make_sim, clock):
     app, _timers = make_dashboard(sim, clock)
     async with app.run_test(size=(160, 48)) as pilot:
         await settle(pilot)
-        tables = [pane for pane in app.query(ChannelPane)]
+        tables = list(app.query(ChannelPane))
         assert len(tables) == 3
         assert all(table.max_scroll_x == 0 for table in tables), [table.size.width for table in tables]
 

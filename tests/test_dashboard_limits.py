@@ -44,7 +44,8 @@ async def test_a_poll_whose_answer_drips_fails_after_a_timeout_and_ctrl_r_polls_
         async with app.run_test(size=(120, 30)) as pilot:
             state = app.accounts["main"]
             await until(pilot, lambda: len(server.requests) == 1 and not state.polling, "the first poll to give up")
-            assert f"no answer in time: the answer came at under {MIN_ANSWER_RATE / 1024:g} KB/s" in shown(app, "main", AccountHeader)
+            said = f"no answer in time: the answer came at under {MIN_ANSWER_RATE / 1024:g} KB/s"
+            assert said in shown(app, "main", AccountHeader)
 
             await pilot.press("ctrl+r")
             await until(pilot, lambda: len(server.requests) == 2 and not state.polling, "ctrl+r's poll to give up")

@@ -246,7 +246,8 @@ async def test_the_inspector_shows_every_api_field_literally(dash, fields, job_i
     job = Job(
         jobid=job_id, **fields, buttons=[*labels, "U1"],
         children=[Child(button=label, jobid=f"{label}#{index}") for index, label in enumerate(labels)],
-        attachments=[Attachment(filename=name, url=f"https://cdn.example/{name}", size=1234, width=64, height=64) for name in names],
+        attachments=[Attachment(filename=name, url=f"https://cdn.example/{name}", size=1234, width=64, height=64)
+                     for name in names],
         embeds=[Embed(description=labels[0]), Embed(type=labels[1])],
         seed=Seed(value=42, attachments=[Attachment(url=name) for name in names]),
     )
@@ -549,7 +550,8 @@ def test_cli_running_jobs_are_printed_literally(channel, job_id, job_type, creat
 
 
 @CLI
-@given(fields=st.fixed_dictionaries(dict.fromkeys(("jobid", "status", "verb", "prompt", "button", "parent_job_id", "channel", "content", "error", "error_details"), hostile)),
+@given(fields=st.fixed_dictionaries(dict.fromkeys(("jobid", "status", "verb", "prompt", "button", "parent_job_id", "channel",
+                                                   "content", "error", "error_details"), hostile)),
        label=hostile, name=hostile)
 def test_cli_job_is_printed_literally(fields, label, name):
     job = Job(**fields, buttons=[label], children=[Child(button=label, jobid=name)], embeds=[Embed(description=label)],

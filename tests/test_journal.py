@@ -227,11 +227,13 @@ def test_a_v1_journal_is_migrated_and_keeps_its_jobs_seeds_and_actions(tmp_path:
         " VALUES ('main', 'j-old', 'c1', 'image', ?, ?, ?, 'completed', ?, ?)",
         (CREATED, round((T0 - 300) * 1000), round((T0 - 100) * 1000), round((T0 - 100) * 1000), json.dumps(record)),
     )
-    conn.execute("INSERT INTO jobs (account, job_id, channel, job_type, first_seen, last_seen) VALUES ('main', 'j-run', 'c1', 'video', ?, ?)",
+    conn.execute("INSERT INTO jobs (account, job_id, channel, job_type, first_seen, last_seen)"
+                 " VALUES ('main', 'j-run', 'c1', 'video', ?, ?)",
                  (round(T0 * 1000), round(T0 * 1000)))
     conn.execute("INSERT INTO seeds (account, job_id, value, images, fetched_at) VALUES ('main', 'j-old', 42, '[\"u1\"]', ?)",
                  (round((T0 - 50) * 1000),))
-    conn.execute("INSERT INTO actions (at, account, action, target, outcome, error) VALUES (?, 'main', 'cancel', 'j-x', 'failed', '409 not running')",
+    conn.execute("INSERT INTO actions (at, account, action, target, outcome, error)"
+                 " VALUES (?, 'main', 'cancel', 'j-x', 'failed', '409 not running')",
                  (round((T0 - 10) * 1000),))
     conn.close()
 
@@ -243,7 +245,8 @@ def test_a_v1_journal_is_migrated_and_keeps_its_jobs_seeds_and_actions(tmp_path:
         assert (old.verb, old.run_seconds, old.seed, old.seed_images) == ("imagine", 90.0, 42, ("u1",))
         assert old.job() is not None and old.job().model_extra == {"futureField": {"kept": True}}
         assert journal.channel_stats("main", "c1", T0 - DAY) == ChannelHistory(1, 0, 90.0)
-        assert [(a.action, a.target, a.outcome, a.error) for a in journal.actions()] == [("cancel", "j-x", "failed", "409 not running")]
+        assert [(a.action, a.target, a.outcome, a.error) for a in journal.actions()] == [
+            ("cancel", "j-x", "failed", "409 not running")]
         assert ids(journal.history()) == ["j-run", "j-old"]
         journal.record_poll("main", [row("j-new")], [], T0 + 10)  # and it takes v2 writes
         assert ids(journal.history(limit=1)) == ["j-new"]
@@ -253,9 +256,12 @@ def test_a_v2_journal_is_migrated_and_a_job_running_at_its_last_poll_keeps_that_
     path = tmp_path / "journal.sqlite3"
     conn = sqlite3.connect(path, isolation_level=None)
     assert migrate(conn, target=2) == 2
-    for job_id, first_seen, last_seen in (("j-gone", T0 - 200, T0 - 100), ("j-still", T0 - 200, T0 - 100), ("j-old", T0 - 63 * DAY, T0 - 63 * DAY)):
-        conn.execute("INSERT INTO jobs (account, job_id, channel, job_type, first_seen, last_seen) VALUES ('main', ?, 'c1', 'image', ?, ?)",
-                     (job_id, round(first_seen * 1000), round(last_seen * 1000)))  # all three running at the old mjtui's last poll
+    # all three running at the old mjtui's last poll
+    for job_id, first_seen, last_seen in (("j-gone", T0 - 200, T0 - 100), ("j-still", T0 - 200, T0 - 100),
+                                          ("j-old", T0 - 63 * DAY, T0 - 63 * DAY)):
+        conn.execute("INSERT INTO jobs (account, job_id, channel, job_type, first_seen, last_seen)"
+                     " VALUES ('main', ?, 'c1', 'image', ?, ?)",
+                     (job_id, round(first_seen * 1000), round(last_seen * 1000)))
     conn.close()
 
     with Journal(path, clock=ManualClock(T0)) as journal:  # opening cleans up too: j-old is past the retention
@@ -271,7 +277,8 @@ def test_a_migration_that_fails_leaves_the_file_as_it_was(tmp_path: Path, monkey
     path = tmp_path / "journal.sqlite3"
     with closing(sqlite3.connect(path, isolation_level=None)) as conn:
         migrate(conn, target=1)
-        conn.execute("INSERT INTO jobs (account, job_id, first_seen, last_seen) VALUES ('main', 'j1', ?, ?)", (round(T0 * 1000),) * 2)
+        conn.execute("INSERT INTO jobs (account, job_id, first_seen, last_seen) VALUES ('main', 'j1', ?, ?)",
+                     (round(T0 * 1000),) * 2)
     monkeypatch.setattr(schema, "MIGRATIONS", (schema.V1, schema.V2 + "\nSELECT no_such_function();\n"))
     with pytest.raises(JournalError, match="no_such_function"):
         Journal(path, clock=ManualClock(T0))
@@ -334,7 +341,8 @@ def test_a_poll_writes_only_the_jobs_that_came_went_or_changed(journal: Journal)
     assert len(entries) == 1002
     assert {(e.first_seen, e.last_seen) for e in entries.values() if e.job_id[0] == "j" and e.job_id > "j0002"} == {(T0, T0 + 20)}
     assert (entries["j0003"].channel, entries["j0003"].first_seen) == ("c-moved", T0)
-    assert [(entries[i].last_seen, entries[i].finished_at) for i in ("j0001", "j0002")] == [(T0 + 10, None)] * 2  # the last poll they were on
+    # the last poll they were on
+    assert [(entries[i].last_seen, entries[i].finished_at) for i in ("j0001", "j0002")] == [(T0 + 10, None)] * 2
     assert (entries["j0000"].last_seen, entries["j0000"].final_status) == (T0 + 20, "completed")
     assert (entries["n1"].first_seen, entries["n1"].last_seen) == (T0 + 20, T0 + 20)
     assert {"j0001", "j0002"}.isdisjoint(ids(journal.history(since=T0 + 15, limit=None)))
@@ -436,14 +444,16 @@ def test_after_many_polls_and_restarts_every_job_reads_as_if_each_poll_rewrote_i
             account = rng.choice(list(running))
             jobs = running[account]
             for job_id in [job_id for job_id in jobs if rng.random() < 0.15]:
-                job = None if rng.random() < 0.1 else final(job_id, rng.choice(["completed", "failed"]), channel=jobs[job_id].channel)
+                job = None if rng.random() < 0.1 else final(job_id, rng.choice(["completed", "failed"]),
+                                                            channel=jobs[job_id].channel)
                 pending[account].append((job_id, job))
                 del jobs[job_id]
             for job_id in [job_id for job_id in jobs if rng.random() < 0.05]:
                 jobs[job_id] = JobRow(job_id, f"c{rng.randrange(3)}", jobs[job_id].job_type, CREATED, 0, at)
             for _ in range(rng.randrange(4)):
                 serial += 1
-                jobs[f"{account}-{serial}"] = JobRow(f"{account}-{serial}", f"c{rng.randrange(3)}", rng.choice(["image", "video"]), CREATED, 0, at)
+                jobs[f"{account}-{serial}"] = JobRow(f"{account}-{serial}", f"c{rng.randrange(3)}",
+                                                     rng.choice(["image", "video"]), CREATED, 0, at)
             if rng.random() < 0.1:
                 continue  # the poll failed: nothing is recorded, the next one carries the whole list
             record_finals(journal, account, at, poll=True)
@@ -495,7 +505,9 @@ def test_actions_are_an_audit_log_newest_first(journal: Journal) -> None:
 def filled(journal: Journal) -> Journal:
     """Two accounts, two channels, every final status, spread over three days."""
     journal.record_poll("main", [row("m-old", "c1")], [("m-old", final("m-old", prompt="old red barn"))], T0 - 3 * DAY)
-    journal.record_poll("main", [row("m-fail", "c2")], [("m-fail", final("m-fail", "failed", channel="c2", prompt="Blue whale 100% size", error="x"))], T0 - 2 * 3600)
+    journal.record_poll("main", [row("m-fail", "c2")],
+                        [("m-fail", final("m-fail", "failed", channel="c2", prompt="Blue whale 100% size", error="x"))],
+                        T0 - 2 * 3600)
     journal.record_poll("main", [row("m-mod", "c1")], [("m-mod", final("m-mod", "moderated", prompt="blue_sky"))], T0 - 3600)
     journal.record_poll("main", [row("m-ok", "c1")], [("m-ok", final("m-ok", prompt="a blue bird", run=30.0))], T0 - 600)
     journal.record_poll("ip", [row("i-ok", "c9")], [("i-ok", final("i-ok", channel="c9", prompt="BLUE moon"))], T0 - 300)
@@ -683,7 +695,8 @@ def test_writer_after_close_ran_everything_queued_and_refuses_more(journal: Jour
 @pytest.fixture
 def awkward(filled: Journal) -> Journal:
     """Prompts a CSV or a terminal would trip on, a seed, and a record with fields mjtui does not know."""
-    job = final("m-odd", prompt='line one\nline two, with "quotes", commas, 日本語 and \x1b[31mred\x9b', futureField={"x": [1, None]})
+    job = final("m-odd", prompt='line one\nline two, with "quotes", commas, 日本語 and \x1b[31mred\x9b',
+                futureField={"x": [1, None]})
     filled.record_poll("main", [row("m-odd")], [("m-odd", job)], T0 + 1)
     filled.record_seed("main", "m-odd", 4294967295, ["https://cdn.example/a.png", "https://cdn.example/b.png"], T0 + 2)
     return filled
@@ -714,7 +727,7 @@ def test_csv_has_a_header_and_one_row_per_job(awkward: Journal) -> None:
     rows = list(csv.reader(io.StringIO(out.getvalue(), newline="")))
     assert tuple(rows[0]) == FIELDS
     assert [cells[FIELDS.index("jobId")] for cells in rows[1:]] == ["m-odd", *ALL]
-    odd = dict(zip(FIELDS, rows[1]))
+    odd = dict(zip(FIELDS, rows[1], strict=True))
     assert odd["prompt"].startswith("line one\nline two") and odd["seed"] == "4294967295"
     assert json.loads(odd["record"])["futureField"] == {"x": [1, None]}
 
@@ -736,6 +749,7 @@ def test_csv_cells_a_spreadsheet_would_run_start_with_a_quote_and_read_back_whol
 
 def test_read_export_names_the_bad_line(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="line 2: "):
-        read_export(io.StringIO('{"account":"a","jobId":"j","firstSeen":"2026-11-24T12:00:00.000Z","lastSeen":"2026-11-24T12:00:00.000Z"}\nnot json\n'), "jsonl")
+        read_export(io.StringIO('{"account":"a","jobId":"j","firstSeen":"2026-11-24T12:00:00.000Z",'
+                                '"lastSeen":"2026-11-24T12:00:00.000Z"}\nnot json\n'), "jsonl")
     with pytest.raises(ValueError, match="not an mjtui export"):
         read_export(io.StringIO("a,b\n1,2\n"), "csv")

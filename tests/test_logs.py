@@ -29,7 +29,7 @@ def test_the_log_is_private_and_masks_every_token_even_in_tracebacks(tmp_path):
 
 
 def test_the_log_rotates_so_it_stays_bounded(tmp_path):
-    path = setup_logging("info", tmp_path / "mjtui.log")
+    setup_logging("info", tmp_path / "mjtui.log")
     line = "x" * 1000
     for _ in range(5 * MAX_BYTES // 1000):
         log.info(line)
@@ -47,7 +47,8 @@ def test_cli_actions_are_logged_with_the_token_masked(tmp_path):
     result = subprocess.run([MJTUI, "--demo", "--log-level", "info", "cancel", "nope", "--yes"],
                             capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL)
     assert result.returncode == 1
-    text = open(log_path).read()
+    with open(log_path) as log:
+        text = log.read()
     assert "cancel nope on account main: failed" in text and "Unable to locate job nope" in text
     assert "user:" not in text, "the demo account's token never appears"
 

@@ -76,7 +76,7 @@ RELAX_200 = r"""
   "content": "Done! Your jobs now do not consume fast-hours, but might take a little longer. You can always switch back with `/fast`",
   "code": 200
 }
-"""
+"""  # noqa: E501 - the document's example, verbatim
 
 # --- 001: GET jobs/?jobid= -----------------------------------------------------------------------
 
@@ -324,7 +324,7 @@ SEED_596_PLAIN = r"""
     "error": "Your Discord account has received a pending moderation message from Midjourney. Please address this issue and reset the /account pendingModMessage before making any new API calls.",
     "code": 596
 }
-"""
+"""  # noqa: E501 - the document's example, verbatim
 
 # --- 003: ImaginePro POST nova/commands ----------------------------------------------------------
 
@@ -543,7 +543,7 @@ def test_seed_async_second_answer_carries_the_seed_and_its_four_images() -> None
         (JOB_402, JOB, "Account has no subscription or subscription expired", 402),
         (JOB_404, JOB, "Unable to locate job <jobid>", 404),
         (JOB_410, JOB, "Job has expired", 410),
-        *((body, SEED, message, 400) for body, message in zip(SEED_400, SEED_400_MESSAGES)),
+        *((body, SEED, message, 400) for body, message in zip(SEED_400, SEED_400_MESSAGES, strict=True)),
         (SEED_401, SEED, "Unauthorized", 401),
         (SEED_402, SEED, "Account has no subscription or subscription expired", 402),
         (SEED_404, SEED, "Unable to locate parent job <jobid>", 404),

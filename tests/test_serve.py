@@ -535,7 +535,8 @@ def test_serving_beyond_loopback_warns_and_refuses_without_yes(tmp_path: Path):
     lines = done.stderr.strip().splitlines()
     assert lines[0].startswith(f"mjtui serve: warning: 0.0.0.0:{port} is reachable beyond this machine")
     assert "whoever sees the printed address (its secret) controls your accounts" in lines[0]
-    assert lines[1] == "mjtui: refusing to serve beyond loopback on 0.0.0.0 without confirmation: no terminal to ask on; pass --yes"
+    assert lines[1] == ("mjtui: refusing to serve beyond loopback on 0.0.0.0 without confirmation: "
+                        "no terminal to ask on; pass --yes")
 
 
 def test_serve_on_a_busy_port_is_one_line(tmp_path: Path):

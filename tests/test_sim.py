@@ -42,7 +42,8 @@ def step(world: World, clock: ManualClock, seconds: float) -> None:
     world.advance()
 
 
-def run_until_final(world: World, clock: ManualClock, jobs: list[SimJob], *, tick: float = 1.0, limit: float = 3600.0) -> dict[str, float]:
+def run_until_final(world: World, clock: ManualClock, jobs: list[SimJob], *, tick: float = 1.0,
+                    limit: float = 3600.0) -> dict[str, float]:
     """Advance in `tick`s until every job reads a final status; return when each first did, from its creation."""
     done: dict[str, float] = {}
     waited = 0.0
@@ -230,7 +231,8 @@ def test_a_job_goes_created_started_progress_completed_and_shows_its_percentage(
     ({"fail_rate": 1.0, "moderation_rate": 0.0}, "failed", "Job failed"),
     ({"fail_rate": 0.0, "moderation_rate": 1.0}, "moderated", "Job moderated"),
 ])
-def test_a_job_can_end_failed_or_moderated_and_then_leaves_the_running_list(rates: dict[str, float], outcome: str, error: str) -> None:
+def test_a_job_can_end_failed_or_moderated_and_then_leaves_the_running_list(rates: dict[str, float], outcome: str,
+                                                                           error: str) -> None:
     clock = ManualClock()
     world = World(seed=3, clock=clock, channels=1, autopilot=False, **rates)
     job = world.submit(world.accounts["main"], "a fox reading a map")
@@ -295,7 +297,7 @@ def durations_in_mode(mode: str, jobs: int = 6) -> list[float]:
 
 def test_relax_makes_new_jobs_slower_and_turbo_faster() -> None:
     relax, fast, turbo = durations_in_mode("relax"), durations_in_mode("fast"), durations_in_mode("turbo")
-    for slow, normal, quick in zip(relax, fast, turbo):
+    for slow, normal, quick in zip(relax, fast, turbo, strict=True):
         assert slow > normal > quick
     assert sum(relax) > 2 * sum(fast) and sum(turbo) < 0.75 * sum(fast)
 

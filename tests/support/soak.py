@@ -191,7 +191,8 @@ class Vanishing:
         return [job.jobid for job in back]
 
 
-def faulty_sim(clock: ManualClock, profile: FaultProfile, *, skew: float = 0.0, **world_options) -> tuple[Simulator, FaultInjector]:
+def faulty_sim(clock: ManualClock, profile: FaultProfile, *, skew: float = 0.0,
+               **world_options) -> tuple[Simulator, FaultInjector]:
     """A simulator whose fault injector can be switched while it runs (`injector.profile = ...`)."""
     world_options.setdefault("seed", 7)
     world = World(clock=SkewedClock(clock, skew) if skew else clock, **world_options)
