@@ -1,4 +1,4 @@
-"""Helpers shared by test modules (never imported from a test module itself)."""
+"""Helpers test modules share, one idea a module; a test module imports these, never another test module or conftest."""
 
 import pkgutil
 
