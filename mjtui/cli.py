@@ -16,21 +16,23 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar, get_args
 
 import click
 
 from mjtui import __version__
+from mjtui.actions import Actions, Refused, SeedWait
 from mjtui.api import errors
-from mjtui.api.client import ImagineProClient, UseapiClient, check_channel, check_id
-from mjtui.api.models import COMMANDS, Command, Job, MessageProgress, RunningJobs
+from mjtui.api.client import check_channel, check_id
+from mjtui.api.models import COMMANDS, Command, Job, MessageProgress
 from mjtui.config import (
     MAX_REFRESH_SECONDS,
     MIN_REFRESH_SECONDS,
     Config,
     ConfigError,
-    Provider,
+    ProviderName,
     load_config,
     masked_view,
     normalise_base_url,
@@ -45,6 +47,8 @@ from mjtui.connections import (
     open_connection,
 )
 from mjtui.logs import LEVELS, default_log_path, log, setup_logging
+from mjtui.monitor.snapshot import Snapshot
+from mjtui.providers import Capability, Provider
 from mjtui.secrets import redact
 from mjtui.store import (
     DEFAULT_RETENTION_DAYS,
@@ -232,19 +236,13 @@ def run_api(connection: Connection, work: Callable[[], Awaitable[T]]) -> T:
         raise Failure(describe_failure(exc, connection)) from None
 
 
-def run_action(options: Options, connection: Connection, action: str, target: str | None,
-               work: Callable[[], Awaitable[T]]) -> T:
-    """`run_api` for a call that changes something: its outcome goes into the journal's audit log."""
+def run_action(options: Options, connection: Connection, act: Callable[[Actions], Awaitable[T]]) -> T:
+    """`run_api` for a call that changes something (see mjtui.actions): refused, or sent once and audited."""
+    actions = Actions(readonly=options.readonly, audit=partial(audit, options))
     try:
-        result = run_api(connection, work)
-    except Failure as failure:
-        outcome: Outcome = "unknown" if failure.message.startswith("outcome unknown") else "failed"
-        log.warning("%s %s on account %s: %s: %s", action, target or "-", connection.name, outcome, failure.message)
-        audit(options, connection.name, action, target, outcome, failure.message)
-        raise
-    log.info("%s %s on account %s: ok", action, target or "-", connection.name)
-    audit(options, connection.name, action, target, "ok", None)
-    return result
+        return run_api(connection, lambda: act(actions))
+    except Refused as refused:
+        raise UsageProblem(refused.message) from None
 
 
 def audit(options: Options, account: str, action: str, target: str | None, outcome: Outcome, error: str | None) -> None:
@@ -275,12 +273,12 @@ def _after_the_action(what: str) -> Iterator[None]:
         click.echo(f"mjtui: warning: {what} was not journalled: {redact(clean(exc))}", err=True)
 
 
-def needs(provider: str, connection: Connection, what: str) -> None:
-    if connection.provider != provider:
-        raise UsageProblem(
-            f"account '{connection.name}' is {connection.provider}, which has no {what}; "
-            f"choose another account with --account"
-        )
+def supported(connection: Connection, capability: Capability) -> Provider:
+    """The account's service, when it can do this; else exit 2 with one line naming what it lacks."""
+    service = connection.service
+    if not service.can(capability):
+        raise UsageProblem(service.lacking(capability).message)
+    return service
 
 
 def show(text: str) -> None:
@@ -326,28 +324,35 @@ def _ratio(value: int | None, limit: int | None) -> str:
     return f"{value if value is not None else '?'}/{limit if limit is not None else '?'}"
 
 
-def format_running(running: RunningJobs, connection: Connection) -> list[str]:
+def format_running(snapshot: Snapshot, connection: Connection) -> list[str]:
     """The running-jobs table: a header per channel with its limits, a line per job."""
-    lines = [
-        f"{clean(connection.name)}: {running.total or 0} running "
-        f"({running.images or 0} images, {running.videos or 0} videos) in {len(running.channels)} channels"
-    ]
-    for channel_id, channel in running.channels.items():
+    channels = snapshot.stats.values()
+    images, videos = sum(stats.images for stats in channels), sum(stats.videos for stats in channels)
+    lines = [f"{clean(connection.name)}: {snapshot.total} running ({images} images, {videos} videos) "
+             f"in {len(snapshot.stats)} channels"]
+    for channel_id, stats in snapshot.stats.items():
         name = clean(connection.channel_name(channel_id))
         label = name if name == clean(channel_id) else f"{name} ({clean(channel_id)})"
-        full = " FULL" if channel.max_jobs is not None and (channel.total or 0) >= channel.max_jobs else ""
         lines.append("")
         lines.append(
-            f"channel {label}  jobs {_ratio(channel.total, channel.max_jobs)}{full}  "
-            f"images {_ratio(channel.images, channel.max_image_jobs)}  "
-            f"videos {_ratio(channel.videos, channel.max_video_jobs)}"
+            f"channel {label}  jobs {_ratio(stats.total, stats.max_jobs)}{' FULL' if stats.full else ''}  "
+            f"images {_ratio(stats.images, stats.max_image_jobs)}  "
+            f"videos {_ratio(stats.videos, stats.max_video_jobs)}"
         )
-        for job in channel.jobs:
+        for job in snapshot.jobs[channel_id].values():
             lines.append(
-                f"  {pad(clean(job.job_id), 70)} {pad(clean(job.job_type or '?'), 6)} "
-                f"{pad(clean(job.created or '?'), 25)} {clean(job.elapsed or '?')}"
+                f"  {pad(clean(job.job_id), 70)} {pad(clean(job.job_type), 6)} "
+                f"{pad(clean(job.created or '?'), 25)} {_clock(job.elapsed)}"
             )
     return lines
+
+
+def _clock(seconds: int | None) -> str:
+    """Elapsed time as the API writes it: mm:ss, or h:mm:ss past an hour; ? when unknown."""
+    if seconds is None:
+        return "?"
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60:02d}:{rest % 60:02d}"
 
 
 def format_job(job: Job) -> list[str]:
@@ -471,13 +476,12 @@ def _refuse_readonly(options: Options, what: str) -> None:
 def jobs(ctx: click.Context, as_json: bool) -> None:
     """List the running jobs of every channel, with each channel's limits."""
     connection = _options(ctx).connect()
-    needs("useapi", connection, "running-jobs list (ImaginePro documents none)")
-    client: UseapiClient = connection.client  # type: ignore[assignment]
-    running = run_api(connection, client.running_jobs)
+    service = supported(connection, Capability.RUNNING_LIST)
+    polled = run_api(connection, lambda: service.poll(time.time()))
     if as_json:
-        emit_json(running.dump())
+        emit_json(polled.document())
     else:
-        show("\n".join(format_running(running, connection)))
+        show("\n".join(format_running(polled.snapshot, connection)))
 
 
 @main.command()
@@ -491,13 +495,13 @@ def job(ctx: click.Context, jobid: str, as_json: bool) -> None:
     """
     plausible(jobid)
     connection = _options(ctx).connect()
-    client = connection.client
-    if isinstance(client, ImagineProClient):
-        message = run_api(connection, lambda: client.message(jobid))
+    service = connection.service
+    if not service.can(Capability.JOB_DETAIL) and service.can(Capability.MESSAGES):
+        message = run_api(connection, lambda: service.message(jobid))
         emit_json(message.dump()) if as_json else show("\n".join(format_message(message)))
         return
-    assert isinstance(client, UseapiClient)  # the only other provider
-    record = run_api(connection, lambda: client.job(jobid))
+    supported(connection, Capability.JOB_DETAIL)
+    record = run_api(connection, lambda: service.job(jobid))
     emit_json(record.dump()) if as_json else show("\n".join(format_job(record)))
 
 
@@ -511,27 +515,19 @@ def _command(cmd: Command) -> click.Command:
         if channel is not None:
             plausible(channel, check_channel)
         connection = options.connect()
-        client = connection.client
-        if isinstance(client, ImagineProClient):
-            if channel:
-                raise UsageProblem(f"--channel: ImaginePro account '{connection.name}' sends commands by its token_id")
-            token_id = connection.token_id
-            if token_id is None:
-                raise UsageProblem(f"account '{connection.name}' has no token_id (ImaginePro needs it)")
-            sent = run_action(options, connection, cmd, str(token_id), lambda: client.command(cmd, token_id))
-            if as_json:
-                emit_json(sent.dump())
-            else:
-                show(f"/{cmd} sent: message {clean(sent.message_id)}; follow it with: mjtui job {clean(sent.message_id)}")
-            return
-        assert isinstance(client, UseapiClient)  # the only other provider
-        answer = run_action(options, connection, cmd, channel, lambda: client.command(cmd, channel))
+        service = connection.service
+        if channel and not service.commands_need_a_channel:
+            raise UsageProblem(f"--channel: account '{connection.name}' ({connection.provider}) sends commands to the "
+                               "account, not to a channel")
+        sent = run_action(options, connection, lambda actions: actions.command(service, cmd, channel))
         if as_json:
-            emit_json(answer.dump())
-            return
-        if answer.error:
-            raise Failure(f"/{cmd} failed: {answer.error}")
-        show(clean(answer.content or f"/{cmd}: {answer.status}", keep_newlines=True))
+            emit_json(sent.document)
+        elif sent.error:
+            raise Failure(f"/{cmd} failed: {sent.error}")
+        elif sent.message_id is not None:
+            show(f"/{cmd} sent: message {clean(sent.message_id)}; follow it with: mjtui job {clean(sent.message_id)}")
+        else:
+            show(clean(sent.content or f"/{cmd}: {sent.status}", keep_newlines=True))
 
     run.__doc__ = {
         "relax": "Switch a channel to relax mode (/relax).",
@@ -556,8 +552,9 @@ def cancel(ctx: click.Context, jobid: str, yes: bool) -> None:
     _refuse_readonly(options, "a cancel")
     plausible(jobid)
     connection = options.connect()
+    service = supported(connection, Capability.CANCEL)
     confirm(f"Cancel job {clean(jobid)} on account '{connection.name}'?", yes=yes, what="cancel")
-    run_action(options, connection, "cancel", jobid, lambda: connection.client.cancel(jobid))  # type: ignore[attr-defined]
+    run_action(options, connection, lambda actions: actions.cancel(service, jobid))
     click.echo(f"cancelled {clean(jobid)}")
 
 
@@ -575,24 +572,9 @@ def seed(ctx: click.Context, jobid: str, wait: bool, interval: float, timeout: f
     _refuse_readonly(options, "a seed request")
     plausible(jobid)
     connection = options.connect()
-    needs("useapi", connection, "seed endpoint")
-    client: UseapiClient = connection.client  # type: ignore[assignment]
-
-    async def fetch() -> Job:
-        answer = await client.seed_async(jobid)
-        if answer.has_seed or not wait:
-            return answer
-        follow = answer.jobid or ""
-        deadline = time.monotonic() + timeout
-        while True:
-            await asyncio.sleep(min(interval, max(0.0, deadline - time.monotonic())))
-            current = await client.job(follow)
-            if current.is_final or current.has_seed:
-                return current
-            if time.monotonic() >= deadline:
-                raise errors.MjtuiError(f"timed out after {timeout:g}s waiting for seed job {follow} (status {current.status})")
-
-    answer = run_action(options, connection, "seed", jobid, fetch)
+    service = supported(connection, Capability.SEED)
+    follow = SeedWait(interval, timeout, asyncio.sleep, time.monotonic) if wait else None
+    answer = run_action(options, connection, lambda actions: actions.seed(service, jobid, follow))
     if answer.has_seed and answer.seed is not None and answer.seed.value is not None:
         _journal_seed(options, connection.name, jobid, answer)
     if as_json:
@@ -617,13 +599,13 @@ def reset(ctx: click.Context, channel: str, yes: bool) -> None:
     _refuse_readonly(options, "a reset")
     plausible(channel, check_channel)
     connection = options.connect()
-    needs("useapi", connection, "moderation reset")
+    service = supported(connection, Capability.RESET)
     confirm(
         f"Reset the moderation halt of channel {clean(channel)}? Acknowledge the message in Discord first.",
         yes=yes,
         what="reset",
     )
-    run_action(options, connection, "reset", channel, lambda: connection.client.reset(channel))  # type: ignore[attr-defined]
+    run_action(options, connection, lambda actions: actions.reset(service, channel))
     click.echo(f"channel {clean(channel)} reset")
 
 
@@ -671,10 +653,8 @@ def sim(host: str, port: int, seed: int, channels: int, accounts: int, max_jobs:
         click.echo(f"mjtui simulator on {base_url}  (seed {seed}, speed {speed:g}x, faults {faults}{distance})")
         click.echo(f"base_url = {base_url}")
         for account in simulator.world.accounts.values():
-            extra = ""
-            if account.provider == "imaginepro":
-                token_id = simulator.world.channels[account.channels[0]].token_id
-                extra = f"  token_id = {token_id}"
+            token_id = simulator.world.channels[account.channels[0]].token_id if account.channels else None
+            extra = f"  token_id = {token_id}" if token_id is not None else ""  # a linked Discord account's id
             # A simulator's token guards nothing; it is printed so it can be used.
             channels = ", ".join(account.channels)
             click.echo(f"account {account.name} ({account.provider}): token = {account.token}{extra}  channels: {channels}")
@@ -946,14 +926,14 @@ def config_show(ctx: click.Context, as_json: bool) -> None:
 
 
 @config.command("init")
-@click.option("--provider", type=click.Choice(get_args(Provider)), default="useapi", show_default=True)
+@click.option("--provider", type=click.Choice(get_args(ProviderName)), default="useapi", show_default=True)
 @click.option("--token-env", help="Environment variable holding the token (default USEAPI_TOKEN / IMAGINEPRO_TOKEN).")
 @click.option("--token-id", type=int, help="ImaginePro: the linked Discord account's token id.")
 @click.option("--base-url", "init_base_url", help="API origin, when not the provider's own.")
 @click.option("--name", "account_name", default="main", show_default=True, help="Account name.")
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
 @click.pass_context
-def config_init(ctx: click.Context, provider: Provider, token_env: str | None, token_id: int | None,
+def config_init(ctx: click.Context, provider: ProviderName, token_env: str | None, token_id: int | None,
                 init_base_url: str | None, account_name: str, force: bool) -> None:
     """Write a starter config file (mode 0600) that reads the token from an environment variable."""
     path, _ = resolve_config_path(_options(ctx).config_path)

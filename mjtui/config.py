@@ -41,7 +41,7 @@ from mjtui.text import mask_secret
 from mjtui.themes import DEFAULT_THEME
 from mjtui.urls import CredentialsInUrl, checked_http_url
 
-Provider = Literal["useapi", "imaginepro"]
+ProviderName = Literal["useapi", "imaginepro"]  # a config's `provider = "..."`
 
 DEFAULT_ORIGINS: dict[str, str] = {"useapi": USEAPI_ORIGIN, "imaginepro": IMAGINEPRO_ORIGIN}
 DEFAULT_TOKEN_ENVS: dict[str, str] = {"useapi": "USEAPI_TOKEN", "imaginepro": "IMAGINEPRO_TOKEN"}
@@ -85,7 +85,7 @@ class AccountConfig(BaseModel):
 
     model_config = _strict_model()
 
-    provider: Provider = "useapi"
+    provider: ProviderName = "useapi"
     base_url: str | None = None
     token: SecretStr | None = None
     token_env: str | None = None
@@ -398,7 +398,7 @@ def masked_view(config: Config, environ: Mapping[str, str] = os.environ) -> dict
 
 
 def starter_config(
-    provider: Provider = "useapi",
+    provider: ProviderName = "useapi",
     token_env: str | None = None,
     base_url: str | None = None,
     account: str = "main",

@@ -11,9 +11,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from mjtui.api.client import BaseClient, ImagineProClient, UseapiClient
+from mjtui.api.client import BaseClient
 from mjtui.clock import Clock, ScaledClock
 from mjtui.config import AccountConfig, Config, ConfigError
+from mjtui.providers import Provider, open_provider
 
 if TYPE_CHECKING:  # the simulator (Starlette) is imported only for --demo and tests, not on every start
     from mjtui.sim import Simulator
@@ -23,27 +24,28 @@ DEMO_SEED = 2026
 
 @dataclass
 class Connection:
-    """One account's client, with what the user called it."""
+    """One account's service (its provider, with a client of its own), with what the user called it."""
 
     name: str
-    provider: str
-    client: BaseClient
+    service: Provider
     account: AccountConfig | None = None
     simulator: Simulator | None = None
     secret: str = field(default="", repr=False)  # the token, only so logs can mask it
 
     @property
-    def token_id(self) -> int | None:
-        if self.simulator is not None:
-            channel = self.simulator.world.channels[self.simulator.world.accounts[self.name].channels[0]]
-            return channel.token_id
-        return self.account.token_id if self.account else None
+    def provider(self) -> str:
+        """The config's name for the service: "useapi", "imaginepro"."""
+        return self.service.kind
+
+    @property
+    def client(self) -> BaseClient:
+        return self.service.client
 
     def channel_name(self, channel_id: str) -> str:
         return self.account.channel_name(channel_id) if self.account else channel_id
 
     async def aclose(self) -> None:
-        await self.client.aclose()
+        await self.service.aclose()
 
 
 def open_connection(
@@ -57,9 +59,9 @@ def open_connection(
     account_name, account = config.account(name)
     token = account.resolve_token(environ)
     origin = (base_url or account.origin).rstrip("/")
-    cls = ImagineProClient if account.provider == "imaginepro" else UseapiClient
-    client = cls(token, origin, timeout=account.timeout)
-    return Connection(account_name, account.provider, client, account=account, secret=token)
+    service = open_provider(account.provider, account_name, token, origin, timeout=account.timeout,
+                            token_id=account.token_id)
+    return Connection(account_name, service, account=account, secret=token)
 
 
 def open_connections(
@@ -99,6 +101,7 @@ def demo_connection(simulator: Simulator, name: str | None = None) -> Connection
     if account_name not in accounts:
         raise ConfigError(f"no account named {account_name!r} in the demo (accounts: {', '.join(accounts)})")
     account = accounts[account_name]
-    cls = ImagineProClient if account.provider == "imaginepro" else UseapiClient
-    client = cls(account.token, SIM_ORIGIN, transport=simulator.transport())
-    return Connection(account_name, account.provider, client, simulator=simulator, secret=account.token)
+    token_id = simulator.world.channels[account.channels[0]].token_id if account.channels else None
+    service = open_provider(account.provider, account_name, account.token, SIM_ORIGIN,
+                            transport=simulator.transport(), token_id=token_id)
+    return Connection(account_name, service, simulator=simulator, secret=account.token)

@@ -17,6 +17,7 @@ from textual.pilot import Pilot
 from mjtui.api.client import MIN_ANSWER_RATE, UseapiClient
 from mjtui.config import Config
 from mjtui.connections import Connection, open_connections
+from mjtui.providers.useapi import Useapi
 from mjtui.tui.account_header import AccountHeader, Banner
 from mjtui.tui.app import MjtuiApp, make_app
 from mjtui.tui.timers import ManualTimers
@@ -39,7 +40,7 @@ async def until(pilot: Pilot, condition: Callable[[], bool], what: str, seconds:
 
 async def test_a_poll_whose_answer_drips_fails_after_a_timeout_and_ctrl_r_polls_again(clock):
     with HostileServer(drip(interval=0.05, seconds=30)) as server:
-        connection = Connection("main", "useapi", UseapiClient(TOKEN, server.url, timeout=0.3))
+        connection = Connection("main", Useapi("main", UseapiClient(TOKEN, server.url, timeout=0.3)))
         app = make_app([connection], clock=clock, timers=ManualTimers(clock))
         async with app.run_test(size=(120, 30)) as pilot:
             state = app.accounts["main"]

@@ -22,6 +22,7 @@ from support.loopback import serving
 from mjtui import cli
 from mjtui.api.client import UseapiClient
 from mjtui.connections import Connection
+from mjtui.providers.useapi import Useapi
 from mjtui.store import Journal, export
 from mjtui.text import mask_secret
 from mjtui.tui.app import make_app
@@ -126,7 +127,7 @@ def test_an_export_masks_a_token_that_an_older_journal_kept(tmp_path: Path) -> N
 @pytest.mark.parametrize("base_url", ["http://hostile.test", "http://hostile.test/escaped"])
 async def test_an_echoed_token_never_reaches_the_dashboard(clock, base_url: str) -> None:
     client = UseapiClient(TOKEN, base_url, transport=httpx.ASGITransport(ECHO))
-    connection = Connection("main", "useapi", client, secret=TOKEN)
+    connection = Connection("main", Useapi("main", client), secret=TOKEN)
     timers = ManualTimers(clock)
     app = make_app([connection], clock=clock, timers=timers, rng=random.Random(0))
     async with app.run_test(size=(200, 40)) as pilot:

@@ -31,9 +31,9 @@ from textual.theme import Theme
 from textual.widgets import Input
 from textual.worker import get_current_worker
 
+from mjtui.actions import NEEDS, Actions, seed_settled
 from mjtui.api import errors
-from mjtui.api.client import ImagineProClient, UseapiClient
-from mjtui.api.models import COMMANDS, Command, Job, RunningJobs
+from mjtui.api.models import COMMANDS, Command, Job
 from mjtui.clock import Clock, SystemClock
 from mjtui.config import ConfigError, NotifyConfig
 from mjtui.connections import Connection
@@ -47,7 +47,8 @@ from mjtui.monitor.message_follow import (
     MessageFollower,
     why_let_go,
 )
-from mjtui.monitor.snapshot import JobRow, Snapshot, diff, snapshot_of
+from mjtui.monitor.snapshot import JobRow, Snapshot, diff
+from mjtui.providers import Capability, Provider
 from mjtui.secrets import redact
 from mjtui.store import ChannelHistory, Journal, JournalWriter, Outcome
 from mjtui.store.image_cache import ImageCache
@@ -114,18 +115,21 @@ class AccountState:
     messages: MessageFollower = field(default_factory=MessageFollower)  # ImaginePro messages being followed
 
     @property
-    def useapi(self) -> UseapiClient | None:
-        client = self.connection.client if self.connection else None
-        return client if isinstance(client, UseapiClient) else None
+    def service(self) -> Provider | None:
+        """The account's service, when it is connected (an account with a config problem is not)."""
+        return self.connection.service if self.connection else None
+
+    def can(self, capability: Capability) -> bool:
+        return self.connection is not None and self.connection.service.can(capability)
 
 
 class PollDone(Message):
     """A poll of one account's running list finished, with the list or the error."""
 
-    def __init__(self, account: str, running: RunningJobs | None, error: errors.MjtuiError | None, latency: float) -> None:
+    def __init__(self, account: str, snapshot: Snapshot | None, error: errors.MjtuiError | None, latency: float) -> None:
         super().__init__()
         self.account = account
-        self.running = running
+        self.snapshot = snapshot
         self.error = error
         self.latency = latency
 
@@ -260,6 +264,7 @@ class MjtuiApp(App[None]):
         for name, (provider, problem) in (problems or {}).items():
             self.accounts[name] = AccountState(name, provider, None, problem=problem)
         self.collector = Collector()
+        self.actions = Actions(readonly=readonly, audit=self._audit)
         self._cancelled_here: set[tuple[str, str]] = set()  # (account, job id) cancelled from this dashboard
         self._panes: dict[tuple[str, str], ChannelPane] = {}  # (account, channel id) -> its pane; panes stay
         self.user_keymap = dict(keymap or {})  # the user's [keys], kept here for help (Textual keeps its copy private)
@@ -309,7 +314,7 @@ class MjtuiApp(App[None]):
                 banner.update(Text(f"Not polled: {clean(state.problem)}"))
                 continue
             await self._ensure_panes(state, state.channel_names)
-            if state.provider == "imaginepro":
+            if not state.can(Capability.RUNNING_LIST):
                 state.status.health = Health.COMMANDS_ONLY
                 self._show_header(state)
             else:
@@ -380,10 +385,9 @@ class MjtuiApp(App[None]):
         if self.writer is not None and self.journal is not None:
             self.writer.submit(getattr(self.journal, method), *args)
 
-    def _record_action(self, account: str, action: str, target: str | None, error: errors.MjtuiError | None = None) -> None:
-        outcome: Outcome = "ok" if error is None else "unknown" if isinstance(error, errors.OutcomeUnknown) else "failed"
-        log.info("%s %s on account %s: %s%s", action, target or "-", account, outcome, f": {error}" if error else "")
-        self._journal("record_action", account, action, target, outcome, str(error) if error else None, self.clock.now())
+    def _audit(self, account: str, action: str, target: str | None, outcome: Outcome, error: str | None) -> None:
+        """What mjtui.actions did, into the journal's audit log (off the UI thread)."""
+        self._journal("record_action", account, action, target, outcome, error, self.clock.now())
 
     @work(exit_on_error=False)
     async def _load_recent(self) -> None:
@@ -467,7 +471,7 @@ class MjtuiApp(App[None]):
     def poll(self, account: str) -> None:
         """Start a poll of the account unless one is in flight, it is paused, or it is halted."""
         state = self.accounts[account]
-        if state.polling or state.useapi is None or self.paused:
+        if state.polling or not state.can(Capability.RUNNING_LIST) or self.paused:
             return
         if state.timer is not None:
             state.timer.stop()
@@ -479,12 +483,12 @@ class MjtuiApp(App[None]):
     # snapshot, and writing out 1,200 jobs cost every poll a millisecond.
     @work(exit_on_error=False, description="poll")
     async def _poll_worker(self, state: AccountState) -> None:
-        client = state.useapi
-        assert client is not None
+        service = state.service
+        assert service is not None
         started = time.perf_counter()
         try:
-            running = await client.running_jobs()
-            self.post_message(PollDone(state.name, running, None, time.perf_counter() - started))
+            polled = await service.poll(self.clock.now(), state.channel_names)
+            self.post_message(PollDone(state.name, polled.snapshot, None, time.perf_counter() - started))
         except errors.MjtuiError as exc:
             self.post_message(PollDone(state.name, None, exc, time.perf_counter() - started))
         except Exception as exc:  # noqa: BLE001 - shown and logged, never fatal
@@ -502,10 +506,10 @@ class MjtuiApp(App[None]):
             if delay is not None and not self.paused:
                 state.timer = self.timers.call_later(delay, lambda: self.poll(state.name))
             return
-        assert message.running is not None
+        assert message.snapshot is not None
         state.status.succeeded(now, message.latency)
         try:
-            await self._apply(state, message.running, now)
+            await self._apply(state, message.snapshot, now)
         except Exception as exc:  # noqa: BLE001
             log.error("applying a poll of %s failed", state.name, exc_info=exc)
             self.notify(clean(str(internal(exc)), limit=200), severity="error")
@@ -513,8 +517,7 @@ class MjtuiApp(App[None]):
         if not self.paused:
             state.timer = self.timers.call_later(self.refresh_seconds, lambda: self.poll(state.name))
 
-    async def _apply(self, state: AccountState, running: RunningJobs, now: float) -> None:
-        fresh = snapshot_of(running, now, state.channel_names)
+    async def _apply(self, state: AccountState, fresh: Snapshot, now: float) -> None:
         previous = state.snapshot
         first = previous is None
         changes = diff(previous, fresh)
@@ -567,10 +570,10 @@ class MjtuiApp(App[None]):
         Answers reach the UI in batches (every FINAL_BATCH answers or FINAL_BATCH_SECONDS), not one
         message per job: at a hundred busy channels a poll can see hundreds of jobs leave.
         """
-        client, finals = state.useapi, state.finals
+        service, finals = state.service, state.finals
         try:
-            while client is not None and (job := finals.take(self.clock.now())) is not None:
-                final = await self._final_of(client, finals, job)
+            while service is not None and (job := finals.take(self.clock.now())) is not None:
+                final = await self._final_of(service, finals, job)
                 if final is not None:
                     self._batch_final(state, final)
         finally:
@@ -579,10 +582,10 @@ class MjtuiApp(App[None]):
                 self.post_message(FinalsFetched(state.name))
                 self._fetch_finals(state)  # stopped by a 429: arm the resumption
 
-    async def _final_of(self, client: UseapiClient, finals: FinalFetches, job: Departed) -> Final | None:
+    async def _final_of(self, service: Provider, finals: FinalFetches, job: Departed) -> Final | None:
         """One detail GET; None when a 429 put the job back in the queue for later."""
         try:
-            answer = await client.job(job.job_id)
+            answer = await service.job(job.job_id)
         except errors.RateLimited as exc:
             if finals.rate_limited(job, self.clock.now(), exc.retry_after):
                 return None
@@ -744,7 +747,7 @@ class MjtuiApp(App[None]):
         state = self._selected_account()
         if state is None:
             return None
-        if state.provider == "imaginepro":
+        if state.service is not None and not state.service.commands_need_a_channel:
             return state, None
         channels = list(state.snapshot.jobs) if state.snapshot else list(state.channel_names)
         return (state, channels[0]) if len(channels) == 1 else None
@@ -756,6 +759,13 @@ class MjtuiApp(App[None]):
             return pane.channel_id
         channels = list(state.snapshot.jobs) if state.snapshot else list(state.channel_names)
         return channels[0] if len(channels) == 1 else None
+
+    def _refused(self, service: Provider, action: str) -> bool:
+        """Whether the action cannot go to this account (its provider lacks it); said in a toast."""
+        refused = self.actions.refusal(service, action)
+        if refused is not None:
+            self.notify(refused.message, severity="warning")
+        return refused is not None
 
     def _refuse_readonly(self, what: str) -> bool:
         if self.readonly:
@@ -775,8 +785,15 @@ class MjtuiApp(App[None]):
     DASHBOARD_ONLY = frozenset({"command", "cancel", "seed", "filter", "sort", "inspect", "reset", "history"})
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Dashboard actions are hidden while another screen (the inspector, a dialog) is on top."""
-        return not (action in self.DASHBOARD_ONLY and len(self.screen_stack) > 1)
+        """Dashboard actions are hidden while another screen (the inspector, a dialog) is on top, and so is one
+        the selected account's provider cannot do (help says which)."""
+        if action in self.DASHBOARD_ONLY and len(self.screen_stack) > 1:
+            return False
+        name = str(parameters[0]) if action == "command" and parameters else action
+        if name not in NEEDS:
+            return True
+        state = self._selected_account()
+        return state is None or state.service is None or state.can(NEEDS[name])
 
     def on_row_table_selected(self, event: RowTable.Selected) -> None:
         if isinstance(event.table, (ChannelPane, FinishedTable)):
@@ -814,7 +831,7 @@ class MjtuiApp(App[None]):
         data = await asyncio.to_thread(cache.get, url)
         cached = data is not None
         if data is None:
-            data = await state.connection.client.download(url)
+            data = await state.connection.service.download(url)
         preview = await asyncio.to_thread(decode_preview, data)
         if not cached:
             try:
@@ -826,9 +843,9 @@ class MjtuiApp(App[None]):
     async def fetch_job(self, account: str, job_id: str) -> Job:
         """The inspector's detail GET; a running job's progress also shows in its pane."""
         state = self.accounts[account]
-        if state.useapi is None:
-            raise errors.MjtuiError(f"account '{account}' has no job endpoint")
-        job = await state.useapi.job(job_id)
+        if state.service is None:
+            raise errors.MjtuiError(f"account '{account}' is not connected: {state.problem}")
+        job = await state.service.job(job_id)
         if job.is_running and job.channel:
             pane = self.pane(account, job.channel)
             if pane is not None:
@@ -856,37 +873,27 @@ class MjtuiApp(App[None]):
 
     @work(exit_on_error=False, description="command")
     async def _run_command(self, state: AccountState, cmd: Command, channel: str | None, key: str) -> None:
-        assert state.connection is not None
-        client = state.connection.client
+        assert state.service is not None
         try:
-            if isinstance(client, ImagineProClient):
-                token_id = state.connection.token_id
-                if token_id is None:
-                    raise errors.MjtuiError(f"account '{state.name}' has no token_id")
-                sent = await client.command(cmd, token_id)
-                self._record_action(state.name, cmd, str(token_id))
-                self._track_message(state, cmd, sent.message_id or "")
+            sent = await self.actions.command(state.service, cmd, channel)
+            if sent.message_id is not None:  # a message to follow (ImaginePro), not an answer
+                self._track_message(state, cmd, sent.message_id)
                 self.notify(f"/{cmd} sent to {clean(state.name)}: message {clean(sent.message_id)}")
                 return
-            assert isinstance(client, UseapiClient)  # the only other provider
-            job = await client.command(cmd, channel)
-            if job.error:
-                self._record_action(state.name, cmd, channel, errors.MjtuiError(job.error))
-                self.notify(f"/{cmd} failed: {clean(job.error, limit=200)}", severity="error")
+            if sent.error:
+                self.notify(f"/{cmd} failed: {clean(sent.error, limit=200)}", severity="error")
                 return
-            self._record_action(state.name, cmd, channel)
             if cmd in ("relax", "fast", "turbo") and channel:
                 state.modes[channel] = cmd
                 pane = self.pane(state.name, channel)
                 if pane is not None:
                     pane.set_mode(cmd)
             title = f"/{cmd} on {clean(state.channel_names.get(channel or '', channel or state.name))}"
-            self.notify(clean(job.content or job.status or "done", keep_newlines=True, limit=600), title=title,
+            self.notify(clean(sent.content or sent.status or "done", keep_newlines=True, limit=600), title=title,
                         timeout=10 if cmd == "info" else 5)
             if cmd == "info" and channel:
-                self._learn_mode(state, channel, job.content or "")
+                self._learn_mode(state, channel, sent.content or "")
         except errors.MjtuiError as exc:
-            self._record_action(state.name, cmd, channel, exc)
             self._notify_failure(state, f"/{cmd}", exc)
         except Exception as exc:  # noqa: BLE001
             self._notify_failure(state, f"/{cmd}", internal(exc))
@@ -929,12 +936,12 @@ class MjtuiApp(App[None]):
 
     @work(exit_on_error=False, description="follow message")
     async def _follow_message(self, state: AccountState, message_id: str) -> None:
-        client = state.connection.client if state.connection else None
-        if not isinstance(client, ImagineProClient):
+        service = state.service
+        if service is None or not service.can(Capability.MESSAGES):
             return
         table = self.section(state.name).query_one(MessageTable)
         try:
-            message = await client.message(message_id)
+            message = await service.message(message_id)
         except errors.MjtuiError as exc:
             let_go = why_let_go(exc)
             table.note(message_id, let_go or str(exc))
@@ -967,9 +974,8 @@ class MjtuiApp(App[None]):
             account, job_id = pane.account, pane.selected_job_id
         assert account is not None
         state = self.accounts[account]
-        useapi = state.useapi
-        if useapi is None:
-            self.notify("cancel: this account has no cancel endpoint here", severity="warning")
+        service = state.service
+        if service is None or self._refused(service, "cancel"):
             return
         key = f"cancel:{job_id}"
         if key in self.in_flight:
@@ -980,7 +986,7 @@ class MjtuiApp(App[None]):
         question.append(clean(job_id), style="bold")
         question.append(f" on account {clean(account)}?\nThe job stops and reads as failed (\"Job cancelled by user\").")
         self._confirm_then(state, "cancel", job_id, key, ConfirmScreen("Cancel job", question, yes_label="Cancel job"),
-                           lambda: useapi.cancel(job_id), f"cancelled {short_job_id(job_id)}")
+                           lambda: self.actions.cancel(service, job_id), f"cancelled {short_job_id(job_id)}")
 
     def _confirm_then(self, state: AccountState, what: str, target: str, key: str, dialog: ConfirmScreen,
                       call: Callable[[], Awaitable[None]], done: str) -> None:
@@ -997,13 +1003,11 @@ class MjtuiApp(App[None]):
                        call: Callable[[], Awaitable[None]], done: str) -> None:
         try:
             await call()
-            self._record_action(state.name, what, target)
             if what == "cancel":
                 self._cancelled_here.add((state.name, target))  # its toast is this one, not the poll's
             self.notify(done, title=what.capitalize())
             self.poll(state.name)
         except errors.MjtuiError as exc:
-            self._record_action(state.name, what, target, exc)
             self._notify_failure(state, what, exc)
         finally:
             self.in_flight.discard(key)
@@ -1029,8 +1033,7 @@ class MjtuiApp(App[None]):
         if self._refuse_readonly("seed"):
             return
         state = self.accounts[account]
-        if state.useapi is None:
-            self.notify("seed: ImaginePro accounts have no seed endpoint", severity="warning")
+        if state.service is None or self._refused(state.service, "seed"):
             return
         key = f"seed:{job_id}"
         if self._begin(key, "seed"):
@@ -1038,37 +1041,34 @@ class MjtuiApp(App[None]):
                 screen.seed_progress("requesting…")
             self._run_seed(state, job_id, key, screen)
 
-    @work(exit_on_error=False)
+    @work(exit_on_error=False, description="seed")
     async def _run_seed(self, state: AccountState, job_id: str, key: str, screen: InspectorScreen | None,
-                        seed_job: str | None = None) -> None:
-        """seed_async, then check the seed job on a timer until it completes; the inspector shows each step."""
-        client = state.useapi
-        assert client is not None
+                        started: Job | None = None) -> None:
+        """Ask for the seed (`started` None), or check the seed job it started; until it settles, check again on
+        the app's timers (each check its own worker: nothing waits between them). The inspector shows each step."""
+        assert state.service is not None
         try:
-            answer = await (client.job(seed_job) if seed_job else client.seed_async(job_id))
-            if seed_job is None:
-                self._record_action(state.name, "seed", job_id)
+            answer = await (self.actions.seed_check(state.service, started) if started
+                            else self.actions.seed(state.service, job_id))
         except errors.MjtuiError as exc:
-            self._record_action(state.name, "seed", job_id, exc)
+            self.in_flight.discard(key)
             self._seed_report(screen, f"failed: {exc}")
             self._notify_failure(state, "seed", exc)
-            self.in_flight.discard(key)
             return
+        if not seed_settled(answer):
+            interval = max(self.refresh_seconds, FOLLOW_FLOOR)
+            self._seed_report(screen, f"seed job {answer.jobid} {answer.status or 'started'}; checking every {interval:g}s…")
+            self.timers.call_later(interval, lambda: self._run_seed(state, job_id, key, screen, answer))
+            return
+        self.in_flight.discard(key)
         if answer.has_seed and answer.seed is not None:
             urls = [image.url for image in answer.seed.attachments if image.url]
             self._journal("record_seed", state.name, job_id, answer.seed.value, urls, self.clock.now())
             self._seed_report(screen, None, answer)
             self.notify(f"seed {answer.seed.value} ({len(answer.seed.attachments)} images); y copies it", title="Seed")
-            self.in_flight.discard(key)
-        elif answer.status == "failed" or answer.error:
+        else:
             self._seed_report(screen, f"failed: {answer.error or answer.status}")
             self.notify(f"seed failed: {clean(answer.error or answer.status, limit=200)}", severity="error")
-            self.in_flight.discard(key)
-        else:
-            interval = max(self.refresh_seconds, FOLLOW_FLOOR)
-            follow = answer.jobid or seed_job or ""
-            self._seed_report(screen, f"seed job {follow} {answer.status or 'started'}; checking every {interval:g}s…")
-            self.timers.call_later(interval, lambda: self._run_seed(state, job_id, key, screen, follow))
 
     @staticmethod
     def _seed_report(screen: InspectorScreen | None, text: str | None, job: Job | None = None) -> None:
@@ -1094,10 +1094,11 @@ class MjtuiApp(App[None]):
         question.append(clean(channel), style="bold")
         question.append(f" (account {clean(state.name)})?\nAcknowledge the moderation message in Discord first.")
         key = f"reset:{state.name}:{channel}"
-        useapi = state.useapi
-        assert useapi is not None
+        service = state.service
+        if service is None or self._refused(service, "reset"):
+            return
         self._confirm_then(state, "reset", channel, key, ConfirmScreen("Moderation reset", question, yes_label="Reset"),
-                           lambda: useapi.reset(channel), f"channel {clean(channel)} reset; polling again")
+                           lambda: self.actions.reset(service, channel), f"channel {clean(channel)} reset; polling again")
 
     def action_history(self) -> None:
         pane = self._focused_pane()
@@ -1210,6 +1211,20 @@ class MjtuiApp(App[None]):
                      for key, description, binding_id in describe_bindings(declared, self.get_key_display)]
         rows += [("tab / shift+tab", "Next / previous pane", "(textual)"), ("j/k, ↑/↓", "Move in a table", "(textual)"),
                  ("ctrl+p", "Command palette", "(textual)")]
+        return rows + self._lacking_rows()
+
+    def _lacking_rows(self) -> list[tuple[str, str, str]]:
+        """A row per account whose provider lacks some of the keys: they are hidden while it is selected."""
+        keys = {binding.id: binding.key for _, binding in self._bindings_with_keymap() if binding.id}
+        rows = []
+        for state in self.accounts.values():
+            service = state.service
+            if service is None:
+                continue
+            lacking = [action for action, capability in NEEDS.items() if not service.can(capability)]
+            if lacking:
+                shown = ", ".join(f"{action} ({keys.get(action, '?')})" for action in lacking)
+                rows.append(("-", f"not for account {clean(state.name, limit=30)} ({service.kind}): {shown}", "(provider)"))
         return rows
 
     def _bindings_with_keymap(self) -> Iterator[tuple[str | None, Binding]]:

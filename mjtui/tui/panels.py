@@ -12,6 +12,7 @@ from textual.containers import Grid, Vertical
 from textual.widgets import DataTable
 
 from mjtui.api.models import Job, MessageProgress
+from mjtui.providers import Capability, kind_can
 from mjtui.text import clean
 from mjtui.tui.account_header import AccountHeader, Banner
 from mjtui.tui.formatting import now_local, safe, short_channel_id, short_job_id
@@ -49,10 +50,10 @@ class AccountSection(Vertical):
     def compose(self) -> ComposeResult:
         yield AccountHeader(self.account, self.provider)
         yield Banner()
-        if self.provider == "imaginepro":
-            yield MessageTable(self.account)
-        else:
+        if kind_can(self.provider, Capability.RUNNING_LIST):
             yield Grid(classes="channels")
+        else:  # commands only: what was sent from here, followed by message
+            yield MessageTable(self.account)
 
     @property
     def header(self) -> AccountHeader:

@@ -29,6 +29,7 @@ from mjtui.api.models import RunningJobs
 from mjtui.clock import ManualClock
 from mjtui.connections import Connection
 from mjtui.monitor.health import Health
+from mjtui.providers.useapi import Useapi
 from mjtui.sim import SIM_ORIGIN, Simulator
 from mjtui.sim.faults import FaultInjector, FaultProfile, schedule_incidents
 from mjtui.sim.world import SimJob, World
@@ -226,7 +227,7 @@ def dashboard(sim: Simulator, clock: ManualClock, *, journal: Journal | None = N
     for index, (name, account) in enumerate(sim.world.accounts.items()):
         client = UseapiClient(account.token, SIM_ORIGIN, transport=sim.transport(), timeout=CLIENT_TIMEOUT,
                               rng=random.Random(index))
-        connections.append(Connection(name, account.provider, client, simulator=sim))
+        connections.append(Connection(name, Useapi(name, client), simulator=sim))
     app = make_app(connections, clock=clock, timers=timers, refresh_seconds=REFRESH, rng=random.Random(0), journal=journal)
     return app, timers
 

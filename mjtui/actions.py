@@ -1,0 +1,125 @@
+"""What mjtui does to an account, for every front end: the refusals, the audit record, the lost-answer rule.
+
+The CLI and the dashboard call these and only these to change something on a service. Each call:
+- refuses before sending when `--readonly` is on (mjtui then sends nothing but GETs) or when the
+  account's provider cannot do it (`Refused`, a usage problem: nothing was sent);
+- sends once, never retried;
+- records what it did in the audit log through `audit` (the journal, in practice): "ok", "failed"
+  with the service's text, or "unknown" when the request went out and its answer was lost
+  (`OutcomeUnknown`: the caller tells the user to look, and never sends it again by itself).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Protocol, TypeVar
+
+from mjtui.api import errors
+from mjtui.api.models import Command, Job
+from mjtui.logs import log
+from mjtui.providers import Capability, NotSupported, Provider, Sent
+from mjtui.store.entries import Outcome
+
+T = TypeVar("T")
+Sleep = Callable[[float], Awaitable[None]]
+
+NEEDS: dict[str, Capability] = {
+    "relax": Capability.MODES, "fast": Capability.MODES, "turbo": Capability.MODES, "info": Capability.INFO,
+    "cancel": Capability.CANCEL, "seed": Capability.SEED, "reset": Capability.RESET,
+}
+
+
+class Refused(errors.MjtuiError):
+    """Not sent: `--readonly` (`readonly` True; each front end words that its own way), or the provider has no such call."""
+
+    def __init__(self, message: str, *, action: str, readonly: bool) -> None:
+        super().__init__(message)
+        self.action = action
+        self.readonly = readonly
+
+
+class Audit(Protocol):
+    def __call__(self, account: str, action: str, target: str | None, outcome: Outcome, error: str | None) -> None: ...
+
+
+@dataclass(frozen=True)
+class SeedWait:
+    """How a seed request is followed to its end: a check every `interval` seconds, for at most `timeout`."""
+
+    interval: float
+    timeout: float
+    sleep: Sleep
+    now: Callable[[], float]
+
+
+class Actions:
+    """The actions, bound to one front end's `--readonly` and audit log."""
+
+    def __init__(self, *, readonly: bool, audit: Audit) -> None:
+        self.readonly = readonly
+        self._audit = audit
+
+    def refusal(self, service: Provider, action: str) -> Refused | None:
+        """Why `action` ("cancel", "relax", ...) cannot be sent to this account, or None: ask before confirming."""
+        if self.readonly:
+            return Refused(f"--readonly: not sending {action}", action=action, readonly=True)
+        if not service.can(NEEDS[action]):
+            return Refused(service.lacking(NEEDS[action]).message, action=action, readonly=False)
+        return None
+
+    async def command(self, service: Provider, cmd: Command, channel: str | None) -> Sent:
+        """relax / fast / turbo / info; a `Sent` with the service's error counts as failed in the audit log."""
+        return await self._run(service, cmd, service.command_target(channel), lambda: service.command(cmd, channel))
+
+    async def cancel(self, service: Provider, job_id: str) -> None:
+        await self._run(service, "cancel", job_id, lambda: service.cancel(job_id))
+
+    async def reset(self, service: Provider, channel: str) -> None:
+        await self._run(service, "reset", channel, lambda: service.reset(channel))
+
+    async def seed(self, service: Provider, job_id: str, wait: SeedWait | None = None) -> Job:
+        """Ask for a completed job's seed; with `wait`, follow the seed job it started (`seed_settled`, every
+        `wait.interval`) until it has the seed, fails, or `wait.timeout` passes."""
+        answer = await self._run(service, "seed", job_id, lambda: service.seed(job_id))
+        if wait is None:
+            return answer
+        deadline = wait.now() + wait.timeout
+        while not seed_settled(answer):
+            await wait.sleep(max(0.0, min(wait.interval, deadline - wait.now())))
+            answer = await self.seed_check(service, answer)
+            if not seed_settled(answer) and wait.now() >= deadline:
+                raise errors.MjtuiError(f"timed out after {wait.timeout:g}s waiting for seed job {answer.jobid} "
+                                        f"(status {answer.status})")
+        return answer
+
+    async def seed_check(self, service: Provider, started: Job) -> Job:
+        """One look at a seed job `seed()` started (a read: not audited, retried as any GET)."""
+        return await service.job(started.jobid or "")
+
+
+    async def _run(self, service: Provider, action: str, target: str | None, send: Callable[[], Awaitable[T]]) -> T:
+        refused = self.refusal(service, action)
+        if refused is not None:
+            raise refused
+        try:
+            result = await send()
+        except NotSupported as exc:
+            raise Refused(exc.message, action=action, readonly=False) from None
+        except errors.MjtuiError as exc:
+            self._record(service.account, action, target, "unknown" if isinstance(exc, errors.OutcomeUnknown) else "failed",
+                         str(exc))
+            raise
+        error = result.error if isinstance(result, Sent) else None
+        self._record(service.account, action, target, "failed" if error else "ok", error)
+        return result
+
+    def _record(self, account: str, action: str, target: str | None, outcome: Outcome, error: str | None) -> None:
+        log.log(20 if outcome == "ok" else 30, "%s %s on account %s: %s%s", action, target or "-", account, outcome,
+                f": {error}" if error else "")
+        self._audit(account, action, target, outcome, error)
+
+
+def seed_settled(answer: Job) -> bool:
+    """Whether a seed request's answer is the end of it: the seed is there, or the seed job ended without it."""
+    return answer.has_seed or answer.is_final or not answer.jobid

@@ -1,0 +1,128 @@
+"""What every service mjtui speaks can do, behind one interface.
+
+A front end (the dashboard, the CLI) holds a `Provider` per account and asks it what it can do
+(`can(Capability.SEED)`) instead of asking which service it is. A call the service cannot make
+raises `NotSupported`, naming the account, its provider and what is missing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, ClassVar
+
+import httpx
+
+from mjtui.api.client import DEFAULT_TIMEOUT, BaseClient
+from mjtui.api.errors import MjtuiError
+from mjtui.api.models import Command, Job, MessageProgress
+from mjtui.monitor.snapshot import Snapshot
+
+
+class Capability(StrEnum):
+    """Something a provider may be able to do; the value is how it is named to a user."""
+
+    RUNNING_LIST = "running-jobs list"  # poll(): the jobs running on each channel, with the channel's limits
+    JOB_DETAIL = "job endpoint"  # job(): one job's full record
+    MODES = "relax / fast / turbo"  # command() with relax, fast or turbo
+    INFO = "info"  # command("info")
+    CANCEL = "cancel"
+    SEED = "seed endpoint"
+    RESET = "moderation reset"
+    MESSAGES = "message progress"  # message(): what a command started, followed by its id
+
+
+class NotSupported(MjtuiError):
+    """The account's provider has no such call: a usage problem, never sent."""
+
+
+@dataclass(frozen=True)
+class Polled:
+    """One poll's answer: the snapshot every front end reads, and the answer as the API sent it, made on demand."""
+
+    snapshot: Snapshot
+    document: Callable[[], dict[str, Any]]  # for --json; building it for 1,200 jobs costs, so only when asked
+
+
+@dataclass(frozen=True)
+class Sent:
+    """What a command's answer says: its text, or a message to follow for it, or the service's error."""
+
+    content: str | None = None
+    status: str | None = None
+    error: str | None = None
+    message_id: str | None = None
+    document: dict[str, Any] | None = None  # the answer as the API sent it, for --json
+
+
+class Provider:
+    """One account on one service: the calls the front ends make, each typed, each optional.
+
+    Subclasses set `kind` (the config's `provider` value) and `capabilities`, and implement the
+    calls their capabilities promise; the rest raise NotSupported here.
+    """
+
+    kind: ClassVar[str] = ""
+    capabilities: ClassVar[frozenset[Capability]] = frozenset()
+
+    def __init__(self, account: str, client: BaseClient) -> None:
+        self.account = account
+        self.client = client
+
+    @classmethod
+    def open(cls, account: str, token: str, origin: str, *, timeout: float = DEFAULT_TIMEOUT,
+             transport: httpx.AsyncBaseTransport | None = None, token_id: int | None = None) -> Provider:
+        """The provider for `account`, with a client of its own for `origin`."""
+        raise NotImplementedError
+
+    def can(self, capability: Capability) -> bool:
+        return capability in self.capabilities
+
+    def lacking(self, capability: Capability) -> NotSupported:
+        return NotSupported(f"account '{self.account}' is {self.kind}, which has no {capability}; "
+                            "choose another account with --account")
+
+    def require(self, capability: Capability) -> None:
+        """Raise NotSupported unless the provider can do this."""
+        if not self.can(capability):
+            raise self.lacking(capability)
+
+    @property
+    def commands_need_a_channel(self) -> bool:
+        """Whether relax / fast / turbo / info are sent to a channel (else to the account as a whole)."""
+        return self.can(Capability.RUNNING_LIST)
+
+    def command_target(self, channel: str | None) -> str | None:
+        """What a command is sent to, as the audit log names it: the channel (or the account's own id)."""
+        return channel
+
+    async def poll(self, at: float, known_channels: Iterable[str] = ()) -> Polled:
+        """The running jobs of every channel with their limits, as of `at` (`known_channels` shown even if idle)."""
+        raise self.lacking(Capability.RUNNING_LIST)
+
+    async def job(self, job_id: str) -> Job:
+        raise self.lacking(Capability.JOB_DETAIL)
+
+    async def command(self, cmd: Command, channel: str | None) -> Sent:
+        raise self.lacking(Capability.INFO if cmd == "info" else Capability.MODES)
+
+    async def cancel(self, job_id: str) -> None:
+        raise self.lacking(Capability.CANCEL)
+
+    async def seed(self, job_id: str) -> Job:
+        """Ask for a completed job's seed: the job carrying it, or a started seed job to follow with `job()`."""
+        raise self.lacking(Capability.SEED)
+
+    async def reset(self, channel: str) -> None:
+        raise self.lacking(Capability.RESET)
+
+    async def message(self, message_id: str) -> MessageProgress:
+        raise self.lacking(Capability.MESSAGES)
+
+    async def download(self, url: str) -> bytes:
+        """A job's image (the token goes to the API's own origin only)."""
+        return await self.client.download(url)
+
+    async def aclose(self) -> None:
+        await self.client.aclose()

@@ -1,0 +1,112 @@
+"""mjtui.actions and mjtui.providers: one set of rules for every front end, asked of a provider by what it can do."""
+
+from __future__ import annotations
+
+import pytest
+from support.dashboard import make_dashboard, screen_text, settle
+
+from mjtui.actions import Actions, Refused, SeedWait
+from mjtui.api import errors
+from mjtui.clock import ManualClock
+from mjtui.connections import demo_connection
+from mjtui.providers import Capability, NotSupported
+from mjtui.sim import Simulator
+from mjtui.sim.faults import FaultProfile
+from mjtui.tui.help import HelpScreen
+from mjtui.tui.panels import MessageTable
+
+
+class AuditLog(list):
+    def __call__(self, account: str, action: str, target: str | None, outcome: str, error: str | None) -> None:
+        self.append((account, action, target, outcome, error))
+
+
+def simulated(clock: ManualClock, **options) -> Simulator:
+    options.setdefault("seed", 7)
+    return Simulator.build(clock=clock, channels=2, imaginepro=True, warmup=60, **options)
+
+
+def a_running_job(sim: Simulator) -> str:
+    return next(job for channel in sim.world.channels.values() if channel.token_id is None for job in channel.running)
+
+
+async def test_readonly_and_a_missing_capability_are_refused_before_anything_is_sent(clock):
+    sim = simulated(clock)
+    audit = AuditLog()
+    useapi, imaginepro = demo_connection(sim, "main").service, demo_connection(sim, "ip").service
+    job = a_running_job(sim)
+
+    with pytest.raises(Refused) as readonly:
+        await Actions(readonly=True, audit=audit).cancel(useapi, job)
+    assert readonly.value.readonly and readonly.value.action == "cancel"
+
+    with pytest.raises(Refused) as lacking:
+        await Actions(readonly=False, audit=audit).seed(imaginepro, "some-message-id")
+    assert not lacking.value.readonly
+    assert lacking.value.message == ("account 'ip' is imaginepro, which has no seed endpoint; "
+                                     "choose another account with --account")
+    assert audit == [], "nothing was sent, so nothing is audited"
+    assert job in {j for channel in sim.world.channels.values() for j in channel.running}
+
+
+async def test_a_provider_says_what_it_cannot_do_rather_than_sending_it(clock):
+    sim = simulated(clock)
+    imaginepro = demo_connection(sim, "ip").service
+    assert not imaginepro.can(Capability.RUNNING_LIST) and imaginepro.can(Capability.MESSAGES)
+    with pytest.raises(NotSupported, match="has no running-jobs list"):
+        await imaginepro.poll(clock.now())
+
+
+async def test_each_action_is_audited_ok_failed_or_unknown(clock):
+    sim = simulated(clock)
+    audit = AuditLog()
+    actions = Actions(readonly=False, audit=audit)
+    service = demo_connection(sim, "main").service
+    job = a_running_job(sim)
+    await actions.cancel(service, job)
+    with pytest.raises(errors.ApiError):
+        await actions.cancel(service, job)  # no longer running: the service says so
+    lost = Simulator(sim.world, FaultProfile(drop=1.0))  # the same world behind a connection that drops every answer
+    with pytest.raises(errors.OutcomeUnknown):
+        await actions.reset(demo_connection(lost, "main").service, next(iter(sim.world.accounts["main"].channels)))
+    assert [(action, outcome) for _account, action, _target, outcome, _error in audit] == [
+        ("cancel", "ok"), ("cancel", "failed"), ("reset", "unknown")]
+    assert audit[1][4] and "409" in audit[1][4], "a failure keeps the service's words"
+
+
+async def test_a_seed_is_followed_to_its_end_on_the_clock_it_is_given(clock):
+    sim = simulated(clock, autopilot=False)
+    world = sim.world
+    channel = next(iter(world.accounts["main"].channels))
+    job = world.submit(world.accounts["main"], "a lighthouse at dusk", channel).jobid
+    clock.advance(600)
+    world.advance()
+    audit = AuditLog()
+    sleeps: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        clock.advance(seconds)
+        world.advance()
+
+    answer = await Actions(readonly=False, audit=audit).seed(
+        demo_connection(sim, "main").service, job, SeedWait(interval=5, timeout=300, sleep=sleep, now=clock.now))
+    assert answer.has_seed and answer.seed is not None and len(answer.seed.attachments) == 4
+    assert sleeps and all(wait == 5 for wait in sleeps), "checked every interval until the seed came"
+    assert [(action, outcome) for _account, action, _target, outcome, _error in audit] == [("seed", "ok")]
+
+
+async def test_a_key_the_selected_accounts_provider_lacks_is_hidden_and_help_says_why(clock):
+    sim = simulated(clock)
+    app, _timers = make_dashboard(sim, clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        app.query_one(MessageTable).focus()  # the ImaginePro account: commands only, no seed, no reset
+        for _ in range(4):
+            await pilot.pause()
+        footer = screen_text(app).splitlines()[-1]
+        assert "r f t i Mode" in footer and "Seed" not in footer, footer
+        await pilot.press("question_mark")
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+        assert "not for account ip (imaginepro): seed (s), reset (R)" in screen_text(app)
