@@ -11,18 +11,19 @@ The CLI and the dashboard call these and only these to change something on a ser
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
 from mjtui.api import errors
+from mjtui.api.client import Sleep
 from mjtui.api.models import Command, Job
 from mjtui.logs import log
 from mjtui.providers import Capability, NotSupported, Provider, Sent
 from mjtui.store.entries import Outcome
 
 T = TypeVar("T")
-Sleep = Callable[[float], Awaitable[None]]
 
 NEEDS: dict[str, Capability] = {
     "relax": Capability.MODES, "fast": Capability.MODES, "turbo": Capability.MODES, "info": Capability.INFO,
@@ -60,11 +61,13 @@ class Actions:
         self.readonly = readonly
         self._audit = audit
 
-    def refusal(self, service: Provider, action: str) -> Refused | None:
-        """Why `action` ("cancel", "relax", ...) cannot be sent to this account, or None: ask before confirming."""
+    def refusal(self, action: str, service: Provider | None = None) -> Refused | None:
+        """Why `action` ("cancel", "relax", ...) cannot be sent (to this account's `service`, when known), or None.
+
+        Front ends ask before they confirm or even connect, and word a `--readonly` refusal their own way."""
         if self.readonly:
             return Refused(f"--readonly: not sending {action}", action=action, readonly=True)
-        if not service.can(NEEDS[action]):
+        if service is not None and not service.can(NEEDS[action]):
             return Refused(service.lacking(NEEDS[action]).message, action=action, readonly=False)
         return None
 
@@ -80,7 +83,10 @@ class Actions:
 
     async def seed(self, service: Provider, job_id: str, wait: SeedWait | None = None) -> Job:
         """Ask for a completed job's seed; with `wait`, follow the seed job it started (`seed_settled`, every
-        `wait.interval`) until it has the seed, fails, or `wait.timeout` passes."""
+        `wait.interval`) until it has the seed, fails, or `wait.timeout` passes.
+
+        The audit log records the request and its answer ("ok": the service took it); how the seed job then
+        went is the job's own record, so a wait that times out or a follow-up GET that fails is not audited."""
         answer = await self._run(service, "seed", job_id, lambda: service.seed(job_id))
         if wait is None:
             return answer
@@ -99,7 +105,7 @@ class Actions:
 
 
     async def _run(self, service: Provider, action: str, target: str | None, send: Callable[[], Awaitable[T]]) -> T:
-        refused = self.refusal(service, action)
+        refused = self.refusal(action, service)
         if refused is not None:
             raise refused
         try:
@@ -115,8 +121,8 @@ class Actions:
         return result
 
     def _record(self, account: str, action: str, target: str | None, outcome: Outcome, error: str | None) -> None:
-        log.log(20 if outcome == "ok" else 30, "%s %s on account %s: %s%s", action, target or "-", account, outcome,
-                f": {error}" if error else "")
+        level = logging.INFO if outcome == "ok" else logging.WARNING
+        log.log(level, "%s %s on account %s: %s%s", action, target or "-", account, outcome, f": {error}" if error else "")
         self._audit(account, action, target, outcome, error)
 
 

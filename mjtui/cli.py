@@ -232,6 +232,8 @@ def run_api(connection: Connection, work: Callable[[], Awaitable[T]]) -> T:
 
     try:
         return asyncio.run(main())
+    except Refused as refused:  # nothing was sent: a usage problem
+        raise UsageProblem(refusal_words(refused)) from None
     except errors.MjtuiError as exc:
         raise Failure(describe_failure(exc, connection)) from None
 
@@ -239,10 +241,7 @@ def run_api(connection: Connection, work: Callable[[], Awaitable[T]]) -> T:
 def run_action(options: Options, connection: Connection, act: Callable[[Actions], Awaitable[T]]) -> T:
     """`run_api` for a call that changes something (see mjtui.actions): refused, or sent once and audited."""
     actions = Actions(readonly=options.readonly, audit=partial(audit, options))
-    try:
-        return run_api(connection, lambda: act(actions))
-    except Refused as refused:
-        raise UsageProblem(refused.message) from None
+    return run_api(connection, lambda: act(actions))
 
 
 def audit(options: Options, account: str, action: str, target: str | None, outcome: Outcome, error: str | None) -> None:
@@ -273,12 +272,30 @@ def _after_the_action(what: str) -> Iterator[None]:
         click.echo(f"mjtui: warning: {what} was not journalled: {redact(clean(exc))}", err=True)
 
 
-def supported(connection: Connection, capability: Capability) -> Provider:
+def service_that_can(connection: Connection, capability: Capability) -> Provider:
     """The account's service, when it can do this; else exit 2 with one line naming what it lacks."""
     service = connection.service
     if not service.can(capability):
-        raise UsageProblem(service.lacking(capability).message)
+        raise UsageProblem(f"{service.lacking(capability).message}; {ANOTHER_ACCOUNT}")
     return service
+
+
+ANOTHER_ACCOUNT = "choose another account with --account"
+READONLY_WORDS = {"cancel": "a cancel", "seed": "a seed request", "reset": "a reset"}  # the rest are /relax etc.
+
+
+def refuse(options: Options, action: str, connection: Connection | None = None) -> None:
+    """Exit 2 with one line, before confirming or sending, when `action` cannot go (see mjtui.actions)."""
+    refused = Actions(readonly=options.readonly, audit=partial(audit, options)).refusal(
+        action, connection.service if connection else None)
+    if refused is not None:
+        raise UsageProblem(refusal_words(refused))
+
+
+def refusal_words(refused: Refused) -> str:
+    if refused.readonly:
+        return f"--readonly: not sending {READONLY_WORDS.get(refused.action, '/' + refused.action)}"
+    return f"{refused.message}; {ANOTHER_ACCOUNT}"
 
 
 def show(text: str) -> None:
@@ -408,12 +425,6 @@ def format_seed(job: Job) -> list[str]:
 # -- the command group --------------------------------------------------------------------------------
 
 
-def _refresh(ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
-    if value is not None and not MIN_REFRESH_SECONDS <= value <= MAX_REFRESH_SECONDS:
-        raise click.BadParameter(f"expected {MIN_REFRESH_SECONDS:g} to {MAX_REFRESH_SECONDS:g} seconds")
-    return value
-
-
 def _base_url(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     """Checked as the config's base_url is: http(s), a host, no user:password@, no query."""
     if value is None:
@@ -430,7 +441,8 @@ def _base_url(ctx: click.Context, param: click.Parameter, value: str | None) -> 
 @click.option("--account", help="Account to use (a table [accounts.NAME] in the config).")
 @click.option("--base-url", callback=_base_url,
               help="Override one account's API origin (with several, name it with --account), e.g. http://127.0.0.1:8787.")
-@click.option("--refresh", type=FiniteFloat(), callback=_refresh, help="Dashboard refresh interval in seconds (floor 2).")
+@click.option("--refresh", type=FiniteFloat(min=MIN_REFRESH_SECONDS, max=MAX_REFRESH_SECONDS),
+              help="Dashboard refresh interval in seconds.")
 @click.option("--demo", is_flag=True, help="Use a built-in simulator of the service instead of a real account.")
 @click.option("--readonly", is_flag=True, help="Send nothing but GETs: no relax/fast/turbo/info, cancel, seed or reset.")
 @click.option("--journal", "journal", metavar="PATH",
@@ -465,19 +477,14 @@ def _options(ctx: click.Context) -> Options:
     return options
 
 
-def _refuse_readonly(options: Options, what: str) -> None:
-    if options.readonly:
-        raise UsageProblem(f"--readonly: not sending {what}")
-
-
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the API's running-jobs object.")
 @click.pass_context
 def jobs(ctx: click.Context, as_json: bool) -> None:
     """List the running jobs of every channel, with each channel's limits."""
     connection = _options(ctx).connect()
-    service = supported(connection, Capability.RUNNING_LIST)
-    polled = run_api(connection, lambda: service.poll(time.time()))
+    service = service_that_can(connection, Capability.RUNNING_LIST)
+    polled = run_api(connection, lambda: service.poll(time.time))
     if as_json:
         emit_json(polled.document())
     else:
@@ -500,7 +507,7 @@ def job(ctx: click.Context, jobid: str, as_json: bool) -> None:
         message = run_api(connection, lambda: service.message(jobid))
         emit_json(message.dump()) if as_json else show("\n".join(format_message(message)))
         return
-    supported(connection, Capability.JOB_DETAIL)
+    service_that_can(connection, Capability.JOB_DETAIL)
     record = run_api(connection, lambda: service.job(jobid))
     emit_json(record.dump()) if as_json else show("\n".join(format_job(record)))
 
@@ -511,10 +518,11 @@ def _command(cmd: Command) -> click.Command:
     @click.pass_context
     def run(ctx: click.Context, channel: str | None, as_json: bool) -> None:
         options = _options(ctx)
-        _refuse_readonly(options, f"/{cmd}")  # /info too: --readonly sends nothing but GETs
+        refuse(options, cmd)  # /info too: --readonly sends nothing but GETs
         if channel is not None:
             plausible(channel, check_channel)
         connection = options.connect()
+        refuse(options, cmd, connection)
         service = connection.service
         if channel and not service.commands_need_a_channel:
             raise UsageProblem(f"--channel: account '{connection.name}' ({connection.provider}) sends commands to the "
@@ -549,10 +557,11 @@ for _cmd in COMMANDS:
 def cancel(ctx: click.Context, jobid: str, yes: bool) -> None:
     """Cancel a running job (for ImaginePro, a message id)."""
     options = _options(ctx)
-    _refuse_readonly(options, "a cancel")
+    refuse(options, "cancel")
     plausible(jobid)
     connection = options.connect()
-    service = supported(connection, Capability.CANCEL)
+    refuse(options, "cancel", connection)
+    service = connection.service
     confirm(f"Cancel job {clean(jobid)} on account '{connection.name}'?", yes=yes, what="cancel")
     run_action(options, connection, lambda actions: actions.cancel(service, jobid))
     click.echo(f"cancelled {clean(jobid)}")
@@ -569,10 +578,11 @@ def cancel(ctx: click.Context, jobid: str, yes: bool) -> None:
 def seed(ctx: click.Context, jobid: str, wait: bool, interval: float, timeout: float, as_json: bool) -> None:
     """Fetch the seed of a completed job and its 4 seed images."""
     options = _options(ctx)
-    _refuse_readonly(options, "a seed request")
+    refuse(options, "seed")
     plausible(jobid)
     connection = options.connect()
-    service = supported(connection, Capability.SEED)
+    refuse(options, "seed", connection)
+    service = connection.service
     follow = SeedWait(interval, timeout, asyncio.sleep, time.monotonic) if wait else None
     answer = run_action(options, connection, lambda actions: actions.seed(service, jobid, follow))
     if answer.has_seed and answer.seed is not None and answer.seed.value is not None:
@@ -596,10 +606,11 @@ def seed(ctx: click.Context, jobid: str, wait: bool, interval: float, timeout: f
 def reset(ctx: click.Context, channel: str, yes: bool) -> None:
     """Clear a channel's moderation halt (596) after acknowledging the message in Discord."""
     options = _options(ctx)
-    _refuse_readonly(options, "a reset")
+    refuse(options, "reset")
     plausible(channel, check_channel)
     connection = options.connect()
-    service = supported(connection, Capability.RESET)
+    refuse(options, "reset", connection)
+    service = connection.service
     confirm(
         f"Reset the moderation halt of channel {clean(channel)}? Acknowledge the message in Discord first.",
         yes=yes,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from support.dashboard import make_dashboard, screen_text, settle
+from textual.widgets import DataTable
 
 from mjtui.actions import Actions, Refused, SeedWait
 from mjtui.api import errors
@@ -43,8 +44,7 @@ async def test_readonly_and_a_missing_capability_are_refused_before_anything_is_
     with pytest.raises(Refused) as lacking:
         await Actions(readonly=False, audit=audit).seed(imaginepro, "some-message-id")
     assert not lacking.value.readonly
-    assert lacking.value.message == ("account 'ip' is imaginepro, which has no seed endpoint; "
-                                     "choose another account with --account")
+    assert lacking.value.message == "account 'ip' is imaginepro, which has no seed endpoint"
     assert audit == [], "nothing was sent, so nothing is audited"
     assert job in {j for channel in sim.world.channels.values() for j in channel.running}
 
@@ -105,8 +105,29 @@ async def test_a_key_the_selected_accounts_provider_lacks_is_hidden_and_help_say
         for _ in range(4):
             await pilot.pause()
         footer = screen_text(app).splitlines()[-1]
-        assert "r f t i Mode" in footer and "Seed" not in footer, footer
+        assert "r f t i Mode" in footer and "Seed" not in footer and "Cancel" not in footer, footer
         await pilot.press("question_mark")
         await settle(pilot)
         assert isinstance(app.screen, HelpScreen)
-        assert "not for account ip (imaginepro): seed (s), reset (R)" in screen_text(app)
+        table = app.screen.query_one("#help-table", DataTable)
+        actions = [table.get_row_at(row)[1].plain for row in range(table.row_count)]
+        assert "not for account ip (imaginepro): cancel (x,delete), seed (s), reset (R)" in actions, actions[-3:]
+
+
+async def test_a_seed_wait_that_times_out_is_audited_as_the_request_it_was(clock):
+    """The audit log records the request and its answer; the seed job's own fate is in its record, not the log."""
+    sim = simulated(clock, autopilot=False)
+    world = sim.world
+    channel = next(iter(world.accounts["main"].channels))
+    job = world.submit(world.accounts["main"], "a lighthouse at dusk", channel).jobid
+    clock.advance(600)
+    world.advance()
+    audit = AuditLog()
+
+    async def sleep(seconds: float) -> None:  # time passes, but the seed job never gets to run
+        clock.advance(seconds)
+
+    with pytest.raises(errors.MjtuiError, match="timed out after 10s waiting for seed job"):
+        await Actions(readonly=False, audit=audit).seed(
+            demo_connection(sim, "main").service, job, SeedWait(interval=5, timeout=10, sleep=sleep, now=clock.now))
+    assert [(action, outcome) for _account, action, _target, outcome, _error in audit] == [("seed", "ok")]

@@ -165,3 +165,19 @@ def test_a_read_only_journal_whose_latest_writes_cannot_be_read_says_so(tmp_path
     shown = on_a_read_only_mount(copy, "--journal", str(tmp_path / "mounted" / "journal.sqlite3"), "history")
     assert shown.returncode == 0, shown.stderr
     assert "journal.sqlite3-wal" in shown.stderr and "newest jobs may be missing" in shown.stderr
+
+
+@pytest.mark.parametrize(("args", "said"), [
+    (("--account", "ip", "seed", "m-1"), "mjtui: account 'ip' is imaginepro, which has no seed endpoint; "
+                                           "choose another account with --account"),
+    (("--account", "ip", "reset", "1234567890", "--yes"), "mjtui: account 'ip' is imaginepro, which has no moderation "
+                                                          "reset; choose another account with --account"),
+    (("--readonly", "--account", "main", "fast"), "mjtui: --readonly: not sending /fast"),
+])
+def test_a_refused_action_exits_2_and_is_not_audited(tmp_path: Path, args: tuple[str, ...], said: str) -> None:
+    journal = tmp_path / "journal.sqlite3"
+    result = run("--demo", "--journal", str(journal), *args)
+    assert result.exit_code == 2 and result.stderr.strip().splitlines() == [said]
+    if journal.exists():
+        with Journal(journal) as opened:
+            assert opened.actions() == [], "nothing was sent, so nothing is audited"

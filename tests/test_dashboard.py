@@ -138,6 +138,28 @@ async def test_elapsed_ticks_every_second_without_asking_the_service(make_sim, c
         assert q.sim.world.requests == requests, "the tick is local: no request to the service"
 
 
+async def test_a_slow_answer_does_not_make_jobs_look_older_than_the_service_says(make_sim, clock):
+    """The server's elapsed count is as of its answer: carried forward from when the answer came, not from when
+    the poll asked (a slow or retried list added its whole wait to every job's clock)."""
+    q = quiet(make_sim)
+    w = wire(q.sim)
+    app, timers = make_dashboard(q.sim, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = panes(app)[q.other]
+        w.hold(*LIST)
+        await advance(pilot, clock, timers, 10, workers=False)  # the poll asks, then waits on the service
+        world = q.sim.world
+        world.advance()  # the held request has not reached the service's clock yet
+        new = world.submit(world.accounts["main"], "a kite over dunes", q.other).jobid
+        clock.advance(20)  # ... twenty seconds, while the new job runs: the service answers as of now
+        w.release()
+        await settle(pilot)
+        await timers.fire_due()
+        await pilot.pause()
+        assert table.get_cell(new, "elapsed").plain == "0:20", "as the service counts it, not 0:40"
+
+
 async def test_one_list_get_per_account_per_interval(make_sim, clock):
     sim = make_sim(channels=3, warmup=120)
     w = wire(sim)

@@ -95,12 +95,17 @@ def check_divide(cls: object) -> None:
     assert parameters(cls.divide) == ["self", "cuts"]
 
 
+def check_render_ansi(cls: object) -> None:
+    assert parameters(cls.render_ansi) == ["style", "color_system"]
+
+
 STATIC_CHECKS: dict[tuple[str, str], Callable[..., None]] = {
     ("textual._compositor", "ChopsUpdate"): a_class_whose_methods_take(["self", "chops", "spans", "chop_ends"],
                                                                        ["self", "console"]),
     ("textual._compositor", "LayoutUpdate"): a_class_whose_methods_take(["self", "strips", "region"], ["self", "console"]),
     ("textual.strip", "Strip._segments"): lambda cls: a_slot(cls, "_segments"),
     ("textual.strip", "Strip.divide"): check_divide,
+    ("textual.strip", "Strip.render_ansi"): check_render_ansi,
     ("rich.style", "Style._ansi"): lambda cls: a_slot(cls, "_ansi"),
     ("rich.style", "Style._link"): lambda cls: a_slot(cls, "_link"),
     ("rich.style", "Style._link_id"): lambda cls: a_slot(cls, "_link_id"),

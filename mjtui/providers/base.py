@@ -65,6 +65,7 @@ class Provider:
 
     kind: ClassVar[str] = ""
     capabilities: ClassVar[frozenset[Capability]] = frozenset()
+    commands_need_a_channel: ClassVar[bool] = True  # relax / fast / turbo / info go to a channel, else to the account
 
     def __init__(self, account: str, client: BaseClient) -> None:
         self.account = account
@@ -80,25 +81,16 @@ class Provider:
         return capability in self.capabilities
 
     def lacking(self, capability: Capability) -> NotSupported:
-        return NotSupported(f"account '{self.account}' is {self.kind}, which has no {capability}; "
-                            "choose another account with --account")
+        return NotSupported(f"account '{self.account}' is {self.kind}, which has no {capability}")
 
-    def require(self, capability: Capability) -> None:
-        """Raise NotSupported unless the provider can do this."""
-        if not self.can(capability):
-            raise self.lacking(capability)
-
-    @property
-    def commands_need_a_channel(self) -> bool:
-        """Whether relax / fast / turbo / info are sent to a channel (else to the account as a whole)."""
-        return self.can(Capability.RUNNING_LIST)
 
     def command_target(self, channel: str | None) -> str | None:
         """What a command is sent to, as the audit log names it: the channel (or the account's own id)."""
         return channel
 
-    async def poll(self, at: float, known_channels: Iterable[str] = ()) -> Polled:
-        """The running jobs of every channel with their limits, as of `at` (`known_channels` shown even if idle)."""
+    async def poll(self, now: Callable[[], float], known_channels: Iterable[str] = ()) -> Polled:
+        """The running jobs of every channel with their limits (`known_channels` shown even if idle), as of
+        `now()` read when the answer came: an elapsed count is the server's at that moment, not at the asking."""
         raise self.lacking(Capability.RUNNING_LIST)
 
     async def job(self, job_id: str) -> Job:

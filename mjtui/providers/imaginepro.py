@@ -7,9 +7,8 @@ from typing import ClassVar
 import httpx
 
 from mjtui.api.client import DEFAULT_TIMEOUT, ImagineProClient
-from mjtui.api.errors import MjtuiError
 from mjtui.api.models import Command, MessageProgress
-from mjtui.providers.base import Capability, Provider, Sent
+from mjtui.providers.base import Capability, NotSupported, Provider, Sent
 
 
 class ImaginePro(Provider):
@@ -17,6 +16,7 @@ class ImaginePro(Provider):
     capabilities: ClassVar[frozenset[Capability]] = frozenset({
         Capability.MODES, Capability.INFO, Capability.CANCEL, Capability.MESSAGES,
     })
+    commands_need_a_channel = False  # sent by the linked Discord account's token_id
     client: ImagineProClient
 
     def __init__(self, account: str, client: ImagineProClient, token_id: int | None) -> None:
@@ -32,8 +32,8 @@ class ImaginePro(Provider):
         return None if self.token_id is None else str(self.token_id)
 
     async def command(self, cmd: Command, channel: str | None) -> Sent:
-        if self.token_id is None:
-            raise MjtuiError(f"account '{self.account}' has no token_id (ImaginePro needs it)")
+        if self.token_id is None:  # the config requires one: only a hand-built provider lacks it; nothing is sent
+            raise NotSupported(f"account '{self.account}' has no token_id (ImaginePro needs it)")
         answer = await self.client.command(cmd, self.token_id)
         return Sent(status="sent", message_id=answer.message_id, document=answer.dump())
 

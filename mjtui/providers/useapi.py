@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import ClassVar
 
 import httpx
@@ -21,17 +21,14 @@ class Useapi(Provider):
     })
     client: UseapiClient
 
-    def __init__(self, account: str, client: UseapiClient) -> None:
-        super().__init__(account, client)
-
     @classmethod
     def open(cls, account: str, token: str, origin: str, *, timeout: float = DEFAULT_TIMEOUT,
              transport: httpx.AsyncBaseTransport | None = None, token_id: int | None = None) -> Useapi:
         return cls(account, UseapiClient(token, origin, timeout=timeout, transport=transport))
 
-    async def poll(self, at: float, known_channels: Iterable[str] = ()) -> Polled:
+    async def poll(self, now: Callable[[], float], known_channels: Iterable[str] = ()) -> Polled:
         running = await self.client.running_jobs()
-        return Polled(snapshot_of(running, at, known_channels), running.dump)
+        return Polled(snapshot_of(running, now(), known_channels), running.dump)
 
     async def job(self, job_id: str) -> Job:
         return await self.client.job(job_id)

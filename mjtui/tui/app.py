@@ -92,6 +92,12 @@ CHANNEL_HISTORY_EVERY = 60.0  # seconds between refreshes of the panes' 24 h cou
 DAY = 24 * 3600.0
 FINAL_BATCH = 50  # final states handed to the UI at once, at most
 FINAL_BATCH_SECONDS = 0.25  # ... or this often (real time), whichever comes first
+READONLY_WORDS = {"reset": "moderation reset"}  # how the dashboard names an action it will not send
+# What each key needs of an account's provider; the dashboard cancels a job picked in a channel's running list.
+DASHBOARD_NEEDS: dict[str, tuple[Capability, ...]] = {
+    **{action: (capability,) for action, capability in NEEDS.items()},
+    "cancel": (Capability.CANCEL, Capability.RUNNING_LIST),
+}
 
 
 @dataclass
@@ -161,7 +167,7 @@ class FinalsFetched(Message):
         self.account = account
 
 
-def internal(exc: Exception) -> errors.MjtuiError:
+def internal_error(exc: Exception) -> errors.MjtuiError:
     """A bug must not take the monitor down: it becomes an error shown like any other."""
     return errors.MjtuiError(f"internal error: {type(exc).__name__}: {exc}")
 
@@ -241,7 +247,7 @@ class MjtuiApp(App[None]):
         self.journal_problem = journal_problem
         self.startup_warnings = list(warnings)
         self.writer: JournalWriter | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._ui_loop: asyncio.AbstractEventLoop | None = None  # for the writer thread (Textual's own _loop is private)
         self._finals: dict[str, list[tuple[str, Job | None]]] = {}
         self.clock = clock or SystemClock()
         self.timers: Timers = timers or TextualTimers(self, speed)
@@ -329,7 +335,7 @@ class MjtuiApp(App[None]):
         if self.journal_problem:
             self.notify(f"journal unavailable, history is off: {self.journal_problem}", severity="warning", timeout=10)
         if self.journal is not None:
-            self._loop = asyncio.get_running_loop()
+            self._ui_loop = asyncio.get_running_loop()
             self.writer = JournalWriter(self.journal, on_error=self._journal_failed, clock=self.clock)
             self._load_recent()
             self._load_channel_history()
@@ -377,8 +383,8 @@ class MjtuiApp(App[None]):
         """Called on the writer thread: the user hears of it, the monitor carries on."""
         log.error("journal write failed", exc_info=error)
         # Not call_from_thread: it waits for the UI, which may itself be waiting for the writer to close.
-        assert self._loop is not None  # set before the writer that calls this starts
-        self._loop.call_soon_threadsafe(lambda: self.notify(f"journal write failed: {error}", severity="error", timeout=8))
+        assert self._ui_loop is not None  # set before the writer that calls this starts
+        self._ui_loop.call_soon_threadsafe(lambda: self.notify(f"journal write failed: {error}", severity="error", timeout=8))
 
     def _journal(self, method: str, *args: object) -> None:
         """Queue a journal write; never waits, never raises into the UI."""
@@ -487,13 +493,13 @@ class MjtuiApp(App[None]):
         assert service is not None
         started = time.perf_counter()
         try:
-            polled = await service.poll(self.clock.now(), state.channel_names)
+            polled = await service.poll(self.clock.now, state.channel_names)
             self.post_message(PollDone(state.name, polled.snapshot, None, time.perf_counter() - started))
         except errors.MjtuiError as exc:
             self.post_message(PollDone(state.name, None, exc, time.perf_counter() - started))
         except Exception as exc:  # noqa: BLE001 - shown and logged, never fatal
             log.error("poll of %s failed", state.name, exc_info=exc)
-            self.post_message(PollDone(state.name, None, internal(exc), time.perf_counter() - started))
+            self.post_message(PollDone(state.name, None, internal_error(exc), time.perf_counter() - started))
 
     async def on_poll_done(self, message: PollDone) -> None:
         state = self.accounts[message.account]
@@ -512,7 +518,7 @@ class MjtuiApp(App[None]):
             await self._apply(state, message.snapshot, now)
         except Exception as exc:  # noqa: BLE001
             log.error("applying a poll of %s failed", state.name, exc_info=exc)
-            self.notify(clean(str(internal(exc)), limit=200), severity="error")
+            self.notify(clean(str(internal_error(exc)), limit=200), severity="error")
         self._show_account(state)
         if not self.paused:
             state.timer = self.timers.call_later(self.refresh_seconds, lambda: self.poll(state.name))
@@ -760,17 +766,17 @@ class MjtuiApp(App[None]):
         channels = list(state.snapshot.jobs) if state.snapshot else list(state.channel_names)
         return channels[0] if len(channels) == 1 else None
 
-    def _refused(self, service: Provider, action: str) -> bool:
-        """Whether the action cannot go to this account (its provider lacks it); said in a toast."""
-        refused = self.actions.refusal(service, action)
-        if refused is not None:
-            self.notify(refused.message, severity="warning")
-        return refused is not None
-
-    def _refuse_readonly(self, what: str) -> bool:
-        if self.readonly:
+    def _refused(self, action: str, service: Provider | None = None) -> bool:
+        """Whether the action cannot go (`--readonly`, or the account's provider lacks it); said in a toast."""
+        refused = self.actions.refusal(action, service)
+        if refused is None:
+            return False
+        if refused.readonly:
+            what = READONLY_WORDS.get(action, f"/{action}" if action in COMMANDS else action)
             self.notify(f"read-only mode (--readonly): {what} is off", severity="warning")
-        return self.readonly
+        else:
+            self.notify(refused.message, severity="warning")
+        return True
 
     def _begin(self, key: str, what: str) -> bool:
         """Guard against a double key press sending an action twice."""
@@ -790,10 +796,13 @@ class MjtuiApp(App[None]):
         if action in self.DASHBOARD_ONLY and len(self.screen_stack) > 1:
             return False
         name = str(parameters[0]) if action == "command" and parameters else action
-        if name not in NEEDS:
-            return True
         state = self._selected_account()
-        return state is None or state.service is None or state.can(NEEDS[name])
+        return state is None or state.service is None or not self._lacks(state.service, name)
+
+    @staticmethod
+    def _lacks(service: Provider, action: str) -> list[Capability]:
+        """What the dashboard would need of the provider for `action` that it cannot do."""
+        return [capability for capability in DASHBOARD_NEEDS.get(action, ()) if not service.can(capability)]
 
     def on_row_table_selected(self, event: RowTable.Selected) -> None:
         if isinstance(event.table, (ChannelPane, FinishedTable)):
@@ -857,7 +866,7 @@ class MjtuiApp(App[None]):
         if cmd not in COMMANDS:  # a binding or the palette naming an unknown command: a bug, said once
             self.notify(f"no such command: /{cmd}", severity="error")
             return
-        if self._refuse_readonly(f"/{cmd}"):  # /info too: --readonly sends nothing but GETs
+        if self._refused(cmd):  # /info too: --readonly sends nothing but GETs
             return
         target = self._selected_channel()
         if target is None:
@@ -896,7 +905,7 @@ class MjtuiApp(App[None]):
         except errors.MjtuiError as exc:
             self._notify_failure(state, f"/{cmd}", exc)
         except Exception as exc:  # noqa: BLE001
-            self._notify_failure(state, f"/{cmd}", internal(exc))
+            self._notify_failure(state, f"/{cmd}", internal_error(exc))
         finally:
             self.in_flight.discard(key)
 
@@ -919,7 +928,10 @@ class MjtuiApp(App[None]):
 
     def _track_message(self, state: AccountState, cmd: str, message_id: str) -> None:
         """Show a message just sent and follow it (see `MessageFollower`: capped, backing off, for a limited time)."""
-        table = self.section(state.name).query_one(MessageTable)
+        tables = self.section(state.name).query(MessageTable)
+        if not tables or not state.can(Capability.MESSAGES):
+            return  # an account whose jobs show in its panes: the next poll lists what the command started
+        table = tables.first()
         table.sent(message_id, cmd, self.clock.now())
         check, let_go = state.messages.follow(message_id, self.clock.now())
         for old in let_go:
@@ -964,7 +976,7 @@ class MjtuiApp(App[None]):
 
     def request_cancel(self, account: str | None = None, job_id: str | None = None) -> None:
         """Cancel the selected running job (or the one named), after a confirmation naming it."""
-        if self._refuse_readonly("cancel"):
+        if self._refused("cancel"):
             return
         if job_id is None:
             pane = self._focused_pane()
@@ -975,7 +987,7 @@ class MjtuiApp(App[None]):
         assert account is not None
         state = self.accounts[account]
         service = state.service
-        if service is None or self._refused(service, "cancel"):
+        if service is None or self._refused("cancel", service):
             return
         key = f"cancel:{job_id}"
         if key in self.in_flight:
@@ -1013,7 +1025,7 @@ class MjtuiApp(App[None]):
             self.in_flight.discard(key)
 
     def action_seed(self) -> None:
-        if self._refuse_readonly("seed"):
+        if self._refused("seed"):
             return
         if isinstance(self.focused, FinishedTable) and self.focused.selected:
             account, job_id, job = self.focused.selected
@@ -1030,10 +1042,10 @@ class MjtuiApp(App[None]):
         self.notify("seed: select a completed job (recently finished list, or in the inspector)", severity="warning")
 
     def request_seed(self, account: str, job_id: str, screen: InspectorScreen | None = None) -> None:
-        if self._refuse_readonly("seed"):
+        if self._refused("seed"):
             return
         state = self.accounts[account]
-        if state.service is None or self._refused(state.service, "seed"):
+        if state.service is None or self._refused("seed", state.service):
             return
         key = f"seed:{job_id}"
         if self._begin(key, "seed"):
@@ -1076,7 +1088,7 @@ class MjtuiApp(App[None]):
             screen.seed_progress(text, job)
 
     def action_reset(self) -> None:
-        if self._refuse_readonly("moderation reset"):
+        if self._refused("reset"):
             return
         halted = [s for s in self.accounts.values() if s.status.health is Health.MODERATION]
         selected = self._selected_account()
@@ -1095,7 +1107,7 @@ class MjtuiApp(App[None]):
         question.append(f" (account {clean(state.name)})?\nAcknowledge the moderation message in Discord first.")
         key = f"reset:{state.name}:{channel}"
         service = state.service
-        if service is None or self._refused(service, "reset"):
+        if service is None or self._refused("reset", service):
             return
         self._confirm_then(state, "reset", channel, key, ConfirmScreen("Moderation reset", question, yes_label="Reset"),
                            lambda: self.actions.reset(service, channel), f"channel {clean(channel)} reset; polling again")
@@ -1221,7 +1233,7 @@ class MjtuiApp(App[None]):
             service = state.service
             if service is None:
                 continue
-            lacking = [action for action, capability in NEEDS.items() if not service.can(capability)]
+            lacking = [action for action in DASHBOARD_NEEDS if self._lacks(service, action)]
             if lacking:
                 shown = ", ".join(f"{action} ({keys.get(action, '?')})" for action in lacking)
                 rows.append(("-", f"not for account {clean(state.name, limit=30)} ({service.kind}): {shown}", "(provider)"))

@@ -37,6 +37,8 @@ CONTRACT: tuple[Private, ...] = (
             "tui/partial_writes.py (the Pen)", "partial writes are not installed"),
     Private("textual.strip", "Strip.divide", "a method (self, cuts) -> list of Strips; caches [self] when cut at its "
             "own length", "tui/collector.py (keep_strips_acyclic)", "every painted line is a reference cycle again"),
+    Private("textual.strip", "Strip.render_ansi", "a static method (style, color_system) -> str: a style's SGR",
+            "tui/partial_writes.py (the Pen)", "the Pen fails at the first update"),
     Private("rich.style", "Style._ansi", "a slot: the cached SGR parameters, None until rendered once",
             "tui/partial_writes.py (the Pen)", "the Pen fails at the first update"),
     Private("rich.style", "Style._link", "a slot: the style's link URL or None", "tui/partial_writes.py",
