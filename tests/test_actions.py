@@ -27,6 +27,17 @@ def simulated(clock: ManualClock, **options) -> Simulator:
     return Simulator.build(clock=clock, channels=2, imaginepro=True, warmup=60, **options)
 
 
+def a_completed_job(clock: ManualClock) -> tuple[Simulator, str]:
+    """A quiet world (no simulated user) with one job of the main account, completed ten minutes ago."""
+    sim = simulated(clock, autopilot=False)
+    world = sim.world
+    channel = next(iter(world.accounts["main"].channels))
+    job = world.submit(world.accounts["main"], "a lighthouse at dusk", channel).jobid
+    clock.advance(600)
+    world.advance()
+    return sim, job
+
+
 def a_running_job(sim: Simulator) -> str:
     return next(job for channel in sim.world.channels.values() if channel.token_id is None for job in channel.running)
 
@@ -75,12 +86,8 @@ async def test_each_action_is_audited_ok_failed_or_unknown(clock):
 
 
 async def test_a_seed_is_followed_to_its_end_on_the_clock_it_is_given(clock):
-    sim = simulated(clock, autopilot=False)
+    sim, job = a_completed_job(clock)
     world = sim.world
-    channel = next(iter(world.accounts["main"].channels))
-    job = world.submit(world.accounts["main"], "a lighthouse at dusk", channel).jobid
-    clock.advance(600)
-    world.advance()
     audit = AuditLog()
     sleeps: list[float] = []
 
@@ -116,12 +123,7 @@ async def test_a_key_the_selected_accounts_provider_lacks_is_hidden_and_help_say
 
 async def test_a_seed_wait_that_times_out_is_audited_as_the_request_it_was(clock):
     """The audit log records the request and its answer; the seed job's own fate is in its record, not the log."""
-    sim = simulated(clock, autopilot=False)
-    world = sim.world
-    channel = next(iter(world.accounts["main"].channels))
-    job = world.submit(world.accounts["main"], "a lighthouse at dusk", channel).jobid
-    clock.advance(600)
-    world.advance()
+    sim, job = a_completed_job(clock)
     audit = AuditLog()
 
     async def sleep(seconds: float) -> None:  # time passes, but the seed job never gets to run
