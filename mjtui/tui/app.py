@@ -24,14 +24,13 @@ from textual import events, on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Grid, VerticalScroll
-from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.theme import Theme
 from textual.widgets import Input
 from textual.worker import get_current_worker
 
-from mjtui.actions import NEEDS, Actions, seed_settled
+from mjtui.actions import Actions, seed_settled
 from mjtui.api import errors
 from mjtui.api.models import COMMANDS, Command, Job
 from mjtui.clock import Clock, SystemClock
@@ -63,6 +62,8 @@ from mjtui.tui.formatting import now_local, short_channel_id, short_job_id
 from mjtui.tui.help import HelpScreen, describe_bindings
 from mjtui.tui.history import HistoryScreen
 from mjtui.tui.inspector import FOLLOW_FLOOR, InspectorScreen
+from mjtui.tui.keys import DASHBOARD_BINDINGS, DASHBOARD_NEEDS, READONLY_WORDS, keymap_conflicts
+from mjtui.tui.messages import Final, FinalsFetched, FinalState, PollDone
 from mjtui.tui.notifications import (
     SLOT_QUIET_SECONDS,
     Announcement,
@@ -92,12 +93,6 @@ CHANNEL_HISTORY_EVERY = 60.0  # seconds between refreshes of the panes' 24 h cou
 DAY = 24 * 3600.0
 FINAL_BATCH = 50  # final states handed to the UI at once, at most
 FINAL_BATCH_SECONDS = 0.25  # ... or this often (real time), whichever comes first
-READONLY_WORDS = {"reset": "moderation reset"}  # how the dashboard names an action it will not send
-# What each key needs of an account's provider; the dashboard cancels a job picked in a channel's running list.
-DASHBOARD_NEEDS: dict[str, tuple[Capability, ...]] = {
-    **{action: (capability,) for action, capability in NEEDS.items()},
-    "cancel": (Capability.CANCEL, Capability.RUNNING_LIST),
-}
 
 
 @dataclass
@@ -129,50 +124,9 @@ class AccountState:
         return self.connection is not None and self.connection.service.can(capability)
 
 
-class PollDone(Message):
-    """A poll of one account's running list finished, with the list or the error."""
-
-    def __init__(self, account: str, snapshot: Snapshot | None, error: errors.MjtuiError | None, latency: float) -> None:
-        super().__init__()
-        self.account = account
-        self.snapshot = snapshot
-        self.error = error
-        self.latency = latency
-
-
-@dataclass(frozen=True)
-class Final:
-    """A job that left the running list, and what the job endpoint says became of it."""
-
-    channel: str
-    job_id: str
-    job: Job | None
-    error: str | None
-
-
-class FinalState(Message):
-    """Final states of jobs that left one account's running list, a batch at a time."""
-
-    def __init__(self, account: str, finals: list[Final]) -> None:
-        super().__init__()
-        self.account = account
-        self.finals = finals
-
-
-class FinalsFetched(Message):
-    """An account's final-state fetches have all stopped (none waits, or a 429 paused them): time to announce."""
-
-    def __init__(self, account: str) -> None:
-        super().__init__()
-        self.account = account
-
-
 def internal_error(exc: Exception) -> errors.MjtuiError:
     """A bug must not take the monitor down: it becomes an error shown like any other."""
     return errors.MjtuiError(f"internal error: {type(exc).__name__}: {exc}")
-
-
-MODE_KEYS = Binding.Group("Mode")  # relax, fast, turbo, info
 
 
 class MjtuiApp(App[None]):
@@ -186,27 +140,7 @@ class MjtuiApp(App[None]):
     #filter { dock: bottom; display: none; margin: 0 0 1 0; }
     #filter.-visible { display: block; }
     """
-    BINDINGS = [
-        Binding("enter", "inspect", "Inspect", id="inspect", show=False),
-        # One footer entry ("r f t i Mode") for the four: at 80 columns Help and Quit were pushed off the footer.
-        Binding("r", "command('relax')", "Relax", id="relax", group=MODE_KEYS),
-        Binding("f", "command('fast')", "Fast", id="fast", group=MODE_KEYS),
-        Binding("t", "command('turbo')", "Turbo", id="turbo", group=MODE_KEYS),
-        Binding("i", "command('info')", "Info", id="info", group=MODE_KEYS),
-        Binding("x,delete", "cancel", "Cancel job", id="cancel"),
-        Binding("s", "seed", "Seed", id="seed"),
-        Binding("R", "reset", "Reset 596", id="reset", show=False),
-        Binding("slash", "filter", "Filter", id="filter"),
-        Binding("h", "history", "History", id="history"),
-        Binding("o", "sort", "Sort", id="sort", show=False),
-        Binding("p", "pause", "Pause", id="pause", show=False),  # in help; the footer keeps room for Help and Quit at 80 columns
-        Binding("ctrl+r,f5", "refresh", "Refresh now", id="refresh", show=False),
-        Binding("plus,equals_sign", "interval(1)", "Slower refresh", id="slower", show=False),
-        Binding("minus", "interval(-1)", "Faster refresh", id="faster", show=False),
-        Binding("question_mark", "help", "Help", id="help"),
-        Binding("q", "quit", "Quit", id="quit"),
-        Binding("ctrl+c", "quit", "Quit", id="quit.ctrl_c", show=False, priority=True),
-    ]
+    BINDINGS = DASHBOARD_BINDINGS
 
     def __init__(
         self,
@@ -1258,21 +1192,6 @@ class MjtuiApp(App[None]):
                 first_key = Binding(binding.key.split(",")[0], "")
                 yield SystemCommand(f"{binding.description} ({self.get_key_display(first_key)})",
                                     f"mjtui: {binding.id}", lambda a=action: self.run_action(a))
-
-
-TABLE_KEYS = {"j", "k", "g", "G", "up", "down", "left", "right", "pageup", "pagedown", "home", "end",
-              "enter", "escape", "tab", "shift+tab"}
-
-
-def keymap_conflicts(keymap: dict[str, str]) -> list[str]:
-    """Keys the user bound that the job tables use to move: a table keeps them, so say so."""
-    conflicts = []
-    for binding_id, keys in sorted(keymap.items()):
-        taken = [key.strip() for key in keys.split(",") if key.strip() in TABLE_KEYS]
-        if taken:
-            conflicts.append(f"[keys] {clean(binding_id)} = {', '.join(taken)}: the tables use that key to move, "
-                             f"so it will not reach {clean(binding_id)}; choose another")
-    return conflicts
 
 
 class FinishedTitle(TopBar):
