@@ -14,7 +14,6 @@ import sys
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -30,10 +29,8 @@ from mjtui.api.models import COMMANDS, Command, Job, MessageProgress
 from mjtui.config import (
     MAX_REFRESH_SECONDS,
     MIN_REFRESH_SECONDS,
-    Config,
     ConfigError,
     ProviderName,
-    load_config,
     masked_view,
     normalise_base_url,
     resolve_config_path,
@@ -42,25 +39,20 @@ from mjtui.config import (
 )
 from mjtui.connections import (
     Connection,
-    demo_connection,
-    demo_simulator,
-    open_connection,
 )
-from mjtui.logs import LEVELS, default_log_path, log, setup_logging
+from mjtui.logs import LEVELS, default_log_path, log
 from mjtui.monitor.snapshot import Snapshot
+from mjtui.options import Failure, Options, UsageProblem
 from mjtui.providers import Capability, Provider
 from mjtui.secrets import redact
 from mjtui.store import (
-    DEFAULT_RETENTION_DAYS,
     FORMATS,
-    MEMORY,
     ExportFormat,
     HistoryEntry,
     Journal,
     JournalError,
     JournalMissing,
     Outcome,
-    default_journal_path,
     export,
     to_document,
 )
@@ -68,17 +60,7 @@ from mjtui.text import cell_len, clean, inert_json, pad
 
 T = TypeVar("T")
 
-EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 SEED_POLL_FLOOR = 0.5  # seconds; the default --interval is the 10 s the service asks for
-
-
-class UsageProblem(click.ClickException):
-    """A usage error or a refused confirmation: exit 2, one line."""
-
-    exit_code = EXIT_USAGE
-
-    def show(self, file: Any = None) -> None:
-        click.echo(f"mjtui: {redact(clean(self.message))}", err=True)
 
 
 class FiniteFloat(click.FloatRange):
@@ -93,95 +75,6 @@ class FiniteFloat(click.FloatRange):
         return super().convert(number, param, ctx)
 
 
-class Failure(click.ClickException):
-    """The API or the network failed: exit 1, one line."""
-
-    exit_code = EXIT_FAILURE
-
-    def show(self, file: Any = None) -> None:
-        click.echo(f"mjtui: {redact(clean(self.message))}", err=True)
-
-
-@dataclass
-class Options:
-    """The global options, given before the subcommand."""
-
-    config_path: Path | None = None
-    account: str | None = None
-    base_url: str | None = None
-    refresh: float | None = None
-    demo: bool = False
-    readonly: bool = False
-    journal: str | None = None
-    log_level: str = "info"
-    theme: str | None = None
-    _config: Config | None = field(default=None, repr=False)
-
-    def config(self) -> Config:
-        if self._config is None:
-            try:
-                self._config = load_config(self.config_path)
-            except ConfigError as exc:
-                raise UsageProblem(str(exc)) from None
-            for warning in self._config.warnings:
-                click.echo(f"mjtui: warning: {clean(warning)}", err=True)
-            accounts = self._config.accounts
-            if self.base_url is not None and self.account is None and len(accounts) > 1:
-                # else every account's token would go to that one URL
-                raise UsageProblem(f"--base-url applies to one account: add --account NAME (accounts: {', '.join(accounts)})")
-        return self._config
-
-    def global_args(self) -> list[str]:
-        """These options as `mjtui` arguments, so another process (a browser tab's dashboard) runs with the same."""
-        args: list[str] = []
-        if self.config_path is not None:
-            args += ["--config", str(Path(self.config_path).expanduser().resolve())]
-        for flag, value in (("--account", self.account), ("--base-url", self.base_url), ("--refresh", self.refresh),
-                            ("--theme", self.theme)):
-            if value is not None:
-                args += [flag, str(value)]
-        if self.journal is not None:
-            args += ["--journal", self.journal if self.journal == MEMORY else str(Path(self.journal).expanduser().resolve())]
-        args += ["--demo"] * self.demo + ["--readonly"] * self.readonly + ["--log-level", self.log_level]
-        return args
-
-    def journal_location(self) -> str | Path:
-        """The journal to use: `--journal`, else the demo's own with `--demo` (never the user's), else the default."""
-        if self.journal:
-            return self.journal if self.journal == MEMORY else Path(self.journal).expanduser()
-        return default_journal_path(demo=self.demo)
-
-    def read_journal(self) -> Journal:
-        """The journal, opened to read (never created nor written); exit 1 with one line when it cannot be
-        (JournalMissing passes through)."""
-        try:
-            return Journal(self.journal_location(), readonly=True, retention_days=self.retention_days())
-        except JournalMissing:
-            raise
-        except JournalError as exc:
-            raise Failure(str(exc)) from None
-
-    def connect(self) -> Connection:
-        """The chosen account's connection: a simulator's in `--demo`, else from the config."""
-        try:
-            if self.demo:
-                connection = demo_connection(demo_simulator(), self.account)
-            else:
-                connection = open_connection(self.config(), self.account, base_url=self.base_url)
-        except ConfigError as exc:
-            raise UsageProblem(str(exc)) from None
-        self.start_logging([connection.secret])
-        return connection
-
-    def retention_days(self) -> float:
-        """How long the journal keeps rows: the config's `journal_retention_days` (62 without a config)."""
-        path, _ = resolve_config_path(self.config_path)
-        if self.demo or not path.exists():
-            return DEFAULT_RETENTION_DAYS
-        return self.config().journal_retention_days
-
-    def start_logging(self, secrets: list[str]) -> None:
-        setup_logging(self.log_level, secrets=secrets)
 
 
 def describe_failure(exc: errors.MjtuiError, connection: Connection) -> str:

@@ -18,14 +18,13 @@ from mjtui.connections import (
     demo_simulator,
     open_connections,
 )
+from mjtui.options import Options
 from mjtui.store.image_cache import ImageCache, default_cache_dir
 from mjtui.text import clean
 from mjtui.themes import THEME_SUFFIX, shipped_themes_dir, user_themes_dir
 
 if TYPE_CHECKING:
     from textual.theme import Theme
-
-    from mjtui.cli import Options
 
 DEMO_REFRESH = 5.0
 

@@ -33,7 +33,7 @@ def test_cli_actions_are_audited_with_their_outcome(tmp_path):
 
 def test_journal_retention_comes_from_the_config(tmp_path):
     """`journal_retention_days` in config.toml decides what the journal keeps."""
-    from mjtui.cli import Options
+    from mjtui.options import Options
 
     config = tmp_path / "config.toml"
     config.write_text('journal_retention_days = 7\n[accounts.main]\ntoken_env = "X_TOKEN"\n')

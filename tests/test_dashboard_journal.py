@@ -198,7 +198,7 @@ def test_each_demo_starts_with_a_journal_of_its_own_world_not_the_last_demo(monk
     named with --journal is kept."""
     from mjtui import launch
     from mjtui.api.models import Job
-    from mjtui.cli import Options
+    from mjtui.options import Options
     from mjtui.store.journal import default_journal_path
 
     old = Journal(default_journal_path(demo=True))
