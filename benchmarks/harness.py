@@ -27,8 +27,8 @@ from textual.screen import Screen
 from mjtui.clock import ManualClock
 from mjtui.connections import demo_connection
 from mjtui.sim import Simulator
+from mjtui.timers import ManualTimers
 from mjtui.tui.app import MjtuiApp, make_app
-from mjtui.tui.timers import ManualTimers
 
 SIZE = (120, 40)
 LIST = ("GET", "/v3/midjourney/jobs")

@@ -24,19 +24,19 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-import mjtui.tui.app
+import mjtui.poller
 from mjtui.clock import ManualClock
 from mjtui.connections import DEMO_SEED, demo_connection, demo_simulator
 from mjtui.sim import Simulator
 from mjtui.store import MEMORY, Journal
 from mjtui.themes import DEFAULT_THEME
+from mjtui.timers import ManualTimers
 from mjtui.tui.app import MjtuiApp, make_app
 from mjtui.tui.confirm import ConfirmScreen
 from mjtui.tui.history import HistoryScreen
 from mjtui.tui.inspector import InspectorScreen
 from mjtui.tui.panels import FinishedTable
 from mjtui.tui.themes import SHIPPED_THEMES
-from mjtui.tui.timers import ManualTimers
 
 HERE = Path(__file__).resolve().parent
 WIDE, SMALL = (120, 40), (80, 24)
@@ -111,12 +111,12 @@ class Session:
 @contextmanager
 def steady_latency() -> Iterator[None]:
     """The header shows each poll's latency in ms; pin it so the pictures do not depend on the machine."""
-    real = mjtui.tui.app.time
-    mjtui.tui.app.time = SimpleNamespace(perf_counter=lambda: 0.0)  # type: ignore[assignment]
+    real = mjtui.poller.time
+    mjtui.poller.time = SimpleNamespace(perf_counter=lambda: 0.0)  # type: ignore[assignment]
     try:
         yield
     finally:
-        mjtui.tui.app.time = real
+        mjtui.poller.time = real
 
 
 @asynccontextmanager

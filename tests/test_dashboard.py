@@ -47,10 +47,12 @@ from mjtui.api.models import Job
 from mjtui.clock import ManualClock
 from mjtui.monitor.finals import FINAL_BACKLOG_CAP, FINAL_FETCHES_PER_ACCOUNT
 from mjtui.monitor.message_follow import LET_GO_NOT_AN_ID, MESSAGES_FOLLOWED
+from mjtui.poller import FINAL_BATCH
 from mjtui.sim import Simulator
 from mjtui.store import Journal
+from mjtui.timers import ManualTimers
 from mjtui.tui import partial_writes
-from mjtui.tui.app import FINAL_BATCH, MjtuiApp
+from mjtui.tui.app import MjtuiApp
 from mjtui.tui.channel_pane import ChannelPane
 from mjtui.tui.confirm import ConfirmScreen
 from mjtui.tui.formatting import duration, short_job_id
@@ -59,7 +61,6 @@ from mjtui.tui.history import HistoryScreen
 from mjtui.tui.inspector import InspectorScreen
 from mjtui.tui.panels import FINISHED_KEEP, FinishedTable, TopBar
 from mjtui.tui.rows import RowTable
-from mjtui.tui.timers import ManualTimers
 
 
 def row_ids(table: RowTable) -> list[str]:

@@ -18,9 +18,9 @@ from mjtui.api.client import MIN_ANSWER_RATE, UseapiClient
 from mjtui.config import Config
 from mjtui.connections import Connection, open_connections
 from mjtui.providers.useapi import Useapi
+from mjtui.timers import ManualTimers
 from mjtui.tui.account_header import AccountHeader, Banner
 from mjtui.tui.app import MjtuiApp, make_app
-from mjtui.tui.timers import ManualTimers
 
 TOKEN = "user:4242-0123456789abcdefDASHBOARDtest"
 

@@ -25,8 +25,8 @@ from mjtui.connections import Connection
 from mjtui.providers.useapi import Useapi
 from mjtui.store import Journal, export
 from mjtui.text import mask_secret
+from mjtui.timers import ManualTimers
 from mjtui.tui.app import make_app
-from mjtui.tui.timers import ManualTimers
 
 TOKEN = "user:4242-" + "9f8e7d6c5b4a3f2e1d0c" * 2
 JOB_ID = "job-0123456789"

@@ -19,7 +19,7 @@ from support.dashboard import (
     settle,
 )
 
-import mjtui.tui.app
+import mjtui.poller
 from mjtui.store.image_cache import ImageCache
 from mjtui.themes import DEFAULT_THEME
 from mjtui.tui.confirm import ConfirmScreen
@@ -33,7 +33,7 @@ SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((160, 48), id="160x48"
 @pytest.fixture(autouse=True)
 def _steady_latency(monkeypatch: pytest.MonkeyPatch) -> None:
     """The header shows each poll's real latency in ms; pin it so the pictures do not depend on the machine."""
-    monkeypatch.setattr(mjtui.tui.app, "time", SimpleNamespace(perf_counter=lambda: 0.0))
+    monkeypatch.setattr(mjtui.poller, "time", SimpleNamespace(perf_counter=lambda: 0.0))
 
 
 def busy(make_sim, clock, **options):

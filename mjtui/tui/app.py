@@ -12,10 +12,7 @@ import os
 import random
 import signal
 import sys
-import time
-from collections.abc import Awaitable, Callable, Iterable, Iterator
-from dataclasses import dataclass, field
-from functools import partial
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Iterator
 from typing import Any
 
 from rich.text import Text
@@ -28,7 +25,6 @@ from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.theme import Theme
 from textual.widgets import Input
-from textual.worker import get_current_worker
 
 from mjtui.actions import Actions, seed_settled
 from mjtui.api import errors
@@ -37,22 +33,22 @@ from mjtui.clock import Clock, SystemClock
 from mjtui.config import ConfigError, NotifyConfig
 from mjtui.connections import Connection
 from mjtui.logs import log
-from mjtui.monitor.finals import NOT_FETCHED, Departed, FinalFetches
-from mjtui.monitor.health import MIN_INTERVAL, AccountStatus, Health
+from mjtui.monitor.health import Health
 from mjtui.monitor.message_follow import (
     LET_GO_CROWDED,
     LET_GO_LATE,
     Check,
-    MessageFollower,
     why_let_go,
 )
-from mjtui.monitor.snapshot import JobRow, Snapshot, diff
+from mjtui.monitor.snapshot import Snapshot
+from mjtui.poller import AccountState, Answer, Final, Poller, internal_error
 from mjtui.providers import Capability, Provider
 from mjtui.secrets import redact
 from mjtui.store import ChannelHistory, Journal, JournalWriter, Outcome
 from mjtui.store.image_cache import ImageCache
 from mjtui.text import clean
 from mjtui.themes import DEFAULT_THEME
+from mjtui.timers import TextualTimers, Timers
 from mjtui.tui import partial_writes
 from mjtui.tui.channel_pane import SORT_KEYS, ChannelPane, PaneStyles
 from mjtui.tui.collector import Collector
@@ -63,7 +59,7 @@ from mjtui.tui.help import HelpScreen, describe_bindings
 from mjtui.tui.history import HistoryScreen
 from mjtui.tui.inspector import FOLLOW_FLOOR, InspectorScreen
 from mjtui.tui.keys import DASHBOARD_BINDINGS, DASHBOARD_NEEDS, READONLY_WORDS, keymap_conflicts
-from mjtui.tui.messages import Final, FinalsFetched, FinalState, PollDone
+from mjtui.tui.messages import FinalsFetched, FinalState, PollDone
 from mjtui.tui.notifications import (
     SLOT_QUIET_SECONDS,
     Announcement,
@@ -84,49 +80,33 @@ from mjtui.tui.preview import Preview, decode_preview
 from mjtui.tui.rows import RowTable
 from mjtui.tui.textual_contract import write_to_terminal
 from mjtui.tui.themes import shipped as shipped_themes
-from mjtui.tui.timers import TextualTimers, TimerHandle, Timers
 from mjtui.tui.watchdog import ExitDeadline, TerminalModes
 
 INTERVAL_STEPS = (2, 3, 5, 10, 15, 30, 60, 120, 300)
 RECENT_ON_START = 30
 CHANNEL_HISTORY_EVERY = 60.0  # seconds between refreshes of the panes' 24 h counts
 DAY = 24 * 3600.0
-FINAL_BATCH = 50  # final states handed to the UI at once, at most
-FINAL_BATCH_SECONDS = 0.25  # ... or this often (real time), whichever comes first
 
 
-@dataclass
-class AccountState:
-    """Everything the app knows about one account between polls."""
+class WorkerHost:
+    """How the poller reaches the dashboard: its coroutines run as the app's workers, its news as messages."""
 
-    name: str
-    provider: str
-    connection: Connection | None
-    problem: str | None = None
-    status: AccountStatus = field(default_factory=AccountStatus)
-    snapshot: Snapshot | None = None
-    polling: bool = False
-    timer: TimerHandle | None = None
-    modes: dict[str, str] = field(default_factory=dict)
-    channel_names: dict[str, str] = field(default_factory=dict)
-    finals: FinalFetches = field(default_factory=FinalFetches)  # jobs that left the list, waiting for their final state
-    final_batch: list[Final] = field(default_factory=list)  # fetched, not yet handed to the UI
-    batch_started: float = 0.0  # real time of the batch's first final
-    finals_timer: TimerHandle | None = None  # resumes fetching after a 429
-    messages: MessageFollower = field(default_factory=MessageFollower)  # ImaginePro messages being followed
+    def __init__(self, app: App[None]) -> None:
+        self.app = app
 
-    @property
-    def service(self) -> Provider | None:
-        """The account's service, when it is connected (an account with a config problem is not)."""
-        return self.connection.service if self.connection else None
+    def run(self, work: Coroutine[Any, Any, None], description: str) -> None:
+        # A description, not Textual's default (the arguments' repr): an account's state holds its last
+        # snapshot, and writing out 1,200 jobs cost every poll a millisecond.
+        self.app.run_worker(work, exit_on_error=False, description=description)
 
-    def can(self, capability: Capability) -> bool:
-        return self.connection is not None and self.connection.service.can(capability)
+    def answered(self, answer: Answer) -> None:
+        self.app.post_message(PollDone(answer))
 
+    def finals(self, account: str, finals: list[Final]) -> None:
+        self.app.post_message(FinalState(account, finals))
 
-def internal_error(exc: Exception) -> errors.MjtuiError:
-    """A bug must not take the monitor down: it becomes an error shown like any other."""
-    return errors.MjtuiError(f"internal error: {type(exc).__name__}: {exc}")
+    def finals_done(self, account: str) -> None:
+        self.app.post_message(FinalsFetched(account))
 
 
 class MjtuiApp(App[None]):
@@ -185,11 +165,9 @@ class MjtuiApp(App[None]):
         self._finals: dict[str, list[tuple[str, Job | None]]] = {}
         self.clock = clock or SystemClock()
         self.timers: Timers = timers or TextualTimers(self, speed)
-        self.refresh_seconds = max(MIN_INTERVAL, refresh_seconds)
         self.readonly = readonly
         self.title_text = title
         self.rng = rng or random.Random()
-        self.paused = False
         self.sort_key = SORT_KEYS[0]
         self.filter_text = ""
         self.in_flight: set[str] = set()
@@ -203,6 +181,8 @@ class MjtuiApp(App[None]):
             self.accounts[connection.name] = state
         for name, (provider, problem) in (problems or {}).items():
             self.accounts[name] = AccountState(name, provider, None, problem=problem)
+        self.poller = Poller(WorkerHost(self), self.accounts, clock=self.clock, timers=self.timers,
+                             refresh_seconds=refresh_seconds, rng=self.rng)
         self.collector = Collector()
         self.actions = Actions(readonly=readonly, audit=self._audit)
         self._cancelled_here: set[tuple[str, str]] = set()  # (account, job id) cancelled from this dashboard
@@ -409,60 +389,33 @@ class MjtuiApp(App[None]):
     # -- polling --------------------------------------------------------------------------------------
 
     def poll(self, account: str) -> None:
-        """Start a poll of the account unless one is in flight, it is paused, or it is halted."""
-        state = self.accounts[account]
-        if state.polling or not state.can(Capability.RUNNING_LIST) or self.paused:
-            return
-        if state.timer is not None:
-            state.timer.stop()
-            state.timer = None
-        state.polling = True
-        self._poll_worker(state)
+        """Poll the account now (see `Poller.poll`)."""
+        self.poller.poll(account)
 
-    # A description, not Textual's default (the arguments' repr): an account's state holds its last
-    # snapshot, and writing out 1,200 jobs cost every poll a millisecond.
-    @work(exit_on_error=False, description="poll")
-    async def _poll_worker(self, state: AccountState) -> None:
-        service = state.service
-        assert service is not None
-        started = time.perf_counter()
-        try:
-            polled = await service.poll(self.clock.now, state.channel_names)
-            self.post_message(PollDone(state.name, polled.snapshot, None, time.perf_counter() - started))
-        except errors.MjtuiError as exc:
-            self.post_message(PollDone(state.name, None, exc, time.perf_counter() - started))
-        except Exception as exc:  # noqa: BLE001 - shown and logged, never fatal
-            log.error("poll of %s failed", state.name, exc_info=exc)
-            self.post_message(PollDone(state.name, None, internal_error(exc), time.perf_counter() - started))
+    @property
+    def paused(self) -> bool:
+        return self.poller.paused
+
+    @property
+    def refresh_seconds(self) -> float:
+        return self.poller.refresh_seconds
 
     async def on_poll_done(self, message: PollDone) -> None:
-        state = self.accounts[message.account]
-        state.polling = False
-        now = self.clock.now()
-        if message.error is not None:
-            log.warning("poll of %s failed: %s", state.name, message.error)
-            delay = state.status.failed(message.error, now, self.refresh_seconds, self.rng)
-            self._show_account(state)
-            if delay is not None and not self.paused:
-                state.timer = self.timers.call_later(delay, lambda: self.poll(state.name))
-            return
-        assert message.snapshot is not None
-        state.status.succeeded(now, message.latency)
-        try:
-            await self._apply(state, message.snapshot, now)
-        except Exception as exc:  # noqa: BLE001
-            log.error("applying a poll of %s failed", state.name, exc_info=exc)
-            self.notify(clean(str(internal_error(exc)), limit=200), severity="error")
+        answer = message.answer
+        state = self.accounts[answer.account]
+        if answer.error is None:
+            try:
+                await self._apply(state, answer, self.clock.now())
+            except Exception as exc:  # noqa: BLE001
+                log.error("applying a poll of %s failed", state.name, exc_info=exc)
+                self.notify(clean(str(internal_error(exc)), limit=200), severity="error")
         self._show_account(state)
-        if not self.paused:
-            state.timer = self.timers.call_later(self.refresh_seconds, lambda: self.poll(state.name))
 
-    async def _apply(self, state: AccountState, fresh: Snapshot, now: float) -> None:
-        previous = state.snapshot
+    async def _apply(self, state: AccountState, answer: Answer, now: float) -> None:
+        """A poll's answer on screen: panes, freed slots, and what the journal keeps of it."""
+        fresh, previous, changes = answer.snapshot, answer.previous, answer.changes
+        assert fresh is not None and changes is not None
         first = previous is None
-        changes = diff(previous, fresh)
-        state.snapshot = fresh
-        self._queue_finals(state, changes.removed, fresh, previous.total if previous else 0, now)
         if previous is not None and not state.finals.held:  # a list suspected of flapping frees no slot
             self._announce_free_slots(state, previous, fresh, now)
         self._journal("record_poll", state.name, [row for rows in fresh.jobs.values() for row in rows.values()],
@@ -478,75 +431,6 @@ class MjtuiApp(App[None]):
                 if pane is not None:
                     pane.apply(change, now, highlight=not first)
         self._show_topbar()
-
-    def _queue_finals(self, state: AccountState, removed: list[JobRow], fresh: Snapshot, before: int, now: float) -> None:
-        """Jobs that left the list wait for their final state (see `FinalFetches`); past its cap, shown as not fetched."""
-        finals = state.finals
-        if not (removed or finals.held or finals.waiting):
-            return
-        running = {job_id for rows in fresh.jobs.values() for job_id in rows}
-        dropped = finals.polled([Departed(row.channel, row.job_id) for row in removed], running, before, now)
-        if dropped:
-            self.post_message(FinalState(state.name, [Final(job.channel, job.job_id, None, NOT_FETCHED) for job in dropped]))
-        self._fetch_finals(state)
-
-    def _fetch_finals(self, state: AccountState) -> None:
-        """Start fetch loops up to the account's limit; after a 429, start them again when its wait is over."""
-        now = self.clock.now()
-        for _ in range(state.finals.fetchers_to_start(now)):
-            self._final_fetcher(state)
-        paused_until = state.finals.paused_until
-        if state.finals.is_paused(now) and paused_until is not None and state.finals_timer is None:
-            state.finals_timer = self.timers.call_later(paused_until - now, lambda: self._resume_finals(state))
-
-    def _resume_finals(self, state: AccountState) -> None:
-        state.finals_timer = None
-        self._fetch_finals(state)
-
-    @work(exit_on_error=False, description="fetch final states")
-    async def _final_fetcher(self, state: AccountState) -> None:
-        """One of an account's fetch loops: the final state of each job that left the list, until none waits.
-
-        Answers reach the UI in batches (every FINAL_BATCH answers or FINAL_BATCH_SECONDS), not one
-        message per job: at a hundred busy channels a poll can see hundreds of jobs leave.
-        """
-        service, finals = state.service, state.finals
-        try:
-            while service is not None and (job := finals.take(self.clock.now())) is not None:
-                final = await self._final_of(service, finals, job)
-                if final is not None:
-                    self._batch_final(state, final)
-        finally:
-            if finals.fetcher_stopped() and not get_current_worker().is_cancelled:  # cancelled: the app is closing
-                self._flush_finals(state)
-                self.post_message(FinalsFetched(state.name))
-                self._fetch_finals(state)  # stopped by a 429: arm the resumption
-
-    async def _final_of(self, service: Provider, finals: FinalFetches, job: Departed) -> Final | None:
-        """One detail GET; None when a 429 put the job back in the queue for later."""
-        try:
-            answer = await service.job(job.job_id)
-        except errors.RateLimited as exc:
-            if finals.rate_limited(job, self.clock.now(), exc.retry_after):
-                return None
-            return Final(job.channel, job.job_id, None, str(exc))
-        except errors.MjtuiError as exc:
-            finals.fetched(job, False, self.clock.now())
-            return Final(job.channel, job.job_id, None, str(exc))
-        finals.fetched(job, answer.is_final, self.clock.now())
-        return Final(job.channel, job.job_id, answer, None)
-
-    def _batch_final(self, state: AccountState, final: Final) -> None:
-        if not state.final_batch:
-            state.batch_started = time.perf_counter()
-        state.final_batch.append(final)
-        if len(state.final_batch) >= FINAL_BATCH or time.perf_counter() - state.batch_started >= FINAL_BATCH_SECONDS:
-            self._flush_finals(state)
-
-    def _flush_finals(self, state: AccountState) -> None:
-        if state.final_batch:
-            self.post_message(FinalState(state.name, state.final_batch))
-            state.final_batch = []
 
     def on_final_state(self, message: FinalState) -> None:
         now = self.clock.now()
@@ -1088,57 +972,33 @@ class MjtuiApp(App[None]):
 
     def action_pause(self) -> None:
         """Stop every poll and the inspector's follow; pressing again resumes."""
-        self.paused = not self.paused
+        pausing = not self.paused
+        if pausing:
+            self.poller.pause()
+        else:
+            self.poller.resume()  # live accounts poll now, a back-off keeps its Retry-After, halted ones wait
         for state in self.accounts.values():
-            state.status.paused = self.paused
-            if self.paused and state.timer is not None:
-                state.timer.stop()
-                state.timer = None
-            if not self.paused and state.status.health is Health.PAUSED:
-                state.status.health = Health.LIVE
             if state.problem is None:
                 self._show_header(state)
         self._show_topbar()
-        self.notify("paused: no polls until p is pressed again" if self.paused else "resumed", timeout=2)
-        if self.paused:
-            for screen in self.screen_stack:
-                if isinstance(screen, InspectorScreen):
-                    screen.stop_following()
-        else:
-            self._resume()
-
-    def _resume(self) -> None:
-        """After a pause: live accounts poll now, a back-off keeps its Retry-After, halted ones wait for ctrl+r."""
-        now = self.clock.now()
-        for state in self.accounts.values():
-            status = state.status
-            if status.health.halted:
-                continue
-            if status.health is Health.RETRYING and status.retry_at is not None and status.retry_at > now:
-                state.timer = self.timers.call_later(status.retry_at - now, partial(self.poll, state.name))
-            else:
-                self.poll(state.name)
+        self.notify("paused: no polls until p is pressed again" if pausing else "resumed", timeout=2)
         for screen in self.screen_stack:
             if isinstance(screen, InspectorScreen):
-                screen.fetch()
+                screen.stop_following() if pausing else screen.fetch()
 
     def action_refresh(self) -> None:
         """Poll every account now; this also retries accounts halted by 401 / 402 / 596."""
         if self.paused:
             self.notify("paused: press p to resume", severity="warning", timeout=2)
             return
-        for state in self.accounts.values():
-            self.poll(state.name)
+        self.poller.poll_all()
 
     def action_interval(self, direction: int) -> None:
         steps = INTERVAL_STEPS
         current = min(range(len(steps)), key=lambda i: abs(steps[i] - self.refresh_seconds))
-        self.refresh_seconds = float(steps[max(0, min(len(steps) - 1, current + direction))])
+        self.poller.set_refresh(float(steps[max(0, min(len(steps) - 1, current + direction))]))
         self.notify(f"refresh every {self.refresh_seconds:g}s", timeout=2)
         for state in self.accounts.values():
-            if state.timer is not None and not state.polling and state.status.health is not Health.RETRYING:
-                state.timer.stop()
-                state.timer = self.timers.call_later(self.refresh_seconds, partial(self.poll, state.name))
             if state.problem is None:
                 self._show_header(state)
 

@@ -21,8 +21,8 @@ from mjtui.tui.formatting import local_datetime, safe
 from mjtui.tui.preview import PreviewError, PreviewPanel
 
 if TYPE_CHECKING:
+    from mjtui.timers import TimerHandle
     from mjtui.tui.app import MjtuiApp
-    from mjtui.tui.timers import TimerHandle
 
 FOLLOW_FLOOR = 10.0  # the service asks clients to poll a job no more often than every 10-30 s
 

@@ -1,35 +1,18 @@
-"""What the dashboard's workers tell it: typed Textual messages, one per kind of news."""
+"""What the dashboard's workers tell it: typed Textual messages, one per kind of news (see mjtui/poller.py)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from textual.message import Message
 
-from mjtui.api import errors
-from mjtui.api.models import Job
-from mjtui.monitor.snapshot import Snapshot
+from mjtui.poller import Answer, Final
 
 
 class PollDone(Message):
-    """A poll of one account's running list finished, with the list or the error."""
+    """A poll of one account's running list finished: its answer (the snapshot and what changed, or the error)."""
 
-    def __init__(self, account: str, snapshot: Snapshot | None, error: errors.MjtuiError | None, latency: float) -> None:
+    def __init__(self, answer: Answer) -> None:
         super().__init__()
-        self.account = account
-        self.snapshot = snapshot
-        self.error = error
-        self.latency = latency
-
-
-@dataclass(frozen=True)
-class Final:
-    """A job that left the running list, and what the job endpoint says became of it."""
-
-    channel: str
-    job_id: str
-    job: Job | None
-    error: str | None
+        self.answer = answer
 
 
 class FinalState(Message):

@@ -18,12 +18,12 @@ from textual.widgets import Static
 from mjtui.clock import ManualClock
 from mjtui.connections import demo_connection
 from mjtui.sim import Simulator
+from mjtui.timers import ManualTimers
 from mjtui.tui.account_header import AccountHeader, Banner
 from mjtui.tui.app import MjtuiApp, make_app
 from mjtui.tui.channel_pane import ChannelPane
 from mjtui.tui.panels import FinishedTable
 from mjtui.tui.rows import RowTable
-from mjtui.tui.timers import ManualTimers
 
 LIST = ("GET", "/v3/midjourney/jobs")
 SIZE = (120, 40)

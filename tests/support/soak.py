@@ -34,9 +34,9 @@ from mjtui.sim import SIM_ORIGIN, Simulator
 from mjtui.sim.faults import FaultInjector, FaultProfile, schedule_incidents
 from mjtui.sim.world import SimJob, World
 from mjtui.store import Journal
+from mjtui.timers import ManualTimers
 from mjtui.tui.app import MjtuiApp, make_app
 from mjtui.tui.panels import FinishedTable
-from mjtui.tui.timers import ManualTimers
 from support.dashboard import account_panes, banner, header_text, plain
 
 LIST_PATH = "/v3/midjourney/jobs"
