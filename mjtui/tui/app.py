@@ -13,7 +13,7 @@ import random
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import __version__ as textual_version
@@ -57,6 +57,7 @@ from mjtui.tui.footer import KeysFooter
 from mjtui.tui.formatting import now_local, short_channel_id, short_job_id
 from mjtui.tui.help import HelpScreen, describe_bindings
 from mjtui.tui.history import HistoryScreen
+from mjtui.tui.host import ScreenHost
 from mjtui.tui.inspector import FOLLOW_FLOOR, InspectorScreen
 from mjtui.tui.keys import DASHBOARD_BINDINGS, DASHBOARD_NEEDS, READONLY_WORDS, keymap_conflicts
 from mjtui.tui.messages import FinalsFetched, FinalState, PollDone
@@ -1072,3 +1073,8 @@ def make_app(connections: Iterable[Connection], **options: Any) -> MjtuiApp:
     Tests and `--demo` pass a simulator's connections, a clock and timers they drive.
     """
     return MjtuiApp(connections, **options)
+
+
+if TYPE_CHECKING:
+    def _hosts_screens(app: MjtuiApp) -> ScreenHost:
+        return app  # mypy checks here that the app gives its screens everything mjtui.tui.host promises

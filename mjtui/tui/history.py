@@ -25,7 +25,7 @@ from mjtui.tui.formatting import (
 from mjtui.tui.panels import final_label
 
 if TYPE_CHECKING:
-    from mjtui.tui.app import MjtuiApp
+    from mjtui.tui.host import ScreenHost
 
 STATUSES = (None, "completed", "failed", "moderated")  # as stored; a cancel is a failed job
 PERIODS = ((24 * 3600, "24h"), (7 * 24 * 3600, "7d"), (31 * 24 * 3600, "31d"), (None, "all"))
@@ -66,8 +66,8 @@ class HistoryScreen(Screen[None]):
         self.entries: dict[str, HistoryEntry] = {}
 
     @property
-    def mjtui(self) -> MjtuiApp:
-        return cast("MjtuiApp", self.app)  # Textual types every node's app as App[object]; only MjtuiApp opens this
+    def mjtui(self) -> ScreenHost:
+        return cast("ScreenHost", self.app)  # Textual types every node's app as App[object]; its host is one of these
 
     def compose(self) -> ComposeResult:
         with Vertical():

@@ -22,7 +22,7 @@ from mjtui.tui.preview import PreviewError, PreviewPanel
 
 if TYPE_CHECKING:
     from mjtui.timers import TimerHandle
-    from mjtui.tui.app import MjtuiApp
+    from mjtui.tui.host import ScreenHost
 
 FOLLOW_FLOOR = 10.0  # the service asks clients to poll a job no more often than every 10-30 s
 
@@ -141,8 +141,8 @@ class InspectorScreen(Screen[None]):
         self._images: dict[str, tuple[str, Attachment]] = {}
 
     @property
-    def mjtui(self) -> MjtuiApp:
-        return cast("MjtuiApp", self.app)  # Textual types every node's app as App[object]; only MjtuiApp opens this
+    def mjtui(self) -> ScreenHost:
+        return cast("ScreenHost", self.app)  # Textual types every node's app as App[object]; its host is one of these
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="body"):
