@@ -29,6 +29,7 @@ from mjtui.connections import demo_connection
 from mjtui.sim import Simulator
 from mjtui.timers import ManualTimers
 from mjtui.tui.app import MjtuiApp, make_app
+from mjtui.tui.dashboard import DashboardScreen
 
 SIZE = (120, 40)
 LIST = ("GET", "/v3/midjourney/jobs")
@@ -170,7 +171,7 @@ class FrameProbe:
         patch(Screen, "_on_timer_update", on_timer_update)
         patch(App, "_display", display_wrapper)
         for name in self.HANDLERS:
-            patch(MjtuiApp, name, self._timed(name, MjtuiApp.__dict__[name]))
+            patch(DashboardScreen, name, self._timed(name, DashboardScreen.__dict__[name]))
         gc.callbacks.append(on_collection)
         try:
             yield self
@@ -197,13 +198,13 @@ class FrameProbe:
     def _timed(self, name: str, handler: Any) -> Any:
         probe = self
         if asyncio.iscoroutinefunction(handler):
-            async def timed_async(app: MjtuiApp, message: Any) -> None:
+            async def timed_async(app: DashboardScreen, message: Any) -> None:
                 start = time.perf_counter()
                 await handler(app, message)
                 probe.busy.append((name, start, time.perf_counter()))
             return timed_async
 
-        def timed(app: MjtuiApp, message: Any) -> None:
+        def timed(app: DashboardScreen, message: Any) -> None:
             start = time.perf_counter()
             handler(app, message)
             probe.busy.append((name, start, time.perf_counter()))

@@ -59,6 +59,7 @@ from mjtui.tui.formatting import duration, short_job_id
 from mjtui.tui.help import HelpScreen
 from mjtui.tui.history import HistoryScreen
 from mjtui.tui.inspector import InspectorScreen
+from mjtui.tui.keys import all_bindings
 from mjtui.tui.panels import FINISHED_KEEP, FinishedTable, TopBar
 from mjtui.tui.rows import RowTable
 
@@ -939,7 +940,7 @@ async def test_question_mark_opens_help_listing_every_binding(make_sim, clock):
         assert isinstance(app.screen, HelpScreen)
         table = app.screen.query_one("#help-table", DataTable)
         listed = {table.get_row_at(i)[2].plain for i in range(table.row_count)}
-        wanted = {b.id for b in MjtuiApp.BINDINGS} | {b.id for b in InspectorScreen.BINDINGS}
+        wanted = {b.id for b in all_bindings()} | {b.id for b in InspectorScreen.BINDINGS}
         assert wanted <= listed
         keys = {table.get_row_at(i)[2].plain: table.get_row_at(i)[0].plain for i in range(table.row_count)}
         assert keys["cancel"] == "x, del"
@@ -1143,7 +1144,7 @@ async def test_every_binding_is_in_the_command_palette(make_sim, clock):
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         commands = {command.help for command in app.get_system_commands(app.screen)}
-        ids = {b.id for b in MjtuiApp.BINDINGS if not b.id.startswith("quit.")}
+        ids = {b.id for b in all_bindings() if not b.id.startswith("quit.")}
         assert {f"mjtui: {i}" for i in ids} <= commands
         await focus_pane(pilot, q.other)
         await pilot.press("ctrl+p")
@@ -1211,7 +1212,7 @@ async def test_imaginepro_commands_are_sent_and_tracked_to_done(make_sim, clock)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         assert w.lists("ip") == 0, "ImaginePro has no running list to poll"
-        messages = app.section("ip").query_one(MessageTable)
+        messages = app.dashboard.section("ip").query_one(MessageTable)
         await focus(pilot, lambda widget: widget is messages)
         await pilot.press("r")
         await settle(pilot)
@@ -1232,10 +1233,10 @@ async def press_info(pilot, times: int) -> list[str]:
     """Send /info from the ImaginePro account `times` times (each waits for the last to be sent); the message ids, in order."""
     from mjtui.tui.panels import MessageTable
 
-    messages = pilot.app.section("ip").query_one(MessageTable)
+    messages = pilot.app.dashboard.section("ip").query_one(MessageTable)
     await focus(pilot, lambda widget: widget is messages)
     for _ in range(times):
-        pilot.app.action_command("info")  # what `i` runs: Pilot's press would wait ~0.1 s on the screen each time
+        pilot.app.dashboard.action_command("info")  # what `i` runs: Pilot's press would wait ~0.1 s on the screen each time
         await settle(pilot)
     return [key.value for key in messages.rows]
 
@@ -1243,7 +1244,7 @@ async def press_info(pilot, times: int) -> list[str]:
 def message_notes(app: MjtuiApp) -> dict[str, str]:
     from mjtui.tui.panels import MessageTable
 
-    table = app.section("ip").query_one(MessageTable)
+    table = app.dashboard.section("ip").query_one(MessageTable)
     return {key.value: table.get_cell(key, "note").plain for key in table.rows}
 
 
@@ -1575,7 +1576,7 @@ async def test_a_pane_mounted_mid_run_freezes_no_garbage(make_sim, clock):
     try:
         async with app.run_test(size=SIZE) as pilot:
             await settle(pilot)
-            assert app.pane("main", idle) is None, "no pane for a channel with no jobs yet"
+            assert app.dashboard.pane("main", idle) is None, "no pane for a channel with no jobs yet"
             garbage = [Cycle() for _ in range(100)]
             for _ in range(2):
                 gc.collect(1)  # old, as garbage made since the last full pass is
@@ -1583,7 +1584,7 @@ async def test_a_pane_mounted_mid_run_freezes_no_garbage(make_sim, clock):
             del garbage
             world.submit(account, "a first job on a new channel", idle)
             await advance(pilot, clock, timers, 10)
-            assert app.pane("main", idle) is not None
+            assert app.dashboard.pane("main", idle) is not None
             await pilot.pause()  # the freeze comes after the frame that shows the new pane
             gc.collect()
             assert all(ref() is None for ref in waiting), "garbage was frozen: no collection can free it"

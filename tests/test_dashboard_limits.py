@@ -26,7 +26,7 @@ TOKEN = "user:4242-0123456789abcdefDASHBOARDtest"
 
 
 def shown(app: MjtuiApp, account: str, widget: type[AccountHeader] | type[Banner]) -> str:
-    content = app.section(account).query_one(widget).content
+    content = app.dashboard.section(account).query_one(widget).content
     return content.plain if isinstance(content, Text) else str(content)
 
 

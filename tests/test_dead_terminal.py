@@ -30,16 +30,16 @@ MjtuiApp.on_unmount = slow_unmount
 STUCK_AT_F12 = """
 import os
 from mjtui.tui import watchdog
-from mjtui.tui.app import MjtuiApp
+from mjtui.tui.dashboard import DashboardScreen
 watchdog.GRACE = 0.5
-keyed = MjtuiApp.on_key
+keyed = DashboardScreen.on_key
 def on_key(self, event):
     if event.key == "f12":
         os.write(2, b"<stuck>")
         while True:
             pass
     keyed(self, event)
-MjtuiApp.on_key = on_key
+DashboardScreen.on_key = on_key
 """ + CHILD
 F12 = b"\x1b[24~"
 

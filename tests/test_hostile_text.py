@@ -59,6 +59,7 @@ from mjtui.tui.formatting import short_channel_id, short_job_id
 from mjtui.tui.help import HelpScreen
 from mjtui.tui.history import HistoryScreen
 from mjtui.tui.inspector import InspectorScreen
+from mjtui.tui.keys import on_dashboard
 from mjtui.tui.panels import FINISHED_KEEP, FINISHED_TRIM_TO, FinishedTable
 from mjtui.tui.rows import RowTable
 
@@ -176,7 +177,7 @@ class Dash:
         sizes = {f"pane {channel}": pane.region.width for channel, pane in account_panes(app).items()}
         sizes["finished"] = app.query_one(FinishedTable).region.width
         for name in app.accounts:
-            section = app.section(name)
+            section = app.dashboard.section(name)
             sizes[f"header {name}"] = section.header.region.width
             sizes[f"header {name} height"] = section.header.region.height
         return sizes
@@ -184,7 +185,7 @@ class Dash:
     async def act(self, action: str) -> None:
         """What a key bound to `action` does (`Pilot.press` waits for the CPU to idle: too slow for many examples)."""
         self.s.user_polls.append(self.s.clock.now())
-        await self.app.run_action(action)
+        await (self.app.dashboard if on_dashboard(action) else self.app).run_action(action)
         await settle_watched(self.s.pilot, self.s.watch)
 
     async def look(self) -> None:

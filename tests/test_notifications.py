@@ -77,7 +77,7 @@ async def test_a_finished_job_a_stale_list_shows_again_is_neither_fetched_nor_an
         listed_again: set[str] = set()
         for _ in range(int(until_all_final(sim, jobs) // 10) + 4):
             await advance(pilot, clock, timers, 10)
-            listed_again |= set(app.pane("main", channel).jobs) & set(app.query_one(FinishedTable).rows)
+            listed_again |= set(app.dashboard.pane("main", channel).jobs) & set(app.query_one(FinishedTable).rows)
         assert injector.injected["stale"] and listed_again, "stale lists showed finished jobs again"
         assert all(sim.world.jobs[job].final_status == "completed" for job in jobs)
         assert {job: gets.count("GET", "/v2/jobs", jobid=job) for job in jobs} == dict.fromkeys(jobs, 1)

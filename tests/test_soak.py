@@ -108,10 +108,10 @@ def assert_memory_bounded(s: Session) -> None:
     finished = app.query_one(FinishedTable)
     assert s.most_finished_rows <= FINISHED_KEEP
     assert len(finished.jobs) == finished.row_count <= FINISHED_KEEP, "the finished list keeps a record per row, no more"
-    assert not app.in_flight, f"actions still marked in flight: {app.in_flight}"
+    assert not app.dispatcher.in_flight, f"actions still marked in flight: {app.dispatcher.in_flight}"
     assert s.most_pending_timers <= 4 + 2 * len(app.accounts), f"{s.most_pending_timers} timers were pending at once"
     assert len(app.workers) == 0, "every worker finished"
-    assert sum(len(finals) for finals in app._finals.values()) <= 50, "finals wait for the next poll only"
+    assert sum(len(finals) for finals in app._finals_to_record.values()) <= 50, "finals wait for the next poll only"
     for name in app.accounts:
         shown = account_panes(app, name)
         assert set(shown) <= set(s.sim.world.accounts[name].channels), "a pane per channel, never more"

@@ -8,13 +8,18 @@ VTE terminals, Ghostty): their text is cleaned of anything a terminal acts on.
 
 from __future__ import annotations
 
+import os
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from textual.app import App
 from textual.notifications import SeverityLevel
 
+from mjtui.config import NotifyConfig
+from mjtui.monitor.snapshot import Snapshot
 from mjtui.text import clean
+from mjtui.tui.textual_contract import write_to_terminal
 
 MANY_FAILURES = 2  # more failures than this in one poll make one summary toast
 OSC_TEXT_LIMIT = 120
@@ -108,3 +113,55 @@ def osc_text(text: str) -> str:
 def _tmux_passthrough(sequence: str) -> str:
     # tmux hands a DCS-wrapped sequence to the outer terminal (with `set -g allow-passthrough on`).
     return "\x1bPtmux;" + sequence.replace("\x1b", "\x1b\x1b") + "\x1b\\"
+
+
+class Announcer:
+    """What the dashboard says of finished jobs and freed slots: toasts (unless turned off), then at most one bell
+    and one desktop notification per batch. Finished jobs wait here until their poll (or their fetches) are done."""
+
+    def __init__(self, app: App[None], settings: NotifyConfig, *, titled: bool) -> None:
+        self.app = app
+        self.settings = settings
+        self.titled = titled  # several accounts: each toast names its own
+        self.in_tmux = bool(os.environ.get("TMUX"))
+        self._waiting: dict[str, list[Finished]] = {}  # account -> finished jobs not yet announced
+        self._slot_said: dict[tuple[str, str], float] = {}  # (account, channel) -> when its free slot was announced
+
+    def finished(self, account: str, item: Finished) -> None:
+        self._waiting.setdefault(account, []).append(item)
+
+    def say_finished(self, account: str) -> None:
+        """Announce what has finished on the account since the last time (a backlog: what has come in so far)."""
+        waiting = self._waiting.pop(account, [])
+        self.say(account, announce_finished(waiting, completed=self.settings.completed))
+
+    def freed_slots(self, account: str, before: Snapshot, after: Snapshot, now: float,
+                    label: Callable[[str], str]) -> None:
+        """Channels full at the last poll with room now; each at most every SLOT_QUIET_SECONDS."""
+        freed = []
+        for channel_id, stats in after.stats.items():
+            was = before.stats.get(channel_id)
+            if was is None or not was.full or stats.full or stats.max_jobs is None:
+                continue
+            key = (account, channel_id)
+            if now - self._slot_said.get(key, -SLOT_QUIET_SECONDS) < SLOT_QUIET_SECONDS:
+                continue
+            self._slot_said[key] = now
+            freed.append(label(channel_id))
+        announcement = announce_free_slots(freed)
+        self.say(account, [announcement] if announcement else [])
+
+    def say(self, account: str, announcements: list[Announcement]) -> None:
+        if not announcements:
+            return
+        title = clean(account, limit=40) if self.titled else ""
+        if self.settings.toasts:
+            for announcement in announcements:
+                timeout = 4 if announcement.severity == "information" else 8
+                self.app.notify(announcement.message, title=title, severity=announcement.severity, timeout=timeout)
+        if self.settings.bell:
+            self.app.bell()
+        notification = desktop_notification([f"{title}: {a.message}" if title else a.message for a in announcements],
+                                            desktop=self.settings.desktop, in_tmux=self.in_tmux)
+        if notification:
+            write_to_terminal(self.app, notification)

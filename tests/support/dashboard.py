@@ -167,12 +167,12 @@ def toasts(app: MjtuiApp) -> list[str]:
 
 def header_text(app: MjtuiApp, account: str = "main") -> str:
     """An account's header line: `● main  useapi  live  polled 3s ago · 41 ms · 0 errors · every 10s`."""
-    return plain(app.section(account).query_one(AccountHeader))
+    return plain(app.dashboard.section(account).query_one(AccountHeader))
 
 
 def banner(app: MjtuiApp, account: str = "main") -> Banner:
     """The banner under an account's header (shown when it has the `-visible` class)."""
-    return app.section(account).query_one(Banner)
+    return app.dashboard.section(account).query_one(Banner)
 
 
 def panes(app: MjtuiApp) -> dict[str, ChannelPane]:
@@ -182,7 +182,7 @@ def panes(app: MjtuiApp) -> dict[str, ChannelPane]:
 
 def account_panes(app: MjtuiApp, account: str = "main") -> dict[str, ChannelPane]:
     """The panes of one account's channels, by channel id."""
-    return {pane.channel_id: pane for pane in app.section(account).query(ChannelPane)}
+    return {pane.channel_id: pane for pane in app.dashboard.section(account).query(ChannelPane)}
 
 
 def cursor_id(table: RowTable) -> str:

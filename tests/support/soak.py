@@ -269,20 +269,20 @@ async def settle_watched(pilot, watch: WorkerWatch, *, paint: bool = True) -> No
     Unlike `support.dashboard.settle`, it goes on while `watch` sees new workers start (a poll that
     re-arms, a fetch it started), and it can leave the screen unpainted.
     `Pilot.pause` waits for every widget's queue, then lays out and paints the screen, which costs
-    more than a step of polling; with `paint=False` only the app's queue (where polls and fetches
-    report) is drained, and nothing is painted.
+    more than a step of polling; with `paint=False` only the dashboard screen's queue (where polls and
+    fetches report) is drained, and nothing is painted.
     """
     app = pilot.app
 
-    async def through_the_app_queue() -> None:
+    async def through_the_dashboards_queue() -> None:
         handled = asyncio.Event()
-        app.call_later(handled.set)  # runs once everything the app was sent before it is handled
+        app.dashboard.call_later(handled.set)  # runs once everything the dashboard was sent before it is handled
         await handled.wait()
 
     async def paint_it() -> None:
         await pilot.pause(0)  # every widget's queue, then a paint (`pause()` would also wait for the CPU to idle)
 
-    drain = paint_it if paint else through_the_app_queue
+    drain = paint_it if paint else through_the_dashboards_queue
     for _ in range(20):
         started = watch.started
         busy = [worker for worker in app.workers if not worker.is_finished]

@@ -1,0 +1,501 @@
+"""The dashboard screen: a section per account, a pane per channel, what finished, and the keys that act on them.
+
+Data flows one way: the poller's answer arrives as a `PollDone` message -> the snapshot diff -> only the panes
+that changed. The selection (the focused pane, the finished list) decides what a key acts on; `Dispatcher`
+sends it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, cast
+
+from rich.text import Text
+from textual import events, on
+from textual.app import ComposeResult
+from textual.containers import Grid, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Input
+
+from mjtui.api import errors
+from mjtui.api.models import COMMANDS, Job
+from mjtui.clock import Clock
+from mjtui.logs import log
+from mjtui.monitor.health import Health
+from mjtui.poller import AccountState, Answer, Poller, internal_error
+from mjtui.providers import Capability
+from mjtui.store import ChannelHistory, HistoryEntry
+from mjtui.text import clean
+from mjtui.timers import Timers
+from mjtui.tui.channel_pane import SORT_KEYS, ChannelPane, PaneStyles
+from mjtui.tui.dispatch import Dispatcher
+from mjtui.tui.footer import KeysFooter
+from mjtui.tui.formatting import now_local, short_channel_id, short_job_id
+from mjtui.tui.history import HistoryScreen
+from mjtui.tui.inspector import InspectorScreen
+from mjtui.tui.keys import DASHBOARD_BINDINGS, lacks
+from mjtui.tui.messages import FinalsFetched, FinalState, PollDone
+from mjtui.tui.notifications import Finished
+from mjtui.tui.panels import PANE_MIN_WIDTH, AccountSection, FinishedTable, MessageTable, TopBar, final_label
+from mjtui.tui.rows import RowTable
+
+if TYPE_CHECKING:
+    from mjtui.tui.app import MjtuiApp
+
+DAY = 24 * 3600.0
+
+
+class FinishedTitle(TopBar):
+    DEFAULT_CSS = "FinishedTitle { height: 1; background: $panel; color: $text-muted; padding: 0 1; }"
+
+    def on_mount(self) -> None:
+        self.update("Recently finished (enter inspects, s fetches a seed)")
+
+
+def is_short(height: int) -> bool:
+    """A terminal too short for full-height panes (80x24, say)."""
+    return height < 32
+
+
+class DashboardScreen(Screen[None]):
+    """Every account's channels, live; the app's first screen."""
+
+    DEFAULT_CSS = """
+    DashboardScreen { layers: base overlay; }
+    DashboardScreen #accounts { height: 1fr; }
+    DashboardScreen #filter { dock: bottom; display: none; margin: 0 0 1 0; }
+    DashboardScreen #filter.-visible { display: block; }
+    """
+    BINDINGS = DASHBOARD_BINDINGS
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sort_key = SORT_KEYS[0]
+        self.filter_text = ""
+        self._panes: dict[tuple[str, str], ChannelPane] = {}  # (account, channel id) -> its pane; panes stay
+
+    @property
+    def mjtui(self) -> MjtuiApp:
+        return cast("MjtuiApp", self.app)
+
+    # The app's parts this screen reads all the time, named as the app names them.
+    @property
+    def accounts(self) -> dict[str, AccountState]:
+        return self.mjtui.accounts
+
+    @property
+    def poller(self) -> Poller:
+        return self.mjtui.poller
+
+    @property
+    def dispatcher(self) -> Dispatcher:
+        return self.mjtui.dispatcher
+
+    @property
+    def clock(self) -> Clock:
+        return self.mjtui.clock
+
+    @property
+    def timers(self) -> Timers:
+        return self.mjtui.timers
+
+    def record(self, method: str, *args: object) -> None:
+        self.mjtui.record(method, *args)
+
+    # -- layout ---------------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield PaneStyles()  # first: a theme change restyles it before the panes that read it
+        yield TopBar(id="topbar")
+        with VerticalScroll(id="accounts"):
+            for index, state in enumerate(self.accounts.values()):
+                yield AccountSection(state.name, state.provider, id=f"account-{index}")
+        yield Input(placeholder="filter jobs: id, type, channel (enter keeps it, esc clears)", id="filter")
+        yield FinishedTitle()
+        yield FinishedTable()
+        yield KeysFooter()
+
+    async def on_mount(self) -> None:
+        for state in self.accounts.values():
+            self.section(state.name).header.show(state.status, self.clock.now(), self.poller.refresh_seconds, None)
+            if state.problem:
+                banner = self.section(state.name).banner
+                banner.set_class(True, "-visible")
+                banner.update(Text(f"Not polled: {clean(state.problem)}"))
+                continue
+            await self._ensure_panes(state, state.channel_names)
+            if not state.can(Capability.RUNNING_LIST):
+                state.status.health = Health.COMMANDS_ONLY
+                self.show_header(state)
+            else:
+                self.poll(state.name)
+        self._layout_grids()
+        self.show_topbar()
+
+    def on_resize(self, event: events.Resize) -> None:
+        # The event's size: the screen's own may still be the old one while the event is handled.
+        self._layout_grids(event.size.width)
+        short = is_short(event.size.height)
+        self.set_class(short, "-short")
+        for pane in self._panes.values():
+            pane.set_short(short)
+
+    def _layout_grids(self, width: int | None = None) -> None:
+        width = max(1, self.app.size.width if width is None else width)
+        for grid in self.query(Grid).filter(".channels"):
+            grid.styles.grid_size_columns = max(1, width // PANE_MIN_WIDTH)  # same pane width in every account
+
+    def section(self, account: str) -> AccountSection:
+        index = list(self.accounts).index(account)
+        return self.query_one(f"#account-{index}", AccountSection)
+
+    def pane(self, account: str, channel_id: str) -> ChannelPane | None:
+        return self._panes.get((account, channel_id))
+
+    async def _ensure_panes(self, state: AccountState, channel_ids: Iterable[str]) -> None:
+        """A pane for each channel that has none yet, mounted together (one layout, not one per pane)."""
+        new = []
+        for channel_id in channel_ids:
+            if self.pane(state.name, channel_id) is not None:
+                continue
+            pane = ChannelPane(state.name, channel_id, state.channel_names.get(channel_id))
+            pane.sort_key = self.sort_key
+            pane.filter_text = self.filter_text
+            pane.mode = state.modes.get(channel_id)
+            pane.short = is_short(self.app.size.height)
+            self._panes[(state.name, channel_id)] = pane
+            new.append(pane)
+        if new:
+            await self.section(state.name).query_one(".channels", Grid).mount_all(new)
+            self._layout_grids()
+            # Panes live as long as the app: out of the full passes' reach (at a hundred channels each scanned them ~0.3 s).
+            self.mjtui.collector.freeze_after_refresh(self.app)
+
+    def set_mode(self, state: AccountState, channel: str, mode: str) -> None:
+        """A channel's mode, as a command's answer or /info said it."""
+        state.modes[channel] = mode
+        pane = self.pane(state.name, channel)
+        if pane is not None:
+            pane.set_mode(mode)
+
+    # -- poll answers -----------------------------------------------------------------------------------
+
+    def poll(self, account: str) -> None:
+        """Poll the account now (see `Poller.poll`)."""
+        self.poller.poll(account)
+
+    async def on_poll_done(self, message: PollDone) -> None:
+        answer = message.answer
+        state = self.accounts[answer.account]
+        if answer.error is None:
+            try:
+                await self._apply(state, answer, self.clock.now())
+            except Exception as exc:  # noqa: BLE001
+                log.error("applying a poll of %s failed", state.name, exc_info=exc)
+                self.app.notify(clean(str(internal_error(exc)), limit=200), severity="error")
+        self.show_account(state)
+
+    async def _apply(self, state: AccountState, answer: Answer, now: float) -> None:
+        """A poll's answer on screen: panes, freed slots, and what the journal keeps of it."""
+        fresh, previous, changes = answer.snapshot, answer.previous, answer.changes
+        assert fresh is not None and changes is not None
+        first = previous is None
+        if previous is not None and not state.finals.held:  # a list suspected of flapping frees no slot
+            self.mjtui.announcer.freed_slots(state.name, previous, fresh, now, lambda c: self.channel_label(state, c))
+        self.mjtui.record_poll(state.name, [row for rows in fresh.jobs.values() for row in rows.values()], now)
+        self.mjtui.announcer.say_finished(state.name)  # a backlog still draining: what has come in so far, once a poll
+        if not changes:
+            return
+        # New to this poll (a channel that went idle and came back has its pane still).
+        await self._ensure_panes(state, changes.new_channels)
+        with self.app.batch_update():
+            for channel_id, change in changes.channels.items():
+                pane = self.pane(state.name, channel_id)
+                if pane is not None:
+                    pane.apply(change, now, highlight=not first)
+        self.show_topbar()
+
+    def on_final_state(self, message: FinalState) -> None:
+        now = self.clock.now()
+        self.mjtui.keep_finals(message.account, [(final.job_id, final.job) for final in message.finals])
+        rows = []
+        for final in message.finals:
+            job, note = final.job, ""
+            if job is None:
+                note = final.error or ""
+            elif job.is_running:
+                note = f"left the list while {job.status}"
+            elif self.dispatcher.took_back(message.account, final.job_id) and final_label(job) == "cancelled":
+                pass  # announced when it was cancelled
+            else:
+                channel = self.channel_label(self.accounts[message.account], final.channel)
+                self.mjtui.announcer.finished(message.account, Finished(short_job_id(final.job_id), channel,
+                                                                        final_label(job), job.error or ""))
+            rows.append((message.account, final.channel, final.job_id, job, now, note))
+        self.query_one(FinishedTable).add_many(rows)
+
+    def on_finals_fetched(self, message: FinalsFetched) -> None:
+        self.mjtui.announcer.say_finished(message.account)
+
+    def halted(self, state: AccountState, exc: errors.MjtuiError) -> None:
+        """An action's answer said the account is halted (596): shown as a poll saying so would."""
+        state.status.failed(exc, self.clock.now(), self.poller.refresh_seconds)
+        self.show_account(state)
+
+    @staticmethod
+    def channel_label(state: AccountState, channel_id: str) -> str:
+        """The channel's configured name, else the tail of its id as Recently finished shows it."""
+        name = state.channel_names.get(channel_id)
+        if name:
+            return clean(name, limit=40)
+        return short_channel_id(channel_id)
+
+    # -- the journal's view of the past ----------------------------------------------------------------
+
+    def show_recent(self, entries: list[HistoryEntry]) -> None:
+        """Recently finished jobs from the journal, oldest first, before the first poll answers."""
+        table = self.query_one(FinishedTable)
+        for entry in reversed(entries):
+            if entry.account in self.accounts and entry.job_id not in table.rows:
+                table.add(entry.account, entry.channel or "", entry.job_id, entry.job(), entry.finished_at or entry.last_seen)
+
+    def show_channel_history(self, stats: dict[tuple[str, str], ChannelHistory]) -> None:
+        for pane in self.query(ChannelPane):
+            pane.set_history(stats.get((pane.account, pane.channel_id), ChannelHistory(0, 0, None)))
+
+    # -- the once-a-second tick -----------------------------------------------------------------------
+
+    def tick(self) -> None:
+        now = self.clock.now()
+        for pane in self._panes.values():
+            if not self.accounts[pane.account].status.health.halted:  # frozen data does not pretend to move
+                pane.tick(now)
+        self.show_headers()
+        self.show_topbar()
+
+    def show_account(self, state: AccountState) -> None:
+        self.show_header(state)
+        section = self.section(state.name)
+        section.banner.show(state.status, state.name)
+        section.set_class(state.status.health.halted, "-halted")
+
+    def show_headers(self) -> None:
+        for state in self.accounts.values():
+            if state.problem is None:
+                self.show_header(state)
+
+    def show_header(self, state: AccountState) -> None:
+        running = state.snapshot.total if state.snapshot else None
+        self.section(state.name).header.show(state.status, self.clock.now(), self.poller.refresh_seconds, running)
+
+    def show_topbar(self) -> None:
+        running = sum(state.snapshot.total for state in self.accounts.values() if state.snapshot)
+        extra = "PAUSED" if self.poller.paused else ""
+        if self.mjtui.readonly:
+            extra = f"{extra} read-only".strip()
+        if self.filter_text:
+            extra = f"{extra} filter: {clean(self.filter_text, limit=20)}".strip()
+        # Minutes: the bar is a whole terminal line, rewritten each time its text changes.
+        clock = now_local(self.clock.now())[:5]
+        self.query_one(TopBar).show(self.mjtui.title_text, len(self.accounts), running, clock, extra)
+
+    # -- selection ------------------------------------------------------------------------------------
+
+    def focused_pane(self) -> ChannelPane | None:
+        widget = self.focused
+        while widget is not None and not isinstance(widget, ChannelPane):
+            widget = widget.parent  # type: ignore[assignment]
+        return widget
+
+    def selected_account(self) -> AccountState | None:
+        pane = self.focused_pane()
+        if pane is not None:
+            return self.accounts[pane.account]
+        if isinstance(self.focused, MessageTable):
+            return self.accounts[self.focused.account]
+        if isinstance(self.focused, FinishedTable) and self.focused.selected:
+            return self.accounts[self.focused.selected[0]]
+        live = [state for state in self.accounts.values() if state.connection is not None]
+        return live[0] if len(live) == 1 else None
+
+    def _selected_channel(self) -> tuple[AccountState, str | None] | None:
+        pane = self.focused_pane()
+        if pane is not None:
+            return self.accounts[pane.account], pane.channel_id
+        if isinstance(self.focused, FinishedTable) and self.focused.selected:
+            account, _, job = self.focused.selected
+            return self.accounts[account], job.channel if job else None
+        state = self.selected_account()
+        if state is None:
+            return None
+        if state.service is not None and not state.service.commands_need_a_channel:
+            return state, None
+        return state, self._only_channel(state)
+
+    def _channel_of(self, state: AccountState) -> str | None:
+        """The selected channel of this account, or its only channel."""
+        pane = self.focused_pane()
+        if pane is not None and pane.account == state.name:
+            return pane.channel_id
+        return self._only_channel(state)
+
+    @staticmethod
+    def _only_channel(state: AccountState) -> str | None:
+        channels = list(state.snapshot.jobs) if state.snapshot else list(state.channel_names)
+        return channels[0] if len(channels) == 1 else None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The dashboard's keys are hidden while a dialog is on top (its footer shows through), and so is a key the
+        selected account's provider cannot do (help says which)."""
+        if self.app.screen is not self:
+            return False
+        name = str(parameters[0]) if action == "command" and parameters else action
+        state = self.selected_account()
+        return state is None or state.service is None or not lacks(state.service, name)
+
+    # -- keys -----------------------------------------------------------------------------------------
+
+    def on_row_table_selected(self, event: RowTable.Selected) -> None:
+        if isinstance(event.table, (ChannelPane, FinishedTable)):
+            event.stop()
+            self.action_inspect()
+
+    def action_inspect(self) -> None:
+        pane = self.focused_pane()
+        if pane is not None and pane.selected_job_id:
+            self.open_inspector(pane.account, pane.selected_job_id)
+            return
+        if isinstance(self.focused, FinishedTable) and self.focused.selected:
+            account, job_id, job = self.focused.selected
+            self.open_inspector(account, job_id, job)
+            return
+        self.app.notify("select a job first (tab to a channel, arrows or j/k to a job)", severity="warning", timeout=3)
+
+    def open_inspector(self, account: str, job_id: str, job: Job | None = None, *, fetch: bool = True) -> InspectorScreen:
+        """Inspect a job; `fetch=False` shows a journal record as it is, with no request."""
+        screen = InspectorScreen(account, job_id, job, from_journal=not fetch)
+        self.app.push_screen(screen)
+        return screen
+
+    def action_command(self, cmd: str) -> None:
+        if cmd not in COMMANDS:  # a binding or the palette naming an unknown command: a bug, said once
+            self.app.notify(f"no such command: /{cmd}", severity="error")
+            return
+        if self.dispatcher.refused(cmd):  # /info too: --readonly sends nothing but GETs
+            return
+        target = self._selected_channel()
+        if target is None:
+            self.app.notify(f"/{cmd}: select a channel first (tab moves between channels)", severity="warning")
+            return
+        state, channel = target
+        if state.connection is None:
+            self.app.notify(f"account '{state.name}' is not connected: {state.problem}", severity="error")
+            return
+        self.dispatcher.command(state, cmd, channel)
+
+    def action_cancel(self) -> None:
+        self.request_cancel()
+
+    def request_cancel(self, account: str | None = None, job_id: str | None = None) -> None:
+        """Cancel the selected running job (or the one named), after a confirmation naming it."""
+        if self.dispatcher.refused("cancel"):
+            return
+        if job_id is None:
+            pane = self.focused_pane()
+            if pane is None or pane.selected_job_id is None:
+                self.app.notify("cancel: select a running job first", severity="warning")
+                return
+            account, job_id = pane.account, pane.selected_job_id
+        assert account is not None
+        self.dispatcher.cancel(self.accounts[account], job_id)
+
+    def action_seed(self) -> None:
+        if self.dispatcher.refused("seed"):
+            return
+        if isinstance(self.focused, FinishedTable) and self.focused.selected:
+            account, job_id, job = self.focused.selected
+            if job is not None and job.status != "completed":
+                self.app.notify(f"seed: only completed jobs have a seed ({short_job_id(job_id)} is {final_label(job)})",
+                                severity="warning")
+                return
+            self.request_seed(account, job_id, self.open_inspector(account, job_id, job))
+            return
+        pane = self.focused_pane()
+        if pane is not None and pane.selected_job_id:
+            self.app.notify("seed: the job is still running; its seed can be fetched once it completes",
+                            severity="warning")
+            return
+        self.app.notify("seed: select a completed job (recently finished list, or in the inspector)", severity="warning")
+
+    def request_seed(self, account: str, job_id: str, screen: InspectorScreen | None = None) -> None:
+        if not self.dispatcher.refused("seed"):
+            self.dispatcher.seed(self.accounts[account], job_id, screen)
+
+    def action_reset(self) -> None:
+        if self.dispatcher.refused("reset"):
+            return
+        halted = [s for s in self.accounts.values() if s.status.health is Health.MODERATION]
+        selected = self.selected_account()
+        state = selected if selected in halted else (halted[0] if len(halted) == 1 else None)
+        if state is None:
+            self.app.notify("reset: no account is halted by a pending moderation message (596)", severity="warning")
+            return
+        channel = state.status.moderation_channel or self._channel_of(state)
+        if not channel:
+            self.app.notify("reset: the 596 answer did not name its channel: select the channel's pane, then press R",
+                            severity="warning")
+            return
+        self.dispatcher.reset(state, channel)
+
+    def action_history(self) -> None:
+        pane = self.focused_pane()
+        self.app.push_screen(HistoryScreen((pane.account, pane.channel_id) if pane else None))
+
+    def action_filter(self) -> None:
+        field_ = self.query_one("#filter", Input)
+        field_.set_class(True, "-visible")
+        field_.focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.filter_text = event.value.strip()
+        for pane in self.query(ChannelPane):
+            pane.set_filter(self.filter_text)
+        self.show_topbar()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_kept(self) -> None:
+        self.query_one("#filter", Input).set_class(False, "-visible")
+        self._focus_first_pane()
+
+    def on_key(self, event: events.Key) -> None:
+        field_ = self.query_one("#filter", Input)
+        if event.key == "escape" and field_.has_focus:
+            event.stop()
+            field_.value = ""
+            field_.set_class(False, "-visible")
+            self._focus_first_pane()
+
+    def _focus_first_pane(self) -> None:
+        tables = list(self.query(ChannelPane))
+        if tables:
+            tables[0].focus()
+
+    def action_sort(self) -> None:
+        self.sort_key = SORT_KEYS[(SORT_KEYS.index(self.sort_key) + 1) % len(SORT_KEYS)]
+        for pane in self.query(ChannelPane):
+            pane.set_sort(self.sort_key)
+        self.app.notify(f"sorted by {self.sort_key}", timeout=2)
+
+    async def job_detail(self, account: str, job_id: str) -> Job:
+        """The inspector's detail GET; a running job's progress also shows in its pane."""
+        state = self.accounts[account]
+        if state.service is None:
+            raise errors.MjtuiError(f"account '{account}' is not connected: {state.problem}")
+        job = await state.service.job(job_id)
+        if job.is_running and job.channel:
+            pane = self.pane(account, job.channel)
+            if pane is not None:
+                progress = job.progress
+                pane.set_detail(job_id, f"{progress}%" if progress is not None else job.status or "running")
+        return job

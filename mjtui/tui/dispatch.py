@@ -1,0 +1,271 @@
+"""The dashboard's actions as a user sees them: confirm, send once, say what came of it, follow what it started.
+
+`mjtui.actions` decides whether an action may go and records it; this module is the TUI around it: the
+confirmation dialog, the guard against a double key press, the seed job followed on the app's timers, an
+ImaginePro command's message followed in its account's table, and one toast per outcome.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual.notifications import SeverityLevel
+
+from mjtui.actions import Actions, seed_settled
+from mjtui.api import errors
+from mjtui.api.models import COMMANDS, Command, Job
+from mjtui.monitor.message_follow import LET_GO_CROWDED, LET_GO_LATE, Check, why_let_go
+from mjtui.poller import AccountState, internal_error
+from mjtui.providers import Capability, Provider
+from mjtui.text import clean
+from mjtui.tui.confirm import ConfirmScreen
+from mjtui.tui.formatting import short_job_id
+from mjtui.tui.inspector import FOLLOW_FLOOR, InspectorScreen
+from mjtui.tui.keys import READONLY_WORDS
+from mjtui.tui.panels import MessageTable
+
+if TYPE_CHECKING:
+    from mjtui.tui.dashboard import DashboardScreen
+
+MODE_COMMANDS = ("relax", "fast", "turbo")
+
+
+class Dispatcher:
+    """Sends the dashboard's actions for the accounts in `screen`; each at most once at a time."""
+
+    def __init__(self, screen: DashboardScreen, actions: Actions) -> None:
+        self.screen = screen
+        self.actions = actions
+        self.in_flight: set[str] = set()  # "cancel:<job id>", "seed:<job id>", "<cmd>:<account>:<channel>"
+        self.cancelled_here: set[tuple[str, str]] = set()  # (account, job id): its toast was the cancel's own
+
+    # -- what a user is told -----------------------------------------------------------------------------
+
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None) -> None:
+        self.screen.app.notify(message, title=title, severity=severity, timeout=timeout)
+
+    def refused(self, action: str, service: Provider | None = None) -> bool:
+        """Whether the action cannot go (`--readonly`, or the account's provider lacks it); said in a toast."""
+        refusal = self.actions.refusal(action, service)
+        if refusal is None:
+            return False
+        if refusal.readonly:
+            what = READONLY_WORDS.get(action, f"/{action}" if action in COMMANDS else action)
+            self.notify(f"read-only mode (--readonly): {what} is off", severity="warning")
+        else:
+            self.notify(refusal.message, severity="warning")
+        return True
+
+    def _claim(self, key: str, what: str) -> bool:
+        """Mark the action as being sent; False (and a toast) when a double key press already sent it."""
+        if key in self.in_flight:
+            self.notify(f"{what} is already being sent", severity="warning", timeout=2)
+            return False
+        self.in_flight.add(key)
+        return True
+
+    def failed(self, state: AccountState, what: str, exc: errors.MjtuiError) -> None:
+        if isinstance(exc, errors.OutcomeUnknown):
+            self.notify(f"{what}: outcome unknown, the answer was lost; the next poll will tell", severity="warning",
+                        timeout=8)
+            return
+        if isinstance(exc, errors.ModerationPending):
+            self.screen.halted(state, exc)
+        self.notify(clean(str(exc), limit=300), title=f"{what} failed", severity="error", timeout=8)
+
+    def took_back(self, account: str, job_id: str) -> bool:
+        """Whether this dashboard cancelled the job (forgotten now: its final state has come)."""
+        key = (account, job_id)
+        if key in self.cancelled_here:
+            self.cancelled_here.discard(key)
+            return True
+        return False
+
+    # -- destructive actions: ask, then send once -------------------------------------------------------
+
+    def cancel(self, state: AccountState, job_id: str) -> None:
+        """Cancel a running job, after a confirmation naming it."""
+        service = state.service
+        if service is None or self.refused("cancel", service):
+            return
+        key = f"cancel:{job_id}"
+        if key in self.in_flight:
+            self.notify("cancel is already being sent", severity="warning", timeout=2)
+            return
+        question = Text()
+        question.append("Cancel job ")
+        question.append(clean(job_id), style="bold")
+        question.append(f" on account {clean(state.name)}?\nThe job stops and reads as failed (\"Job cancelled by user\").")
+        self._confirm_then(state, "cancel", job_id, key, ConfirmScreen("Cancel job", question, yes_label="Cancel job"),
+                           lambda: self.actions.cancel(service, job_id), f"cancelled {short_job_id(job_id)}")
+
+    def reset(self, state: AccountState, channel: str) -> None:
+        """Clear a channel's moderation halt, after a confirmation naming it."""
+        service = state.service
+        if service is None or self.refused("reset", service):
+            return
+        question = Text()
+        question.append("Reset the moderation halt of channel ")
+        question.append(clean(channel), style="bold")
+        question.append(f" (account {clean(state.name)})?\nAcknowledge the moderation message in Discord first.")
+        self._confirm_then(state, "reset", channel, f"reset:{state.name}:{channel}",
+                           ConfirmScreen("Moderation reset", question, yes_label="Reset"),
+                           lambda: self.actions.reset(service, channel), f"channel {clean(channel)} reset; polling again")
+
+    def _confirm_then(self, state: AccountState, what: str, target: str, key: str, dialog: ConfirmScreen,
+                      call: Callable[[], Awaitable[None]], done: str) -> None:
+        def decided(yes: bool | None) -> None:
+            if yes and self._claim(key, what):
+                self.screen.run_worker(self._perform(state, what, target, key, call, done), exit_on_error=False,
+                                       description="action")
+
+        self.screen.app.push_screen(dialog, decided)
+
+    async def _perform(self, state: AccountState, what: str, target: str, key: str,
+                       call: Callable[[], Awaitable[None]], done: str) -> None:
+        try:
+            await call()
+            if what == "cancel":
+                self.cancelled_here.add((state.name, target))  # its toast is this one, not the poll's
+            self.notify(done, title=what.capitalize())
+            self.screen.poll(state.name)
+        except errors.MjtuiError as exc:
+            self.failed(state, what, exc)
+        finally:
+            self.in_flight.discard(key)
+
+    # -- seeds: asked for, then followed until they settle ----------------------------------------------
+
+    def seed(self, state: AccountState, job_id: str, screen: InspectorScreen | None = None) -> None:
+        if state.service is None or self.refused("seed", state.service):
+            return
+        key = f"seed:{job_id}"
+        if self._claim(key, "seed"):
+            if screen is not None:
+                screen.seed_progress("requesting…")
+            self._seed_step(state, job_id, key, screen)
+
+    def _seed_step(self, state: AccountState, job_id: str, key: str, screen: InspectorScreen | None,
+                   started: Job | None = None) -> None:
+        self.screen.run_worker(self._seed(state, job_id, key, screen, started), exit_on_error=False, description="seed")
+
+    async def _seed(self, state: AccountState, job_id: str, key: str, screen: InspectorScreen | None,
+                    started: Job | None) -> None:
+        """Ask for the seed (`started` None), or check the seed job it started; until it settles, check again on
+        the app's timers (each check its own worker: nothing waits between them). The inspector shows each step."""
+        assert state.service is not None
+        try:
+            answer = await (self.actions.seed_check(state.service, started) if started
+                            else self.actions.seed(state.service, job_id))
+        except errors.MjtuiError as exc:
+            self.in_flight.discard(key)
+            _seed_report(screen, f"failed: {exc}")
+            self.failed(state, "seed", exc)
+            return
+        if not seed_settled(answer):
+            interval = max(self.screen.poller.refresh_seconds, FOLLOW_FLOOR)
+            _seed_report(screen, f"seed job {answer.jobid} {answer.status or 'started'}; checking every {interval:g}s…")
+            self.screen.timers.call_later(interval, lambda: self._seed_step(state, job_id, key, screen, answer))
+            return
+        self.in_flight.discard(key)
+        if answer.has_seed and answer.seed is not None:
+            urls = [image.url for image in answer.seed.attachments if image.url]
+            self.screen.record("record_seed", state.name, job_id, answer.seed.value, urls, self.screen.clock.now())
+            _seed_report(screen, None, answer)
+            self.notify(f"seed {answer.seed.value} ({len(answer.seed.attachments)} images); y copies it", title="Seed")
+        else:
+            _seed_report(screen, f"failed: {answer.error or answer.status}")
+            self.notify(f"seed failed: {clean(answer.error or answer.status, limit=200)}", severity="error")
+
+    # -- relax / fast / turbo / info ----------------------------------------------------------------------
+
+    def command(self, state: AccountState, cmd: Command, channel: str | None) -> None:
+        key = f"{cmd}:{state.name}:{channel}"
+        if self._claim(key, f"/{cmd}"):
+            self.screen.run_worker(self._command(state, cmd, channel, key), exit_on_error=False, description="command")
+
+    async def _command(self, state: AccountState, cmd: Command, channel: str | None, key: str) -> None:
+        assert state.service is not None
+        try:
+            sent = await self.actions.command(state.service, cmd, channel)
+            if sent.message_id is not None:  # a message to follow (ImaginePro), not an answer
+                self._track_message(state, cmd, sent.message_id)
+                self.notify(f"/{cmd} sent to {clean(state.name)}: message {clean(sent.message_id)}")
+                return
+            if sent.error:
+                self.notify(f"/{cmd} failed: {clean(sent.error, limit=200)}", severity="error")
+                return
+            if cmd in MODE_COMMANDS and channel:
+                self.screen.set_mode(state, channel, cmd)
+            title = f"/{cmd} on {clean(state.channel_names.get(channel or '', channel or state.name))}"
+            self.notify(clean(sent.content or sent.status or "done", keep_newlines=True, limit=600), title=title,
+                        timeout=10 if cmd == "info" else 5)
+            if cmd == "info" and channel:
+                self._learn_mode(state, channel, sent.content or "")
+        except errors.MjtuiError as exc:
+            self.failed(state, f"/{cmd}", exc)
+        except Exception as exc:  # noqa: BLE001
+            self.failed(state, f"/{cmd}", internal_error(exc))
+        finally:
+            self.in_flight.discard(key)
+
+    def _learn_mode(self, state: AccountState, channel: str, content: str) -> None:
+        for mode in MODE_COMMANDS:
+            if f"job mode**: {mode}" in content.lower():
+                self.screen.set_mode(state, channel, mode)
+
+    # -- an ImaginePro command's message, followed ----------------------------------------------------
+
+    def _track_message(self, state: AccountState, cmd: str, message_id: str) -> None:
+        """Show a message just sent and follow it (see `MessageFollower`: capped, backing off, for a limited time)."""
+        tables = self.screen.section(state.name).query(MessageTable)
+        if not tables or not state.can(Capability.MESSAGES):
+            return  # an account whose jobs show in its panes: the next poll lists what the command started
+        table = tables.first()
+        now = self.screen.clock.now()
+        table.sent(message_id, cmd, now)
+        check, let_go = state.messages.follow(message_id, now)
+        for old in let_go:
+            table.note(old, LET_GO_CROWDED)
+        if check is not None:
+            self._check_message_later(state, message_id, check)
+
+    def _check_message_later(self, state: AccountState, message_id: str, check: Check) -> None:
+        def due() -> None:
+            if state.messages.ask(message_id, check.ticket):
+                self.screen.run_worker(self._follow_message(state, message_id), exit_on_error=False,
+                                       description="follow message")
+
+        self.screen.timers.call_later(check.wait, due)
+
+    async def _follow_message(self, state: AccountState, message_id: str) -> None:
+        service = state.service
+        if service is None or not service.can(Capability.MESSAGES):
+            return
+        table = self.screen.section(state.name).query_one(MessageTable)
+        try:
+            message = await service.message(message_id)
+        except errors.MjtuiError as exc:
+            let_go = why_let_go(exc)
+            table.note(message_id, let_go or str(exc))
+            if let_go is not None:
+                state.messages.let_go(message_id)
+                return
+            message = None
+        final = message is not None and message.is_final
+        followed = state.messages.follows(message_id)
+        check = state.messages.answered(message_id, final, self.screen.clock.now())
+        if message is not None:
+            table.progress(message)
+        if check is not None:
+            self._check_message_later(state, message_id, check)
+        elif not final:  # too long, or let go for a newer one while this answer was on its way
+            table.note(message_id, LET_GO_LATE if followed else LET_GO_CROWDED)
+
+
+def _seed_report(screen: InspectorScreen | None, text: str | None, job: Job | None = None) -> None:
+    if screen is not None and screen.is_attached:
+        screen.seed_progress(text, job)
