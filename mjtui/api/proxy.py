@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
@@ -21,7 +20,6 @@ from mjtui.api import errors
 from mjtui.api.client import BaseClient, check_id, parse_model
 from mjtui.api.models import ApiModel, Attachment, Job, JobStatus, Seed
 from mjtui.clock import iso_utc
-from mjtui.kinds import Flavor
 from mjtui.text import mask_secret
 
 T = TypeVar("T", bound=ApiModel)
