@@ -41,7 +41,7 @@ from mjtui.connections import (
     Connection,
 )
 from mjtui.logs import LEVELS, default_log_path, log
-from mjtui.monitor.snapshot import Snapshot
+from mjtui.monitor.snapshot import Availability, ChannelInfo, ChannelStats, JobRow, Snapshot
 from mjtui.options import Failure, Options, UsageProblem
 from mjtui.providers import Capability, Provider
 from mjtui.secrets import redact
@@ -79,6 +79,8 @@ class FiniteFloat(click.FloatRange):
 
 def describe_failure(exc: errors.MjtuiError, connection: Connection) -> str:
     """One line for a failed call: status, the API's text, and what to do where there is something to do."""
+    if isinstance(exc, errors.NeedsAdminToken):
+        return f"account '{connection.name}' ({connection.client.token_hint}): {exc}"
     if isinstance(exc, errors.Unauthorized):
         return (
             f"401 Unauthorized: the token for account '{connection.name}' ({connection.client.token_hint}) "
@@ -241,20 +243,46 @@ def format_running(snapshot: Snapshot, connection: Connection) -> list[str]:
     lines = [f"{clean(connection.name)}: {snapshot.total} running ({images} images, {videos} videos) "
              f"in {len(snapshot.stats)} channels"]
     for channel_id, stats in snapshot.stats.items():
+        info = snapshot.info.get(channel_id)
         name = clean(connection.channel_name(channel_id))
+        if name == clean(channel_id) and info is not None and info.name:
+            name = clean(info.name)
         label = name if name == clean(channel_id) else f"{name} ({clean(channel_id)})"
         lines.append("")
         lines.append(
             f"channel {label}  jobs {_ratio(stats.total, stats.max_jobs)}{' FULL' if stats.full else ''}  "
             f"images {_ratio(stats.images, stats.max_image_jobs)}  "
-            f"videos {_ratio(stats.videos, stats.max_video_jobs)}"
+            f"videos {_ratio(stats.videos, stats.max_video_jobs)}{_account_words(stats, info)}"
         )
         for job in snapshot.jobs[channel_id].values():
             lines.append(
                 f"  {pad(clean(job.job_id), 70)} {pad(clean(job.job_type), 6)} "
-                f"{pad(clean(job.created or '?'), 25)} {_clock(job.elapsed)}"
+                f"{pad(clean(job.created or '?'), 25)} {_clock(job.elapsed)}{_job_words(job)}"
             )
     return lines
+
+
+def _account_words(stats: ChannelStats, info: ChannelInfo | None) -> str:
+    """What a midjourney-proxy gateway adds to a channel's header: the queue, relax pool, mode, fast time, state."""
+    words = []
+    if stats.max_queued is not None or stats.queued is not None:
+        words.append(f"queued {_ratio(stats.queued, stats.max_queued)}")
+    if stats.max_relax_jobs is not None:
+        words.append(f"relax pool {stats.max_relax_jobs}")
+    if info is not None:
+        words += [f"mode {clean(info.mode)}"] if info.mode else []
+        words += [f"fast left {clean(info.fast_time_remaining)}"] if info.fast_time_remaining else []
+        if info.availability is not Availability.ENABLED:
+            words.append(f"{info.availability.upper()}{': ' + clean(info.reason, limit=80) if info.reason else ''}")
+    return "".join(f"  {word}" for word in words)
+
+
+def _job_words(job: JobRow) -> str:
+    """A gateway's task: its state, progress, action and prompt (useapi's list has none of them)."""
+    if job.state is None:
+        return ""
+    progress = f" {job.progress}%" if job.progress is not None else ""
+    return f"  {clean(job.state)}{progress}  {clean(job.action or '?')}  {clean(job.prompt or '', limit=60)}"
 
 
 def _clock(seconds: int | None) -> str:
@@ -831,9 +859,10 @@ def config_show(ctx: click.Context, as_json: bool) -> None:
 
 @config.command("init")
 @click.option("--provider", type=click.Choice(get_args(ProviderName)), default="useapi", show_default=True)
-@click.option("--token-env", help="Environment variable holding the token (default USEAPI_TOKEN / IMAGINEPRO_TOKEN).")
+@click.option("--token-env",
+              help="Environment variable holding the token (default USEAPI_TOKEN / IMAGINEPRO_TOKEN / MJPROXY_TOKEN).")
 @click.option("--token-id", type=int, help="ImaginePro: the linked Discord account's token id.")
-@click.option("--base-url", "init_base_url", help="API origin, when not the provider's own.")
+@click.option("--base-url", "init_base_url", help="API origin, when not the provider's own (midjourney-proxy: the gateway's).")
 @click.option("--name", "account_name", default="main", show_default=True, help="Account name.")
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
 @click.pass_context

@@ -16,7 +16,8 @@ import httpx
 from mjtui.api import errors
 from mjtui.api.client import DEFAULT_TIMEOUT
 from mjtui.api.models import Command, Job, JobStatus, Seed
-from mjtui.api.proxy import Account, Dialect, Listing, ProxyClient, ProxyJob, Task, TaskStatus, job_of
+from mjtui.api.proxy import ProxyClient
+from mjtui.api.proxy_models import Account, Dialect, Listing, ProxyJob, Task, TaskStatus, job_of
 from mjtui.clock import iso_utc
 from mjtui.monitor.snapshot import EMPTY_STATS, Availability, ChannelInfo, ChannelStats, JobRow, RunState, Snapshot
 from mjtui.providers.base import Capability, NotSupported, Polled, Provider, Sent
@@ -31,7 +32,7 @@ CAPABILITIES: dict[Dialect, frozenset[Capability]] = {
     Dialect.ORIGINAL: frozenset({Capability.RUNNING_LIST, Capability.JOB_DETAIL}),
 }
 FINAL_BATCH = 100  # ids asked for in one list-by-condition (new-api relays take 1,000)
-_RUN_STATES = {TaskStatus.NOT_START: RunState.QUEUED, TaskStatus.SUBMITTED: RunState.SUBMITTED,
+_RUN_STATES: dict[str, RunState] = {TaskStatus.NOT_START: RunState.QUEUED, TaskStatus.SUBMITTED: RunState.SUBMITTED,
                TaskStatus.IN_PROGRESS: RunState.IN_PROGRESS, TaskStatus.MODAL: RunState.MODAL}
 _VIDEO_ACTIONS = frozenset({"VIDEO", "VIDEO_EXTEND", "SWAP_VIDEO_FACE"})
 _BUSY = frozenset({RunState.SUBMITTED, RunState.IN_PROGRESS})  # what takes one of the account's slots
@@ -186,7 +187,7 @@ def pool_snapshot(listing: Listing, at: float, known_channels: Iterable[str] = (
 
 
 def _row(task: Task, at: float) -> JobRow | None:
-    state = _RUN_STATES.get(task.status or "")  # type: ignore[call-overload]
+    state = _RUN_STATES.get(task.status or "")
     if not task.id or state is None:
         return None  # no id: cannot be shown or followed; a final status: no longer running
     began = task.start_time or task.submit_time
