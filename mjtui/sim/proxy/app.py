@@ -378,7 +378,9 @@ def _admin(world: ProxyWorld, failure: str | None = None, data: Any = None, *, w
 
 
 def _pagination(data: dict[str, Any]) -> tuple[int, int]:
-    page = data.get("pagination") if isinstance(data.get("pagination"), dict) else {}
+    page = data.get("pagination")
+    if not isinstance(page, dict):
+        page = {}
     return _int(page, "current", 1, 1), _int(page, "pageSize", 10, 1, 100)
 
 
