@@ -59,6 +59,7 @@ from mjtui.store import (
 from mjtui.text import cell_len, clean, inert_json, pad
 
 if TYPE_CHECKING:  # the simulator (Starlette) is imported only when `mjtui sim` runs
+    from mjtui.sim import Simulator
     from mjtui.sim.proxy import ProxySimulator
 
 T = TypeVar("T")
@@ -582,12 +583,8 @@ def sim(ctx: click.Context, host: str, port: int, seed: int, channels: int, acco
         click.echo(f"base_url = {base_url}")
         if isinstance(simulator, ProxySimulator):
             _echo_proxy_tokens(simulator)
-        for account in simulator.world.accounts.values() if isinstance(simulator, Simulator) else ():
-            token_id = simulator.world.channels[account.channels[0]].token_id if account.channels else None
-            extra = f"  token_id = {token_id}" if token_id is not None else ""  # a linked Discord account's id
-            # A simulator's token guards nothing; it is printed so it can be used.
-            channels = ", ".join(account.channels)
-            click.echo(f"account {account.name} ({account.provider}): token = {account.token}{extra}  channels: {channels}")
+        else:
+            _echo_useapi_tokens(simulator)
         click.echo("Ctrl+C stops it.")
         sys.stdout.flush()
 
@@ -602,6 +599,16 @@ def _check_sim_options(ctx: click.Context, proxy: bool) -> None:
     if wrong:
         option = "--" + wrong[0].replace("_", "-")
         raise UsageProblem(f"{option} is for --protocol {'useapi' if proxy else 'midjourney-proxy'}")
+
+
+def _echo_useapi_tokens(simulator: Simulator) -> None:
+    """Each account's token (and ImaginePro's token_id) and its channel ids."""
+    for account in simulator.world.accounts.values():
+        token_id = simulator.world.channels[account.channels[0]].token_id if account.channels else None
+        extra = f"  token_id = {token_id}" if token_id is not None else ""  # a linked Discord account's id
+        # A simulator's token guards nothing; it is printed so it can be used.
+        channels = ", ".join(account.channels)
+        click.echo(f"account {account.name} ({account.provider}): token = {account.token}{extra}  channels: {channels}")
 
 
 def _echo_proxy_tokens(simulator: ProxySimulator) -> None:
