@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar, get_args
+from typing import TYPE_CHECKING, Any, TypeVar, get_args
 
 import click
 
@@ -57,6 +57,10 @@ from mjtui.store import (
     to_document,
 )
 from mjtui.text import cell_len, clean, inert_json, pad
+
+if TYPE_CHECKING:  # the simulator (Starlette) is imported only when `mjtui sim` runs
+    from mjtui.sim import Simulator
+    from mjtui.sim.proxy import ProxySimulator
 
 T = TypeVar("T")
 
@@ -541,12 +545,19 @@ def reset(ctx: click.Context, channel: str, yes: bool) -> None:
     click.echo(f"channel {clean(channel)} reset")
 
 
+SIM_PROTOCOLS = ("useapi", "midjourney-proxy")
+PROXY_FLAVORS = ("trueai", "plus", "original")
+USEAPI_SIM_OPTIONS = ("channels", "max_jobs", "imaginepro")
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8787, show_default=True, help="Port (0 picks a free one).")
 @click.option("--seed", type=int, default=1, show_default=True, help="Random seed: the same seed gives the same world.")
 @click.option("--channels", type=click.IntRange(1, 500), default=3, show_default=True, help="Channels to simulate.")
-@click.option("--accounts", type=click.IntRange(1, 50), default=1, show_default=True, help="useapi accounts to spread them over.")
+@click.option("--accounts", type=click.IntRange(1, 50), default=None,
+              help="useapi accounts to spread the channels over (default 1); "
+              "midjourney-proxy: Discord accounts in the pool (default 4).")
 @click.option("--max-jobs", type=click.IntRange(1, 15), default=None, help="maxJobs of every channel (default: varied).")
 @click.option("--imaginepro", is_flag=True, help="Add an ImaginePro account too.")
 @click.option("--speed", type=FiniteFloat(min=0.01, max=10000), default=1.0, show_default=True,
@@ -555,21 +566,34 @@ def reset(ctx: click.Context, channel: str, yes: bool) -> None:
               help="Fault profile, e.g. flaky, chaos, ratelimit, or rate_limit=0.2,retry_after=3.")
 @click.option("--latency", type=FiniteFloat(min=0, max=30), default=0.0, show_default=True,
               help="Seconds each answer is held back, as a distant service's would be.")
-def sim(host: str, port: int, seed: int, channels: int, accounts: int, max_jobs: int | None,
-        imaginepro: bool, speed: float, faults: str, latency: float) -> None:
+@click.option("--protocol", type=click.Choice(SIM_PROTOCOLS), default="useapi", show_default=True,
+              help="The protocol served: useapi (with ImaginePro) or a midjourney-proxy gateway.")
+@click.option("--flavor", type=click.Choice(PROXY_FLAVORS), default=None,
+              help="midjourney-proxy dialect (default trueai).")
+@click.pass_context
+def sim(ctx: click.Context, host: str, port: int, seed: int, channels: int, accounts: int | None, max_jobs: int | None,
+        imaginepro: bool, speed: float, faults: str, latency: float, protocol: str, flavor: str | None) -> None:
     """Serve the simulated service over HTTP, for pointing mjtui (or anything) at it."""
     from mjtui.clock import ScaledClock
     from mjtui.sim import FaultProfile, Simulator
+    from mjtui.sim.proxy import ProxySimulator
     from mjtui.sim.server import bind, serve
 
+    proxy = protocol == "midjourney-proxy"
+    _check_sim_options(ctx, proxy)
     try:
         profile = FaultProfile.parse(faults)
     except ValueError as exc:
         raise UsageProblem(f"--faults: {exc}") from None
-    simulator = Simulator.build(
-        clock=ScaledClock(speed), faults=profile, seed=seed, channels=channels, accounts=accounts,
-        max_jobs=max_jobs, imaginepro=imaginepro, warmup=120.0,
-    )
+    simulator: Simulator | ProxySimulator
+    if proxy:
+        simulator = ProxySimulator.build(flavor=flavor or "trueai", clock=ScaledClock(speed), faults=profile, seed=seed,
+                                         accounts=accounts or 4, warmup=120.0)
+    else:
+        simulator = Simulator.build(
+            clock=ScaledClock(speed), faults=profile, seed=seed, channels=channels, accounts=accounts or 1,
+            max_jobs=max_jobs, imaginepro=imaginepro, warmup=120.0,
+        )
     try:
         sock = bind(host, port)
     except OSError as exc:
@@ -582,18 +606,45 @@ def sim(host: str, port: int, seed: int, channels: int, accounts: int, max_jobs:
 
     def ready() -> None:
         distance = f", answers {latency:g} s late" if latency else ""
-        click.echo(f"mjtui simulator on {base_url}  (seed {seed}, speed {speed:g}x, faults {faults}{distance})")
+        served = f" ({protocol}, {simulator.flavor})" if isinstance(simulator, ProxySimulator) else ""
+        click.echo(f"mjtui simulator{served} on {base_url}  (seed {seed}, speed {speed:g}x, faults {faults}{distance})")
         click.echo(f"base_url = {base_url}")
-        for account in simulator.world.accounts.values():
-            token_id = simulator.world.channels[account.channels[0]].token_id if account.channels else None
-            extra = f"  token_id = {token_id}" if token_id is not None else ""  # a linked Discord account's id
-            # A simulator's token guards nothing; it is printed so it can be used.
-            channels = ", ".join(account.channels)
-            click.echo(f"account {account.name} ({account.provider}): token = {account.token}{extra}  channels: {channels}")
+        if isinstance(simulator, ProxySimulator):
+            _echo_proxy_tokens(simulator)
+        else:
+            _echo_useapi_tokens(simulator)
         click.echo("Ctrl+C stops it.")
         sys.stdout.flush()
 
     serve(simulator, sock, on_ready=ready, latency=latency)
+
+
+def _check_sim_options(ctx: click.Context, proxy: bool) -> None:
+    """An option of the other protocol, given on the command line, is a usage error."""
+    given = {name for name in (*USEAPI_SIM_OPTIONS, "flavor")
+             if ctx.get_parameter_source(name) not in (None, click.core.ParameterSource.DEFAULT)}
+    wrong = sorted(given & set(USEAPI_SIM_OPTIONS)) if proxy else sorted(given & {"flavor"})
+    if wrong:
+        option = "--" + wrong[0].replace("_", "-")
+        raise UsageProblem(f"{option} is for --protocol {'useapi' if proxy else 'midjourney-proxy'}")
+
+
+def _echo_useapi_tokens(simulator: Simulator) -> None:
+    """Each account's token (and ImaginePro's token_id) and its channel ids."""
+    for account in simulator.world.accounts.values():
+        token_id = simulator.world.channels[account.channels[0]].token_id if account.channels else None
+        extra = f"  token_id = {token_id}" if token_id is not None else ""  # a linked Discord account's id
+        # A simulator's token guards nothing; it is printed so it can be used.
+        channels = ", ".join(account.channels)
+        click.echo(f"account {account.name} ({account.provider}): token = {account.token}{extra}  channels: {channels}")
+
+
+def _echo_proxy_tokens(simulator: ProxySimulator) -> None:
+    """The gateway's two tokens (sent as mj-api-secret) and its accounts' channel ids."""
+    channels = ", ".join(account.channel_id for account in simulator.world.accounts.values())
+    # A simulator's token guards nothing; it is printed so it can be used.
+    click.echo(f"account admin (midjourney-proxy): token = {simulator.admin_token}  channels: {channels}")
+    click.echo(f"account user (midjourney-proxy): token = {simulator.user_token}  channels: {channels}")
 
 
 LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
