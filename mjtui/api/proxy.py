@@ -36,6 +36,13 @@ from mjtui.api.proxy_models import (
 T = TypeVar("T", bound=ApiModel)
 
 
+class Missing(errors.NotFound):
+    """An empty answer (200 or 204) where a record was asked for: the gateway has no such thing."""
+
+    def _compose(self) -> str:
+        return f"not found: {self.error}"
+
+
 class NoAccountViews(errors.ProtocolError):
     """The origin answers none of the three dialects' account routes (a one-api/new-api relay, or not a gateway)."""
 
@@ -62,7 +69,7 @@ class ProxyClient(BaseClient):
         check_id(task_id, "task id", endpoint=f"GET {endpoint}")
         response = await self._send("GET", f"/mj/task/{task_id}/fetch", endpoint=endpoint)
         if not response.content.strip() or response.content.strip() == b"null":
-            raise errors.NotFound(response.status_code, endpoint=f"GET {endpoint}",
+            raise Missing(response.status_code, endpoint=f"GET {endpoint}",
                                   error=f"the gateway has no task {task_id}")
         return self._parse(Task, response.content, f"GET {endpoint}")
 
@@ -146,7 +153,7 @@ class ProxyClient(BaseClient):
             path, endpoint = f"/mj/account/{account_id}/fetch", "/mj/account/{id}/fetch"
         response = await self._send("GET", path, endpoint=endpoint)
         if not response.content.strip() or response.content.strip() == b"null":
-            raise errors.NotFound(response.status_code, endpoint=f"GET {endpoint}", error="the gateway has no such account")
+            raise Missing(response.status_code, endpoint=f"GET {endpoint}", error="the gateway has no such account")
         return self._parse(Account, response.content, f"GET {endpoint}")
 
     # -- account actions (plus, trueai) ---------------------------------------------------------------
