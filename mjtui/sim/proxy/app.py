@@ -373,8 +373,10 @@ async def plus_update_reconnect(world: ProxyWorld, request: Request) -> Response
 # -- accounts and tasks: trueai's /mj/admin ---------------------------------------------------------
 
 
-def _admin(world: ProxyWorld, failure: str | None = None, data: Any = None, *, with_data: bool = False) -> JSONResponse:
-    return JSONResponse(wire.admin_result(world, failure is None, failure, data, with_data=with_data))
+def _admin(world: ProxyWorld, failure: str | None = None, data: Any = None, *, message: str | None = None,
+           with_data: bool = False) -> JSONResponse:
+    """A `Result`: a failure's text (success false), or a success with an optional message and data."""
+    return JSONResponse(wire.admin_result(world, failure is None, failure or message, data, with_data=with_data))
 
 
 def _pagination(data: dict[str, Any]) -> tuple[int, int]:
@@ -491,7 +493,7 @@ async def admin_enable(world: ProxyWorld, request: Request) -> Response:
     disabled = [account for account in world.accounts.values() if account.id in wanted and not account.enable]
     for account in disabled:
         world.enable(account)
-    return _admin(world, f"已启用 {len(disabled)} 个账号")
+    return _admin(world, message=f"已启用 {len(disabled)} 个账号")
 
 
 async def admin_reconnect(world: ProxyWorld, request: Request) -> Response:
