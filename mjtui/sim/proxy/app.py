@@ -1,7 +1,7 @@
 """The simulated midjourney-proxy gateway over HTTP: a Starlette app serving one dialect's routes.
 
-Only the routes the dialect has are served (§4-§6 and §8 of
-shared/api/midjourney-proxy.md); any other path answers 404 as that gateway
+Only the routes the dialect has are served (§4-§6 and §8 of the
+midjourney-proxy protocol notes in shared/api/); any other path answers 404 as that gateway
 does (trueai: empty; the Java gateways: Spring's JSON). Auth is §1's: trueai
 reads the raw `Authorization` header, else `mj-api-secret`, and answers 401
 text/plain "Authorization header missing." (or "账号无权限" on /mj/admin/*);
