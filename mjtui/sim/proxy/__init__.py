@@ -1,6 +1,6 @@
 """A simulated midjourney-proxy gateway (trueai, plus or the original), for tests, the demo and `mjtui sim`.
 
-Written from shared/api/midjourney-proxy.md, never from the client (`mjtui.api`).
+Written from the midjourney-proxy protocol notes (shared/api/), never from the client (`mjtui.api`).
 In tests::
 
     clock = ManualClock()

@@ -1,7 +1,7 @@
 """The simulated midjourney-proxy gateway over HTTP: a Starlette app serving one dialect's routes.
 
-Only the routes the dialect has are served (§4-§6 and §8 of
-shared/api/midjourney-proxy.md); any other path answers 404 as that gateway
+Only the routes the dialect has are served (§4-§6 and §8 of the
+midjourney-proxy protocol notes in shared/api/); any other path answers 404 as that gateway
 does (trueai: empty; the Java gateways: Spring's JSON). Auth is §1's: trueai
 reads the raw `Authorization` header, else `mj-api-secret`, and answers 401
 text/plain "Authorization header missing." (or "账号无权限" on /mj/admin/*);
@@ -373,8 +373,10 @@ async def plus_update_reconnect(world: ProxyWorld, request: Request) -> Response
 # -- accounts and tasks: trueai's /mj/admin ---------------------------------------------------------
 
 
-def _admin(world: ProxyWorld, failure: str | None = None, data: Any = None, *, with_data: bool = False) -> JSONResponse:
-    return JSONResponse(wire.admin_result(world, failure is None, failure, data, with_data=with_data))
+def _admin(world: ProxyWorld, failure: str | None = None, data: Any = None, *, message: str | None = None,
+           with_data: bool = False) -> JSONResponse:
+    """A `Result`: a failure's text (success false), or a success with an optional message and data."""
+    return JSONResponse(wire.admin_result(world, failure is None, failure or message, data, with_data=with_data))
 
 
 def _pagination(data: dict[str, Any]) -> tuple[int, int]:
@@ -491,7 +493,7 @@ async def admin_enable(world: ProxyWorld, request: Request) -> Response:
     disabled = [account for account in world.accounts.values() if account.id in wanted and not account.enable]
     for account in disabled:
         world.enable(account)
-    return _admin(world, f"已启用 {len(disabled)} 个账号")
+    return _admin(world, message=f"已启用 {len(disabled)} 个账号")
 
 
 async def admin_reconnect(world: ProxyWorld, request: Request) -> Response:

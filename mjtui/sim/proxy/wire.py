@@ -1,4 +1,6 @@
-"""The three dialects' JSON: tasks, accounts and envelopes, written from shared/api/midjourney-proxy.md.
+"""The three dialects' JSON: tasks, accounts and envelopes.
+
+Written from the midjourney-proxy protocol notes (shared/api/, §2, §3 and §6).
 
 trueai (C#, System.Text.Json) emits every member of its models, null or not,
 and dates as ISO strings; the Java gateways (original, plus) emit ms epochs.
