@@ -56,6 +56,7 @@ def test_config_init_writes_a_pool_reading_MJPROXY_TOKEN_and_needs_the_base_url(
 
 
 def test_reading_the_config_does_not_load_the_network_stack() -> None:
-    probe = "import sys, mjtui.config, mjtui.store.entries; print(sorted(m for m in ('httpx', 'mjtui.providers') if m in sys.modules))"
+    probe = ("import sys, mjtui.config, mjtui.store.entries; "
+             "print(sorted(m for m in ('httpx', 'mjtui.providers') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

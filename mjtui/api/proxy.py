@@ -8,7 +8,7 @@ goes in the `mj-api-secret` header, which every dialect reads.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from mjtui import secrets
@@ -214,24 +214,23 @@ class ProxyClient(BaseClient):
         return answer.dump()
 
     async def _table(self, model: type[T], path: str, search: dict[str, Any]) -> list[T]:
-        rows: list[T] = []
-        for page in range(1, MAX_PAGES + 1):
-            body = {"pagination": {"current": page, "pageSize": PAGE_SIZE}, "sort": {"predicate": "", "reverse": False},
-                    "search": search}
-            response = await self._send("POST", path, content=_json(body))
-            table = self._parse(Table[model], response.content, f"POST {path}")  # type: ignore[valid-type]
-            rows += table.rows
-            if not table.more:
-                break
-        return rows
+        """trueai's table query, page by page (1-based)."""
+        return await self._paged(Table[model], path, lambda number: {  # type: ignore[valid-type]
+            "pagination": {"current": number + 1, "pageSize": PAGE_SIZE}, "sort": {"predicate": "", "reverse": False},
+            "search": search})
 
     async def _pages(self, model: type[T], path: str, filters: dict[str, Any]) -> list[T]:
+        """plus's Spring query, page by page (0-based; its admin UI sends `current` too)."""
+        return await self._paged(Page[model], path, lambda number: {  # type: ignore[valid-type]
+            "pageNumber": number, "current": number + 1, "pageSize": PAGE_SIZE, **filters})
+
+    async def _paged(self, envelope: type[Table[T] | Page[T]], path: str, request: Callable[[int], dict[str, Any]]) -> list[T]:
+        """Every row of a paged POST query, at most MAX_PAGES pages: a page is asked for only when the last was full."""
         rows: list[T] = []
         for number in range(MAX_PAGES):
-            body = {"pageNumber": number, "current": number + 1, "pageSize": PAGE_SIZE, **filters}
-            response = await self._send("POST", path, content=_json(body))
-            page = self._parse(Page[model], response.content, f"POST {path}")  # type: ignore[valid-type]
-            rows += page.content
+            response = await self._send("POST", path, content=_json(request(number)))
+            page = self._parse(envelope, response.content, f"POST {path}")
+            rows += page.items
             if not page.more:
                 break
         return rows

@@ -227,6 +227,10 @@ class Table(ApiModel, Generic[T]):
     pagination: Pagination | None = None
 
     @property
+    def items(self) -> list[T]:
+        return self.rows
+
+    @property
     def more(self) -> bool:
         total = self.pagination.total if self.pagination else None
         current = (self.pagination.current if self.pagination else None) or 1
@@ -240,6 +244,10 @@ class Page(ApiModel, Generic[T]):
     total_elements: int | None = Field(None, alias="totalElements")
     last: bool | None = None
     number: int | None = None
+
+    @property
+    def items(self) -> list[T]:
+        return self.content
 
     @property
     def more(self) -> bool:
