@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar, get_args
+from typing import TYPE_CHECKING, Any, TypeVar, get_args
 
 import click
 
@@ -41,7 +41,7 @@ from mjtui.connections import (
     Connection,
 )
 from mjtui.logs import LEVELS, default_log_path, log
-from mjtui.monitor.snapshot import Snapshot
+from mjtui.monitor.snapshot import Availability, ChannelInfo, ChannelStats, JobRow, Snapshot
 from mjtui.options import Failure, Options, UsageProblem
 from mjtui.providers import Capability, Provider
 from mjtui.secrets import redact
@@ -57,6 +57,10 @@ from mjtui.store import (
     to_document,
 )
 from mjtui.text import cell_len, clean, inert_json, pad
+
+if TYPE_CHECKING:  # the simulator (Starlette) is imported only when `mjtui sim` runs
+    from mjtui.sim import Simulator
+    from mjtui.sim.proxy import ProxySimulator
 
 T = TypeVar("T")
 
@@ -79,6 +83,8 @@ class FiniteFloat(click.FloatRange):
 
 def describe_failure(exc: errors.MjtuiError, connection: Connection) -> str:
     """One line for a failed call: status, the API's text, and what to do where there is something to do."""
+    if isinstance(exc, errors.NeedsAdminToken):
+        return f"account '{connection.name}' ({connection.client.token_hint}): {exc}"
     if isinstance(exc, errors.Unauthorized):
         return (
             f"401 Unauthorized: the token for account '{connection.name}' ({connection.client.token_hint}) "
@@ -241,20 +247,46 @@ def format_running(snapshot: Snapshot, connection: Connection) -> list[str]:
     lines = [f"{clean(connection.name)}: {snapshot.total} running ({images} images, {videos} videos) "
              f"in {len(snapshot.stats)} channels"]
     for channel_id, stats in snapshot.stats.items():
+        info = snapshot.info.get(channel_id)
         name = clean(connection.channel_name(channel_id))
+        if name == clean(channel_id) and info is not None and info.name:
+            name = clean(info.name)
         label = name if name == clean(channel_id) else f"{name} ({clean(channel_id)})"
         lines.append("")
         lines.append(
             f"channel {label}  jobs {_ratio(stats.total, stats.max_jobs)}{' FULL' if stats.full else ''}  "
             f"images {_ratio(stats.images, stats.max_image_jobs)}  "
-            f"videos {_ratio(stats.videos, stats.max_video_jobs)}"
+            f"videos {_ratio(stats.videos, stats.max_video_jobs)}{_account_words(stats, info)}"
         )
         for job in snapshot.jobs[channel_id].values():
             lines.append(
                 f"  {pad(clean(job.job_id), 70)} {pad(clean(job.job_type), 6)} "
-                f"{pad(clean(job.created or '?'), 25)} {_clock(job.elapsed)}"
+                f"{pad(clean(job.created or '?'), 25)} {_clock(job.elapsed)}{_job_words(job)}"
             )
     return lines
+
+
+def _account_words(stats: ChannelStats, info: ChannelInfo | None) -> str:
+    """What a midjourney-proxy gateway adds to a channel's header: the queue, relax pool, mode, fast time, state."""
+    words = []
+    if stats.max_queued is not None or stats.queued is not None:
+        words.append(f"queued {_ratio(stats.queued, stats.max_queued)}")
+    if stats.max_relax_jobs is not None:
+        words.append(f"relax pool {stats.max_relax_jobs}")
+    if info is not None:
+        words += [f"mode {clean(info.mode)}"] if info.mode else []
+        words += [f"fast left {clean(info.fast_time_remaining)}"] if info.fast_time_remaining else []
+        if info.availability is not Availability.ENABLED:
+            words.append(f"{info.availability.upper()}{': ' + clean(info.reason, limit=80) if info.reason else ''}")
+    return "".join(f"  {word}" for word in words)
+
+
+def _job_words(job: JobRow) -> str:
+    """A gateway's task: its state, progress, action and prompt (useapi's list has none of them)."""
+    if job.state is None:
+        return ""
+    progress = f" {job.progress}%" if job.progress is not None else ""
+    return f"  {clean(job.state)}{progress}  {clean(job.action or '?')}  {clean(job.prompt or '', limit=60)}"
 
 
 def _clock(seconds: int | None) -> str:
@@ -513,12 +545,19 @@ def reset(ctx: click.Context, channel: str, yes: bool) -> None:
     click.echo(f"channel {clean(channel)} reset")
 
 
+SIM_PROTOCOLS = ("useapi", "midjourney-proxy")
+PROXY_FLAVORS = ("trueai", "plus", "original")
+USEAPI_SIM_OPTIONS = ("channels", "max_jobs", "imaginepro")
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8787, show_default=True, help="Port (0 picks a free one).")
 @click.option("--seed", type=int, default=1, show_default=True, help="Random seed: the same seed gives the same world.")
 @click.option("--channels", type=click.IntRange(1, 500), default=3, show_default=True, help="Channels to simulate.")
-@click.option("--accounts", type=click.IntRange(1, 50), default=1, show_default=True, help="useapi accounts to spread them over.")
+@click.option("--accounts", type=click.IntRange(1, 50), default=None,
+              help="useapi accounts to spread the channels over (default 1); "
+              "midjourney-proxy: Discord accounts in the pool (default 4).")
 @click.option("--max-jobs", type=click.IntRange(1, 15), default=None, help="maxJobs of every channel (default: varied).")
 @click.option("--imaginepro", is_flag=True, help="Add an ImaginePro account too.")
 @click.option("--speed", type=FiniteFloat(min=0.01, max=10000), default=1.0, show_default=True,
@@ -527,21 +566,34 @@ def reset(ctx: click.Context, channel: str, yes: bool) -> None:
               help="Fault profile, e.g. flaky, chaos, ratelimit, or rate_limit=0.2,retry_after=3.")
 @click.option("--latency", type=FiniteFloat(min=0, max=30), default=0.0, show_default=True,
               help="Seconds each answer is held back, as a distant service's would be.")
-def sim(host: str, port: int, seed: int, channels: int, accounts: int, max_jobs: int | None,
-        imaginepro: bool, speed: float, faults: str, latency: float) -> None:
+@click.option("--protocol", type=click.Choice(SIM_PROTOCOLS), default="useapi", show_default=True,
+              help="The protocol served: useapi (with ImaginePro) or a midjourney-proxy gateway.")
+@click.option("--flavor", type=click.Choice(PROXY_FLAVORS), default=None,
+              help="midjourney-proxy dialect (default trueai).")
+@click.pass_context
+def sim(ctx: click.Context, host: str, port: int, seed: int, channels: int, accounts: int | None, max_jobs: int | None,
+        imaginepro: bool, speed: float, faults: str, latency: float, protocol: str, flavor: str | None) -> None:
     """Serve the simulated service over HTTP, for pointing mjtui (or anything) at it."""
     from mjtui.clock import ScaledClock
     from mjtui.sim import FaultProfile, Simulator
+    from mjtui.sim.proxy import ProxySimulator
     from mjtui.sim.server import bind, serve
 
+    proxy = protocol == "midjourney-proxy"
+    _check_sim_options(ctx, proxy)
     try:
         profile = FaultProfile.parse(faults)
     except ValueError as exc:
         raise UsageProblem(f"--faults: {exc}") from None
-    simulator = Simulator.build(
-        clock=ScaledClock(speed), faults=profile, seed=seed, channels=channels, accounts=accounts,
-        max_jobs=max_jobs, imaginepro=imaginepro, warmup=120.0,
-    )
+    simulator: Simulator | ProxySimulator
+    if proxy:
+        simulator = ProxySimulator.build(flavor=flavor or "trueai", clock=ScaledClock(speed), faults=profile, seed=seed,
+                                         accounts=accounts or 4, warmup=120.0)
+    else:
+        simulator = Simulator.build(
+            clock=ScaledClock(speed), faults=profile, seed=seed, channels=channels, accounts=accounts or 1,
+            max_jobs=max_jobs, imaginepro=imaginepro, warmup=120.0,
+        )
     try:
         sock = bind(host, port)
     except OSError as exc:
@@ -554,18 +606,45 @@ def sim(host: str, port: int, seed: int, channels: int, accounts: int, max_jobs:
 
     def ready() -> None:
         distance = f", answers {latency:g} s late" if latency else ""
-        click.echo(f"mjtui simulator on {base_url}  (seed {seed}, speed {speed:g}x, faults {faults}{distance})")
+        served = f" ({protocol}, {simulator.flavor})" if isinstance(simulator, ProxySimulator) else ""
+        click.echo(f"mjtui simulator{served} on {base_url}  (seed {seed}, speed {speed:g}x, faults {faults}{distance})")
         click.echo(f"base_url = {base_url}")
-        for account in simulator.world.accounts.values():
-            token_id = simulator.world.channels[account.channels[0]].token_id if account.channels else None
-            extra = f"  token_id = {token_id}" if token_id is not None else ""  # a linked Discord account's id
-            # A simulator's token guards nothing; it is printed so it can be used.
-            channels = ", ".join(account.channels)
-            click.echo(f"account {account.name} ({account.provider}): token = {account.token}{extra}  channels: {channels}")
+        if isinstance(simulator, ProxySimulator):
+            _echo_proxy_tokens(simulator)
+        else:
+            _echo_useapi_tokens(simulator)
         click.echo("Ctrl+C stops it.")
         sys.stdout.flush()
 
     serve(simulator, sock, on_ready=ready, latency=latency)
+
+
+def _check_sim_options(ctx: click.Context, proxy: bool) -> None:
+    """An option of the other protocol, given on the command line, is a usage error."""
+    given = {name for name in (*USEAPI_SIM_OPTIONS, "flavor")
+             if ctx.get_parameter_source(name) not in (None, click.core.ParameterSource.DEFAULT)}
+    wrong = sorted(given & set(USEAPI_SIM_OPTIONS)) if proxy else sorted(given & {"flavor"})
+    if wrong:
+        option = "--" + wrong[0].replace("_", "-")
+        raise UsageProblem(f"{option} is for --protocol {'useapi' if proxy else 'midjourney-proxy'}")
+
+
+def _echo_useapi_tokens(simulator: Simulator) -> None:
+    """Each account's token (and ImaginePro's token_id) and its channel ids."""
+    for account in simulator.world.accounts.values():
+        token_id = simulator.world.channels[account.channels[0]].token_id if account.channels else None
+        extra = f"  token_id = {token_id}" if token_id is not None else ""  # a linked Discord account's id
+        # A simulator's token guards nothing; it is printed so it can be used.
+        channels = ", ".join(account.channels)
+        click.echo(f"account {account.name} ({account.provider}): token = {account.token}{extra}  channels: {channels}")
+
+
+def _echo_proxy_tokens(simulator: ProxySimulator) -> None:
+    """The gateway's two tokens (sent as mj-api-secret) and its accounts' channel ids."""
+    channels = ", ".join(account.channel_id for account in simulator.world.accounts.values())
+    # A simulator's token guards nothing; it is printed so it can be used.
+    click.echo(f"account admin (midjourney-proxy): token = {simulator.admin_token}  channels: {channels}")
+    click.echo(f"account user (midjourney-proxy): token = {simulator.user_token}  channels: {channels}")
 
 
 LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
@@ -831,9 +910,10 @@ def config_show(ctx: click.Context, as_json: bool) -> None:
 
 @config.command("init")
 @click.option("--provider", type=click.Choice(get_args(ProviderName)), default="useapi", show_default=True)
-@click.option("--token-env", help="Environment variable holding the token (default USEAPI_TOKEN / IMAGINEPRO_TOKEN).")
+@click.option("--token-env",
+              help="Environment variable holding the token (default USEAPI_TOKEN / IMAGINEPRO_TOKEN / MJPROXY_TOKEN).")
 @click.option("--token-id", type=int, help="ImaginePro: the linked Discord account's token id.")
-@click.option("--base-url", "init_base_url", help="API origin, when not the provider's own.")
+@click.option("--base-url", "init_base_url", help="API origin, when not the provider's own (midjourney-proxy: the gateway's).")
 @click.option("--name", "account_name", default="main", show_default=True, help="Account name.")
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
 @click.pass_context

@@ -35,16 +35,12 @@ from pydantic import (
 )
 
 from mjtui import secrets
-from mjtui.api.client import IMAGINEPRO_ORIGIN, USEAPI_ORIGIN
+from mjtui.kinds import PROVIDER_KINDS, USEAPI_ORIGIN, Flavor, ProviderName
 from mjtui.problems import problem
 from mjtui.text import mask_secret
 from mjtui.themes import DEFAULT_THEME
 from mjtui.urls import CredentialsInUrl, checked_http_url
 
-ProviderName = Literal["useapi", "imaginepro"]  # a config's `provider = "..."`
-
-DEFAULT_ORIGINS: dict[str, str] = {"useapi": USEAPI_ORIGIN, "imaginepro": IMAGINEPRO_ORIGIN}
-DEFAULT_TOKEN_ENVS: dict[str, str] = {"useapi": "USEAPI_TOKEN", "imaginepro": "IMAGINEPRO_TOKEN"}
 MIN_REFRESH_SECONDS = 2.0
 # Ceilings: past these a value is a typo, and left unbounded it overflows far from where it was written.
 MAX_REFRESH_SECONDS = 3600.0
@@ -53,8 +49,6 @@ MAX_RETENTION_DAYS = 36500.0  # a hundred years
 MAX_PREVIEW_CACHE_MB = 1024.0 * 1024  # a terabyte
 ENV_ACCOUNT = "env"
 
-# Paths people copy from the providers' docs; the clients append these themselves.
-_VERSIONED_SUFFIXES = ("/api/v1", "/v1", "/v2", "/v3")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 _TOML_POSITION = re.compile(r"^(?P<msg>.*) \(at line (?P<line>\d+), column (?P<col>\d+)\)$")
@@ -90,6 +84,7 @@ class AccountConfig(BaseModel):
     token: SecretStr | None = None
     token_env: str | None = None
     token_id: int | None = None
+    flavor: Flavor | None = None  # midjourney-proxy: the gateway's dialect, else detected
     channels: dict[str, str] = Field(default_factory=dict)
     timeout: float = Field(default=15.0, gt=0, le=MAX_TIMEOUT_SECONDS, allow_inf_nan=False)
 
@@ -100,7 +95,8 @@ class AccountConfig(BaseModel):
     def _check_base_url(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is None:
             return None
-        return normalise_base_url(value, DEFAULT_ORIGINS.get(info.data.get("provider", "useapi"), USEAPI_ORIGIN))
+        kind = PROVIDER_KINDS.get(info.data.get("provider", "useapi"), PROVIDER_KINDS["useapi"])
+        return normalise_base_url(value, kind.example_origin, kind.path_suffixes)
 
     @field_validator("token")
     @classmethod
@@ -125,14 +121,20 @@ class AccountConfig(BaseModel):
     def _check_combination(self) -> AccountConfig:
         if self.token is not None and self.token_env is not None:
             raise ValueError("set token or token_env, not both")
-        if self.provider == "imaginepro" and self.token_id is None:
-            raise ValueError("token_id is required when provider is imaginepro")
+        kind = PROVIDER_KINDS[self.provider]
+        if kind.needs_token_id and self.token_id is None:
+            raise ValueError(f"token_id is required when provider is {self.provider}")
+        if kind.default_origin is None and self.base_url is None:
+            raise ValueError(f"base_url is required when provider is {self.provider}: the gateway's origin, "
+                             f"e.g. {kind.example_origin}")
+        if self.flavor is not None and not kind.has_flavor:
+            raise ValueError(f"flavor applies to provider midjourney-proxy only, not {self.provider}")
         return self
 
     @property
     def origin(self) -> str:
         """The URL the client talks to: `base_url`, or the provider's public API."""
-        return self.base_url or DEFAULT_ORIGINS[self.provider]
+        return self.base_url or PROVIDER_KINDS[self.provider].default_origin or ""
 
     def channel_name(self, channel_id: str) -> str:
         """The display name configured for a channel, or the channel id itself."""
@@ -149,7 +151,7 @@ class AccountConfig(BaseModel):
             return self.token.get_secret_value()
         label = f"account '{self._name}'" if self._name else "account"
         if self.token_env is None:
-            env = DEFAULT_TOKEN_ENVS[self.provider]
+            env = PROVIDER_KINDS[self.provider].token_env
             table = f"[accounts.{_toml_key(self._name)}]" if self._name else "the account's table"
             raise ConfigError(
                 f'{label} has no token: add token_env = "{env}" (and export {env}) or token = "..." to {table}'
@@ -261,7 +263,8 @@ class Config(BaseModel):
         return first, self.accounts[first]
 
 
-def normalise_base_url(value: str, default_origin: str = USEAPI_ORIGIN) -> str:
+def normalise_base_url(value: str, default_origin: str = USEAPI_ORIGIN,
+                       suffixes: tuple[str, ...] = PROVIDER_KINDS["useapi"].path_suffixes) -> str:
     """Check a base URL is ``http(s)://host[:port][/prefix]`` (`mjtui.urls`' rules) and drop a trailing slash.
 
     Raises ValueError with a message that does not repeat the URL, which may
@@ -272,7 +275,7 @@ def normalise_base_url(value: str, default_origin: str = USEAPI_ORIGIN) -> str:
     except CredentialsInUrl as exc:
         raise ValueError(f"{exc}: put the token in token or token_env") from None
     path = parts.path.rstrip("/")
-    for suffix in _VERSIONED_SUFFIXES:
+    for suffix in suffixes:
         if path.lower().endswith(suffix):
             raise ValueError(f"give the origin only, e.g. {default_origin}, without {suffix}: mjtui adds the API path")
     return f"{parts.scheme}://{parts.netloc}{path}"
@@ -407,12 +410,15 @@ def starter_config(
 ) -> Config:
     """A first config for ``mjtui config init``: one account reading its token from the environment.
 
-    `token_env` defaults to USEAPI_TOKEN or IMAGINEPRO_TOKEN. ImaginePro needs
-    the caller's real `token_id`; there is no placeholder.
+    `token_env` defaults to the provider's (USEAPI_TOKEN, IMAGINEPRO_TOKEN, MJPROXY_TOKEN). ImaginePro
+    needs the caller's real `token_id`, midjourney-proxy the gateway's `base_url`; there are no placeholders.
     """
-    if provider == "imaginepro" and token_id is None:
-        raise ConfigError("an imaginepro account needs its token_id (an integer): pass it to config init")
-    fields: dict[str, Any] = {"provider": provider, "token_env": token_env or DEFAULT_TOKEN_ENVS.get(provider, "")}
+    kind = PROVIDER_KINDS[provider]
+    if kind.needs_token_id and token_id is None:
+        raise ConfigError(f"an {provider} account needs its token_id (an integer): pass it to config init")
+    if kind.default_origin is None and base_url is None:
+        raise ConfigError(f"a {provider} account needs the gateway's origin: pass --base-url, e.g. {kind.example_origin}")
+    fields: dict[str, Any] = {"provider": provider, "token_env": token_env or kind.token_env}
     if base_url is not None:
         fields["base_url"] = base_url
     if token_id is not None:
@@ -538,6 +544,8 @@ def _masked_account(account: AccountConfig, environ: Mapping[str, str]) -> dict[
         view["token"] = mask_secret(account.token.get_secret_value() if account.token else None)
     if account.token_id is not None:
         view["token_id"] = account.token_id
+    if account.flavor is not None:
+        view["flavor"] = account.flavor
     view["timeout"] = account.timeout
     if account.channels:
         view["channels"] = dict(account.channels)

@@ -60,7 +60,7 @@ def open_connection(
     token = account.resolve_token(environ)
     origin = (base_url or account.origin).rstrip("/")
     service = open_provider(account.provider, account_name, token, origin, timeout=account.timeout,
-                            token_id=account.token_id)
+                            token_id=account.token_id, flavor=account.flavor)
     return Connection(account_name, service, account=account, secret=token)
 
 

@@ -221,6 +221,8 @@ class Poller:
     def _fetch_finals(self, state: AccountState) -> None:
         """Start fetch loops up to the account's limit; after a 429, start them again when its wait is over."""
         now = self.clock.now()
+        if state.service is not None and state.service.final_batch > 1:
+            state.finals.concurrency = 1  # one loop, a request per batch: what leaves in one poll costs one request
         for _ in range(state.finals.fetchers_to_start(now)):
             self.host.run(self._final_fetcher(state), "fetch final states")
         paused_until = state.finals.paused_until
@@ -239,6 +241,10 @@ class Poller:
         """
         service, finals = state.service, state.finals
         try:
+            if service is not None and service.final_batch > 1:
+                while batch := finals.take_many(self.clock.now(), service.final_batch):
+                    for each in await self._finals_of(service, finals, batch):
+                        self._batch_final(state, each)
             while service is not None and (job := finals.take(self.clock.now())) is not None:
                 final = await self._final_of(service, finals, job)
                 if final is not None:
@@ -262,6 +268,25 @@ class Poller:
             return Final(job.channel, job.job_id, None, str(exc))
         finals.fetched(job, answer.is_final, self.clock.now())
         return Final(job.channel, job.job_id, answer, None)
+
+    async def _finals_of(self, service: Provider, finals: FinalFetches, batch: list[Departed]) -> list[Final]:
+        """One request for a batch of jobs' records (`Provider.finals`); the jobs a 429 put back are not in the list."""
+        try:
+            answers = await service.finals([job.job_id for job in batch])
+        except errors.RateLimited as exc:
+            now = self.clock.now()
+            return [Final(job.channel, job.job_id, None, str(exc)) for job in batch
+                    if not finals.rate_limited(job, now, exc.retry_after)]
+        except errors.MjtuiError as exc:
+            answers, problem = {}, str(exc)
+        else:
+            problem = "the service no longer knows this job"
+        now, done = self.clock.now(), []
+        for job in batch:
+            answer = answers.get(job.job_id)
+            finals.fetched(job, answer is not None and answer.is_final, now)
+            done.append(Final(job.channel, job.job_id, answer, None if answer is not None else problem))
+        return done
 
     def _batch_final(self, state: AccountState, final: Final) -> None:
         if not state.final_batch:

@@ -51,14 +51,13 @@ from mjtui.api.models import (
     RunningJobs,
     SeedRequest,
 )
+from mjtui.kinds import IMAGINEPRO_ORIGIN, USEAPI_ORIGIN
 from mjtui.text import mask_secret
 from mjtui.urls import same_origin
 
 M = TypeVar("M", bound=BaseModel)
 Sleep = Callable[[float], Awaitable[None]]
 
-USEAPI_ORIGIN = "https://api.useapi.net"
-IMAGINEPRO_ORIGIN = "https://api.imaginepro.ai"
 DEFAULT_TIMEOUT = 15.0
 MAX_IMAGE_BYTES = 16 * 1024 * 1024  # a Midjourney upscale PNG is a few MB
 MAX_ANSWER_BYTES = 8 * 1024 * 1024  # a running list of 10,000 jobs is 1.8 MB as the simulator writes it
@@ -142,7 +141,7 @@ class BaseClient:
         return httpx.AsyncClient(
             base_url=self.base_url,
             headers={
-                "Authorization": f"Bearer {self._token}",
+                **self._auth_headers(self._token),
                 "Accept": "application/json",
                 "Accept-Encoding": _ACCEPT_ENCODING,
                 "User-Agent": f"mjtui/{__version__}",
@@ -152,6 +151,11 @@ class BaseClient:
             verify=True if self._transport is not None else tls_context(),  # with a transport given, none is needed
             follow_redirects=False,
         )
+
+    @staticmethod
+    def _auth_headers(token: str) -> dict[str, str]:
+        """The headers that carry the token (sent to the API's own origin only)."""
+        return {"Authorization": f"Bearer {token}"}
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self.base_url!r}, token={self.token_hint!r})"
@@ -178,29 +182,36 @@ class BaseClient:
         body: BaseModel | None = None,
         channel: str | None = None,
         endpoint: str | None = None,
+        content: bytes | None = None,
+        wait: float | None = None,
     ) -> httpx.Response:
         """Send a request, map failures to typed errors, retry idempotent ones, all within CALL_DEADLINE_FACTOR timeouts.
 
         `endpoint` names the call in errors (the documented path, without ids) when not `path` itself.
+        `content` is a JSON body already encoded (instead of `body`). `wait`: a call the service answers only
+        when done (a seed it asks Discord for): its answer may take that long, and it is sent once.
         The answer comes back read in full (at most MAX_ANSWER_BYTES); a POST or DELETE whose whole
         answer does not come in time is OutcomeUnknown.
         """
         endpoint = f"{method} {endpoint or path}"
-        content = None
         headers = {}
         if body is not None:
             content = json.dumps(body.model_dump(by_alias=True, exclude_none=True), ensure_ascii=False).encode()
+        if content is not None:
             headers["Content-Type"] = "application/json"
-        request = self._http.build_request(method, path, params=params, content=content, headers=headers)
+        timeout = httpx.USE_CLIENT_DEFAULT if wait is None else httpx.Timeout(wait, connect=min(self._timeout, 10.0))
+        request = self._http.build_request(method, path, params=params, content=content, headers=headers, timeout=timeout)
+        deadline = self._timeout * CALL_DEADLINE_FACTOR if wait is None else wait + self._timeout
         try:
-            with _deadline(self._timeout * CALL_DEADLINE_FACTOR, endpoint):
-                return await self._attempts(request, endpoint, channel)
+            with _deadline(deadline, endpoint):
+                return await self._attempts(request, endpoint, channel, once=wait is not None)
         except errors.ReadTimeout as late:  # a POST or DELETE reaches here only past the deadline: OutcomeUnknown
             raise _as_sent(method, late) from None
 
-    async def _attempts(self, request: httpx.Request, endpoint: str, channel: str | None) -> httpx.Response:
-        """`request` sent until it succeeds, once for POST and DELETE, 1 + get_retries times for a GET."""
-        attempts = 1 + (self.get_retries if request.method == "GET" else 0)
+    async def _attempts(self, request: httpx.Request, endpoint: str, channel: str | None, *,
+                        once: bool = False) -> httpx.Response:
+        """`request` sent until it succeeds, once for POST and DELETE (or when `once`), 1 + get_retries times for a GET."""
+        attempts = 1 + (self.get_retries if request.method == "GET" and not once else 0)
         for attempt in range(attempts):
             try:
                 response = await self._exchange(request, endpoint, limit=MAX_ANSWER_BYTES, what="the answer",
@@ -251,7 +262,8 @@ class BaseClient:
         endpoint = f"GET image from {parts.hostname}"
         request = self._http.build_request("GET", url, headers={"Accept": "image/*"})
         if not same_origin(url, self.base_url):
-            del request.headers["Authorization"]
+            for name in self._auth_headers(""):
+                del request.headers[name]
         try:
             with _deadline(self._timeout * IMAGE_DEADLINE_FACTOR, endpoint):
                 response = await self._exchange(request, endpoint, limit=limit, what="the image")
@@ -428,6 +440,9 @@ def _api_error(response: httpx.Response, endpoint: str, channel: str | None) -> 
             error_text, details = parsed.error, parsed.error_details
         except ValidationError:
             error_text = str(body.get("error") or body.get("message") or "")[:200] or None
+        said = body.get("message") or body.get("description")  # midjourney-proxy's envelopes say it here
+        if error_text is None and isinstance(said, str):
+            error_text = said[:200]
         if channel and "channel" not in body:
             body = {**body, "channel": channel}
     elif channel:

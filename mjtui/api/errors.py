@@ -71,6 +71,14 @@ class Unauthorized(ApiError):
     status_label = "Unauthorized"
 
 
+class NeedsAdminToken(Unauthorized):
+    """A token the service knows, but whose user may not use this route (a midjourney-proxy gateway's admin views)."""
+
+    def _compose(self) -> str:
+        return (f"{super()._compose()}: this token is not an admin token, and the gateway's account views and "
+                f"cancel need one (trueai's AdminToken, or a user with the ADMIN role)")
+
+
 class PaymentRequired(ApiError):
     status_label = "Payment Required"
 

@@ -147,6 +147,13 @@ class FinalFetches:
         self.in_flight.add(job.job_id)
         return job
 
+    def take_many(self, now: float, count: int) -> list[Departed]:
+        """Up to `count` jobs to fetch in one request (now in flight), oldest first."""
+        jobs: list[Departed] = []
+        while len(jobs) < count and (job := self.take(now)) is not None:
+            jobs.append(job)
+        return jobs
+
     def fetched(self, job: Departed, final: bool, now: float) -> None:
         """The detail GET answered (or failed for good); `final`: the job has its final state, remember it."""
         self.in_flight.discard(job.job_id)

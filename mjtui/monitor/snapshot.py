@@ -3,14 +3,32 @@
 The dashboard touches only what `diff()` reports: a channel whose jobs did not
 change is not redrawn, a job row is updated in place, and a job that left the
 list is fetched once for its final state.
+
+Every provider fills the same fields; what only some services tell is optional and None elsewhere:
+- `JobRow.state` / `progress` / `prompt` / `action`: a midjourney-proxy gateway lists its queue with each
+  task's status (`RunState`), progress %, prompt and action; useapi's running list has none of these.
+- `ChannelStats.queued` / `max_queued` / `max_relax_jobs`: a gateway account's queue against its
+  `queueSize`, and its separate relax pool (trueai's `relaxCoreSize`).
+- `Snapshot.info`: per channel, the account behind it (`ChannelInfo`): its name, mode, fast time left,
+  and whether it is enabled, disabled or locked, and why.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from mjtui.api.models import RunningJobs
+
+
+class RunState(StrEnum):
+    """Where a listed job is, when the service says (midjourney-proxy); the value is what a pane shows."""
+
+    QUEUED = "queued"  # waiting for a free slot on its account
+    SUBMITTED = "submitted"  # sent to Discord, no answer yet
+    IN_PROGRESS = "in progress"
+    MODAL = "waiting for a modal"  # needs /submit/modal; takes no slot
 
 
 @dataclass(slots=True)
@@ -27,6 +45,10 @@ class JobRow:
     created: str
     elapsed: int | None
     seen_at: float
+    state: str | None = None  # a RunState, when the service tells
+    progress: int | None = None  # percent
+    prompt: str | None = None
+    action: str | None = None  # the service's own word: IMAGINE, UPSCALE, ...
 
     def elapsed_at(self, now: float) -> int | None:
         """Elapsed seconds now: the server's figure carried forward by the local clock (no clock skew)."""
@@ -36,7 +58,9 @@ class JobRow:
 
     def same_job(self, other: JobRow) -> bool:
         return (self.job_id == other.job_id and self.channel == other.channel
-                and self.job_type == other.job_type and self.created == other.created)
+                and self.job_type == other.job_type and self.created == other.created
+                and self.state == other.state and self.progress == other.progress
+                and self.prompt == other.prompt and self.action == other.action)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +71,9 @@ class ChannelStats:
     max_jobs: int | None
     max_image_jobs: int | None
     max_video_jobs: int | None
+    queued: int | None = None  # jobs waiting for a slot (midjourney-proxy), against max_queued (queueSize)
+    max_queued: int | None = None
+    max_relax_jobs: int | None = None  # a separate relax pool's concurrency (trueai's relaxCoreSize)
 
     @property
     def fullness(self) -> float | None:
@@ -63,6 +90,26 @@ class ChannelStats:
 EMPTY_STATS = ChannelStats(0, 0, 0, None, None, None)
 
 
+class Availability(StrEnum):
+    """Whether the account behind a channel takes jobs; the value is what a pane shows."""
+
+    ENABLED = "enabled"
+    DISABLED = "disabled"  # by the operator, or by the gateway after a ban or expiry (see `reason`)
+    LOCKED = "locked"  # a CAPTCHA or moderation lock: reset clears it
+    OFFLINE = "offline"  # enabled, but its connection to Discord is down
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelInfo:
+    """The account behind a channel, as a midjourney-proxy gateway describes it (useapi says none of this)."""
+
+    name: str | None = None  # the operator's remark / name
+    mode: str | None = None  # "relax", "fast", "turbo" (or the gateway's own word)
+    fast_time_remaining: str | None = None  # as Midjourney's /info words it: "12.34/15.0 hours (82.27%)"
+    availability: Availability = Availability.ENABLED
+    reason: str | None = None  # why it is disabled or locked, the gateway's text
+
+
 @dataclass(slots=True)
 class Snapshot:
     """One account's running jobs by channel, as of `at`."""
@@ -70,6 +117,7 @@ class Snapshot:
     at: float
     stats: dict[str, ChannelStats] = field(default_factory=dict)
     jobs: dict[str, dict[str, JobRow]] = field(default_factory=dict)  # channel -> job id -> row
+    info: dict[str, ChannelInfo] = field(default_factory=dict)  # channel -> its account, where the service says
 
     @property
     def total(self) -> int:
@@ -120,9 +168,10 @@ class ChannelChanges:
     removed: list[JobRow] = field(default_factory=list)
     changed: list[JobRow] = field(default_factory=list)
     stats: ChannelStats | None = None  # set when the counts or limits changed
+    info: ChannelInfo | None = None  # set when the account's mode, state or name changed
 
     def __bool__(self) -> bool:
-        return bool(self.added or self.removed or self.changed or self.stats)
+        return bool(self.added or self.removed or self.changed or self.stats or self.info)
 
 
 @dataclass(slots=True)
@@ -149,11 +198,16 @@ def diff(old: Snapshot | None, new: Snapshot) -> Changes:
     changes = Changes()
     old_jobs = old.jobs if old else {}
     old_stats = old.stats if old else {}
+    old_info = old.info if old else {}
     for channel_id in old_jobs:
         if channel_id not in new.jobs:
             new.jobs[channel_id] = {}
             previous = old_stats.get(channel_id, EMPTY_STATS)
-            new.stats[channel_id] = ChannelStats(0, 0, 0, previous.max_jobs, previous.max_image_jobs, previous.max_video_jobs)
+            new.stats[channel_id] = ChannelStats(0, 0, 0, previous.max_jobs, previous.max_image_jobs, previous.max_video_jobs,
+                                                 0 if previous.queued is not None else None, previous.max_queued,
+                                                 previous.max_relax_jobs)
+            if channel_id in old_info:
+                new.info[channel_id] = old_info[channel_id]
     for channel_id, rows in new.jobs.items():
         if channel_id not in old_jobs:
             changes.new_channels.append(channel_id)
@@ -169,6 +223,9 @@ def diff(old: Snapshot | None, new: Snapshot) -> Changes:
         stats = new.stats[channel_id]
         if old_stats.get(channel_id) != stats:
             change.stats = stats
+        info = new.info.get(channel_id)
+        if info is not None and old_info.get(channel_id) != info:
+            change.info = info
         if change or channel_id not in old_jobs:
             changes.channels[channel_id] = change
     return changes

@@ -10,9 +10,10 @@ import httpx
 from mjtui.api.client import DEFAULT_TIMEOUT
 from mjtui.providers.base import Capability, NotSupported, Polled, Provider, Sent
 from mjtui.providers.imaginepro import ImaginePro
+from mjtui.providers.midjourney_proxy import MidjourneyProxy
 from mjtui.providers.useapi import Useapi
 
-KINDS: dict[str, type[Provider]] = {cls.kind: cls for cls in (Useapi, ImaginePro)}
+KINDS: dict[str, type[Provider]] = {cls.kind: cls for cls in (Useapi, ImaginePro, MidjourneyProxy)}
 
 
 def kind_can(kind: str, capability: Capability) -> bool:
@@ -22,9 +23,11 @@ def kind_can(kind: str, capability: Capability) -> bool:
 
 
 def open_provider(kind: str, account: str, token: str, origin: str, *, timeout: float = DEFAULT_TIMEOUT,
-                  transport: httpx.AsyncBaseTransport | None = None, token_id: int | None = None) -> Provider:
+                  transport: httpx.AsyncBaseTransport | None = None, token_id: int | None = None,
+                  flavor: str | None = None) -> Provider:
     """The provider `kind` (a config's `provider` value) for `account`, talking to `origin`."""
-    return KINDS[kind].open(account, token, origin, timeout=timeout, transport=transport, token_id=token_id)
+    return KINDS[kind].open(account, token, origin, timeout=timeout, transport=transport, token_id=token_id,
+                            flavor=flavor)
 
 
 __all__ = ["KINDS", "Capability", "NotSupported", "Polled", "Provider", "Sent", "kind_can", "open_provider"]

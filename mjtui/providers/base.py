@@ -66,6 +66,7 @@ class Provider:
     kind: ClassVar[str] = ""
     capabilities: ClassVar[frozenset[Capability]] = frozenset()
     commands_need_a_channel: ClassVar[bool] = True  # relax / fast / turbo / info go to a channel, else to the account
+    final_batch: ClassVar[int] = 1  # final states `finals()` asks for in one request; 1: a `job()` each
 
     def __init__(self, account: str, client: BaseClient) -> None:
         self.account = account
@@ -73,8 +74,9 @@ class Provider:
 
     @classmethod
     def open(cls, account: str, token: str, origin: str, *, timeout: float = DEFAULT_TIMEOUT,
-             transport: httpx.AsyncBaseTransport | None = None, token_id: int | None = None) -> Provider:
-        """The provider for `account`, with a client of its own for `origin`."""
+             transport: httpx.AsyncBaseTransport | None = None, token_id: int | None = None,
+             flavor: str | None = None) -> Provider:
+        """The provider for `account`, with a client of its own for `origin` (`flavor`: a dialect, where there are several)."""
         raise NotImplementedError
 
     def can(self, capability: Capability) -> bool:
@@ -95,6 +97,11 @@ class Provider:
 
     async def job(self, job_id: str) -> Job:
         raise self.lacking(Capability.JOB_DETAIL)
+
+    async def finals(self, job_ids: list[str]) -> dict[str, Job]:
+        """The records of jobs that left the running list, by id (at most `final_batch` ids); an id missing from
+        the answer is one the service does not know. Here, a `job()` each."""
+        return {job_id: await self.job(job_id) for job_id in job_ids}
 
     async def command(self, cmd: Command, channel: str | None) -> Sent:
         raise self.lacking(Capability.INFO if cmd == "info" else Capability.MODES)

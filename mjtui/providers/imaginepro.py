@@ -25,7 +25,8 @@ class ImaginePro(Provider):
 
     @classmethod
     def open(cls, account: str, token: str, origin: str, *, timeout: float = DEFAULT_TIMEOUT,
-             transport: httpx.AsyncBaseTransport | None = None, token_id: int | None = None) -> ImaginePro:
+             transport: httpx.AsyncBaseTransport | None = None, token_id: int | None = None,
+             flavor: str | None = None) -> ImaginePro:
         return cls(account, ImagineProClient(token, origin, timeout=timeout, transport=transport), token_id)
 
     def command_target(self, channel: str | None) -> str | None:

@@ -23,7 +23,8 @@ class Useapi(Provider):
 
     @classmethod
     def open(cls, account: str, token: str, origin: str, *, timeout: float = DEFAULT_TIMEOUT,
-             transport: httpx.AsyncBaseTransport | None = None, token_id: int | None = None) -> Useapi:
+             transport: httpx.AsyncBaseTransport | None = None, token_id: int | None = None,
+             flavor: str | None = None) -> Useapi:
         return cls(account, UseapiClient(token, origin, timeout=timeout, transport=transport))
 
     async def poll(self, now: Callable[[], float], known_channels: Iterable[str] = ()) -> Polled:

@@ -18,12 +18,22 @@ import random
 from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
-from typing import Any
+from typing import Any, Protocol
 
 import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mjtui.sim.world import World
+
+class Faultable(Protocol):
+    """What the faults need of a simulated service (the useapi world, the midjourney-proxy world)."""
+
+    seed: int
+
+    def vanish(self) -> str | None: ...
+
+    def schedule_revoke(self, after: float, account: str = ...) -> None: ...
+
+    def schedule_moderation(self, after: float, channel: str | None = None) -> None: ...
 
 
 class ConnectionDropped(Exception):
@@ -114,7 +124,7 @@ PROFILES: dict[str, FaultProfile] = {
 }
 
 
-def schedule_incidents(world: World, profile: FaultProfile) -> None:
+def schedule_incidents(world: Faultable, profile: FaultProfile) -> None:
     """Put the profile's timed incidents (401, 596 mid-session) on the world's clock."""
     if profile.revoke_after is not None:
         world.schedule_revoke(profile.revoke_after)
@@ -125,7 +135,7 @@ def schedule_incidents(world: World, profile: FaultProfile) -> None:
 class FaultInjector:
     """ASGI middleware injecting the profile's faults into API answers (not into images)."""
 
-    def __init__(self, app: ASGIApp, world: World, profile: FaultProfile, *, seed: int = 0) -> None:
+    def __init__(self, app: ASGIApp, world: Faultable, profile: FaultProfile, *, seed: int = 0) -> None:
         self.app = app
         self.world = world
         self.profile = profile

@@ -11,6 +11,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mjtui.sim import Simulator
 from mjtui.sim.faults import ConnectionDropped
+from mjtui.sim.proxy import ProxySimulator
 
 
 class DropConnections:
@@ -53,8 +54,8 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def serve(sim: Simulator, sock: socket.socket, *, log_level: str = "warning", on_ready: Callable[[], None] | None = None,
-          latency: float = 0.0) -> None:
+def serve(sim: Simulator | ProxySimulator, sock: socket.socket, *, log_level: str = "warning",
+          on_ready: Callable[[], None] | None = None, latency: float = 0.0) -> None:
     """Serve `sim` on an already bound socket until interrupted, each answer `latency` seconds late."""
     config = uvicorn.Config(Distant(DropConnections(sim.app), latency), log_level=log_level, lifespan="off",
                             access_log=False)

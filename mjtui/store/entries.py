@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import ValidationError
 
 from mjtui.api.models import Job
+from mjtui.api.proxy_models import job_from_record
 
 Outcome = Literal["ok", "failed", "unknown"]
 OUTCOMES: tuple[Outcome, ...] = ("ok", "failed", "unknown")
@@ -53,7 +54,7 @@ class HistoryEntry:
         if self.record is None:
             return None
         try:
-            return Job.model_validate(self.record)
+            return job_from_record(self.record)
         except ValidationError:
             return None
 

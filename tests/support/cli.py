@@ -27,7 +27,7 @@ MJTUI = mjtui_command()
 def clean_env(home: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
     """The environment of a user with an empty home: no config file, no token variables."""
     env = {key: value for key, value in os.environ.items()
-           if not key.startswith(("MJTUI_", "XDG_")) and key not in ("USEAPI_TOKEN", "IMAGINEPRO_TOKEN")}
+           if not key.startswith(("MJTUI_", "XDG_")) and key not in ("USEAPI_TOKEN", "IMAGINEPRO_TOKEN", "MJPROXY_TOKEN")}
     env.update(HOME=str(home), XDG_CONFIG_HOME=str(home / ".config"), XDG_DATA_HOME=str(home / ".local" / "share"),
                XDG_STATE_HOME=str(home / ".local" / "state"), XDG_CACHE_HOME=str(home / ".cache"))
     env.update(extra or {})
