@@ -12,16 +12,16 @@ moderation halts) but not HTTP; `mjtui.sim.app` maps requests onto it.
 
 from __future__ import annotations
 
-import heapq
 import random
 import zlib
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypedDict
 
 from mjtui.clock import Clock, ManualClock, iso_utc
 from mjtui.sim.images import png_for
+from mjtui.sim.timeline import Timeline
 
 JOB_LIFESPAN = 31 * 24 * 3600  # v2 keeps job records at least 31 days
 PROGRESS_STEPS = (0, 15, 31, 46, 62, 78, 93)
@@ -194,7 +194,7 @@ class WorldOptions(TypedDict, total=False):
     retain_finished: int
 
 
-class World:
+class World(Timeline):
     """The simulated service: accounts with channels, and the jobs running on them.
 
     `autopilot` runs a simulated user on every channel who keeps submitting
@@ -221,7 +221,8 @@ class World:
     ) -> None:
         self.seed = seed
         self.rng = random.Random(seed)
-        self.clock = clock or ManualClock()
+        clock = clock or ManualClock()
+        super().__init__(clock, clock.now() - warmup)
         self.autopilot = autopilot
         self.load = load
         self.speed_scale = speed_scale
@@ -233,9 +234,6 @@ class World:
         self.jobs: dict[str, SimJob] = {}
         self.requests = 0
         self._finished: deque[str] = deque()
-        self._events: list[tuple[float, int, Callable[[Any], None], Any]] = []
-        self._seq = 0
-        self._now = self.clock.now() - warmup
         self._build(channels, accounts, max_jobs, imaginepro)
         if autopilot:
             for channel in self.channels.values():
@@ -284,24 +282,6 @@ class World:
         return channel
 
     # -- time ---------------------------------------------------------------------------------------
-
-    @property
-    def now(self) -> float:
-        return self._now
-
-    def advance(self) -> float:
-        """Run every event due up to the clock's present; return the present."""
-        target = max(self.clock.now(), self._now)
-        while self._events and self._events[0][0] <= target:
-            when, _, action, arg = heapq.heappop(self._events)
-            self._now = max(self._now, when)
-            action(arg)
-        self._now = target
-        return target
-
-    def _schedule(self, when: float, action: Callable[[Any], None], arg: Any) -> None:
-        self._seq += 1
-        heapq.heappush(self._events, (when, self._seq, action, arg))
 
     def schedule_revoke(self, after: float, account: str = "main") -> None:
         """After `after` seconds every call with this account's token answers 401 (token revoked)."""

@@ -343,14 +343,22 @@ def _plus_account(world: ProxyWorld, request: Request) -> ProxyAccount | Respons
     return account if account is not None else JSONResponse({"code": 3, "description": ACCOUNT_MISSING})
 
 
+def _press(world: ProxyWorld, account: ProxyAccount, request: Request) -> str | None:
+    """Press the /settings button the `customId` query names; the failure's text, if any."""
+    try:
+        world.press_setting(account, request.query_params.get("customId", ""))
+    except AdminFailure as failure:
+        return str(failure)
+    return None
+
+
 async def plus_account_action(world: ProxyWorld, request: Request) -> Response:
     account = _plus_account(world, request)
     if isinstance(account, Response):
         return account
-    try:
-        world.press_setting(account, request.query_params.get("customId", ""))
-    except AdminFailure as failure:
-        return JSONResponse({"code": 4, "description": str(failure)})
+    failure = _press(world, account, request)
+    if failure is not None:
+        return JSONResponse({"code": 4, "description": failure})
     return JSONResponse({"code": 1, "description": "成功", "result": {"buttons": account.buttons(), "nijiButtons": []}})
 
 
@@ -451,11 +459,7 @@ async def admin_account_action(world: ProxyWorld, request: Request) -> Response:
     account = _admin_account(world, request)
     if isinstance(account, Response):
         return account
-    try:
-        world.press_setting(account, request.query_params.get("customId", ""))
-    except AdminFailure as failure:
-        return _admin(world, str(failure))
-    return _admin(world)
+    return _admin(world, _press(world, account, request))
 
 
 async def admin_account_sync(world: ProxyWorld, request: Request) -> Response:

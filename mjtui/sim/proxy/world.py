@@ -16,15 +16,14 @@ to FAILURE "取消任务" and plus to CANCEL; trueai answers a full queue with c
 from __future__ import annotations
 
 import contextlib
-import heapq
 import random
 import uuid
 from collections import Counter, deque
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypedDict
 
 from mjtui.clock import Clock, ManualClock
+from mjtui.sim.timeline import Timeline
 from mjtui.sim.world import PROMPTS
 
 FLAVORS = ("trueai", "plus", "original")
@@ -218,7 +217,7 @@ class ProxyWorldOptions(TypedDict, total=False):
     retain_finished: int
 
 
-class ProxyWorld:
+class ProxyWorld(Timeline):
     """A midjourney-proxy gateway: `accounts` Discord accounts (the last `locked` of them locked or
     disabled, with the dialect's reason), the tasks they run, and a simulated user (`autopilot`)
     who keeps every usable account busy. Tests turn the user off and submit work themselves."""
@@ -246,7 +245,8 @@ class ProxyWorld:
         self.flavor = flavor
         self.seed = seed
         self.rng = random.Random(seed)
-        self.clock = clock or ManualClock()
+        clock = clock or ManualClock()
+        super().__init__(clock, clock.now() - warmup)
         self.load = load
         self.speed_scale = speed_scale
         self.fail_rate = fail_rate
@@ -259,9 +259,6 @@ class ProxyWorld:
         self.admin_token = f"mjp-admin-{self.rng.getrandbits(128):032x}"
         self.user_token = f"mjp-user-{self.rng.getrandbits(128):032x}"
         self._finished: deque[str] = deque()
-        self._events: list[tuple[float, int, Callable[[Any], None], Any]] = []
-        self._seq = 0
-        self._now = self.clock.now() - warmup
         for index in range(max(1, accounts)):
             self._add_account(index, core_size, queue_size)
         for account in list(self.accounts.values())[::-1][: min(locked, len(self.accounts) - 1)]:
@@ -310,24 +307,6 @@ class ProxyWorld:
             account.disabled_reason = DISABLED_REASONS.get(self.flavor)
 
     # -- time -------------------------------------------------------------------------------------
-
-    @property
-    def now(self) -> float:
-        return self._now
-
-    def advance(self) -> float:
-        """Run every event due up to the clock's present; return the present."""
-        target = max(self.clock.now(), self._now)
-        while self._events and self._events[0][0] <= target:
-            when, _, action, arg = heapq.heappop(self._events)
-            self._now = max(self._now, when)
-            action(arg)
-        self._now = target
-        return target
-
-    def _schedule(self, when: float, action: Callable[[Any], None], arg: Any) -> None:
-        self._seq += 1
-        heapq.heappush(self._events, (when, self._seq, action, arg))
 
     def schedule_revoke(self, after: float, account: str = "") -> None:
         """After `after` seconds both tokens answer 401 (the fault profiles' `revoke_after`)."""
