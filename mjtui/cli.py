@@ -246,6 +246,8 @@ def format_running(snapshot: Snapshot, connection: Connection) -> list[str]:
     images, videos = sum(stats.images for stats in channels), sum(stats.videos for stats in channels)
     lines = [f"{clean(connection.name)}: {snapshot.total} running ({images} images, {videos} videos) "
              f"in {len(snapshot.stats)} channels"]
+    # Ids as wide as the longest (useapi's run to ~70 characters, a gateway's are 16 digits), so columns line up.
+    id_width = min(70, max((cell_len(clean(job_id)) for rows in snapshot.jobs.values() for job_id in rows), default=0))
     for channel_id, stats in snapshot.stats.items():
         info = snapshot.info.get(channel_id)
         name = clean(connection.channel_name(channel_id))
@@ -254,16 +256,22 @@ def format_running(snapshot: Snapshot, connection: Connection) -> list[str]:
         label = name if name == clean(channel_id) else f"{name} ({clean(channel_id)})"
         lines.append("")
         lines.append(
-            f"channel {label}  jobs {_ratio(stats.total, stats.max_jobs)}{' FULL' if stats.full else ''}  "
-            f"images {_ratio(stats.images, stats.max_image_jobs)}  "
-            f"videos {_ratio(stats.videos, stats.max_video_jobs)}{_account_words(stats, info)}"
+            f"channel {label}  jobs {_ratio(stats.total, stats.max_jobs)}{' FULL' if stats.full else ''}"
+            f"{_kinds_words(stats)}{_account_words(stats, info)}"
         )
         for job in snapshot.jobs[channel_id].values():
             lines.append(
-                f"  {pad(clean(job.job_id), 70)} {pad(clean(job.job_type), 6)} "
+                f"  {pad(clean(job.job_id), id_width)} {pad(clean(job.job_type), 6)} "
                 f"{pad(clean(job.created or '?'), 25)} {_clock(job.elapsed)}{_job_words(job)}"
             )
     return lines
+
+
+def _kinds_words(stats: ChannelStats) -> str:
+    """Images and videos against their own limits, where the service has such limits (or runs videos)."""
+    if stats.max_image_jobs is None and stats.max_video_jobs is None and not stats.videos:
+        return ""
+    return f"  images {_ratio(stats.images, stats.max_image_jobs)}  videos {_ratio(stats.videos, stats.max_video_jobs)}"
 
 
 def _account_words(stats: ChannelStats, info: ChannelInfo | None) -> str:
