@@ -225,7 +225,7 @@ class DashboardScreen(Screen[None]):
                 note = final.error or ""
             elif job.is_running:
                 note = f"left the list while {job.status}"
-            elif self.dispatcher.took_back(message.account, final.job_id) and final_label(job) == "cancelled":
+            elif self.dispatcher.cancelled_from_here(message.account, final.job_id) and final_label(job) == "cancelled":
                 pass  # announced when it was cancelled
             else:
                 channel = self.channel_label(self.accounts[message.account], final.channel)

@@ -76,7 +76,7 @@ class Dispatcher:
             self.screen.halted(state, exc)
         self.notify(clean(str(exc), limit=300), title=f"{what} failed", severity="error", timeout=8)
 
-    def took_back(self, account: str, job_id: str) -> bool:
+    def cancelled_from_here(self, account: str, job_id: str) -> bool:
         """Whether this dashboard cancelled the job (forgotten now: its final state has come)."""
         key = (account, job_id)
         if key in self.cancelled_here:
