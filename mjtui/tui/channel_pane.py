@@ -340,6 +340,7 @@ class ChannelPane(RowTable):
             self.mode = clean(info.mode, limit=12)
         self.refresh_above(1)
         self._paint_border()
+        self._size_table()
         self._update_title()
 
     def _set_stats(self, stats: ChannelStats) -> None:
@@ -375,8 +376,8 @@ class ChannelPane(RowTable):
         """Room for maxJobs rows, so the pane keeps its size as jobs come and go (the grid stays still)."""
         max_jobs = self.stats.max_jobs if self.stats is not None else None
         most = SHORT_TABLE_ROWS if self.short else MAX_TABLE_ROWS
-        if max_jobs and self.queue:  # its slots and a few waiting
-            max_jobs += QUEUE_SPARE_ROWS
+        if max_jobs and self.queue:  # its slots and a few waiting; a locked account's, only what it still holds
+            max_jobs = max(1, len(self.jobs)) if self.down else max_jobs + QUEUE_SPARE_ROWS
             most -= self.above - 1  # the pane's max-height: the account's line takes a row
         rows = min(max(1, max_jobs), most) if max_jobs else None
         # and the gauges, the header and the border
