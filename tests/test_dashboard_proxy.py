@@ -13,6 +13,7 @@ from support.dashboard import (
     advance,
     cursor_id,
     finished_status,
+    focus_finished,
     focus_pane,
     make_gateway_dashboard,
     screen_text,
@@ -203,7 +204,7 @@ async def test_r_switches_the_selected_account_to_relax_and_i_tells_its_mode_and
         await pilot.press("i")
         await settle(pilot)
         [toast] = toasts(app)
-        assert f"channel {account.channel_id}, mode relax, fast time remaining " in toast
+        assert toast.startswith(f"/info on {account.remark}: channel {account.channel_id}, mode relax, fast time remaining ")
         assert "hours" in toast
 
 
@@ -241,6 +242,22 @@ async def test_a_key_pressed_before_the_dialect_is_known_is_refused_in_one_toast
             await pilot.pause()
         assert toasts(app) == [": account 'pool' is midjourney-proxy (original dialect), which has no relax / fast / turbo"]
         assert not footer_keys(app) & {"x", "s", "r", "f", "t", "i"}  # the first poll's answer hid them
+
+
+async def test_s_on_a_completed_task_fetches_its_seed_into_the_inspector(clock: ManualClock) -> None:
+    sim = gateway("trueai", clock)
+    [task_id] = fill(sim, usable(sim), fast=1)
+    app, timers = make_gateway_dashboard(sim, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await advance(pilot, clock, timers, sim.world.tasks[task_id].finish_at - clock.now() + 10)
+        table = await focus_finished(pilot)
+        assert cursor_id(table) == task_id and finished_status(app, task_id) == "completed"
+        await pilot.press("s")
+        await settle(pilot)
+        assert isinstance(app.screen, InspectorScreen) and app.screen.job_id == task_id
+        seed = sim.world.tasks[task_id].seed
+        assert seed and f"seed      {seed}" in str(app.screen.query_one("#seed", Static).content)
 
 
 async def test_the_inspector_shows_a_tasks_buttons_properties_and_parent(clock: ManualClock) -> None:

@@ -311,7 +311,7 @@ class ProxyJob(Job):
         return json.dumps(self._document, ensure_ascii=False, separators=(",", ":"))
 
 
-_TASK_FIELDS = ("action", "mode", "progress", "promptEn", "description", "useTime", "version", "botType")
+_TASK_FIELDS = ("mode", "promptEn", "useTime", "version", "botType")  # action, progress, description: said already
 _TASK_PROPERTIES = ("finalPrompt", "finalZhPrompt", "messageHash", "messageId", "custom_id")
 
 

@@ -28,7 +28,7 @@ from mjtui.store import ChannelHistory, HistoryEntry
 from mjtui.text import clean
 from mjtui.timers import Timers
 from mjtui.tui.channel_pane import SORT_KEYS, ChannelPane, PaneStyles
-from mjtui.tui.dispatch import Dispatcher
+from mjtui.tui.dispatch import Dispatcher, channel_name
 from mjtui.tui.footer import KeysFooter
 from mjtui.tui.formatting import now_local, short_channel_id, short_job_id
 from mjtui.tui.history import HistoryScreen
@@ -251,8 +251,8 @@ class DashboardScreen(Screen[None]):
 
     @staticmethod
     def channel_label(state: AccountState, channel_id: str) -> str:
-        """The channel's configured name, else the tail of its id as Recently finished shows it."""
-        name = state.channel_names.get(channel_id)
+        """The channel's name (configured, or its service's), else the tail of its id as Recently finished shows it."""
+        name = channel_name(state, channel_id)
         if name:
             return clean(name, limit=40)
         return short_channel_id(channel_id)

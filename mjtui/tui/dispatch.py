@@ -215,7 +215,7 @@ class Dispatcher:
                 return
             if cmd in MODE_COMMANDS and channel:
                 self.screen.set_mode(state, channel, cmd)
-            title = f"/{cmd} on {clean(state.channel_names.get(channel or '', channel or state.name))}"
+            title = f"/{cmd} on {clean((channel_name(state, channel) or channel) if channel else state.name, limit=60)}"
             self.notify(clean(sent.content or sent.status or "done", keep_newlines=True, limit=600), title=title,
                         timeout=10 if cmd == "info" else 5)
             if cmd == "info" and channel:
@@ -279,6 +279,12 @@ class Dispatcher:
             self._check_message_later(state, message_id, check)
         elif not final:  # too long, or let go for a newer one while this answer was on its way
             table.note(message_id, LET_GO_LATE if followed else LET_GO_CROWDED)
+
+
+def channel_name(state: AccountState, channel: str) -> str | None:
+    """The channel's configured name, else the name its service gives the account behind it (a gateway's remark)."""
+    info = state.snapshot.info.get(channel) if state.snapshot else None
+    return state.channel_names.get(channel) or (info.name if info is not None else None)
 
 
 def _seed_report(screen: InspectorScreen | None, text: str | None, job: Job | None = None) -> None:
