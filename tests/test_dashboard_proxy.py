@@ -11,11 +11,13 @@ from rich.cells import cell_len
 from support.dashboard import (
     account_panes,
     advance,
+    banner,
     cursor_id,
     finished_status,
     focus_finished,
     focus_pane,
     make_gateway_dashboard,
+    plain,
     screen_text,
     settle,
     toasts,
@@ -302,4 +304,16 @@ async def test_each_dialect_draws_every_account_as_a_queue(clock: ManualClock, f
         panes = account_panes(app, "pool")
         assert set(panes) == {account.channel_id for account in sim.world.accounts.values()}
         assert all(pane.queue for pane in panes.values())
+        if flavor == "original":  # it reports no mode and no fast time
+            assert account_line(panes[usable(sim).channel_id]) == "taking jobs (no mode or fast time reported)"
         assert sum(pane.row_count for pane in panes.values()) == 2
+
+
+async def test_a_user_token_on_trueai_is_told_that_the_account_views_need_an_admin_token(clock: ManualClock) -> None:
+    sim = gateway("trueai", clock)
+    app, _timers = make_gateway_dashboard(sim, clock, token=sim.user_token)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        shown = plain(banner(app, "pool"))
+        assert "账号无权限" in shown and "not an admin token" in shown and "admin token in the config" in shown
+        assert sim.user_token not in screen_text(app)

@@ -459,6 +459,9 @@ def account_line(info: ChannelInfo | None, style: Callable[[str], Style]) -> Tex
             text.append("  ")
             text.append(clean(info.reason, limit=200), style=style(name))
         return text
+    if not (info.mode or info.fast_time_remaining):
+        text.append("taking jobs (no mode or fast time reported)", style=style("gauge--label"))
+        return text
     text.append(clean(info.mode or "mode ?", limit=12), style=style("channel-pane--mode"))
     if info.fast_time_remaining:
         text.append(" · fast time left ", style=style("gauge--label"))

@@ -46,13 +46,14 @@ def make_dashboard(sim: Simulator, clock: ManualClock, accounts: list[str] | Non
 
 
 def make_gateway_dashboard(gateway: ProxySimulator, clock: ManualClock, *, name: str = "pool", flavor: str | None = None,
-                           **options) -> tuple[MjtuiApp, ManualTimers]:
-    """The dashboard on one midjourney-proxy account served by `gateway` (its dialect detected unless `flavor`)."""
+                           token: str | None = None, **options) -> tuple[MjtuiApp, ManualTimers]:
+    """The dashboard on one midjourney-proxy account served by `gateway` (its dialect detected unless `flavor`),
+    with its admin token unless `token`."""
     timers = ManualTimers(clock)
-    service = open_provider("midjourney-proxy", name, gateway.admin_token, SIM_ORIGIN, transport=gateway.transport(),
-                            flavor=flavor)
+    token = token or gateway.admin_token
+    service = open_provider("midjourney-proxy", name, token, SIM_ORIGIN, transport=gateway.transport(), flavor=flavor)
     options.setdefault("rng", random.Random(0))
-    app = make_app([Connection(name, service, secret=gateway.admin_token)], clock=clock, timers=timers, **options)
+    app = make_app([Connection(name, service, secret=token)], clock=clock, timers=timers, **options)
     return app, timers
 
 
