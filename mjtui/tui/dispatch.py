@@ -17,7 +17,7 @@ from mjtui.actions import Actions, Refused, seed_settled
 from mjtui.api import errors
 from mjtui.api.models import COMMANDS, Command, Job
 from mjtui.monitor.message_follow import LET_GO_CROWDED, LET_GO_LATE, Check, why_let_go
-from mjtui.monitor.snapshot import ChannelInfo
+from mjtui.monitor.snapshot import Availability, ChannelInfo
 from mjtui.poller import AccountState, internal_error
 from mjtui.providers import Capability, Provider
 from mjtui.text import clean
@@ -124,7 +124,9 @@ class Dispatcher:
             question.append(f" of account {clean(state.name)}?")
             if down.reason:
                 question.append(f"\nWhy: {clean(down.reason, limit=200)}")
-            question.append("\nThis clears its lock and enables it again; solve a CAPTCHA first if it asks for one.")
+            locked = down.availability is Availability.LOCKED
+            question.append("\nThis marks its lock resolved and enables it again: solve its CAPTCHA first." if locked
+                            else "\nThis enables it again: do first what Discord asked of it, if anything.")
             title = "Reset account"
         self._confirm_then(state, "reset", channel, f"reset:{state.name}:{channel}",
                            ConfirmScreen(title, question, yes_label="Reset"),
