@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # the simulator (Starlette) is imported only for --demo and t
     from mjtui.sim import Simulator
 
 DEMO_SEED = 2026
+DEMO_GATEWAY = "gateway"  # the demo's midjourney-proxy account: a trueai gateway with a pool of four, one locked
 
 
 @dataclass
@@ -79,17 +80,27 @@ def open_connections(
 
 
 def demo_simulator(*, clock: Clock | None = None, seed: int = DEMO_SEED, speed: float = 1.0) -> Simulator:
-    """The world `--demo` shows: two useapi accounts and an ImaginePro one, already busy."""
+    """The world `--demo` shows: two useapi accounts, an ImaginePro one and a midjourney-proxy gateway, already busy."""
     from mjtui.sim import Simulator
+    from mjtui.sim.proxy import ProxySimulator
 
-    return Simulator.build(
-        clock=clock or ScaledClock(speed),
+    clock = clock or ScaledClock(speed)
+    simulator = Simulator.build(
+        clock=clock,
         seed=seed,
         channels=5,
         accounts=2,
         imaginepro=True,
         warmup=150.0,
     )
+    simulator.gateways[DEMO_GATEWAY] = ProxySimulator.build(flavor="trueai", clock=clock, seed=seed, accounts=4,
+                                                            warmup=150.0)
+    return simulator
+
+
+def demo_accounts(simulator: Simulator) -> list[str]:
+    """The demo's account names, in the dashboard's order."""
+    return [*simulator.world.accounts, *simulator.gateways]
 
 
 def demo_connection(simulator: Simulator, name: str | None = None) -> Connection:
@@ -98,8 +109,14 @@ def demo_connection(simulator: Simulator, name: str | None = None) -> Connection
 
     accounts = simulator.world.accounts
     account_name = name or next(iter(accounts))
+    gateway = simulator.gateways.get(account_name)
+    if gateway is not None:
+        service = open_provider("midjourney-proxy", account_name, gateway.admin_token, SIM_ORIGIN,
+                                transport=gateway.transport(), flavor=gateway.flavor)
+        return Connection(account_name, service, simulator=simulator, secret=gateway.admin_token)
     if account_name not in accounts:
-        raise ConfigError(f"no account named {account_name!r} in the demo (accounts: {', '.join(accounts)})")
+        names = ", ".join(demo_accounts(simulator))
+        raise ConfigError(f"no account named {account_name!r} in the demo (accounts: {names})")
     account = accounts[account_name]
     token_id = simulator.world.channels[account.channels[0]].token_id if account.channels else None
     service = open_provider(account.provider, account_name, account.token, SIM_ORIGIN,

@@ -14,6 +14,7 @@ from mjtui.config import Config, ConfigError, NotifyConfig, resolve_config_path
 from mjtui.config import save_theme as save_config_theme
 from mjtui.connections import (
     Connection,
+    demo_accounts,
     demo_connection,
     demo_simulator,
     open_connections,
@@ -56,7 +57,7 @@ def run_dashboard(options: Options) -> int:
     if options.demo:
         clock = ScaledClock(1.0)
         simulator = demo_simulator(clock=clock)
-        names = [options.account] if options.account else list(simulator.world.accounts)
+        names = [options.account] if options.account else demo_accounts(simulator)
         try:
             connections = [demo_connection(simulator, name) for name in names]
         except ConfigError as exc:

@@ -6,7 +6,8 @@
 Anyone gets the same pictures: the world, the clock, the time zone and the
 latency shown are fixed. `main.svg` and `main-80x24.svg` are the default theme;
 `THEME/VIEW.svg` is every view (main screen, inspector with children and a seed,
-confirm dialog, history, error banner) in every shipped theme.
+confirm dialog, history, error banner) in every shipped theme. `gateway.svg` is the
+demo's midjourney-proxy account (and `gateway.png`, where `rsvg-convert` is installed).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import asyncio
 import logging
 import os
 import random
+import shutil
+import subprocess
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -26,7 +29,7 @@ from typing import Any
 
 import mjtui.poller
 from mjtui.clock import ManualClock
-from mjtui.connections import DEMO_SEED, demo_connection, demo_simulator
+from mjtui.connections import DEMO_GATEWAY, DEMO_SEED, demo_connection, demo_simulator
 from mjtui.sim import Simulator
 from mjtui.store import MEMORY, Journal
 from mjtui.themes import DEFAULT_THEME
@@ -120,13 +123,13 @@ def steady_latency() -> Iterator[None]:
 
 
 @asynccontextmanager
-async def session(theme: str, size: tuple[int, int]) -> AsyncIterator[Session]:
-    """The demo world on a fixed clock, watched for `WARM_UP` seconds."""
+async def session(theme: str, size: tuple[int, int], accounts: tuple[str, ...] = ()) -> AsyncIterator[Session]:
+    """The demo world on a fixed clock, watched for `WARM_UP` seconds (`accounts`: only these; else the useapi ones)."""
     clock = ManualClock()
     simulator = demo_simulator(clock=clock, seed=DEMO_SEED)
     simulator.world.schedule_revoke(REVOKED_AT, account="alt1")
     timers = ManualTimers(clock)
-    connections = [demo_connection(simulator, account) for account in simulator.world.accounts]
+    connections = [demo_connection(simulator, account) for account in accounts or simulator.world.accounts]
     journal = Journal(MEMORY, clock=clock)
     app = make_app(connections, clock=clock, timers=timers, refresh_seconds=STEP, title="mjtui · demo",
                    rng=random.Random(0), theme=theme, journal=journal)
@@ -145,6 +148,19 @@ async def main_screen(theme: str, size: tuple[int, int], path: Path) -> Path:
     async with session(theme, size) as shots:
         await shots.press("tab", "j")
         return await shots.save(path)
+
+
+async def gateway_screen(path: Path) -> list[Path]:
+    """The demo's midjourney-proxy account alone: its Discord accounts as queues, one locked; a PNG beside it."""
+    async with session(DEFAULT_THEME, WIDE, (DEMO_GATEWAY,)) as shots:
+        await shots.press("tab", "tab", "j")
+        written = [await shots.save(path)]
+    converter = shutil.which("rsvg-convert")
+    if converter is not None:
+        png = path.with_suffix(".png")
+        subprocess.run([converter, str(path), "-o", str(png)], check=True)
+        written.append(png)
+    return written
 
 
 async def every_view(theme: str, folder: Path, views: tuple[str, ...] = VIEWS) -> list[Path]:
@@ -180,6 +196,7 @@ async def generate(out: Path = HERE, themes: tuple[str, ...] = SHIPPED_THEMES,
     if DEFAULT_THEME in themes and "main" in views:
         written.append(await main_screen(DEFAULT_THEME, WIDE, out / "main.svg"))
         written.append(await main_screen(DEFAULT_THEME, SMALL, out / "main-80x24.svg"))
+        written += await gateway_screen(out / "gateway.svg")
     for theme in themes:
         written += await every_view(theme, out / theme, views)
     return written

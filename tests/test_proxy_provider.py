@@ -84,7 +84,7 @@ async def test_a_non_admin_token_on_trueai_says_the_account_views_need_an_admin_
     await service.aclose()
 
 
-@pytest.mark.parametrize("flavor", ["plus", "original"])  # the simulated trueai answers 账号无权限 to any token on /mj/admin
+@pytest.mark.parametrize("flavor", FLAVORS)
 async def test_a_wrong_token_is_unauthorized_not_an_admin_problem(flavor: str) -> None:
     clock = ManualClock()
     sim = gateway(flavor, clock)

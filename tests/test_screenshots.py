@@ -31,8 +31,9 @@ async def test_the_script_draws_each_view_of_the_default_theme(tmp_path):
     generate = load_script()
     written = await generate.generate(tmp_path, themes=(DEFAULT_THEME,))
     folder = tmp_path / DEFAULT_THEME
-    assert sorted(written) == sorted([tmp_path / "main.svg", tmp_path / "main-80x24.svg",
-                                      *(folder / f"{view}.svg" for view in generate.VIEWS)])
+    pictures = [path for path in written if path.suffix == ".svg"]  # and a PNG of the gateway, given rsvg-convert
+    assert sorted(pictures) == sorted([tmp_path / "main.svg", tmp_path / "main-80x24.svg", tmp_path / "gateway.svg",
+                                       *(folder / f"{view}.svg" for view in generate.VIEWS)])
     assert "Recently finished" in svg_text(tmp_path / "main.svg")
     assert "reads as failed" in svg_text(folder / "confirm.svg")
     assert "History" in svg_text(folder / "history.svg")
@@ -41,3 +42,5 @@ async def test_the_script_draws_each_view_of_the_default_theme(tmp_path):
     assert re.search(r"seed +\d+", inspector), "the seed was fetched"
     assert "401 Unauthorized" in svg_text(folder / "error.svg")
     assert "401 Unauthorized" not in svg_text(folder / "main.svg")
+    gateway = svg_text(tmp_path / "gateway.svg")
+    assert "midjourney-proxy" in gateway and "LOCKED" in gateway and "fast time left" in gateway

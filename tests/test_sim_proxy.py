@@ -123,13 +123,15 @@ async def test_each_dialect_serves_its_routes_and_answers_404_for_the_others(fla
 
 async def test_trueai_refuses_a_missing_token_and_keeps_admin_routes_for_the_admin_token() -> None:
     sim = quiet("trueai", ManualClock())
-    async with client(sim, "") as anonymous, client(sim, sim.user_token) as user:
+    async with client(sim, "") as anonymous, client(sim, sim.user_token) as user, client(sim, "not-a-token") as stranger:
         missing = await anonymous.get("/mj/task/list")
         assert (missing.status_code, missing.text) == (401, "Authorization header missing.")
         assert missing.headers["content-type"].startswith("text/plain")
-        for http in (anonymous, user):
-            refused = await http.post("/mj/admin/accounts", json={})
-            assert (refused.status_code, refused.text) == (401, "账号无权限")
+        for http in (anonymous, stranger):  # the doc's §1: an unknown or missing token is refused first
+            unknown = await http.post("/mj/admin/accounts", json={})
+            assert (unknown.status_code, unknown.text) == (401, "Authorization header missing.")
+        refused = await user.post("/mj/admin/accounts", json={})
+        assert (refused.status_code, refused.text) == (401, "账号无权限")  # only a known non-admin token
         assert (await user.get("/mj/task/list")).status_code == 200
     async with client(sim, sim.admin_token, header="Authorization") as raw, \
             client(sim, f"Bearer {sim.admin_token}", header="Authorization") as bearer:

@@ -15,11 +15,14 @@ from support.dashboard import (
     focus_finished,
     focus_pane,
     make_dashboard,
+    make_gateway_dashboard,
     quiet,
     settle,
 )
 
 import mjtui.poller
+from mjtui.connections import DEMO_SEED
+from mjtui.sim.proxy import ProxySimulator
 from mjtui.store.image_cache import ImageCache
 from mjtui.themes import DEFAULT_THEME
 from mjtui.tui.confirm import ConfirmScreen
@@ -51,6 +54,21 @@ def test_main_screen(snap_compare, make_sim, clock, size):
         await advance(pilot, clock, timers, 25)  # jobs come and go: Recently finished fills
         await focus_pane(pilot, next(iter(sim.world.accounts["main"].channels)))
         await pilot.press("j")
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_gateway_account_with_a_locked_discord_account(snap_compare, clock, size):
+    """The demo's midjourney-proxy account: four Discord accounts as queues, one locked (its reason in Chinese)."""
+    sim = ProxySimulator.build(flavor="trueai", clock=clock, seed=DEMO_SEED, accounts=4, warmup=150.0)
+    locked = next(account for account in sim.world.accounts.values() if account.lock)
+    app, timers = make_gateway_dashboard(sim, clock, name="gateway", flavor="trueai")
+
+    async def run_before(pilot) -> None:
+        await settle(pilot)
+        await advance(pilot, clock, timers, 25)
+        await focus_pane(pilot, locked.channel_id)  # in view at 80x24 too: its reason's cells against the border
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)
 

@@ -209,6 +209,10 @@ class Job(ApiModel):
     def updated_at(self) -> datetime | None:
         return parse_iso(self.updated)
 
+    def extra_fields(self) -> list[tuple[str, str]]:
+        """(label, value) of what only some services tell about a job, for the inspector; none here."""
+        return []
+
 
 _PERCENT = re.compile(r"\((\d{1,3})%\)", re.ASCII)
 

@@ -298,8 +298,28 @@ class ProxyJob(Job):
     def dump(self) -> dict[str, Any]:
         return self._document
 
+    def extra_fields(self) -> list[tuple[str, str]]:
+        """The task's fields and properties worth reading that the Job has no place for (as the gateway wrote them)."""
+        document = self._document
+        properties = document.get("properties")
+        pairs = [(key, document.get(key)) for key in _TASK_FIELDS]
+        if isinstance(properties, dict):
+            pairs += [(key, properties.get(key)) for key in _TASK_PROPERTIES]
+        return [(label, str(value)) for label, value in pairs if _worth_showing(label, value, self.prompt)]
+
     def dump_json(self) -> str:
         return json.dumps(self._document, ensure_ascii=False, separators=(",", ":"))
+
+
+_TASK_FIELDS = ("mode", "promptEn", "useTime", "version", "botType")  # action, progress, description: said already
+_TASK_PROPERTIES = ("finalPrompt", "finalZhPrompt", "messageHash", "messageId", "custom_id")
+
+
+def _worth_showing(label: str, value: object, prompt: str | None) -> bool:
+    """A scalar with something in it, and not the prompt said again."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float) or not str(value).strip():
+        return False
+    return not (label in ("finalPrompt", "promptEn") and str(value) == prompt)
 
 
 _JOB_STATUS: dict[str, str] = {

@@ -69,6 +69,7 @@ class AccountStatus:
     last_problem: str | None = None  # the last error's own words, without the endpoint: what the header shows
     retry_at: float | None = None
     moderation_channel: str | None = None
+    needs_admin: bool = False  # the 401 said the token is known but not an admin's (a gateway's admin views)
     paused: bool = False
 
     def succeeded(self, now: float, latency: float) -> None:
@@ -89,6 +90,7 @@ class AccountStatus:
         self.last_problem = error.message
         if isinstance(error, errors.Unauthorized):
             self.health = Health.UNAUTHORIZED
+            self.needs_admin = isinstance(error, errors.NeedsAdminToken)
         elif isinstance(error, errors.PaymentRequired):
             self.health = Health.PAYMENT
         elif isinstance(error, errors.ModerationPending):

@@ -7,8 +7,8 @@ list is fetched once for its final state.
 Every provider fills the same fields; what only some services tell is optional and None elsewhere:
 - `JobRow.state` / `progress` / `prompt` / `action`: a midjourney-proxy gateway lists its queue with each
   task's status (`RunState`), progress %, prompt and action; useapi's running list has none of these.
-- `ChannelStats.queued` / `max_queued` / `max_relax_jobs`: a gateway account's queue against its
-  `queueSize`, and its separate relax pool (trueai's `relaxCoreSize`).
+- `ChannelStats.queued` / `max_queued` / `max_relax_jobs` / `relax_jobs`: a gateway account's queue against
+  its `queueSize`, and its separate relax pool (trueai's `relaxCoreSize`) with the jobs running in it.
 - `Snapshot.info`: per channel, the account behind it (`ChannelInfo`): its name, mode, fast time left,
   and whether it is enabled, disabled or locked, and why.
 """
@@ -74,6 +74,7 @@ class ChannelStats:
     queued: int | None = None  # jobs waiting for a slot (midjourney-proxy), against max_queued (queueSize)
     max_queued: int | None = None
     max_relax_jobs: int | None = None  # a separate relax pool's concurrency (trueai's relaxCoreSize)
+    relax_jobs: int | None = None  # of `total`, those running in that relax pool (None: no separate pool)
 
     @property
     def fullness(self) -> float | None:
@@ -205,7 +206,7 @@ def diff(old: Snapshot | None, new: Snapshot) -> Changes:
             previous = old_stats.get(channel_id, EMPTY_STATS)
             new.stats[channel_id] = ChannelStats(0, 0, 0, previous.max_jobs, previous.max_image_jobs, previous.max_video_jobs,
                                                  0 if previous.queued is not None else None, previous.max_queued,
-                                                 previous.max_relax_jobs)
+                                                 previous.max_relax_jobs, 0 if previous.relax_jobs is not None else None)
             if channel_id in old_info:
                 new.info[channel_id] = old_info[channel_id]
     for channel_id, rows in new.jobs.items():

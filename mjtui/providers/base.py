@@ -67,6 +67,7 @@ class Provider:
     capabilities: ClassVar[frozenset[Capability]] = frozenset()
     commands_need_a_channel: ClassVar[bool] = True  # relax / fast / turbo / info go to a channel, else to the account
     final_batch: ClassVar[int] = 1  # final states `finals()` asks for in one request; 1: a `job()` each
+    cancel_outcome: ClassVar[str] = 'failed ("Job cancelled by user")'  # how a cancelled job reads afterwards
 
     def __init__(self, account: str, client: BaseClient) -> None:
         self.account = account

@@ -8,6 +8,7 @@ elsewhere), whatever the pool's size; the final states of the tasks that left co
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import ClassVar
 
@@ -44,6 +45,7 @@ class MidjourneyProxy(Provider):
     kind = "midjourney-proxy"
     capabilities: ClassVar[frozenset[Capability]] = EVERYTHING  # before the dialect is known; see `can`
     final_batch = FINAL_BATCH
+    cancel_outcome = "cancelled"  # trueai's FAILURE "取消任务" and plus's CANCEL both read as cancelled
     client: ProxyClient
 
     def __init__(self, account: str, client: ProxyClient, flavor: str | None = None) -> None:
@@ -169,16 +171,18 @@ def pool_snapshot(listing: Listing, at: float, known_channels: Iterable[str] = (
         snapshot.stats[channel_id] = EMPTY_STATS
         snapshot.jobs[channel_id] = {}
     rows_by_channel: dict[str, dict[str, JobRow]] = {}
+    relax_by_channel: Counter[str] = Counter()  # running tasks the gateway put in an account's relax pool
     for task in listing.tasks:
         row = _row(task, at)
         if row is not None:
             rows_by_channel.setdefault(row.channel, {})[row.job_id] = row
+            relax_by_channel[row.channel] += row.state in _BUSY and (task.mode or "").upper() == "RELAX"
     for account in listing.accounts:
         if not account.channel:
             continue
         rows = rows_by_channel.pop(account.channel, {})
         snapshot.jobs[account.channel] = rows
-        snapshot.stats[account.channel] = _stats(rows, account)
+        snapshot.stats[account.channel] = _stats(rows, account, relax_by_channel[account.channel])
         snapshot.info[account.channel] = account_info(account)
     for orphan, rows in rows_by_channel.items():  # tasks of an account the listing left out
         snapshot.jobs[orphan] = rows
@@ -199,7 +203,7 @@ def _row(task: Task, at: float) -> JobRow | None:
     )
 
 
-def _stats(rows: dict[str, JobRow], account: Account | None) -> ChannelStats:
+def _stats(rows: dict[str, JobRow], account: Account | None, relax: int = 0) -> ChannelStats:
     busy = [row for row in rows.values() if row.state in _BUSY]
     queued = sum(row.state == RunState.QUEUED for row in rows.values())
     counted = account is not None and account.running_count is not None
@@ -210,6 +214,7 @@ def _stats(rows: dict[str, JobRow], account: Account | None) -> ChannelStats:
         queued=account.queue_count if counted and account and account.queue_count is not None else queued,
         max_queued=_limit(account.queue_size) if account else None,
         max_relax_jobs=_limit(account.relax_core_size) if account else None,
+        relax_jobs=relax if account is not None and _limit(account.relax_core_size) else None,
     )
 
 

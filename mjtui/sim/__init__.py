@@ -7,13 +7,16 @@ endpoint documents, which is what makes it a fair test of the client.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Unpack
+from typing import TYPE_CHECKING, Unpack
 
 from mjtui.clock import Clock
 from mjtui.sim.app import create_app
 from mjtui.sim.faults import FaultProfile
 from mjtui.sim.transport import SimTransport
 from mjtui.sim.world import World, WorldOptions
+
+if TYPE_CHECKING:
+    from mjtui.sim.proxy import ProxySimulator
 
 SIM_ORIGIN = "http://sim.mjtui.invalid"
 
@@ -24,6 +27,7 @@ class Simulator:
 
     world: World
     faults: FaultProfile = field(default_factory=FaultProfile)
+    gateways: dict[str, ProxySimulator] = field(default_factory=dict)  # midjourney-proxy accounts served beside it (the demo's)
 
     def __post_init__(self) -> None:
         self.app = create_app(self.world, self.faults)

@@ -114,6 +114,9 @@ class Banner(Static):
 
 def banner_text(status: AccountStatus, account: str) -> str | None:
     error = clean(status.last_error or "", limit=160)
+    if status.health is Health.UNAUTHORIZED and status.needs_admin:
+        return (f"{clean(status.last_problem or '', limit=240)}. Give account '{clean(account)}' an admin token in the "
+                f"config, then press ctrl+r to retry.")
     if status.health is Health.UNAUTHORIZED:
         return (f"401 Unauthorized: the service rejected the token of account '{clean(account)}'. "
                 f"Fix it in the config, then press ctrl+r to retry. The jobs shown are from the last good poll.")

@@ -360,6 +360,9 @@ class MjtuiApp(App[None]):
     def request_cancel(self, account: str | None = None, job_id: str | None = None) -> None:
         self.dashboard.request_cancel(account, job_id)
 
+    def lacks(self, account: str, action: str) -> bool:
+        return self.dashboard.lacks(account, action)
+
     async def fetch_job(self, account: str, job_id: str) -> Job:
         return await self.dashboard.job_detail(account, job_id)
 

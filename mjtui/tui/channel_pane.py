@@ -1,7 +1,13 @@
-"""One channel: its gauges against maxJobs, and its running jobs, updated in place."""
+"""One channel: its gauges against maxJobs, and its running jobs, updated in place.
+
+A channel whose service says more (a midjourney-proxy account: each job's state, progress, action and prompt;
+the account's mode, fast time left and whether it takes jobs) is drawn as a queue: other columns, other gauges
+and a second line with the account's state. What decides it is what the poll carries, never the provider's name.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 
 from rich.style import Style
@@ -12,7 +18,7 @@ from textual.geometry import Size
 from textual.strip import Strip
 from textual.widget import Widget
 
-from mjtui.monitor.snapshot import ChannelChanges, ChannelStats, JobRow
+from mjtui.monitor.snapshot import Availability, ChannelChanges, ChannelInfo, ChannelStats, JobRow, RunState
 from mjtui.store import ChannelHistory
 from mjtui.text import clean
 from mjtui.tui.formatting import (
@@ -30,6 +36,14 @@ NEW_HIGHLIGHT_SECONDS = 3.0
 MAX_TABLE_ROWS = 16  # a pane shows at most this many job rows; a bigger channel scrolls
 SHORT_TABLE_ROWS = 6  # ... and this many on a short terminal (80x24), so more than one pane is in view
 SORT_KEYS = ("created", "newest", "type")
+CLASSIC_COLUMNS: tuple[Column, ...] = (Column("elapsed", "elapsed", 7), Column("id", "job", 10), Column("type", "type", 5),
+                   Column("created", "created", 8), Column("status", "status", 9))
+QUEUE_COLUMNS: tuple[Column, ...] = (Column("elapsed", "elapsed", 7), Column("id", "job", 10), Column("status", "status", 11),
+                 Column("progress", "%", 4), Column("action", "action", 9), Column("prompt", "prompt"))
+QUEUE_PANE_MIN_WIDTH = 76  # the queue's fixed columns, border, padding, scrollbar, and ~20 cells of prompt
+QUEUE_SPARE_ROWS = 2  # a queue pane has room for its slots and this many waiting jobs; more scroll
+STATE_WORDS: dict[str, str] = {RunState.MODAL: "needs modal"}  # a state too long for its column, said shorter
+DOWN = frozenset({Availability.DISABLED, Availability.LOCKED})  # takes no jobs until an operator acts
 
 
 class Elapsed:
@@ -63,7 +77,8 @@ class PaneStyles(Widget):
     """
 
     COMPONENT_CLASSES = GAUGE_COMPONENTS | {
-        "channel-pane--new", "channel-pane--border", "channel-pane--focused", "channel-pane--full"}
+        "channel-pane--new", "channel-pane--border", "channel-pane--focused", "channel-pane--full",
+        "channel-pane--down", "channel-pane--offline", "channel-pane--mode"}
     DEFAULT_CSS = """
     PaneStyles {
         display: none;
@@ -71,6 +86,9 @@ class PaneStyles(Widget):
         & > .channel-pane--focused { color: $accent; }
         & > .channel-pane--full { color: $error; }
         & > .channel-pane--new { color: $accent; text-style: bold; }
+        & > .channel-pane--down { color: $error; text-style: bold; }
+        & > .channel-pane--offline { color: $warning; text-style: bold; }
+        & > .channel-pane--mode { color: $text; text-style: bold; }
     """ + GAUGE_CSS + """
     }
     """
@@ -90,9 +108,8 @@ class ChannelPane(RowTable):
     the terminal together with every cell to its left on that line; first, it is the only one.
     """
 
-    above = 1  # the gauges
-    columns = (Column("elapsed", "elapsed", 7), Column("id", "job", 10), Column("type", "type", 5),
-               Column("created", "created", 8), Column("status", "status", 9))
+    above = 1  # the gauges (a queue: and the account's state)
+    columns = CLASSIC_COLUMNS
     DEFAULT_CSS = """
     ChannelPane {
         height: auto; max-height: 20; border: round $panel-lighten-2; padding: 0 1;  /* 16 rows, gauges, header, border */
@@ -105,7 +122,10 @@ class ChannelPane(RowTable):
         self.account = account
         self.channel_id = channel_id
         self.display_name = clean(name) if name and name != channel_id else None
+        self.configured_name = self.display_name is not None  # the config's name wins over the service's
         self.mode: str | None = None
+        self.queue = False  # drawn as a gateway account's queue: see `_become_queue`
+        self.info: ChannelInfo | None = None
         self.stats: ChannelStats | None = None
         self.jobs: dict[str, JobRow] = {}
         self.details: dict[str, str] = {}
@@ -119,6 +139,7 @@ class ChannelPane(RowTable):
         self._titles: tuple[str, str] | None = None
         self._border: tuple[EdgeType, Color | None] | None = None
         self._gauge_line: tuple[tuple, Strip] | None = None  # (what it was drawn from, the line)
+        self._info_line: tuple[tuple, Strip] | None = None
         self._shared: PaneStyles | None = None
 
     def on_mount(self) -> None:
@@ -139,17 +160,30 @@ class ChannelPane(RowTable):
             return int(height.value) - self.styles.gutter.height
         return super().get_content_height(container, viewport, width)
 
+    @property
+    def min_width(self) -> int:
+        """The narrowest this pane's columns read well in."""
+        return QUEUE_PANE_MIN_WIDTH if self.queue else 0
+
+    @property
+    def down(self) -> bool:
+        """The account behind it takes no jobs (disabled or locked) until reset."""
+        return self.info is not None and self.info.availability in DOWN
+
     def _paint_border(self) -> None:
-        """The border: accent when focused, error when full (double when both).
+        """The border: accent when focused, error when full or its account is down, warning when offline
+        (double when focused and either).
 
         Set here rather than by CSS rules on a `-full` class or `:focus`: a class or a pseudo
         class that changes restyles the pane and each of its component styles, about a
         millisecond a pane, and at start a hundred channels fill at once.
         """
         full, focused = self.has_class("-full"), self.has_focus
-        name = "full" if full else ("focused" if focused else "border")
+        offline = self.info is not None and self.info.availability is Availability.OFFLINE
+        alarm = "down" if self.down else ("full" if full else ("offline" if offline else None))
+        name = alarm or ("focused" if focused else "border")
         color = self.shared.style(f"channel-pane--{name}", partial=False).color
-        edge: EdgeType = "double" if full and focused else "round"
+        edge: EdgeType = "double" if alarm and focused else "round"
         edge_color = Color.from_rich_color(color) if color else None
         if (edge, edge_color) != self._border:
             self._border = (edge, edge_color)
@@ -163,12 +197,14 @@ class ChannelPane(RowTable):
 
     def _forget_lines(self) -> None:
         self._gauge_line = None
+        self._info_line = None
         super()._forget_lines()
 
     def render_above(self, y: int, width: int) -> Strip:
+        if y == 1:
+            return self._account_line(width)
         gauges = self.gauges
-        drawn_from = (gauges.jobs.value, gauges.jobs.limit, gauges.images.value, gauges.images.limit,
-                      gauges.videos.value, gauges.videos.limit, width)
+        drawn_from = (gauges.drawn_from, width)
         if self._gauge_line is not None and self._gauge_line[0] == drawn_from:
             return self._gauge_line[1]
         shared = self.shared
@@ -178,10 +214,23 @@ class ChannelPane(RowTable):
         self._gauge_line = (drawn_from, strip)
         return strip
 
+    def _account_line(self, width: int) -> Strip:
+        """A queue's second line: the account's mode and fast time left, or why it takes no jobs."""
+        drawn_from = (self.info, width)
+        if self._info_line is not None and self._info_line[0] == drawn_from:
+            return self._info_line[1]
+        line = account_line(self.info, self.shared.style)
+        line.truncate(width)  # by cells: a reason in Chinese takes two a character
+        strip = as_line(line.render(self.app.console), self._style(), width)
+        self._info_line = (drawn_from, strip)
+        return strip
+
     def _update_title(self) -> None:
         title = f"{self.display_name} {short_channel_id(self.channel_id)}" if self.display_name else clean(self.channel_id)
         if self.mode:
             title += f" · {self.mode}"
+        if self.info is not None and self.info.availability is not Availability.ENABLED:
+            title += f" · {self.info.availability.value.upper()}"
         stats = self.stats
         parts = []
         if stats is not None:
@@ -221,11 +270,15 @@ class ChannelPane(RowTable):
             return True
         needle = self.filter_text.lower()
         haystack = f"{row.job_id} {row.job_type} {self.details.get(row.job_id, '')} {self.display_name or ''} {self.channel_id}"
+        if self.queue:
+            haystack += f" {row.state or ''} {row.action or ''} {row.prompt or ''}"
         return needle in haystack.lower()
 
     def _cells(self, row: JobRow) -> list[Text | Elapsed]:
         new = self.new_until.get(row.job_id, 0) > self.now
         id_style = self.shared.style("channel-pane--new") if new else ""
+        if self.queue:
+            return [Elapsed(self, row), Text(short_job_id(row.job_id), style=id_style), *queue_cells(row)]
         return [
             Elapsed(self, row),
             Text(short_job_id(row.job_id), style=id_style),
@@ -237,6 +290,10 @@ class ChannelPane(RowTable):
     def apply(self, change: ChannelChanges, now: float, *, highlight: bool = True) -> None:
         """Apply one poll's changes to this channel; the table keeps its cursor on the same job."""
         self.now = now
+        if not self.queue and (change.info is not None or any(row.state for row in (*change.added, *change.changed))):
+            self._become_queue()
+        if change.info is not None:
+            self._set_info(change.info)
         if change.stats is not None:
             self._set_stats(change.stats)
         if not (change.added or change.removed or change.changed):
@@ -262,17 +319,52 @@ class ChannelPane(RowTable):
             self.change_rows(remove=[row.job_id for row in change.removed], add=added)
         self._update_title()
 
+    def _become_queue(self) -> None:
+        """The poll says more than a running list: draw this channel as a gateway account's queue from now on."""
+        self.queue = True
+        self.columns = QUEUE_COLUMNS
+        self._offsets = self._column_offsets()
+        self.above = 2
+        self.gauges = Gauges.queue()
+        self._header = None
+        if self.stats is not None:
+            self._set_stats(self.stats)
+        self._rebuild()
+
+    def _set_info(self, info: ChannelInfo) -> None:
+        """The account behind the channel: its mode in the title, its state on the second line and the border."""
+        self.info = info
+        if info.name and not self.configured_name:
+            self.display_name = clean(info.name, limit=40) if info.name != self.channel_id else None
+        if info.mode:
+            self.mode = clean(info.mode, limit=12)
+        self.refresh_above(1)
+        self._paint_border()
+        self._size_table()
+        self._update_title()
+
     def _set_stats(self, stats: ChannelStats) -> None:
         self.stats = stats
-        if self.gauges.set((stats.total, stats.max_jobs), (stats.images, stats.max_image_jobs),
-                           (stats.videos, stats.max_video_jobs)):
+        if self.queue:
+            changed = self.gauges.set((self._slots_taken(stats), stats.max_jobs),
+                                      (stats.relax_jobs or 0, stats.max_relax_jobs) if stats.max_relax_jobs else None,
+                                      (stats.queued or 0, stats.max_queued) if stats.queued is not None else None)
+        else:
+            changed = self.gauges.set((stats.total, stats.max_jobs), (stats.images, stats.max_image_jobs),
+                                      (stats.videos, stats.max_video_jobs))
+        if changed:
             self.refresh_above(0)
-        full = fullness_level(stats.total, stats.max_jobs) == "full"
+        full = fullness_level(self._slots_taken(stats), stats.max_jobs) == "full"
         if full != self.has_class("-full"):
             self.set_class(full, "-full", update=False)  # for queries and tests: the border says it on screen
             self._paint_border()
         self._size_table()
         self._update_title()
+
+    @staticmethod
+    def _slots_taken(stats: ChannelStats) -> int:
+        """The jobs counted against maxJobs: those of a separate relax pool count against its own limit."""
+        return stats.total - (stats.relax_jobs or 0)
 
     def set_short(self, short: bool) -> None:
         """A short terminal: fewer rows per pane."""
@@ -284,6 +376,9 @@ class ChannelPane(RowTable):
         """Room for maxJobs rows, so the pane keeps its size as jobs come and go (the grid stays still)."""
         max_jobs = self.stats.max_jobs if self.stats is not None else None
         most = SHORT_TABLE_ROWS if self.short else MAX_TABLE_ROWS
+        if max_jobs and self.queue:  # its slots and a few waiting; a locked account's, only what it still holds
+            max_jobs = max(1, len(self.jobs)) if self.down else max_jobs + QUEUE_SPARE_ROWS
+            most -= self.above - 1  # the pane's max-height: the account's line takes a row
         rows = min(max(1, max_jobs), most) if max_jobs else None
         # and the gauges, the header and the border
         height = None if rows is None else rows + self.above + 1 + self.styles.gutter.height
@@ -312,8 +407,8 @@ class ChannelPane(RowTable):
 
     def set_detail(self, job_id: str, status: str) -> None:
         """What a detail fetch said about a running job (its status or progress)."""
-        if self.details.get(job_id) == status or job_id not in self.jobs:
-            return
+        if self.details.get(job_id) == status or job_id not in self.jobs or self.queue:
+            return  # a queue's rows carry their progress from the poll
         self.details[job_id] = status
         self.update_cell(job_id, "status", safe(status, limit=9))
 
@@ -338,3 +433,37 @@ class ChannelPane(RowTable):
         if self.sort_key == "type":
             return (row.job_type, row.created)
         return (row.created,)
+
+
+def queue_cells(row: JobRow) -> list[Text]:
+    """A queued or running gateway job's status, progress, action and prompt (cleaned: the gateway's text)."""
+    state = row.state or ""
+    progress = f"{row.progress}%" if row.progress is not None and state == RunState.IN_PROGRESS else ""
+    return [
+        safe(STATE_WORDS.get(state, state), limit=11),
+        Text(progress),
+        safe((row.action or "").lower(), limit=9),
+        safe(row.prompt or "", limit=200),
+    ]
+
+
+def account_line(info: ChannelInfo | None, style: Callable[[str], Style]) -> Text:
+    """`fast · fast time left 12.3/15.0 hours (82%)`, or `LOCKED  <why>` in the theme's error colour."""
+    text = Text()
+    if info is None:
+        return text
+    if info.availability is not Availability.ENABLED:
+        name = "channel-pane--down" if info.availability in DOWN else "channel-pane--offline"
+        text.append(info.availability.value.upper(), style=style(name))
+        if info.reason:
+            text.append("  ")
+            text.append(clean(info.reason, limit=200), style=style(name))
+        return text
+    if not (info.mode or info.fast_time_remaining):
+        text.append("taking jobs (no mode or fast time reported)", style=style("gauge--label"))
+        return text
+    text.append(clean(info.mode or "mode ?", limit=12), style=style("channel-pane--mode"))
+    if info.fast_time_remaining:
+        text.append(" · fast time left ", style=style("gauge--label"))
+        text.append(clean(info.fast_time_remaining, limit=60))
+    return text

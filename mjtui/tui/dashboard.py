@@ -28,7 +28,7 @@ from mjtui.store import ChannelHistory, HistoryEntry
 from mjtui.text import clean
 from mjtui.timers import Timers
 from mjtui.tui.channel_pane import SORT_KEYS, ChannelPane, PaneStyles
-from mjtui.tui.dispatch import Dispatcher
+from mjtui.tui.dispatch import Dispatcher, channel_name
 from mjtui.tui.footer import KeysFooter
 from mjtui.tui.formatting import now_local, short_channel_id, short_job_id
 from mjtui.tui.history import HistoryScreen
@@ -143,7 +143,11 @@ class DashboardScreen(Screen[None]):
     def _layout_grids(self, width: int | None = None) -> None:
         width = max(1, self.app.size.width if width is None else width)
         for grid in self.query(Grid).filter(".channels"):
-            grid.styles.grid_size_columns = max(1, width // PANE_MIN_WIDTH)  # same pane width in every account
+            # Same pane width in every account, but where panes need more (a gateway's queue, with its prompts).
+            least = max([PANE_MIN_WIDTH, *(pane.min_width for pane in grid.query_children(ChannelPane))])
+            columns = max(1, width // least)
+            if grid.styles.grid_size_columns != columns:
+                grid.styles.grid_size_columns = columns
 
     def section(self, account: str) -> AccountSection:
         index = list(self.accounts).index(account)
@@ -213,6 +217,9 @@ class DashboardScreen(Screen[None]):
                 pane = self.pane(state.name, channel_id)
                 if pane is not None:
                     pane.apply(change, now, highlight=not first)
+        if first:
+            self._layout_grids()  # a pane may have found itself a queue, which needs more width
+            self.refresh_bindings()  # what the provider can do may be known only now (a gateway's dialect)
         self.show_topbar()
 
     def on_final_state(self, message: FinalState) -> None:
@@ -244,8 +251,8 @@ class DashboardScreen(Screen[None]):
 
     @staticmethod
     def channel_label(state: AccountState, channel_id: str) -> str:
-        """The channel's configured name, else the tail of its id as Recently finished shows it."""
-        name = state.channel_names.get(channel_id)
+        """The channel's name (configured, or its service's), else the tail of its id as Recently finished shows it."""
+        name = channel_name(state, channel_id)
         if name:
             return clean(name, limit=40)
         return short_channel_id(channel_id)
@@ -344,6 +351,11 @@ class DashboardScreen(Screen[None]):
         channels = list(state.snapshot.jobs) if state.snapshot else list(state.channel_names)
         return channels[0] if len(channels) == 1 else None
 
+    def lacks(self, account: str, action: str) -> bool:
+        """Whether the account's provider cannot do what the key `action` needs (known once it is connected)."""
+        state = self.accounts.get(account)
+        return state is not None and state.service is not None and bool(lacks(state.service, action))
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """The dashboard's keys are hidden while a dialog is on top (its footer shows through), and so is a key the
         selected account's provider cannot do (help says which)."""
@@ -434,11 +446,16 @@ class DashboardScreen(Screen[None]):
     def action_reset(self) -> None:
         if self.dispatcher.refused("reset"):
             return
+        pane = self.focused_pane()
+        if pane is not None and pane.down and pane.info is not None:  # a locked or disabled account, as its service says
+            self.dispatcher.reset(self.accounts[pane.account], pane.channel_id, pane.info)
+            return
         halted = [s for s in self.accounts.values() if s.status.health is Health.MODERATION]
         selected = self.selected_account()
         state = selected if selected in halted else (halted[0] if len(halted) == 1 else None)
         if state is None:
-            self.app.notify("reset: no account is halted by a pending moderation message (596)", severity="warning")
+            self.app.notify("reset: no account is halted by a pending moderation message (596), and the selected "
+                            "channel is not locked or disabled", severity="warning")
             return
         channel = state.status.moderation_channel or self._channel_of(state)
         if not channel:

@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 from textual.notifications import SeverityLevel
 
-from mjtui.actions import Actions, seed_settled
+from mjtui.actions import Actions, Refused, seed_settled
 from mjtui.api import errors
 from mjtui.api.models import COMMANDS, Command, Job
 from mjtui.monitor.message_follow import LET_GO_CROWDED, LET_GO_LATE, Check, why_let_go
+from mjtui.monitor.snapshot import Availability, ChannelInfo
 from mjtui.poller import AccountState, internal_error
 from mjtui.providers import Capability, Provider
 from mjtui.text import clean
@@ -72,6 +73,9 @@ class Dispatcher:
             self.notify(f"{what}: outcome unknown, the answer was lost; the next poll will tell", severity="warning",
                         timeout=8)
             return
+        if isinstance(exc, Refused):  # the provider lacks it (a gateway's dialect, learned on the way): not a failure
+            self.notify(clean(str(exc), limit=300), severity="warning")
+            return
         if isinstance(exc, errors.ModerationPending):
             self.screen.halted(state, exc)
         self.notify(clean(str(exc), limit=300), title=f"{what} failed", severity="error", timeout=8)
@@ -98,21 +102,34 @@ class Dispatcher:
         question = Text()
         question.append("Cancel job ")
         question.append(clean(job_id), style="bold")
-        question.append(f" on account {clean(state.name)}?\nThe job stops and reads as failed (\"Job cancelled by user\").")
+        question.append(f" on account {clean(state.name)}?\nThe job stops and reads as {service.cancel_outcome}.")
         self._confirm_then(state, "cancel", job_id, key, ConfirmScreen("Cancel job", question, yes_label="Cancel job"),
                            lambda: self.actions.cancel(service, job_id), f"cancelled {short_job_id(job_id)}")
 
-    def reset(self, state: AccountState, channel: str) -> None:
-        """Clear a channel's moderation halt, after a confirmation naming it."""
+    def reset(self, state: AccountState, channel: str, down: ChannelInfo | None = None) -> None:
+        """Clear a channel's moderation halt, or (`down`: what its service says of it) re-enable its locked or
+        disabled account, after a confirmation naming it."""
         service = state.service
         if service is None or self.refused("reset", service):
             return
         question = Text()
-        question.append("Reset the moderation halt of channel ")
-        question.append(clean(channel), style="bold")
-        question.append(f" (account {clean(state.name)})?\nAcknowledge the moderation message in Discord first.")
+        if down is None:
+            question.append("Reset the moderation halt of channel ")
+            question.append(clean(channel), style="bold")
+            question.append(f" (account {clean(state.name)})?\nAcknowledge the moderation message in Discord first.")
+            title = "Moderation reset"
+        else:
+            question.append(f"Reset {down.availability.value} channel ")
+            question.append(clean(f"{down.name} ({channel})" if down.name else channel, limit=80), style="bold")
+            question.append(f" of account {clean(state.name)}?")
+            if down.reason:
+                question.append(f"\nWhy: {clean(down.reason, limit=200)}")
+            locked = down.availability is Availability.LOCKED
+            question.append("\nThis marks its lock resolved and enables it again: solve its CAPTCHA first." if locked
+                            else "\nThis enables it again: do first what Discord asked of it, if anything.")
+            title = "Reset account"
         self._confirm_then(state, "reset", channel, f"reset:{state.name}:{channel}",
-                           ConfirmScreen("Moderation reset", question, yes_label="Reset"),
+                           ConfirmScreen(title, question, yes_label="Reset"),
                            lambda: self.actions.reset(service, channel), f"channel {clean(channel)} reset; polling again")
 
     def _confirm_then(self, state: AccountState, what: str, target: str, key: str, dialog: ConfirmScreen,
@@ -200,7 +217,7 @@ class Dispatcher:
                 return
             if cmd in MODE_COMMANDS and channel:
                 self.screen.set_mode(state, channel, cmd)
-            title = f"/{cmd} on {clean(state.channel_names.get(channel or '', channel or state.name))}"
+            title = f"/{cmd} on {clean((channel_name(state, channel) or channel) if channel else state.name, limit=60)}"
             self.notify(clean(sent.content or sent.status or "done", keep_newlines=True, limit=600), title=title,
                         timeout=10 if cmd == "info" else 5)
             if cmd == "info" and channel:
@@ -264,6 +281,12 @@ class Dispatcher:
             self._check_message_later(state, message_id, check)
         elif not final:  # too long, or let go for a newer one while this answer was on its way
             table.note(message_id, LET_GO_LATE if followed else LET_GO_CROWDED)
+
+
+def channel_name(state: AccountState, channel: str) -> str | None:
+    """The channel's configured name, else the name its service gives the account behind it (a gateway's remark)."""
+    info = state.snapshot.info.get(channel) if state.snapshot else None
+    return state.channel_names.get(channel) or (info.name if info is not None else None)
 
 
 def _seed_report(screen: InspectorScreen | None, text: str | None, job: Job | None = None) -> None:

@@ -30,6 +30,7 @@ class Gauge:
         self.bar = bar
         self.value = 0
         self.limit: int | None = None
+        self.shown = True  # a gauge the channel has no figure for (a gateway without a relax pool) is left out
 
     @property
     def level(self) -> str:
@@ -68,28 +69,52 @@ class Gauge:
 
 
 class Gauges:
-    """A channel's three gauges on one line: jobs/maxJobs with a bar, images/maxImageJobs, videos/maxVideoJobs.
+    """A channel's gauges on one line, the first with a bar: by default jobs/maxJobs, images/maxImageJobs and
+    videos/maxVideoJobs (`queue()` gives a gateway account's).
 
     Drawn by the channel's pane as its first line (`GAUGE_CSS` gives the colours).
     """
 
-    def __init__(self) -> None:
-        self.jobs = Gauge("jobs")
-        self.images = Gauge("img", bar=False)
-        self.videos = Gauge("vid", bar=False)
+    def __init__(self, *gauges: Gauge) -> None:
+        self.items = list(gauges) or [Gauge("jobs"), Gauge("img", bar=False), Gauge("vid", bar=False)]
 
-    def set(self, jobs: tuple[int, int | None], images: tuple[int, int | None], videos: tuple[int, int | None]) -> bool:
-        """(count, limit) of each; True when one changed."""
+    @classmethod
+    def queue(cls) -> Gauges:
+        """A gateway account's: jobs running against its concurrency, its relax pool, its queue against queueSize."""
+        return cls(Gauge("run"), Gauge("relax", bar=False), Gauge("queue", bar=False))
+
+    @property
+    def jobs(self) -> Gauge:
+        return self.items[0]
+
+    @property
+    def images(self) -> Gauge:
+        return self.items[1]
+
+    @property
+    def videos(self) -> Gauge:
+        return self.items[2]
+
+    @property
+    def drawn_from(self) -> tuple[tuple[int, int | None, bool], ...]:
+        """What the line shows: the same tuple, the same line."""
+        return tuple((gauge.value, gauge.limit, gauge.shown) for gauge in self.items)
+
+    def set(self, *values: tuple[int, int | None] | None) -> bool:
+        """(count, limit) of each gauge in order, None for one not shown; True when one changed."""
         changed = False
-        for gauge, (value, limit) in zip((self.jobs, self.images, self.videos), (jobs, images, videos), strict=True):
-            if (gauge.value, gauge.limit) != (value, limit):
-                gauge.value, gauge.limit = value, limit
+        for gauge, value in zip(self.items, values, strict=True):
+            count, limit = value if value is not None else (0, None)
+            if (gauge.value, gauge.limit, gauge.shown) != (count, limit, value is not None):
+                gauge.value, gauge.limit, gauge.shown = count, limit, value is not None
                 changed = True
         return changed
 
     def render(self, style: Callable[[str], Style] = lambda _name: Style()) -> Text:
         line = Text()
-        for gauge in (self.jobs, self.images, self.videos):
+        for gauge in self.items:
+            if not gauge.shown:
+                continue
             shown = gauge.render(style)
             shown.pad_right(gauge.width - shown.cell_len)
             line.append_text(shown)

@@ -48,7 +48,7 @@ def job_summary(job: Job, status_style: Style | str = "bold") -> Text:
     def line(label: str, value: object, style: Style | str = "") -> None:
         if value in (None, "", []):
             return
-        text.append(f"{label:<10}", style="dim")
+        text.append(f"{label:<10}" if len(label) < 10 else f"{label} ", style="dim")
         text.append(clean(value, keep_newlines=False, limit=600), style=style)
         text.append("\n")
 
@@ -69,6 +69,8 @@ def job_summary(job: Job, status_style: Style | str = "bold") -> Text:
     line("discord", job.discord)
     line("replyRef", job.reply_ref)
     line("replyUrl", job.reply_url)
+    for label, value in job.extra_fields():
+        line(label, value)
     line("error", job.error, "bold red")
     line("details", job.error_details, "red")
     text.rstrip()
@@ -299,6 +301,11 @@ class InspectorScreen(Screen[None]):
         self.render_job()
 
     # -- actions --------------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """A key the account's provider cannot do is hidden (the original midjourney-proxy has no cancel, no seed)."""
+        needed = {"seed": "seed", "copy_seed": "seed", "cancel": "cancel"}.get(action)
+        return needed is None or not self.mjtui.lacks(self.account, needed)
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -16,8 +16,10 @@ from rich.text import Text
 from textual.widgets import Static
 
 from mjtui.clock import ManualClock
-from mjtui.connections import demo_connection
-from mjtui.sim import Simulator
+from mjtui.connections import Connection, demo_connection
+from mjtui.providers import open_provider
+from mjtui.sim import SIM_ORIGIN, Simulator
+from mjtui.sim.proxy import ProxySimulator
 from mjtui.timers import ManualTimers
 from mjtui.tui.account_header import AccountHeader, Banner
 from mjtui.tui.app import MjtuiApp, make_app
@@ -40,6 +42,18 @@ def make_dashboard(sim: Simulator, clock: ManualClock, accounts: list[str] | Non
     connections = [demo_connection(sim, name) for name in names]
     options.setdefault("rng", random.Random(0))
     app = make_app(connections, clock=clock, timers=timers, **options)
+    return app, timers
+
+
+def make_gateway_dashboard(gateway: ProxySimulator, clock: ManualClock, *, name: str = "pool", flavor: str | None = None,
+                           token: str | None = None, **options) -> tuple[MjtuiApp, ManualTimers]:
+    """The dashboard on one midjourney-proxy account served by `gateway` (its dialect detected unless `flavor`),
+    with its admin token unless `token`."""
+    timers = ManualTimers(clock)
+    token = token or gateway.admin_token
+    service = open_provider("midjourney-proxy", name, token, SIM_ORIGIN, transport=gateway.transport(), flavor=flavor)
+    options.setdefault("rng", random.Random(0))
+    app = make_app([Connection(name, service, secret=token)], clock=clock, timers=timers, **options)
     return app, timers
 
 

@@ -4,7 +4,8 @@ Only the routes the dialect has are served (§4-§6 and §8 of the
 midjourney-proxy protocol notes in shared/api/); any other path answers 404 as that gateway
 does (trueai: empty; the Java gateways: Spring's JSON). Auth is §1's: trueai
 reads the raw `Authorization` header, else `mj-api-secret`, and answers 401
-text/plain "Authorization header missing." (or "账号无权限" on /mj/admin/*);
+text/plain "Authorization header missing." to an unknown or missing token, and "账号无权限" to a
+known non-admin token on /mj/admin/*;
 the Java gateways compare `mj-api-secret` and answer 401 with an empty body.
 Every routed request is counted per route in `world.requests`.
 """
@@ -123,9 +124,11 @@ def _authorize(world: ProxyWorld, request: Request) -> Response | None:
     role = _role(world, request)
     if world.flavor != "trueai":
         return None if role else Response(status_code=401)
+    if role is None:  # an unknown or missing token is refused before any role check (SimpleAuthMiddleware's order)
+        return PlainTextResponse(NO_HEADER, 401)
     if request.url.path.startswith("/mj/admin"):
         return None if role == "admin" else PlainTextResponse(NOT_ADMIN, 401)
-    return None if role else PlainTextResponse(NO_HEADER, 401)
+    return None
 
 
 def _is_admin(world: ProxyWorld, request: Request) -> bool:
