@@ -655,3 +655,20 @@ def test_a_non_ascii_token_in_the_environment_is_one_line_naming_where_it_came_f
              if variable == "USEAPI_TOKEN" else "MJTUI_TOKEN: must be ASCII")
     assert result.err.startswith(f"mjtui: {named}")
     assert server.requests == []
+
+
+def test_running_jobs_line_up_under_the_widest_id_and_skip_limits_the_service_lacks():
+    from mjtui import cli
+    from mjtui.api.client import UseapiClient
+    from mjtui.api.models import RunningJobs
+    from mjtui.connections import Connection
+    from mjtui.monitor.snapshot import snapshot_of
+    from mjtui.providers.useapi import Useapi
+
+    jobs = [{"jobId": job_id, "jobType": "image", "created": "2026-12-05T08:00:00Z", "elapsed": "00:10"}
+            for job_id in ("short-1", "a-much-longer-job-id-2")]
+    running = RunningJobs.model_validate({"total": 2, "channels": {"123": {"total": 2, "maxJobs": 3, "jobs": jobs}}})
+    connection = Connection("main", Useapi("main", UseapiClient("a-token-never-sent")))
+    lines = cli.format_running(snapshot_of(running, 0.0), connection)
+    assert lines[2] == "channel 123  jobs 2/3", "no image/video limits in the list: none shown"
+    assert [line.index(" image ") for line in lines[3:]] == [len("  a-much-longer-job-id-2")] * 2
