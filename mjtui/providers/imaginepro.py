@@ -1,14 +1,15 @@
 """ImaginePro's DIY plan: its linked Discord accounts as channels, the messages mjtui knows as their jobs.
 
-A poll costs ONE general request, the linked-account list (or, every HISTORY_SECONDS, the last 24 hours of
-messages instead, the list then being the previous poll's), and at most FETCHES_PER_POLL message fetches of the
+A poll costs ONE general request, the linked-account list (or, in its place and never twice running: every
+HISTORY_SECONDS the last 24 hours of messages, or the trace of a message whose linked account is not known,
+the list then being the previous poll's), and at most FETCHES_PER_POLL message fetches of the
 messages followed. ImaginePro allows one general request per 3 s and 10 message fetches per second, so
 `min_poll_seconds` keeps polls 6 s apart, half the general budget, leaving the rest to actions; `Pace` makes
 every request of this provider wait its turn, so none is sent over the limit whatever asks for it.
 
 Commands go as the config's `token_id` (or the linked account behind the channel named). Where a message ran
-is known for those sent from here; a message from the history is placed when there is one linked account, else
-under UNPLACED (the message record does not say; `job()` asks the trace endpoint).
+is known for those sent from here; a message from the history is placed at once when there is one linked
+account, else by its trace, one message every other poll; meanwhile it shows under UNPLACED.
 """
 
 from __future__ import annotations
@@ -122,6 +123,7 @@ class ImaginePro(Provider):
         self.known: dict[str, Known] = {}
         self.follower = MessageFollower(limit=FOLLOWED, ceiling=MIN_POLL_SECONDS, give_up_after=FOLLOW_LIMIT)
         self._history_at: float | None = None
+        self._listed_last: bool | None = None  # whether the last poll's general request was the list
 
     @classmethod
     def open(cls, account: str, token: str, origin: str, *, timeout: float = DEFAULT_TIMEOUT,
@@ -137,10 +139,8 @@ class ImaginePro(Provider):
 
     async def poll(self, now: Callable[[], float], known_channels: Iterable[str] = ()) -> Polled:
         self.pace.clock = now
-        if self.links is not None and self._history_due(now()):
-            await self._read_history(now())
-        elif self.links is None or self.pace.general_wait() == 0:  # else a fresh action took the turn: last list kept
-            self.links = (await self.pace.general(self.client.linked_accounts)).root
+        if self.links is None or self.pace.general_wait() == 0:  # else a fresh action took the turn: last list kept
+            await self._general_turn(now())
         await self._follow_due(now())
         return Polled(self.snapshot(now(), known_channels), self._document)
 
@@ -151,6 +151,32 @@ class ImaginePro(Provider):
         while await self._follow_due(now(), limit=MESSAGE_BURST):
             pass
         return Polled(self.snapshot(now(), known_channels), self._document)
+
+    async def _general_turn(self, now: float) -> None:
+        """A poll's one general request: the list; the history when due; every other poll, while a followed
+        message's linked account is not known, its trace."""
+        unplaced = [known for known in self.known.values() if known.followed and known.token_id is None]
+        if self.links is None or (self._listed_last is False and not self._history_due(now)):
+            self.links = (await self.pace.general(self.client.linked_accounts)).root
+            self._listed_last = True
+        elif self._history_due(now):
+            await self._read_history(now)
+            self._listed_last = False
+        elif unplaced and len(self.links) > 1:
+            await self._place(unplaced[0])
+            self._listed_last = False
+        else:
+            self.links = (await self.pace.general(self.client.linked_accounts)).root
+
+    async def _place(self, known: Known) -> None:
+        """Ask which linked account runs a message (the trace endpoint)."""
+        try:
+            trace = await self.pace.general(lambda: self.client.trace(known.message_id))
+        except errors.MjtuiError as exc:
+            if why_let_go(exc) is not None:
+                known.token_id = 0  # never to be placed: shown unplaced, not asked about again
+            return
+        known.token_id = trace.token_id if trace.token_id is not None else 0
 
     def _history_due(self, now: float) -> bool:
         return self._history_at is None or now - self._history_at >= HISTORY_SECONDS
@@ -201,12 +227,15 @@ class ImaginePro(Provider):
         message = await self.pace.fetch(lambda: self.client.message(job_id))
         known = self.known.get(job_id)
         token_id = known.token_id if known else None
-        if token_id is None and self.pace.general_wait() == 0:  # never waits: the poll's turn is not taken
+        channel = self._channel_of(token_id)
+        if channel is None and self.pace.general_wait() == 0:  # never waits: the poll's turn is not taken
             try:
-                token_id = (await self.pace.general(lambda: self.client.trace(job_id))).token_id
+                trace = await self.pace.general(lambda: self.client.trace(job_id))
             except errors.MjtuiError:
-                token_id = None
-        return job_of_message(message, channel=self._channel_of(token_id), verb=known.action if known else None)
+                trace = None
+            if trace is not None:
+                channel = self._channel_of(trace.token_id) if self.links else trace.discord_channel_id
+        return job_of_message(message, channel=channel, verb=known.action if known else None)
 
     async def finals(self, job_ids: list[str]) -> dict[str, Job]:
         """The messages' last fetched states (no request); one not known final is fetched."""
@@ -295,9 +324,9 @@ class ImaginePro(Provider):
     def _channel_of(self, token_id: int | None) -> str | None:
         """The channel of a linked account; with one linked account, every message's."""
         links = self.links or []
-        if token_id is None:
+        if not token_id:  # None: not known yet; 0: cannot be known
             return channel_key(links[0]) if len(links) == 1 else None
-        return next((channel_key(link) for link in links if link.id == token_id), str(token_id))
+        return next((channel_key(link) for link in links if link.id == token_id), f"token-{token_id}" if links else None)
 
     def _token_for(self, channel: str | None) -> int | None:
         """The token id commands go to: the linked account behind `channel`, else the config's."""
