@@ -52,12 +52,12 @@ def _fast_time(channel: Channel) -> str:
 
 def info_json(world: World, channel: Channel) -> dict[str, str]:
     """A linked account's `info`: Midjourney's /info as text, live from the channel."""
-    running = [job.message_id[-6:] for job in channel.running.values()]
+    running = len(channel.running)  # "Number of running jobs in Midjourney", "None" when there are none
     queued = str(len(channel.backlog))
     relax = channel.mode == "relax"
     return {
         "jobMode": channel.mode.capitalize(),
-        "runningJobs": ", ".join(running) if running else "None",
+        "runningJobs": str(running) if running else "None",
         "relaxedUsage": f"{sum(1 for job in world.jobs.values() if job.channel == channel.id and job.mode == 'relax')} images",
         "subscription": f"Standard (Active monthly, renews next on <t:{int(world.now) + 2_000_000}>)",
         "lifetimeUsage": f"{sum(1 for job in world.jobs.values() if job.channel == channel.id)} images",
