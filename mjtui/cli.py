@@ -180,7 +180,8 @@ def service_that_can(connection: Connection, capability: Capability) -> Provider
 
 
 ANOTHER_ACCOUNT = "choose another account with --account"
-READONLY_WORDS = {"cancel": "a cancel", "seed": "a seed request", "reset": "a reset", "toggle": "a toggle"}  # the rest are /relax etc.
+READONLY_WORDS = {"cancel": "a cancel", "seed": "a seed request", "reset": "a reset",
+                  "toggle": "a toggle"}  # the rest are /relax etc.
 
 
 def refuse(options: Options, action: str, connection: Connection | None = None) -> None:
