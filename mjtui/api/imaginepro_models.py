@@ -189,7 +189,7 @@ def fast_time(text: str | None) -> FastTime | None:
 
 # -- a message as mjtui's Job ------------------------------------------------------------------------
 
-_JOB_STATUS = {MessageStatus.QUEUED: JobStatus.CREATED, MessageStatus.PROCESSING: JobStatus.PROGRESS,
+_JOB_STATUS: dict[str, str] = {MessageStatus.QUEUED: JobStatus.CREATED, MessageStatus.PROCESSING: JobStatus.PROGRESS,
                MessageStatus.DONE: JobStatus.COMPLETED, MessageStatus.FAIL: JobStatus.FAILED}
 
 

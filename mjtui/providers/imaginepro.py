@@ -44,7 +44,7 @@ HISTORY_SIZE = 50  # messages asked for from the history at once
 FOLLOWED = 60  # messages followed at once; the oldest is let go for a newer one
 FOLLOW_LIMIT = 2 * 3600.0  # a message still running after this is let go (a relax queue can be long)
 UNPLACED = "unplaced"  # the channel of messages whose linked account is not known
-_RUN_STATES = {MessageStatus.QUEUED: RunState.QUEUED, MessageStatus.PROCESSING: RunState.IN_PROGRESS}
+_RUN_STATES: dict[str, RunState] = {MessageStatus.QUEUED: RunState.QUEUED, MessageStatus.PROCESSING: RunState.IN_PROGRESS}
 _STANDINGS = {"VERIFYING": (Availability.VERIFYING, "ImaginePro is verifying the Discord token: no jobs meanwhile"),
               "BANNED": (Availability.BANNED, "ImaginePro reports the Discord account banned")}
 

@@ -362,13 +362,14 @@ async def attachment(request: Request) -> Response:
 # Every route is rate limited as the System Design page says (see rate_gate.py); the answer to a request over
 # the limit is not documented: this one is NestJS's default (ImaginePro's SDKs read `message` and `error`).
 
-THROTTLED = {"statusCode": 429, "message": "ThrottlerException: Too Many Requests"}
+THROTTLED_MESSAGE = "ThrottlerException: Too Many Requests"
+THROTTLED = {"statusCode": 429, "message": THROTTLED_MESSAGE}
 CANCEL_REFUSED = "Cancel Job is only available while the job is in progress (progress < 100)"
 HISTORY_PAGE_LIMIT = 100
 
 
 def _nova_error(exc: SimError) -> JSONResponse:
-    if exc.status == 429 and exc.error == THROTTLED["message"]:
+    if exc.status == 429 and exc.error == THROTTLED_MESSAGE:
         return JSONResponse(THROTTLED, 429)
     return JSONResponse({"success": False, "error": exc.error, **exc.extra}, exc.status)
 
@@ -378,7 +379,7 @@ def _nova_account(request: Request, kind: Kind = "general") -> Account:
     account = _account(request)
     world = _world(request)
     if not world.gate.admit(account.name, kind, world.now):
-        raise SimError(429, THROTTLED["message"])
+        raise SimError(429, THROTTLED_MESSAGE)
     return account
 
 
