@@ -27,7 +27,7 @@ T = TypeVar("T")
 
 NEEDS: dict[str, Capability] = {
     "relax": Capability.MODES, "fast": Capability.MODES, "turbo": Capability.MODES, "info": Capability.INFO,
-    "cancel": Capability.CANCEL, "seed": Capability.SEED, "reset": Capability.RESET,
+    "cancel": Capability.CANCEL, "seed": Capability.SEED, "reset": Capability.RESET, "toggle": Capability.TOGGLE,
 }
 
 
@@ -80,6 +80,10 @@ class Actions:
 
     async def reset(self, service: Provider, channel: str) -> None:
         await self._run(service, "reset", channel, lambda: service.reset(channel))
+
+    async def toggle(self, service: Provider, link: str, active: bool) -> str:
+        """Make a linked account (ImaginePro's token id) active or inactive; a line saying what it is now."""
+        return await self._run(service, "toggle", link, lambda: service.toggle(link, active))
 
     async def seed(self, service: Provider, job_id: str, wait: SeedWait | None = None) -> Job:
         """Ask for a completed job's seed; with `wait`, follow the seed job it started (`seed_settled`, every

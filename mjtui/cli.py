@@ -180,7 +180,8 @@ def service_that_can(connection: Connection, capability: Capability) -> Provider
 
 
 ANOTHER_ACCOUNT = "choose another account with --account"
-READONLY_WORDS = {"cancel": "a cancel", "seed": "a seed request", "reset": "a reset"}  # the rest are /relax etc.
+READONLY_WORDS = {"cancel": "a cancel", "seed": "a seed request", "reset": "a reset",
+                  "toggle": "a toggle"}  # the rest are /relax etc.
 
 
 def refuse(options: Options, action: str, connection: Connection | None = None) -> None:
@@ -419,7 +420,7 @@ def jobs(ctx: click.Context, as_json: bool) -> None:
     """List the running jobs of every channel, with each channel's limits."""
     connection = _options(ctx).connect()
     service = service_that_can(connection, Capability.RUNNING_LIST)
-    polled = run_api(connection, lambda: service.poll(time.time))
+    polled = run_api(connection, lambda: service.survey(time.time))
     if as_json:
         emit_json(polled.document())
     else:
@@ -553,6 +554,26 @@ def reset(ctx: click.Context, channel: str, yes: bool) -> None:
     )
     run_action(options, connection, lambda actions: actions.reset(service, channel))
     click.echo(f"channel {clean(channel)} reset")
+
+
+@main.command()
+@click.argument("token_id", metavar="TOKENID")
+@click.option("--off", "active", flag_value=False, help="Make it inactive: ImaginePro sends it no jobs.")
+@click.option("--on", "active", flag_value=True, default=True, help="Make it active again (the default).")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@click.pass_context
+def toggle(ctx: click.Context, token_id: str, active: bool, yes: bool) -> None:
+    """Make a linked Discord account (ImaginePro's token id, see mjtui jobs) active or inactive."""
+    options = _options(ctx)
+    refuse(options, "toggle")
+    if not token_id.isdigit() or len(token_id) > 18:
+        raise UsageProblem(f"{clean(token_id, limit=40)!r} is not a token id (a number; mjtui jobs lists them)")
+    connection = options.connect()
+    refuse(options, "toggle", connection)
+    service = connection.service
+    state = "active" if active else "inactive"
+    confirm(f"Make linked account {token_id} of account '{connection.name}' {state}?", yes=yes, what="toggle")
+    show(clean(run_action(options, connection, lambda actions: actions.toggle(service, token_id, active))))
 
 
 SIM_PROTOCOLS = ("useapi", "midjourney-proxy")

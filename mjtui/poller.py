@@ -53,6 +53,13 @@ class AccountState:
     batch_started: float = 0.0  # real time of the batch's first final
     finals_timer: TimerHandle | None = None  # resumes fetching after a 429
     messages: MessageFollower = field(default_factory=MessageFollower)  # ImaginePro messages being followed
+    last_poll_at: float | None = None  # (clock) when the last poll was sent
+
+    @property
+    def min_poll_seconds(self) -> float:
+        """The shortest interval the service's rate limit allows between polls (0: no such limit); the dashboard
+        says so when it is longer than the refresh interval asked for."""
+        return self.connection.service.min_poll_seconds if self.connection else 0.0
 
     @property
     def service(self) -> Provider | None:
@@ -121,8 +128,17 @@ class Poller:
         if state.polling or not state.can(Capability.RUNNING_LIST) or self.paused:
             return
         self._disarm(state)
+        now = self.clock.now()
+        if state.last_poll_at is not None and now - state.last_poll_at < state.min_poll_seconds:
+            self._arm(state, state.last_poll_at + state.min_poll_seconds - now)  # a key press, too soon: when allowed
+            return
         state.polling = True
+        state.last_poll_at = now
         self.host.run(self._poll(state), "poll")
+
+    def interval(self, account: str) -> float:
+        """How often the account is polled: the refresh interval, or longer where its service allows no more."""
+        return max(self.refresh_seconds, self.accounts[account].min_poll_seconds)
 
     def poll_all(self) -> None:
         for name in self.accounts:
@@ -145,7 +161,7 @@ class Poller:
     def _failed(self, state: AccountState, error: errors.MjtuiError, latency: float) -> None:
         state.polling = False
         log.warning("poll of %s failed: %s", state.name, error)
-        delay = state.status.failed(error, self.clock.now(), self.refresh_seconds, self.rng)
+        delay = state.status.failed(error, self.clock.now(), self.interval(state.name), self.rng)
         if delay is not None and not self.paused:
             self._arm(state, delay)
         self.host.answered(Answer(state.name, latency, error=error))
@@ -159,7 +175,7 @@ class Poller:
         state.snapshot = fresh
         self._queue_finals(state, changes, fresh, previous.total if previous else 0, now)
         if not self.paused:
-            self._arm(state, self.refresh_seconds)
+            self._arm(state, self.interval(state.name))
         self.host.answered(Answer(state.name, latency, fresh, previous, changes))
 
     def _arm(self, state: AccountState, delay: float) -> None:
@@ -203,7 +219,7 @@ class Poller:
         for state in self.accounts.values():
             if state.timer is not None and not state.polling and state.status.health is not Health.RETRYING:
                 self._disarm(state)
-                self._arm(state, self.refresh_seconds)
+                self._arm(state, self.interval(state.name))
 
     # -- final states ---------------------------------------------------------------------------------
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from support.dashboard import make_dashboard, screen_text, settle
+from support.dashboard import focus_pane, make_dashboard, screen_text, settle
 from textual.widgets import DataTable
 
 from mjtui.actions import Actions, Refused, SeedWait
@@ -14,7 +14,6 @@ from mjtui.providers import Capability, NotSupported
 from mjtui.sim import Simulator
 from mjtui.sim.faults import FaultProfile
 from mjtui.tui.help import HelpScreen
-from mjtui.tui.panels import MessageTable
 
 
 class AuditLog(list):
@@ -63,9 +62,9 @@ async def test_readonly_and_a_missing_capability_are_refused_before_anything_is_
 async def test_a_provider_says_what_it_cannot_do_rather_than_sending_it(clock):
     sim = simulated(clock)
     imaginepro = demo_connection(sim, "ip").service
-    assert not imaginepro.can(Capability.RUNNING_LIST) and imaginepro.can(Capability.MESSAGES)
-    with pytest.raises(NotSupported, match="has no running-jobs list"):
-        await imaginepro.poll(clock.now())
+    assert imaginepro.can(Capability.RUNNING_LIST) and not imaginepro.can(Capability.RESET)
+    with pytest.raises(NotSupported, match="has no moderation reset"):
+        await imaginepro.reset("1234")
 
 
 async def test_each_action_is_audited_ok_failed_or_unknown(clock):
@@ -108,17 +107,18 @@ async def test_a_key_the_selected_accounts_provider_lacks_is_hidden_and_help_say
     app, _timers = make_dashboard(sim, clock)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        app.query_one(MessageTable).focus()  # the ImaginePro account: commands only, no seed, no reset
+        ip_channel = sim.world.accounts["ip"].channels[0]
+        await focus_pane(pilot, ip_channel)  # the ImaginePro account: no seed, no reset
         for _ in range(4):
             await pilot.pause()
         footer = screen_text(app).splitlines()[-1]
-        assert "r f t i Mode" in footer and "Seed" not in footer and "Cancel" not in footer, footer
+        assert "r f t i Mode" in footer and "Seed" not in footer, footer
         await pilot.press("question_mark")
         await settle(pilot)
         assert isinstance(app.screen, HelpScreen)
         table = app.screen.query_one("#help-table", DataTable)
         actions = [table.get_row_at(row)[1].plain for row in range(table.row_count)]
-        assert "not for account ip (imaginepro): cancel (x,delete), seed (s), reset (R)" in actions, actions[-3:]
+        assert "not for account ip (imaginepro): seed (s), reset (R)" in actions, actions[-3:]
 
 
 async def test_a_seed_wait_that_times_out_is_audited_as_the_request_it_was(clock):

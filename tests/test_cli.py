@@ -402,15 +402,30 @@ def test_reset_without_yes_and_no_terminal_exits_2(cli: Cli, sim: SimProcess, co
     assert result.code == 2 and len(result.err_lines) == 1 and "pass --yes" in result.err
 
 
-def test_imaginepro_account_sends_commands_but_has_no_running_list(cli: Cli, sim: SimProcess, config: Path) -> None:
+def test_imaginepro_commands_jobs_job_cancel_and_toggle(cli: Cli, sim: SimProcess, config: Path) -> None:
     sent = cli.ok("--account", "ip", "info", config=config).out
     message = re.search(r"^/info sent: message (\S+); follow it with: mjtui job \1$", sent, re.M)[1]
     progress = cli.ok("--account", "ip", "job", message, config=config).out
-    assert re.search(rf"^message +{message}$", progress, re.M) and re.search(r"^status +DONE$", progress, re.M)
+    assert re.search(rf"^job +{message}$", progress, re.M) and re.search(r"^status +completed$", progress, re.M)
 
-    jobs = cli.run("--account", "ip", "jobs", config=config)
-    assert jobs.code == 2 and len(jobs.err_lines) == 1
-    assert "account 'ip' is imaginepro" in jobs.err and "--account" in jobs.err
+    cancelled = cli.run("--account", "ip", "cancel", message, "--yes", config=config)
+    assert cancelled.code == 1 and len(cancelled.err_lines) == 1
+    assert "only while a job is in progress" in cancelled.err
+
+    jobs = cli.ok("--account", "ip", "jobs", config=config).out
+    header = re.search(rf"^channel token {sim.token_id} \((\d+)\)  jobs \d+/\d+.*  queued \d+/\?  mode \w+  fast left ",
+                       jobs, re.M)
+    assert header, jobs
+
+    off = cli.ok("--account", "ip", "toggle", str(sim.token_id), "--off", "--yes", config=config).out
+    assert off.strip() == f"linked account {sim.token_id} is now inactive"
+    listed = json.loads(cli.ok("--account", "ip", "jobs", "--json", config=config).out)
+    assert [(account["id"], account["isActive"]) for account in listed["accounts"]] == [(sim.token_id, False)]
+    assert "…" in listed["accounts"][0]["token"], "the linked Discord token is masked"
+    on = cli.ok("--account", "ip", "toggle", str(sim.token_id), "--yes", config=config).out
+    assert on.strip() == f"linked account {sim.token_id} is now active"
+    refused = cli.run("--account", "main", "toggle", "12", "--yes", config=config)
+    assert refused.code == 2 and "account 'main' is useapi, which has no account toggle" in refused.err
 
 
 def test_wrong_token_fails_naming_the_account_not_the_token(cli: Cli, sim: SimProcess, tmp_path: Path) -> None:

@@ -35,6 +35,8 @@ from mjtui.api.client import (
 from mjtui.api.models import MessageStatus
 from mjtui.clock import ManualClock
 from mjtui.sim import SIM_ORIGIN, Simulator
+from mjtui.sim.app import CANCEL_REFUSED
+from mjtui.sim.rate_gate import GENERAL_GAP
 from mjtui.sim.world import CANCELLED_ERROR, MODERATION_ERROR, SimJob, Submission
 
 NO_SUBSCRIPTION = "Account has no subscription or subscription expired"
@@ -900,12 +902,13 @@ async def nova_imagine(sim: Simulator, prompt: str) -> SimJob:
     return next(job for job in sim.world.jobs.values() if job.message_id == message_id)
 
 
-async def test_imaginepro_command_sends_token_id_as_an_integer(nova):
+async def test_imaginepro_command_sends_token_id_as_an_integer(nova, clock):
     ident = token_id(nova)
     async with raw_client(nova, "ip") as raw:
         as_text = await raw.post("/api/v1/nova/commands", json={"cmd": "info", "tokenId": str(ident)})
     assert as_text.status_code == 400 and as_text.json()["error"] == "tokenId must be an integer"
 
+    clock.advance(GENERAL_GAP)  # one general request per 3 s
     async with imaginepro_client(nova) as api:
         answer = await api.command("relax", ident)
         assert answer.success is True and answer.message_id and answer.created_at
@@ -937,6 +940,7 @@ async def test_imaginepro_message_progresses_to_done(nova, clock):
 
 async def test_imaginepro_cancel_fails_the_message(nova, clock):
     job = await nova_imagine(nova, "a brutalist library")
+    clock.advance(GENERAL_GAP)
     async with imaginepro_client(nova) as api:
         answer = await api.cancel(job.message_id)
         assert answer.success is True and answer.message_id == job.message_id
@@ -952,13 +956,15 @@ async def test_imaginepro_unsuccessful_answers_carry_the_apis_text(nova, clock):
     async with imaginepro_client(nova) as api:
         with pytest.raises(errors.ApiError) as cancelled:
             await api.cancel(job.message_id)
+        clock.advance(GENERAL_GAP)
         with pytest.raises(errors.ApiError) as pressed:
             await api.button(job.message_id, "Make Pizza")
+        clock.advance(GENERAL_GAP)
         with pytest.raises(errors.NotFound) as unknown_token:
             await api.command("info", 4242)
         with pytest.raises(errors.NotFound) as unknown_message:
             await api.message("no-such-message")
-    assert cancelled.value.error.startswith(f"Job {job.jobid} is not running")
+    assert cancelled.value.error == CANCEL_REFUSED
     assert pressed.value.error == f"Button Make Pizza is not supported by job {job.jobid}"
     assert unknown_token.value.error == "Linked account 4242 not found"
     assert unknown_message.value.error == "Message no-such-message not found"

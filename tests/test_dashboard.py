@@ -10,7 +10,6 @@ from __future__ import annotations
 import gc
 import json
 import weakref
-from collections.abc import Callable
 
 from support.dashboard import (
     LIST,
@@ -22,7 +21,6 @@ from support.dashboard import (
     finish_time,
     finished_and_selected,
     finished_status,
-    focus,
     focus_finished,
     focus_pane,
     header_text,
@@ -46,7 +44,6 @@ from textual.widgets import DataTable, Input, Static
 from mjtui.api.models import Job
 from mjtui.clock import ManualClock
 from mjtui.monitor.finals import FINAL_BACKLOG_CAP, FINAL_FETCHES_PER_ACCOUNT
-from mjtui.monitor.message_follow import LET_GO_NOT_AN_ID, MESSAGES_FOLLOWED
 from mjtui.poller import FINAL_BATCH
 from mjtui.sim import Simulator
 from mjtui.store import Journal
@@ -1203,139 +1200,23 @@ async def test_a_failed_cancel_shows_the_api_error(make_sim, clock):
         assert isinstance(app.screen, ConfirmScreen), "a failed cancel does not leave the key stuck in flight"
 
 
-async def test_imaginepro_commands_are_sent_and_tracked_to_done(make_sim, clock):
-    from mjtui.tui.panels import MessageTable
-
+async def test_an_imaginepro_account_is_polled_no_faster_than_its_limit_and_a_mode_key_shows_in_its_info(make_sim, clock):
     sim = make_sim(channels=1, imaginepro=True, autopilot=False)
-    w = wire(sim)
-    app, timers = make_dashboard(sim, clock)
+    app, timers = make_dashboard(sim, clock, accounts=["ip"])
+    ip_channel = sim.world.accounts["ip"].channels[0]
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        assert w.lists("ip") == 0, "ImaginePro has no running list to poll"
-        messages = app.dashboard.section("ip").query_one(MessageTable)
-        await focus(pilot, lambda widget: widget is messages)
+        state = app.accounts["ip"]
+        assert state.snapshot is not None and ip_channel in state.snapshot.stats
+        assert state.min_poll_seconds == 6 and app.poller.interval("ip") == max(app.poller.refresh_seconds, 6)
+        await advance(pilot, clock, timers, 4, step=1)
+        await focus_pane(pilot, ip_channel)
         await pilot.press("r")
         await settle(pilot)
-        assert messages.row_count == 1
-        assert [c.plain for c in messages.get_row_at(0)][1:4:2] == ["relax", "SENT"]
-        await advance(pilot, clock, timers, 3, step=1)
-        row = [c.plain for c in messages.get_row_at(0)]
-        assert row[3:5] == ["DONE", "100%"]
-        assert row[5].startswith("Done! Your jobs now do not consume fast-hours")
-        ip_channel = sim.world.channels[sim.world.accounts["ip"].channels[0]]
-        assert ip_channel.mode == "relax"
-
-
-MESSAGE = ("GET", "/api/v1/message/fetch/")
-
-
-async def press_info(pilot, times: int) -> list[str]:
-    """Send /info from the ImaginePro account `times` times (each waits for the last to be sent); the message ids, in order."""
-    from mjtui.tui.panels import MessageTable
-
-    messages = pilot.app.dashboard.section("ip").query_one(MessageTable)
-    await focus(pilot, lambda widget: widget is messages)
-    for _ in range(times):
-        pilot.app.dashboard.action_command("info")  # what `i` runs: Pilot's press would wait ~0.1 s on the screen each time
-        await settle(pilot)
-    return [key.value for key in messages.rows]
-
-
-def message_notes(app: MjtuiApp) -> dict[str, str]:
-    from mjtui.tui.panels import MessageTable
-
-    table = app.dashboard.section("ip").query_one(MessageTable)
-    return {key.value: table.get_cell(key, "note").plain for key in table.rows}
-
-
-async def test_a_message_stuck_processing_is_checked_less_and_less_often_then_let_go_after_30_minutes(make_sim, clock):
-    """Issue 14: ten `i` presses against messages stuck at PROCESSING gave 205 GETs in 66 s, and went on forever."""
-    sim = make_sim(channels=1, imaginepro=True, autopilot=False, faults="stuck")
-    w = wire(sim)
-    app, timers = make_dashboard(sim, clock, accounts=["ip"])
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        sent = await press_info(pilot, 10)
-        assert len(sent) == 10
-        await advance(pilot, clock, timers, 66, step=3)
-        assert w.count(*MESSAGE) == 4 * 10, "at 3, 9, 21 and 45 s after each was sent"
-        await advance(pilot, clock, timers, 30 * 60 - 66 + 60, step=60)
-        gets = w.count(*MESSAGE)
-        # the check due at 93 s comes at the clock's next step, 126 s; then one a minute to 1746 s: 28 more each
-        assert gets == (4 + 28) * 10, "a check a minute at most, once the waits have grown"
-        assert set(message_notes(app).values()) == {"no longer followed after 30 min"}
-        await advance(pilot, clock, timers, 600, step=60)
-        assert w.count(*MESSAGE) == gets, "let go: no more checks"
-
-
-async def test_past_20_messages_the_oldest_are_let_go_with_a_note(make_sim, clock):
-    sim = make_sim(channels=1, imaginepro=True, autopilot=False, faults="stuck")
-    w = wire(sim)
-    app, timers = make_dashboard(sim, clock, accounts=["ip"])
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        sent = await press_info(pilot, MESSAGES_FOLLOWED + 3)
-        notes = message_notes(app)
-        assert [message for message in sent if notes[message]] == sent[:3]
-        assert notes[sent[0]] == f"no longer followed: over {MESSAGES_FOLLOWED} at once"
-        await advance(pilot, clock, timers, 10, step=3)
-        asked = {path.rsplit("/", 1)[1] for _, path, _, _ in w.log if path.startswith(MESSAGE[1])}
-        assert asked.isdisjoint(sent[:3]) and set(sent[3:]) <= asked
-
-
-def answer_commands_with(sim: Simulator, message_id: Callable[[str], str]) -> None:
-    """Make `sim` answer ImaginePro commands with `message_id(the id it gave)` as their message id."""
-    inner = sim.app
-
-    async def rewritten(scope, receive, send):
-        async def rewrite(message):
-            if message["type"] == "http.response.body" and scope["path"] == "/api/v1/nova/commands":
-                body = json.loads(message["body"])
-                message = {**message, "body": json.dumps({**body, "messageId": message_id(body["messageId"])}).encode()}
-            await send(message)
-        await inner(scope, receive, rewrite)
-
-    sim.app = rewritten
-
-
-async def test_a_message_id_given_twice_is_one_row_followed_once(make_sim, clock):
-    """A service that answers a second command with the first one's message id: one row, one chain of checks."""
-    sim = make_sim(channels=1, imaginepro=True, autopilot=False, faults="stuck")
-    first: list[str] = []
-
-    def same_message_id(given: str) -> str:
-        first.append(first[0] if first else given)
-        return first[0]
-
-    answer_commands_with(sim, same_message_id)
-    w = wire(sim)
-    app, timers = make_dashboard(sim, clock, accounts=["ip"])
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        sent = await press_info(pilot, 3)
-        await advance(pilot, clock, timers, 30, step=3)
-        assert sent == first[:1] and not any("internal error" in toast for toast in toasts(app))
-        assert w.count(*MESSAGE) == 3, "checked at 3, 9 and 21 s: one chain"
-
-
-async def test_a_message_id_that_cannot_be_sent_is_let_go_at_its_first_check_with_a_note(make_sim, clock):
-    """A service that answers a command with a message id no request can carry: noted and let go, not 'checked' for 30 min."""
-    sim = make_sim(channels=1, imaginepro=True, autopilot=False, faults="stuck")
-    answer_commands_with(sim, lambda given: "m1/../x")
-    w = wire(sim)
-    app, timers = make_dashboard(sim, clock, accounts=["ip"])
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        assert await press_info(pilot, 1) == ["m1/../x"]
-        await advance(pilot, clock, timers, 3, step=3)
-        assert message_notes(app) == {"m1/../x": LET_GO_NOT_AN_ID}
-        assert not app.accounts["ip"].messages.follows("m1/../x")
-        await advance(pilot, clock, timers, 30 * 60, step=60)
-        assert message_notes(app) == {"m1/../x": LET_GO_NOT_AN_ID}
-        assert w.count(*MESSAGE) == 0
-
-
-# -- bugs -------------------------------------------------------------------------------------------
+        await advance(pilot, clock, timers, 2 * app.poller.interval("ip"), step=1)
+        assert sim.world.channels[ip_channel].mode == "relax"
+        assert state.snapshot.info[ip_channel].mode == "relax", "the mode, as the next poll of the account list says"
+        assert sim.world.gate.refused() == 0, "no request over ImaginePro's rate limit"
 
 
 async def test_changing_the_interval_does_not_cut_a_retry_after_wait_short(make_sim, clock):

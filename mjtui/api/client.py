@@ -38,6 +38,7 @@ from pydantic import BaseModel, ValidationError
 
 from mjtui import __version__, secrets
 from mjtui.api import errors
+from mjtui.api.imaginepro_models import Images, LinkedAccounts, MessageTrace, ToggleRequest
 from mjtui.api.models import (
     COMMANDS,
     Command,
@@ -56,6 +57,7 @@ from mjtui.text import mask_secret
 from mjtui.urls import same_origin
 
 M = TypeVar("M", bound=BaseModel)
+CANCEL_BUTTON = "Cancel Job"  # ImaginePro cancels by pressing this button, only while progress < 100
 Sleep = Callable[[float], Awaitable[None]]
 
 DEFAULT_TIMEOUT = 15.0
@@ -598,7 +600,32 @@ class ImagineProClient(BaseClient):
 
     async def cancel(self, message_id: str) -> NovaCommandResponse:
         """Cancel a running message: the "Cancel Job" button."""
-        return await self.button(message_id, "Cancel Job")
+        return await self.button(message_id, CANCEL_BUTTON)
+
+    async def linked_accounts(self) -> LinkedAccounts:
+        """GET /api/v1/discord/tokens: every linked Discord account, with its concurrency, status and /info."""
+        return await self._json(LinkedAccounts, "GET", "/api/v1/discord/tokens")
+
+    async def linked_account(self, token_id: int) -> LinkedAccounts:
+        """GET /api/v1/discord/token/{id}: one linked account (documented as an array of it)."""
+        return await self._json(LinkedAccounts, "GET", f"/api/v1/discord/token/{int(token_id)}",
+                                endpoint="/api/v1/discord/token/{id}")
+
+    async def toggle(self, token_id: int, active: bool) -> LinkedAccounts:
+        """PUT /api/v1/discord/token/{id}: make a linked account active or inactive; the answer is its new state."""
+        body = ToggleRequest(is_active=active)
+        return await self._json(LinkedAccounts, "PUT", f"/api/v1/discord/token/{int(token_id)}", body=body,
+                                endpoint="/api/v1/discord/token/{id}")
+
+    async def images(self, page: int = 1, size: int = 10) -> Images:
+        """GET /api/v1/nova/images: the messages of the last 24 hours, newest first, a page at a time."""
+        return await self._json(Images, "GET", "/api/v1/nova/images", params={"page": str(page), "size": str(size)})
+
+    async def trace(self, message_id: str) -> MessageTrace:
+        """GET /api/v1/message/trace/{messageId}: the linked account that ran a message."""
+        check_id(message_id, "message id", endpoint="GET /api/v1/message/trace/{messageId}")
+        return await self._json(MessageTrace, "GET", f"/api/v1/message/trace/{_path_segment(message_id)}",
+                                endpoint="/api/v1/message/trace/{messageId}")
 
 
 def _require_success(answer: NovaCommandResponse, endpoint: str) -> NovaCommandResponse:

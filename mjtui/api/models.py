@@ -16,7 +16,7 @@ from enum import StrEnum
 from functools import lru_cache
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 from mjtui.clock import parse_iso
 
@@ -289,17 +289,37 @@ class MessageStatus(StrEnum):
     FAIL = "FAIL"
 
 
+def _percent(value: Any) -> Any:
+    """`progress` is a number in the example and a string in the schema: "46", 46 and 46.0 are all 46."""
+    if isinstance(value, str) and value.strip().replace(".", "", 1).isdigit():
+        value = float(value)
+    if isinstance(value, float):
+        return round(value) if 0 <= value <= 100 else None
+    return value
+
+
 class MessageProgress(ApiModel):
     """GET /api/v1/message/fetch/{messageId}."""
 
     message_id: str | None = Field(None, alias="messageId")
+    prompt: str | None = None
     status: str | None = None
-    progress: int | None = None
+    progress: Annotated[int | None, BeforeValidator(_percent)] = None
     uri: str | None = None
+    original_url: str | None = Field(None, alias="originalUrl")
     buttons: list[str] = Field(default_factory=list)
+    originating_message_id: str | None = Field(None, alias="originatingMessageId")
+    original_message_id: str | None = Field(None, alias="originalMessageId")  # the current schema's name for it
+    created_at: str | None = Field(None, alias="createdAt")
+    updated_at: str | None = Field(None, alias="updatedAt")
     ref: str | None = None
     error: str | None = None
 
     @property
     def is_final(self) -> bool:
         return self.status in (MessageStatus.DONE, MessageStatus.FAIL)
+
+    @property
+    def parent(self) -> str | None:
+        """The message this one came from (a button's), under either documented name."""
+        return self.originating_message_id or self.original_message_id

@@ -10,7 +10,8 @@ Every provider fills the same fields; what only some services tell is optional a
 - `ChannelStats.queued` / `max_queued` / `max_relax_jobs` / `relax_jobs`: a gateway account's queue against
   its `queueSize`, and its separate relax pool (trueai's `relaxCoreSize`) with the jobs running in it.
 - `Snapshot.info`: per channel, the account behind it (`ChannelInfo`): its name, mode, fast time left,
-  and whether it is enabled, disabled or locked, and why.
+  and whether it is enabled, disabled, locked, verifying or banned, and why. ImaginePro's linked Discord
+  accounts are channels too: their running count against `concurrency` and queued fast + relax jobs.
 """
 
 from __future__ import annotations
@@ -98,6 +99,8 @@ class Availability(StrEnum):
     DISABLED = "disabled"  # by the operator, or by the gateway after a ban or expiry (see `reason`)
     LOCKED = "locked"  # a CAPTCHA or moderation lock: reset clears it
     OFFLINE = "offline"  # enabled, but its connection to Discord is down
+    VERIFYING = "verifying"  # ImaginePro is verifying the Discord token: no jobs meanwhile
+    BANNED = "banned"  # ImaginePro says the Discord account is banned
 
 
 @dataclass(frozen=True, slots=True)

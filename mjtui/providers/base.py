@@ -31,6 +31,7 @@ class Capability(StrEnum):
     SEED = "seed endpoint"
     RESET = "moderation reset"
     MESSAGES = "message progress"  # message(): what a command started, followed by its id
+    TOGGLE = "account toggle"  # toggle(): make one of the service's linked accounts active or inactive
 
 
 class NotSupported(MjtuiError):
@@ -68,6 +69,7 @@ class Provider:
     commands_need_a_channel: ClassVar[bool] = True  # relax / fast / turbo / info go to a channel, else to the account
     final_batch: ClassVar[int] = 1  # final states `finals()` asks for in one request; 1: a `job()` each
     cancel_outcome: ClassVar[str] = 'failed ("Job cancelled by user")'  # how a cancelled job reads afterwards
+    min_poll_seconds: ClassVar[float] = 0.0  # the service's rate limit allows no more polls than one per this
 
     def __init__(self, account: str, client: BaseClient) -> None:
         self.account = account
@@ -96,6 +98,10 @@ class Provider:
         `now()` read when the answer came: an elapsed count is the server's at that moment, not at the asking."""
         raise self.lacking(Capability.RUNNING_LIST)
 
+    async def survey(self, now: Callable[[], float], known_channels: Iterable[str] = ()) -> Polled:
+        """A one-off look (the CLI's `jobs`): what `poll()` tells, with whatever a first poll alone cannot know."""
+        return await self.poll(now, known_channels)
+
     async def job(self, job_id: str) -> Job:
         raise self.lacking(Capability.JOB_DETAIL)
 
@@ -119,6 +125,10 @@ class Provider:
 
     async def message(self, message_id: str) -> MessageProgress:
         raise self.lacking(Capability.MESSAGES)
+
+    async def toggle(self, link: str, active: bool) -> str:
+        """Make the linked account `link` active or inactive; a line saying what it is now."""
+        raise self.lacking(Capability.TOGGLE)
 
     async def download(self, url: str) -> bytes:
         """A job's image (the token goes to the API's own origin only)."""

@@ -21,7 +21,9 @@ from starlette.types import ASGIApp
 from mjtui.clock import iso_utc
 from mjtui.sim.faults import FaultInjector, FaultProfile, schedule_incidents
 from mjtui.sim.images import png_for
-from mjtui.sim.world import MODES, Account, SimError, SimJob, World
+from mjtui.sim.imaginepro_json import CANCEL_BUTTON, image_json, message_json, message_status, token_json, trace_json
+from mjtui.sim.rate_gate import Kind
+from mjtui.sim.world import MODES, Account, Channel, SimError, SimJob, World
 
 MAX_REPLY_LENGTH = 1024
 BANNED_WORDS = ("forbidden", "gore")
@@ -45,6 +47,10 @@ def create_app(world: World, faults: FaultProfile | None = None, *, fault_seed: 
         Route("/api/v1/nova/imagine", nova_imagine, methods=["POST"]),
         Route("/api/v1/nova/button", nova_button, methods=["POST"]),
         Route("/api/v1/message/fetch/{message_id}", nova_fetch, methods=["GET"]),
+        Route("/api/v1/message/trace/{message_id}", nova_trace, methods=["GET"]),
+        Route("/api/v1/nova/images", nova_images, methods=["GET"]),
+        Route("/api/v1/discord/tokens", discord_tokens, methods=["GET"]),
+        Route("/api/v1/discord/token/{token_id}", discord_token, methods=["GET", "PUT"]),
     ]
     app = Starlette(routes=routes, exception_handlers={HTTPException: _http_exception})
     app.state.world = world
@@ -353,35 +359,28 @@ async def attachment(request: Request) -> Response:
 
 
 # -- ImaginePro -------------------------------------------------------------------------------------
+# Every route is rate limited as the System Design page says (see rate_gate.py); the answer to a request over
+# the limit is not documented: this one is NestJS's default (ImaginePro's SDKs read `message` and `error`).
 
-
-MESSAGE_STATUS = {"created": "QUEUED", "started": "PROCESSING", "progress": "PROCESSING", "completed": "DONE"}
-
-
-def message_json(world: World, job: SimJob, origin: str, ref: str | None = None) -> dict[str, Any]:
-    status = job.status(world.now)
-    body: dict[str, Any] = {
-        "messageId": job.message_id,
-        "status": MESSAGE_STATUS.get(status, "FAIL"),
-        "progress": 100 if status == "completed" else job.progress(world.now) if status in ("started", "progress") else 0,
-    }
-    if job.attachments and status == "completed":
-        body["uri"] = origin + job.attachments[0]["path"]
-    body["buttons"] = list(job.buttons) if status == "completed" else []
-    if job.reply_ref or ref:
-        body["ref"] = job.reply_ref or ref
-    if job.prompt:
-        body["prompt"] = job.prompt
-    content = _content(world, job, status)
-    if content:
-        body["content"] = content
-    if job.error:
-        body["error"] = job.error
-    return body
+THROTTLED_MESSAGE = "ThrottlerException: Too Many Requests"
+THROTTLED = {"statusCode": 429, "message": THROTTLED_MESSAGE}
+CANCEL_REFUSED = "Cancel Job is only available while the job is in progress (progress < 100)"
+HISTORY_PAGE_LIMIT = 100
 
 
 def _nova_error(exc: SimError) -> JSONResponse:
+    if exc.status == 429 and exc.error == THROTTLED_MESSAGE:
+        return JSONResponse(THROTTLED, 429)
     return JSONResponse({"success": False, "error": exc.error, **exc.extra}, exc.status)
+
+
+def _nova_account(request: Request, kind: Kind = "general") -> Account:
+    """The ImaginePro account the request is made with, once it is within the account's rate limit."""
+    account = _account(request)
+    world = _world(request)
+    if not world.gate.admit(account.name, kind, world.now):
+        raise SimError(429, THROTTLED_MESSAGE)
+    return account
 
 
 def _token_id(body: dict[str, Any]) -> int:
@@ -393,19 +392,35 @@ def _token_id(body: dict[str, Any]) -> int:
     return value
 
 
+def _path_token_id(request: Request) -> int:
+    text = request.path_params["token_id"]
+    if not text.isdigit() or len(text) > 18:
+        raise SimError(400, "id must be an integer")
+    return int(text)
+
+
+def _working(channel: Channel) -> Channel:
+    """The linked account, when it can run a command now: active, neither verifying nor banned."""
+    if not channel.active:
+        raise SimError(400, f"Linked account {channel.token_id} is not active")
+    if channel.standing is not None:
+        raise SimError(400, f"Linked account {channel.token_id} is {channel.standing}")
+    return channel
+
+
 def _created(job: SimJob) -> dict[str, Any]:
     return {"success": True, "messageId": job.message_id, "createdAt": iso_utc(job.created)}
 
 
 async def nova_command(request: Request) -> Response:
     try:
-        account = _account(request)
+        account = _nova_account(request)
         body = await _body(request)
         cmd = body.get("cmd")
         if cmd not in COMMAND_VERBS:
             raise SimError(400, f"cmd must be one of {', '.join(COMMAND_VERBS)}")
         world = _world(request)
-        channel = world.channel_by_token_id(account, _token_id(body))
+        channel = _working(world.channel_by_token_id(account, _token_id(body)))
         job = world.command(account, cmd, channel.id, body.get("webhookOverride"), body.get("ref"))
     except SimError as exc:
         return _nova_error(exc)
@@ -414,12 +429,14 @@ async def nova_command(request: Request) -> Response:
 
 async def nova_imagine(request: Request) -> Response:
     try:
-        account = _account(request)
+        account = _nova_account(request)
         body = await _body(request)
         prompt = _required_string(body, "prompt")
         world = _world(request)
-        channel = world.channels[account.channels[0]]
-        job = world.submit(account, prompt, channel.id)
+        working = [channel for channel in world.linked(account) if channel.takes_jobs]
+        if not working:
+            raise SimError(400, "No active linked Discord account")
+        job = world.submit(account, prompt, working[0].id)
     except SimError as exc:
         return _nova_error(exc)
     return JSONResponse(_created(job))
@@ -427,13 +444,15 @@ async def nova_imagine(request: Request) -> Response:
 
 async def nova_button(request: Request) -> Response:
     try:
-        account = _account(request)
+        account = _nova_account(request)
         body = await _body(request)
         message_id = _required_string(body, "messageId")
         button = _required_string(body, "button")
         world = _world(request)
         job = world.job_by_message(account, message_id)
-        if button == "Cancel Job":
+        if button == CANCEL_BUTTON:
+            if message_status(world, job)[0] not in ("QUEUED", "PROCESSING"):
+                raise SimError(400, CANCEL_REFUSED)
             world.cancel(account, job.jobid)
             return JSONResponse({"success": True, "messageId": job.message_id, "createdAt": iso_utc(world.now)})
         child = world.press(account, job.jobid, button)
@@ -444,9 +463,66 @@ async def nova_button(request: Request) -> Response:
 
 async def nova_fetch(request: Request) -> Response:
     try:
-        account = _account(request)
+        account = _nova_account(request, "message")
         world = _world(request)
         job = world.job_by_message(account, request.path_params["message_id"])
     except SimError as exc:
         return _nova_error(exc)
     return JSONResponse(message_json(world, job, _origin(request)))
+
+
+async def nova_trace(request: Request) -> Response:
+    try:
+        account = _nova_account(request)
+        world = _world(request)
+        job = world.job_by_message(account, request.path_params["message_id"])
+    except SimError as exc:
+        return _nova_error(exc)
+    return JSONResponse(trace_json(world, job))
+
+
+async def nova_images(request: Request) -> Response:
+    try:
+        account = _nova_account(request)
+        page = _positive(request.query_params.get("page"), "page", 1)
+        size = min(_positive(request.query_params.get("size"), "size", 10), HISTORY_PAGE_LIMIT)
+        world = _world(request)
+        jobs = world.history(account)[(page - 1) * size: page * size]
+    except SimError as exc:
+        return _nova_error(exc)
+    return JSONResponse({"images": [image_json(world, job, _origin(request)) for job in jobs]})
+
+
+def _positive(text: str | None, name: str, default: int) -> int:
+    if text is None or text == "":
+        return default
+    if not text.isdigit() or not 0 < int(text) < 10_000:
+        raise SimError(400, f"{name} must be a positive number")
+    return int(text)
+
+
+async def discord_tokens(request: Request) -> Response:
+    try:
+        account = _nova_account(request)
+        world = _world(request)
+    except SimError as exc:
+        return _nova_error(exc)
+    return JSONResponse([token_json(world, channel) for channel in world.linked(account)])
+
+
+async def discord_token(request: Request) -> Response:
+    """GET one linked account, or PUT `{"isActive": bool}` to toggle it; both answer an array, as documented."""
+    try:
+        account = _nova_account(request)
+        world = _world(request)
+        token_id = _path_token_id(request)
+        if request.method == "PUT":
+            active = (await _body(request)).get("isActive")
+            if not isinstance(active, bool):
+                raise SimError(400, "isActive must be a boolean")
+            channel = world.toggle(account, token_id, active)
+        else:
+            channel = world.link(account, token_id)
+    except SimError as exc:
+        return _nova_error(exc)
+    return JSONResponse([token_json(world, channel)])

@@ -21,6 +21,7 @@ from typing import Any, TypedDict
 
 from mjtui.clock import Clock, ManualClock, iso_utc
 from mjtui.sim.images import png_for
+from mjtui.sim.rate_gate import RateGate
 from mjtui.sim.timeline import Timeline
 
 JOB_LIFESPAN = 31 * 24 * 3600  # v2 keeps job records at least 31 days
@@ -32,6 +33,8 @@ UPSCALE_BUTTONS = (
     "Zoom Out 2x", "Zoom Out 1.5x", "Custom Zoom", "Make Square", "⬅️", "➡️", "⬆️", "⬇️",
 )
 SEEDABLE_VERBS = ("imagine", "button", "blend")
+FAST_PLANS = (200.0, 900.0, 1800.0)  # GPU minutes a month: Basic's 200 min ("minutes"), Standard's 15 h, Pro's 30 h
+HISTORY_SECONDS = 24 * 3600  # ImaginePro's images endpoint lists the last 24 hours
 MODES = ("fast", "relax", "turbo")
 MODE_FACTOR = {"fast": 1.0, "turbo": 0.5, "relax": 3.0}
 MODE_ANSWERS = {
@@ -100,6 +103,10 @@ class Channel:
     max_video_jobs: int
     token_id: int | None = None  # ImaginePro's id for the linked Discord account
     mode: str = "fast"
+    active: bool = True  # ImaginePro's isActive: an inactive linked account takes no jobs
+    standing: str | None = None  # ImaginePro's VERIFYING or BANNED, else the status follows the mode
+    fast_used: float = 0.0  # GPU minutes spent in fast or turbo mode
+    fast_total: float = 200.0  # GPU minutes of the Midjourney plan
     pending_mod: bool = False
     running: dict[str, SimJob] = field(default_factory=dict)
     backlog: deque[Submission] = field(default_factory=deque)
@@ -109,6 +116,11 @@ class Channel:
         if job_type is None:
             return len(self.running)
         return sum(1 for job in self.running.values() if job.job_type == job_type)
+
+    @property
+    def takes_jobs(self) -> bool:
+        """Whether work starts on it: not halted, and (ImaginePro) active and neither verifying nor banned."""
+        return not self.pending_mod and self.active and self.standing is None
 
     def has_room(self, job_type: str) -> bool:
         type_limit = self.max_video_jobs if job_type == "video" else self.max_image_jobs
@@ -185,6 +197,7 @@ class WorldOptions(TypedDict, total=False):
     accounts: int
     max_jobs: int | None
     imaginepro: bool
+    imaginepro_links: int
     autopilot: bool
     load: float
     speed_scale: float
@@ -211,6 +224,7 @@ class World(Timeline):
         accounts: int = 1,
         max_jobs: int | None = None,
         imaginepro: bool = False,
+        imaginepro_links: int = 1,
         autopilot: bool = True,
         load: float = 0.9,
         speed_scale: float = 1.0,
@@ -233,8 +247,9 @@ class World(Timeline):
         self.channels: dict[str, Channel] = {}
         self.jobs: dict[str, SimJob] = {}
         self.requests = 0
+        self.gate = RateGate()
         self._finished: deque[str] = deque()
-        self._build(channels, accounts, max_jobs, imaginepro)
+        self._build(channels, accounts, max_jobs, imaginepro, imaginepro_links)
         if autopilot:
             for channel in self.channels.values():
                 self._schedule(self._now + self.rng.uniform(0, 5), self._user_submits, channel.id)
@@ -245,7 +260,7 @@ class World(Timeline):
     def _digits(self, n: int) -> str:
         return str(self.rng.randrange(10 ** (n - 1), 10**n))
 
-    def _build(self, channels: int, accounts: int, max_jobs: int | None, imaginepro: bool) -> None:
+    def _build(self, channels: int, accounts: int, max_jobs: int | None, imaginepro: bool, links: int) -> None:
         accounts = max(1, min(accounts, max(channels, 1)))
         for index in range(accounts):
             name = "main" if index == 0 else f"alt{index}"
@@ -255,8 +270,12 @@ class World(Timeline):
             self._add_channel(self.accounts[names[index % len(names)]], max_jobs)
         if imaginepro:
             account = self._add_account("ip", "imaginepro")
-            channel = self._add_channel(account, max_jobs)
-            channel.token_id = 10_000 + self.rng.randrange(90_000)
+            first = 0
+            for index in range(max(1, links)):
+                channel = self._add_channel(account, max_jobs)
+                first = first or 10_000 + self.rng.randrange(90_000)
+                channel.token_id = first + index
+                channel.fast_total = FAST_PLANS[channel.token_id % len(FAST_PLANS)]
 
     def _add_account(self, name: str, provider: str) -> Account:
         prefix = "user:" if provider == "useapi" else "ip-"
@@ -307,7 +326,7 @@ class World(Timeline):
 
     def _user_submits(self, channel_id: str) -> None:
         channel = self.channels[channel_id]
-        if not channel.pending_mod and len(channel.backlog) < channel.max_jobs * 2:
+        if channel.takes_jobs and len(channel.backlog) < channel.max_jobs * 2:
             channel.backlog.append(self._invent_submission(channel))
             self._admit(channel)
         rate = channel.max_jobs * self.load / self._mean_duration(channel)
@@ -329,7 +348,7 @@ class World(Timeline):
         waiting = len(channel.backlog)
         for _ in range(waiting):
             submission = channel.backlog.popleft()
-            if channel.pending_mod or not channel.has_room(submission.job_type):
+            if not channel.takes_jobs or not channel.has_room(submission.job_type):
                 channel.backlog.append(submission)
                 continue
             parent = self.jobs.get(submission.parent) if submission.parent else None
@@ -389,6 +408,7 @@ class World(Timeline):
             return
         job.final_status = job.outcome
         job.updated = self._now
+        self._spend_fast_time(job)
         if job.outcome == "completed":
             self._complete(job)
         elif job.outcome == "moderated":
@@ -398,6 +418,13 @@ class World(Timeline):
             job.error = "Job failed"
             job.error_details = "There was an error processing your request. Please try again."
         self._retire(job)
+
+    def _spend_fast_time(self, job: SimJob) -> None:
+        """Fast and turbo jobs use the plan's GPU minutes (turbo twice as many); relax ones none."""
+        channel = self.channels.get(job.channel)
+        if channel is not None and job.mode != "relax":
+            minutes = (job.finish_at - job.start_at) / 60 * (2 if job.mode == "turbo" else 1)
+            channel.fast_used = min(channel.fast_total, channel.fast_used + minutes)
 
     def _complete(self, job: SimJob) -> None:
         channel = self.channels[job.channel]
@@ -653,6 +680,46 @@ class World(Timeline):
             if job.message_id == message_id and job.account == account.name:
                 return job
         raise SimError(404, f"Message {message_id} not found")
+
+    # -- ImaginePro's DIY plan: linked Discord accounts ------------------------------------------------
+
+    def linked(self, account: Account) -> list[Channel]:
+        """The account's linked Discord accounts (its channels with a token id), in the order linked."""
+        return [self.channels[channel_id] for channel_id in account.channels if self.channels[channel_id].token_id is not None]
+
+    def link(self, account: Account, token_id: int) -> Channel:
+        """One linked account by its token id, whatever its state; 404 when the account has none such."""
+        for channel in self.linked(account):
+            if channel.token_id == token_id:
+                return channel
+        raise SimError(404, f"Linked account {token_id} not found")
+
+    def toggle(self, account: Account, token_id: int, active: bool) -> Channel:
+        """Activate or deactivate a linked account: an inactive one starts no work (running jobs finish)."""
+        channel = self.link(account, token_id)
+        channel.active = active
+        if active:
+            self._admit(channel)
+        return channel
+
+    def set_standing(self, token_id: int, standing: str | None) -> None:
+        """Make a linked account VERIFYING or BANNED (None: its mode again), as ImaginePro would after Discord's say."""
+        for channel in self.channels.values():
+            if channel.token_id == token_id:
+                channel.standing = standing
+                if standing is None:
+                    self._admit(channel)
+
+    def history(self, account: Account) -> list[SimJob]:
+        """The account's image and video jobs of the last 24 hours, newest first."""
+        since = self._now - HISTORY_SECONDS
+        mine = set(account.channels)
+        found = [job for job in self.jobs.values()
+                 if job.channel in mine and job.job_type is not None and job.created >= since]
+        return sorted(found, key=lambda job: job.created, reverse=True)
+
+    def parent_of(self, job: SimJob) -> SimJob | None:
+        return self.jobs.get(job.parent) if job.parent else None
 
 
 def _url_key(jobid: str) -> str:
