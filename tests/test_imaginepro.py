@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 
+import httpx
 import pytest
 from support.poller import Host
 
@@ -101,6 +102,20 @@ def a_provider(clock: ManualClock, **world) -> tuple[Simulator, ImaginePro]:
 
     client = ImagineProClient(sim.token("ip"), SIM_ORIGIN, transport=sim.transport())
     return sim, ImaginePro("ip", client, links[0].token_id, Pace(clock.now, sleep))
+
+
+async def test_a_slow_answer_does_not_make_the_next_request_early(clock):
+    sim, provider = a_provider(clock)
+    inner, slow = sim.transport(), [0.5]
+
+    class Late(httpx.AsyncBaseTransport):  # the first request takes half a second to reach the service
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            clock.advance(slow.pop() if slow else 0.0)
+            return await inner.handle_async_request(request)
+
+    provider.client = ImagineProClient(sim.token("ip"), SIM_ORIGIN, transport=Late())
+    await provider.survey(clock.now)  # the list, then the history: two general requests
+    assert sim.world.gate.refused() == 0, "the 3 s are counted from when the service saw the last one"
 
 
 async def test_a_poll_shows_each_linked_account_with_its_gauges_and_the_jobs_followed(clock):

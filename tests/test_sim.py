@@ -454,6 +454,18 @@ async def test_a_request_missing_a_required_field_is_a_400_naming_it(account: st
     assert len(sim.world.jobs) == jobs, "nothing was started"
 
 
+async def test_imaginepros_general_requests_are_refused_within_3_s_of_the_last_admitted_one() -> None:
+    clock = ManualClock()
+    sim = Simulator.build(clock=clock, seed=7, channels=1, accounts=1, imaginepro=True, autopilot=False)
+    headers = {"Authorization": f"Bearer {sim.token('ip')}"}
+    async with httpx.AsyncClient(transport=sim.transport(), base_url=SIM_ORIGIN, headers=headers) as http:
+        assert (await http.get("/api/v1/discord/tokens")).status_code == 200
+        clock.advance(1)
+        assert (await http.get("/api/v1/discord/tokens")).status_code == 429, "1 s later: within the 3 s"
+        clock.advance(2.5)
+        assert (await http.get("/api/v1/discord/tokens")).status_code == 200, "3.5 s after the admitted one"
+
+
 # -- fault profiles -----------------------------------------------------------------------------------
 
 

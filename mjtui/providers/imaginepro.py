@@ -59,6 +59,8 @@ class Pace:
         self.clock = clock
         self.sleep = sleep
         self._general_at: float | None = None
+        self._general_lock = anyio.Lock()
+        self._fetch_lock = anyio.Lock()
         self._fetches: deque[float] = deque()
 
     def general_wait(self) -> float:
@@ -73,20 +75,27 @@ class Pace:
         return 0.0 if len(self._fetches) < MESSAGE_BURST else self._fetches[0] + MESSAGE_WINDOW - now
 
     async def general(self, send: Callable[[], Awaitable[T]]) -> T:
-        """Send a general request once its turn comes."""
-        wait = self.general_wait()
-        if wait > 0:
-            await self.sleep(wait)
-        self._general_at = self.clock()
-        return await send()
+        """Send a general request once its turn comes (one at a time: a poll's and a key's never cross)."""
+        async with self._general_lock:
+            wait = self.general_wait()
+            if wait > 0:
+                await self.sleep(wait)
+            try:
+                return await send()
+            finally:
+                # Counted from the answer: the service saw the request somewhere before it, never after.
+                self._general_at = self.clock()
 
     async def fetch(self, send: Callable[[], Awaitable[T]]) -> T:
-        """Send a message fetch once its turn comes."""
-        wait = self.fetch_wait()
-        if wait > 0:
-            await self.sleep(wait)
-        self._fetches.append(self.clock())
-        return await send()
+        """Send a message fetch once its turn comes (one at a time, each counted from its answer, as above)."""
+        async with self._fetch_lock:
+            wait = self.fetch_wait()
+            if wait > 0:
+                await self.sleep(wait)
+            try:
+                return await send()
+            finally:
+                self._fetches.append(self.clock())
 
 
 @dataclass(slots=True)
