@@ -185,13 +185,13 @@ class MjtuiApp(App[None]):
             self.call_after_refresh(self._open)  # once the start-up screen is on the terminal
 
     async def _open(self) -> None:
-        """Open the connections, the log and the journal (importing them), then show the dashboard in place of the
-        start-up screen."""
+        """Open the connections, the log and the journal (importing them), then show the dashboard over the start-up
+        screen (pushed: Textual cannot switch away from the first screen; the dashboard hides it for good)."""
         assert self.opening is not None
         opened = self.opening.open()
         self.journal, self.journal_problem, self.previews = opened.journal, opened.journal_problem, opened.previews
         self._assemble(opened.connections, opened.problems)
-        await self.switch_screen(self.dashboard)
+        await self.push_screen(self.dashboard)
         self._go_live()
 
     def _go_live(self) -> None:
