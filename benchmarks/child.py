@@ -5,11 +5,12 @@
   bare                  a bare Textual app; report its first paint
   floor ORIGIN TOKEN... a bare Textual app that also GETs the running-jobs list once per token with httpx
                         and validates it with a pydantic model; report its first paint showing the total
-  dashboard ARGS...     the mjtui CLI with ARGS; report the first paint showing every account's jobs
+  dashboard ARGS...     the mjtui command with ARGS; report its first paint showing every account's header
+                        (its name, "connecting"), then the first showing every account's jobs
 
-A report is `seconds since BENCH_T0` (the parent's time.monotonic() at spawn) written to
-BENCH_OUT; with BENCH_EXIT=1 the app exits right after. Only the standard library is
-imported up front, so the bare app's start-up is not charged for mjtui's imports.
+A report is a line `seconds since BENCH_T0` (the parent's time.monotonic() at spawn) appended to
+BENCH_OUT for each milestone; with BENCH_EXIT=1 the app exits right after the last. Only the standard
+library is imported up front, so the bare app's start-up is not charged for mjtui's imports.
 """
 
 from __future__ import annotations
@@ -21,23 +22,29 @@ import time
 from pathlib import Path
 
 
-def _report_first_paint(ready) -> None:  # noqa: ANN001 - a predicate on the app
-    """Patch Textual so the first frame written while `ready(app)` holds is reported to BENCH_OUT."""
+def _report_first_paint(*milestones) -> None:  # noqa: ANN002 - predicates on the app, in the order they come true
+    """Patch Textual so the first frame written while each `milestone(app)` holds is reported to BENCH_OUT."""
     from textual.app import App
 
     t0 = float(os.environ["BENCH_T0"])
-    out = os.environ["BENCH_OUT"]
+    out = Path(os.environ["BENCH_OUT"])
     exit_after = os.environ.get("BENCH_EXIT") == "1"
     display = App._display
-    done = []
+    waiting = list(milestones)
 
     def reporting_display(app, screen, renderable) -> None:  # noqa: ANN001
         display(app, screen, renderable)
-        if done or renderable is None or not ready(app):
+        if not waiting or renderable is None:
             return
-        done.append(True)
-        Path(out).write_text(f"{time.monotonic() - t0:.6f}\n")
-        if exit_after:
+        seconds = time.monotonic() - t0
+        reached = ""
+        while waiting and waiting[0](app):  # one frame may reach several
+            waiting.pop(0)
+            reached += f"{seconds:.6f}\n"
+        if reached:
+            with out.open("a") as report:
+                report.write(reached)
+        if not waiting and exit_after:
             app.exit()
 
     App._display = reporting_display
@@ -91,16 +98,26 @@ def child_floor(origin: str, tokens: list[str]) -> None:
 
 
 def child_dashboard(argv: list[str]) -> None:
-    def shows_every_account(app) -> bool:  # noqa: ANN001
+    def shows_every_header(app) -> bool:  # noqa: ANN001 - the first frame: every account named, "connecting"
+        headers = app.screen.query(".account-header")
+        return bool(headers) and len(headers) >= len(_account_names(argv))
+
+    def shows_every_account(app) -> bool:  # noqa: ANN001 - live data: every account's jobs
         accounts = getattr(app, "accounts", {})
         return bool(accounts) and all(state.snapshot is not None for state in accounts.values()
-                                      if getattr(state, "useapi", None) is not None)
+                                      if state.connection is not None)
 
-    _report_first_paint(shows_every_account)
-    from mjtui.cli import main
+    _report_first_paint(shows_every_header, shows_every_account)
+    from mjtui.entry import main
 
     sys.argv = ["mjtui", *argv]
     main()
+
+
+def _account_names(argv: list[str]) -> list[str]:
+    """The accounts of the config named by `--config` (the parent's: one table per account)."""
+    config = Path(argv[argv.index("--config") + 1]).read_text()
+    return [line[len("[accounts."):-1] for line in config.splitlines() if line.startswith("[accounts.")]
 
 
 def child_sim(name: str, latency: float) -> None:
@@ -114,7 +131,6 @@ def child_sim(name: str, latency: float) -> None:
     tokens = {account.name: account.token for account in sim.world.accounts.values()}
     print(json.dumps({"port": port, "tokens": tokens}), flush=True)
     serve(sim, sock, latency=latency)
-
 
 
 if __name__ == "__main__":

@@ -85,13 +85,15 @@ class PtyRun:
     chunks: list[tuple[float, int]] = field(default_factory=list)
     reader: threading.Thread | None = None
 
-    def first_paint(self, timeout: float) -> float | None:
+    def paints(self, count: int, timeout: float) -> list[float] | None:
+        """The child's first `count` reported paints (seconds since spawn), or None if it never reported them."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            text = self.out.read_text().strip() if self.out.exists() else ""
-            if text:
-                return float(text)
-            if self.process.poll() is not None and not self.out.exists():
+            exited = self.process.poll() is not None
+            lines = self.out.read_text().split() if self.out.exists() else []
+            if len(lines) >= count:
+                return [float(line) for line in lines[:count]]
+            if exited:
                 return None
             time.sleep(0.01)
         return None
@@ -156,15 +158,16 @@ def dashboard_args(config: Path, journal: Path) -> list[str]:
 
 
 def startup(runs: int, scenarios: list[str]) -> list[Row]:
-    """Process start to first painted frame: the bare app, the floor and the dashboard, alternated, in the same run.
+    """Process start to first frame and to live data: the bare app, the floor and the dashboard, alternated, in one run.
 
     A scenario named `NAME@SECONDS` is served that many seconds away (each answer held back so long): there
-    the dashboard is compared with the floor only, which pays the same distance.
+    the dashboard's live data is compared with the floor only, which pays the same distance.
     """
     rows: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="mjtui-bench-") as tmp:
         directory = Path(tmp)
         bare: list[float] = []
+        first: dict[str, list[float]] = {name: [] for name in scenarios}
         results: dict[str, list[float]] = {name: [] for name in scenarios}
         floors: dict[str, list[float]] = {name: [] for name in scenarios}
         sims = {}
@@ -180,9 +183,10 @@ def startup(runs: int, scenarios: list[str]) -> list[Row]:
                     bare.append(seconds)
                 for name, sim in sims.items():
                     journal = directory / name / f"journal-{index}.sqlite3"
-                    if (seconds := first_paint(dashboard_args(configs[name], journal),
-                                               directory / name / f"out-{index}", 120)) is not None:
-                        results[name].append(seconds)
+                    if (paints := first_paints(dashboard_args(configs[name], journal),
+                                               directory / name / f"out-{index}", 120, count=2)) is not None:
+                        first[name].append(paints[0])
+                        results[name].append(paints[1])
                     if (seconds := first_paint(["floor", sim.origin, *sim.tokens.values()],
                                                directory / name / f"floor-{index}", 60)) is not None:
                         floors[name].append(seconds)
@@ -194,25 +198,27 @@ def startup(runs: int, scenarios: list[str]) -> list[Row]:
         value = median(results[name])
         distant = "@" in name
         if not distant:
-            ratio = value / base if bare and results[name] else float("nan")
+            shown = median(first[name])
+            ratio = shown / base if bare and first[name] else float("nan")
             rows.append(Row(
-                "start to first painted dashboard (x bare Textual app)", name, round(ratio, 2), "x",
-                f"{ratio:.2f}x ({value:.2f} s vs {base:.2f} s)", "<= 1.5x", ratio <= 1.5 if ratio == ratio else None,
-                note=(f"median of {runs} runs each on a {COLUMNS}x{LINES} pty: `mjtui --config` (real CLI, journal "
-                      "file) until the first frame written with every account's jobs, vs a bare App until its first "
-                      "frame"),
-                details={"dashboard_s": results[name], "bare_s": bare},
+                "start to first frame (x bare Textual app)", name, round(ratio, 2), "x",
+                f"{ratio:.2f}x ({shown:.2f} s vs {base:.2f} s)", "<= 1.3x", ratio <= 1.3 if ratio == ratio else None,
+                note=(f"median of {runs} runs each on a {COLUMNS}x{LINES} pty: `mjtui --config` (the real command, "
+                      "journal file) until the first frame written with every account's header (its name, "
+                      "'connecting'), vs a bare App until its first frame"),
+                details={"dashboard_s": first[name], "bare_s": bare},
             ))
         floor = median(floors[name])
         ratio = value / floor if floors[name] and results[name] else float("nan")
         rows.append(Row(
-            "start to first painted dashboard (x floor: bare app + httpx + pydantic + list GETs)", name,
-            round(ratio, 2), "x", f"{ratio:.2f}x ({value:.2f} s vs {floor:.2f} s)", "<= 1.5x",
-            ratio <= 1.5 if ratio == ratio else None,
-            note=("the same dashboard runs vs a floor measured alongside: a bare Textual app that, once mounted, GETs "
-                  "each account's running-jobs list with httpx (no certificate store: the simulator is plain http) and "
-                  "validates it with a one-field pydantic model, until its first frame showing the total (the least a "
-                  "monitor on mjtui's core dependencies does before its jobs are on screen)"
+            "start to live data (x floor: bare app + httpx + pydantic + list GETs)", name,
+            round(ratio, 2), "x", f"{ratio:.2f}x ({value:.2f} s vs {floor:.2f} s)", "<= 1.25x",
+            ratio <= 1.25 if ratio == ratio else None,
+            note=("the same dashboard runs, until the first frame written with every account's jobs, vs a floor "
+                  "measured alongside: a bare Textual app that, once mounted, GETs each account's running-jobs list "
+                  "with httpx (no certificate store: the simulator is plain http) and validates it with a one-field "
+                  "pydantic model, until its first frame showing the total (the least a monitor on mjtui's core "
+                  "dependencies does before its jobs are on screen)"
                   + (f"; the service {name.partition('@')[2]} s away" if distant else "")),
             details={"dashboard_s": results[name], "floor_s": floors[name]},
         ))
@@ -221,10 +227,16 @@ def startup(runs: int, scenarios: list[str]) -> list[Row]:
 
 def first_paint(args: list[str], out: Path, timeout: float) -> float | None:
     """Seconds from spawning a child to its reported first paint (it exits right after), or None."""
+    paints = first_paints(args, out, timeout)
+    return paints[0] if paints else None
+
+
+def first_paints(args: list[str], out: Path, timeout: float, count: int = 1) -> list[float] | None:
+    """Seconds from spawning a child to each of its `count` reported paints (it exits after the last), or None."""
     run = spawn(args, out, exit_after_paint=True)
-    seconds = run.first_paint(timeout)
+    paints = run.paints(count, timeout)
     run.stop()
-    return seconds
+    return paints
 
 
 def idle(seconds: float, scenarios: list[str], settle: float = 3.0) -> list[Row]:
@@ -239,7 +251,7 @@ def idle(seconds: float, scenarios: list[str], settle: float = 3.0) -> list[Row]
                 config = write_config(directory, sim)
                 run = spawn(dashboard_args(config, directory / f"journal-{name}.sqlite3"), directory / f"out-{name}",
                             exit_after_paint=False)
-                if run.first_paint(120) is None:
+                if run.paints(2, 120) is None:  # the first frame, then every account's jobs
                     raise RuntimeError(f"the dashboard on {name} never painted")
                 time.sleep(settle)  # the first poll's final fetches and the journal's first writes
                 start, cpu0 = time.monotonic(), run.cpu_seconds()

@@ -1,5 +1,5 @@
 """`python -m mjtui` is the `mjtui` command."""
 
-from mjtui.cli import main
+from mjtui.entry import main
 
 main(prog_name="mjtui")

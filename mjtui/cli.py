@@ -21,18 +21,14 @@ from typing import TYPE_CHECKING, Any, TypeVar, get_args
 
 import click
 
-from mjtui import __version__
 from mjtui.actions import Actions, Refused, SeedWait
 from mjtui.api import errors
 from mjtui.api.client import check_channel, check_id
 from mjtui.api.models import COMMANDS, Command, Job, MessageProgress
 from mjtui.config import (
-    MAX_REFRESH_SECONDS,
-    MIN_REFRESH_SECONDS,
     ConfigError,
     ProviderName,
     masked_view,
-    normalise_base_url,
     resolve_config_path,
     save_config,
     starter_config,
@@ -40,7 +36,8 @@ from mjtui.config import (
 from mjtui.connections import (
     Connection,
 )
-from mjtui.logs import LEVELS, default_log_path, log
+from mjtui.entry import FiniteFloat, main
+from mjtui.logs import default_log_path, log
 from mjtui.monitor.snapshot import Availability, ChannelInfo, ChannelStats, JobRow, Snapshot
 from mjtui.options import Failure, Options, UsageProblem
 from mjtui.providers import Capability, Provider
@@ -65,20 +62,6 @@ if TYPE_CHECKING:  # the simulator (Starlette) is imported only when `mjtui sim`
 T = TypeVar("T")
 
 SEED_POLL_FLOOR = 0.5  # seconds; the default --interval is the 10 s the service asks for
-
-
-class FiniteFloat(click.FloatRange):
-    """`click.FloatRange` that also refuses nan and inf, on one line: nan passes every bound of FloatRange
-    (and `asyncio.sleep(nan)` returns at once, so `seed --wait --interval nan` would poll in a hot loop)."""
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        number = click.FLOAT.convert(value, param, ctx)
-        if not math.isfinite(number):
-            name = param.opts[0] if param is not None and param.opts else "a value"
-            raise UsageProblem(f"{name}: expected a finite number, not '{clean(str(value), limit=40)}'")
-        return super().convert(number, param, ctx)
-
-
 
 
 def describe_failure(exc: errors.MjtuiError, connection: Connection) -> str:
@@ -356,55 +339,6 @@ def format_message(message: MessageProgress) -> list[str]:
 def format_seed(job: Job) -> list[str]:
     assert job.seed is not None
     return [f"seed {job.seed.value}", *(clean(item.url or "?") for item in job.seed.attachments)]
-
-
-# -- the command group --------------------------------------------------------------------------------
-
-
-def _base_url(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    """Checked as the config's base_url is: http(s), a host, no user:password@, no query."""
-    if value is None:
-        return None
-    try:
-        return normalise_base_url(value)
-    except ValueError as exc:
-        raise UsageProblem(f"--base-url {exc}") from None
-
-
-@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Config file (default: $MJTUI_CONFIG, then the user config dir).")
-@click.option("--account", help="Account to use (a table [accounts.NAME] in the config).")
-@click.option("--base-url", callback=_base_url,
-              help="Override one account's API origin (with several, name it with --account), e.g. http://127.0.0.1:8787.")
-@click.option("--refresh", type=FiniteFloat(min=MIN_REFRESH_SECONDS, max=MAX_REFRESH_SECONDS),
-              help="Dashboard refresh interval in seconds.")
-@click.option("--demo", is_flag=True, help="Use a built-in simulator of the service instead of a real account.")
-@click.option("--readonly", is_flag=True, help="Send nothing but GETs: no relax/fast/turbo/info, cancel, seed or reset.")
-@click.option("--journal", "journal", metavar="PATH",
-              help="Job journal file (default: in the user data dir; :memory: for none kept).")
-@click.option("--log-level", type=click.Choice(LEVELS), default="info", show_default=True,
-              help=f"What goes into the log file ({default_log_path()}).")
-@click.option("--theme", metavar="NAME",
-              help="Dashboard theme for this run, e.g. mjtui-light, mjtui-ansi (ctrl+p, Theme lists them).")
-@click.version_option(__version__, "--version", prog_name="mjtui")
-@click.pass_context
-def main(ctx: click.Context, config_path: Path | None, account: str | None, base_url: str | None,
-         refresh: float | None, demo: bool, readonly: bool, journal: str | None, log_level: str,
-         theme: str | None) -> None:
-    """Watch and steer Midjourney jobs from a terminal.
-
-    With no command, opens the dashboard.
-    """
-    if journal is not None and not journal.strip():
-        raise UsageProblem("--journal: the path is empty")
-    if theme is not None and not theme.strip():
-        raise UsageProblem("--theme: the name is empty")
-    ctx.obj = Options(config_path, account, base_url, refresh, demo, readonly, journal, log_level, theme=theme)
-    if ctx.invoked_subcommand is None:
-        from mjtui.launch import run_dashboard
-
-        ctx.exit(run_dashboard(ctx.obj))
 
 
 def _options(ctx: click.Context) -> Options:

@@ -18,9 +18,6 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import platformdirs
-import tomli_w
-import tomlkit
-import tomlkit.exceptions
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -324,6 +321,8 @@ def save_config(config: Config, path: str | Path) -> None:
     The parent directory is created 0700 if missing. Tokens are written as the
     user gave them. Raises ConfigError if the file cannot be written.
     """
+    import tomli_w  # the writers are imported when a file is written, not on every start
+
     target = Path(os.path.realpath(Path(path).expanduser()))  # keep a symlinked dotfile a symlink
     _write_private(target, tomli_w.dumps(_to_toml(config)).encode("utf-8"))
 
@@ -335,6 +334,9 @@ def save_theme(path: str | Path, theme: str) -> None:
     edits made since it was loaded are kept. Raises ConfigError, leaving the
     file untouched, when it cannot be read, parsed or changed in place.
     """
+    import tomlkit
+    import tomlkit.exceptions
+
     target = Path(os.path.realpath(Path(path).expanduser()))
     try:
         text = target.read_text(encoding="utf-8")

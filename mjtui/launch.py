@@ -1,4 +1,10 @@
-"""Starting the dashboard from the command line; kept apart so `mjtui jobs` never imports Textual."""
+"""Starting the dashboard from the command line; kept apart so `mjtui jobs` never imports Textual.
+
+In two steps: what the options and the config say is checked before the terminal is taken over (bad input is one
+line, never a dashboard), and the dashboard's first frame shows the accounts they name; `DashboardStart.open`,
+called once that frame is on the terminal, imports and opens the rest: the providers and the network stack,
+the simulator for `--demo`, the log, the journal, the preview cache.
+"""
 
 from __future__ import annotations
 
@@ -6,39 +12,123 @@ import shlex
 import socket
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 
-from mjtui.api.client import load_tls_in_background
-from mjtui.config import Config, ConfigError, NotifyConfig, resolve_config_path
+import platformdirs
+
+from mjtui.clock import Clock, ScaledClock
+from mjtui.config import Config, ConfigError, resolve_config_path
 from mjtui.config import save_theme as save_config_theme
-from mjtui.connections import (
-    Connection,
-    demo_accounts,
-    demo_connection,
-    demo_simulator,
-    open_connections,
-)
 from mjtui.options import Options
-from mjtui.store.image_cache import ImageCache, default_cache_dir
 from mjtui.text import clean
 from mjtui.themes import THEME_SUFFIX, shipped_themes_dir, user_themes_dir
 
 if TYPE_CHECKING:
     from textual.theme import Theme
 
+    from mjtui.store import Journal
+    from mjtui.store.image_cache import ImageCache
+    from mjtui.tui.startup import Opened
+
 DEMO_REFRESH = 5.0
+DEMO_TITLE = "mjtui · demo (simulated service)"
+# The demo simulator's accounts (mjtui.connections.demo_simulator), in its order: named here so its first frame
+# comes before the simulator is imported; tests/test_startup.py keeps the two in step.
+DEMO_ACCOUNTS = [("main", "useapi"), ("alt1", "useapi"), ("ip", "imaginepro"), ("gateway", "midjourney-proxy")]
+
+
+@dataclass
+class DashboardStart:
+    """What the options and the config say of the dashboard to start, checked; `open` opens the rest."""
+
+    options: Options
+    accounts: list[tuple[str, str]]  # (name, provider), in the dashboard's order
+    config: Config | None = None  # None: the demo
+    clock: Clock | None = None
+    journal: Journal | None = field(default=None, init=False)
+    demo_claim: IO[str] | None = field(default=None, init=False)
+
+    @classmethod
+    def demo(cls, options: Options) -> DashboardStart:
+        names = [name for name, _ in DEMO_ACCOUNTS]
+        if options.account is not None and options.account not in names:
+            raise ConfigError(f"no account named {options.account!r} in the demo (accounts: {', '.join(names)})")
+        accounts = [(name, provider) for name, provider in DEMO_ACCOUNTS if options.account in (None, name)]
+        return cls(options, accounts, clock=ScaledClock(1.0))
+
+    @classmethod
+    def configured(cls, options: Options) -> DashboardStart:
+        """From the config file (a problem with it is a UsageProblem; with `--account`, a ConfigError)."""
+        config = options.config()
+        names = [options.account] if options.account else list(config.accounts)
+        if options.account:
+            config.account(options.account)
+        return cls(options, [(name, config.accounts[name].provider) for name in names], config=config)
+
+    def app_options(self) -> dict[str, Any]:
+        """What `make_app` is given besides the opening: refresh, title, keys, theme, warnings, notifications."""
+        config = self.config
+        if config is None:
+            return {"clock": self.clock, "refresh_seconds": self.options.refresh or DEMO_REFRESH, "title": DEMO_TITLE}
+        save_theme: Callable[[str], None] | None = None
+        if config.path is not None:  # a theme picked in the dashboard is kept in the file it came from
+            save_theme = partial(save_config_theme, config.path)
+        # the config's warnings were printed before the screen took over; they are shown again where they are seen
+        return {"refresh_seconds": self.options.refresh or config.refresh_seconds, "title": "mjtui",
+                "keymap": dict(config.keys), "theme": config.theme, "save_theme": save_theme,
+                "warnings": list(config.warnings), "notify": config.notify}
+
+    @property
+    def shows_previews(self) -> bool:
+        return self.config is None or self.config.previews
+
+    def open(self) -> Opened:
+        """The connections, the log and the journal: called by the app once its first frame is on the terminal."""
+        from mjtui.store import Journal, JournalError
+        from mjtui.store.image_cache import ImageCache
+        from mjtui.store.journal import default_journal_path, start_afresh
+
+        opened = self._connect()
+        self.options.start_logging([connection.secret for connection in opened.connections])
+        try:
+            if self.config is None and not self.options.journal:
+                # a new demo world: the last one's records would mislead
+                self.demo_claim = start_afresh(default_journal_path(demo=True))
+            self.journal = opened.journal = Journal(self.options.journal_location(), clock=self.clock,
+                                                    retention_days=self.options.retention_days())
+        except JournalError as exc:
+            opened.journal_problem = str(exc)
+        opened.previews = ImageCache() if self.config is None else preview_cache(self.config)
+        return opened
+
+    def _connect(self) -> Opened:
+        from mjtui.connections import demo_connection, demo_simulator, open_connections
+        from mjtui.tui.startup import Opened
+
+        if self.config is None:
+            simulator = demo_simulator(clock=self.clock)
+            return Opened([demo_connection(simulator, name) for name, _ in self.accounts])
+        from mjtui.api.client import load_tls_in_background
+
+        load_tls_in_background()  # while the dashboard's own modules load
+        names = [name for name, _ in self.accounts]
+        connections, problems = open_connections(self.config, names, base_url=self.options.base_url)
+        return Opened(connections, problems)
+
+    def close(self) -> None:
+        if self.journal is not None:
+            self.journal.close()
+        if self.demo_claim is not None:
+            self.demo_claim.close()
 
 
 def run_dashboard(options: Options) -> int:
     """Open the dashboard on every configured account (or just `--account`), or on the simulator with `--demo`."""
-    if not options.demo:
-        load_tls_in_background()  # while the dashboard's own modules load
-    from mjtui.clock import ScaledClock
-    from mjtui.store import Journal, JournalError
-    from mjtui.store.journal import default_journal_path, start_afresh
     from mjtui.tui.app import make_app
     from mjtui.tui.preview import detect_graphics
+    from mjtui.tui.startup import Opening
     from mjtui.tui.watchdog import TerminalWatchdog, can_hang_up
 
     themes, theme_warnings = load_themes(options)
@@ -46,62 +136,19 @@ def run_dashboard(options: Options) -> int:
     if problem is not None:
         print(f"mjtui: {clean(problem)}", file=sys.stderr)
         return 2
-    connections: list[Connection] = []
-    problems: dict[str, tuple[str, str]] = {}
-    keymap: dict[str, str] = {}
-    theme = None
-    save_theme: Callable[[str], None] | None = None
-    warnings: list[str] = []
-    previews: ImageCache | None = ImageCache()
-    notify = NotifyConfig()
-    if options.demo:
-        clock = ScaledClock(1.0)
-        simulator = demo_simulator(clock=clock)
-        names = [options.account] if options.account else demo_accounts(simulator)
-        try:
-            connections = [demo_connection(simulator, name) for name in names]
-        except ConfigError as exc:
-            print(f"mjtui: {clean(exc)}", file=sys.stderr)
-            return 2
-        refresh = options.refresh or DEMO_REFRESH
-        title = "mjtui · demo (simulated service)"
-    else:
-        clock = None
-        config = options.config()
-        names = [options.account] if options.account else list(config.accounts)
-        if options.account:
-            try:
-                config.account(options.account)
-            except ConfigError as exc:
-                print(f"mjtui: {clean(exc)}", file=sys.stderr)
-                return 2
-        connections, problems = open_connections(config, names, base_url=options.base_url)
-        refresh = options.refresh or config.refresh_seconds
-        keymap = dict(config.keys)
-        theme = config.theme
-        if config.path is not None:  # a theme picked in the dashboard is kept in the file it came from
-            save_theme = partial(save_config_theme, config.path)
-        warnings = list(config.warnings)  # printed before the screen took over; shown again where they are seen
-        previews = preview_cache(config)
-        notify = config.notify
-        title = "mjtui"
-    options.start_logging([connection.secret for connection in connections])
-    journal, journal_problem, demo_claim = None, None, None
     try:
-        if options.demo and not options.journal:
-            demo_claim = start_afresh(default_journal_path(demo=True))  # a new demo world: the last one's would mislead
-        journal = Journal(options.journal_location(), clock=clock, retention_days=options.retention_days())
-    except JournalError as exc:
-        journal_problem = str(exc)
-    app = make_app(
-        connections, clock=clock, refresh_seconds=refresh, readonly=options.readonly,
-        keymap=keymap, problems=problems, title=title, theme=options.theme or theme, themes=themes,
-        save_theme=save_theme, journal=journal, journal_problem=journal_problem, warnings=[*warnings, *theme_warnings],
-        previews=previews, notify=notify,
-    )
-    if previews is not None:
+        start = DashboardStart.demo(options) if options.demo else DashboardStart.configured(options)
+    except ConfigError as exc:
+        print(f"mjtui: {clean(exc)}", file=sys.stderr)
+        return 2
+    app_options = start.app_options()
+    app_options["warnings"] = [*app_options.get("warnings", []), *theme_warnings]
+    app_options["theme"] = options.theme or app_options.get("theme")
+    app = make_app([], opening=Opening(start.accounts, start.open), readonly=options.readonly, themes=themes,
+                   **app_options)
+    if start.shows_previews:
         # asks the terminal, which only answers before the app takes it over
-        detect_graphics(memory=default_cache_dir().parent / "terminals.json")
+        detect_graphics(memory=platformdirs.user_cache_path("mjtui") / "terminals.json")
     # a terminal, or the pipe from `mjtui serve`: when it hangs up, nobody is left to use the dashboard
     watchdog = TerminalWatchdog.for_this_process() if can_hang_up(sys.stdin) else None
     try:
@@ -109,10 +156,7 @@ def run_dashboard(options: Options) -> int:
     finally:
         if watchdog is not None:
             watchdog.stop()
-        if journal is not None:
-            journal.close()
-        if demo_claim is not None:
-            demo_claim.close()
+        start.close()
     return 0
 
 
@@ -174,6 +218,8 @@ def _check_can_listen(host: str, port: int) -> None:
 
 def preview_cache(config: Config) -> ImageCache | None:
     """The inspector's image cache as the config sets it; None when `previews = false`."""
+    from mjtui.store.image_cache import ImageCache
+
     if not config.previews:
         return None
     return ImageCache(cap_bytes=int(config.preview_cache_mb * 1024 * 1024))

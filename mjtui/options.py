@@ -9,16 +9,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from mjtui.config import Config, ConfigError, load_config, resolve_config_path
-from mjtui.connections import Connection, demo_connection, demo_simulator, open_connection
 from mjtui.logs import setup_logging
 from mjtui.secrets import redact
-from mjtui.store import DEFAULT_RETENTION_DAYS, MEMORY, Journal, JournalError, JournalMissing, default_journal_path
 from mjtui.text import clean
+
+if TYPE_CHECKING:  # the dashboard's first frame comes before the journal and the network stack are imported
+    from mjtui.connections import Connection
+    from mjtui.store import Journal
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
@@ -72,6 +74,8 @@ class Options:
 
     def global_args(self) -> list[str]:
         """These options as `mjtui` arguments, so another process (a browser tab's dashboard) runs with the same."""
+        from mjtui.store import MEMORY
+
         args: list[str] = []
         if self.config_path is not None:
             args += ["--config", str(Path(self.config_path).expanduser().resolve())]
@@ -86,6 +90,8 @@ class Options:
 
     def journal_location(self) -> str | Path:
         """The journal to use: `--journal`, else the demo's own with `--demo` (never the user's), else the default."""
+        from mjtui.store import MEMORY, default_journal_path
+
         if self.journal:
             return self.journal if self.journal == MEMORY else Path(self.journal).expanduser()
         return default_journal_path(demo=self.demo)
@@ -93,6 +99,8 @@ class Options:
     def read_journal(self) -> Journal:
         """The journal, opened to read (never created nor written); exit 1 with one line when it cannot be
         (JournalMissing passes through)."""
+        from mjtui.store import Journal, JournalError, JournalMissing
+
         try:
             return Journal(self.journal_location(), readonly=True, retention_days=self.retention_days())
         except JournalMissing:
@@ -102,6 +110,8 @@ class Options:
 
     def connect(self) -> Connection:
         """The chosen account's connection: a simulator's in `--demo`, else from the config."""
+        from mjtui.connections import demo_connection, demo_simulator, open_connection
+
         try:
             if self.demo:
                 connection = demo_connection(demo_simulator(), self.account)
@@ -114,6 +124,8 @@ class Options:
 
     def retention_days(self) -> float:
         """How long the journal keeps rows: the config's `journal_retention_days` (62 without a config)."""
+        from mjtui.store import DEFAULT_RETENTION_DAYS
+
         path, _ = resolve_config_path(self.config_path)
         if self.demo or not path.exists():
             return DEFAULT_RETENTION_DAYS

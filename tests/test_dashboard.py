@@ -57,8 +57,9 @@ from mjtui.tui.help import HelpScreen
 from mjtui.tui.history import HistoryScreen
 from mjtui.tui.inspector import InspectorScreen
 from mjtui.tui.keys import all_bindings
-from mjtui.tui.panels import FINISHED_KEEP, FinishedTable, TopBar
+from mjtui.tui.panels import FINISHED_KEEP, FinishedTable
 from mjtui.tui.rows import RowTable
+from mjtui.tui.topbar import TopBar
 
 
 def row_ids(table: RowTable) -> list[str]:

@@ -211,12 +211,15 @@ def test_each_demo_starts_with_a_journal_of_its_own_world_not_the_last_demo(monk
     seen: dict[str, list[str]] = {}
 
     class Stub:
-        def run(self) -> None:
-            pass
+        def __init__(self, opening) -> None:  # noqa: ANN001
+            self.opening = opening
 
-    def make_app(connections, *, journal, **options):  # noqa: ANN001, ANN003 - the launcher's call
-        seen[str(journal.path)] = [entry.job_id for entry in journal.history()]
-        return Stub()
+        def run(self) -> None:  # as the app does after its first frame: open the connections and the journal
+            journal = self.opening.open().journal
+            seen[str(journal.path)] = [entry.job_id for entry in journal.history()]
+
+    def make_app(connections, *, opening, **options):  # noqa: ANN001, ANN003 - the launcher's call
+        return Stub(opening)
 
     monkeypatch.setattr("mjtui.tui.app.make_app", make_app)
     import fcntl

@@ -2,6 +2,9 @@
 
 The dashboard (`mjtui.tui.dashboard`) is the first screen; polling is `mjtui.poller`'s, run here as workers;
 what a key sends is `mjtui.tui.dispatch`'s; what finished is announced by `mjtui.tui.notifications.Announcer`.
+Given an `Opening` instead of connections, the app first shows `StartupScreen` (the accounts, "connecting"),
+then opens the rest and puts the dashboard in its place: so this module imports only Textual and light modules,
+and the dashboard's (the network stack, the API's models, the journal) where they are first used.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ import asyncio
 import random
 import signal
 import sys
-from collections.abc import Callable, Coroutine, Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from textual import __version__ as textual_version
@@ -21,60 +24,38 @@ from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.theme import Theme
 
-from mjtui.actions import Actions
-from mjtui.api import errors
-from mjtui.api.models import Job
 from mjtui.clock import Clock, SystemClock
 from mjtui.config import ConfigError, NotifyConfig
-from mjtui.connections import Connection
 from mjtui.logs import log
-from mjtui.monitor.snapshot import JobRow
-from mjtui.poller import AccountState, Answer, Final, Poller
 from mjtui.secrets import redact
-from mjtui.store import Journal, JournalWriter, Outcome
-from mjtui.store.image_cache import ImageCache
 from mjtui.text import clean
 from mjtui.themes import DEFAULT_THEME
 from mjtui.timers import TextualTimers, Timers
 from mjtui.tui import partial_writes
+from mjtui.tui.bindings import APP_BINDINGS, keymap_conflicts, with_keymap
 from mjtui.tui.collector import Collector
-from mjtui.tui.dashboard import DashboardScreen
-from mjtui.tui.dispatch import Dispatcher
-from mjtui.tui.help import HelpScreen
-from mjtui.tui.host import ScreenHost
-from mjtui.tui.inspector import InspectorScreen
-from mjtui.tui.keys import APP_BINDINGS, binding_ids, help_rows, keymap_conflicts, on_dashboard, with_keymap
-from mjtui.tui.messages import FinalsFetched, FinalState, PollDone
-from mjtui.tui.notifications import Announcer
-from mjtui.tui.preview import Preview, decode_preview
+from mjtui.tui.startup import Opening, StartupScreen
 from mjtui.tui.themes import shipped as shipped_themes
 from mjtui.tui.watchdog import ExitDeadline, TerminalModes
+
+if TYPE_CHECKING:
+    from mjtui.api.models import Job
+    from mjtui.connections import Connection
+    from mjtui.monitor.snapshot import JobRow
+    from mjtui.poller import AccountState, Poller
+    from mjtui.store import Journal, JournalWriter, Outcome
+    from mjtui.store.image_cache import ImageCache
+    from mjtui.tui.dashboard import DashboardScreen
+    from mjtui.tui.dispatch import Dispatcher
+    from mjtui.tui.host import ScreenHost
+    from mjtui.tui.inspector import InspectorScreen
+    from mjtui.tui.notifications import Announcer
+    from mjtui.tui.preview import Preview
 
 INTERVAL_STEPS = (2, 3, 5, 10, 15, 30, 60, 120, 300)
 RECENT_ON_START = 30
 CHANNEL_HISTORY_EVERY = 60.0  # seconds between refreshes of the panes' 24 h counts
 DAY = 24 * 3600.0
-
-
-class WorkerHost:
-    """How the poller reaches the dashboard: its coroutines run as the app's workers, its news as messages."""
-
-    def __init__(self, app: MjtuiApp) -> None:
-        self.app = app
-
-    def run(self, work: Coroutine[Any, Any, None], description: str) -> None:
-        # A description, not Textual's default (the arguments' repr): an account's state holds its last
-        # snapshot, and writing out 1,200 jobs cost every poll a millisecond.
-        self.app.run_worker(work, exit_on_error=False, description=description)
-
-    def answered(self, answer: Answer) -> None:
-        self.app.dashboard.post_message(PollDone(answer))
-
-    def finals(self, account: str, finals: list[Final]) -> None:
-        self.app.dashboard.post_message(FinalState(account, finals))
-
-    def finals_done(self, account: str) -> None:
-        self.app.dashboard.post_message(FinalsFetched(account))
 
 
 class MjtuiApp(App[None]):
@@ -85,8 +66,9 @@ class MjtuiApp(App[None]):
 
     def __init__(
         self,
-        connections: Iterable[Connection],
+        connections: Iterable[Connection] = (),
         *,
+        opening: Opening | None = None,
         clock: Clock | None = None,
         timers: Timers | None = None,
         refresh_seconds: float = 10.0,
@@ -124,33 +106,57 @@ class MjtuiApp(App[None]):
         self.timers: Timers = timers or TextualTimers(self, speed)
         self.readonly = readonly
         self.title_text = title
-        self.accounts: dict[str, AccountState] = {}
-        for connection in connections:
-            connection.client.get_retries = 0  # the poll loop owns retries and their pace; no bursts behind it
-            state = AccountState(connection.name, connection.provider, connection)
-            state.channel_names = dict((channel_names or {}).get(connection.name, {}))
-            if connection.account is not None:
-                state.channel_names.update(connection.account.channels)
-            self.accounts[connection.name] = state
-        for name, (provider, problem) in (problems or {}).items():
-            self.accounts[name] = AccountState(name, provider, None, problem=problem)
-        self.poller = Poller(WorkerHost(self), self.accounts, clock=self.clock, timers=self.timers,
-                             refresh_seconds=refresh_seconds, rng=rng or random.Random())
+        self.opening = opening
+        self._start_refresh = refresh_seconds
+        self._channel_names = channel_names or {}
+        self._rng = rng or random.Random()
+        self._notify_config = notify or NotifyConfig()
         self.collector = Collector()
-        self.announcer = Announcer(self, notify or NotifyConfig(), titled=len(self.accounts) > 1)
         self.user_keymap = dict(keymap or {})  # the user's [keys], kept here for help (Textual keeps its copy private)
-        self.unknown_keys = sorted(set(self.user_keymap) - binding_ids())
         self.key_conflicts = keymap_conflicts(self.user_keymap)
         if self.user_keymap:
             self.set_keymap(self.user_keymap)
+        self._partial_writes = True
+        self.accounts: dict[str, AccountState] = {}
+        self._dashboard: DashboardScreen | None = None
+        if opening is None:
+            self._assemble(connections, problems or {})
+
+    def _assemble(self, connections: Iterable[Connection], problems: dict[str, tuple[str, str]]) -> None:
+        """The live parts: each account's state, the poller, the dashboard and what acts for it."""
+        from mjtui.actions import Actions
+        from mjtui.poller import AccountState, Poller
+        from mjtui.tui.dashboard import DashboardScreen
+        from mjtui.tui.dispatch import Dispatcher
+        from mjtui.tui.keys import binding_ids
+        from mjtui.tui.messages import WorkerHost
+        from mjtui.tui.notifications import Announcer
+
+        for connection in connections:
+            connection.client.get_retries = 0  # the poll loop owns retries and their pace; no bursts behind it
+            state = AccountState(connection.name, connection.provider, connection)
+            state.channel_names = dict(self._channel_names.get(connection.name, {}))
+            if connection.account is not None:
+                state.channel_names.update(connection.account.channels)
+            self.accounts[connection.name] = state
+        for name, (provider, problem) in problems.items():
+            self.accounts[name] = AccountState(name, provider, None, problem=problem)
+        self.poller: Poller = Poller(WorkerHost(self), self.accounts, clock=self.clock, timers=self.timers,
+                                     refresh_seconds=self._start_refresh, rng=self._rng)
+        self.announcer: Announcer = Announcer(self, self._notify_config, titled=len(self.accounts) > 1)
+        self.unknown_keys = sorted(set(self.user_keymap) - binding_ids())
         self._dashboard = DashboardScreen()
-        self.dispatcher = Dispatcher(self._dashboard, Actions(readonly=readonly, audit=self._audit))
+        self.dispatcher: Dispatcher = Dispatcher(self._dashboard, Actions(readonly=self.readonly, audit=self._audit))
 
     def get_default_screen(self) -> Screen[Any]:
-        return self._dashboard
+        if self._dashboard is not None:
+            return self._dashboard
+        assert self.opening is not None
+        return StartupScreen(self.title_text, self.opening.accounts, self._start_refresh, self.clock)
 
     @property
     def dashboard(self) -> DashboardScreen:
+        assert self._dashboard is not None, "the dashboard is built once start-up has opened the connections"
         return self._dashboard
 
     def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
@@ -169,12 +175,30 @@ class MjtuiApp(App[None]):
         if not self.is_headless:
             self._trap_signals()  # first: the rest of start-up can keep the event loop busy (see _trap_signals)
         self.collector.start(self)
-        if not partial_writes.install():
-            log.warning("Textual %s is not the shape partial writes were made for: the dashboard works, "
-                        "sending more bytes per update (see mjtui/tui/textual_contract.py)", textual_version)
+        self._partial_writes = partial_writes.install()
         if self.theme != self.wanted_theme:
             self.notify(f"unknown theme {self.wanted_theme!r}; using {self.theme} (ctrl+p, Theme lists them)",
                         severity="warning", timeout=8)
+        if self.opening is None:
+            self._go_live()
+        else:
+            self.call_after_refresh(self._open)  # once the start-up screen is on the terminal
+
+    async def _open(self) -> None:
+        """Open the connections, the log and the journal (importing them), then show the dashboard over the start-up
+        screen (pushed: Textual cannot switch away from the first screen; the dashboard hides it for good)."""
+        assert self.opening is not None
+        opened = self.opening.open()
+        self.journal, self.journal_problem, self.previews = opened.journal, opened.journal_problem, opened.previews
+        self._assemble(opened.connections, opened.problems)
+        await self.push_screen(self.dashboard)
+        self._go_live()
+
+    def _go_live(self) -> None:
+        """With the dashboard up: what the user should know of start-up, the journal's writer, the clock's tick."""
+        if not self._partial_writes:
+            log.warning("Textual %s is not the shape partial writes were made for: the dashboard works, "
+                        "sending more bytes per update (see mjtui/tui/textual_contract.py)", textual_version)
         for conflict in self.key_conflicts:
             self.notify(conflict, severity="warning", timeout=8)
         if self.unknown_keys:
@@ -185,6 +209,8 @@ class MjtuiApp(App[None]):
         if self.journal_problem:
             self.notify(f"journal unavailable, history is off: {self.journal_problem}", severity="warning", timeout=10)
         if self.journal is not None:
+            from mjtui.store import JournalWriter
+
             self._ui_loop = asyncio.get_running_loop()
             self.writer = JournalWriter(self.journal, on_error=self._journal_failed, clock=self.clock)
             self._load_recent()
@@ -215,6 +241,12 @@ class MjtuiApp(App[None]):
     def _exit_on_signal(self) -> None:
         self._exit_deadline.heard()  # the exit begins here: however slow, it is left to finish
         self.exit()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Until the dashboard is there, the keys that act on it are shown dimmed and do nothing (quit works)."""
+        if self._dashboard is None and action in {"pause", "refresh", "interval", "help"}:
+            return None
+        return True
 
     def tick(self) -> None:
         self.collector.tick()
@@ -312,6 +344,8 @@ class MjtuiApp(App[None]):
         self.dashboard.show_headers()
         self.dashboard.show_topbar()
         self.notify("paused: no polls until p is pressed again" if pausing else "resumed", timeout=2)
+        from mjtui.tui.inspector import InspectorScreen
+
         for screen in self.screen_stack:
             if isinstance(screen, InspectorScreen):
                 screen.stop_following() if pausing else screen.fetch()
@@ -331,14 +365,20 @@ class MjtuiApp(App[None]):
         self.dashboard.show_headers()
 
     def help_rows(self) -> list[tuple[str, str, str]]:
+        from mjtui.tui.keys import help_rows
+
         accounts = [(state.name, state.service) for state in self.accounts.values()]
         return help_rows(self.user_keymap, self.get_key_display, accounts)
 
     def action_help(self) -> None:
+        from mjtui.tui.help import HelpScreen
+
         self.push_screen(HelpScreen(self.help_rows()))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
+        if self._dashboard is None:
+            return  # still starting: the keys' actions need the dashboard
         for binding in with_keymap(self.user_keymap):
             if binding.id and binding.description and not binding.id.startswith("quit."):
                 first_key = Binding(binding.key.split(",")[0], "")
@@ -347,6 +387,8 @@ class MjtuiApp(App[None]):
 
     async def _run_key_action(self, action: str) -> None:
         """A key's action picked in the palette: the dashboard's own run there, the app's here."""
+        from mjtui.tui.keys import on_dashboard
+
         await (self.dashboard if on_dashboard(action) else self).run_action(action)
 
     # -- what the inspector and the history screen ask for (mjtui.tui.host.ScreenHost) ------------------
@@ -373,6 +415,9 @@ class MjtuiApp(App[None]):
         reaches the API's origin). Returns the picture and whether it came from
         the cache; raises MjtuiError or PreviewError. Disk and decoding run in threads.
         """
+        from mjtui.api import errors
+        from mjtui.tui.preview import decode_preview
+
         state = self.accounts[account]
         if self.previews is None or state.connection is None:
             raise errors.MjtuiError("previews are off")

@@ -148,9 +148,9 @@ class ChannelPane(RowTable):
 
     @property
     def shared(self) -> PaneStyles:
-        """The app's one PaneStyles."""
+        """The dashboard's one PaneStyles (its screen's: the app's first screen may be the start-up one beneath)."""
         if self._shared is None:
-            self._shared = self.app.query_one(PaneStyles)
+            self._shared = self.screen.query_one(PaneStyles)
         return self._shared
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:

@@ -36,8 +36,9 @@ from mjtui.tui.inspector import InspectorScreen
 from mjtui.tui.keys import DASHBOARD_BINDINGS, lacks
 from mjtui.tui.messages import FinalsFetched, FinalState, PollDone
 from mjtui.tui.notifications import Finished
-from mjtui.tui.panels import PANE_MIN_WIDTH, AccountSection, FinishedTable, MessageTable, TopBar, final_label
+from mjtui.tui.panels import PANE_MIN_WIDTH, AccountSection, FinishedTable, MessageTable, final_label
 from mjtui.tui.rows import RowTable
+from mjtui.tui.topbar import TopBar
 
 if TYPE_CHECKING:
     from mjtui.tui.app import MjtuiApp

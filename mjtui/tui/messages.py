@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING, Any
+
 from textual.message import Message
 
 from mjtui.poller import Answer, Final
+
+if TYPE_CHECKING:
+    from mjtui.tui.app import MjtuiApp
 
 
 class PollDone(Message):
@@ -30,3 +36,24 @@ class FinalsFetched(Message):
     def __init__(self, account: str) -> None:
         super().__init__()
         self.account = account
+
+
+class WorkerHost:
+    """How the poller reaches the dashboard: its coroutines run as the app's workers, its news as messages."""
+
+    def __init__(self, app: MjtuiApp) -> None:
+        self.app = app
+
+    def run(self, work: Coroutine[Any, Any, None], description: str) -> None:
+        # A description, not Textual's default (the arguments' repr): an account's state holds its last
+        # snapshot, and writing out 1,200 jobs cost every poll a millisecond.
+        self.app.run_worker(work, exit_on_error=False, description=description)
+
+    def answered(self, answer: Answer) -> None:
+        self.app.dashboard.post_message(PollDone(answer))
+
+    def finals(self, account: str, finals: list[Final]) -> None:
+        self.app.dashboard.post_message(FinalState(account, finals))
+
+    def finals_done(self, account: str) -> None:
+        self.app.dashboard.post_message(FinalsFetched(account))

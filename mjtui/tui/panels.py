@@ -16,7 +16,6 @@ from mjtui.providers import Capability, kind_can
 from mjtui.text import clean
 from mjtui.tui.account_header import AccountHeader, Banner
 from mjtui.tui.formatting import now_local, safe, short_channel_id, short_job_id
-from mjtui.tui.line import Line
 from mjtui.tui.rows import Column, RowTable
 
 FINISHED_KEEP = 200  # most rows the finished list holds
@@ -177,16 +176,3 @@ class FinishedTable(RowTable):
             return None
         account, job = self.jobs[key]
         return account, key, job
-
-
-class TopBar(Line):
-    DEFAULT_CSS = "TopBar { height: 1; background: $primary-background; color: $text; padding: 0 1; }"
-
-    def show(self, title: str, accounts: int, running: int, clock: str, extra: str = "") -> None:
-        text = Text()
-        text.append(title, style="bold")
-        text.append(f"   {accounts} account{'s' if accounts != 1 else ''} · {running} running")
-        if extra:
-            text.append(f" · {extra}", style="bold")
-        text.append(f"   {clock}")
-        self.show_line(text)

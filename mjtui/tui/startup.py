@@ -1,0 +1,78 @@
+"""The dashboard's first frame: the title, a header per configured account saying "connecting", the keys.
+
+Shown while the rest loads. This module imports Textual and light modules only, so the frame is on the
+terminal before the network stack, the API's models, the providers, the journal and the simulator are
+imported; `Opening.open` (called by the app once the frame is painted) imports and opens them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+
+from mjtui.clock import Clock
+from mjtui.monitor.health import AccountStatus
+from mjtui.tui.account_header import AccountHeader
+from mjtui.tui.footer import KeysFooter
+from mjtui.tui.formatting import now_local
+from mjtui.tui.topbar import TopBar
+
+if TYPE_CHECKING:
+    from mjtui.connections import Connection
+    from mjtui.store import Journal
+    from mjtui.store.image_cache import ImageCache
+
+
+@dataclass
+class Opened:
+    """What start-up opens after the first frame: a connection per account (and why an account has none), the
+    journal (or why not), the preview cache (None: previews are off)."""
+
+    connections: list[Connection]
+    problems: dict[str, tuple[str, str]] = field(default_factory=dict)
+    journal: Journal | None = None
+    journal_problem: str | None = None
+    previews: ImageCache | None = None
+
+
+@dataclass(frozen=True)
+class Opening:
+    """Start-up in two steps: the accounts as the config names them (name, provider), shown at once, and
+    `open`, which imports and opens everything else once they are on screen."""
+
+    accounts: list[tuple[str, str]]
+    open: Callable[[], Opened]
+
+
+class StartupScreen(Screen[None]):
+    """Where the dashboard will be, as it looks before its first poll: replaced by it once start-up has opened."""
+
+    DEFAULT_CSS = """
+    StartupScreen #accounts { height: 1fr; }
+    StartupScreen AccountHeader { margin-bottom: 1; }
+    """
+
+    def __init__(self, title: str, accounts: list[tuple[str, str]], refresh_seconds: float, clock: Clock) -> None:
+        super().__init__()
+        self.title_text = title
+        self.accounts = accounts
+        self.refresh_seconds = refresh_seconds
+        self.clock = clock
+
+    def compose(self) -> ComposeResult:
+        yield TopBar(id="topbar")
+        with VerticalScroll(id="accounts"):
+            for name, provider in self.accounts:
+                yield AccountHeader(name, provider)
+        yield KeysFooter()
+
+    def on_mount(self) -> None:
+        now = self.clock.now()
+        self.query_one(TopBar).show(self.title_text, len(self.accounts), 0, now_local(now)[:5])
+        for header in self.query(AccountHeader):
+            header.show(AccountStatus(), now, self.refresh_seconds, None)  # a new status: "connecting"

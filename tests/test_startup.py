@@ -1,0 +1,119 @@
+"""The dashboard's first frame: every configured account, "connecting", on the terminal before the network stack,
+the API's models, the providers, the journal and the simulator are imported; then the dashboard in its place."""
+
+from __future__ import annotations
+
+import json
+import random
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from support.dashboard import LIST, SIZE, header_text, quiet, screen_text, settle, wire
+
+from mjtui.connections import demo_accounts, demo_connection, demo_simulator
+from mjtui.launch import DashboardStart
+from mjtui.options import Options
+from mjtui.timers import ManualTimers
+from mjtui.tui.app import make_app
+from mjtui.tui.dashboard import DashboardScreen
+from mjtui.tui.formatting import short_job_id
+from mjtui.tui.startup import Opened, Opening
+
+ROOT = Path(__file__).resolve().parent.parent
+# What the first frame must come before: the network stack, the API's models, the providers, the journal, the simulator.
+HEAVY = ("httpx", "starlette", "mjtui.api.models", "mjtui.api.client", "mjtui.providers", "mjtui.connections",
+         "mjtui.store", "mjtui.sim", "mjtui.poller", "mjtui.tui.dashboard")
+
+
+async def test_the_first_frame_names_every_account_connecting_then_the_dashboard_takes_its_place(make_sim, clock):
+    q = quiet(make_sim, imaginepro=True)
+    recorder = wire(q.sim)
+    recorder.hold(*LIST)  # no answer yet: the accounts are still connecting when the dashboard comes
+    shown_before_opening: list[str] = []
+    app = None
+
+    def open_rest() -> Opened:
+        shown_before_opening.append(screen_text(app))
+        return Opened([demo_connection(q.sim, name) for name in ("main", "ip")])
+
+    timers = ManualTimers(clock)
+    app = make_app([], opening=Opening([("main", "useapi"), ("ip", "imaginepro")], open_rest), clock=clock,
+                   timers=timers, rng=random.Random(0), title="mjtui")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, workers=False)
+        (first_frame,) = shown_before_opening
+        assert "mjtui   2 accounts · 0 running" in first_frame
+        assert "● main  useapi  connecting" in first_frame and "● ip  imaginepro  connecting" in first_frame
+
+        assert isinstance(app.screen, DashboardScreen), "once opened, the dashboard is shown"
+        assert header_text(app, "main").startswith("● main  useapi  connecting"), "its first poll is still held"
+        recorder.release()
+        await settle(pilot)
+        assert header_text(app, "main").startswith("● main  useapi  live")
+        assert short_job_id(q.lone) in screen_text(app), "the jobs are on screen"
+
+
+def test_the_real_command_paints_the_accounts_before_importing_the_network_stack(tmp_path: Path) -> None:
+    """`mjtui --config FILE`, headless, stopped when the app would open the rest: what was imported, what was shown."""
+    config = tmp_path / "config.toml"
+    config.write_text(textwrap.dedent("""
+        [accounts.studio]
+        provider = "useapi"
+        token = "user:1234-abcdefabcdefabcdefabcdefabcdefab"
+        base_url = "http://127.0.0.1:9"
+
+        [accounts.pro]
+        provider = "imaginepro"
+        token = "ip-1234-abcdefabcdefabcdefabcdefabcdefab"
+        token_id = 12345
+        base_url = "http://127.0.0.1:9"
+    """))
+    config.chmod(0o600)
+    child = textwrap.dedent(f"""
+        import json, sys
+        from mjtui.tui.app import MjtuiApp
+
+        run = MjtuiApp.run
+        MjtuiApp.run = lambda self: run(self, headless=True, size=(100, 24))
+
+        async def first_frame_painted(self):
+            heavy = sorted(name for name in sys.modules if name.startswith({HEAVY!r}))
+            text = "\\n".join(strip.text for strip in self.screen._compositor.render_strips())
+            print(json.dumps({{"heavy": heavy, "screen": text}}))
+            self.exit()
+
+        MjtuiApp._open = first_frame_painted
+        from mjtui.entry import main
+        main(["--config", {str(config)!r}, "--journal", ":memory:"])
+    """)
+    done = subprocess.run([sys.executable, "-c", child], cwd=ROOT, capture_output=True, text=True, timeout=60,
+                          env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "XDG_CACHE_HOME": str(tmp_path / "cache"),
+                               "XDG_STATE_HOME": str(tmp_path / "state")})
+    assert done.returncode == 0, done.stderr[-2000:]
+    shown = json.loads(done.stdout.strip().splitlines()[-1])
+    assert shown["heavy"] == [], "imported before the first frame"
+    assert "● studio  useapi  connecting" in shown["screen"] and "● pro  imaginepro  connecting" in shown["screen"]
+
+
+def test_importing_what_starts_the_dashboard_imports_no_network_stack() -> None:
+    code = ("import sys, mjtui.entry, mjtui.launch, mjtui.tui.app, mjtui.tui.preview, mjtui.tui.watchdog; "
+            f"print([name for name in sys.modules if name.startswith({HEAVY!r})])")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+
+
+def test_the_demos_first_frame_names_the_accounts_the_demo_opens(tmp_path: Path) -> None:
+    """The demo's accounts are named before the simulator is imported (launch.DEMO_ACCOUNTS): the same, in order."""
+    simulator = demo_simulator()
+    providers = {name: account.provider for name, account in simulator.world.accounts.items()}
+    providers |= dict.fromkeys(simulator.gateways, "midjourney-proxy")
+    expected = [(name, providers[name]) for name in demo_accounts(simulator)]
+    start = DashboardStart.demo(Options(demo=True, journal=":memory:"))
+    assert start.accounts == expected
+    opened = start.open()
+    try:
+        assert [(connection.name, connection.provider) for connection in opened.connections] == expected
+    finally:
+        start.close()
