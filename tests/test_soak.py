@@ -111,7 +111,7 @@ def assert_memory_bounded(s: Session) -> None:
     assert not app.dispatcher.in_flight, f"actions still marked in flight: {app.dispatcher.in_flight}"
     assert s.most_pending_timers <= 4 + 2 * len(app.accounts), f"{s.most_pending_timers} timers were pending at once"
     assert len(app.workers) == 0, "every worker finished"
-    assert sum(len(finals) for finals in app._finals_to_record.values()) <= 50, "finals wait for the next poll only"
+    assert app.journal_link is None or app.journal_link.waiting_finals() <= 50, "finals wait for the next poll only"
     for name in app.accounts:
         shown = account_panes(app, name)
         assert set(shown) <= set(s.sim.world.accounts[name].channels), "a pane per channel, never more"

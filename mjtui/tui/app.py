@@ -41,7 +41,6 @@ from mjtui.tui.watchdog import ExitDeadline, TerminalModes
 if TYPE_CHECKING:
     from mjtui.api.models import Job
     from mjtui.connections import Connection
-    from mjtui.monitor.snapshot import JobRow
     from mjtui.poller import AccountState, Poller
     from mjtui.store import Journal, JournalWriter, Outcome
     from mjtui.store.image_cache import ImageCache
@@ -49,13 +48,11 @@ if TYPE_CHECKING:
     from mjtui.tui.dispatch import Dispatcher
     from mjtui.tui.host import ScreenHost
     from mjtui.tui.inspector import InspectorScreen
+    from mjtui.tui.journal_link import JournalLink
     from mjtui.tui.notifications import Announcer
     from mjtui.tui.preview import Preview
 
 INTERVAL_STEPS = (2, 3, 5, 10, 15, 30, 60, 120, 300)
-RECENT_ON_START = 30
-CHANNEL_HISTORY_EVERY = 60.0  # seconds between refreshes of the panes' 24 h counts
-DAY = 24 * 3600.0
 
 
 class MjtuiApp(App[None]):
@@ -99,9 +96,7 @@ class MjtuiApp(App[None]):
         self.journal = journal
         self.journal_problem = journal_problem
         self.startup_warnings = list(warnings)
-        self.writer: JournalWriter | None = None
-        self._ui_loop: asyncio.AbstractEventLoop | None = None  # for the writer thread (Textual's own _loop is private)
-        self._finals_to_record: dict[str, list[tuple[str, Job | None]]] = {}  # journalled with the account's next poll
+        self.journal_link: JournalLink | None = None  # once the dashboard is up, with a journal
         self.clock = clock or SystemClock()
         self.timers: Timers = timers or TextualTimers(self, speed)
         self.readonly = readonly
@@ -209,25 +204,16 @@ class MjtuiApp(App[None]):
         if self.journal_problem:
             self.notify(f"journal unavailable, history is off: {self.journal_problem}", severity="warning", timeout=10)
         if self.journal is not None:
-            from mjtui.store import JournalWriter
+            from mjtui.tui.journal_link import JournalLink
 
-            self._ui_loop = asyncio.get_running_loop()
-            self.writer = JournalWriter(self.journal, on_error=self._journal_failed, clock=self.clock)
-            self._load_recent()
-            self._load_channel_history()
-            self.timers.every(CHANNEL_HISTORY_EVERY, self._load_channel_history)
+            self.journal_link = JournalLink(self, self.journal)
+            self.journal_link.start()
         self.timers.every(1.0, self.tick)
 
     def on_unmount(self) -> None:
         self.collector.stop()
-        if self.writer is None:
-            return
-        now = self.clock.now()
-        for account, finals in self._finals_to_record.items():
-            if finals:
-                self.writer.submit(self.journal.record_finals, account, finals, now)  # type: ignore[union-attr]
-        self._finals_to_record.clear()
-        self.writer.close(timeout=5)
+        if self.journal_link is not None:
+            self.journal_link.close()
 
     def _trap_signals(self) -> None:
         loop = asyncio.get_running_loop()
@@ -274,55 +260,21 @@ class MjtuiApp(App[None]):
         except ConfigError as exc:
             self.call_from_thread(self.notify, f"theme not saved: {exc}", severity="warning", timeout=8)
 
-    # -- the journal ----------------------------------------------------------------------------------
+    # -- the journal (mjtui.tui.journal_link) -------------------------------------------------------------
 
-    def _journal_failed(self, error: BaseException) -> None:
-        """Called on the writer thread: the user hears of it, the monitor carries on."""
-        log.error("journal write failed", exc_info=error)
-        # Not call_from_thread: it waits for the UI, which may itself be waiting for the writer to close.
-        assert self._ui_loop is not None  # set before the writer that calls this starts
-        self._ui_loop.call_soon_threadsafe(lambda: self.notify(f"journal write failed: {error}", severity="error", timeout=8))
+    @property
+    def writer(self) -> JournalWriter | None:
+        """The journal's writer thread, through which the history screen reads too (None: no journal)."""
+        return self.journal_link.writer if self.journal_link else None
 
     def record(self, method: str, *args: object) -> None:
-        """Queue a journal write; never waits, never raises into the UI."""
-        if self.writer is not None and self.journal is not None:
-            self.writer.submit(getattr(self.journal, method), *args)
-
-    def keep_finals(self, account: str, finals: list[tuple[str, Job | None]]) -> None:
-        """Final states, journalled with the account's next poll (one transaction, not one per job)."""
-        self._finals_to_record.setdefault(account, []).extend(finals)
-
-    def record_poll(self, account: str, rows: list[JobRow], now: float) -> None:
-        self.record("record_poll", account, rows, self._finals_to_record.pop(account, []), now)
+        """Queue a journal write (nothing without a journal); never waits, never raises into the UI."""
+        if self.journal_link is not None:
+            self.journal_link.record(method, *args)
 
     def _audit(self, account: str, action: str, target: str | None, outcome: Outcome, error: str | None) -> None:
-        """What mjtui.actions did, into the journal's audit log (off the UI thread)."""
-        self.record("record_action", account, action, target, outcome, error, self.clock.now())
-
-    async def _read_journal(self, method: Callable[..., Any], *args: object) -> Any:
-        """A journal read on the writer's thread; None when it failed (the writer reports it)."""
-        assert self.writer is not None
-        try:
-            return await asyncio.wrap_future(self.writer.submit(method, *args))
-        except Exception:  # noqa: BLE001 - reported by the writer
-            return None
-
-    @work(exit_on_error=False)
-    async def _load_recent(self) -> None:
-        """Before the first poll answers: the journal's recently finished jobs."""
-        assert self.journal is not None
-        entries = await self._read_journal(self.journal.recent_finished, RECENT_ON_START)
-        if entries:
-            self.dashboard.show_recent(entries)
-
-    @work(exit_on_error=False)
-    async def _load_channel_history(self) -> None:
-        """Each pane's last 24 h: completed / failed and mean run time, from the journal."""
-        if self.writer is None or self.journal is None:
-            return
-        stats = await self._read_journal(self.journal.all_channel_stats, self.clock.now() - DAY)
-        if stats is not None:
-            self.dashboard.show_channel_history(stats)
+        if self.journal_link is not None:
+            self.journal_link.audit(account, action, target, outcome, error)
 
     # -- keys on every screen -------------------------------------------------------------------------
 
@@ -409,30 +361,14 @@ class MjtuiApp(App[None]):
         return await self.dashboard.job_detail(account, job_id)
 
     async def preview_image(self, account: str, url: str) -> tuple[Preview, bool]:
-        """A job image for the inspector, decoded: from the disk cache, else downloaded and kept.
-
-        The download goes through the account's own client (the token only ever
-        reaches the API's origin). Returns the picture and whether it came from
-        the cache; raises MjtuiError or PreviewError. Disk and decoding run in threads.
-        """
+        """A job image for the inspector (see `mjtui.tui.preview.load_preview`); raises MjtuiError or PreviewError."""
         from mjtui.api import errors
-        from mjtui.tui.preview import decode_preview
+        from mjtui.tui.preview import load_preview
 
         state = self.accounts[account]
         if self.previews is None or state.connection is None:
             raise errors.MjtuiError("previews are off")
-        cache = self.previews
-        data = await asyncio.to_thread(cache.get, url)
-        cached = data is not None
-        if data is None:
-            data = await state.connection.service.download(url)
-        preview = await asyncio.to_thread(decode_preview, data)
-        if not cached:
-            try:
-                await asyncio.to_thread(cache.put, url, data)
-            except OSError as exc:
-                log.warning("could not keep a preview in %s: %s", cache.directory, exc)
-        return preview, cached
+        return await load_preview(self.previews, state.connection.service.download, url)
 
 
 def make_app(connections: Iterable[Connection], **options: Any) -> MjtuiApp:

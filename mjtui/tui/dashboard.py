@@ -207,7 +207,8 @@ class DashboardScreen(Screen[None]):
         first = previous is None
         if previous is not None and not state.finals.held:  # a list suspected of flapping frees no slot
             self.mjtui.announcer.freed_slots(state.name, previous, fresh, now, lambda c: self.channel_label(state, c))
-        self.mjtui.record_poll(state.name, [row for rows in fresh.jobs.values() for row in rows.values()], now)
+        if self.mjtui.journal_link is not None:
+            self.mjtui.journal_link.record_poll(state.name, [row for rows in fresh.jobs.values() for row in rows.values()], now)
         self.mjtui.announcer.say_finished(state.name)  # a backlog still draining: what has come in so far, once a poll
         if not changes:
             return
@@ -225,7 +226,8 @@ class DashboardScreen(Screen[None]):
 
     def on_final_state(self, message: FinalState) -> None:
         now = self.clock.now()
-        self.mjtui.keep_finals(message.account, [(final.job_id, final.job) for final in message.finals])
+        if self.mjtui.journal_link is not None:
+            self.mjtui.journal_link.keep_finals(message.account, [(final.job_id, final.job) for final in message.finals])
         rows = []
         for final in message.finals:
             job, note = final.job, ""

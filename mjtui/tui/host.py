@@ -24,7 +24,9 @@ class ScreenHost(Protocol):
     timers: Timers
     previews: ImageCache | None  # None: no pictures, no downloads
     journal: Journal | None
-    writer: JournalWriter | None  # the journal's writer thread, through which reads go too
+
+    @property
+    def writer(self) -> JournalWriter | None: ...  # the journal's writer thread, through which reads go too
 
     @property
     def paused(self) -> bool: ...

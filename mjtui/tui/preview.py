@@ -11,6 +11,7 @@ for a week, so starting in it does not wait on the questions again.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import io
 import json
@@ -18,7 +19,7 @@ import math
 import os
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -29,11 +30,14 @@ from textual.containers import Vertical
 from textual.widget import Widget
 from textual.widgets import Static
 
+from mjtui.logs import log
 from mjtui.text import clean
 
 if TYPE_CHECKING:
     from PIL.Image import Image as PILImage
     from textual_image.widget import AutoImage, HalfcellImage, SixelImage
+
+    from mjtui.store.image_cache import ImageCache
 
     ImageWidget = AutoImage | SixelImage | HalfcellImage  # the classes image_widget_class chooses from
 
@@ -181,6 +185,23 @@ def decode_preview(data: bytes) -> Preview:
         raise PreviewError(f"the image is damaged ({clean(exc, limit=80)})") from None
     image.thumbnail((PREVIEW_PIXELS, PREVIEW_PIXELS))
     return Preview(image, widget_class, width, height)
+
+
+async def load_preview(cache: ImageCache, download: Callable[[str], Awaitable[bytes]], url: str) -> tuple[Preview, bool]:
+    """A job image, decoded: from the disk cache, else downloaded (through the account's own client, so the token
+    only ever reaches the API's origin) and kept. Returns the picture and whether it came from the cache; disk
+    and decoding run in threads."""
+    data = await asyncio.to_thread(cache.get, url)
+    cached = data is not None
+    if data is None:
+        data = await download(url)
+    preview = await asyncio.to_thread(decode_preview, data)
+    if not cached:
+        try:
+            await asyncio.to_thread(cache.put, url, data)
+        except OSError as exc:
+            log.warning("could not keep a preview in %s: %s", cache.directory, exc)
+    return preview, cached
 
 
 class PreviewPanel(Vertical):
