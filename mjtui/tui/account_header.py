@@ -19,7 +19,6 @@ HEALTH_CLASS = {
     Health.UNAUTHORIZED: "bad",
     Health.PAYMENT: "bad",
     Health.MODERATION: "bad",
-    Health.COMMANDS_ONLY: "muted",
 }
 
 
@@ -69,7 +68,9 @@ class AccountHeader(Line):
         self.account_name = clean(name)
         self.provider = clean(provider)
 
-    def show(self, status: AccountStatus, now: float, interval: float, running: int | None) -> None:
+    def show(self, status: AccountStatus, now: float, interval: float, running: int | None, *,
+             rate_limited: bool = False) -> None:
+        """The line; `interval` is how often the account is polled, `rate_limited` when its service's limit set it."""
         words = status_words(status, now, interval)
         kind = "warn" if words == "stale" else "muted" if words == "paused" else HEALTH_CLASS[status.health]
         style = self.get_component_rich_style(f"account-header--{kind}")
@@ -84,11 +85,8 @@ class AccountHeader(Line):
             details.append(f"polled {age(fresh_age(now - status.last_ok_at, interval))} ago")
         if status.latency is not None:
             details.append(f"{status.latency * 1000:.0f} ms")
-        if status.health is Health.COMMANDS_ONLY:
-            details.append("no running-jobs list: r/f/t/i send commands, tracked below")
-        else:
-            details.append(f"{status.errors} error{'s' if status.errors != 1 else ''}")
-            details.append(f"every {interval:g}s")
+        details.append(f"{status.errors} error{'s' if status.errors != 1 else ''}")
+        details.append(f"every {interval:g}s" + (" (rate limit)" if rate_limited else ""))
         if running is not None:
             details.append(f"{running} running")
         if status.health is Health.RETRYING and status.last_problem:
