@@ -68,7 +68,7 @@ def test_each_status_is_shown_plainly(status, active, availability):
     assert info.availability is availability
     assert (info.reason is None) == (availability is Availability.ENABLED)
     if not active:
-        assert "no jobs until it is made active" in (info.reason or "") and "mjtui toggle 198" in (info.reason or "")
+        assert info.reason == "ImaginePro sends it no jobs (mjtui toggle 198 makes it active)"
 
 
 def test_a_linked_account_with_missing_or_odd_info_still_makes_a_channel():

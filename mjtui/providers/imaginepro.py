@@ -397,7 +397,7 @@ def link_info(link: LinkedAccount) -> ChannelInfo:
     availability, reason = _STANDINGS.get(status, (Availability.ENABLED, None))
     if link.is_active is False:
         availability = Availability.INACTIVE
-        reason = f"ImaginePro sends it no jobs until it is made active (mjtui toggle {link.id})"
+        reason = f"ImaginePro sends it no jobs (mjtui toggle {link.id} makes it active)"
     return ChannelInfo(name=f"token {link.id}", mode=mode.lower() if mode else None,
                        fast_time_remaining=fast.text() if fast else raw_fast if raw_fast.lower() not in ("", "none") else None,
                        availability=availability, reason=reason)

@@ -49,7 +49,8 @@ def fresh_age(seconds: float, interval: float) -> float:
 
 
 class AccountHeader(Line):
-    """`● main  useapi  live  polled 3s ago · 41 ms · 0 errors · every 10s`."""
+    """`● main  useapi  live  polled 3s ago · 41 ms · 0 errors · every 10s` (`live  every 6s (rate limit) · polled ...`
+    where the service's rate limit, not the refresh interval, sets how often)."""
 
     COMPONENT_CLASSES = {"account-header--ok", "account-header--warn", "account-header--bad",
                          "account-header--muted", "account-header--name", "account-header--dim"}
@@ -80,13 +81,15 @@ class AccountHeader(Line):
         text.append(self.account_name, style=self.get_component_rich_style("account-header--name"))
         text.append(f"  {self.provider}  ", style=dim)
         text.append(words, style=style)
-        details = []
+        # Where the service's rate limit sets the interval, it goes first: at 80 columns the line's end is cut.
+        details = [f"every {interval:g}s (rate limit)"] if rate_limited else []
         if status.last_ok_at is not None:
             details.append(f"polled {age(fresh_age(now - status.last_ok_at, interval))} ago")
         if status.latency is not None:
             details.append(f"{status.latency * 1000:.0f} ms")
         details.append(f"{status.errors} error{'s' if status.errors != 1 else ''}")
-        details.append(f"every {interval:g}s" + (" (rate limit)" if rate_limited else ""))
+        if not rate_limited:
+            details.append(f"every {interval:g}s")
         if running is not None:
             details.append(f"{running} running")
         if status.health is Health.RETRYING and status.last_problem:
