@@ -13,6 +13,7 @@ from mjtui.sim.world import Channel, Submission
 from mjtui.tui.channel_pane import ChannelPane
 from mjtui.tui.confirm import ConfirmScreen
 from mjtui.tui.help import HelpScreen
+from mjtui.tui.inspector import InspectorScreen
 
 SIZE = (120, 40)
 
@@ -174,3 +175,30 @@ async def test_x_on_a_message_that_reached_100_percent_is_refused_and_no_cancel_
         [toast] = [toast for toast in toasts(app) if toast.startswith("cancel failed")]
         assert "is DONE at 100%" in toast and "only while a job is in progress (progress < 100)" in toast
         assert sum(request.kind == "general" for request in sim.world.gate.log) == pressed, "no button was pressed"
+
+
+async def test_the_inspector_shows_a_messages_buttons_image_parent_and_linked_account_and_o_opens_the_parent(
+        make_sim, clock) -> None:
+    sim, links = imaginepro(make_sim, links=2)
+    world, second = sim.world, links[1]
+    parent = world.submit(world.accounts["ip"], "an owl librarian", second.id)
+    parent.outcome = "completed"
+    clock.advance(parent.finish_at - clock.now() + 1)
+    world.advance()
+    child = world.press(world.accounts["ip"], parent.jobid, "U2")
+    app, timers = make_dashboard(sim, clock, accounts=["ip"])
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await advance(pilot, clock, timers, 3)  # which linked account ran it is asked only when no poll waits for the turn
+        app.open_inspector("ip", parent.message_id)
+        await settle(pilot)
+        summary = str(app.screen.query_one("#summary", Static).content)
+        assert "[U1]" in summary and "[V4]" in summary and f"channel   {second.id}" in summary
+        assert app.screen.query_one("#attachments").row_count == 1, "its image"
+        await app.screen.run_action("close")
+        app.open_inspector("ip", child.message_id)
+        await settle(pilot)
+        assert f"parent    {parent.message_id}" in str(app.screen.query_one("#summary", Static).content)
+        await pilot.press("o")
+        await settle(pilot)
+        assert isinstance(app.screen, InspectorScreen) and app.screen.job_id == parent.message_id
