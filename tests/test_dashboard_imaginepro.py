@@ -7,7 +7,6 @@ from rich.cells import cell_len
 from support.dashboard import account_panes, advance, focus_pane, header_text, make_dashboard, settle, toasts
 from textual.widgets import Static
 
-from mjtui.clock import ManualClock
 from mjtui.sim import Simulator
 from mjtui.sim.world import Channel, Submission
 from mjtui.tui.channel_pane import ChannelPane
