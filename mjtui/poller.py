@@ -25,7 +25,6 @@ from mjtui.connections import Connection
 from mjtui.logs import log
 from mjtui.monitor.finals import NOT_FETCHED, Departed, FinalFetches
 from mjtui.monitor.health import MIN_INTERVAL, AccountStatus, Health
-from mjtui.monitor.message_follow import MessageFollower
 from mjtui.monitor.snapshot import Changes, Snapshot, diff
 from mjtui.providers import Capability, Provider
 from mjtui.timers import TimerHandle, Timers
@@ -52,7 +51,6 @@ class AccountState:
     final_batch: list[Final] = field(default_factory=list)  # fetched, not yet handed to the host
     batch_started: float = 0.0  # real time of the batch's first final
     finals_timer: TimerHandle | None = None  # resumes fetching after a 429
-    messages: MessageFollower = field(default_factory=MessageFollower)  # ImaginePro messages being followed
     last_poll_at: float | None = None  # (clock) when the last poll was sent
 
     @property
@@ -214,8 +212,10 @@ class Poller:
                 self.poll(state.name)
 
     def set_refresh(self, seconds: float) -> None:
-        """A new interval, from the next poll on (a waiting poll is moved; a back-off keeps its wait)."""
-        self.refresh_seconds = max(MIN_INTERVAL, seconds)
+        """A new interval, from the next poll on (a waiting poll is moved; a back-off keeps its wait); never below
+        what every account's service allows (polling no faster, a shorter interval would only be pretended)."""
+        floor = min((state.min_poll_seconds for state in self.accounts.values()), default=0.0)
+        self.refresh_seconds = max(MIN_INTERVAL, seconds, floor)
         for state in self.accounts.values():
             if state.timer is not None and not state.polling and state.status.health is not Health.RETRYING:
                 self._disarm(state)

@@ -1,4 +1,4 @@
-"""How the dashboard follows ImaginePro messages (`mjtui.monitor.message_follow`), on a hand-driven clock."""
+"""How the ImaginePro provider follows messages (`mjtui.monitor.message_follow`), on a hand-driven clock."""
 
 from __future__ import annotations
 

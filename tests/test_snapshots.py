@@ -23,6 +23,7 @@ from support.dashboard import (
 import mjtui.poller
 from mjtui.connections import DEMO_SEED
 from mjtui.sim.proxy import ProxySimulator
+from mjtui.sim.world import Submission
 from mjtui.store.image_cache import ImageCache
 from mjtui.themes import DEFAULT_THEME
 from mjtui.tui.confirm import ConfirmScreen
@@ -69,6 +70,28 @@ def test_gateway_account_with_a_locked_discord_account(snap_compare, clock, size
         await settle(pilot)
         await advance(pilot, clock, timers, 25)
         await focus_pane(pilot, locked.channel_id)  # in view at 80x24 too: its reason's cells against the border
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_imaginepro_account_with_a_queue_a_verifying_and_an_inactive_linked_account(snap_compare, make_sim, clock, size):
+    """ImaginePro: a pane per linked Discord account, the header's rate-limited interval, the fast queue as a count."""
+    sim = make_sim(channels=1, imaginepro=True, imaginepro_links=3, autopilot=False, max_jobs=2)
+    world = sim.world
+    busy, verifying, inactive = world.linked(world.accounts["ip"])
+    for n in range(2):
+        world.submit(world.accounts["ip"], f"a lighthouse in fog, study {n}", busy.id)
+        clock.advance(7)
+        world.advance()
+    busy.backlog.extend(Submission("imagine", "image", f"waiting {n}") for n in range(3))
+    world.set_standing(verifying.token_id, "VERIFYING")
+    world.toggle(world.accounts["ip"], inactive.token_id, False)
+    app, timers = make_dashboard(sim, clock, accounts=["ip"], refresh_seconds=2)
+
+    async def run_before(pilot) -> None:
+        await settle(pilot)
+        await advance(pilot, clock, timers, 36, step=2)  # the last 24 h read, then each message placed by its trace
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)
 

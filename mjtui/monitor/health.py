@@ -26,7 +26,6 @@ class Health(StrEnum):
     UNAUTHORIZED = "unauthorized"
     PAYMENT = "payment required"
     MODERATION = "moderation pending"
-    COMMANDS_ONLY = "commands only"  # ImaginePro: no running list to poll
 
     @property
     def halted(self) -> bool:

@@ -1,4 +1,4 @@
-"""How long, and how often, the dashboard asks ImaginePro how a command it sent is doing.
+"""How long, and how often, the ImaginePro provider asks how a message it follows is doing.
 
 A message is checked MESSAGE_FIRST_CHECK seconds after it was sent, then at doubling waits
 up to MESSAGE_CHECK_CEILING, until it is final; it is let go after MESSAGE_FOLLOW_LIMIT,
@@ -19,8 +19,6 @@ MESSAGES_FOLLOWED = 20  # per account
 MESSAGE_FIRST_CHECK = 3.0  # ImaginePro asks for about one request per 3 s
 MESSAGE_CHECK_CEILING = 60.0
 MESSAGE_FOLLOW_LIMIT = 30 * 60.0
-LET_GO_CROWDED = f"no longer followed: over {MESSAGES_FOLLOWED} at once"
-LET_GO_LATE = f"no longer followed after {MESSAGE_FOLLOW_LIMIT / 60:g} min"
 LET_GO_NOT_AN_ID = "not a message id, never asked about: no longer followed"
 
 

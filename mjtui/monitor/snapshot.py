@@ -8,7 +8,8 @@ Every provider fills the same fields; what only some services tell is optional a
 - `JobRow.state` / `progress` / `prompt` / `action`: a midjourney-proxy gateway lists its queue with each
   task's status (`RunState`), progress %, prompt and action; useapi's running list has none of these.
 - `ChannelStats.queued` / `max_queued` / `max_relax_jobs` / `relax_jobs`: a gateway account's queue against
-  its `queueSize`, and its separate relax pool (trueai's `relaxCoreSize`) with the jobs running in it.
+  its `queueSize`, and its separate relax pool (trueai's `relaxCoreSize`) with the jobs running in it;
+  `queued_relax`: of the queued, those in a separate relax queue (ImaginePro's /info counts fast and relax apart).
 - `Snapshot.info`: per channel, the account behind it (`ChannelInfo`): its name, mode, fast time left,
   and whether it is enabled, disabled, locked, verifying or banned, and why. ImaginePro's linked Discord
   accounts are channels too: their running count against `concurrency` and queued fast + relax jobs.
@@ -76,6 +77,7 @@ class ChannelStats:
     max_queued: int | None = None
     max_relax_jobs: int | None = None  # a separate relax pool's concurrency (trueai's relaxCoreSize)
     relax_jobs: int | None = None  # of `total`, those running in that relax pool (None: no separate pool)
+    queued_relax: int | None = None  # of `queued`, those in a separate relax queue (None: not told apart)
 
     @property
     def fullness(self) -> float | None:
@@ -101,6 +103,7 @@ class Availability(StrEnum):
     OFFLINE = "offline"  # enabled, but its connection to Discord is down
     VERIFYING = "verifying"  # ImaginePro is verifying the Discord token: no jobs meanwhile
     BANNED = "banned"  # ImaginePro says the Discord account is banned
+    INACTIVE = "inactive"  # switched off by its owner (ImaginePro's isActive false): toggling it on takes jobs again
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,12 +16,6 @@ from mjtui.providers.useapi import Useapi
 KINDS: dict[str, type[Provider]] = {cls.kind: cls for cls in (Useapi, ImaginePro, MidjourneyProxy)}
 
 
-def kind_can(kind: str, capability: Capability) -> bool:
-    """Whether the provider named `kind` can do this (for an account whose connection could not be made)."""
-    provider = KINDS.get(kind)
-    return provider is not None and capability in provider.capabilities
-
-
 def open_provider(kind: str, account: str, token: str, origin: str, *, timeout: float = DEFAULT_TIMEOUT,
                   transport: httpx.AsyncBaseTransport | None = None, token_id: int | None = None,
                   flavor: str | None = None) -> Provider:
@@ -30,4 +24,4 @@ def open_provider(kind: str, account: str, token: str, origin: str, *, timeout: 
                             flavor=flavor)
 
 
-__all__ = ["KINDS", "Capability", "NotSupported", "Polled", "Provider", "Sent", "kind_can", "open_provider"]
+__all__ = ["KINDS", "Capability", "NotSupported", "Polled", "Provider", "Sent", "open_provider"]

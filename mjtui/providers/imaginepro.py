@@ -133,6 +133,7 @@ class ImaginePro(Provider):
         self.follower = MessageFollower(limit=FOLLOWED, ceiling=MIN_POLL_SECONDS, give_up_after=FOLLOW_LIMIT)
         self._history_at: float | None = None
         self._listed_last: bool | None = None  # whether the last poll's general request was the list
+        self._list_next = False  # a command or toggle changed a linked account: the next general turn reads the list
 
     @classmethod
     def open(cls, account: str, token: str, origin: str, *, timeout: float = DEFAULT_TIMEOUT,
@@ -165,9 +166,9 @@ class ImaginePro(Provider):
         """A poll's one general request: the list; the history when due; every other poll, while a followed
         message's linked account is not known, its trace."""
         unplaced = [known for known in self.known.values() if known.followed and known.token_id is None]
-        if self.links is None or (self._listed_last is False and not self._history_due(now)):
+        if self.links is None or self._list_next or (self._listed_last is False and not self._history_due(now)):
             self.links = (await self.pace.general(self.client.linked_accounts)).root
-            self._listed_last = True
+            self._listed_last, self._list_next = True, False
         elif self._history_due(now):
             await self._read_history(now)
             self._listed_last = False
@@ -270,6 +271,7 @@ class ImaginePro(Provider):
         if token_id is None:  # the config requires one: only a hand-built provider lacks it; nothing is sent
             raise NotSupported(f"account '{self.account}' has no token_id (ImaginePro needs it)")
         answer = await self.pace.general(lambda: self.client.command(cmd, token_id))
+        self._list_next = True  # its mode, its queues: the list says, not the message
         if answer.message_id:
             self._learn(Known(answer.message_id, token_id, f"/{cmd}"), self.pace.clock())
         return Sent(status="sent", message_id=answer.message_id, document=answer.dump())
@@ -295,6 +297,7 @@ class ImaginePro(Provider):
         if token_id is None:
             raise errors.MjtuiError(f"no linked Discord account {link} on account '{self.account}' (mjtui jobs lists them)")
         answer = await self.pace.general(lambda: self.client.toggle(token_id, active))
+        self._list_next = True
         now = next((fresh for fresh in answer.root if fresh.id == token_id), None)
         if now is not None and self.links is not None:
             self.links = [now if old.id == token_id else old for old in self.links]
@@ -372,16 +375,16 @@ def _row(known: Known, channel: str, at: float) -> JobRow:
 
 
 def link_stats(link: LinkedAccount | None, rows: dict[str, JobRow]) -> ChannelStats:
-    """Running against `concurrency`, and the queued fast + relax jobs, as the account's /info counts them."""
+    """Running against `concurrency`, and the queued jobs (fast + relax, the relax ones apart), as /info counts them."""
     info = link.info if link else None
     running = count_of(info.running_jobs) if info else None
     if running is None:
         running = sum(row.state == RunState.IN_PROGRESS for row in rows.values())
-    queued_counts = [count_of(info.queued_jobs_fast), count_of(info.queued_jobs_relax)] if info else []
-    queued = None if all(count is None for count in queued_counts) else sum(count or 0 for count in queued_counts)
+    fast, relax = (count_of(info.queued_jobs_fast), count_of(info.queued_jobs_relax)) if info else (None, None)
+    queued = None if fast is None and relax is None else (fast or 0) + (relax or 0)
     concurrency = link.concurrency if link and link.concurrency else None
     return ChannelStats(total=running, images=running, videos=0, max_jobs=concurrency, max_image_jobs=None,
-                        max_video_jobs=None, queued=queued)
+                        max_video_jobs=None, queued=queued, queued_relax=relax)
 
 
 def link_info(link: LinkedAccount) -> ChannelInfo:
@@ -393,7 +396,8 @@ def link_info(link: LinkedAccount) -> ChannelInfo:
     raw_fast = (info.fast_time_remaining or "").strip() if info else ""
     availability, reason = _STANDINGS.get(status, (Availability.ENABLED, None))
     if link.is_active is False:
-        availability, reason = Availability.DISABLED, f"inactive: ImaginePro sends it no jobs (mjtui toggle {link.id})"
+        availability = Availability.INACTIVE
+        reason = f"ImaginePro sends it no jobs (mjtui toggle {link.id} makes it active)"
     return ChannelInfo(name=f"token {link.id}", mode=mode.lower() if mode else None,
                        fast_time_remaining=fast.text() if fast else raw_fast if raw_fast.lower() not in ("", "none") else None,
                        availability=availability, reason=reason)

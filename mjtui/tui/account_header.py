@@ -19,7 +19,6 @@ HEALTH_CLASS = {
     Health.UNAUTHORIZED: "bad",
     Health.PAYMENT: "bad",
     Health.MODERATION: "bad",
-    Health.COMMANDS_ONLY: "muted",
 }
 
 
@@ -50,7 +49,8 @@ def fresh_age(seconds: float, interval: float) -> float:
 
 
 class AccountHeader(Line):
-    """`● main  useapi  live  polled 3s ago · 41 ms · 0 errors · every 10s`."""
+    """`● main  useapi  live  polled 3s ago · 41 ms · 0 errors · every 10s` (`live  every 6s (rate limit) · polled ...`
+    where the service's rate limit, not the refresh interval, sets how often)."""
 
     COMPONENT_CLASSES = {"account-header--ok", "account-header--warn", "account-header--bad",
                          "account-header--muted", "account-header--name", "account-header--dim"}
@@ -69,7 +69,9 @@ class AccountHeader(Line):
         self.account_name = clean(name)
         self.provider = clean(provider)
 
-    def show(self, status: AccountStatus, now: float, interval: float, running: int | None) -> None:
+    def show(self, status: AccountStatus, now: float, interval: float, running: int | None, *,
+             rate_limited: bool = False) -> None:
+        """The line; `interval` is how often the account is polled, `rate_limited` when its service's limit set it."""
         words = status_words(status, now, interval)
         kind = "warn" if words == "stale" else "muted" if words == "paused" else HEALTH_CLASS[status.health]
         style = self.get_component_rich_style(f"account-header--{kind}")
@@ -79,15 +81,14 @@ class AccountHeader(Line):
         text.append(self.account_name, style=self.get_component_rich_style("account-header--name"))
         text.append(f"  {self.provider}  ", style=dim)
         text.append(words, style=style)
-        details = []
+        # Where the service's rate limit sets the interval, it goes first: at 80 columns the line's end is cut.
+        details = [f"every {interval:g}s (rate limit)"] if rate_limited else []
         if status.last_ok_at is not None:
             details.append(f"polled {age(fresh_age(now - status.last_ok_at, interval))} ago")
         if status.latency is not None:
             details.append(f"{status.latency * 1000:.0f} ms")
-        if status.health is Health.COMMANDS_ONLY:
-            details.append("no running-jobs list: r/f/t/i send commands, tracked below")
-        else:
-            details.append(f"{status.errors} error{'s' if status.errors != 1 else ''}")
+        details.append(f"{status.errors} error{'s' if status.errors != 1 else ''}")
+        if not rate_limited:
             details.append(f"every {interval:g}s")
         if running is not None:
             details.append(f"{running} running")

@@ -313,7 +313,7 @@ class MjtuiApp(App[None]):
         steps = INTERVAL_STEPS
         current = min(range(len(steps)), key=lambda i: abs(steps[i] - self.refresh_seconds))
         self.poller.set_refresh(float(steps[max(0, min(len(steps) - 1, current + direction))]))
-        self.notify(f"refresh every {self.refresh_seconds:g}s", timeout=2)
+        self.notify(self.dashboard.refresh_words(), timeout=2)
         self.dashboard.show_headers()
 
     def help_rows(self) -> list[tuple[str, str, str]]:

@@ -24,6 +24,7 @@ DASHBOARD_BINDINGS: list[BindingType] = [  # the dashboard screen's: gone while 
     Binding("x,delete", "cancel", "Cancel job", id="cancel"),
     Binding("s", "seed", "Seed", id="seed"),
     Binding("R", "reset", "Reset 596 / locked", id="reset", show=False),
+    Binding("a", "toggle_link", "Linked account on / off", id="toggle", show=False),
     Binding("slash", "filter", "Filter", id="filter"),
     Binding("h", "history", "History", id="history"),
     Binding("o", "sort", "Sort", id="sort", show=False),

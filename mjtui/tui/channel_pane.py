@@ -44,6 +44,7 @@ QUEUE_PANE_MIN_WIDTH = 76  # the queue's fixed columns, border, padding, scrollb
 QUEUE_SPARE_ROWS = 2  # a queue pane has room for its slots and this many waiting jobs; more scroll
 STATE_WORDS: dict[str, str] = {RunState.MODAL: "needs modal"}  # a state too long for its column, said shorter
 DOWN = frozenset({Availability.DISABLED, Availability.LOCKED})  # takes no jobs until an operator acts
+ALARM = DOWN | {Availability.BANNED}  # drawn in the error colour; the other states that take no jobs in the warning one
 
 
 class Elapsed:
@@ -171,16 +172,17 @@ class ChannelPane(RowTable):
         return self.info is not None and self.info.availability in DOWN
 
     def _paint_border(self) -> None:
-        """The border: accent when focused, error when full or its account is down, warning when offline
-        (double when focused and either).
+        """The border: accent when focused, error when full or its account is down or banned, warning when it
+        takes no jobs for a while (offline, verifying, inactive); double when focused and either.
 
         Set here rather than by CSS rules on a `-full` class or `:focus`: a class or a pseudo
         class that changes restyles the pane and each of its component styles, about a
         millisecond a pane, and at start a hundred channels fill at once.
         """
         full, focused = self.has_class("-full"), self.has_focus
-        offline = self.info is not None and self.info.availability is Availability.OFFLINE
-        alarm = "down" if self.down else ("full" if full else ("offline" if offline else None))
+        availability = self.info.availability if self.info is not None else Availability.ENABLED
+        offline = availability is not Availability.ENABLED
+        alarm = "down" if availability in ALARM else ("full" if full else ("offline" if offline else None))
         name = alarm or ("focused" if focused else "border")
         color = self.shared.style(f"channel-pane--{name}", partial=False).color
         edge: EdgeType = "double" if alarm and focused else "round"
@@ -348,7 +350,7 @@ class ChannelPane(RowTable):
         if self.queue:
             changed = self.gauges.set((self._slots_taken(stats), stats.max_jobs),
                                       (stats.relax_jobs or 0, stats.max_relax_jobs) if stats.max_relax_jobs else None,
-                                      (stats.queued or 0, stats.max_queued) if stats.queued is not None else None)
+                                      *queue_gauges(stats))
         else:
             changed = self.gauges.set((stats.total, stats.max_jobs), (stats.images, stats.max_image_jobs),
                                       (stats.videos, stats.max_video_jobs))
@@ -435,6 +437,16 @@ class ChannelPane(RowTable):
         return (row.created,)
 
 
+def queue_gauges(stats: ChannelStats) -> tuple[tuple[int, int | None] | None, ...]:
+    """The queue gauges' (count, limit): one queue, or the fast and relax queues apart where the service tells them."""
+    queued = stats.queued
+    if queued is None:
+        return None, None, None
+    if stats.queued_relax is None:
+        return (queued, stats.max_queued), None, None
+    return None, (max(0, queued - stats.queued_relax), None), (stats.queued_relax, None)
+
+
 def queue_cells(row: JobRow) -> list[Text]:
     """A queued or running gateway job's status, progress, action and prompt (cleaned: the gateway's text)."""
     state = row.state or ""
@@ -448,12 +460,13 @@ def queue_cells(row: JobRow) -> list[Text]:
 
 
 def account_line(info: ChannelInfo | None, style: Callable[[str], Style]) -> Text:
-    """`fast · fast time left 12.3/15.0 hours (82%)`, or `LOCKED  <why>` in the theme's error colour."""
+    """`fast · fast time left 12.3/15.0 hours (82%)`, or `LOCKED  <why>` in the theme's error colour (`VERIFYING`,
+    `INACTIVE`, `OFFLINE`: its warning colour)."""
     text = Text()
     if info is None:
         return text
     if info.availability is not Availability.ENABLED:
-        name = "channel-pane--down" if info.availability in DOWN else "channel-pane--offline"
+        name = "channel-pane--down" if info.availability in ALARM else "channel-pane--offline"
         text.append(info.availability.value.upper(), style=style(name))
         if info.reason:
             text.append("  ")

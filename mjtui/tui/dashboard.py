@@ -23,7 +23,6 @@ from mjtui.clock import Clock
 from mjtui.logs import log
 from mjtui.monitor.health import Health
 from mjtui.poller import AccountState, Answer, Poller, internal_error
-from mjtui.providers import Capability
 from mjtui.store import ChannelHistory, HistoryEntry
 from mjtui.text import clean
 from mjtui.timers import Timers
@@ -36,7 +35,7 @@ from mjtui.tui.inspector import InspectorScreen
 from mjtui.tui.keys import DASHBOARD_BINDINGS, lacks
 from mjtui.tui.messages import FinalsFetched, FinalState, PollDone
 from mjtui.tui.notifications import Finished
-from mjtui.tui.panels import PANE_MIN_WIDTH, AccountSection, FinishedTable, MessageTable, final_label
+from mjtui.tui.panels import PANE_MIN_WIDTH, AccountSection, FinishedTable, final_label
 from mjtui.tui.rows import RowTable
 from mjtui.tui.topbar import TopBar
 
@@ -118,18 +117,14 @@ class DashboardScreen(Screen[None]):
 
     async def on_mount(self) -> None:
         for state in self.accounts.values():
-            self.section(state.name).header.show(state.status, self.clock.now(), self.poller.refresh_seconds, None)
+            self.show_header(state)
             if state.problem:
                 banner = self.section(state.name).banner
                 banner.set_class(True, "-visible")
                 banner.update(Text(f"Not polled: {clean(state.problem)}"))
                 continue
             await self._ensure_panes(state, state.channel_names)
-            if not state.can(Capability.RUNNING_LIST):
-                state.status.health = Health.COMMANDS_ONLY
-                self.show_header(state)
-            else:
-                self.poll(state.name)
+            self.poll(state.name)
         self._layout_grids()
         self.show_topbar()
 
@@ -296,7 +291,21 @@ class DashboardScreen(Screen[None]):
 
     def show_header(self, state: AccountState) -> None:
         running = state.snapshot.total if state.snapshot else None
-        self.section(state.name).header.show(state.status, self.clock.now(), self.poller.refresh_seconds, running)
+        interval = self.poller.interval(state.name)
+        self.section(state.name).header.show(state.status, self.clock.now(), interval, running,
+                                             rate_limited=interval == state.min_poll_seconds > 0)
+
+    def refresh_words(self) -> str:
+        """What + / - set: the refresh interval, and the accounts whose service's rate limit polls them less often."""
+        seconds = self.poller.refresh_seconds
+        floors = {name: self.poller.interval(name) for name, state in self.accounts.items()
+                  if self.poller.interval(name) == state.min_poll_seconds > 0}
+        if not floors:
+            return f"refresh every {seconds:g}s"
+        if len(floors) == len(self.accounts):
+            return f"refresh every {max(floors.values()):g}s: the service's rate limit allows no faster"
+        limited = ", ".join(f"{clean(name, limit=20)} every {interval:g}s" for name, interval in floors.items())
+        return f"refresh every {seconds:g}s ({limited}: the rate limit allows no faster)"
 
     def show_topbar(self) -> None:
         running = sum(state.snapshot.total for state in self.accounts.values() if state.snapshot)
@@ -321,8 +330,6 @@ class DashboardScreen(Screen[None]):
         pane = self.focused_pane()
         if pane is not None:
             return self.accounts[pane.account]
-        if isinstance(self.focused, MessageTable):
-            return self.accounts[self.focused.account]
         if isinstance(self.focused, FinishedTable) and self.focused.selected:
             return self.accounts[self.focused.selected[0]]
         live = [state for state in self.accounts.values() if state.connection is not None]
@@ -466,6 +473,16 @@ class DashboardScreen(Screen[None]):
                             severity="warning")
             return
         self.dispatcher.reset(state, channel)
+
+    def action_toggle_link(self) -> None:
+        """Make the selected pane's linked account inactive, or active again (confirmed)."""
+        if self.dispatcher.refused("toggle"):
+            return
+        pane = self.focused_pane()
+        if pane is None:
+            self.app.notify("toggle: select a linked account's pane first (tab moves between panes)", severity="warning")
+            return
+        self.dispatcher.toggle(self.accounts[pane.account], pane.channel_id, pane.info)
 
     def action_history(self) -> None:
         pane = self.focused_pane()

@@ -1,8 +1,8 @@
 """The dashboard's actions as a user sees them: confirm, send once, say what came of it, follow what it started.
 
 `mjtui.actions` decides whether an action may go and records it; this module is the TUI around it: the
-confirmation dialog, the guard against a double key press, the seed job followed on the app's timers, an
-ImaginePro command's message followed in its account's table, and one toast per outcome.
+confirmation dialog, the guard against a double key press, the seed job followed on the app's timers, and one
+toast per outcome.
 """
 
 from __future__ import annotations
@@ -16,16 +16,14 @@ from textual.notifications import SeverityLevel
 from mjtui.actions import Actions, Refused, seed_settled
 from mjtui.api import errors
 from mjtui.api.models import COMMANDS, Command, Job
-from mjtui.monitor.message_follow import LET_GO_CROWDED, LET_GO_LATE, Check, why_let_go
 from mjtui.monitor.snapshot import Availability, ChannelInfo
 from mjtui.poller import AccountState, internal_error
-from mjtui.providers import Capability, Provider
+from mjtui.providers import Provider
 from mjtui.text import clean
 from mjtui.tui.confirm import ConfirmScreen
 from mjtui.tui.formatting import short_job_id
 from mjtui.tui.inspector import FOLLOW_FLOOR, InspectorScreen
 from mjtui.tui.keys import READONLY_WORDS
-from mjtui.tui.panels import MessageTable
 
 if TYPE_CHECKING:
     from mjtui.tui.dashboard import DashboardScreen
@@ -132,8 +130,26 @@ class Dispatcher:
                            ConfirmScreen(title, question, yes_label="Reset"),
                            lambda: self.actions.reset(service, channel), f"channel {clean(channel)} reset; polling again")
 
+    def toggle(self, state: AccountState, channel: str, info: ChannelInfo | None) -> None:
+        """Make the linked account behind a channel inactive (active, when it is inactive), after a confirmation
+        naming it and saying what follows."""
+        service = state.service
+        if service is None or self.refused("toggle", service):
+            return
+        active = info is not None and info.availability is Availability.INACTIVE
+        name = channel_name(state, channel)
+        question = Text()
+        question.append("Make linked account ")
+        question.append(clean(f"{name} ({channel})" if name else channel, limit=80), style="bold")
+        question.append(f" of account {clean(state.name)} {'active' if active else 'inactive'}?\n")
+        question.append("The service sends it jobs again." if active else
+                        "The service sends it no new jobs until it is made active again (the same key).")
+        self._confirm_then(state, "toggle", channel, f"toggle:{state.name}:{channel}",
+                           ConfirmScreen("Toggle linked account", question, yes_label="Activate" if active else "Deactivate"),
+                           lambda: self.actions.toggle(service, channel, active), "toggled")
+
     def _confirm_then(self, state: AccountState, what: str, target: str, key: str, dialog: ConfirmScreen,
-                      call: Callable[[], Awaitable[None]], done: str) -> None:
+                      call: Callable[[], Awaitable[object]], done: str) -> None:
         def decided(yes: bool | None) -> None:
             if yes and self._claim(key, what):
                 self.screen.run_worker(self._perform(state, what, target, key, call, done), exit_on_error=False,
@@ -142,12 +158,12 @@ class Dispatcher:
         self.screen.app.push_screen(dialog, decided)
 
     async def _perform(self, state: AccountState, what: str, target: str, key: str,
-                       call: Callable[[], Awaitable[None]], done: str) -> None:
+                       call: Callable[[], Awaitable[object]], done: str) -> None:
         try:
-            await call()
+            said = await call()
             if what == "cancel":
                 self.cancelled_here.add((state.name, target))  # its toast is this one, not the poll's
-            self.notify(done, title=what.capitalize())
+            self.notify(clean(said, limit=200) if isinstance(said, str) else done, title=what.capitalize())
             self.screen.poll(state.name)
         except errors.MjtuiError as exc:
             self.failed(state, what, exc)
@@ -208,9 +224,9 @@ class Dispatcher:
         assert state.service is not None
         try:
             sent = await self.actions.command(state.service, cmd, channel)
-            if sent.message_id is not None:  # a message to follow (ImaginePro), not an answer
-                self._track_message(state, cmd, sent.message_id)
-                self.notify(f"/{cmd} sent to {clean(state.name)}: message {clean(sent.message_id)}")
+            if sent.message_id is not None:  # a message (ImaginePro), not an answer: the next poll shows its effect
+                self.notify(f"/{cmd} sent to {clean(state.name)}: message {clean(sent.message_id)} "
+                            f"(the next poll shows its outcome)")
                 return
             if sent.error:
                 self.notify(f"/{cmd} failed: {clean(sent.error, limit=200)}", severity="error")
@@ -233,54 +249,6 @@ class Dispatcher:
         for mode in MODE_COMMANDS:
             if f"job mode**: {mode}" in content.lower():
                 self.screen.set_mode(state, channel, mode)
-
-    # -- an ImaginePro command's message, followed ----------------------------------------------------
-
-    def _track_message(self, state: AccountState, cmd: str, message_id: str) -> None:
-        """Show a message just sent and follow it (see `MessageFollower`: capped, backing off, for a limited time)."""
-        tables = self.screen.section(state.name).query(MessageTable)
-        if not tables or not state.can(Capability.MESSAGES):
-            return  # an account whose jobs show in its panes: the next poll lists what the command started
-        table = tables.first()
-        now = self.screen.clock.now()
-        table.sent(message_id, cmd, now)
-        check, let_go = state.messages.follow(message_id, now)
-        for old in let_go:
-            table.note(old, LET_GO_CROWDED)
-        if check is not None:
-            self._check_message_later(state, message_id, check)
-
-    def _check_message_later(self, state: AccountState, message_id: str, check: Check) -> None:
-        def due() -> None:
-            if state.messages.ask(message_id, check.ticket):
-                self.screen.run_worker(self._follow_message(state, message_id), exit_on_error=False,
-                                       description="follow message")
-
-        self.screen.timers.call_later(check.wait, due)
-
-    async def _follow_message(self, state: AccountState, message_id: str) -> None:
-        service = state.service
-        if service is None or not service.can(Capability.MESSAGES):
-            return
-        table = self.screen.section(state.name).query_one(MessageTable)
-        try:
-            message = await service.message(message_id)
-        except errors.MjtuiError as exc:
-            let_go = why_let_go(exc)
-            table.note(message_id, let_go or str(exc))
-            if let_go is not None:
-                state.messages.let_go(message_id)
-                return
-            message = None
-        final = message is not None and message.is_final
-        followed = state.messages.follows(message_id)
-        check = state.messages.answered(message_id, final, self.screen.clock.now())
-        if message is not None:
-            table.progress(message)
-        if check is not None:
-            self._check_message_later(state, message_id, check)
-        elif not final:  # too long, or let go for a newer one while this answer was on its way
-            table.note(message_id, LET_GO_LATE if followed else LET_GO_CROWDED)
 
 
 def channel_name(state: AccountState, channel: str) -> str | None:

@@ -23,11 +23,15 @@ def fullness_level(value: int, limit: int | None) -> str:
 
 
 class Gauge:
-    """`jobs ███████░░░ 10/12`: a label, a bar and the count over the limit (`FULL` after it when full)."""
+    """`jobs ███████░░░ 10/12`: a label, a bar and the count over the limit (`FULL` after it when full).
 
-    def __init__(self, label: str, *, bar: bool = True) -> None:
+    A `counted` gauge (a queue the service sets no limit on) shows its count alone while it has no limit.
+    """
+
+    def __init__(self, label: str, *, bar: bool = True, counted: bool = False) -> None:
         self.label = label
         self.bar = bar
+        self.counted = counted
         self.value = 0
         self.limit: int | None = None
         self.shown = True  # a gauge the channel has no figure for (a gateway without a relax pool) is left out
@@ -37,7 +41,9 @@ class Gauge:
         return fullness_level(self.value, self.limit)
 
     def _count(self) -> str:
-        return f"{self.value}/{'?' if self.limit is None else self.limit}"
+        if self.limit is None:
+            return str(self.value) if self.counted else f"{self.value}/?"
+        return f"{self.value}/{self.limit}"
 
     @property
     def width(self) -> int:
@@ -48,6 +54,8 @@ class Gauge:
         count = len(self._count())
         if self.limit is not None:
             count = max(count, 2 * len(str(self.limit)) + 1)
+        elif self.counted:
+            count = max(count, 2)  # a queue growing past 9 does not move what follows
         width = cell_len(self.label) + 1 + count
         if self.bar:
             width += BAR_WIDTH + 1 + len(" FULL")
@@ -80,8 +88,10 @@ class Gauges:
 
     @classmethod
     def queue(cls) -> Gauges:
-        """A gateway account's: jobs running against its concurrency, its relax pool, its queue against queueSize."""
-        return cls(Gauge("run"), Gauge("relax", bar=False), Gauge("queue", bar=False))
+        """A gateway account's: jobs running against its concurrency, its relax pool, its queue against queueSize
+        (a count alone where there is no such limit), or the fast and relax queues apart where the service counts them so."""
+        return cls(Gauge("run"), Gauge("relax", bar=False), Gauge("queue", bar=False, counted=True),
+                   Gauge("fast queue", bar=False, counted=True), Gauge("relax queue", bar=False, counted=True))
 
     @property
     def jobs(self) -> Gauge:

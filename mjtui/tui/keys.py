@@ -22,6 +22,7 @@ READONLY_WORDS = {"reset": "moderation reset"}  # how the dashboard names an act
 DASHBOARD_NEEDS: dict[str, tuple[Capability, ...]] = {
     **{action: (capability,) for action, capability in NEEDS.items()},
     "cancel": (Capability.CANCEL, Capability.RUNNING_LIST),
+    "toggle_link": (Capability.TOGGLE,),  # the toggle key's action (Textual's own `toggle` is another)
 }
 
 
@@ -47,9 +48,9 @@ def help_rows(keymap: dict[str, str], key_display: Callable[[Binding], str],
     for name, service in accounts:
         if service is None:
             continue
-        lacking = [action for action in DASHBOARD_NEEDS if lacks(service, action)]
+        lacking = [action for action in DASHBOARD_NEEDS if action in keys and lacks(service, action)]  # keyless: no row
         if lacking:
-            shown = ", ".join(f"{action} ({keys.get(action, '?')})" for action in lacking)
+            shown = ", ".join(f"{action} ({keys[action]})" for action in lacking)
             rows.append(("-", f"not for account {clean(name, limit=30)} ({service.kind}): {shown}", "(provider)"))
     return rows
 

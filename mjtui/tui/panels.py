@@ -1,5 +1,4 @@
-"""The account sections: a useapi account's channel grid, an ImaginePro account's sent commands, and the
-recently-finished list."""
+"""The account sections (header, banner, a grid of channel panes) and the recently-finished list."""
 
 from __future__ import annotations
 
@@ -9,10 +8,8 @@ from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Grid, Vertical
-from textual.widgets import DataTable
 
-from mjtui.api.models import Job, MessageProgress
-from mjtui.providers import Capability, kind_can
+from mjtui.api.models import Job
 from mjtui.text import clean
 from mjtui.tui.account_header import AccountHeader, Banner
 from mjtui.tui.formatting import now_local, safe, short_channel_id, short_job_id
@@ -33,7 +30,7 @@ def final_label(job: Job | None, fallback: str = "gone") -> str:
 
 
 class AccountSection(Vertical):
-    """Header, banner, and the account's body (channel grid or command list)."""
+    """Header, banner, and the account's channel grid."""
 
     DEFAULT_CSS = """
     AccountSection { height: auto; margin-bottom: 1; }
@@ -49,10 +46,7 @@ class AccountSection(Vertical):
     def compose(self) -> ComposeResult:
         yield AccountHeader(self.account, self.provider)
         yield Banner()
-        if kind_can(self.provider, Capability.RUNNING_LIST):
-            yield Grid(classes="channels")
-        else:  # commands only: what was sent from here, followed by message
-            yield MessageTable(self.account)
+        yield Grid(classes="channels")
 
     @property
     def header(self) -> AccountHeader:
@@ -61,43 +55,6 @@ class AccountSection(Vertical):
     @property
     def banner(self) -> Banner:
         return self.query_one(Banner)
-
-
-class MessageTable(DataTable):
-    """ImaginePro has no running list: show the commands sent from here and their progress."""
-
-    DEFAULT_CSS = "MessageTable { height: auto; max-height: 10; }"
-
-    def __init__(self, account: str) -> None:
-        super().__init__(cursor_type="row", classes="messages")
-        self.account = account
-
-    def on_mount(self) -> None:
-        self.add_column("sent", key="sent", width=8)
-        self.add_column("command", key="cmd", width=8)
-        self.add_column("message", key="id", width=38)
-        self.add_column("status", key="status", width=10)
-        self.add_column("progress", key="progress", width=8)
-        self.add_column("note", key="note")
-
-    def sent(self, message_id: str, cmd: str, now: float) -> None:
-        if message_id in self.rows:
-            return  # the service answered an id it gave before: one row, one follow
-        self.add_row(Text(now_local(now)), safe(cmd), safe(message_id), Text("SENT"), Text(""), Text(""), key=message_id)
-
-    def progress(self, message: MessageProgress) -> None:
-        key = message.message_id or ""
-        if key not in self.rows:
-            return
-        self.update_cell(key, "status", safe(message.status or "?"))
-        self.update_cell(key, "progress", Text(f"{message.progress}%" if message.progress is not None else ""))
-        note = getattr(message, "content", None) or message.error or ""
-        self.update_cell(key, "note", safe(note, limit=80))
-
-    def note(self, message_id: str, text: str) -> None:
-        """Say why a message is no longer followed, or what went wrong asking about it."""
-        if message_id in self.rows:
-            self.update_cell(message_id, "note", safe(text, limit=80))
 
 
 class FinishedTable(RowTable):
