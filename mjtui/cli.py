@@ -228,9 +228,10 @@ def format_running(snapshot: Snapshot, connection: Connection) -> list[str]:
     """The running-jobs table: a header per channel with its limits, a line per job."""
     channels = snapshot.stats.values()
     images, videos = sum(stats.images for stats in channels), sum(stats.videos for stats in channels)
-    queued = sum(stats.queued or 0 for stats in channels)  # a gateway lists its queued tasks beside the running
+    running = sum(stats.total for stats in channels)  # the services' counts: a gateway lists queued tasks too
+    queued = sum(stats.queued or 0 for stats in channels)
     waiting = f", {queued} queued" if queued else ""
-    lines = [f"{clean(connection.name)}: {snapshot.total - queued} running ({images} images, {videos} videos){waiting} "
+    lines = [f"{clean(connection.name)}: {running} running ({images} images, {videos} videos){waiting} "
              f"in {len(snapshot.stats)} channels"]
     # Ids as wide as the longest (useapi's run to ~70 characters, a gateway's are 16 digits), so columns line up.
     id_width = min(70, max((cell_len(clean(job_id)) for rows in snapshot.jobs.values() for job_id in rows), default=0))
@@ -264,7 +265,9 @@ def _account_words(stats: ChannelStats, info: ChannelInfo | None) -> str:
     """What a midjourney-proxy gateway adds to a channel's header: the queue, relax pool, mode, fast time, state."""
     words = []
     if stats.max_queued is not None or stats.queued is not None:
-        words.append(f"queued {_ratio(stats.queued, stats.max_queued)}")
+        queued = _ratio(stats.queued, stats.max_queued) if stats.max_queued is not None else str(stats.queued)
+        relax = f" ({stats.queued_relax} relax)" if stats.queued_relax else ""
+        words.append(f"queued {queued}{relax}")
     if stats.max_relax_jobs is not None:
         words.append(f"relax pool {stats.max_relax_jobs}")
     if info is not None:

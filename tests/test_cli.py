@@ -687,3 +687,18 @@ def test_running_jobs_line_up_under_the_widest_id_and_skip_limits_the_service_la
     lines = cli.format_running(snapshot_of(running, 0.0), connection)
     assert lines[2] == "channel 123  jobs 2/3", "no image/video limits in the list: none shown"
     assert [line.index(" image ") for line in lines[3:]] == [len("  a-much-longer-job-id-2")] * 2
+
+
+def test_the_summary_counts_what_runs_and_what_waits_as_the_service_counts_them():
+    from mjtui import cli
+    from mjtui.api.client import UseapiClient
+    from mjtui.connections import Connection
+    from mjtui.monitor.snapshot import ChannelStats, JobRow, Snapshot
+    from mjtui.providers.useapi import Useapi
+
+    rows = {f"m{n}": JobRow(f"m{n}", "c1", "image", "", 10, 0.0) for n in range(3)}  # the 4 queued are not listed
+    stats = ChannelStats(3, 3, 0, 3, None, None, queued=4, queued_relax=1)
+    snapshot = Snapshot(0.0, {"c1": stats}, {"c1": rows})
+    lines = cli.format_running(snapshot, Connection("ip", Useapi("ip", UseapiClient("a-token-never-sent"))))
+    assert lines[0] == "ip: 3 running (3 images, 0 videos), 4 queued in 1 channels"
+    assert lines[2] == "channel c1  jobs 3/3 FULL  queued 4 (1 relax)", "no queue limit: no '/?'"

@@ -118,6 +118,15 @@ async def test_a_slow_answer_does_not_make_the_next_request_early(clock):
     assert sim.world.gate.refused() == 0, "the 3 s are counted from when the service saw the last one"
 
 
+async def test_mjtui_jobs_waits_its_turn_when_another_process_just_asked(clock):
+    sim, provider = a_provider(clock)
+    other = ImagineProClient(sim.token("ip"), SIM_ORIGIN, transport=sim.transport())
+    await other.linked_accounts()  # the dashboard's poll, a moment before `mjtui jobs` starts
+    polled = await provider.survey(clock.now)
+    assert polled.snapshot.stats, "the linked accounts are listed after one refusal and the documented wait"
+    assert sim.world.gate.refused() == 1
+
+
 async def test_a_poll_shows_each_linked_account_with_its_gauges_and_the_jobs_followed(clock):
     sim, provider = a_provider(clock, imaginepro_links=2, max_jobs=3)
     world = sim.world

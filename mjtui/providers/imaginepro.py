@@ -156,7 +156,12 @@ class ImaginePro(Provider):
 
     async def survey(self, now: Callable[[], float], known_channels: Iterable[str] = ()) -> Polled:
         """The list and the last 24 hours (3 s apart, as the limit says), every running message fetched."""
-        self.links = (await self.pace.general(self.client.linked_accounts)).root
+        try:
+            listed = await self.pace.general(self.client.linked_accounts)
+        except errors.RateLimited as exc:  # another process (the dashboard, a script's last call) took the turn
+            await self.pace.sleep(exc.retry_after or GENERAL_GAP)
+            listed = await self.pace.general(self.client.linked_accounts)  # a GET: asking again changes nothing
+        self.links = listed.root
         await self._read_history(now())
         while await self._follow_due(now(), limit=MESSAGE_BURST):
             pass
