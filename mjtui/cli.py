@@ -228,10 +228,9 @@ def format_running(snapshot: Snapshot, connection: Connection) -> list[str]:
     """The running-jobs table: a header per channel with its limits, a line per job."""
     channels = snapshot.stats.values()
     images, videos = sum(stats.images for stats in channels), sum(stats.videos for stats in channels)
-    running = sum(stats.total for stats in channels)  # the services' counts: a gateway lists queued tasks too
     queued = sum(stats.queued or 0 for stats in channels)
     waiting = f", {queued} queued" if queued else ""
-    lines = [f"{clean(connection.name)}: {running} running ({images} images, {videos} videos){waiting} "
+    lines = [f"{clean(connection.name)}: {snapshot.running} running ({images} images, {videos} videos){waiting} "
              f"in {len(snapshot.stats)} channels"]
     # Ids as wide as the longest (useapi's run to ~70 characters, a gateway's are 16 digits), so columns line up.
     id_width = min(70, max((cell_len(clean(job_id)) for rows in snapshot.jobs.values() for job_id in rows), default=0))

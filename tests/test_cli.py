@@ -413,7 +413,8 @@ def test_imaginepro_commands_jobs_job_cancel_and_toggle(cli: Cli, sim: SimProces
     assert "only while a job is in progress" in cancelled.err
 
     jobs = cli.ok("--account", "ip", "jobs", config=config).out
-    header = re.search(rf"^channel token {sim.token_id} \((\d+)\)  jobs \d+/\d+.*  queued \d+(?: \(\d+ relax\))?  mode \w+  fast left ",
+    header = re.search(rf"^channel token {sim.token_id} \((\d+)\)  jobs \d+/\d+.*  queued \d+(?: \(\d+ relax\))?"
+                       r"  mode \w+  fast left ",
                        jobs, re.M)
     assert header, jobs
 

@@ -1201,6 +1201,25 @@ async def test_a_failed_cancel_shows_the_api_error(make_sim, clock):
         assert isinstance(app.screen, ConfirmScreen), "a failed cancel does not leave the key stuck in flight"
 
 
+async def test_a_bug_under_a_confirmed_cancel_is_told_and_the_key_works_again(make_sim, clock):
+    q = quiet(make_sim)
+    app, _timers = make_dashboard(q.sim, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+
+        async def broken(job_id: str) -> None:  # a bug somewhere under the provider's call
+            raise RuntimeError("boom")
+
+        app.accounts["main"].service.cancel = broken
+        await focus_pane(pilot, q.other)
+        await pilot.press("x", "y")
+        await settle(pilot)
+        failures = [n for n in app._notifications if n.title == "cancel failed"]
+        assert [n.message for n in failures] == ["internal error: RuntimeError: boom"]
+        await pilot.press("x")
+        assert isinstance(app.screen, ConfirmScreen), "the cancel is not left marked in flight"
+
+
 async def test_an_imaginepro_account_is_polled_no_faster_than_its_limit_and_a_mode_key_shows_in_its_info(make_sim, clock):
     sim = make_sim(channels=1, imaginepro=True, autopilot=False)
     app, timers = make_dashboard(sim, clock, accounts=["ip"])

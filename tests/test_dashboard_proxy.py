@@ -16,6 +16,7 @@ from support.dashboard import (
     finished_status,
     focus_finished,
     focus_pane,
+    header_text,
     make_gateway_dashboard,
     plain,
     screen_text,
@@ -33,6 +34,7 @@ from mjtui.tui.app import MjtuiApp
 from mjtui.tui.channel_pane import ChannelPane
 from mjtui.tui.confirm import ConfirmScreen
 from mjtui.tui.inspector import InspectorScreen
+from mjtui.tui.topbar import TopBar
 
 SIZE = (160, 48)
 
@@ -109,6 +111,9 @@ async def test_the_gauges_show_what_the_gateway_counts(clock: ManualClock) -> No
                 for key in pane.ordered_keys]
         assert sum(row.startswith("queued ") for row in rows) == account.queue_count
         assert all(row.split()[0] in ("queued", "submitted", "in") for row in rows)
+        running = len(fast.running) + len(relax.running)  # the queued wait: they are not running
+        assert f"· {running} running" in header_text(app, "pool")
+        assert f"1 account · {running} running" in plain(app.dashboard.query_one(TopBar))
 
 
 async def test_a_running_task_shows_its_progress_as_the_gateway_reports_it(clock: ManualClock) -> None:

@@ -128,7 +128,13 @@ class Snapshot:
 
     @property
     def total(self) -> int:
+        """Job rows listed (a gateway lists its queued tasks too; ImaginePro the messages mjtui follows)."""
         return sum(len(rows) for rows in self.jobs.values())
+
+    @property
+    def running(self) -> int:
+        """Jobs running, as the service counts them: what takes a slot, not what waits for one."""
+        return sum(stats.total for stats in self.stats.values())
 
     def job(self, job_id: str) -> JobRow | None:
         for rows in self.jobs.values():

@@ -290,7 +290,7 @@ class DashboardScreen(Screen[None]):
                 self.show_header(state)
 
     def show_header(self, state: AccountState) -> None:
-        running = state.snapshot.total if state.snapshot else None
+        running = state.snapshot.running if state.snapshot else None
         interval = self.poller.interval(state.name)
         self.section(state.name).header.show(state.status, self.clock.now(), interval, running,
                                              rate_limited=interval == state.min_poll_seconds > 0)
@@ -308,7 +308,7 @@ class DashboardScreen(Screen[None]):
         return f"refresh every {seconds:g}s ({limited}: the rate limit allows no faster)"
 
     def show_topbar(self) -> None:
-        running = sum(state.snapshot.total for state in self.accounts.values() if state.snapshot)
+        running = sum(state.snapshot.running for state in self.accounts.values() if state.snapshot)
         extra = "PAUSED" if self.poller.paused else ""
         if self.mjtui.readonly:
             extra = f"{extra} read-only".strip()

@@ -167,6 +167,8 @@ class Dispatcher:
             self.screen.poll(state.name)
         except errors.MjtuiError as exc:
             self.failed(state, what, exc)
+        except Exception as exc:  # noqa: BLE001 - a bug is told like any failure, never a dead worker
+            self.failed(state, what, internal_error(exc))
         finally:
             self.in_flight.discard(key)
 
