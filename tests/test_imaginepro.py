@@ -17,7 +17,14 @@ from mjtui.connections import Connection
 from mjtui.monitor.snapshot import Availability, RunState
 from mjtui.poller import AccountState, Poller
 from mjtui.providers.imaginepro import (
-    GENERAL_GAP, MIN_POLL_SECONDS, UNPLACED, ImaginePro, Pace, channel_key, link_info, link_stats,
+    GENERAL_GAP,
+    MIN_POLL_SECONDS,
+    UNPLACED,
+    ImaginePro,
+    Pace,
+    channel_key,
+    link_info,
+    link_stats,
 )
 from mjtui.sim import SIM_ORIGIN, Simulator
 from mjtui.sim.rate_gate import MESSAGE_BURST
