@@ -80,7 +80,8 @@ def describe_failure(exc: errors.MjtuiError, connection: Connection) -> str:
             f"then run: mjtui reset {channel}"
         )
     if isinstance(exc, errors.RateLimited) and exc.retry_after is not None:
-        return f"{exc}; retry after {_wait(exc.retry_after)}"
+        limit = connection.service.rate_limit
+        return f"{exc}; {limit + ': ' if limit else ''}retry after {_wait(exc.retry_after)}"
     if isinstance(exc, errors.OutcomeUnknown):
         return f"outcome unknown: {exc}"
     if isinstance(exc, errors.BadRequest) and exc.error == "channel is missing":

@@ -425,6 +425,11 @@ def test_imaginepro_commands_jobs_job_cancel_and_toggle(cli: Cli, sim: SimProces
     assert "…" in listed["accounts"][0]["token"], "the linked Discord token is masked"
     on = cli.ok("--account", "ip", "toggle", str(sim.token_id), "--yes", config=config).out
     assert on.strip() == f"linked account {sim.token_id} is now active"
+    wrong = cli.run("--account", "ip", "toggle", "305861768420567154", "--off", "--yes", config=config)
+    assert wrong.code == 1 and wrong.err_lines == [
+        "mjtui: 305861768420567154 is no linked Discord account of account 'ip' (mjtui jobs lists them): nothing sent"]
+    with sim.http("ip") as http:
+        assert [link["isActive"] for link in http.get("/api/v1/discord/tokens").json()] == [True], "none made inactive"
     refused = cli.run("--account", "main", "toggle", "12", "--yes", config=config)
     assert refused.code == 2 and "account 'main' is useapi, which has no account toggle" in refused.err
 

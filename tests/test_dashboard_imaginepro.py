@@ -7,6 +7,7 @@ from rich.cells import cell_len
 from support.dashboard import account_panes, advance, focus_pane, header_text, make_dashboard, settle, toasts
 from textual.widgets import Static
 
+from mjtui.providers.imaginepro import UNPLACED
 from mjtui.sim import Simulator
 from mjtui.sim.world import Channel, Submission
 from mjtui.tui.channel_pane import ChannelPane
@@ -132,6 +133,27 @@ async def test_a_toggles_the_selected_linked_account_after_asking_and_its_pane_r
         await advance(pilot, clock, timers, app.poller.interval("ip"))
         assert link.active and not account_line(pane).startswith("INACTIVE")
         assert sim.world.gate.refused() == 0
+
+
+async def test_a_and_r_on_the_unplaced_pane_are_refused_and_send_nothing(make_sim, clock) -> None:
+    sim, links = imaginepro(make_sim, links=2)
+    [message_id] = busy(sim, links[1], running=1)
+    app, timers = make_dashboard(sim, clock, accounts=["ip"])
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await advance(pilot, clock, timers, app.poller.interval("ip"))  # the last 24 h: which account runs it, unknown
+        pane = await focus_pane(pilot, UNPLACED)
+        assert pane.cursor_key == message_id
+        await advance(pilot, clock, timers, 3)  # the rate limit would let an action go now
+        sent = sum(request.kind == "general" for request in sim.world.gate.log)
+        for key, what in (("a", "toggle"), ("r", "/relax")):
+            await pilot.press(key)
+            await settle(pilot)
+            assert app.screen is app.dashboard, "nothing to confirm"
+            assert toasts(app)[-1] == (f": {what}: no linked account mjtui knows of is behind this pane: select a "
+                                       f"linked account's pane (tab moves between panes)")
+        assert sum(request.kind == "general" for request in sim.world.gate.log) == sent, "nothing was sent"
+        assert all(link.active for link in links) and all(link.mode == "fast" for link in links)
 
 
 async def test_the_toggle_key_is_hidden_where_the_provider_lacks_it_and_help_names_its_key(make_sim, clock) -> None:

@@ -11,11 +11,21 @@ from support.poller import Host
 from mjtui.api import errors
 from mjtui.api.client import ImagineProClient
 from mjtui.api.imaginepro_models import LinkedAccount, count_of, fast_time
+from mjtui.cli import describe_failure
 from mjtui.clock import ManualClock
 from mjtui.connections import Connection
 from mjtui.monitor.snapshot import Availability, RunState
 from mjtui.poller import AccountState, Poller
-from mjtui.providers.imaginepro import MIN_POLL_SECONDS, UNPLACED, ImaginePro, Pace, channel_key, link_info, link_stats
+from mjtui.providers.imaginepro import (
+    GENERAL_GAP,
+    MIN_POLL_SECONDS,
+    UNPLACED,
+    ImaginePro,
+    Pace,
+    channel_key,
+    link_info,
+    link_stats,
+)
 from mjtui.sim import SIM_ORIGIN, Simulator
 from mjtui.sim.rate_gate import MESSAGE_BURST
 from mjtui.timers import ManualTimers
@@ -198,8 +208,44 @@ async def test_toggle_makes_a_linked_account_inactive_and_active_again(clock):
     assert polled.snapshot.info[link.id].availability is Availability.INACTIVE
     assert await provider.toggle(link.id, True) == f"linked account {link.token_id} is now active"
     assert link.active
-    with pytest.raises(errors.NotFound):
-        await provider.toggle("4242", True)
+
+
+def general_requests(sim: Simulator) -> int:
+    """The general requests the service admitted (the list, the history, a trace, a command, a toggle)."""
+    return sum(request.kind == "general" and request.admitted for request in sim.world.gate.log)
+
+
+@pytest.mark.parametrize("link", ["305861768420567154", "4242", "token-4242", UNPLACED])
+async def test_a_toggle_or_command_for_a_linked_account_the_list_does_not_name_sends_nothing(clock, link):
+    sim, provider = a_provider(clock, imaginepro_links=2)  # a fresh process, as `mjtui toggle` is: no list yet
+    links = sim.world.linked(sim.world.accounts["ip"])
+    with pytest.raises(errors.MjtuiError, match=rf"^{link} is no linked Discord account of account 'ip' "
+                                                r"\(mjtui jobs lists them\): nothing sent$"):
+        await provider.toggle(link, False)
+    assert general_requests(sim) == 1, "the list was read, nothing was PUT"
+    with pytest.raises(errors.MjtuiError, match="is no linked Discord account"):
+        await provider.command("relax", link)
+    assert general_requests(sim) == 1, "nothing was POSTed"
+    assert all(each.active for each in links), "the config's linked account was not made inactive in its place"
+
+
+async def test_a_toggle_by_token_id_or_channel_reaches_that_linked_account_and_no_other(clock):
+    sim, provider = a_provider(clock, imaginepro_links=2)
+    first, second = sim.world.linked(sim.world.accounts["ip"])
+    assert await provider.toggle(second.id, False) == f"linked account {second.token_id} is now inactive"
+    assert (first.active, second.active) == (True, False)
+    assert await provider.toggle(str(second.token_id), True) == f"linked account {second.token_id} is now active"
+    assert second.active and sim.world.gate.refused() == 0
+
+
+async def test_an_action_refused_for_the_rate_limit_says_when_to_try_again(clock):
+    sim, provider = a_provider(clock)
+    other = ImagineProClient(sim.token("ip"), SIM_ORIGIN, transport=sim.transport())
+    await other.linked_accounts()  # `mjtui jobs` a moment before `mjtui relax`
+    with pytest.raises(errors.RateLimited) as refused:
+        await provider.command("relax", None)  # a POST: never sent again by itself
+    line = describe_failure(refused.value, Connection("ip", provider))
+    assert line.endswith("(POST /api/v1/nova/commands); ImaginePro allows one request every 3 s: retry after 3s"), line
 
 
 async def test_job_detail_names_the_parent_and_the_linked_account_that_ran_it(clock):
@@ -216,6 +262,21 @@ async def test_job_detail_names_the_parent_and_the_linked_account_that_ran_it(cl
     job = await provider.job(child.message_id)
     assert job.parent_job_id == parent.message_id and job.channel == second.id and job.prompt == "an owl librarian"
     assert job.dump()["originatingMessageId"] == parent.message_id
+
+
+async def test_the_linked_account_that_ran_a_message_is_traced_once_not_at_every_refresh(clock):
+    sim, provider = a_provider(clock, imaginepro_links=2)
+    world = sim.world
+    second = world.linked(world.accounts["ip"])[1]
+    running = world.submit(world.accounts["ip"], "a heron at dawn", second.id)
+    await provider.poll(clock.now)  # the list
+    clock.advance(MIN_POLL_SECONDS)
+    assert running.message_id in (await provider.poll(clock.now)).snapshot.jobs[UNPLACED]  # the last 24 h
+    for refresh in range(3):  # the inspector follows it
+        clock.advance(GENERAL_GAP)
+        before = general_requests(sim)
+        assert (await provider.job(running.message_id)).channel == second.id
+        assert general_requests(sim) - before == (1 if refresh == 0 else 0), "traced the first time only"
 
 
 async def test_the_rate_limits_are_never_exceeded_over_an_hour_whatever_the_refresh(clock):

@@ -606,11 +606,6 @@ class ImagineProClient(BaseClient):
         """GET /api/v1/discord/tokens: every linked Discord account, with its concurrency, status and /info."""
         return await self._json(LinkedAccounts, "GET", "/api/v1/discord/tokens")
 
-    async def linked_account(self, token_id: int) -> LinkedAccounts:
-        """GET /api/v1/discord/token/{id}: one linked account (documented as an array of it)."""
-        return await self._json(LinkedAccounts, "GET", f"/api/v1/discord/token/{int(token_id)}",
-                                endpoint="/api/v1/discord/token/{id}")
-
     async def toggle(self, token_id: int, active: bool) -> LinkedAccounts:
         """PUT /api/v1/discord/token/{id}: make a linked account active or inactive; the answer is its new state."""
         body = ToggleRequest(is_active=active)

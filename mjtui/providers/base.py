@@ -70,6 +70,7 @@ class Provider:
     final_batch: ClassVar[int] = 1  # final states `finals()` asks for in one request; 1: a `job()` each
     cancel_outcome: ClassVar[str] = 'failed ("Job cancelled by user")'  # how a cancelled job reads afterwards
     min_poll_seconds: ClassVar[float] = 0.0  # the service's rate limit allows no more polls than one per this
+    rate_limit: ClassVar[str] = ""  # the service's documented request limit, in words, said with its 429
 
     def __init__(self, account: str, client: BaseClient) -> None:
         self.account = account

@@ -7,7 +7,8 @@ messages followed. ImaginePro allows one general request per 3 s and 10 message 
 `min_poll_seconds` keeps polls 6 s apart, half the general budget, leaving the rest to actions; `Pace` makes
 every request of this provider wait its turn, so none is sent over the limit whatever asks for it.
 
-Commands go as the config's `token_id` (or the linked account behind the channel named). Where a message ran
+Commands go as the config's `token_id`, or as the linked account behind the channel named: one the list does not
+name is refused, nothing sent (never the config's in its place). Where a message ran
 is known for those sent from here; a message from the history is placed at once when there is one linked
 account, else by its trace, one message every other poll; meanwhile it shows under UNPLACED.
 """
@@ -25,7 +26,7 @@ import httpx
 
 from mjtui.api import errors
 from mjtui.api.client import DEFAULT_TIMEOUT, ImagineProClient, Sleep
-from mjtui.api.imaginepro_models import LinkedAccount, count_of, fast_time, job_of_message
+from mjtui.api.imaginepro_models import LinkedAccount, MessageTrace, count_of, fast_time, job_of_message
 from mjtui.api.models import Command, Job, MessageProgress, MessageStatus
 from mjtui.clock import parse_iso
 from mjtui.monitor.message_follow import MessageFollower, why_let_go
@@ -82,6 +83,9 @@ class Pace:
                 await self.sleep(wait)
             try:
                 return await send()
+            except errors.RateLimited as exc:  # another process took the turn; the documented gap says when to retry
+                exc.retry_after = GENERAL_GAP if exc.retry_after is None else exc.retry_after
+                raise
             finally:
                 # Counted from the answer: the service saw the request somewhere before it, never after.
                 self._general_at = self.clock()
@@ -122,6 +126,7 @@ class ImaginePro(Provider):
     commands_need_a_channel = False  # sent by the linked Discord account's token_id
     final_batch = 50  # a message that left the list was fetched as it did: its final state costs no request
     min_poll_seconds = MIN_POLL_SECONDS
+    rate_limit = f"ImaginePro allows one request every {GENERAL_GAP:g} s"
     client: ImagineProClient
 
     def __init__(self, account: str, client: ImagineProClient, token_id: int | None, pace: Pace | None = None) -> None:
@@ -156,16 +161,21 @@ class ImaginePro(Provider):
 
     async def survey(self, now: Callable[[], float], known_channels: Iterable[str] = ()) -> Polled:
         """The list and the last 24 hours (3 s apart, as the limit says), every running message fetched."""
+        await self._read_links()
+        await self._read_history(now())
+        while await self._follow_due(now(), limit=MESSAGE_BURST):
+            pass
+        return Polled(self.snapshot(now(), known_channels), self._document)
+
+    async def _read_links(self) -> list[LinkedAccount]:
+        """The linked-account list, in its turn (a one-off process: `mjtui jobs`, `mjtui toggle`)."""
         try:
             listed = await self.pace.general(self.client.linked_accounts)
         except errors.RateLimited as exc:  # another process (the dashboard, a script's last call) took the turn
             await self.pace.sleep(exc.retry_after or GENERAL_GAP)
             listed = await self.pace.general(self.client.linked_accounts)  # a GET: asking again changes nothing
         self.links = listed.root
-        await self._read_history(now())
-        while await self._follow_due(now(), limit=MESSAGE_BURST):
-            pass
-        return Polled(self.snapshot(now(), known_channels), self._document)
+        return self.links
 
     async def _general_turn(self, now: float) -> None:
         """A poll's one general request: the list; the history when due; every other poll, while a followed
@@ -183,15 +193,16 @@ class ImaginePro(Provider):
         else:
             self.links = (await self.pace.general(self.client.linked_accounts)).root
 
-    async def _place(self, known: Known) -> None:
-        """Ask which linked account runs a message (the trace endpoint)."""
+    async def _place(self, known: Known) -> MessageTrace | None:
+        """Ask which linked account runs a message (the trace endpoint); kept, so it is asked once."""
         try:
             trace = await self.pace.general(lambda: self.client.trace(known.message_id))
         except errors.MjtuiError as exc:
             if why_let_go(exc) is not None:
                 known.token_id = 0  # never to be placed: shown unplaced, not asked about again
-            return
+            return None
         known.token_id = trace.token_id if trace.token_id is not None else 0
+        return trace
 
     def _history_due(self, now: float) -> bool:
         return self._history_at is None or now - self._history_at >= HISTORY_SECONDS
@@ -240,17 +251,22 @@ class ImaginePro(Provider):
     async def job(self, job_id: str) -> Job:
         """The message's record; the linked account that ran it from the trace when not known here (best effort)."""
         message = await self.pace.fetch(lambda: self.client.message(job_id))
-        known = self.known.get(job_id)
-        token_id = known.token_id if known else None
-        channel = self._channel_of(token_id)
-        if channel is None and self.pace.general_wait() == 0:  # never waits: the poll's turn is not taken
-            try:
-                trace = await self.pace.general(lambda: self.client.trace(job_id))
-            except errors.MjtuiError:
-                trace = None
-            if trace is not None:
-                channel = self._channel_of(trace.token_id) if self.links else trace.discord_channel_id
-        return job_of_message(message, channel=channel, verb=known.action if known else None)
+        known = self.known.get(job_id) or self._met(job_id, message)
+        channel = self._channel_of(known.token_id)
+        if channel is None and known.token_id is None and self.pace.general_wait() == 0:  # never waits for the poll's turn
+            trace = await self._place(known)
+            channel = self._channel_of(known.token_id) if self.links or trace is None else trace.discord_channel_id
+        return job_of_message(message, channel=channel, verb=known.action)
+
+    def _met(self, message_id: str, message: MessageProgress) -> Known:
+        """A message first seen by its id (the inspector, `mjtui job`): followed while it runs, as the history's are."""
+        known = Known(message_id, None, None, message.prompt, message.created_at, last=message)
+        if message.is_final:
+            known.followed = False
+            self.known[known.message_id] = known
+        else:
+            self._learn(known, self.pace.clock())
+        return known
 
     async def finals(self, job_ids: list[str]) -> dict[str, Job]:
         """The messages' last fetched states (no request); one not known final is fetched."""
@@ -272,9 +288,7 @@ class ImaginePro(Provider):
     # -- acting -------------------------------------------------------------------------------------
 
     async def command(self, cmd: Command, channel: str | None) -> Sent:
-        token_id = self._token_for(channel)
-        if token_id is None:  # the config requires one: only a hand-built provider lacks it; nothing is sent
-            raise NotSupported(f"account '{self.account}' has no token_id (ImaginePro needs it)")
+        token_id = await self._token_of(channel)
         answer = await self.pace.general(lambda: self.client.command(cmd, token_id))
         self._list_next = True  # its mode, its queues: the list says, not the message
         if answer.message_id:
@@ -289,18 +303,9 @@ class ImaginePro(Provider):
                                     f"ImaginePro cancels only while a job is in progress (progress < 100)")
         await self.pace.general(lambda: self.client.cancel(job_id))
 
-    async def press(self, job_id: str, button: str) -> str | None:
-        """Press a button on a message; the new message (followed from now on)."""
-        answer = await self.pace.general(lambda: self.client.button(job_id, button))
-        parent = self.known.get(job_id)
-        if answer.message_id and answer.message_id != job_id:
-            self._learn(Known(answer.message_id, parent.token_id if parent else None, button), self.pace.clock())
-        return answer.message_id
-
     async def toggle(self, link: str, active: bool) -> str:
-        token_id = self._token_for(link) if not link.isdigit() or len(link) > 9 else int(link)
-        if token_id is None:
-            raise errors.MjtuiError(f"no linked Discord account {link} on account '{self.account}' (mjtui jobs lists them)")
+        """Make the linked account `link` (its token id, or its channel) active or inactive: only one the list names."""
+        token_id = await self._token_of(link)
         answer = await self.pace.general(lambda: self.client.toggle(token_id, active))
         self._list_next = True
         now = next((fresh for fresh in answer.root if fresh.id == token_id), None)
@@ -346,12 +351,24 @@ class ImaginePro(Provider):
         return next((channel_key(link) for link in links if link.id == token_id), f"token-{token_id}" if links else None)
 
     def _token_for(self, channel: str | None) -> int | None:
-        """The token id commands go to: the linked account behind `channel`, else the config's."""
-        if channel is not None:
-            for link in self.links or []:
-                if channel_key(link) == channel and link.id is not None:
-                    return link.id
-        return self.token_id
+        """The token id commands go to: the config's when no channel is named, else the linked account's behind
+        `channel` (its channel or its token id), None when the list names no such account."""
+        if channel is None:
+            return self.token_id
+        return next((link.id for link in self.links or []
+                     if link.id is not None and channel in (channel_key(link), str(link.id))), None)
+
+    async def _token_of(self, channel: str | None) -> int:
+        """`_token_for`, the list read first when this process has none; refused, nothing sent, when there is none."""
+        if channel is not None and self.links is None:
+            await self._read_links()
+        token_id = self._token_for(channel)
+        if token_id is not None:
+            return token_id
+        if channel is None:  # the config requires one: only a hand-built provider lacks it
+            raise NotSupported(f"account '{self.account}' has no token_id (ImaginePro needs it)")
+        raise errors.MjtuiError(f"{channel} is no linked Discord account of account '{self.account}' "
+                                f"(mjtui jobs lists them): nothing sent")
 
     def _document(self) -> dict[str, Any]:
         """--json: the linked accounts as the API sent them (tokens masked) and the messages followed."""

@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from mjtui.tui.app import MjtuiApp
 
 DAY = 24 * 3600.0
+NO_LINK = "no linked account mjtui knows of is behind this pane: select a linked account's pane (tab moves between panes)"
 
 
 class FinishedTitle(TopBar):
@@ -413,6 +414,9 @@ class DashboardScreen(Screen[None]):
         if state.connection is None:
             self.app.notify(f"account '{state.name}' is not connected: {state.problem}", severity="error")
             return
+        if channel is not None and state.service is not None and state.service.command_target(channel) is None:
+            self.app.notify(f"/{cmd}: {NO_LINK}", severity="warning")
+            return
         self.dispatcher.command(state, cmd, channel)
 
     def action_cancel(self) -> None:
@@ -481,6 +485,9 @@ class DashboardScreen(Screen[None]):
         pane = self.focused_pane()
         if pane is None:
             self.app.notify("toggle: select a linked account's pane first (tab moves between panes)", severity="warning")
+            return
+        if pane.info is None:  # unplaced messages, or a linked account the list no longer names
+            self.app.notify(f"toggle: {NO_LINK}", severity="warning")
             return
         self.dispatcher.toggle(self.accounts[pane.account], pane.channel_id, pane.info)
 
