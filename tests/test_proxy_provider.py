@@ -9,12 +9,15 @@ import pytest
 from support.poller import Host
 
 from mjtui.api import errors
+from mjtui.api.proxy import ProxyClient
 from mjtui.clock import ManualClock
 from mjtui.connections import Connection
 from mjtui.monitor.snapshot import Availability, RunState
 from mjtui.poller import AccountState, Poller
 from mjtui.providers import Capability, NotSupported, Provider, open_provider
+from mjtui.providers.midjourney_proxy import MidjourneyProxy
 from mjtui.sim import SIM_ORIGIN
+from mjtui.sim.faults import FaultInjector, FaultProfile
 from mjtui.sim.proxy import ProxySimulator
 from mjtui.timers import ManualTimers
 
@@ -287,3 +290,88 @@ async def test_jobs_json_masks_the_discord_credentials_of_each_account() -> None
     assert accounts and all("coreSize" in account for account in accounts)
     tokens = [account.get("userToken") for account in accounts if account.get("userToken")]
     assert all("…" in token or set(token) == {"*"} for token in tokens)
+
+
+# -- queries sent as POST are reads: retried, and a lost answer is a plain failure ----------------------
+
+
+def faulty_on(sim: ProxySimulator, route: str, faults: str, *, times: int | None = None) -> FaultInjector:
+    """The sim's fault profile on one route ("POST /mj/task/query") only, for its first `times` requests (None: all)."""
+    inner = sim.app
+    injector = FaultInjector(inner, sim.world, FaultProfile.parse(faults), seed=0)
+    seen = 0
+
+    async def app(scope, receive, send) -> None:  # noqa: ANN001
+        nonlocal seen
+        if f"{scope.get('method')} {scope.get('path')}" == route and (times is None or seen < times):
+            seen += 1
+            await injector(scope, receive, send)
+        else:
+            await inner(scope, receive, send)
+
+    sim.app = app  # the transport is built from sim.app: set before the provider is made
+    return injector
+
+
+def retrying_provider(sim: ProxySimulator, slept: list[float], *, timeout: float = 5.0,
+                      flavor: str | None = None) -> MidjourneyProxy:
+    """The provider on a client whose back-off between retries is recorded instead of slept."""
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    client = ProxyClient(sim.admin_token, SIM_ORIGIN, transport=sim.transport(), timeout=timeout, sleep=sleep)
+    return MidjourneyProxy("pool", client, flavor)
+
+
+QUERIES = [  # (dialect, configured flavor, route, what asks it): every POST that only reads
+    ("plus", None, "POST /mj/account/query", "detect"),
+    ("plus", "plus", "POST /mj/account/query", "poll"),
+    ("plus", "plus", "POST /mj/task/query", "poll"),
+    ("trueai", "trueai", "POST /mj/admin/accounts", "poll"),
+    ("trueai", "trueai", "POST /mj/admin/tasks", "poll"),
+    ("trueai", "trueai", "POST /mj/task/list-by-condition", "finals"),
+    ("plus", "plus", "POST /mj/task/list-by-condition", "finals"),
+    ("original", "original", "POST /mj/task/list-by-condition", "finals"),
+]
+
+
+async def _ask(service: MidjourneyProxy, what: str, clock: ManualClock, task_id: str) -> None:
+    if what == "detect":
+        await service.detect()
+    elif what == "poll":
+        await service.poll(clock.now)
+    else:
+        await service.finals([task_id])
+
+
+@pytest.mark.parametrize(("flavor", "configured", "route", "what"), QUERIES)
+async def test_a_query_whose_answer_is_lost_is_asked_again_and_fails_as_a_read(
+        flavor: str, configured: str | None, route: str, what: str) -> None:
+    clock = ManualClock()
+    sim = gateway(flavor, clock)
+    task_id = submit(sim)
+    injector = faulty_on(sim, route, "drop=1")
+    slept: list[float] = []
+    service = retrying_provider(sim, slept, flavor=configured)
+    with pytest.raises(errors.TransportError) as caught:
+        await _ask(service, what, clock, task_id)
+    assert isinstance(caught.value, errors.ConnectionLost), caught.value  # not OutcomeUnknown: nothing was acted on
+    assert "may or may not have taken effect" not in str(caught.value)
+    assert caught.value.endpoint == route
+    assert injector.injected == {"drop": 3} and len(slept) == 2  # asked three times, as a GET is
+    await service.aclose()
+
+
+@pytest.mark.parametrize(("flavor", "configured", "route", "what"), QUERIES)
+async def test_a_query_that_times_out_once_succeeds_on_its_retry(
+        flavor: str, configured: str | None, route: str, what: str) -> None:
+    clock = ManualClock()
+    sim = gateway(flavor, clock)
+    task_id = submit(sim)
+    injector = faulty_on(sim, route, "timeout=1,hang_seconds=5", times=1)
+    slept: list[float] = []
+    service = retrying_provider(sim, slept, timeout=0.05, flavor=configured)
+    await _ask(service, what, clock, task_id)
+    assert service.dialect == flavor
+    assert injector.injected == {"timeout": 1} and len(slept) == 1
+    await service.aclose()
