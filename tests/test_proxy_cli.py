@@ -95,6 +95,20 @@ def test_cancel_works_where_the_dialect_has_it_and_is_a_usage_error_where_not(ga
         assert gateway.sim.world.tasks[task_id].final_status in ("FAILURE", "CANCEL")
 
 
+@pytest.mark.parametrize("gateway", ["trueai", "plus"], indirect=True)
+def test_cancel_of_an_unknown_or_finished_task_is_one_line_exit_1_and_sends_nothing(gateway: Gateway) -> None:
+    unknown = gateway.run("cancel", "1234567890123456", "--yes")
+    assert unknown.exit_code == 1
+    assert "no task 1234567890123456: nothing to cancel" in one_line(unknown)
+    finished = gateway.submit()
+    gateway.clock.advance(3600)
+    result = gateway.run("cancel", finished, "--yes")
+    assert result.exit_code == 1
+    assert f"task {finished} has already finished (completed): nothing to cancel" in one_line(result)
+    assert gateway.sim.requests["POST /mj/task/{id}/cancel"] == 0
+    assert gateway.sim.world.tasks[finished].status(gateway.sim.world.now) == "SUCCESS"
+
+
 def test_relax_and_info_name_the_account_by_its_channel(gateway: Gateway) -> None:
     channel = gateway.channel()
     relax = gateway.run("relax", "--channel", channel)

@@ -210,6 +210,29 @@ async def test_cancel_reads_back_as_cancelled(flavor: str) -> None:
     assert job.status == "cancelled" and job.is_final
 
 
+@pytest.mark.parametrize("flavor", ACTING)
+async def test_cancel_of_a_task_the_gateway_does_not_have_is_refused_and_sends_nothing(flavor: str) -> None:
+    clock = ManualClock()
+    sim = gateway(flavor, clock)
+    service = provider(sim, flavor=flavor)
+    with pytest.raises(errors.NotFound, match="no task 1234567890123456: nothing to cancel"):
+        await service.cancel("1234567890123456")
+    assert sim.requests["POST /mj/task/{id}/cancel"] == 0
+
+
+@pytest.mark.parametrize("flavor", ACTING)
+async def test_cancel_of_a_finished_task_is_refused_and_sends_nothing(flavor: str) -> None:
+    clock = ManualClock()
+    sim = gateway(flavor, clock)
+    task_id = submit(sim)
+    clock.advance(3600)
+    service = provider(sim, flavor=flavor)
+    with pytest.raises(errors.MjtuiError, match=f"task {task_id} has already finished \\(completed\\): nothing to cancel"):
+        await service.cancel(task_id)
+    assert sim.requests["POST /mj/task/{id}/cancel"] == 0
+    assert (await service.job(task_id)).status == "completed"
+
+
 async def test_the_original_has_no_cancel_and_says_so() -> None:
     clock = ManualClock()
     sim = gateway("original", clock)
