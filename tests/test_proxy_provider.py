@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 from typing import Any
 
@@ -305,14 +306,28 @@ async def test_reset_re_enables_a_locked_or_disabled_account(flavor: str) -> Non
     assert after.availability is Availability.ENABLED
 
 
-async def test_jobs_json_masks_the_discord_credentials_of_each_account() -> None:
+def discord_secrets(sim: ProxySimulator) -> list[str]:
+    """Every account's Discord credentials as the gateway holds them (and sends them, in full, to its admin)."""
+    return [value for account in sim.world.accounts.values()
+            for value in (account.user_token, account.login_password, account.login_2fa, account.invitation, account.cf_url)
+            if value]
+
+
+@pytest.mark.parametrize("flavor", FLAVORS)
+async def test_jobs_json_and_info_json_mask_the_discord_credentials_of_each_account(flavor: str) -> None:
     clock = ManualClock()
-    sim = gateway("trueai", clock)
-    document = (await provider(sim).poll(clock.now)).document()
-    accounts = document["accounts"]
-    assert accounts and all("coreSize" in account for account in accounts)
-    tokens = [account.get("userToken") for account in accounts if account.get("userToken")]
-    assert all("…" in token or set(token) == {"*"} for token in tokens)
+    sim = gateway(flavor, clock)
+    service = provider(sim)
+    documents = [(await service.poll(clock.now)).document()]
+    if flavor in ACTING:
+        documents.append((await service.command("info", usable_channel(sim))).document)
+    assert documents[0]["accounts"] and all("coreSize" in account for account in documents[0]["accounts"])
+    shown = json.dumps(documents, ensure_ascii=False)
+    assert discord_secrets(sim) and [secret for secret in discord_secrets(sim) if secret in shown] == []
+    tokens = {account.user_token for account in sim.world.accounts.values()}
+    masked = [account["userToken"] for account in documents[0]["accounts"]]
+    assert sorted(value[:3] + "…" + value[-3:] for value in tokens) == sorted(masked)  # masked, not dropped
+    await service.aclose()
 
 
 # -- queries sent as POST are reads: retried, and a lost answer is a plain failure ----------------------
