@@ -659,7 +659,14 @@ class ProxyWorld(Timeline):
         self._readmit(account)
 
 
-def _credentials(seed: int, channel: str) -> dict[str, str]:
+class Credentials(TypedDict):
+    user_token: str
+    login_password: str
+    login_2fa: str
+    invitation: str
+
+
+def _credentials(seed: int, channel: str) -> Credentials:
     """An account's Discord secrets, shaped as Discord's (a user token is `user id.timestamp.hmac` in base64).
 
     Hashed from the seed and channel, not drawn from the world's rng, so every other value a seed gives stays as it was.
@@ -669,7 +676,7 @@ def _credentials(seed: int, channel: str) -> dict[str, str]:
     def b64(raw: bytes) -> str:
         return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
-    return {
+    return {  # ProxyAccount's fields
         "user_token": f"{b64(channel.encode())}.{b64(digest[:4])}.{b64(digest[4:31])}",
         "login_password": f"pw-{digest[12:24].hex()}",
         "login_2fa": base64.b32encode(digest[24:32]).decode().rstrip("="),
