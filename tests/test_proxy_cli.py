@@ -28,9 +28,9 @@ class Gateway:
                                f'token_env = "{TOKEN_ENV}"\n', encoding="utf-8")
         self.config.chmod(0o600)
 
-    def run(self, *args: str, token: str | None = None) -> Result:
+    def run(self, *args: str, token: str | None = None, journal: str = ":memory:") -> Result:
         env = clean_env(self.home, {TOKEN_ENV: token or self.sim.admin_token})
-        return CliRunner().invoke(main, ["--config", str(self.config), "--journal", ":memory:", *args], env=env)
+        return CliRunner().invoke(main, ["--config", str(self.config), "--journal", journal, *args], env=env)
 
     def submit(self, prompt: str = "a red fox") -> str:
         task, _, _ = self.sim.world.imagine(prompt)
@@ -95,6 +95,20 @@ def test_cancel_works_where_the_dialect_has_it_and_is_a_usage_error_where_not(ga
         assert gateway.sim.world.tasks[task_id].final_status in ("FAILURE", "CANCEL")
 
 
+@pytest.mark.parametrize("gateway", ["trueai", "plus"], indirect=True)
+def test_cancel_of_an_unknown_or_finished_task_is_one_line_exit_1_and_sends_nothing(gateway: Gateway) -> None:
+    unknown = gateway.run("cancel", "1234567890123456", "--yes")
+    assert unknown.exit_code == 1
+    assert "no task 1234567890123456: nothing to cancel" in one_line(unknown)
+    finished = gateway.submit()
+    gateway.clock.advance(3600)
+    result = gateway.run("cancel", finished, "--yes")
+    assert result.exit_code == 1
+    assert f"task {finished} has already finished (completed): nothing to cancel" in one_line(result)
+    assert gateway.sim.requests["POST /mj/task/{id}/cancel"] == 0
+    assert gateway.sim.world.tasks[finished].status(gateway.sim.world.now) == "SUCCESS"
+
+
 def test_relax_and_info_name_the_account_by_its_channel(gateway: Gateway) -> None:
     channel = gateway.channel()
     relax = gateway.run("relax", "--channel", channel)
@@ -125,6 +139,24 @@ def test_reset_re_enables_the_halted_account(gateway: Gateway) -> None:
         return
     assert result.exit_code == 0, result.output
     assert halted.usable
+
+
+def test_the_discord_credentials_never_reach_the_output_the_journal_or_the_log(gateway: Gateway) -> None:
+    secrets = [value for account in gateway.sim.world.accounts.values()
+               for value in (account.user_token, account.login_password, account.login_2fa, account.invitation) if value]
+    halted = next(account for account in gateway.sim.world.accounts.values() if not account.usable)
+    journal = str(gateway.home / "journal.sqlite3")
+    runs = [("jobs",), ("jobs", "--json")]
+    if gateway.flavor != "original":  # reset reads the account's record in full, and is journalled and logged
+        runs += [("info", "--channel", gateway.channel(), "--json"), ("reset", halted.channel_id, "--yes")]
+    outputs = [gateway.run("--log-level", "debug", *args, journal=journal) for args in runs]
+    assert [result.exit_code for result in outputs] == [0] * len(runs), [result.output for result in outputs]
+    assert json.loads(outputs[1].output)["accounts"]
+    written = [path.read_bytes() for path in gateway.home.rglob("*") if path.is_file()]
+    if gateway.flavor != "original":  # the journal and the log were written: the look below means something
+        assert sum(b"reset" in data for data in written) >= 2
+    seen = [result.output for result in outputs] + [data.decode("utf-8", "replace") for data in written]
+    assert [secret for secret in secrets if any(secret in text for text in seen)] == []
 
 
 @pytest.mark.parametrize("gateway", ["trueai"], indirect=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 from typing import Any
 
@@ -9,12 +10,15 @@ import pytest
 from support.poller import Host
 
 from mjtui.api import errors
+from mjtui.api.proxy import ProxyClient
 from mjtui.clock import ManualClock
 from mjtui.connections import Connection
 from mjtui.monitor.snapshot import Availability, RunState
 from mjtui.poller import AccountState, Poller
 from mjtui.providers import Capability, NotSupported, Provider, open_provider
+from mjtui.providers.midjourney_proxy import MidjourneyProxy
 from mjtui.sim import SIM_ORIGIN
+from mjtui.sim.faults import FaultInjector, FaultProfile
 from mjtui.sim.proxy import ProxySimulator
 from mjtui.timers import ManualTimers
 
@@ -207,6 +211,29 @@ async def test_cancel_reads_back_as_cancelled(flavor: str) -> None:
     assert job.status == "cancelled" and job.is_final
 
 
+@pytest.mark.parametrize("flavor", ACTING)
+async def test_cancel_of_a_task_the_gateway_does_not_have_is_refused_and_sends_nothing(flavor: str) -> None:
+    clock = ManualClock()
+    sim = gateway(flavor, clock)
+    service = provider(sim, flavor=flavor)
+    with pytest.raises(errors.NotFound, match="no task 1234567890123456: nothing to cancel"):
+        await service.cancel("1234567890123456")
+    assert sim.requests["POST /mj/task/{id}/cancel"] == 0
+
+
+@pytest.mark.parametrize("flavor", ACTING)
+async def test_cancel_of_a_finished_task_is_refused_and_sends_nothing(flavor: str) -> None:
+    clock = ManualClock()
+    sim = gateway(flavor, clock)
+    task_id = submit(sim)
+    clock.advance(3600)
+    service = provider(sim, flavor=flavor)
+    with pytest.raises(errors.MjtuiError, match=f"task {task_id} has already finished \\(completed\\): nothing to cancel"):
+        await service.cancel(task_id)
+    assert sim.requests["POST /mj/task/{id}/cancel"] == 0
+    assert (await service.job(task_id)).status == "completed"
+
+
 async def test_the_original_has_no_cancel_and_says_so() -> None:
     clock = ManualClock()
     sim = gateway("original", clock)
@@ -279,11 +306,110 @@ async def test_reset_re_enables_a_locked_or_disabled_account(flavor: str) -> Non
     assert after.availability is Availability.ENABLED
 
 
-async def test_jobs_json_masks_the_discord_credentials_of_each_account() -> None:
+def discord_secrets(sim: ProxySimulator) -> list[str]:
+    """Every account's Discord credentials as the gateway holds them (and sends them, in full, to its admin)."""
+    return [value for account in sim.world.accounts.values()
+            for value in (account.user_token, account.login_password, account.login_2fa, account.invitation, account.cf_url)
+            if value]
+
+
+@pytest.mark.parametrize("flavor", FLAVORS)
+async def test_jobs_json_and_info_json_mask_the_discord_credentials_of_each_account(flavor: str) -> None:
     clock = ManualClock()
-    sim = gateway("trueai", clock)
-    document = (await provider(sim).poll(clock.now)).document()
-    accounts = document["accounts"]
-    assert accounts and all("coreSize" in account for account in accounts)
-    tokens = [account.get("userToken") for account in accounts if account.get("userToken")]
-    assert all("…" in token or set(token) == {"*"} for token in tokens)
+    sim = gateway(flavor, clock)
+    service = provider(sim)
+    documents = [(await service.poll(clock.now)).document()]
+    if flavor in ACTING:
+        documents.append((await service.command("info", usable_channel(sim))).document)
+    assert documents[0]["accounts"] and all("coreSize" in account for account in documents[0]["accounts"])
+    shown = json.dumps(documents, ensure_ascii=False)
+    assert discord_secrets(sim) and [secret for secret in discord_secrets(sim) if secret in shown] == []
+    tokens = {account.user_token for account in sim.world.accounts.values()}
+    masked = [account["userToken"] for account in documents[0]["accounts"]]
+    assert sorted(value[:3] + "…" + value[-3:] for value in tokens) == sorted(masked)  # masked, not dropped
+    await service.aclose()
+
+
+# -- queries sent as POST are reads: retried, and a lost answer is a plain failure ----------------------
+
+
+def faulty_on(sim: ProxySimulator, route: str, faults: str, *, times: int | None = None) -> FaultInjector:
+    """The sim's fault profile on one route ("POST /mj/task/query") only, for its first `times` requests (None: all)."""
+    inner = sim.app
+    injector = FaultInjector(inner, sim.world, FaultProfile.parse(faults), seed=0)
+    seen = 0
+
+    async def app(scope, receive, send) -> None:  # noqa: ANN001
+        nonlocal seen
+        if f"{scope.get('method')} {scope.get('path')}" == route and (times is None or seen < times):
+            seen += 1
+            await injector(scope, receive, send)
+        else:
+            await inner(scope, receive, send)
+
+    sim.app = app  # the transport is built from sim.app: set before the provider is made
+    return injector
+
+
+def retrying_provider(sim: ProxySimulator, slept: list[float], *, timeout: float = 5.0,
+                      flavor: str | None = None) -> MidjourneyProxy:
+    """The provider on a client whose back-off between retries is recorded instead of slept."""
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    client = ProxyClient(sim.admin_token, SIM_ORIGIN, transport=sim.transport(), timeout=timeout, sleep=sleep)
+    return MidjourneyProxy("pool", client, flavor)
+
+
+QUERIES = [  # (dialect, configured flavor, route, what asks it): every POST that only reads
+    ("plus", None, "POST /mj/account/query", "detect"),
+    ("plus", "plus", "POST /mj/account/query", "poll"),
+    ("plus", "plus", "POST /mj/task/query", "poll"),
+    ("trueai", "trueai", "POST /mj/admin/accounts", "poll"),
+    ("trueai", "trueai", "POST /mj/admin/tasks", "poll"),
+    ("trueai", "trueai", "POST /mj/task/list-by-condition", "finals"),
+    ("plus", "plus", "POST /mj/task/list-by-condition", "finals"),
+    ("original", "original", "POST /mj/task/list-by-condition", "finals"),
+]
+
+
+async def _ask(service: MidjourneyProxy, what: str, clock: ManualClock, task_id: str) -> None:
+    if what == "detect":
+        await service.detect()
+    elif what == "poll":
+        await service.poll(clock.now)
+    else:
+        await service.finals([task_id])
+
+
+@pytest.mark.parametrize(("flavor", "configured", "route", "what"), QUERIES)
+async def test_a_query_whose_answer_is_lost_is_asked_again_and_fails_as_a_read(
+        flavor: str, configured: str | None, route: str, what: str) -> None:
+    clock = ManualClock()
+    sim = gateway(flavor, clock)
+    task_id = submit(sim)
+    injector = faulty_on(sim, route, "drop=1")
+    slept: list[float] = []
+    service = retrying_provider(sim, slept, flavor=configured)
+    with pytest.raises(errors.TransportError) as caught:
+        await _ask(service, what, clock, task_id)
+    assert isinstance(caught.value, errors.ConnectionLost), caught.value  # not OutcomeUnknown: nothing was acted on
+    assert "may or may not have taken effect" not in str(caught.value)
+    assert caught.value.endpoint == route
+    assert injector.injected == {"drop": 3} and len(slept) == 2  # asked three times, as a GET is
+    await service.aclose()
+
+
+@pytest.mark.parametrize(("flavor", "configured", "route", "what"), QUERIES)
+async def test_a_query_that_times_out_once_succeeds_on_its_retry(
+        flavor: str, configured: str | None, route: str, what: str) -> None:
+    clock = ManualClock()
+    sim = gateway(flavor, clock)
+    task_id = submit(sim)
+    injector = faulty_on(sim, route, "timeout=1,hang_seconds=5", times=1)
+    slept: list[float] = []
+    service = retrying_provider(sim, slept, timeout=0.05, flavor=configured)
+    await _ask(service, what, clock, task_id)
+    assert service.dialect == flavor
+    assert injector.injected == {"timeout": 1} and len(slept) == 1
+    await service.aclose()

@@ -2,9 +2,10 @@
 
 Each client takes the provider's origin (``https://api.useapi.net``, or a
 simulator's ``http://127.0.0.1:8787``) and appends the documented paths.
-GETs are retried a few times on transport failures and 5xx answers; POST and
-DELETE never are, because relax, seed and cancel are not idempotent: when
-their answer is lost the caller gets `OutcomeUnknown`.
+GETs, and POSTs that only read (sent `idempotent=True`), are retried a few times
+on transport failures and 5xx answers; other POSTs and DELETEs never are, because
+relax, seed and cancel are not idempotent: when their answer is lost the caller
+gets `OutcomeUnknown`.
 
 Every answer is treated as hostile: it is read streamed, at most a set number
 of bytes after decompression. Each read waits at most the client's timeout; once
@@ -186,13 +187,15 @@ class BaseClient:
         endpoint: str | None = None,
         content: bytes | None = None,
         wait: float | None = None,
+        idempotent: bool = False,
     ) -> httpx.Response:
         """Send a request, map failures to typed errors, retry idempotent ones, all within CALL_DEADLINE_FACTOR timeouts.
 
         `endpoint` names the call in errors (the documented path, without ids) when not `path` itself.
         `content` is a JSON body already encoded (instead of `body`). `wait`: a call the service answers only
         when done (a seed it asks Discord for): its answer may take that long, and it is sent once.
-        The answer comes back read in full (at most MAX_ANSWER_BYTES); a POST or DELETE whose whole
+        `idempotent`: a POST that only reads (a query with a JSON body), retried and failing as a GET does.
+        The answer comes back read in full (at most MAX_ANSWER_BYTES); any other POST or DELETE whose whole
         answer does not come in time is OutcomeUnknown.
         """
         endpoint = f"{method} {endpoint or path}"
@@ -204,16 +207,17 @@ class BaseClient:
         timeout = httpx.USE_CLIENT_DEFAULT if wait is None else httpx.Timeout(wait, connect=min(self._timeout, 10.0))
         request = self._http.build_request(method, path, params=params, content=content, headers=headers, timeout=timeout)
         deadline = self._timeout * CALL_DEADLINE_FACTOR if wait is None else wait + self._timeout
+        read = method == "GET" or idempotent
         try:
             with _deadline(deadline, endpoint):
-                return await self._attempts(request, endpoint, channel, once=wait is not None)
+                return await self._attempts(request, endpoint, channel, read=read, once=wait is not None)
         except errors.ReadTimeout as late:  # a POST or DELETE reaches here only past the deadline: OutcomeUnknown
-            raise _as_sent(method, late) from None
+            raise _as_sent(late, read=read) from None
 
-    async def _attempts(self, request: httpx.Request, endpoint: str, channel: str | None, *,
+    async def _attempts(self, request: httpx.Request, endpoint: str, channel: str | None, *, read: bool,
                         once: bool = False) -> httpx.Response:
-        """`request` sent until it succeeds, once for POST and DELETE (or when `once`), 1 + get_retries times for a GET."""
-        attempts = 1 + (self.get_retries if request.method == "GET" and not once else 0)
+        """`request` sent until it succeeds: 1 + get_retries times when it only `read`s (and not `once`), else once."""
+        attempts = 1 + (self.get_retries if read and not once else 0)
         for attempt in range(attempts):
             try:
                 response = await self._exchange(request, endpoint, limit=MAX_ANSWER_BYTES, what="the answer",
@@ -223,7 +227,7 @@ class BaseClient:
                 if attempt + 1 < attempts:  # the call's deadline, not the attempt's, ends the retries
                     await self._backoff(attempt)
                     continue
-                raise _as_sent(request.method, lost) from None
+                raise _as_sent(lost, read=read) from None
             if response.is_success:
                 return response
             refused = _api_error(response, endpoint, channel)
@@ -402,9 +406,9 @@ def _with_body(response: httpx.Response, body: bytes) -> httpx.Response:
                           extensions=response.extensions)
 
 
-def _as_sent(method: str, failure: errors.TransportError) -> errors.TransportError:
-    """What a transport failure means to the caller: for a POST or DELETE that may have been sent, OutcomeUnknown."""
-    if method == "GET" or isinstance(failure, (errors.ConnectionRefused, errors.ConnectTimeout)):
+def _as_sent(failure: errors.TransportError, *, read: bool) -> errors.TransportError:
+    """What a transport failure means to the caller: OutcomeUnknown for a call that acts (not `read`) and may have been sent."""
+    if read or isinstance(failure, (errors.ConnectionRefused, errors.ConnectTimeout)):
         return failure
     return errors.OutcomeUnknown(
         f"sent, but the answer was lost ({failure.message}); it may or may not have taken effect",

@@ -109,7 +109,8 @@ class ProxyClient(BaseClient):
             if exc.status not in (404, 405):
                 raise
         try:
-            await self._send("POST", "/mj/account/query", content=_json({"pageNumber": 0, "pageSize": 1, "current": 1}))
+            await self._send("POST", "/mj/account/query", content=_json({"pageNumber": 0, "pageSize": 1, "current": 1}),
+                             idempotent=True)
             return Dialect.PLUS
         except errors.ApiError as exc:
             if exc.status not in (404, 405):
@@ -228,7 +229,7 @@ class ProxyClient(BaseClient):
         """Every row of a paged POST query, at most MAX_PAGES pages: a page is asked for only when the last was full."""
         rows: list[T] = []
         for number in range(MAX_PAGES):
-            response = await self._send("POST", path, content=_json(request(number)))
+            response = await self._send("POST", path, content=_json(request(number)), idempotent=True)
             page = self._parse(envelope, response.content, f"POST {path}")
             rows += page.items
             if not page.more:
@@ -236,7 +237,8 @@ class ProxyClient(BaseClient):
         return rows
 
     async def _list(self, model: type[T], method: str, path: str, body: Any = None) -> list[T]:
-        response = await self._send(method, path, content=None if body is None else _json(body))
+        """A bare array of records; a POST here only reads (list-by-condition), so it is retried as a GET is."""
+        response = await self._send(method, path, content=None if body is None else _json(body), idempotent=True)
         return self._parse(Rows[model], response.content, f"{method} {path}").root  # type: ignore[valid-type]
 
     @staticmethod

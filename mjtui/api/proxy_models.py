@@ -44,8 +44,9 @@ class TaskStatus(StrEnum):
 RUNNING_TASK_STATUSES = (TaskStatus.NOT_START, TaskStatus.SUBMITTED, TaskStatus.IN_PROGRESS, TaskStatus.MODAL)
 CANCELLED_REASONS = frozenset({"取消任务", "删除任务"})  # trueai cancels (and deletes) as FAILURE with this reason
 NOT_ADMIN_TEXTS = ("账号无权限", "Forbidden: User is not admin.")
-# Credentials an account record may carry in full to an admin: masked in everything mjtui shows or stores.
-_ACCOUNT_SECRETS = ("userToken", "botToken", "cookie", "loginPassword", "login2fa", "loginAccount", "cfHashUrl",
+# Credentials an account record may carry in full to an admin (trueai masks these same ones for anyone else, and
+# its CAPTCHA links: whoever holds one can unlock the account): masked in everything mjtui shows or stores.
+_ACCOUNT_SECRETS = ("userToken", "botToken", "cookie", "loginPassword", "login2fa", "loginAccount", "cfHashUrl", "cfUrl",
                     "permanentInvitationLink")
 
 

@@ -17,7 +17,7 @@ import httpx
 from mjtui.api import errors
 from mjtui.api.client import DEFAULT_TIMEOUT
 from mjtui.api.models import Command, Job, JobStatus, Seed
-from mjtui.api.proxy import ProxyClient
+from mjtui.api.proxy import Missing, ProxyClient
 from mjtui.api.proxy_models import Account, Dialect, Listing, ProxyJob, Task, TaskStatus, job_of
 from mjtui.clock import iso_utc
 from mjtui.monitor.snapshot import EMPTY_STATS, Availability, ChannelInfo, ChannelStats, JobRow, RunState, Snapshot
@@ -109,7 +109,15 @@ class MidjourneyProxy(Provider):
         return Sent(content=f"pressed '{button.text}' on channel {account.channel}", status="ok", document=answer)
 
     async def cancel(self, job_id: str) -> None:
+        """Cancel a running task; one the gateway does not have, or that has finished, is refused with nothing sent
+        (trueai answers 200 to a cancel of any id, so its answer cannot tell)."""
         await self._able(Capability.CANCEL)
+        try:
+            job = job_of(await self.client.task(job_id))
+        except Missing as exc:
+            raise Missing(exc.status, endpoint=exc.endpoint, error=f"{exc.error}: nothing to cancel") from None
+        if job.is_final:
+            raise errors.MjtuiError(f"task {job_id} has already finished ({job.status}): nothing to cancel")
         await self.client.cancel(job_id)
 
     async def seed(self, job_id: str) -> Job:

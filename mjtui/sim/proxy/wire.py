@@ -159,7 +159,8 @@ def account_json(world: ProxyWorld, account: ProxyAccount, *, counters: bool = T
     """An account as the world's dialect shows it (§6); trueai's GET list passes `counters=False` (always 0)."""
     if world.flavor == "original":
         return {
-            "id": account.id, "guildId": account.guild_id, "channelId": account.channel_id, "userToken": "****",
+            "id": account.id, "guildId": account.guild_id, "channelId": account.channel_id,
+            "userToken": account.user_token,
             "userAgent": "Mozilla/5.0", "enable": account.enable, "coreSize": account.core_size,
             "queueSize": account.queue_size, "timeoutMinutes": account.timeout_minutes, "properties": {},
         }
@@ -174,7 +175,7 @@ def account_json(world: ProxyWorld, account: ProxyAccount, *, counters: bool = T
         "runningCount": account.running_count if counters else 0,
         "queueCount": account.queue_count if counters else 0,
         "remark": account.remark,
-        "userToken": "****",
+        "userToken": account.user_token,  # in full: the OSS gateway always, plus and trueai to their admin
         "fastTimeRemaining": _fast_time(account),
         "relaxedUsage": f"{account.lifetime_images // 3}",
         "lifetimeUsage": f"{account.lifetime_images}",
@@ -201,6 +202,12 @@ def account_json(world: ProxyWorld, account: ProxyAccount, *, counters: bool = T
         "lock": account.lock,
         "disabledReason": account.disabled_reason,
         "cfUrl": account.cf_url,
+        "cfHashUrl": account.cf_url,
+        "botToken": None,
+        "loginAccount": f"{account.remark}@example.com",
+        "loginPassword": account.login_password,
+        "login2fa": account.login_2fa,
+        "permanentInvitationLink": account.invitation,
         "fastExhausted": account.fast_remaining() <= 0,
         "relaxCoreSize": account.relax_core_size,
         "relaxQueueSize": account.relax_queue_size,

@@ -15,7 +15,9 @@ to FAILURE "取消任务" and plus to CANCEL; trueai answers a full queue with c
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import hashlib
 import random
 import uuid
 from collections import Counter, deque
@@ -116,6 +118,10 @@ class ProxyAccount:
     fast_used: float = 0.0  # fast hours spent
     lifetime_images: int = 0
     info_updated: float | None = None
+    user_token: str = ""  # the Discord user token the gateway logs in with: sent in full to its admin
+    login_password: str = ""  # trueai: the credentials of its auto-login, sent in full to its admin too
+    login_2fa: str = ""
+    invitation: str = ""  # trueai: the channel's permanent invitation link
     pools: dict[str, Pool] = field(default_factory=lambda: {"fast": Pool(), "relax": Pool()})
     recent: deque[str] = field(default_factory=lambda: deque(maxlen=16))
 
@@ -293,6 +299,7 @@ class ProxyWorld(Timeline):
             fast_used=self.rng.uniform(0, 20),
             lifetime_images=self.rng.randrange(100, 9000),
             info_updated=self._now - 600,
+            **_credentials(self.seed, channel),
         )
         self.accounts[account.id] = account
 
@@ -650,6 +657,31 @@ class ProxyWorld(Timeline):
         elif changes.get("enable") is False:
             account.enable = False
         self._readmit(account)
+
+
+class Credentials(TypedDict):
+    user_token: str
+    login_password: str
+    login_2fa: str
+    invitation: str
+
+
+def _credentials(seed: int, channel: str) -> Credentials:
+    """An account's Discord secrets, shaped as Discord's (a user token is `user id.timestamp.hmac` in base64).
+
+    Hashed from the seed and channel, not drawn from the world's rng, so every other value a seed gives stays as it was.
+    """
+    digest = hashlib.sha256(f"{seed}:{channel}".encode()).digest()
+
+    def b64(raw: bytes) -> str:
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    return {  # ProxyAccount's fields
+        "user_token": f"{b64(channel.encode())}.{b64(digest[:4])}.{b64(digest[4:31])}",
+        "login_password": f"pw-{digest[12:24].hex()}",
+        "login_2fa": base64.b32encode(digest[24:32]).decode().rstrip("="),
+        "invitation": f"https://discord.gg/{b64(digest[:6])}",
+    }
 
 
 def _action_of(custom_id: str, parent_action: str) -> tuple[str, int]:
