@@ -55,6 +55,21 @@ async def test_the_first_frame_names_every_account_connecting_then_the_dashboard
         assert short_job_id(q.lone) in screen_text(app), "the jobs are on screen"
 
 
+async def test_quitting_while_the_rest_opens_ends_cleanly(make_sim, clock):
+    q = quiet(make_sim, imaginepro=True)
+    app = None
+
+    def open_rest() -> Opened:
+        app.exit()  # q pressed (or serve stopping it) while the connections are being opened
+        return Opened([demo_connection(q.sim, name) for name in ("main", "ip")])
+
+    app = make_app([], opening=Opening([("main", "useapi"), ("ip", "imaginepro")], open_rest), clock=clock,
+                   timers=ManualTimers(clock), rng=random.Random(0), title="mjtui")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, workers=False)
+    assert app.return_code == 0, "no traceback: the dashboard is not built on an app that is going"
+
+
 def test_the_real_command_paints_the_accounts_before_importing_the_network_stack(tmp_path: Path) -> None:
     """`mjtui --config FILE`, headless, stopped when the app would open the rest: what was imported, what was shown."""
     config = tmp_path / "config.toml"

@@ -16,6 +16,7 @@ import sys
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
+from rich.console import RenderableType
 from textual import __version__ as textual_version
 from textual import work
 from textual.app import App, SystemCommand
@@ -112,6 +113,7 @@ class MjtuiApp(App[None]):
         if self.user_keymap:
             self.set_keymap(self.user_keymap)
         self._partial_writes = True
+        self.exiting = False
         self.accounts: dict[str, AccountState] = {}
         self._dashboard: DashboardScreen | None = None
         if opening is None:
@@ -154,6 +156,10 @@ class MjtuiApp(App[None]):
         assert self._dashboard is not None, "the dashboard is built once start-up has opened the connections"
         return self._dashboard
 
+    def exit(self, result: None = None, return_code: int = 0, message: RenderableType | None = None) -> None:
+        self.exiting = True  # Textual keeps its own flag private; start-up asks this one
+        super().exit(result, return_code, message)
+
     def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
                timeout: float | None = None, markup: bool = False) -> None:
         """Toasts carry text from strangers (API answers, file names): never markup, never escapes, never a token."""
@@ -184,6 +190,8 @@ class MjtuiApp(App[None]):
         screen (pushed: Textual cannot switch away from the first screen; the dashboard hides it for good)."""
         assert self.opening is not None
         opened = self.opening.open()
+        if self.exiting:  # quit (or stopped by serve) while the rest was opening: nothing to show it on
+            return
         self.journal, self.journal_problem, self.previews = opened.journal, opened.journal_problem, opened.previews
         self._assemble(opened.connections, opened.problems)
         await self.push_screen(self.dashboard)
