@@ -9,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 from support.dashboard import LIST, SIZE, header_text, quiet, screen_text, settle, wire
 
@@ -72,13 +73,38 @@ async def test_quitting_while_the_rest_opens_ends_cleanly(make_sim, clock):
 
 def test_the_real_command_paints_the_accounts_before_importing_the_network_stack(tmp_path: Path) -> None:
     """`mjtui --config FILE`, headless, stopped when the app would open the rest: what was imported, what was shown."""
-    config = tmp_path / "config.toml"
-    config.write_text(textwrap.dedent("""
-        [accounts.studio]
-        provider = "useapi"
-        token = "user:1234-abcdefabcdefabcdefabcdefabcdefab"
-        base_url = "http://127.0.0.1:9"
+    config = _two_account_config(tmp_path)
+    shown = _run_headless_until(tmp_path, config, "_open", HEAVY)
+    assert shown["imported"] == [], "imported before the first frame"
+    assert "● studio  useapi  connecting" in shown["screen"] and "● pro  imaginepro  connecting" in shown["screen"]
 
+
+def test_the_dashboard_comes_up_without_the_screens_and_providers_it_has_not_used(tmp_path: Path) -> None:
+    """The dashboard's modules, up to its first poll on a useapi account, leave out what waits for a key or another
+    provider: the inspector (and its previews), history, help, ImaginePro's and the gateway's code."""
+    config = tmp_path / "config.toml"
+    config.write_text(_STUDIO)
+    config.chmod(0o600)
+    shown = _run_headless_until(tmp_path, config, "_go_live", NOT_ON_THE_WAY_UP)
+    assert shown["imported"] == [], "imported before the dashboard was live"
+    assert "studio" in shown["screen"]
+
+
+_STUDIO = """
+    [accounts.studio]
+    provider = "useapi"
+    token = "user:1234-abcdefabcdefabcdefabcdefabcdefab"
+    base_url = "http://127.0.0.1:9"
+"""
+# What the dashboard does not need until a key or an account asks for it.
+NOT_ON_THE_WAY_UP = ("mjtui.tui.inspector", "mjtui.tui.history", "mjtui.tui.help", "mjtui.tui.preview_", "PIL",
+                     "textual_image", "mjtui.api.imaginepro_models", "mjtui.api.proxy", "mjtui.providers.imaginepro",
+                     "mjtui.providers.midjourney_proxy")
+
+
+def _two_account_config(tmp_path: Path) -> Path:
+    config = tmp_path / "config.toml"
+    config.write_text(textwrap.dedent(_STUDIO) + textwrap.dedent("""
         [accounts.pro]
         provider = "imaginepro"
         token = "ip-1234-abcdefabcdefabcdefabcdefabcdefab"
@@ -86,6 +112,12 @@ def test_the_real_command_paints_the_accounts_before_importing_the_network_stack
         base_url = "http://127.0.0.1:9"
     """))
     config.chmod(0o600)
+    return config
+
+
+def _run_headless_until(tmp_path: Path, config: Path, method: str, watched: tuple[str, ...]) -> dict[str, Any]:
+    """Run `mjtui --config FILE` headless until the app's `method` would run: the `watched` modules imported by then
+    ("imported") and the screen's text ("screen")."""
     child = textwrap.dedent(f"""
         import json, sys
         from mjtui.tui.app import MjtuiApp
@@ -93,13 +125,13 @@ def test_the_real_command_paints_the_accounts_before_importing_the_network_stack
         run = MjtuiApp.run
         MjtuiApp.run = lambda self: run(self, headless=True, size=(100, 24))
 
-        async def first_frame_painted(self):
-            heavy = sorted(name for name in sys.modules if name.startswith({HEAVY!r}))
+        def stop_here(self):
+            imported = sorted(name for name in sys.modules if name.startswith({watched!r}))
             text = "\\n".join(strip.text for strip in self.screen._compositor.render_strips())
-            print(json.dumps({{"heavy": heavy, "screen": text}}))
+            print(json.dumps({{"imported": imported, "screen": text}}))
             self.exit()
 
-        MjtuiApp._open = first_frame_painted
+        MjtuiApp.{method} = stop_here
         from mjtui.entry import main
         main(["--config", {str(config)!r}, "--journal", ":memory:"])
     """)
@@ -107,9 +139,8 @@ def test_the_real_command_paints_the_accounts_before_importing_the_network_stack
                           env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "XDG_CACHE_HOME": str(tmp_path / "cache"),
                                "XDG_STATE_HOME": str(tmp_path / "state")})
     assert done.returncode == 0, done.stderr[-2000:]
-    shown = json.loads(done.stdout.strip().splitlines()[-1])
-    assert shown["heavy"] == [], "imported before the first frame"
-    assert "● studio  useapi  connecting" in shown["screen"] and "● pro  imaginepro  connecting" in shown["screen"]
+    shown: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return shown
 
 
 def test_importing_what_starts_the_dashboard_imports_no_network_stack() -> None:

@@ -30,7 +30,7 @@ import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 from urllib.parse import quote, urlsplit
 
 import anyio
@@ -39,7 +39,6 @@ from pydantic import BaseModel, ValidationError
 
 from mjtui import __version__, secrets
 from mjtui.api import errors
-from mjtui.api.imaginepro_models import Images, LinkedAccounts, MessageTrace, ToggleRequest
 from mjtui.api.models import (
     COMMANDS,
     Command,
@@ -56,6 +55,9 @@ from mjtui.api.models import (
 from mjtui.kinds import IMAGINEPRO_ORIGIN, USEAPI_ORIGIN
 from mjtui.text import mask_secret
 from mjtui.urls import same_origin
+
+if TYPE_CHECKING:  # imported by the methods that use them: a useapi dashboard starts without ImaginePro's models
+    from mjtui.api.imaginepro_models import Images, LinkedAccounts, MessageTrace
 
 M = TypeVar("M", bound=BaseModel)
 CANCEL_BUTTON = "Cancel Job"  # ImaginePro cancels by pressing this button, only while progress < 100
@@ -608,21 +610,29 @@ class ImagineProClient(BaseClient):
 
     async def linked_accounts(self) -> LinkedAccounts:
         """GET /api/v1/discord/tokens: every linked Discord account, with its concurrency, status and /info."""
+        from mjtui.api.imaginepro_models import LinkedAccounts
+
         return await self._json(LinkedAccounts, "GET", "/api/v1/discord/tokens")
 
     async def toggle(self, token_id: int, active: bool) -> LinkedAccounts:
         """PUT /api/v1/discord/token/{id}: make a linked account active or inactive; the answer is its new state."""
+        from mjtui.api.imaginepro_models import LinkedAccounts, ToggleRequest
+
         body = ToggleRequest(is_active=active)
         return await self._json(LinkedAccounts, "PUT", f"/api/v1/discord/token/{int(token_id)}", body=body,
                                 endpoint="/api/v1/discord/token/{id}")
 
     async def images(self, page: int = 1, size: int = 10) -> Images:
         """GET /api/v1/nova/images: the messages of the last 24 hours, newest first, a page at a time."""
+        from mjtui.api.imaginepro_models import Images
+
         return await self._json(Images, "GET", "/api/v1/nova/images", params={"page": str(page), "size": str(size)})
 
     async def trace(self, message_id: str) -> MessageTrace:
         """GET /api/v1/message/trace/{messageId}: the linked account that ran a message."""
         check_id(message_id, "message id", endpoint="GET /api/v1/message/trace/{messageId}")
+        from mjtui.api.imaginepro_models import MessageTrace
+
         return await self._json(MessageTrace, "GET", f"/api/v1/message/trace/{_path_segment(message_id)}",
                                 endpoint="/api/v1/message/trace/{messageId}")
 

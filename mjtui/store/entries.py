@@ -8,7 +8,6 @@ from typing import Any, Literal
 from pydantic import ValidationError
 
 from mjtui.api.models import Job
-from mjtui.api.proxy_models import job_from_record
 
 Outcome = Literal["ok", "failed", "unknown"]
 OUTCOMES: tuple[Outcome, ...] = ("ok", "failed", "unknown")
@@ -53,6 +52,8 @@ class HistoryEntry:
         """The stored final record as a `Job`, or None when there is none (or it no longer parses)."""
         if self.record is None:
             return None
+        from mjtui.api.proxy_models import job_from_record  # the gateway's models: not on the dashboard's way up
+
         try:
             return job_from_record(self.record)
         except ValidationError:

@@ -38,6 +38,14 @@ APP_BINDINGS: list[BindingType] = [  # the app's: on every screen
     Binding("q", "quit", "Quit", id="quit"),
     Binding("ctrl+c", "quit", "Quit", id="quit.ctrl_c", show=False, priority=True),
 ]
+INSPECTOR_BINDINGS: list[BindingType] = [  # the inspector's: here, so [keys] and help know them before it is opened
+    Binding("escape", "close", "Back", id="inspector.close"),
+    Binding("s", "seed", "Seed", id="inspector.seed"),
+    Binding("y", "copy_seed", "Copy seed", id="inspector.copy_seed"),
+    Binding("x,delete", "cancel", "Cancel job", id="inspector.cancel"),
+    Binding("o", "open_parent", "Parent", id="inspector.parent"),
+    Binding("ctrl+r,f5", "refresh", "Refresh", id="inspector.refresh"),
+]
 
 
 

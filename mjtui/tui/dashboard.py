@@ -30,8 +30,6 @@ from mjtui.tui.channel_pane import SORT_KEYS, ChannelPane, PaneStyles
 from mjtui.tui.dispatch import Dispatcher, channel_name
 from mjtui.tui.footer import KeysFooter
 from mjtui.tui.formatting import now_local, short_channel_id, short_job_id
-from mjtui.tui.history import HistoryScreen
-from mjtui.tui.inspector import InspectorScreen
 from mjtui.tui.keys import DASHBOARD_BINDINGS, lacks
 from mjtui.tui.messages import FinalsFetched, FinalState, PollDone
 from mjtui.tui.notifications import Finished
@@ -41,6 +39,7 @@ from mjtui.tui.topbar import TopBar
 
 if TYPE_CHECKING:
     from mjtui.tui.app import MjtuiApp
+    from mjtui.tui.inspector import InspectorScreen
 
 DAY = 24 * 3600.0
 NO_LINK = "no linked account mjtui knows of is behind this pane: select a linked account's pane (tab moves between panes)"
@@ -117,6 +116,8 @@ class DashboardScreen(Screen[None]):
         yield KeysFooter()
 
     async def on_mount(self) -> None:
+        if self.mjtui.exiting:  # stopped while it was being shown: its sections may never be composed
+            return
         for state in self.accounts.values():
             self.show_header(state)
             if state.problem:
@@ -396,6 +397,8 @@ class DashboardScreen(Screen[None]):
 
     def open_inspector(self, account: str, job_id: str, job: Job | None = None, *, fetch: bool = True) -> InspectorScreen:
         """Inspect a job; `fetch=False` shows a journal record as it is, with no request."""
+        from mjtui.tui.inspector import InspectorScreen  # loaded when first opened: not on the way to live data
+
         screen = InspectorScreen(account, job_id, job, from_journal=not fetch)
         self.app.push_screen(screen)
         return screen
@@ -492,6 +495,8 @@ class DashboardScreen(Screen[None]):
         self.dispatcher.toggle(self.accounts[pane.account], pane.channel_id, pane.info)
 
     def action_history(self) -> None:
+        from mjtui.tui.history import HistoryScreen  # loaded when first opened: not on the way to live data
+
         pane = self.focused_pane()
         self.app.push_screen(HistoryScreen((pane.account, pane.channel_id) if pane else None))
 

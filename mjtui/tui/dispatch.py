@@ -22,11 +22,11 @@ from mjtui.providers import Provider
 from mjtui.text import clean
 from mjtui.tui.confirm import ConfirmScreen
 from mjtui.tui.formatting import short_job_id
-from mjtui.tui.inspector import FOLLOW_FLOOR, InspectorScreen
 from mjtui.tui.keys import READONLY_WORDS
 
 if TYPE_CHECKING:
     from mjtui.tui.dashboard import DashboardScreen
+    from mjtui.tui.inspector import InspectorScreen
 
 MODE_COMMANDS = ("relax", "fast", "turbo")
 
@@ -201,6 +201,8 @@ class Dispatcher:
             self.failed(state, "seed", exc)
             return
         if not seed_settled(answer):
+            from mjtui.tui.inspector import FOLLOW_FLOOR  # the inspector's module loads when it is first opened
+
             interval = max(self.screen.poller.refresh_seconds, FOLLOW_FLOOR)
             _seed_report(screen, f"seed job {answer.jobid} {answer.status or 'started'}; checking every {interval:g}s…")
             self.screen.timers.call_later(interval, lambda: self._seed_step(state, job_id, key, screen, answer))

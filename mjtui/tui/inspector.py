@@ -8,7 +8,6 @@ from rich.style import Style
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
@@ -16,6 +15,7 @@ from textual.widgets import DataTable, Static
 from mjtui.api import errors
 from mjtui.api.models import Attachment, Job
 from mjtui.text import clean
+from mjtui.tui.bindings import INSPECTOR_BINDINGS
 from mjtui.tui.footer import KeysFooter
 from mjtui.tui.formatting import local_datetime, safe
 from mjtui.tui.preview import PreviewError, PreviewPanel
@@ -121,14 +121,7 @@ class InspectorScreen(Screen[None]):
     InspectorScreen > .inspector--following { color: $warning; text-style: italic; }
     """
     COMPONENT_CLASSES = {"inspector--ok", "inspector--bad", "inspector--busy", "inspector--following"}
-    BINDINGS = [
-        Binding("escape", "close", "Back", id="inspector.close"),
-        Binding("s", "seed", "Seed", id="inspector.seed"),
-        Binding("y", "copy_seed", "Copy seed", id="inspector.copy_seed"),
-        Binding("x,delete", "cancel", "Cancel job", id="inspector.cancel"),
-        Binding("o", "open_parent", "Parent", id="inspector.parent"),
-        Binding("ctrl+r,f5", "refresh", "Refresh", id="inspector.refresh"),
-    ]
+    BINDINGS = INSPECTOR_BINDINGS
 
     def __init__(self, account: str, job_id: str, job: Job | None = None, *, from_journal: bool = False) -> None:
         super().__init__()

@@ -12,10 +12,8 @@ from textual.binding import Binding
 from mjtui.actions import NEEDS
 from mjtui.providers import Capability, Provider
 from mjtui.text import clean
-from mjtui.tui.bindings import DASHBOARD_BINDINGS, all_bindings, with_keymap
+from mjtui.tui.bindings import DASHBOARD_BINDINGS, INSPECTOR_BINDINGS, all_bindings, with_keymap
 from mjtui.tui.confirm import ConfirmScreen
-from mjtui.tui.help import describe_bindings
-from mjtui.tui.inspector import InspectorScreen
 
 READONLY_WORDS = {"reset": "moderation reset"}  # how the dashboard names an action it will not send
 # What each key needs of an account's provider; the dashboard cancels a job picked in a channel's running list.
@@ -28,7 +26,7 @@ DASHBOARD_NEEDS: dict[str, tuple[Capability, ...]] = {
 
 def binding_ids() -> set[str]:
     """Every id a user may rebind in [keys]."""
-    bindings = [*all_bindings(), *InspectorScreen.BINDINGS, *ConfirmScreen.BINDINGS]
+    bindings = [*all_bindings(), *INSPECTOR_BINDINGS, *ConfirmScreen.BINDINGS]
     return {binding.id for binding in bindings if isinstance(binding, Binding) and binding.id}
 
 
@@ -36,9 +34,11 @@ def help_rows(keymap: dict[str, str], key_display: Callable[[Binding], str],
               accounts: Iterable[tuple[str, Provider | None]]) -> list[tuple[str, str, str]]:
     """`?`'s rows: every key as bound now, the inspector's and the dialog's, Textual's own, and per account
     the keys its provider lacks (hidden while it is selected)."""
+    from mjtui.tui.help import describe_bindings  # the help screen's module loads when help is first asked for
+
     bound = list(with_keymap(keymap))
     rows = describe_bindings(bound, key_display)
-    for context, screen_bindings in (("inspector", InspectorScreen.BINDINGS), ("dialog", ConfirmScreen.BINDINGS)):
+    for context, screen_bindings in (("inspector", INSPECTOR_BINDINGS), ("dialog", ConfirmScreen.BINDINGS)):
         declared = [binding for binding in screen_bindings if isinstance(binding, Binding)]
         rows += [(key, f"{context}: {description}", binding_id)
                  for key, description, binding_id in describe_bindings(declared, key_display)]
