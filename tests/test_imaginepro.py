@@ -238,12 +238,29 @@ async def test_a_toggle_by_token_id_or_channel_reaches_that_linked_account_and_n
     assert second.active and sim.world.gate.refused() == 0
 
 
-async def test_an_action_refused_for_the_rate_limit_says_when_to_try_again(clock):
+async def test_an_action_refused_for_the_rate_limit_is_sent_again_once_after_the_documented_gap(clock):
     sim, provider = a_provider(clock)
     other = ImagineProClient(sim.token("ip"), SIM_ORIGIN, transport=sim.transport())
     await other.linked_accounts()  # `mjtui jobs` a moment before `mjtui relax`
+    sent = await provider.command("relax", None)
+    assert sent.message_id, "sent once the 3 s had passed"
+    commands = [r for r in sim.world.gate.log if r.kind == "general"]
+    assert [r.admitted for r in commands] == [True, False, True], "refused (nothing done), then sent again once"
+
+
+async def test_an_action_refused_twice_for_the_rate_limit_says_when_to_try_again(clock):
+    sim, provider = a_provider(clock)
+    other = ImagineProClient(sim.token("ip"), SIM_ORIGIN, transport=sim.transport())
+    await other.linked_accounts()
+    waited = provider.pace.sleep
+
+    async def busy_meanwhile(seconds: float) -> None:  # another process takes the turn again while this one waits
+        await waited(seconds)
+        await other.linked_accounts()
+
+    provider.pace.sleep = busy_meanwhile
     with pytest.raises(errors.RateLimited) as refused:
-        await provider.command("relax", None)  # a POST: never sent again by itself
+        await provider.command("relax", None)
     line = describe_failure(refused.value, Connection("ip", provider))
     assert line.endswith("(POST /api/v1/nova/commands); ImaginePro allows one request every 3 s: retry after 3s"), line
 

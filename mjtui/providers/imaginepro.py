@@ -83,9 +83,16 @@ class Pace:
                 await self.sleep(wait)
             try:
                 return await send()
-            except errors.RateLimited as exc:  # another process took the turn; the documented gap says when to retry
+            except errors.RateLimited as exc:
+                # Another process (the dashboard, a script's last command) took the turn. A 429 is a refusal, not
+                # an outcome unknown: nothing was done, so even a POST may ask once more, after the documented gap.
                 exc.retry_after = GENERAL_GAP if exc.retry_after is None else exc.retry_after
-                raise
+                await self.sleep(exc.retry_after)
+                try:
+                    return await send()
+                except errors.RateLimited as again:
+                    again.retry_after = GENERAL_GAP if again.retry_after is None else again.retry_after
+                    raise
             finally:
                 # Counted from the answer: the service saw the request somewhere before it, never after.
                 self._general_at = self.clock()
@@ -169,12 +176,7 @@ class ImaginePro(Provider):
 
     async def _read_links(self) -> list[LinkedAccount]:
         """The linked-account list, in its turn (a one-off process: `mjtui jobs`, `mjtui toggle`)."""
-        try:
-            listed = await self.pace.general(self.client.linked_accounts)
-        except errors.RateLimited as exc:  # another process (the dashboard, a script's last call) took the turn
-            await self.pace.sleep(exc.retry_after or GENERAL_GAP)
-            listed = await self.pace.general(self.client.linked_accounts)  # a GET: asking again changes nothing
-        self.links = listed.root
+        self.links = (await self.pace.general(self.client.linked_accounts)).root
         return self.links
 
     async def _general_turn(self, now: float) -> None:
