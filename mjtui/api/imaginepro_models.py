@@ -1,4 +1,4 @@
-"""ImaginePro's DIY-plan answers (../shared/api/imaginepro.md §5-§7), and readings of the display text in them.
+"""ImaginePro's DIY-plan answers (the ImaginePro notes in shared/api/, §5-§7), and readings of the display text in them.
 
 A linked account's `info` is Midjourney's /info scraped into strings ("None", "0", "199.00/200.0 minutes
 (99.50%)"): every value is read leniently (`count_of`, `fast_time`), a value that cannot be read is unknown

@@ -1,6 +1,6 @@
 """midjourney-proxy gateways (trueai-org, litter-coder's plus, novicezk's original): the client.
 
-The protocol is ../shared/api/midjourney-proxy.md; the objects are in `mjtui.api.proxy_models`. Three
+The protocol is the midjourney-proxy notes (shared/api/ beside the repository); the objects are in `mjtui.api.proxy_models`. Three
 dialects share `/mj/task/*`; each lists its accounts and running tasks its own way (`Dialect`). The token
 goes in the `mj-api-secret` header, which every dialect reads.
 """

@@ -1,4 +1,4 @@
-"""midjourney-proxy's objects (../shared/api/midjourney-proxy.md): tasks, accounts, envelopes, and a task as a Job.
+"""midjourney-proxy's objects (the midjourney-proxy notes in shared/api/): tasks, accounts, envelopes, and a task as a Job.
 
 The gateway's camelCase names are kept, with every unknown field, so `dump()` is the gateway's own object
 (less the Discord credentials an account record carries, which are masked). No network imports: the

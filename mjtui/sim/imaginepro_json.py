@@ -1,4 +1,4 @@
-"""ImaginePro's DIY answers as its documents show them (../shared/api/imaginepro.md §2, §5-§7), written by hand.
+"""ImaginePro's DIY answers as its documents show them (the ImaginePro notes in shared/api/, §2, §5-§7), written by hand.
 
 Every `info` value is display text scraped from Midjourney's /info, as ImaginePro sends it: "None" when no
 job runs, counts as text, fast time in minutes or hours by the plan's size.
