@@ -40,7 +40,7 @@ from mjtui.entry import FiniteFloat, main
 from mjtui.logs import default_log_path, log
 from mjtui.monitor.snapshot import Availability, ChannelInfo, ChannelStats, JobRow, Snapshot
 from mjtui.options import Failure, Options, UsageProblem
-from mjtui.providers import Capability, Provider
+from mjtui.providers import Capability, Provider, Sent
 from mjtui.secrets import redact
 from mjtui.store import (
     FORMATS,
@@ -400,7 +400,13 @@ def _command(cmd: Command) -> click.Command:
         if channel and not service.commands_need_a_channel:
             raise UsageProblem(f"--channel: account '{connection.name}' ({connection.provider}) sends commands to the "
                                "account, not to a channel")
-        sent = run_action(options, connection, lambda actions: actions.command(service, cmd, channel))
+
+        async def send(actions: Actions) -> Sent:
+            if channel is None and service.commands_need_a_channel:
+                await _one_channel_or_none(connection, cmd)
+            return await actions.command(service, cmd, channel)
+
+        sent = run_action(options, connection, send)
         if as_json:
             emit_json(sent.document)
         elif sent.error:
@@ -417,6 +423,28 @@ def _command(cmd: Command) -> click.Command:
         "info": "Show Midjourney's /info for a channel.",
     }[cmd]
     return main.command(name=cmd)(run)
+
+
+async def _one_channel_or_none(connection: Connection, cmd: Command) -> None:
+    """Exit 2 listing the channels when the account has several and none was named: the service would refuse it."""
+    configured = list(connection.account.channels) if connection.account else []
+    channels = configured if len(configured) > 1 else await _polled_channels(connection)
+    if len(channels) > 1:
+        listed = ", ".join(_channel_label(connection, channel_id) for channel_id in channels)
+        raise UsageProblem(f"{cmd}: account '{connection.name}' has {len(channels)} channels: pass --channel ID "
+                           f"(one of {listed})")
+
+
+async def _polled_channels(connection: Connection) -> list[str]:
+    """The channels a poll shows, where the service can list them (else none, and the service decides)."""
+    if not connection.service.can(Capability.RUNNING_LIST):
+        return []
+    return list((await connection.service.survey(time.time)).snapshot.stats)
+
+
+def _channel_label(connection: Connection, channel_id: str) -> str:
+    name = clean(connection.channel_name(channel_id))
+    return name if name == clean(channel_id) else f"{clean(channel_id)} ({name})"
 
 
 for _cmd in COMMANDS:

@@ -335,8 +335,8 @@ def test_relax_turbo_fast_switch_the_mode_info_shows(cli: Cli, sim: SimProcess, 
     assert mode_shown() == "Fast"
 
     several = cli.run("info", config=config)
-    assert several.code == 1 and len(several.err_lines) == 1
-    assert "channel is missing" in several.err and "--channel" in several.err
+    assert several.code == 2 and len(several.err_lines) == 1
+    assert "has 3 channels: pass --channel ID" in several.err and all(cid in several.err for cid in sim.channels["main"])
 
 
 # -- cancel -------------------------------------------------------------------------------------------

@@ -1,0 +1,83 @@
+"""The CLI in daily use (issue 20): commands that need a channel, `jobs` over every account, counts, `--demo`'s ids.
+
+Run in-process (CliRunner) against the simulator served on loopback, so each test takes a fraction of a second.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import tomli_w
+from click.testing import CliRunner, Result
+from support.dashboard import Wire, wire
+from support.loopback import serving
+
+from mjtui import cli
+from mjtui.clock import ManualClock
+from mjtui.sim import Simulator
+
+
+@pytest.fixture(scope="module")
+def sim() -> Simulator:
+    """main: two useapi channels; alt1: one; ip: an ImaginePro account."""
+    return Simulator.build(clock=ManualClock(), seed=11, channels=3, accounts=2, imaginepro=True, warmup=60)
+
+
+@pytest.fixture(scope="module")
+def recorded(sim: Simulator) -> Wire:
+    return wire(sim)
+
+
+@pytest.fixture(scope="module")
+def origin(sim: Simulator, recorded: Wire) -> Iterator[str]:
+    with serving(sim.app) as url:
+        yield url
+
+
+def write_config(path: Path, sim: Simulator, origin: str, names: tuple[str, ...] = ("main", "alt1", "ip"),
+                 **extra: dict[str, Any]) -> Path:
+    accounts = {}
+    for name in names:
+        account = sim.world.accounts[name]
+        entry: dict[str, Any] = {"provider": account.provider, "token": account.token, "base_url": origin, **extra.get(name, {})}
+        if account.provider == "imaginepro":
+            entry["token_id"] = sim.world.channels[account.channels[0]].token_id
+        accounts[name] = entry
+    path.write_text(tomli_w.dumps({"accounts": accounts}), encoding="utf-8")
+    path.chmod(0o600)
+    return path
+
+
+def run(*args: str) -> Result:
+    result = CliRunner().invoke(cli.main, list(args))
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception  # never a traceback
+    return result
+
+
+def posts(recorded: Wire) -> list[str]:
+    return [path for method, path, _, _ in recorded.log if method == "POST"]
+
+
+# -- 10a: a command without --channel on an account of several channels ----------------------------------------
+
+
+@pytest.mark.parametrize("named", [False, True], ids=["channels-from-a-poll", "channels-from-the-config"])
+def test_info_without_a_channel_on_an_account_of_several_is_a_usage_error_listing_them(
+        sim: Simulator, origin: str, recorded: Wire, tmp_path: Path, named: bool) -> None:
+    main_channels = sim.world.accounts["main"].channels
+    extra = {"main": {"channels": {cid: f"studio-{n}" for n, cid in enumerate(main_channels)}}} if named else {}
+    config = str(write_config(tmp_path / "config.toml", sim, origin, **extra))
+    sent_before = posts(recorded)
+    result = run("--config", config, "--journal", ":memory:", "info")
+    assert result.exit_code == 2, result.output
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("mjtui: info: account 'main' has 2 channels: pass --channel ID")
+    for n, cid in enumerate(main_channels):
+        assert (f"{cid} (studio-{n})" if named else cid) in line
+    assert posts(recorded) == sent_before, "nothing was sent"
+
+    alone = run("--config", config, "--journal", ":memory:", "--account", "alt1", "info")
+    assert alone.exit_code == 0 and "Your info" in alone.stdout, "one channel: no need to name it"
