@@ -39,8 +39,8 @@ from mjtui.connections import (
 from mjtui.entry import FiniteFloat, main
 from mjtui.logs import default_log_path, log
 from mjtui.monitor.snapshot import Availability, ChannelInfo, ChannelStats, JobRow, Snapshot
-from mjtui.options import Failure, Options, UsageProblem
-from mjtui.providers import Capability, Provider, Sent
+from mjtui.options import EXIT_FAILURE, Failure, Options, UsageProblem
+from mjtui.providers import Capability, Polled, Provider, Sent
 from mjtui.secrets import redact
 from mjtui.store import (
     FORMATS,
@@ -354,14 +354,46 @@ def _options(ctx: click.Context) -> Options:
 @click.option("--json", "as_json", is_flag=True, help="Print the API's running-jobs object.")
 @click.pass_context
 def jobs(ctx: click.Context, as_json: bool) -> None:
-    """List the running jobs of every channel, with each channel's limits."""
-    connection = _options(ctx).connect()
-    service = service_that_can(connection, Capability.RUNNING_LIST)
-    polled = run_api(connection, lambda: service.survey(time.time))
+    """List the running jobs of every channel of every account (or of --account), with each channel's limits.
+
+    With several accounts, --json prints an object keyed by account name; an account that did not answer
+    is left out of it and named on stderr, and the exit status is 1.
+    """
+    connections, problems = _options(ctx).connect_every()
+    if len(connections) == 1 and not problems:
+        connection = connections[0]
+        service = service_that_can(connection, Capability.RUNNING_LIST)
+        polled = run_api(connection, lambda: service.survey(time.time))
+        emit_json(polled.document()) if as_json else show("\n".join(format_running(polled.snapshot, connection)))
+        return
+    answers = asyncio.run(_survey_each(connections))
+    answered = {connection.name: (connection, answer) for connection, answer in zip(connections, answers, strict=True)
+                if isinstance(answer, Polled)}
     if as_json:
-        emit_json(polled.document())
+        emit_json({name: polled.document() for name, (_, polled) in answered.items()})
     else:
-        show("\n".join(format_running(polled.snapshot, connection)))
+        show("\n\n".join("\n".join(format_running(polled.snapshot, connection)) for connection, polled in answered.values()))
+    for name, reason in problems.items():
+        click.echo(f"mjtui: account '{name}': {redact(clean(reason))}", err=True)
+    for connection, answer in zip(connections, answers, strict=True):
+        if isinstance(answer, errors.MjtuiError):
+            click.echo(f"mjtui: account '{connection.name}': {redact(clean(describe_failure(answer, connection)))}", err=True)
+    if len(answered) < len(connections) + len(problems):
+        ctx.exit(EXIT_FAILURE)
+
+
+async def _survey_each(connections: list[Connection]) -> list[Polled | errors.MjtuiError]:
+    """Every account's running jobs at once, each answer or failure in the connections' order; clients closed."""
+
+    async def one(connection: Connection) -> Polled | errors.MjtuiError:
+        try:
+            return await connection.service.survey(time.time)
+        except errors.MjtuiError as exc:
+            return exc
+        finally:
+            await connection.aclose()
+
+    return list(await asyncio.gather(*(one(connection) for connection in connections)))
 
 
 @main.command()
@@ -444,7 +476,7 @@ async def _polled_channels(connection: Connection) -> list[str]:
 
 def _channel_label(connection: Connection, channel_id: str) -> str:
     name = clean(connection.channel_name(channel_id))
-    return name if name == clean(channel_id) else f"{clean(channel_id)} ({name})"
+    return name if name == clean(channel_id) else f"{name} ({clean(channel_id)})"
 
 
 for _cmd in COMMANDS:

@@ -122,6 +122,20 @@ class Options:
         self.start_logging([connection.secret])
         return connection
 
+    def connect_every(self) -> tuple[list[Connection], dict[str, str]]:
+        """Every account's connection (`--account`'s alone when given), and why each that cannot have one cannot."""
+        from mjtui.connections import demo_accounts, demo_connection, demo_simulator, open_connections
+
+        if self.account is not None or (not self.demo and len(self.config().accounts) <= 1):
+            return [self.connect()], {}
+        if self.demo:
+            simulator = demo_simulator()
+            connections, problems = [demo_connection(simulator, name) for name in demo_accounts(simulator)], {}
+        else:
+            connections, problems = open_connections(self.config(), list(self.config().accounts), base_url=self.base_url)
+        self.start_logging([connection.secret for connection in connections])
+        return connections, {name: reason for name, (_, reason) in problems.items()}
+
     def retention_days(self) -> float:
         """How long the journal keeps rows: the config's `journal_retention_days` (62 without a config)."""
         from mjtui.store import DEFAULT_RETENTION_DAYS

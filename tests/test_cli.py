@@ -250,7 +250,7 @@ def test_jobs_lists_every_channel_with_its_limits_and_json_is_the_apis_object(
     channels = sim.channels["main"]
 
     def all_channels_shown() -> tuple[Result, dict[str, re.Match[str]]] | None:
-        result = cli.ok("jobs", config=config)
+        result = cli.ok("--account", "main", "jobs", config=config)  # one account: as before #20 (test_cli_daily: all)
         lines = {cid: re.search(rf"^channel {cid}  jobs (\d+)/(\d+)( FULL)?  images \d+/(\d+)  videos \d+/(\d+)$",
                                 result.out, re.M)
                  for cid in channels}
@@ -265,7 +265,7 @@ def test_jobs_lists_every_channel_with_its_limits_and_json_is_the_apis_object(
         assert bool(line[3]) == (running == max_jobs)
     assert len(re.findall(r"^  j\S+:midjourney\s+(?:image|video) ", result.out, re.M)) >= 3
 
-    data = json.loads(cli.ok("jobs", "--json", config=config).out)
+    data = json.loads(cli.ok("--account", "main", "jobs", "--json", config=config).out)
     assert {"total", "images", "videos", "channels"} <= set(data)
     assert set(data["channels"]) <= set(channels) and data["channels"]
     assert data["total"] == sum(entry["total"] for entry in data["channels"].values())

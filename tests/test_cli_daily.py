@@ -5,6 +5,7 @@ Run in-process (CliRunner) against the simulator served on loopback, so each tes
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from mjtui.sim import Simulator
 
 @pytest.fixture(scope="module")
 def sim() -> Simulator:
-    """main: two useapi channels; alt1: one; ip: an ImaginePro account."""
+    """main: two useapi channels; alt1: one (and an ImaginePro account the tests leave out)."""
     return Simulator.build(clock=ManualClock(), seed=11, channels=3, accounts=2, imaginepro=True, warmup=60)
 
 
@@ -37,15 +38,15 @@ def origin(sim: Simulator, recorded: Wire) -> Iterator[str]:
         yield url
 
 
-def write_config(path: Path, sim: Simulator, origin: str, names: tuple[str, ...] = ("main", "alt1", "ip"),
+USEAPI = ("main", "alt1")  # ImaginePro's one request per 3 s would make a test wait
+
+
+def write_config(path: Path, sim: Simulator, origin: str, names: tuple[str, ...] = USEAPI,
                  **extra: dict[str, Any]) -> Path:
     accounts = {}
     for name in names:
         account = sim.world.accounts[name]
-        entry: dict[str, Any] = {"provider": account.provider, "token": account.token, "base_url": origin, **extra.get(name, {})}
-        if account.provider == "imaginepro":
-            entry["token_id"] = sim.world.channels[account.channels[0]].token_id
-        accounts[name] = entry
+        accounts[name] = {"provider": account.provider, "token": account.token, "base_url": origin, **extra.get(name, {})}
     path.write_text(tomli_w.dumps({"accounts": accounts}), encoding="utf-8")
     path.chmod(0o600)
     return path
@@ -76,8 +77,45 @@ def test_info_without_a_channel_on_an_account_of_several_is_a_usage_error_listin
     [line] = result.stderr.strip().splitlines()
     assert line.startswith("mjtui: info: account 'main' has 2 channels: pass --channel ID")
     for n, cid in enumerate(main_channels):
-        assert (f"{cid} (studio-{n})" if named else cid) in line
+        assert (f"studio-{n} ({cid})" if named else cid) in line
     assert posts(recorded) == sent_before, "nothing was sent"
 
     alone = run("--config", config, "--journal", ":memory:", "--account", "alt1", "info")
     assert alone.exit_code == 0 and "Your info" in alone.stdout, "one channel: no need to name it"
+
+
+# -- 10b: jobs covers every account ------------------------------------------------------------------------------
+
+
+def test_jobs_lists_every_account_in_a_block_of_its_own_and_account_narrows_it(
+        sim: Simulator, origin: str, tmp_path: Path) -> None:
+    config = str(write_config(tmp_path / "config.toml", sim, origin))
+    every = run("--config", config, "--journal", ":memory:", "jobs")
+    assert every.exit_code == 0, every.output
+    blocks = every.stdout.split("\n\n")
+    heads = [block.split(":")[0] for block in blocks if not block.startswith("channel ")]
+    assert heads == ["main", "alt1"]
+    assert all(f"\nchannel {cid}  jobs " in every.stdout for name in USEAPI for cid in sim.world.accounts[name].channels)
+
+    narrowed = run("--config", config, "--journal", ":memory:", "--account", "alt1", "jobs")
+    assert narrowed.stdout.startswith("alt1: ") and "main: " not in narrowed.stdout
+
+    keyed = json.loads(run("--config", config, "--journal", ":memory:", "jobs", "--json").stdout)
+    assert list(keyed) == ["main", "alt1"]
+    assert set(keyed["main"]["channels"]) <= set(sim.world.accounts["main"].channels)
+    alone = json.loads(run("--config", config, "--journal", ":memory:", "--account", "alt1", "jobs", "--json").stdout)
+    assert set(alone) >= {"total", "channels"}, "one account: the API's own object, as before"
+
+
+def test_jobs_when_one_account_fails_shows_the_others_names_it_and_exits_1(
+        sim: Simulator, origin: str, tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    write_config(config, sim, origin, main={"token": "user:1-a-token-the-service-never-issued"})
+    result = run("--config", str(config), "--journal", ":memory:", "jobs")
+    assert result.exit_code == 1
+    assert result.stdout.startswith("alt1: ") and "main: " not in result.stdout
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("mjtui: account 'main': 401 Unauthorized")
+
+    keyed = json.loads(run("--config", str(config), "--journal", ":memory:", "jobs", "--json").stdout)
+    assert list(keyed) == ["alt1"]
