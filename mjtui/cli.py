@@ -221,6 +221,11 @@ def _size(num: int | None) -> str:
     return ""  # pragma: no cover
 
 
+def counted(number: int, noun: str) -> str:
+    """"1 video", "2 videos", "0 channels"."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
 def _ratio(value: int | None, limit: int | None) -> str:
     return f"{value if value is not None else '?'}/{limit if limit is not None else '?'}"
 
@@ -231,8 +236,8 @@ def format_running(snapshot: Snapshot, connection: Connection) -> list[str]:
     images, videos = sum(stats.images for stats in channels), sum(stats.videos for stats in channels)
     queued = sum(stats.queued or 0 for stats in channels)
     waiting = f", {queued} queued" if queued else ""
-    lines = [f"{clean(connection.name)}: {snapshot.running} running ({images} images, {videos} videos){waiting} "
-             f"in {len(snapshot.stats)} channels"]
+    lines = [f"{clean(connection.name)}: {snapshot.running} running ({counted(images, 'image')}, {counted(videos, 'video')})"
+             f"{waiting} in {counted(len(snapshot.stats), 'channel')}"]
     # Ids as wide as the longest (useapi's run to ~70 characters, a gateway's are 16 digits), so columns line up.
     id_width = min(70, max((cell_len(clean(job_id)) for rows in snapshot.jobs.values() for job_id in rows), default=0))
     for channel_id, stats in snapshot.stats.items():
@@ -883,7 +888,7 @@ def export_cmd(ctx: click.Context, fmt: ExportFormat, output: Path | None, since
             count = export(handle, fmt, entries or [])
     except OSError as exc:
         raise UsageProblem(f"cannot write {output}: {exc.strerror or exc}") from None
-    click.echo(f"exported {count} jobs to {output}", err=True)
+    click.echo(f"exported {counted(count, 'job')} to {output}", err=True)
 
 
 # -- config ---------------------------------------------------------------------------------------

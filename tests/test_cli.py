@@ -706,5 +706,5 @@ def test_the_summary_counts_what_runs_and_what_waits_as_the_service_counts_them(
     stats = ChannelStats(3, 3, 0, 3, None, None, queued=4, queued_relax=1)
     snapshot = Snapshot(0.0, {"c1": stats}, {"c1": rows})
     lines = cli.format_running(snapshot, Connection("ip", Useapi("ip", UseapiClient("a-token-never-sent"))))
-    assert lines[0] == "ip: 3 running (3 images, 0 videos), 4 queued in 1 channels"
+    assert lines[0] == "ip: 3 running (3 images, 0 videos), 4 queued in 1 channel"
     assert lines[2] == "channel c1  jobs 3/3 FULL  queued 4 (1 relax)", "no queue limit: no '/?'"

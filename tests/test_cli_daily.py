@@ -119,3 +119,18 @@ def test_jobs_when_one_account_fails_shows_the_others_names_it_and_exits_1(
 
     keyed = json.loads(run("--config", str(config), "--journal", ":memory:", "jobs", "--json").stdout)
     assert list(keyed) == ["alt1"]
+
+
+# -- 10c: counts read as English -------------------------------------------------------------------------------
+
+
+def test_one_of_a_kind_is_counted_in_the_singular() -> None:
+    from mjtui.api.client import UseapiClient
+    from mjtui.connections import Connection
+    from mjtui.monitor.snapshot import ChannelStats, JobRow, Snapshot
+    from mjtui.providers.useapi import Useapi
+
+    rows = {"m1": JobRow("m1", "c1", "image", "", 10, 0.0), "m2": JobRow("m2", "c1", "video", "", 10, 0.0)}
+    snapshot = Snapshot(0.0, {"c1": ChannelStats(2, 1, 1, 3, None, None)}, {"c1": rows})
+    lines = cli.format_running(snapshot, Connection("main", Useapi("main", UseapiClient("a-token-never-sent"))))
+    assert lines[0] == "main: 2 running (1 image, 1 video) in 1 channel"

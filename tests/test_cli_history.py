@@ -151,6 +151,8 @@ def test_export_csv_to_a_file_round_trips_and_says_how_many(journal_path: Path, 
         exported = read_export(handle, "csv")
     with Journal(journal_path) as journal:
         assert exported == journal.history(status="completed", limit=None)
+    one = run("--journal", str(journal_path), "export", "--output", str(out), "--limit", "1")
+    assert one.stderr.strip() == f"exported 1 job to {out}", "one job, not '1 jobs' (#20)"
 
 
 def test_export_csv_is_not_written_to_a_terminal(journal_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
