@@ -104,8 +104,14 @@ def plausible(value: str, check: Callable[[str], str] = check_id) -> str:
         raise UsageProblem(exc.message) from None
 
 
-def run_api(connection: Connection, work: Callable[[], Awaitable[T]]) -> T:
-    """Run one async call against the connection, mapping failures to exit 1 and closing the client."""
+DEMO_IDS = "the demo is a new world each call: run `mjtui sim` and point a config at it"
+
+
+def run_api(connection: Connection, work: Callable[[], Awaitable[T]], *, of_an_id: bool = False) -> T:
+    """Run one async call against the connection, mapping failures to exit 1 and closing the client.
+
+    `of_an_id`: the call names a job; in `--demo`, one the service does not know gets a line on why.
+    """
 
     async def main() -> T:
         try:
@@ -118,13 +124,15 @@ def run_api(connection: Connection, work: Callable[[], Awaitable[T]]) -> T:
     except Refused as refused:  # nothing was sent: a usage problem
         raise UsageProblem(refusal_words(refused)) from None
     except errors.MjtuiError as exc:
-        raise Failure(describe_failure(exc, connection)) from None
+        unknown_in_demo = of_an_id and isinstance(exc, errors.NotFound) and connection.simulator is not None
+        raise Failure(describe_failure(exc, connection), hint=DEMO_IDS if unknown_in_demo else None) from None
 
 
-def run_action(options: Options, connection: Connection, act: Callable[[Actions], Awaitable[T]]) -> T:
+def run_action(options: Options, connection: Connection, act: Callable[[Actions], Awaitable[T]], *,
+               of_an_id: bool = False) -> T:
     """`run_api` for a call that changes something (see mjtui.actions): refused, or sent once and audited."""
     actions = Actions(readonly=options.readonly, audit=partial(audit, options))
-    return run_api(connection, lambda: act(actions))
+    return run_api(connection, lambda: act(actions), of_an_id=of_an_id)
 
 
 def audit(options: Options, account: str, action: str, target: str | None, outcome: Outcome, error: str | None) -> None:
@@ -414,11 +422,11 @@ def job(ctx: click.Context, jobid: str, as_json: bool) -> None:
     connection = _options(ctx).connect()
     service = connection.service
     if not service.can(Capability.JOB_DETAIL) and service.can(Capability.MESSAGES):
-        message = run_api(connection, lambda: service.message(jobid))
+        message = run_api(connection, lambda: service.message(jobid), of_an_id=True)
         emit_json(message.dump()) if as_json else show("\n".join(format_message(message)))
         return
     service_that_can(connection, Capability.JOB_DETAIL)
-    record = run_api(connection, lambda: service.job(jobid))
+    record = run_api(connection, lambda: service.job(jobid), of_an_id=True)
     emit_json(record.dump()) if as_json else show("\n".join(format_job(record)))
 
 
@@ -501,7 +509,7 @@ def cancel(ctx: click.Context, jobid: str, yes: bool) -> None:
     refuse(options, "cancel", connection)
     service = connection.service
     confirm(f"Cancel job {clean(jobid)} on account '{connection.name}'?", yes=yes, what="cancel")
-    run_action(options, connection, lambda actions: actions.cancel(service, jobid))
+    run_action(options, connection, lambda actions: actions.cancel(service, jobid), of_an_id=True)
     click.echo(f"cancelled {clean(jobid)}")
 
 
@@ -522,7 +530,7 @@ def seed(ctx: click.Context, jobid: str, wait: bool, interval: float, timeout: f
     refuse(options, "seed", connection)
     service = connection.service
     follow = SeedWait(interval, timeout, asyncio.sleep, time.monotonic) if wait else None
-    answer = run_action(options, connection, lambda actions: actions.seed(service, jobid, follow))
+    answer = run_action(options, connection, lambda actions: actions.seed(service, jobid, follow), of_an_id=True)
     if answer.has_seed and answer.seed is not None and answer.seed.value is not None:
         _journal_seed(options, connection.name, jobid, answer)
     if as_json:

@@ -35,12 +35,18 @@ class UsageProblem(click.ClickException):
 
 
 class Failure(click.ClickException):
-    """The API or the network failed: exit 1, one line."""
+    """The API or the network failed: exit 1, one line (and a `hint` line, where one helps)."""
 
     exit_code = EXIT_FAILURE
 
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.hint = hint
+
     def show(self, file: Any = None) -> None:
         click.echo(f"mjtui: {redact(clean(self.message))}", err=True)
+        if self.hint:
+            click.echo(f"mjtui: {self.hint}", err=True)
 
 
 @dataclass

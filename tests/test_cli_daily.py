@@ -134,3 +134,22 @@ def test_one_of_a_kind_is_counted_in_the_singular() -> None:
     snapshot = Snapshot(0.0, {"c1": ChannelStats(2, 1, 1, 3, None, None)}, {"c1": rows})
     lines = cli.format_running(snapshot, Connection("main", Useapi("main", UseapiClient("a-token-never-sent"))))
     assert lines[0] == "main: 2 running (1 image, 1 video) in 1 channel"
+
+
+# -- 10d: --demo's ids do not outlive the call that printed them ------------------------------------------------
+
+UNKNOWN_JOB = "j1124120000123456789i-u00000-c0000000000000000000-bot:midjourney"  # as `jobs --demo` prints, a call ago
+
+
+@pytest.mark.parametrize("command", [("job", UNKNOWN_JOB), ("cancel", UNKNOWN_JOB, "--yes"), ("seed", UNKNOWN_JOB)])
+def test_an_id_the_demo_does_not_know_says_the_demo_is_a_new_world_each_call(
+        sim: Simulator, origin: str, tmp_path: Path, command: tuple[str, ...]) -> None:
+    demo = run("--demo", "--journal", ":memory:", *command)
+    assert demo.exit_code == 1
+    failure, hint = demo.stderr.strip().splitlines()
+    assert failure.startswith("mjtui: 404 Not Found: ")
+    assert hint == "mjtui: the demo is a new world each call: run `mjtui sim` and point a config at it"
+
+    config = str(write_config(tmp_path / "config.toml", sim, origin))
+    served = run("--config", config, "--journal", ":memory:", *command)
+    assert served.exit_code == 1 and "new world" not in served.stderr, "a real service's 404 is only the 404"
