@@ -84,6 +84,12 @@ def _no_tokens_remembered(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _outside_tmux(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A suite run inside tmux sees the toasts CI sees (a copy says what tmux needs, #20)."""
+    monkeypatch.delenv("TMUX", raising=False)
+
+
+@pytest.fixture(autouse=True)
 def _utc(monkeypatch: pytest.MonkeyPatch) -> None:
     """Times on screen are local; tests and snapshots read them in UTC."""
     import time

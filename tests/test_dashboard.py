@@ -611,7 +611,7 @@ async def assert_seed_runs_then_arrives(pilot, q: Quiet, clock: ManualClock, tim
     return value
 
 
-async def test_seed_in_the_inspector_runs_then_shows_value_and_four_images_and_y_copies_it(make_sim, clock):
+async def test_seed_in_the_inspector_runs_then_shows_value_and_four_images_and_y_copies_it(make_sim, clock, monkeypatch):
     q = quiet(make_sim, speed_scale=0.3)
     w = wire(q.sim)
     app, timers = make_dashboard(q.sim, clock)
@@ -630,6 +630,10 @@ async def test_seed_in_the_inspector_runs_then_shows_value_and_four_images_and_y
         await pilot.press("y")
         assert app.clipboard == str(value)
         assert any(f"seed {value} copied" in t for t in toasts(app))
+        monkeypatch.setenv("TMUX", "/tmp/tmux-1000/default,4242,0")  # tmux drops OSC 52 unless told: say how
+        await pilot.press("y")
+        assert any(f"seed {value} sent to the clipboard; inside tmux it arrives only with `set -g set-clipboard on`" in t
+                   for t in toasts(app))
 
 
 async def test_seed_from_recently_finished_opens_the_inspector_and_fetches_the_seed(make_sim, clock):

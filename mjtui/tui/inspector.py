@@ -16,6 +16,7 @@ from mjtui.api import errors
 from mjtui.api.models import Attachment, Job
 from mjtui.text import clean
 from mjtui.tui.bindings import INSPECTOR_BINDINGS
+from mjtui.tui.clipboard import copy_notice
 from mjtui.tui.footer import KeysFooter
 from mjtui.tui.formatting import local_datetime, safe
 from mjtui.tui.preview import PreviewError, PreviewPanel
@@ -312,7 +313,8 @@ class InspectorScreen(Screen[None]):
     def action_copy_seed(self) -> None:
         if self.job is not None and self.job.has_seed and self.job.seed is not None:
             self.app.copy_to_clipboard(str(self.job.seed.value))
-            self.app.notify(f"seed {self.job.seed.value} copied to the clipboard")
+            notice, severity = copy_notice(f"seed {self.job.seed.value}")
+            self.app.notify(notice, severity=severity, markup=False)
         else:
             self.app.notify("no seed yet: press s to fetch it", severity="warning")
 
