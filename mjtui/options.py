@@ -134,9 +134,10 @@ class Options:
 
         if self.account is not None or (not self.demo and len(self.config().accounts) <= 1):
             return [self.connect()], {}
+        problems: dict[str, tuple[str, str]] = {}
         if self.demo:
             simulator = demo_simulator()
-            connections, problems = [demo_connection(simulator, name) for name in demo_accounts(simulator)], {}
+            connections = [demo_connection(simulator, name) for name in demo_accounts(simulator)]
         else:
             connections, problems = open_connections(self.config(), list(self.config().accounts), base_url=self.base_url)
         self.start_logging([connection.secret for connection in connections])
