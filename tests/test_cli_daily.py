@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 import tomli_w
-from click.testing import CliRunner, Result
+from support.cli import run_in_process as run
 from support.dashboard import Wire, wire
 from support.loopback import serving
 
@@ -50,12 +50,6 @@ def write_config(path: Path, sim: Simulator, origin: str, names: tuple[str, ...]
     path.write_text(tomli_w.dumps({"accounts": accounts}), encoding="utf-8")
     path.chmod(0o600)
     return path
-
-
-def run(*args: str) -> Result:
-    result = CliRunner().invoke(cli.main, list(args))
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception  # never a traceback
-    return result
 
 
 def posts(recorded: Wire) -> list[str]:

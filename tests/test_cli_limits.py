@@ -13,10 +13,9 @@ from typing import Any
 
 import pytest
 import tomli_w
-from click.testing import CliRunner, Result
+from support.cli import run_in_process as run
 from support.loopback import serving
 
-from mjtui import cli
 from mjtui.api.models import Job
 from mjtui.clock import ManualClock
 from mjtui.sim import Simulator
@@ -45,12 +44,6 @@ def write_config(path: Path, sim: Simulator, origin: str, **settings: Any) -> Pa
     path.write_text(tomli_w.dumps({**settings, "accounts": {"main": account}}), encoding="utf-8")
     path.chmod(0o600)
     return path
-
-
-def run(*args: str) -> Result:
-    result = CliRunner().invoke(cli.main, list(args))
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception  # never a traceback
-    return result
 
 
 def a_running_job(sim: Simulator) -> str:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import pytest
+from click.testing import CliRunner, Result
 
 T = TypeVar("T")
 
@@ -44,3 +45,12 @@ def poll(probe: Callable[[], T | None], what: str, timeout: float = 20.0, interv
         if time.monotonic() > deadline:
             pytest.fail(f"timed out after {timeout:g}s waiting for {what}")
         time.sleep(interval)
+
+
+def run_in_process(*args: str) -> Result:
+    """`mjtui ARGS` in this process (click's runner), checked to end in an exit status, never a traceback."""
+    from mjtui import cli
+
+    result = CliRunner().invoke(cli.main, list(args))
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result
