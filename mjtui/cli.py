@@ -448,7 +448,7 @@ def _command(cmd: Command) -> click.Command:
 
         async def send(actions: Actions) -> Sent:
             if channel is None and service.commands_need_a_channel:
-                await _one_channel_or_none(connection, cmd)
+                await _refuse_if_several_channels(connection, cmd)
             return await actions.command(service, cmd, channel)
 
         sent = run_action(options, connection, send)
@@ -470,7 +470,7 @@ def _command(cmd: Command) -> click.Command:
     return main.command(name=cmd)(run)
 
 
-async def _one_channel_or_none(connection: Connection, cmd: Command) -> None:
+async def _refuse_if_several_channels(connection: Connection, cmd: Command) -> None:
     """Exit 2 listing the channels when the account has several and none was named: the service would refuse it."""
     configured = list(connection.account.channels) if connection.account else []
     channels = configured if len(configured) > 1 else await _polled_channels(connection)
