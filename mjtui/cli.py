@@ -384,14 +384,15 @@ def jobs(ctx: click.Context, as_json: bool) -> None:
                 if isinstance(answer, Polled)}
     if as_json:
         emit_json({name: polled.document() for name, (_, polled) in answered.items()})
-    else:
+    elif answered:
         show("\n\n".join("\n".join(format_running(polled.snapshot, connection)) for connection, polled in answered.values()))
-    for name, reason in problems.items():
-        click.echo(f"mjtui: account '{name}': {redact(clean(reason))}", err=True)
-    for connection, answer in zip(connections, answers, strict=True):
-        if isinstance(answer, errors.MjtuiError):
-            click.echo(f"mjtui: account '{connection.name}': {redact(clean(describe_failure(answer, connection)))}", err=True)
-    if len(answered) < len(connections) + len(problems):
+    failures = [*problems.items(), *((connection.name, describe_failure(answer, connection))
+                                     for connection, answer in zip(connections, answers, strict=True)
+                                     if isinstance(answer, errors.MjtuiError))]
+    for name, reason in failures:
+        named = reason if f"account '{name}'" in reason else f"account '{name}': {reason}"
+        click.echo(f"mjtui: {redact(clean(named))}", err=True)
+    if failures:
         ctx.exit(EXIT_FAILURE)
 
 

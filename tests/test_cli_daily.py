@@ -109,7 +109,7 @@ def test_jobs_when_one_account_fails_shows_the_others_names_it_and_exits_1(
     assert result.exit_code == 1
     assert result.stdout.startswith("alt1: ") and "main: " not in result.stdout
     [line] = result.stderr.strip().splitlines()
-    assert line.startswith("mjtui: account 'main': 401 Unauthorized")
+    assert line.startswith("mjtui: 401 Unauthorized: the token for account 'main'")
 
     keyed = json.loads(run("--config", str(config), "--journal", ":memory:", "jobs", "--json").stdout)
     assert list(keyed) == ["alt1"]
@@ -147,3 +147,17 @@ def test_an_id_the_demo_does_not_know_says_the_demo_is_a_new_world_each_call(
     config = str(write_config(tmp_path / "config.toml", sim, origin))
     served = run("--config", config, "--journal", ":memory:", *command)
     assert served.exit_code == 1 and "new world" not in served.stderr, "a real service's 404 is only the 404"
+
+
+def test_jobs_with_an_account_that_has_no_token_lists_the_others_and_names_it_once(
+        sim: Simulator, origin: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MJTUI_TEST_UNSET_TOKEN", raising=False)
+    config = tmp_path / "config.toml"
+    write_config(config, sim, origin)
+    accounts = tomli_w.dumps({"accounts": {"spare": {"provider": "useapi", "token_env": "MJTUI_TEST_UNSET_TOKEN"}}})
+    config.write_text(config.read_text(encoding="utf-8") + "\n" + accounts, encoding="utf-8")
+    result = run("--config", str(config), "--journal", ":memory:", "jobs")
+    assert result.exit_code == 1
+    assert result.stdout.startswith("main: ") and "\n\nalt1: " in result.stdout
+    assert result.stderr.strip().splitlines() == [
+        "mjtui: account 'spare': environment variable MJTUI_TEST_UNSET_TOKEN is not set"]
