@@ -366,6 +366,35 @@ async def test_rows_are_keyed_by_job_and_the_cursor_follows_its_job_across_a_ref
 # -- navigation -------------------------------------------------------------------------------------
 
 
+async def test_at_start_the_first_pane_has_focus_and_enter_inspects_its_first_job(make_sim, clock):
+    q = quiet(make_sim)
+    app, _timers = make_dashboard(q.sim, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert app.focused is panes(app)[q.full], "the first pane, whose first row is highlighted"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, InspectorScreen) and app.screen.job_id == q.jobs[0]
+
+
+async def test_every_tab_stop_shows_its_focus_and_the_finished_list_is_one_once_it_has_a_job(make_sim, clock):
+    """Tab reaches only widgets that show focus: a pane (its border), the finished list once it has rows (its cursor);
+    never the scroll area around the accounts, nor the hidden filter, nor an account that could not be polled."""
+    q = quiet(make_sim, speed_scale=0.3)
+    app, timers = make_dashboard(q.sim, clock, problems={"broken": ("useapi", "no token")})
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        stops = []
+        for _ in range(4):
+            await pilot.press("tab")
+            stops.append(app.focused)
+        assert all(isinstance(stop, ChannelPane) for stop in stops), stops
+        assert {stop.channel_id for stop in stops} == {q.full, q.other}
+        await advance(pilot, clock, timers, finish_time(q.sim, q.lone) + 10)
+        table = await focus_finished(pilot)
+        assert cursor_id(table) == q.lone
+
+
 async def test_tab_moves_between_panes_and_j_k_move_in_a_table(make_sim, clock):
     q = quiet(make_sim)
     app, _timers = make_dashboard(q.sim, clock)

@@ -67,6 +67,7 @@ class DashboardScreen(Screen[None]):
     DashboardScreen #filter.-visible { display: block; }
     """
     BINDINGS = DASHBOARD_BINDINGS
+    AUTO_FOCUS = "ChannelPane"  # back on this screen with nothing focused: the first pane, never the scroll area
 
     def __init__(self) -> None:
         super().__init__()
@@ -107,7 +108,7 @@ class DashboardScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield PaneStyles()  # first: a theme change restyles it before the panes that read it
         yield TopBar(id="topbar")
-        with VerticalScroll(id="accounts"):
+        with VerticalScroll(id="accounts", can_focus=False):  # focused, it showed nothing: a tab stop that seemed lost
             for index, state in enumerate(self.accounts.values()):
                 yield AccountSection(state.name, state.provider, id=f"account-{index}")
         yield Input(placeholder="filter jobs: id, type, channel (enter keeps it, esc clears)", id="filter")
@@ -170,6 +171,8 @@ class DashboardScreen(Screen[None]):
         if new:
             await self.section(state.name).query_one(".channels", Grid).mount_all(new)
             self._layout_grids()
+            if self.focused is None:  # the first panes: Enter inspects the first job at once
+                self._focus_first_pane()
             # Panes live as long as the app: out of the full passes' reach (at a hundred channels each scanned them ~0.3 s).
             self.mjtui.collector.freeze_after_refresh(self.app)
 
