@@ -30,7 +30,7 @@ from mjtui.tui.channel_pane import SORT_KEYS, ChannelPane, PaneStyles
 from mjtui.tui.dispatch import Dispatcher, channel_name
 from mjtui.tui.footer import KeysFooter
 from mjtui.tui.formatting import now_local, short_channel_id, short_job_id
-from mjtui.tui.keys import DASHBOARD_BINDINGS, lacks
+from mjtui.tui.keys import DASHBOARD_BINDINGS, lacks, readonly_bindings
 from mjtui.tui.messages import FinalsFetched, FinalState, PollDone
 from mjtui.tui.notifications import Finished
 from mjtui.tui.panels import PANE_MIN_WIDTH, AccountSection, FinishedTable, final_label
@@ -551,3 +551,9 @@ class DashboardScreen(Screen[None]):
                 progress = job.progress
                 pane.set_detail(job_id, f"{progress}%" if progress is not None else job.status or "running")
         return job
+
+
+class ReadonlyDashboardScreen(DashboardScreen):
+    """The dashboard under `--readonly`: the footer offers no key that would only be refused."""
+
+    BINDINGS = readonly_bindings(DASHBOARD_BINDINGS)
