@@ -37,7 +37,8 @@ DASHBOARD_BINDINGS: list[BindingType] = [  # the dashboard screen's: gone while 
     Binding("o", "sort", "Sort", id="sort", show=False, tooltip="Sort the running jobs by another column"),
 ]
 APP_BINDINGS: list[BindingType] = [  # the app's: on every screen
-    Binding("p", "pause", "Pause", id="pause", show=False, tooltip="Stop polling; press again to resume"),  # in help; the footer keeps room for Help and Quit at 80 columns
+    # Pause is in help: the footer keeps room for Help and Quit at 80 columns.
+    Binding("p", "pause", "Pause", id="pause", show=False, tooltip="Stop polling; press again to resume"),
     Binding("ctrl+r,f5", "refresh", "Refresh now", id="refresh", show=False,
             tooltip="Poll every account now, retrying any halted by 401 / 402 / 596"),
     Binding("plus,equals_sign", "interval(1)", "Slower refresh", id="slower", show=False,
