@@ -172,7 +172,7 @@ class DashboardScreen(Screen[None]):
             await self.section(state.name).query_one(".channels", Grid).mount_all(new)
             self._layout_grids()
             if self.focused is None:  # the first panes: Enter inspects the first job at once
-                self._focus_first_pane()
+                self._focus_first_pane(scroll_visible=False)  # laid out yet or not, the view stays at the top
             # Panes live as long as the app: out of the full passes' reach (at a hundred channels each scanned them ~0.3 s).
             self.mjtui.collector.freeze_after_refresh(self.app)
 
@@ -528,10 +528,10 @@ class DashboardScreen(Screen[None]):
             field_.set_class(False, "-visible")
             self._focus_first_pane()
 
-    def _focus_first_pane(self) -> None:
+    def _focus_first_pane(self, *, scroll_visible: bool = True) -> None:
         tables = list(self.query(ChannelPane))
         if tables:
-            tables[0].focus()
+            tables[0].focus(scroll_visible=scroll_visible)
 
     def action_sort(self) -> None:
         self.sort_key = SORT_KEYS[(SORT_KEYS.index(self.sort_key) + 1) % len(SORT_KEYS)]
