@@ -146,14 +146,14 @@ async def session(theme: str, size: tuple[int, int], accounts: tuple[str, ...] =
 
 async def main_screen(theme: str, size: tuple[int, int], path: Path) -> Path:
     async with session(theme, size) as shots:
-        await shots.press("tab", "j")
+        await shots.press("j")  # in the first pane, focused from the start
         return await shots.save(path)
 
 
 async def gateway_screen(path: Path) -> list[Path]:
     """The demo's midjourney-proxy account alone: its Discord accounts as queues, one locked; a PNG beside it."""
     async with session(DEFAULT_THEME, WIDE, (DEMO_GATEWAY,)) as shots:
-        await shots.press("tab", "tab", "j")
+        await shots.press("tab", "j")  # the second pane
         written = [await shots.save(path)]
     converter = shutil.which("rsvg-convert")
     if converter is not None:
@@ -167,7 +167,7 @@ async def every_view(theme: str, folder: Path, views: tuple[str, ...] = VIEWS) -
     """Each view in `theme`, as `folder/VIEW.svg`, in one session that walks from view to view."""
     written = []
     async with session(theme, WIDE) as shots:
-        await shots.press("tab", "j")
+        await shots.press("j")
         if "main" in views:
             written.append(await shots.save(folder / "main.svg"))
         await shots.press("x")

@@ -123,7 +123,7 @@ class MjtuiApp(App[None]):
         """The live parts: each account's state, the poller, the dashboard and what acts for it."""
         from mjtui.actions import Actions
         from mjtui.poller import AccountState, Poller
-        from mjtui.tui.dashboard import DashboardScreen
+        from mjtui.tui.dashboard import DashboardScreen, ReadonlyDashboardScreen
         from mjtui.tui.dispatch import Dispatcher
         from mjtui.tui.keys import binding_ids
         from mjtui.tui.messages import WorkerHost
@@ -142,7 +142,7 @@ class MjtuiApp(App[None]):
                                      refresh_seconds=self._start_refresh, rng=self._rng)
         self.announcer: Announcer = Announcer(self, self._notify_config, titled=len(self.accounts) > 1)
         self.unknown_keys = sorted(set(self.user_keymap) - binding_ids())
-        self._dashboard = DashboardScreen()
+        self._dashboard = ReadonlyDashboardScreen() if self.readonly else DashboardScreen()
         self.dispatcher: Dispatcher = Dispatcher(self._dashboard, Actions(readonly=self.readonly, audit=self._audit))
 
     def get_default_screen(self) -> Screen[Any]:
@@ -336,14 +336,17 @@ class MjtuiApp(App[None]):
         self.push_screen(HelpScreen(self.help_rows()))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
+        textuals = list(super().get_system_commands(screen))
+        yield from textuals
         if self._dashboard is None:
             return  # still starting: the keys' actions need the dashboard
+        offered = {command.title for command in textuals}  # Textual's "Quit": not listed twice
         for binding in with_keymap(self.user_keymap):
-            if binding.id and binding.description and not binding.id.startswith("quit."):
+            if binding.id and binding.description and binding.description not in offered:
+                offered.add(binding.description)  # ctrl+c's Quit too
                 first_key = Binding(binding.key.split(",")[0], "")
                 yield SystemCommand(f"{binding.description} ({self.get_key_display(first_key)})",
-                                    f"mjtui: {binding.id}", lambda a=binding.action: self._run_key_action(a))
+                                    binding.tooltip or binding.description, lambda a=binding.action: self._run_key_action(a))
 
     async def _run_key_action(self, action: str) -> None:
         """A key's action picked in the palette: the dashboard's own run there, the app's here."""

@@ -15,27 +15,38 @@ from mjtui.text import clean
 MODE_KEYS = Binding.Group("Mode")  # relax, fast, turbo, info
 
 DASHBOARD_BINDINGS: list[BindingType] = [  # the dashboard screen's: gone while the inspector or a dialog is on top
-    Binding("enter", "inspect", "Inspect", id="inspect", show=False),
+    Binding("enter", "inspect", "Inspect", id="inspect", show=False,
+            tooltip="Open the selected job: every field, its children, seed and images"),
     # One footer entry ("r f t i Mode") for the four: at 80 columns Help and Quit were pushed off the footer.
-    Binding("r", "command('relax')", "Relax", id="relax", group=MODE_KEYS),
-    Binding("f", "command('fast')", "Fast", id="fast", group=MODE_KEYS),
-    Binding("t", "command('turbo')", "Turbo", id="turbo", group=MODE_KEYS),
-    Binding("i", "command('info')", "Info", id="info", group=MODE_KEYS),
-    Binding("x,delete", "cancel", "Cancel job", id="cancel"),
-    Binding("s", "seed", "Seed", id="seed"),
-    Binding("R", "reset", "Reset 596 / locked", id="reset", show=False),
-    Binding("a", "toggle_link", "Linked account on / off", id="toggle", show=False),
-    Binding("slash", "filter", "Filter", id="filter"),
-    Binding("h", "history", "History", id="history"),
-    Binding("o", "sort", "Sort", id="sort", show=False),
+    Binding("r", "command('relax')", "Relax", id="relax", group=MODE_KEYS,
+            tooltip="Switch the selected channel to relax mode (/relax)"),
+    Binding("f", "command('fast')", "Fast", id="fast", group=MODE_KEYS,
+            tooltip="Switch the selected channel to fast mode (/fast)"),
+    Binding("t", "command('turbo')", "Turbo", id="turbo", group=MODE_KEYS,
+            tooltip="Switch the selected channel to turbo mode (/turbo)"),
+    Binding("i", "command('info')", "Info", id="info", group=MODE_KEYS,
+            tooltip="Ask the selected channel for its account info: mode, fast time left (/info)"),
+    Binding("x,delete", "cancel", "Cancel job", id="cancel", tooltip="Cancel the selected running job, after asking"),
+    Binding("s", "seed", "Seed", id="seed", tooltip="Fetch the seed of the selected completed job"),
+    Binding("R", "reset", "Reset 596 / locked", id="reset", show=False,
+            tooltip="Reset a pending moderation message (596) or a locked account, after asking"),
+    Binding("a", "toggle_link", "Linked account on / off", id="toggle", show=False,
+            tooltip="Make the selected pane's linked account inactive, or active again, after asking"),
+    Binding("slash", "filter", "Filter", id="filter", tooltip="Show only the jobs whose id, type or channel match"),
+    Binding("h", "history", "History", id="history", tooltip="Browse the jobs the journal remembers"),
+    Binding("o", "sort", "Sort", id="sort", show=False, tooltip="Sort the running jobs by another column"),
 ]
 APP_BINDINGS: list[BindingType] = [  # the app's: on every screen
-    Binding("p", "pause", "Pause", id="pause", show=False),  # in help; the footer keeps room for Help and Quit at 80 columns
-    Binding("ctrl+r,f5", "refresh", "Refresh now", id="refresh", show=False),
-    Binding("plus,equals_sign", "interval(1)", "Slower refresh", id="slower", show=False),
-    Binding("minus", "interval(-1)", "Faster refresh", id="faster", show=False),
-    Binding("question_mark", "help", "Help", id="help"),
-    Binding("q", "quit", "Quit", id="quit"),
+    # Pause is in help: the footer keeps room for Help and Quit at 80 columns.
+    Binding("p", "pause", "Pause", id="pause", show=False, tooltip="Stop polling; press again to resume"),
+    Binding("ctrl+r,f5", "refresh", "Refresh now", id="refresh", show=False,
+            tooltip="Poll every account now, retrying any halted by 401 / 402 / 596"),
+    Binding("plus,equals_sign", "interval(1)", "Slower refresh", id="slower", show=False,
+            tooltip="Poll less often"),
+    Binding("minus", "interval(-1)", "Faster refresh", id="faster", show=False,
+            tooltip="Poll more often, down to what the service allows"),
+    Binding("question_mark", "help", "Help", id="help", tooltip="List every key and its id for [keys] in config.toml"),
+    Binding("q", "quit", "Quit", id="quit", tooltip="Quit the application"),
     Binding("ctrl+c", "quit", "Quit", id="quit.ctrl_c", show=False, priority=True),
 ]
 INSPECTOR_BINDINGS: list[BindingType] = [  # the inspector's: here, so [keys] and help know them before it is opened
@@ -46,8 +57,14 @@ INSPECTOR_BINDINGS: list[BindingType] = [  # the inspector's: here, so [keys] an
     Binding("o", "open_parent", "Parent", id="inspector.parent"),
     Binding("ctrl+r,f5", "refresh", "Refresh", id="inspector.refresh"),
 ]
-
-
+HISTORY_BINDINGS: list[BindingType] = [  # the history screen's: here too, so [keys] and help know them before it opens
+    Binding("escape", "close", "Back", id="history.close"),
+    # Short labels: the line above the table spells each filter out, and at 80 columns longer ones overflowed the footer.
+    Binding("a", "cycle_status", "Status", id="history.status"),
+    Binding("w", "cycle_period", "Period", id="history.period"),
+    Binding("c", "toggle_channel", "Channel", id="history.channel"),
+    Binding("slash", "search", "Search", id="history.search"),
+]
 
 TABLE_KEYS = {"j", "k", "g", "G", "up", "down", "left", "right", "pageup", "pagedown", "home", "end",
               "enter", "escape", "tab", "shift+tab"}

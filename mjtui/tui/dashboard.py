@@ -30,7 +30,7 @@ from mjtui.tui.channel_pane import SORT_KEYS, ChannelPane, PaneStyles
 from mjtui.tui.dispatch import Dispatcher, channel_name
 from mjtui.tui.footer import KeysFooter
 from mjtui.tui.formatting import now_local, short_channel_id, short_job_id
-from mjtui.tui.keys import DASHBOARD_BINDINGS, lacks
+from mjtui.tui.keys import DASHBOARD_BINDINGS, lacks, readonly_bindings
 from mjtui.tui.messages import FinalsFetched, FinalState, PollDone
 from mjtui.tui.notifications import Finished
 from mjtui.tui.panels import PANE_MIN_WIDTH, AccountSection, FinishedTable, final_label
@@ -67,6 +67,7 @@ class DashboardScreen(Screen[None]):
     DashboardScreen #filter.-visible { display: block; }
     """
     BINDINGS = DASHBOARD_BINDINGS
+    AUTO_FOCUS = "ChannelPane"  # back on this screen with nothing focused: the first pane, never the scroll area
 
     def __init__(self) -> None:
         super().__init__()
@@ -107,7 +108,7 @@ class DashboardScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield PaneStyles()  # first: a theme change restyles it before the panes that read it
         yield TopBar(id="topbar")
-        with VerticalScroll(id="accounts"):
+        with VerticalScroll(id="accounts", can_focus=False):  # focused, it showed nothing: a tab stop that seemed lost
             for index, state in enumerate(self.accounts.values()):
                 yield AccountSection(state.name, state.provider, id=f"account-{index}")
         yield Input(placeholder="filter jobs: id, type, channel (enter keeps it, esc clears)", id="filter")
@@ -170,6 +171,8 @@ class DashboardScreen(Screen[None]):
         if new:
             await self.section(state.name).query_one(".channels", Grid).mount_all(new)
             self._layout_grids()
+            if self.focused is None:  # the first panes: Enter inspects the first job at once
+                self._focus_first_pane(scroll_visible=False)  # laid out yet or not, the view stays at the top
             # Panes live as long as the app: out of the full passes' reach (at a hundred channels each scanned them ~0.3 s).
             self.mjtui.collector.freeze_after_refresh(self.app)
 
@@ -525,10 +528,10 @@ class DashboardScreen(Screen[None]):
             field_.set_class(False, "-visible")
             self._focus_first_pane()
 
-    def _focus_first_pane(self) -> None:
+    def _focus_first_pane(self, *, scroll_visible: bool = True) -> None:
         tables = list(self.query(ChannelPane))
         if tables:
-            tables[0].focus()
+            tables[0].focus(scroll_visible=scroll_visible)
 
     def action_sort(self) -> None:
         self.sort_key = SORT_KEYS[(SORT_KEYS.index(self.sort_key) + 1) % len(SORT_KEYS)]
@@ -548,3 +551,9 @@ class DashboardScreen(Screen[None]):
                 progress = job.progress
                 pane.set_detail(job_id, f"{progress}%" if progress is not None else job.status or "running")
         return job
+
+
+class ReadonlyDashboardScreen(DashboardScreen):
+    """The dashboard under `--readonly`: the footer offers no key that would only be refused."""
+
+    BINDINGS = readonly_bindings(DASHBOARD_BINDINGS)

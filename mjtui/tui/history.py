@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING, cast
 from rich.text import Text
 from textual import events, on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Input, Static
 
 from mjtui.store import HistoryEntry
+from mjtui.tui.bindings import HISTORY_BINDINGS
 from mjtui.tui.footer import KeysFooter
 from mjtui.tui.formatting import (
     duration,
@@ -47,14 +47,7 @@ class HistoryScreen(Screen[None]):
     HistoryScreen DataTable { height: 1fr; }
     HistoryScreen #empty { color: $text-muted; padding: 1 2; }
     """
-    BINDINGS = [
-        Binding("escape", "close", "Back", id="history.close"),
-        # Short labels: the line above the table spells each filter out, and at 80 columns longer ones overflowed the footer.
-        Binding("a", "cycle_status", "Status", id="history.status"),
-        Binding("w", "cycle_period", "Period", id="history.period"),
-        Binding("c", "toggle_channel", "Channel", id="history.channel"),
-        Binding("slash", "search", "Search", id="history.search"),
-    ]
+    BINDINGS = HISTORY_BINDINGS
 
     def __init__(self, channel: tuple[str, str] | None = None) -> None:
         super().__init__()

@@ -208,6 +208,7 @@ class InspectorScreen(Screen[None]):
 
     def show_job(self, job: Job) -> None:
         self.job = job
+        self.refresh_bindings()  # `o Parent` is offered once the job is known to have one
         if job.has_seed:
             self.seed_state = None
         self.render_job()
@@ -297,7 +298,10 @@ class InspectorScreen(Screen[None]):
     # -- actions --------------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """A key the account's provider cannot do is hidden (the original midjourney-proxy has no cancel, no seed)."""
+        """A key the account's provider cannot do is hidden (the original midjourney-proxy has no cancel, no seed), and
+        so is `o` for a job with no parent."""
+        if action == "open_parent":
+            return self.job is not None and bool(self.job.parent_job_id)
         needed = {"seed": "seed", "copy_seed": "seed", "cancel": "cancel"}.get(action)
         return needed is None or not self.mjtui.lacks(self.account, needed)
 
@@ -322,10 +326,8 @@ class InspectorScreen(Screen[None]):
         self.mjtui.request_cancel(self.account, self.job_id)
 
     def action_open_parent(self) -> None:
-        if self.job is not None and self.job.parent_job_id:
+        if self.job is not None and self.job.parent_job_id:  # the key is off otherwise (check_action)
             self.app.push_screen(InspectorScreen(self.account, self.job.parent_job_id))
-        else:
-            self.app.notify("this job has no parent", severity="warning")
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         if event.data_table.id == "children" and event.row_key.value and self.job is not None:

@@ -6,13 +6,14 @@ What a key needs of an account's provider (`DASHBOARD_NEEDS`) decides whether it
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 
 from mjtui.actions import NEEDS
 from mjtui.providers import Capability, Provider
 from mjtui.text import clean
-from mjtui.tui.bindings import DASHBOARD_BINDINGS, INSPECTOR_BINDINGS, all_bindings, with_keymap
+from mjtui.tui.bindings import DASHBOARD_BINDINGS, HISTORY_BINDINGS, INSPECTOR_BINDINGS, all_bindings, with_keymap
 from mjtui.tui.confirm import ConfirmScreen
 
 READONLY_WORDS = {"reset": "moderation reset"}  # how the dashboard names an action it will not send
@@ -26,19 +27,20 @@ DASHBOARD_NEEDS: dict[str, tuple[Capability, ...]] = {
 
 def binding_ids() -> set[str]:
     """Every id a user may rebind in [keys]."""
-    bindings = [*all_bindings(), *INSPECTOR_BINDINGS, *ConfirmScreen.BINDINGS]
+    bindings = [*all_bindings(), *INSPECTOR_BINDINGS, *HISTORY_BINDINGS, *ConfirmScreen.BINDINGS]
     return {binding.id for binding in bindings if isinstance(binding, Binding) and binding.id}
 
 
 def help_rows(keymap: dict[str, str], key_display: Callable[[Binding], str],
               accounts: Iterable[tuple[str, Provider | None]]) -> list[tuple[str, str, str]]:
-    """`?`'s rows: every key as bound now, the inspector's and the dialog's, Textual's own, and per account
+    """`?`'s rows: every key as bound now, the inspector's, the history's and the dialog's, Textual's own, and per account
     the keys its provider lacks (hidden while it is selected)."""
     from mjtui.tui.help import describe_bindings  # the help screen's module loads when help is first asked for
 
     bound = list(with_keymap(keymap))
     rows = describe_bindings(bound, key_display)
-    for context, screen_bindings in (("inspector", INSPECTOR_BINDINGS), ("dialog", ConfirmScreen.BINDINGS)):
+    for context, screen_bindings in (("inspector", INSPECTOR_BINDINGS), ("history", HISTORY_BINDINGS),
+                                     ("dialog", ConfirmScreen.BINDINGS)):
         declared = [binding for binding in screen_bindings if isinstance(binding, Binding)]
         rows += [(key, f"{context}: {description}", binding_id)
                  for key, description, binding_id in describe_bindings(declared, key_display)]
@@ -53,6 +55,12 @@ def help_rows(keymap: dict[str, str], key_display: Callable[[Binding], str],
             shown = ", ".join(f"{action} ({keys[action]})" for action in lacking)
             rows.append(("-", f"not for account {clean(name, limit=30)} ({service.kind}): {shown}", "(provider)"))
     return rows
+
+
+def readonly_bindings(bindings: Iterable[BindingType]) -> list[BindingType]:
+    """`bindings` with the keys `--readonly` refuses kept off the footer (pressed, they still say why)."""
+    return [replace(binding, show=False) if isinstance(binding, Binding) and binding.id in NEEDS else binding
+            for binding in bindings]
 
 
 def on_dashboard(action: str) -> bool:

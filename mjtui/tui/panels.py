@@ -78,6 +78,7 @@ class FinishedTable(RowTable):
 
     def __init__(self) -> None:
         super().__init__(id="finished")
+        self.can_focus = False  # until a job finishes: an empty list is a tab stop that shows nothing
         self.jobs: dict[str, tuple[str, Job | None]] = {}
         self._status_styles: dict[str, Style] = {}  # component name -> its style in the current theme
 
@@ -112,6 +113,7 @@ class FinishedTable(RowTable):
             self.jobs[job_id] = (account, job)
         added = any(job_id not in self.rows for job_id, _ in rows)
         self.add_rows(rows)
+        self.can_focus = self.row_count > 0
         if self.row_count > FINISHED_KEEP:
             kept = self.ordered_keys[-FINISHED_TRIM_TO:]
             self.remove_rows(self.ordered_keys[:-FINISHED_TRIM_TO])
