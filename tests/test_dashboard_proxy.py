@@ -136,20 +136,6 @@ async def test_slash_finds_a_task_by_its_prompt_and_says_it_can(clock: ManualClo
         assert pane.ordered_keys == [ids[1]]
 
 
-async def test_a_queue_marks_its_sort_on_the_elapsed_and_action_columns(clock: ManualClock) -> None:
-    """A queue has no created or type column: the oldest first reads elapsed▼, the newest first elapsed▲, type action▲."""
-    _sim, _account, _task_id, app, _timers = one_task(clock)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        marks = ("elapsed▼", "elapsed▲", "action▲")
-        queues = len(account_panes(app, "pool"))
-        for marked in marks:
-            text = screen_text(app)
-            assert [text.count(mark) for mark in marks] == [queues if mark == marked else 0 for mark in marks], marked
-            await pilot.press("o")
-            await settle(pilot)
-
-
 async def test_a_running_task_shows_its_progress_as_the_gateway_reports_it(clock: ManualClock) -> None:
     sim, account, task_id, app, timers = one_task(clock)
     async with app.run_test(size=SIZE) as pilot:

@@ -36,15 +36,11 @@ NEW_HIGHLIGHT_SECONDS = 3.0
 MAX_TABLE_ROWS = 16  # a pane shows at most this many job rows; a bigger channel scrolls
 SHORT_TABLE_ROWS = 6  # ... and this many on a short terminal (80x24), so more than one pane is in view
 SORT_KEYS = ("created", "newest", "type")
-# the column header that says each sort (▲ ascending, ▼ descending); a queue has no created or type column:
-# its elapsed clock counts from about when a task was submitted, and its action says the job's type
+# the column header that says each sort (▲ ascending, ▼ descending)
 SORT_MARKS: dict[str, tuple[str, str]] = {"created": ("created", "▲"), "newest": ("created", "▼"), "type": ("type", "▲")}
-QUEUE_SORT_MARKS: dict[str, tuple[str, str]] = {"created": ("elapsed", "▼"), "newest": ("elapsed", "▲"),
-                                                "type": ("action", "▲")}
 CLASSIC_COLUMNS: tuple[Column, ...] = (Column("elapsed", "elapsed", 7), Column("id", "job", 10), Column("type", "type", 5),
                    Column("created", "created", 8), Column("status", "status", 9))
-QUEUE_COLUMNS: tuple[Column, ...] = (Column("elapsed", "elapsed", 8),  # 8: room for the sort mark
-                 Column("id", "job", 10), Column("status", "status", 11),
+QUEUE_COLUMNS: tuple[Column, ...] = (Column("elapsed", "elapsed", 7), Column("id", "job", 10), Column("status", "status", 11),
                  Column("progress", "%", 4), Column("action", "action", 9), Column("prompt", "prompt"))
 QUEUE_PANE_MIN_WIDTH = 76  # the queue's fixed columns, border, padding, scrollbar, and ~20 cells of prompt
 QUEUE_SPARE_ROWS = 2  # a queue pane has room for its slots and this many waiting jobs; more scroll
@@ -435,7 +431,8 @@ class ChannelPane(RowTable):
                             if self._visible(row))
 
     def sort_mark(self) -> tuple[str, str] | None:
-        return (QUEUE_SORT_MARKS if self.queue else SORT_MARKS).get(self.sort_key)
+        # a queue has no created or type column (its elapsed clock runs from a task's start, not its submission)
+        return None if self.queue else SORT_MARKS.get(self.sort_key)
 
     def _sort_key_of(self, row: JobRow) -> tuple:
         if self.sort_key == "newest":
