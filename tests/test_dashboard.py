@@ -937,6 +937,20 @@ async def test_o_cycles_the_sort_order(make_sim, clock):
         assert ordered_ids(table) == q.jobs
 
 
+async def test_the_column_the_panes_are_sorted_by_is_marked_in_its_header(make_sim, clock):
+    """o moves the mark: created▲ (oldest first), created▼ (newest first), type▲; in every pane on screen."""
+    q = quiet(make_sim)
+    app, _timers = make_dashboard(q.sim, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        marks = ("created▲", "created▼", "type▲")
+        for marked in (*marks, marks[0]):  # and back to the first order
+            text = screen_text(app)
+            assert [text.count(mark) for mark in marks] == [2 if mark == marked else 0 for mark in marks], marked
+            await pilot.press("o")
+            await settle(pilot)
+
+
 async def test_plus_and_minus_change_the_interval_shown_in_the_header(make_sim, clock):
     q = quiet(make_sim)
     w = wire(q.sim)

@@ -23,7 +23,7 @@ from support.dashboard import (
     settle,
     toasts,
 )
-from textual.widgets import Static
+from textual.widgets import Input, Static
 from textual.widgets._footer import FooterKey
 
 from mjtui.clock import ManualClock
@@ -114,6 +114,26 @@ async def test_the_gauges_show_what_the_gateway_counts(clock: ManualClock) -> No
         running = len(fast.running) + len(relax.running)  # the queued wait: they are not running
         assert f"· {running} running" in header_text(app, "pool")
         assert f"1 account · {running} running" in plain(app.dashboard.query_one(TopBar))
+
+
+async def test_slash_finds_a_task_by_its_prompt_and_says_it_can(clock: ManualClock) -> None:
+    sim = gateway("trueai", clock)
+    account = usable(sim)
+    ids = []
+    for prompt in ("a red fox at dawn", "a lighthouse in fog", "red sails"):
+        task, code, _ = sim.world.imagine(prompt, instance=account.channel_id, mode="FAST")
+        assert code in (1, 22)
+        ids.append(task.id)
+    app, _timers = make_gateway_dashboard(sim, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        pane = account_panes(app, "pool")[account.channel_id]
+        assert set(pane.ordered_keys) == set(ids)
+        await pilot.press("slash")
+        assert "prompt" in str(app.query_one("#filter", Input).placeholder), "the field says prompts are searched"
+        await pilot.press(*"lighthouse", "enter")
+        await settle(pilot)
+        assert pane.ordered_keys == [ids[1]]
 
 
 async def test_a_running_task_shows_its_progress_as_the_gateway_reports_it(clock: ManualClock) -> None:

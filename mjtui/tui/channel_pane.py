@@ -36,6 +36,8 @@ NEW_HIGHLIGHT_SECONDS = 3.0
 MAX_TABLE_ROWS = 16  # a pane shows at most this many job rows; a bigger channel scrolls
 SHORT_TABLE_ROWS = 6  # ... and this many on a short terminal (80x24), so more than one pane is in view
 SORT_KEYS = ("created", "newest", "type")
+# the column header that says each sort (▲ ascending, ▼ descending)
+SORT_MARKS: dict[str, tuple[str, str]] = {"created": ("created", "▲"), "newest": ("created", "▼"), "type": ("type", "▲")}
 CLASSIC_COLUMNS: tuple[Column, ...] = (Column("elapsed", "elapsed", 7), Column("id", "job", 10), Column("type", "type", 5),
                    Column("created", "created", 8), Column("status", "status", 9))
 QUEUE_COLUMNS: tuple[Column, ...] = (Column("elapsed", "elapsed", 7), Column("id", "job", 10), Column("status", "status", 11),
@@ -271,9 +273,8 @@ class ChannelPane(RowTable):
         if not self.filter_text:
             return True
         needle = self.filter_text.lower()
-        haystack = f"{row.job_id} {row.job_type} {self.details.get(row.job_id, '')} {self.display_name or ''} {self.channel_id}"
-        if self.queue:
-            haystack += f" {row.state or ''} {row.action or ''} {row.prompt or ''}"
+        haystack = (f"{row.job_id} {row.job_type} {self.details.get(row.job_id, '')} {self.display_name or ''} {self.channel_id}"
+                    f" {row.state or ''} {row.action or ''} {row.prompt or ''}")  # what a row has of these: a queue's
         return needle in haystack.lower()
 
     def _cells(self, row: JobRow) -> list[Text | Elapsed]:
@@ -428,6 +429,10 @@ class ChannelPane(RowTable):
         """Filter or sort changed: the rows are set again, in order; the table keeps its cursor's job."""
         self.set_rows((row.job_id, partial(self._cells, row)) for row in sorted(self.jobs.values(), key=self._sort_key_of)
                             if self._visible(row))
+
+    def sort_mark(self) -> tuple[str, str] | None:
+        # a queue has no created or type column (its elapsed clock runs from a task's start, not its submission)
+        return None if self.queue else SORT_MARKS.get(self.sort_key)
 
     def _sort_key_of(self, row: JobRow) -> tuple:
         if self.sort_key == "newest":

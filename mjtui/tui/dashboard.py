@@ -111,7 +111,7 @@ class DashboardScreen(Screen[None]):
         with VerticalScroll(id="accounts", can_focus=False):  # focused, it showed nothing: a tab stop that seemed lost
             for index, state in enumerate(self.accounts.values()):
                 yield AccountSection(state.name, state.provider, id=f"account-{index}")
-        yield Input(placeholder="filter jobs: id, type, channel (enter keeps it, esc clears)", id="filter")
+        yield Input(placeholder="filter jobs: id, type, channel, prompt (enter keeps it, esc clears)", id="filter")
         yield FinishedTitle()
         yield FinishedTable()
         yield KeysFooter()

@@ -484,13 +484,19 @@ class RowTable(PaintsWhenSeen, ScrollView, can_focus=True):
             self._styles[component] = style
         return style
 
+    def sort_mark(self) -> tuple[str, str] | None:
+        """(column key, mark) of the column the rows are sorted by, drawn after its label; None: no mark."""
+        return None
+
     def _header_line(self, width: int) -> Strip:
-        if self._header is not None and self._header[0] == (width,):
+        mark = self.sort_mark()
+        if self._header is not None and self._header[0] == (width, mark):
             return self._header[1]
         style = self._style("row-table--header")
-        segments = [segment for drawn in self._draw_cells([Text(c.label) for c in self.columns]) for segment in drawn]
+        labels = [Text(c.label + (mark[1] if mark and mark[0] == c.key else "")) for c in self.columns]
+        segments = [segment for drawn in self._draw_cells(labels) for segment in drawn]
         line = as_line(segments, style, width)
-        self._header = ((width,), line)
+        self._header = ((width, mark), line)
         return line
 
     def _draw_cells(self, cells: Sequence[Cell], *, fixed: Sequence[list[Segment] | None] | None = None) -> list[list[Segment]]:
