@@ -257,7 +257,7 @@ def test_jobs_lists_every_channel_with_its_limits_and_json_is_the_apis_object(
         return (result, lines) if all(lines.values()) else None
 
     result, lines = poll(all_channels_shown, "every channel to have running jobs")
-    assert re.match(r"main: \d+ running \(\d+ images, \d+ videos\) in 3 channels", result.out)
+    assert re.match(r"main: \d+ running \(\d+ images?, \d+ videos?\) in 3 channels", result.out)
     for cid, line in lines.items():
         running, max_jobs = int(line[1]), int(line[2])
         assert (max_jobs, int(line[4]), int(line[5])) == limits[cid]
