@@ -175,7 +175,7 @@ class ImaginePro(Provider):
         return Polled(self.snapshot(now(), known_channels), self._document)
 
     async def _read_links(self) -> list[LinkedAccount]:
-        """The linked-account list, in its turn (a one-off process: `mjtui jobs`, `mjtui toggle`)."""
+        """The linked-account list, in its turn (a poll's, or a one-off process's: `mjtui jobs`, `mjtui toggle`)."""
         self.links = (await self.pace.general(self.client.linked_accounts)).root
         return self.links
 
@@ -184,7 +184,7 @@ class ImaginePro(Provider):
         message's linked account is not known, its trace."""
         unplaced = [known for known in self.known.values() if known.followed and known.token_id is None]
         if self.links is None or self._list_next or (self._listed_last is False and not self._history_due(now)):
-            self.links = (await self.pace.general(self.client.linked_accounts)).root
+            await self._read_links()
             self._listed_last, self._list_next = True, False
         elif self._history_due(now):
             await self._read_history(now)
@@ -193,7 +193,7 @@ class ImaginePro(Provider):
             await self._place(unplaced[0])
             self._listed_last = False
         else:
-            self.links = (await self.pace.general(self.client.linked_accounts)).root
+            await self._read_links()
 
     async def _place(self, known: Known) -> MessageTrace | None:
         """Ask which linked account runs a message (the trace endpoint); kept, so it is asked once."""
