@@ -32,7 +32,7 @@ DASHBOARD_BINDINGS: list[BindingType] = [  # the dashboard screen's: gone while 
             tooltip="Reset a pending moderation message (596) or a locked account, after asking"),
     Binding("a", "toggle_link", "Linked account on / off", id="toggle", show=False,
             tooltip="Make the selected pane's linked account inactive, or active again, after asking"),
-    Binding("slash", "filter", "Filter", id="filter", tooltip="Show only the jobs whose id, type or channel match"),
+    Binding("slash", "filter", "Filter", id="filter", tooltip="Show only the jobs whose id, type, channel or prompt match"),
     Binding("h", "history", "History", id="history", tooltip="Browse the jobs the journal remembers"),
     Binding("o", "sort", "Sort", id="sort", show=False, tooltip="Sort the running jobs by another column"),
 ]
