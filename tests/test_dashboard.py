@@ -749,7 +749,7 @@ async def test_429_with_retry_after_shows_retrying_and_waits_at_least_that_long(
         polls = pending_polls(timers)
         assert len(polls) == 1 and polls[0] >= 30, "the next poll is not scheduled sooner than Retry-After"
         assert not banner(app).has_class("-visible"), "a 429 is retried, not a halt"
-        assert "last: 429" in header_text(app), "the header says why it is retrying"
+        assert "429" in plain(app.dashboard.section("main").problem), "the line under the header says why it is retrying"
         await advance(pilot, clock, timers, 29)
         assert w.lists() == 1
         assert "retrying in" in header_text(app)

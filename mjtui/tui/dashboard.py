@@ -295,10 +295,12 @@ class DashboardScreen(Screen[None]):
                 self.show_header(state)
 
     def show_header(self, state: AccountState) -> None:
+        """The account's header line, why its last poll failed, and its panes dimmed while what they show is stale."""
         running = state.snapshot.running if state.snapshot else None
-        interval = self.poller.interval(state.name)
-        self.section(state.name).header.show(state.status, self.clock.now(), interval, running,
-                                             rate_limited=interval == state.min_poll_seconds > 0)
+        interval, now, section = self.poller.interval(state.name), self.clock.now(), self.section(state.name)
+        section.header.show(state.status, now, interval, running, rate_limited=interval == state.min_poll_seconds > 0)
+        section.problem.show(state.status)
+        section.set_class(state.status.is_stale(now, interval), "-stale")
 
     def refresh_words(self) -> str:
         """What + / - set: the refresh interval, and the accounts whose service's rate limit polls them less often."""
