@@ -604,11 +604,11 @@ async def test_info_shows_the_answer_in_a_toast(make_sim, clock):
         await focus_pane(pilot, q.other)
         await pilot.press("i")
         await settle(pilot)
-        info = [n for n in app._notifications if n.title.startswith("/info")]
+        info = [n for n in app.notices if n.title.startswith("/info")]  # the log (n) has it whole
         assert len(info) == 1
-        assert f"Your info - sim-{q.other[-4:]}" in info[0].message
-        assert "**Job Mode**: Turbo" in info[0].message
-        assert "**Running Jobs**: 1" in info[0].message
+        assert f"Your info - sim-{q.other[-4:]}" in info[0].text
+        assert "**Job Mode**: Turbo" in info[0].text
+        assert "**Running Jobs**: 1" in info[0].text
         assert str(panes(app)[q.other].border_title).endswith("· turbo"), "info also tells the mode"
 
 

@@ -22,7 +22,7 @@ from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.notifications import SeverityLevel
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.theme import Theme
 
 from mjtui.clock import Clock, SystemClock
@@ -35,6 +35,7 @@ from mjtui.timers import TextualTimers, Timers
 from mjtui.tui import partial_writes
 from mjtui.tui.bindings import APP_BINDINGS, keymap_conflicts, with_keymap
 from mjtui.tui.collector import Collector
+from mjtui.tui.notices import TOAST_CSS, Notice, NoticeLog, NoticesScreen, toast_line
 from mjtui.tui.startup import Opening, StartupScreen
 from mjtui.tui.themes import shipped as shipped_themes
 from mjtui.tui.watchdog import ExitDeadline, TerminalModes
@@ -61,6 +62,7 @@ class MjtuiApp(App[None]):
 
     TITLE = "mjtui"
     BINDINGS = APP_BINDINGS
+    CSS = TOAST_CSS
 
     def __init__(
         self,
@@ -87,6 +89,7 @@ class MjtuiApp(App[None]):
         notify: NotifyConfig | None = None,
     ) -> None:
         super().__init__()
+        self.notices = NoticeLog()  # every notification, whole: `n` shows them
         self.wanted_theme = theme or DEFAULT_THEME
         self.save_theme = save_theme
         self._theme_settled = False  # the theme set here is not a choice to save
@@ -161,10 +164,16 @@ class MjtuiApp(App[None]):
         super().exit(result, return_code, message)
 
     def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
-               timeout: float | None = None, markup: bool = False) -> None:
-        """Toasts carry text from strangers (API answers, file names): never markup, never escapes, never a token."""
-        super().notify(redact(clean(message, keep_newlines=True)), title=redact(clean(title)), severity=severity,
-                       timeout=timeout, markup=False)
+               timeout: float | None = None, markup: bool = False, toast: bool = True) -> None:
+        """Toasts carry text from strangers (API answers, file names): never markup, never escapes, never a token.
+
+        The whole text goes into the notifications log (`n`); the toast shows its first line (`toast=False`: none).
+        """
+        message, title = redact(clean(message, keep_newlines=True)), redact(clean(title))
+        self.notices.add(Notice(self.clock.now(), severity, title, message))
+        if toast:
+            key = self.user_keymap.get("notices", "n").split(",")[0].strip()
+            super().notify(toast_line(message, key), title=title, severity=severity, timeout=timeout, markup=False)
 
     # -- start and stop -------------------------------------------------------------------------------
 
@@ -240,7 +249,7 @@ class MjtuiApp(App[None]):
         """Until the dashboard is there, the keys that act on it are shown dimmed and do nothing (quit works)."""
         if self._dashboard is None and action in {"pause", "refresh", "interval", "help"}:
             return None
-        return True
+        return not (action == "notices" and isinstance(self.screen, ModalScreen))  # not over a dialog, nor the log
 
     def tick(self) -> None:
         self.collector.tick()
@@ -329,6 +338,10 @@ class MjtuiApp(App[None]):
 
         accounts = [(state.name, state.service) for state in self.accounts.values()]
         return help_rows(self.user_keymap, self.get_key_display, accounts)
+
+    def action_notices(self) -> None:
+        """The notifications log: the last ones whole, with time and severity."""
+        self.push_screen(NoticesScreen(self.notices))
 
     def action_help(self) -> None:
         from mjtui.tui.help import HelpScreen

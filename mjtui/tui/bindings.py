@@ -45,6 +45,8 @@ APP_BINDINGS: list[BindingType] = [  # the app's: on every screen
             tooltip="Poll less often"),
     Binding("minus", "interval(-1)", "Faster refresh", id="faster", show=False,
             tooltip="Poll more often, down to what the service allows"),
+    Binding("n", "notices", "Notifications", id="notices", show=False,
+            tooltip="The last 50 notifications in full, with time and severity"),
     Binding("question_mark", "help", "Help", id="help", tooltip="List every key and its id for [keys] in config.toml"),
     Binding("q", "quit", "Quit", id="quit", tooltip="Quit the application"),
     Binding("ctrl+c", "quit", "Quit", id="quit.ctrl_c", show=False, priority=True),

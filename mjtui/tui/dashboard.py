@@ -209,7 +209,8 @@ class DashboardScreen(Screen[None]):
             self.mjtui.announcer.freed_slots(state.name, previous, fresh, now, lambda c: self.channel_label(state, c))
         if self.mjtui.journal_link is not None:
             self.mjtui.journal_link.record_poll(state.name, [row for rows in fresh.jobs.values() for row in rows.values()], now)
-        self.mjtui.announcer.say_finished(state.name)  # a backlog still draining: what has come in so far, once a poll
+        if not (changes and changes.removed):  # else said with their final states, once fetched: one toast
+            self.mjtui.announcer.say_finished(state.name)  # a backlog still draining: what has come in so far, once a poll
         if not changes:
             return
         # New to this poll (a channel that went idle and came back has its pane still).
