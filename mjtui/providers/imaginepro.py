@@ -29,6 +29,7 @@ from mjtui.api.client import DEFAULT_TIMEOUT, ImagineProClient, Sleep
 from mjtui.api.imaginepro_models import LinkedAccount, MessageTrace, count_of, fast_time, job_of_message
 from mjtui.api.models import Command, Job, MessageProgress, MessageStatus
 from mjtui.clock import parse_iso
+from mjtui.monitor.account_info import subscription_parts
 from mjtui.monitor.message_follow import MessageFollower, why_let_go
 from mjtui.monitor.snapshot import EMPTY_STATS, Availability, ChannelInfo, ChannelStats, JobRow, RunState, Snapshot
 from mjtui.providers.base import Capability, NotSupported, Polled, Provider, Sent
@@ -422,6 +423,7 @@ def link_info(link: LinkedAccount) -> ChannelInfo:
     if link.is_active is False:
         availability = Availability.INACTIVE
         reason = f"ImaginePro sends it no jobs (mjtui toggle {link.id} makes it active)"
+    plan, renews_at = subscription_parts(info.subscription if info else None)
     return ChannelInfo(name=f"token {link.id}", mode=mode.lower() if mode else None,
                        fast_time_remaining=fast.text() if fast else raw_fast if raw_fast.lower() not in ("", "none") else None,
-                       availability=availability, reason=reason)
+                       availability=availability, reason=reason, plan=plan, renews_at=renews_at)

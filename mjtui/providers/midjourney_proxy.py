@@ -20,6 +20,7 @@ from mjtui.api.models import Command, Job, JobStatus, Seed
 from mjtui.api.proxy import Missing, ProxyClient
 from mjtui.api.proxy_models import Account, Dialect, Listing, ProxyJob, Task, TaskStatus, job_of
 from mjtui.clock import iso_utc
+from mjtui.monitor.account_info import subscription_parts
 from mjtui.monitor.snapshot import EMPTY_STATS, Availability, ChannelInfo, ChannelStats, JobRow, RunState, Snapshot
 from mjtui.providers.base import Capability, NotSupported, Polled, Provider, Sent
 
@@ -239,5 +240,6 @@ def account_info(account: Account) -> ChannelInfo:
         availability = Availability.OFFLINE
     else:
         availability = Availability.ENABLED
+    plan, renews_at = subscription_parts(account.subscription)
     return ChannelInfo(name=account.label, mode=account.job_mode, fast_time_remaining=account.fast_left,
-                       availability=availability, reason=account.reason)
+                       availability=availability, reason=account.reason, plan=plan, renews_at=renews_at)

@@ -21,7 +21,9 @@ from mjtui.api import errors
 from mjtui.api.models import COMMANDS, Job
 from mjtui.clock import Clock
 from mjtui.logs import log
+from mjtui.monitor.account_info import AccountInfo
 from mjtui.monitor.health import Health
+from mjtui.monitor.snapshot import ChannelInfo
 from mjtui.poller import AccountState, Answer, Poller, internal_error
 from mjtui.store import ChannelHistory, HistoryEntry
 from mjtui.text import clean
@@ -175,6 +177,15 @@ class DashboardScreen(Screen[None]):
                 self._focus_first_pane(scroll_visible=False)  # laid out yet or not, the view stays at the top
             # Panes live as long as the app: out of the full passes' reach (at a hundred channels each scanned them ~0.3 s).
             self.mjtui.collector.freeze_after_refresh(self.app)
+
+    def show_info(self, state: AccountState, channel: str, info: AccountInfo) -> None:
+        """What /info said of a channel's account: its mode, and the line under the pane's gauges."""
+        if info.mode:
+            self.set_mode(state, channel, info.mode)
+        pane = self.pane(state.name, channel)
+        if pane is not None:
+            pane.set_account(ChannelInfo(mode=info.mode, fast_time_remaining=info.fast_time_remaining, plan=info.plan,
+                                         renews_at=info.renews_at))
 
     def set_mode(self, state: AccountState, channel: str, mode: str) -> None:
         """A channel's mode, as a command's answer or /info said it."""

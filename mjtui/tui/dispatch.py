@@ -16,10 +16,12 @@ from textual.notifications import SeverityLevel
 from mjtui.actions import Actions, Refused, seed_settled
 from mjtui.api import errors
 from mjtui.api.models import COMMANDS, Command, Job
+from mjtui.monitor.account_info import AccountInfo, parse_info
 from mjtui.monitor.snapshot import Availability, ChannelInfo
 from mjtui.poller import AccountState, internal_error
 from mjtui.providers import Provider
 from mjtui.text import clean
+from mjtui.tui.channel_pane import plan_words
 from mjtui.tui.confirm import ConfirmScreen
 from mjtui.tui.formatting import short_job_id
 from mjtui.tui.keys import READONLY_WORDS
@@ -238,10 +240,13 @@ class Dispatcher:
             if cmd in MODE_COMMANDS and channel:
                 self.screen.set_mode(state, channel, cmd)
             title = f"/{cmd} on {clean((channel_name(state, channel) or channel) if channel else state.name, limit=60)}"
-            self.notify(clean(sent.content or sent.status or "done", keep_newlines=True, limit=600), title=title,
-                        timeout=10 if cmd == "info" else 5)
-            if cmd == "info" and channel:
-                self._learn_mode(state, channel, sent.content or "")
+            said = clean(sent.content or sent.status or "done", keep_newlines=True, limit=4000)
+            if cmd == "info" and channel:  # read into the pane's header; the toast says it in a line, the log whole
+                info = parse_info(sent.content or "")
+                self.screen.show_info(state, channel, info)
+                summary = info_words(info)
+                said = f"{summary}\n{said}" if summary else said
+            self.notify(said, title=title, timeout=5)
         except errors.MjtuiError as exc:
             self.failed(state, f"/{cmd}", exc)
         except Exception as exc:  # noqa: BLE001
@@ -249,16 +254,17 @@ class Dispatcher:
         finally:
             self.in_flight.discard(key)
 
-    def _learn_mode(self, state: AccountState, channel: str, content: str) -> None:
-        for mode in MODE_COMMANDS:
-            if f"job mode**: {mode}" in content.lower():
-                self.screen.set_mode(state, channel, mode)
-
-
 def channel_name(state: AccountState, channel: str) -> str | None:
     """The channel's configured name, else the name its service gives the account behind it (a gateway's remark)."""
     info = state.snapshot.info.get(channel) if state.snapshot else None
     return state.channel_names.get(channel) or (info.name if info is not None else None)
+
+
+def info_words(info: AccountInfo) -> str:
+    """`fast · 12.34/30.0 hours left · Pro, renews 2027-01-14`: what /info said, in a line ("" when nothing)."""
+    plan = plan_words(ChannelInfo(plan=info.plan, renews_at=info.renews_at))
+    fast = f"{info.fast_time_remaining} left" if info.fast_time_remaining else ""
+    return " · ".join(part for part in (info.mode or "", fast, plan) if part)
 
 
 def _seed_report(screen: InspectorScreen | None, text: str | None, job: Job | None = None) -> None:
