@@ -595,23 +595,6 @@ async def test_a_double_press_of_relax_sends_it_once(make_sim, clock):
         assert q.sim.world.channels[q.other].mode == "relax"
 
 
-async def test_info_shows_the_answer_in_a_toast(make_sim, clock):
-    q = quiet(make_sim)
-    q.sim.world.channels[q.other].mode = "turbo"
-    app, _timers = make_dashboard(q.sim, clock)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await focus_pane(pilot, q.other)
-        await pilot.press("i")
-        await settle(pilot)
-        info = [n for n in app.notices if n.title.startswith("/info")]  # the log (n) has it whole
-        assert len(info) == 1
-        assert f"Your info - sim-{q.other[-4:]}" in info[0].text
-        assert "**Job Mode**: Turbo" in info[0].text
-        assert "**Running Jobs**: 1" in info[0].text
-        assert str(panes(app)[q.other].border_title).endswith("· turbo"), "info also tells the mode"
-
-
 # -- seed -------------------------------------------------------------------------------------------
 
 

@@ -61,3 +61,5 @@ async def test_info_fills_the_panes_header_and_the_toast_says_it_in_one_line_not
         assert toast.message.startswith("turbo · ") and "**" not in toast.message and "<t:" not in toast.message
         [logged] = [n for n in app.notices if n.title.startswith("/info")]
         assert "**Job Mode**: Turbo" in logged.text and "<t:" in logged.text, "the whole answer stays in the log"
+        assert f"Your info - sim-{q.other[-4:]}" in logged.text and "**Running Jobs**: 1" in logged.text
+        assert str(pane.border_title).endswith("· turbo"), "and the mode in the pane's title"

@@ -267,8 +267,10 @@ class ChannelPane(RowTable):
         if self.above != 2:
             self.above = 2
             self._header = None  # the column header moved down a line
+            self._forget_lines()  # every line below the gauges moved: none drawn before is right
             self._rebuild()
         self._set_info(info)
+        self.refresh()
 
     def set_mode(self, mode: str | None) -> None:
         if mode != self.mode:
