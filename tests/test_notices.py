@@ -107,3 +107,29 @@ async def test_the_log_keeps_the_last_fifty(make_sim, clock):
         for _ in range(NOTICES_KEPT + 5):
             await pilot.press("o")
         assert len(app.notices) == NOTICES_KEPT and [n.text for n in app.notices][-1] == "sorted by newest"
+
+
+async def test_one_toast_at_a_time_and_news_never_wipes_a_worse_one(make_sim, clock):
+    """Four accounts polled together raised four toasts that stacked over the right-hand pane: the newest replaces
+    the one on screen, titles go on its line, and an error stays up until it times out whatever good news follows."""
+    sim = make_sim(accounts=2, channels=2, autopilot=False, fail_rate=0.0, moderation_rate=0.0, speed_scale=0.3)
+    world = sim.world
+    jobs = [world.submit(account, "a quiet harbour", account.channels[0]).jobid for account in world.accounts.values()]
+    app, timers = make_dashboard(sim, clock)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await settle(pilot)
+        await advance(pilot, clock, timers, until_final(sim, jobs) + 10)
+        await pilot.pause()
+        await pilot.pause()
+        finished = [n.text for n in app.notices if "completed" in n.text]
+        assert len(finished) == 2, "each account says its own"
+        [toast] = shown_toasts(app)
+        assert toast.region.height == 1 and toast._notification.message in {
+            f"{n.title}: {n.text}" if n.title else n.text for n in app.notices}
+        app.notify("cancel failed: 429 channel full", title="main", severity="error")
+        app.notify("sorted by newest")
+        await pilot.pause()
+        await pilot.pause()
+        [toast] = shown_toasts(app)
+        assert toast._notification.message == "main: cancel failed: 429 channel full", "the error stays up"
+        assert [n.text for n in app.notices][-1] == "sorted by newest", "the news is in the log"

@@ -13,6 +13,7 @@ import asyncio
 import random
 import signal
 import sys
+import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +22,7 @@ from textual import __version__ as textual_version
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
-from textual.notifications import SeverityLevel
+from textual.notifications import Notify, SeverityLevel
 from textual.screen import ModalScreen, Screen
 from textual.theme import Theme
 
@@ -35,7 +36,7 @@ from mjtui.timers import TextualTimers, Timers
 from mjtui.tui import partial_writes
 from mjtui.tui.bindings import APP_BINDINGS, keymap_conflicts, with_keymap
 from mjtui.tui.collector import Collector
-from mjtui.tui.notices import TOAST_CSS, Notice, NoticeLog, NoticesScreen, toast_line
+from mjtui.tui.notices import TOAST_CSS, Notice, NoticeLog, NoticesScreen, ToastGate, toast_line
 from mjtui.tui.startup import Opening, StartupScreen
 from mjtui.tui.themes import shipped as shipped_themes
 from mjtui.tui.watchdog import ExitDeadline, TerminalModes
@@ -90,6 +91,7 @@ class MjtuiApp(App[None]):
     ) -> None:
         super().__init__()
         self.notices = NoticeLog()  # every notification, whole: `n` shows them
+        self.toasts = ToastGate()  # one toast on screen at a time
         self.wanted_theme = theme or DEFAULT_THEME
         self.save_theme = save_theme
         self._theme_settled = False  # the theme set here is not a choice to save
@@ -171,9 +173,14 @@ class MjtuiApp(App[None]):
         """
         message, title = redact(clean(message, keep_newlines=True)), redact(clean(title))
         self.notices.add(Notice(self.clock.now(), severity, title, message))
-        if toast:
+        seconds = self.NOTIFICATION_TIMEOUT if timeout is None else timeout
+        if toast and self.toasts.admit(severity, seconds, time.monotonic()):  # Textual times toasts on its own clock
             key = self.user_keymap.get("notices", "n").split(",")[0].strip()
-            super().notify(toast_line(message, key), title=title, severity=severity, timeout=timeout, markup=False)
+            super().notify(toast_line(message, key, title), severity=severity, timeout=seconds, markup=False)
+
+    def on_notify(self, event: Notify) -> None:
+        """A toast about to show replaces the one showing (runs before App's own handler adds it: subclass first)."""
+        self.clear_notifications()
 
     # -- start and stop -------------------------------------------------------------------------------
 

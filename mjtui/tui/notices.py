@@ -21,7 +21,7 @@ from textual.widgets import Static
 from mjtui.tui.formatting import now_local
 
 NOTICES_KEPT = 50
-# Toasts: one line each (a titled one, two), top right, over the top bar's empty end rather than the finished list,
+# Toasts: one line each, one at a time, top right, over the top bar's empty end rather than the finished list,
 # the filter or the footer; hidden while a dialog, help or the palette is up (the log keeps them).
 TOAST_CSS = """
 ToastRack { dock: top; align: right top; margin: 0; }
@@ -56,10 +56,30 @@ class NoticeLog:
         return len(self._notices)
 
 
-def toast_line(text: str, key: str) -> str:
-    """A toast's text: the first line of `text`, saying which key shows the rest when there is more."""
+def toast_line(text: str, key: str, title: str = "") -> str:
+    """A toast's one line: `title: ` and the first line of `text`, saying which key shows the rest when there is more."""
     first, _, rest = text.partition("\n")
+    first = f"{title}: {first}" if title else first
     return f"{first} … ({key} shows all)" if rest.strip() else first
+
+
+SEVERITY_RANK: dict[SeverityLevel, int] = {"information": 0, "warning": 1, "error": 2}
+
+
+class ToastGate:
+    """One toast on screen at a time: a new one replaces the one showing, unless that one is worse and still up
+    (a finished job's toast from one account must not wipe another account's error; the log keeps both)."""
+
+    def __init__(self) -> None:
+        self._showing: tuple[int, float] | None = None  # (severity rank, when it goes: monotonic seconds)
+
+    def admit(self, severity: SeverityLevel, timeout: float, now: float) -> bool:
+        """Whether a toast of `severity` shown at `now` for `timeout` seconds goes on screen (then it is the one)."""
+        rank = SEVERITY_RANK[severity]
+        if self._showing is not None and self._showing[1] > now and self._showing[0] > rank:
+            return False
+        self._showing = (rank, now + timeout)
+        return True
 
 
 class NoticesScreen(ModalScreen[None]):
