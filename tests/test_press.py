@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 import pytest
+from support.cli import run_in_process
 
 from mjtui.actions import Actions, Refused
 from mjtui.api import errors
@@ -258,3 +259,17 @@ async def test_the_original_gateway_has_no_buttons_and_says_so(clock: ManualCloc
     with pytest.raises(Refused, match=r"midjourney-proxy \(original dialect\), which has no buttons"):
         await actions([]).press(service, parent, "U1")
     assert not service.can(Capability.PRESS)
+
+
+# -- the CLI: what it refuses before connecting (the rest is in test_cli.py, against a simulator process) ------------
+
+
+@pytest.mark.parametrize(("args", "said"), [
+    (("Vary (Region)",), "mjtui: press: Vary (Region) needs a region drawn on the image: not supported from a terminal"),
+    (("Custom Zoom",), "mjtui: press: Custom Zoom needs a prompt"),
+    (("U1", "--prompt", "a fox"), "mjtui: press: U1 takes no prompt"),
+], ids=["vary-region", "custom-zoom-without-prompt", "prompt-on-an-upscale"])
+def test_cli_press_that_cannot_go_is_one_line_and_exit_2(args: tuple[str, ...], said: str) -> None:
+    result = run_in_process("--demo", "press", "j1023141520123456789i-u12345-c1-bot:midjourney", *args, "--yes")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert len(result.stderr.strip().splitlines()) == 1 and result.stderr.startswith(said)
