@@ -52,6 +52,12 @@ async def upscaled(pilot, q: Quiet, clock: ManualClock, timers: ManualTimers) ->
     return upscale
 
 
+async def footer_line(pilot) -> str:
+    for _ in range(5):  # the footer composes its keys a refresh or two after the bindings are known
+        await pilot.pause()
+    return screen_text(pilot.app).splitlines()[-1]
+
+
 def question(app) -> str:
     assert isinstance(app.screen, ConfirmScreen)
     return plain(app.screen.query_one("#question", Static))
@@ -98,12 +104,16 @@ async def test_custom_zoom_asks_for_a_prompt_prefilled_with_the_jobs_and_sends_w
         upscale = await upscaled(pilot, q, clock, timers)
         app.open_inspector("main", upscale)
         await settle(pilot)
+        await pilot.resize_terminal(80, 24)
+        shown = await footer_line(pilot)
+        assert "o Parent" in shown and "? Help" in shown and "Buttons" not in shown, "b pushes no key off at 80 columns"
+        assert "b goes here" in plain(app.screen.query_one("#buttons-title", Static))
         await open_buttons(pilot, row=UPSCALED_BUTTONS.index("Custom Zoom"))
         await pilot.press("enter")
         assert isinstance(app.screen, PromptScreen)
         field = app.screen.query_one(Input)
         assert field.value == "a lone lighthouse" and app.focused is field
-        await pilot.press("end", *" --zoom 1.5", "enter")
+        await pilot.press(*" --zoom 1.5", "enter")  # typed after the job's prompt, not over it
         assert "Prompt: a lone lighthouse --zoom 1.5" in question(app)
         await pilot.press("y")
         await settle(pilot)
@@ -163,10 +173,8 @@ async def test_readonly_inspector_offers_no_buttons_seed_or_cancel_and_says_why_
         await finished_and_selected(pilot, q, clock, timers)
         await pilot.press("enter")
         await settle(pilot)
-        for _ in range(5):  # the footer composes its keys a refresh or two after the bindings are known
-            await pilot.pause()
-        footer = screen_text(app).splitlines()[-1]
-        assert "esc Back" in footer and "Seed" not in footer and "Cancel job" not in footer and "Buttons" not in footer
+        footer = await footer_line(pilot)
+        assert "esc Back" in footer and "Seed" not in footer and "Cancel job" not in footer
         assert not app.screen.query_one("#buttons", DataTable).display
         assert "[U1]" in plain(app.screen.query_one("#summary", Static)), "the buttons are still told, not offered"
         await pilot.press("b", "s")

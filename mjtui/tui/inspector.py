@@ -154,7 +154,7 @@ class InspectorScreen(Screen[None]):
         with VerticalScroll():
             yield Static(id="title")
             yield Static(id="summary")
-            yield Static("Buttons (enter presses one, after asking; e: with a prompt)", classes="section",
+            yield Static("Buttons (b goes here; enter presses one, after asking; e: with a prompt)", classes="section",
                          id="buttons-title")
             buttons: DataTable = DataTable(cursor_type="row", id="buttons")
             buttons.add_columns("button", "starts")
@@ -338,7 +338,7 @@ class InspectorScreen(Screen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """A key the account's provider cannot do is hidden (the original midjourney-proxy has no cancel, no seed), and
-        so is `o` for a job with no parent."""
+        so are `o` for a job with no parent and `b` for one with no buttons to press."""
         if action == "open_parent":
             return self.job is not None and bool(self.job.parent_job_id)
         if action in ("focus_buttons", "press_with_prompt") and not self.mjtui.readonly:

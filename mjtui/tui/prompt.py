@@ -37,7 +37,8 @@ class PromptScreen(ModalScreen[str | None]):
         with Vertical() as box:
             box.border_title = self.title_text
             yield Static(self.question)
-            yield Input(self.prompt, max_length=MAX_PROMPT, id="prompt")
+            # Not selected on focus: typing adds to the job's prompt (--zoom 2) instead of replacing it.
+            yield Input(self.prompt, max_length=MAX_PROMPT, select_on_focus=False, id="prompt")
             yield Static(Text("enter: next (you are asked before anything is sent)   esc: cancel"), id="hint")
 
     def on_mount(self) -> None:
