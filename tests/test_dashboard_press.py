@@ -200,3 +200,6 @@ async def test_reroll_on_a_gateways_task_starts_a_task_that_names_it_as_parent(c
         await settle(pilot)
         [child] = [t for t in sim.world.tasks.values() if t.parent_id == task.id]
         assert child.action == "IMAGINE" and child.description == f"/up {task.id} 🔄"
+        await pilot.press("ctrl+r")  # the gateway's task lists no children: the one started here stays listed
+        await settle(pilot)
+        assert child.id in app.screen.query_one("#children", DataTable).rows

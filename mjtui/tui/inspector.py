@@ -138,6 +138,7 @@ class InspectorScreen(Screen[None]):
         self._timer: TimerHandle | None = None
         self._composed = False
         self._images: dict[str, tuple[str, Attachment]] = {}
+        self._pressed: list[Child] = []  # jobs started here: kept among the children where the service lists none
 
     @property
     def mjtui(self) -> ScreenHost:
@@ -215,6 +216,8 @@ class InspectorScreen(Screen[None]):
         self._timer = self.mjtui.timers.call_later(interval, self.fetch)
 
     def show_job(self, job: Job) -> None:
+        listed = {child.jobid for child in job.children}
+        job.children += [child for child in self._pressed if child.jobid not in listed]  # a gateway's task lists none
         self.job = job
         self.refresh_bindings()  # `o Parent` is offered once the job is known to have one
         if job.has_seed:
@@ -282,8 +285,10 @@ class InspectorScreen(Screen[None]):
         """A button pressed here started `child`: listed at once among the children, the cursor on it (enter opens it)."""
         if self.job is None or not child.jobid:
             return
+        started = Child(button=child.button, jobid=child.jobid, messageId=child.message_id)
+        self._pressed.append(started)
         if all(known.jobid != child.jobid for known in self.job.children):
-            self.job.children.append(Child(button=child.button, jobid=child.jobid, messageId=child.message_id))
+            self.job.children.append(started)
         self.render_job()
         children = self.query_one("#children", DataTable)
         children.move_cursor(row=children.get_row_index(child.jobid))
