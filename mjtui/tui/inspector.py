@@ -155,17 +155,17 @@ class InspectorScreen(Screen[None]):
         with VerticalScroll():
             yield Static(id="title")
             yield Static(id="summary")
-            yield Static("Buttons (b goes here; enter presses one, after asking; e: with a prompt)", classes="section",
-                         id="buttons-title")
-            buttons: DataTable = DataTable(cursor_type="row", id="buttons")
-            buttons.add_columns("button", "starts")
-            yield buttons
             yield Static("Children (enter opens one)", classes="section", id="children-title")
             children: DataTable = DataTable(cursor_type="row", id="children")
             children.add_columns("button", "job")
             yield children
             yield Static("Seed", classes="section")
             yield Static(id="seed")
+            yield Static("Buttons (b goes here; enter presses one, after asking; e: with a prompt)", classes="section",
+                         id="buttons-title")
+            buttons: DataTable = DataTable(cursor_type="row", id="buttons")
+            buttons.add_columns("button", "starts")
+            yield buttons
             yield Static("Images" if self.mjtui.previews is None else "Images (select one to preview it)",
                          classes="section", id="images-title")
             attachments: DataTable = DataTable(cursor_type="row", id="attachments")
