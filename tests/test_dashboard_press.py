@@ -10,12 +10,13 @@ from support.dashboard import (
     advance,
     finish_time,
     finished_and_selected,
+    footer_line,
+    inspect_finished,
     make_dashboard,
     make_gateway_dashboard,
     panes,
     plain,
     quiet,
-    screen_text,
     settle,
     toasts,
     wire,
@@ -52,12 +53,6 @@ async def upscaled(pilot, q: Quiet, clock: ManualClock, timers: ManualTimers) ->
     return upscale
 
 
-async def footer_line(pilot) -> str:
-    for _ in range(5):  # the footer composes its keys a refresh or two after the bindings are known
-        await pilot.pause()
-    return screen_text(pilot.app).splitlines()[-1]
-
-
 def question(app) -> str:
     assert isinstance(app.screen, ConfirmScreen)
     return plain(app.screen.query_one("#question", Static))
@@ -68,10 +63,7 @@ async def test_u2_asks_naming_job_button_and_channel_then_the_upscale_is_a_child
     w = wire(q.sim)
     app, timers = make_dashboard(q.sim, clock)
     async with app.run_test(size=SIZE) as pilot:
-        await finished_and_selected(pilot, q, clock, timers)
-        await pilot.press("enter")
-        await settle(pilot)
-        inspector = app.screen
+        inspector = await inspect_finished(pilot, q, clock, timers)
         assert "[U1]" not in plain(inspector.query_one("#summary", Static)), "listed to press, not said twice"
         table = await open_buttons(pilot, row=1)
         assert table.get_row_at(1)[0].plain == "U2" and table.get_row_at(1)[1].plain == "upscale image 2"
@@ -146,11 +138,9 @@ async def test_a_409_and_a_429_each_read_as_one_clear_line(make_sim, clock):
     q = quiet(make_sim, speed_scale=0.3)
     app, timers = make_dashboard(q.sim, clock)
     async with app.run_test(size=SIZE) as pilot:
-        await finished_and_selected(pilot, q, clock, timers)
+        await inspect_finished(pilot, q, clock, timers)
         world, account = q.sim.world, q.sim.world.accounts["main"]
         world.press(account, q.lone, "U1")  # pressed elsewhere (Discord, a script) since the inspector opened
-        await pilot.press("enter")
-        await settle(pilot)
         await open_buttons(pilot)
         await pilot.press("enter", "y")
         await settle(pilot)
@@ -170,9 +160,7 @@ async def test_readonly_inspector_offers_no_buttons_seed_or_cancel_and_says_why_
     w = wire(q.sim)
     app, timers = make_dashboard(q.sim, clock, readonly=True)
     async with app.run_test(size=SIZE) as pilot:
-        await finished_and_selected(pilot, q, clock, timers)
-        await pilot.press("enter")
-        await settle(pilot)
+        await inspect_finished(pilot, q, clock, timers)
         footer = await footer_line(pilot)
         assert "esc Back" in footer and "Seed" not in footer and "Cancel job" not in footer
         assert not app.screen.query_one("#buttons", DataTable).display
