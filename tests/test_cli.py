@@ -378,40 +378,6 @@ def test_cancel_refused_exits_2_and_leaves_the_job_alone(cli: Cli, sim: SimProce
     assert sim.job(jobid).get("error") != CANCELLED
 
 
-# -- press --------------------------------------------------------------------------------------------
-
-
-def test_press_with_yes_starts_a_job_its_parent_lists_and_json_is_the_apis_answer(
-    cli: Cli, sim: SimProcess, config: Path, completed_job: str
-) -> None:
-    button = sim.job(completed_job)["buttons"][0]  # U1 on a grid, Vary (Subtle) on an upscale
-
-    def pressed() -> dict[str, Any] | None:
-        result = cli.run("press", completed_job, button, "--yes", "--json", config=config)
-        if result.code == 0:
-            return json.loads(result.out)
-        assert result.code == 1 and len(result.err_lines) == 1 and "429 Too Many Requests" in result.err  # channel full
-        return None
-
-    answer = poll(pressed, "a press that finds room on the channel")
-    assert answer["button"] == button and answer["parentJobId"] == completed_job and answer["verb"] == "button"
-    children = sim.job(completed_job)["children"]
-    assert {"button": button, "jobid": answer["jobid"]} in [{"button": c["button"], "jobid": c["jobid"]} for c in children]
-
-
-@pytest.mark.parametrize(("args", "said"), [
-    (("press", "{jobid}", "reroll"), "refusing to press without confirmation: no terminal to ask on; pass --yes"),
-    (("--readonly", "press", "{jobid}", "U1", "--yes"), "--readonly: not sending a button press"),
-], ids=["no-terminal-no-yes", "readonly"])
-def test_press_refused_exits_2_in_one_line_and_starts_nothing(cli: Cli, sim: SimProcess, config: Path,
-                                                              completed_job: str, args: tuple[str, ...], said: str) -> None:
-    before = sim.job(completed_job).get("children", [])
-    result = cli.run(*(arg.format(jobid=completed_job) for arg in args), config=config)
-    assert result.code == 2 and result.out == ""
-    assert len(result.err_lines) == 1 and said in result.err
-    assert sim.job(completed_job).get("children", []) == before
-
-
 # -- seed ---------------------------------------------------------------------------------------------
 
 

@@ -3,11 +3,18 @@ refusals made before anything is sent, the audit record, and a lost answer that 
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import tomli_w
+from click.testing import Result
 from support.cli import run_in_process
+from support.loopback import serving
 
 from mjtui.actions import Actions, Refused
 from mjtui.api import errors
@@ -19,6 +26,7 @@ from mjtui.providers.imaginepro import ImaginePro, Pace
 from mjtui.sim import SIM_ORIGIN, Simulator
 from mjtui.sim.proxy import ProxySimulator
 from mjtui.sim.world import SimJob
+from mjtui.store import Journal
 
 Audited = list[tuple[str, str, str | None, str, str | None]]
 
@@ -261,7 +269,56 @@ async def test_the_original_gateway_has_no_buttons_and_says_so(clock: ManualCloc
     assert not service.can(Capability.PRESS)
 
 
-# -- the CLI: what it refuses before connecting (the rest is in test_cli.py, against a simulator process) ------------
+# -- the CLI: in-process against a quiet simulator on loopback -------------------------------------------------
+
+
+@contextmanager
+def cli_on(sim: Simulator, tmp_path: Path) -> Iterator[Callable[..., Result]]:
+    """`mjtui --config ... --journal ... ARGS`, run in-process, against `sim` served on loopback."""
+    config, journal = tmp_path / "config.toml", tmp_path / "journal.db"
+    with serving(sim.app) as origin:
+        config.write_text(tomli_w.dumps({"accounts": {"main": {"provider": "useapi", "token": sim.token(),
+                                                               "base_url": origin}}}), encoding="utf-8")
+        config.chmod(0o600)
+        yield lambda *args: run_in_process("--config", str(config), "--journal", str(journal), *args)
+
+
+def audit_log(tmp_path: Path) -> list[tuple[str, str | None, str]]:
+    with Journal(tmp_path / "journal.db") as journal:
+        return [(entry.action, entry.target, entry.outcome) for entry in reversed(journal.actions())]
+
+
+def test_cli_press_starts_a_job_its_parent_lists_json_is_the_apis_answer_and_twice_is_a_409(tmp_path: Path,
+                                                                                           clock: ManualClock) -> None:
+    sim, _ = useapi(clock)
+    parent = completed(sim, clock)
+    with cli_on(sim, tmp_path) as mjtui:
+        pressed = mjtui("press", parent.jobid, "U2", "--yes", "--json")
+        again = mjtui("press", parent.jobid, "U2", "--yes")
+    assert pressed.exit_code == 0, pressed.output
+    answer = json.loads(pressed.stdout)
+    assert answer["button"] == "U2" and answer["parentJobId"] == parent.jobid and answer["verb"] == "button"
+    assert parent.children == [{"button": "U2", "jobid": answer["jobid"], "messageId": answer["messageId"]}]
+    assert again.exit_code == 1 and again.stdout == ""
+    assert again.stderr.strip() == f"mjtui: 409 Conflict: Button U2 already executed for job {parent.jobid} " \
+                                   "(POST /v2/jobs/button)"
+    assert audit_log(tmp_path) == [("press", f"{parent.jobid} U2", "ok"), ("press", f"{parent.jobid} U2", "failed")]
+
+
+@pytest.mark.parametrize(("options", "args", "said"), [
+    ((), ("reroll",), "mjtui: refusing to press without confirmation: no terminal to ask on; pass --yes"),
+    (("--readonly",), ("U2", "--yes"), "mjtui: --readonly: not sending a button press"),
+], ids=["no-terminal-no-yes", "readonly"])
+def test_cli_press_refused_exits_2_in_one_line_and_starts_nothing(tmp_path: Path, clock: ManualClock,
+                                                                  options: tuple[str, ...], args: tuple[str, ...],
+                                                                  said: str) -> None:
+    sim, _ = useapi(clock)
+    parent = completed(sim, clock)
+    with cli_on(sim, tmp_path) as mjtui:
+        result = mjtui(*options, "press", parent.jobid, *args)
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.strip() == said
+    assert parent.children == [] and audit_log(tmp_path) == []
 
 
 @pytest.mark.parametrize(("args", "said"), [
