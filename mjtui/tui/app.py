@@ -385,6 +385,10 @@ class MjtuiApp(App[None]):
     def request_cancel(self, account: str | None = None, job_id: str | None = None) -> None:
         self.dashboard.request_cancel(account, job_id)
 
+    def request_press(self, account: str, job: Job, button: str, screen: InspectorScreen | None = None, *,
+                      with_prompt: bool = False) -> None:
+        self.dispatcher.press(self.accounts[account], job, button, screen, with_prompt=with_prompt)
+
     def lacks(self, account: str, action: str) -> bool:
         return self.dashboard.lacks(account, action)
 

@@ -414,9 +414,9 @@ class DashboardScreen(Screen[None]):
 
     def open_inspector(self, account: str, job_id: str, job: Job | None = None, *, fetch: bool = True) -> InspectorScreen:
         """Inspect a job; `fetch=False` shows a journal record as it is, with no request."""
-        from mjtui.tui.inspector import InspectorScreen  # loaded when first opened: not on the way to live data
+        from mjtui.tui.inspector import inspector_class  # loaded when first opened: not on the way to live data
 
-        screen = InspectorScreen(account, job_id, job, from_journal=not fetch)
+        screen = inspector_class(self.mjtui.readonly)(account, job_id, job, from_journal=not fetch)
         self.app.push_screen(screen)
         return screen
 
