@@ -38,6 +38,7 @@ from mjtui.tui.bindings import APP_BINDINGS, keymap_conflicts, with_keymap
 from mjtui.tui.collector import Collector
 from mjtui.tui.notices import TOAST_CSS, Notice, NoticeLog, NoticesScreen, ToastGate, toast_line
 from mjtui.tui.startup import Opening, StartupScreen
+from mjtui.tui.textual_contract import drop_toasts
 from mjtui.tui.themes import shipped as shipped_themes
 from mjtui.tui.watchdog import ExitDeadline, TerminalModes
 
@@ -179,8 +180,16 @@ class MjtuiApp(App[None]):
             super().notify(toast_line(message, key, title), severity=severity, timeout=seconds, markup=False)
 
     def on_notify(self, event: Notify) -> None:
-        """A toast about to show replaces the one showing (runs before App's own handler adds it: subclass first)."""
-        self.clear_notifications()
+        """A toast about to show replaces the one showing (runs before App's own handler adds it: subclass first).
+
+        The replaced toasts' holders go too: Textual removes only the toast, and its empty holder kept a row."""
+        drop_toasts(self)
+        super().clear_notifications()
+
+    def clear_notifications(self) -> None:
+        """No toast left: the next one shows whatever its severity."""
+        self.toasts.forget()
+        super().clear_notifications()
 
     # -- start and stop -------------------------------------------------------------------------------
 
