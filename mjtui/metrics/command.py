@@ -7,9 +7,10 @@ import socket
 import sys
 
 from mjtui.clock import SystemClock
-from mjtui.metrics.exporter import MetricsExporter, run_until_stopped
+from mjtui.lease import Leases
+from mjtui.metrics.exporter import PROCESS, MetricsExporter, run_until_stopped
 from mjtui.options import Failure, Options, UsageProblem
-from mjtui.store import Journal, JournalError
+from mjtui.store import MEMORY, Journal, JournalError
 from mjtui.text import clean
 from mjtui.timers import LoopTimers
 
@@ -48,7 +49,11 @@ def run_metrics(options: Options, host: str, port: int) -> int:
     sock = listen(host, port)
     journal = _journal(options)
     refresh = options.refresh or (DEMO_REFRESH if options.demo else options.config().refresh_seconds)
-    exporter = MetricsExporter(connections, clock=SystemClock(), timers=LoopTimers(), refresh_seconds=refresh, journal=journal)
+    clock = SystemClock()
+    # the demo's world is this process's own: nothing to share with another
+    leases = Leases(journal, PROCESS, clock) if journal is not None and journal.path != MEMORY and not options.demo else None
+    exporter = MetricsExporter(connections, clock=clock, timers=LoopTimers(), refresh_seconds=refresh, journal=journal,
+                               leases=leases)
     bound_host, bound_port = sock.getsockname()[:2]
     shown = f"[{bound_host}]" if ":" in bound_host else bound_host
     print(f"mjtui metrics on http://{shown}:{bound_port}/metrics ({len(connections)} account"

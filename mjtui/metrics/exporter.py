@@ -25,7 +25,7 @@ from mjtui.lease import Leases
 from mjtui.logs import log
 from mjtui.metrics.families import Counted, Gauges
 from mjtui.poller import AccountState, Answer, Final, Poller
-from mjtui.store import MEMORY, Journal, JournalWriter
+from mjtui.store import Journal, JournalWriter
 from mjtui.timers import Timers
 
 HALTED_RETRY = 300.0  # seconds between polls of a halted account: its halt clears on its own once fixed
@@ -36,7 +36,8 @@ class MetricsExporter:
     """Every account polled, counted and journalled; `exposition()` is the /metrics page. The poller's host."""
 
     def __init__(self, connections: Iterable[Connection], *, clock: Clock, timers: Timers, refresh_seconds: float,
-                 journal: Journal | None = None, rng: random.Random | None = None) -> None:
+                 journal: Journal | None = None, leases: Leases | None = None, rng: random.Random | None = None) -> None:
+        """`leases`: shared with other mjtui processes on the journal (see mjtui.lease); None polls every account here."""
         self.clock = clock
         self.timers = timers
         self.journal = journal
@@ -47,8 +48,7 @@ class MetricsExporter:
             if connection.account is not None:
                 state.channel_names.update(connection.account.channels)
             self.accounts[connection.name] = state
-        shared = journal is not None and journal.path != MEMORY
-        self.leases = Leases(journal, PROCESS, clock) if shared and journal is not None else None
+        self.leases = leases
         self.writer = JournalWriter(journal, on_error=_journal_failed, clock=clock) if journal is not None else None
         self.poller = Poller(self, self.accounts, clock=clock, timers=timers, refresh_seconds=refresh_seconds,
                              rng=rng or random.Random(), leases=self.leases)

@@ -297,8 +297,9 @@ class DashboardScreen(Screen[None]):
     def show_header(self, state: AccountState) -> None:
         running = state.snapshot.running if state.snapshot else None
         interval = self.poller.interval(state.name)
+        note = self.poller.leases.note(state.name) if self.poller.leases else None
         self.section(state.name).header.show(state.status, self.clock.now(), interval, running,
-                                             rate_limited=interval == state.min_poll_seconds > 0)
+                                             rate_limited=interval == state.min_poll_seconds > 0, note=note)
 
     def refresh_words(self) -> str:
         """What + / - set: the refresh interval, and the accounts whose service's rate limit polls them less often."""
