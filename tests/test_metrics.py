@@ -3,12 +3,22 @@ the journal is written with no dashboard open; only one process polls an account
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import shutil
+import socket
+import subprocess
+import time
+
+import httpx
 import pytest
 from support.dashboard import wire
 from support.metrics import advance, make_exporter, settle, value
 
 from mjtui.connections import demo_connection
 from mjtui.lease import Leases
+from mjtui.metrics.command import listen
+from mjtui.metrics.exporter import serve
 from mjtui.sim import Simulator
 from mjtui.store import Journal
 
@@ -113,3 +123,55 @@ async def test_a_holder_killed_without_a_word_is_replaced_once_its_process_is_go
     clock.advance(61)
     await other.poll("main", service, 10.0, clock.now)
     assert other.note("main") is None, "an unrenewed lease expires"
+
+
+PROMETHEUS = shutil.which("prometheus")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+async def query(api: str, promql: str) -> float | None:
+    """One instant query's single value, or None while Prometheus has no such series."""
+    async with httpx.AsyncClient(timeout=5) as client:
+        answer = (await client.get(f"{api}/api/v1/query", params={"query": promql})).json()
+    result = answer["data"]["result"]
+    return float(result[0]["value"][1]) if len(result) == 1 else None
+
+
+@pytest.mark.skipif(PROMETHEUS is None, reason="needs Debian's prometheus (apt-get install prometheus; .ci/run does)")
+async def test_a_real_prometheus_scrapes_the_channels_running_jobs_and_failures_the_simulator_has(clock, tmp_path):
+    sim = Simulator.build(clock=clock, seed=5, channels=2, fail_rate=0.4, moderation_rate=0.0)
+    exporter, timers = make_exporter(sim, clock, refresh=4)
+    exporter.start()
+    await advance(exporter, clock, timers, 120, step=4)  # then time stands still: what Prometheus reads is settled
+    runner = await serve(exporter, listen("127.0.0.1", 0))
+    target = runner.addresses[0]
+    web = free_port()
+    (tmp_path / "prometheus.yml").write_text(
+        f"global: {{scrape_interval: 1s, evaluation_interval: 1s}}\n"
+        f"scrape_configs: [{{job_name: mjtui, static_configs: [{{targets: ['{target[0]}:{target[1]}']}}]}}]\n")
+    server = subprocess.Popen([PROMETHEUS, f"--config.file={tmp_path / 'prometheus.yml'}",
+                               f"--storage.tsdb.path={tmp_path / 'data'}",
+                               f"--web.listen-address=127.0.0.1:{web}", "--log.level=error"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    channel = next(iter(sim.world.channels.values()))
+    wanted = {f'mjtui_channel_running_jobs{{channel="{channel.id}"}}': len(channel.running),
+              f'mjtui_jobs_finished_total{{channel="{channel.id}",outcome="failed"}}': failed_in(sim, channel.id)}
+    try:
+        seen: dict[str, float | None] = {}
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and seen != wanted:
+            await asyncio.sleep(0.2)  # the exporter serves meanwhile, on this loop
+            with contextlib.suppress(httpx.HTTPError, KeyError):
+                seen = {promql: await query(f"http://127.0.0.1:{web}", promql) for promql in wanted}
+        assert server.poll() is None, server.stderr.read().decode() if server.stderr else ""
+        assert seen == wanted and wanted[next(reversed(wanted))] > 0
+    finally:
+        server.terminate()
+        server.wait(10)
+        await runner.cleanup()
+        await exporter.close()
