@@ -7,7 +7,7 @@ and a second line with the account's state. What decides it is what the poll car
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import partial
 
 from rich.style import Style
@@ -38,8 +38,9 @@ SHORT_TABLE_ROWS = 6  # ... and this many on a short terminal (80x24), so more t
 SORT_KEYS = ("created", "newest", "type")
 # the column header that says each sort (▲ ascending, ▼ descending)
 SORT_MARKS: dict[str, tuple[str, str]] = {"created": ("created", "▲"), "newest": ("created", "▼"), "type": ("type", "▲")}
+STATUS_WIDTH = 11  # "running 45%"
 CLASSIC_COLUMNS: tuple[Column, ...] = (Column("elapsed", "elapsed", 7), Column("id", "job", 10), Column("type", "type", 5),
-                   Column("created", "created", 8), Column("status", "status", 9))
+                   Column("created", "created", 8), Column("status", "status", STATUS_WIDTH), Column("prompt", "prompt"))
 QUEUE_COLUMNS: tuple[Column, ...] = (Column("elapsed", "elapsed", 7), Column("id", "job", 10), Column("status", "status", 11),
                  Column("progress", "%", 4), Column("action", "action", 9), Column("prompt", "prompt"))
 QUEUE_PANE_MIN_WIDTH = 76  # the queue's fixed columns, border, padding, scrollbar, and ~20 cells of prompt
@@ -131,7 +132,8 @@ class ChannelPane(RowTable):
         self.info: ChannelInfo | None = None
         self.stats: ChannelStats | None = None
         self.jobs: dict[str, JobRow] = {}
-        self.details: dict[str, str] = {}
+        self.details: dict[str, str] = {}  # job id -> its status as the detail endpoint said it
+        self.prompts: dict[str, str] = {}  # job id -> its prompt, from the detail endpoint or the journal
         self.new_until: dict[str, float] = {}
         self.filter_text = ""
         self.history: ChannelHistory | None = None
@@ -274,7 +276,7 @@ class ChannelPane(RowTable):
             return True
         needle = self.filter_text.lower()
         haystack = (f"{row.job_id} {row.job_type} {self.details.get(row.job_id, '')} {self.display_name or ''} {self.channel_id}"
-                    f" {row.state or ''} {row.action or ''} {row.prompt or ''}")  # what a row has of these: a queue's
+                    f" {row.state or ''} {row.action or ''} {self._prompt_of(row)}")  # what a row has of these: a queue's
         return needle in haystack.lower()
 
     def _cells(self, row: JobRow) -> list[Text | Elapsed]:
@@ -287,8 +289,19 @@ class ChannelPane(RowTable):
             Text(short_job_id(row.job_id), style=id_style),
             safe(row.job_type, limit=5),
             Text(local_time(row.created)),
-            safe(self.details.get(row.job_id, "running"), limit=9),
+            safe(self._status_of(row), limit=STATUS_WIDTH),
+            safe(self._prompt_of(row), limit=200),
         ]
+
+    def _status_of(self, row: JobRow) -> str:
+        """`running`, or `running 45%` where the list or a detail fetch told its progress."""
+        detail = self.details.get(row.job_id)
+        if detail is not None:
+            return detail
+        return running_words(None, row.progress)
+
+    def _prompt_of(self, row: JobRow) -> str:
+        return row.prompt or self.prompts.get(row.job_id) or ""
 
     def apply(self, change: ChannelChanges, now: float, *, highlight: bool = True) -> None:
         """Apply one poll's changes to this channel; the table keeps its cursor on the same job."""
@@ -304,6 +317,7 @@ class ChannelPane(RowTable):
         for row in change.removed:
             self.jobs.pop(row.job_id, None)
             self.details.pop(row.job_id, None)
+            self.prompts.pop(row.job_id, None)
             self.new_until.pop(row.job_id, None)
         for row in change.changed:
             self.jobs[row.job_id] = row
@@ -408,12 +422,27 @@ class ChannelPane(RowTable):
         else:
             self.refresh()  # out of view: only marked, drawn afresh when it scrolls into view
 
-    def set_detail(self, job_id: str, status: str) -> None:
-        """What a detail fetch said about a running job (its status or progress)."""
-        if self.details.get(job_id) == status or job_id not in self.jobs or self.queue:
-            return  # a queue's rows carry their progress from the poll
-        self.details[job_id] = status
-        self.update_cell(job_id, "status", safe(status, limit=9))
+    def set_detail(self, job_id: str, status: str, prompt: str | None = None) -> None:
+        """What a detail fetch said about a running job: its status or progress (`running 45%`), and its prompt."""
+        if job_id not in self.jobs or self.queue:
+            return  # a queue's rows carry their progress and prompt from the poll
+        if prompt:
+            self.set_prompts({job_id: prompt})
+        if self.details.get(job_id) != status:
+            self.details[job_id] = status
+            self.update_cell(job_id, "status", safe(status, limit=STATUS_WIDTH))
+
+    def set_prompts(self, prompts: Mapping[str, str]) -> None:
+        """Prompts of running jobs (the journal's or a detail fetch's), shown in the rows whose list says none."""
+        if self.queue:
+            return
+        for job_id, prompt in prompts.items():
+            row = self.jobs.get(job_id)
+            if row is None or row.prompt or self.prompts.get(job_id) == prompt:
+                continue
+            self.prompts[job_id] = prompt
+            if self.is_made(job_id):  # a row not made yet reads it when it is
+                self.update_cell(job_id, "prompt", safe(prompt, limit=200))
 
     def set_filter(self, text: str) -> None:
         if text == self.filter_text:
@@ -440,6 +469,13 @@ class ChannelPane(RowTable):
         if self.sort_key == "type":
             return (row.job_type, row.created)
         return (row.created,)
+
+
+def running_words(status: str | None, progress: int | None) -> str:
+    """A running job's status cell: `running 45%` where its progress is known, else its status (`running`)."""
+    if progress is not None:
+        return f"running {progress}%"
+    return status or "running"
 
 
 def queue_gauges(stats: ChannelStats) -> tuple[tuple[int, int | None] | None, ...]:

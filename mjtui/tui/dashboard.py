@@ -26,7 +26,7 @@ from mjtui.poller import AccountState, Answer, Poller, internal_error
 from mjtui.store import ChannelHistory, HistoryEntry
 from mjtui.text import clean
 from mjtui.timers import Timers
-from mjtui.tui.channel_pane import SORT_KEYS, ChannelPane, PaneStyles
+from mjtui.tui.channel_pane import SORT_KEYS, ChannelPane, PaneStyles, running_words
 from mjtui.tui.dispatch import Dispatcher, channel_name
 from mjtui.tui.footer import KeysFooter
 from mjtui.tui.formatting import now_local, short_channel_id, short_job_id
@@ -219,6 +219,9 @@ class DashboardScreen(Screen[None]):
                 pane = self.pane(state.name, channel_id)
                 if pane is not None:
                     pane.apply(change, now, highlight=not first)
+        unprompted = [row.job_id for change in changes.channels.values() for row in change.added if not row.prompt]
+        if unprompted and self.mjtui.journal_link is not None:  # a job inspected before (this session or the last)
+            self.mjtui.journal_link.find_prompts(state.name, unprompted)
         if first:
             self._layout_grids()  # a pane may have found itself a queue, which needs more width
             self.refresh_bindings()  # what the provider can do may be known only now (a gateway's dialect)
@@ -548,9 +551,16 @@ class DashboardScreen(Screen[None]):
         if job.is_running and job.channel:
             pane = self.pane(account, job.channel)
             if pane is not None:
-                progress = job.progress
-                pane.set_detail(job_id, f"{progress}%" if progress is not None else job.status or "running")
+                pane.set_detail(job_id, running_words(job.status, job.progress), job.prompt)
+            if job.prompt and self.mjtui.journal_link is not None:  # its row shows it in the next session too
+                self.mjtui.journal_link.record_running(account, job_id, job)
         return job
+
+    def show_prompts(self, account: str, prompts: dict[str, str]) -> None:
+        """Prompts the journal knows of an account's running jobs, into their rows."""
+        for (name, _channel), pane in self._panes.items():
+            if name == account:
+                pane.set_prompts(prompts)
 
 
 class ReadonlyDashboardScreen(DashboardScreen):

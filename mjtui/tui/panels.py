@@ -17,7 +17,7 @@ from mjtui.tui.rows import Column, RowTable
 
 FINISHED_KEEP = 200  # most rows the finished list holds
 FINISHED_TRIM_TO = 150  # rows it keeps when it trims
-PANE_MIN_WIDTH = 54  # 49 cells of table columns, border, padding, scrollbar room
+PANE_MIN_WIDTH = 56  # 51 cells of table columns before the prompt, border, padding, scrollbar room
 
 
 def final_label(job: Job | None, fallback: str = "gone") -> str:
