@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.widgets import Static
 
@@ -81,21 +82,40 @@ class AccountHeader(Line):
         text.append(self.account_name, style=self.get_component_rich_style("account-header--name"))
         text.append(f"  {self.provider}  ", style=dim)
         text.append(words, style=style)
-        # Where the service's rate limit sets the interval, it goes first: at 80 columns the line's end is cut.
-        details = [f"every {interval:g}s (rate limit)"] if rate_limited else []
+        # By what each says, in the line's order; a line too narrow for all drops them in DROP_ORDER.
+        details: dict[str, str] = {"limit": f"every {interval:g}s (rate limit)"} if rate_limited else {}
         if status.last_ok_at is not None:
-            details.append(f"polled {age(fresh_age(now - status.last_ok_at, interval))} ago")
+            details["age"] = f"polled {age(fresh_age(now - status.last_ok_at, interval))} ago"
         if status.latency is not None:
-            details.append(f"{status.latency * 1000:.0f} ms")
-        details.append(f"{status.errors} error{'s' if status.errors != 1 else ''}")
+            details["latency"] = f"{status.latency * 1000:.0f} ms"
+        details["errors"] = f"{status.errors} error{'s' if status.errors != 1 else ''}"
         if not rate_limited:
-            details.append(f"every {interval:g}s")
+            details["interval"] = f"every {interval:g}s"
         if running is not None:
-            details.append(f"{running} running")
+            details["running"] = f"{running} running"
         if status.health is Health.RETRYING and status.last_problem:
-            details.append(f"last: {clean(status.last_problem, limit=120)}")  # why, not only how often
-        text.append("  " + " · ".join(details), style=dim)
+            details["last"] = f"last: {clean(status.last_problem, limit=120)}"  # why, not only how often
+        width = self.size.width  # 0 until laid out: then all of it, fitted at the next second's tick
+        shown = fit_details(details, width - text.cell_len - 2) if width else details.values()
+        text.append("  " + " · ".join(shown), style=dim)
+        if width:
+            text.truncate(width, overflow="ellipsis")  # what still does not fit: the reason's end
         self.show_line(text)
+
+
+# The least useful first (the top bar counts what runs, + / - say the interval); an error count stays while it counts any.
+DROP_ORDER = ("latency", "interval", "running", "errors", "age", "limit")
+
+
+def fit_details(details: dict[str, str], room: int) -> list[str]:
+    """The details, dropped in DROP_ORDER until they fit in `room` cells joined by ` · ` (a nonzero error count is kept)."""
+    kept = dict(details)
+    for name in DROP_ORDER:
+        if cell_len(" · ".join(kept.values())) <= room:
+            break
+        if name != "errors" or details[name].startswith("0 "):
+            kept.pop(name, None)
+    return list(kept.values())
 
 
 class Banner(Static):

@@ -26,7 +26,7 @@ from mjtui.poller import AccountState, Answer, Poller, internal_error
 from mjtui.store import ChannelHistory, HistoryEntry
 from mjtui.text import clean
 from mjtui.timers import Timers
-from mjtui.tui.channel_pane import SORT_KEYS, ChannelPane, PaneStyles, running_words
+from mjtui.tui.channel_pane import PANE_GUTTER, SORT_KEYS, ChannelPane, PaneStyles, running_words
 from mjtui.tui.dispatch import Dispatcher, channel_name
 from mjtui.tui.footer import KeysFooter
 from mjtui.tui.formatting import now_local, short_channel_id, short_job_id
@@ -57,6 +57,16 @@ def is_short(height: int) -> bool:
     return height < 32
 
 
+# The lines around the accounts: the top bar, Recently finished's title, the footer (its table: see `room_for_accounts`).
+AROUND_ACCOUNTS = 3
+FINISHED_ROWS, SHORT_FINISHED_ROWS = 8, 4  # FinishedTable's heights (panels.py)
+
+
+def room_for_accounts(height: int) -> int:
+    """Lines the accounts' sections have on a terminal `height` lines tall."""
+    return height - AROUND_ACCOUNTS - (SHORT_FINISHED_ROWS if is_short(height) else FINISHED_ROWS)
+
+
 class DashboardScreen(Screen[None]):
     """Every account's channels, live; the app's first screen."""
 
@@ -65,6 +75,8 @@ class DashboardScreen(Screen[None]):
     DashboardScreen #accounts { height: 1fr; }
     DashboardScreen #filter { dock: bottom; display: none; margin: 0 0 1 0; }
     DashboardScreen #filter.-visible { display: block; }
+    DashboardScreen.-compact AccountSection { margin-bottom: 0; }  /* a line a channel: every line counts */
+    DashboardScreen.-short FinishedTable { height: 4; }  /* here: FinishedTable's own CSS is scoped to it */
     """
     BINDINGS = DASHBOARD_BINDINGS
     AUTO_FOCUS = "ChannelPane"  # back on this screen with nothing focused: the first pane, never the scroll area
@@ -74,6 +86,8 @@ class DashboardScreen(Screen[None]):
         self.sort_key = SORT_KEYS[0]
         self.filter_text = ""
         self._panes: dict[tuple[str, str], ChannelPane] = {}  # (account, channel id) -> its pane; panes stay
+        self.compact = False  # a line a channel (see `choose_view`)
+        self.view_chosen = False  # the user switched views with the key: the size no longer decides
 
     @property
     def mjtui(self) -> MjtuiApp:
@@ -129,24 +143,84 @@ class DashboardScreen(Screen[None]):
             await self._ensure_panes(state, state.channel_names)
             self.poll(state.name)
         self._layout_grids()
+        self.choose_view()
         self.show_topbar()
 
     def on_resize(self, event: events.Resize) -> None:
         # The event's size: the screen's own may still be the old one while the event is handled.
-        self._layout_grids(event.size.width)
         short = is_short(event.size.height)
         self.set_class(short, "-short")
         for pane in self._panes.values():
             pane.set_short(short)
+        self.choose_view(event.size.width, event.size.height)
+        self._layout_grids(event.size.width)
+        self.call_after_refresh(self.show_headers)  # each header fits its line to its new width
 
     def _layout_grids(self, width: int | None = None) -> None:
         width = max(1, self.app.size.width if width is None else width)
         for grid in self.query(Grid).filter(".channels"):
-            # Same pane width in every account, but where panes need more (a gateway's queue, with its prompts).
-            least = max([PANE_MIN_WIDTH, *(pane.min_width for pane in grid.query_children(ChannelPane))])
-            columns = max(1, width // least)
+            columns = 1 if self.compact else self._columns(grid, width)
             if grid.styles.grid_size_columns != columns:
                 grid.styles.grid_size_columns = columns
+
+    @staticmethod
+    def _columns(grid: Grid, width: int) -> int:
+        """Panes side by side in the full view: the same width in every account, but where panes need more (a gateway's
+        queue, with its prompts)."""
+        least = max([PANE_MIN_WIDTH, *(pane.min_width for pane in grid.query_children(ChannelPane))])
+        return max(1, width // least)
+
+    # -- the compact view -----------------------------------------------------------------------------
+
+    def choose_view(self, width: int | None = None, height: int | None = None) -> None:
+        """The compact view where the full panes do not fit the terminal, unless the user chose a view with the key."""
+        if self.view_chosen:
+            return
+        width = self.app.size.width if width is None else width
+        height = self.app.size.height if height is None else height
+        self.set_compact(self._full_height(width, height) > room_for_accounts(height))
+
+    def _full_height(self, width: int, height: int) -> int:
+        """Lines the accounts would take in the full view: each header, banner, rows of panes and the gap after it."""
+        short = is_short(height)
+        total = 0
+        for section in self.query(AccountSection):
+            grid = section.query_one(".channels", Grid)
+            panes = list(grid.query_children(ChannelPane))
+            columns = self._columns(grid, max(1, width))
+            heights = [pane.full_height(short=short) or pane.above + 2 + PANE_GUTTER for pane in panes]
+            rows = sum(max(heights[start:start + columns]) for start in range(0, len(heights), columns))
+            total += 1 + (1 if section.banner.has_class("-visible") else 0) + rows + 1
+        return total
+
+    def set_compact(self, compact: bool) -> None:
+        """Show every channel as one line (enter on one shows it in full), or every pane in full."""
+        if compact == self.compact:
+            return
+        self.compact = compact
+        self.set_class(compact, "-compact")
+        with self.app.batch_update():
+            for pane in self._panes.values():
+                pane.set_compact(compact)
+            self._layout_grids()
+        pane = self.focused_pane()
+        if pane is not None:
+            self.call_after_refresh(pane.scroll_visible, animate=False)  # the selected channel stays in sight
+
+    def action_view(self) -> None:
+        """Switch between the compact and the full view; from now on the terminal's size no longer switches it."""
+        self.view_chosen = True
+        self.set_compact(not self.compact)
+        self.app.notify("compact view: a line a channel, enter shows one in full" if self.compact else "full view",
+                        timeout=2)
+
+    def on_channel_pane_expand(self, message: ChannelPane.Expand) -> None:
+        """Enter on a channel's line: that channel in full (the one shown before folds back)."""
+        for pane in self._panes.values():
+            if pane.expanded and pane is not message.pane:
+                pane.set_compact(True)
+        message.pane.set_compact(True, expanded=True)
+        self.call_after_refresh(message.pane.scroll_visible, animate=False)
 
     def section(self, account: str) -> AccountSection:
         index = list(self.accounts).index(account)
@@ -166,10 +240,12 @@ class DashboardScreen(Screen[None]):
             pane.filter_text = self.filter_text
             pane.mode = state.modes.get(channel_id)
             pane.short = is_short(self.app.size.height)
+            pane.set_compact(self.compact)
             self._panes[(state.name, channel_id)] = pane
             new.append(pane)
         if new:
             await self.section(state.name).query_one(".channels", Grid).mount_all(new)
+            self.choose_view()
             self._layout_grids()
             if self.focused is None:  # the first panes: Enter inspects the first job at once
                 self._focus_first_pane(scroll_visible=False)  # laid out yet or not, the view stays at the top
@@ -223,6 +299,7 @@ class DashboardScreen(Screen[None]):
         if unprompted and self.mjtui.journal_link is not None:  # a job inspected before (this session or the last)
             self.mjtui.journal_link.find_prompts(state.name, unprompted)
         if first:
+            self.choose_view()  # the panes' heights are known now (their channels' maxJobs)
             self._layout_grids()  # a pane may have found itself a queue, which needs more width
             self.refresh_bindings()  # what the provider can do may be known only now (a gateway's dialect)
         self.show_topbar()
@@ -530,6 +607,11 @@ class DashboardScreen(Screen[None]):
             field_.value = ""
             field_.set_class(False, "-visible")
             self._focus_first_pane()
+            return
+        pane = self.focused_pane()
+        if event.key == "escape" and pane is not None and pane.compact and pane.expanded:
+            event.stop()  # the expanded channel folds back into its line
+            pane.set_compact(True)
 
     def _focus_first_pane(self, *, scroll_visible: bool = True) -> None:
         tables = list(self.query(ChannelPane))

@@ -67,7 +67,6 @@ class FinishedTable(RowTable):
 
     DEFAULT_CSS = """
     FinishedTable { height: 8; }
-    .-short FinishedTable { height: 4; }
     FinishedTable > .finished--completed { color: $success; }
     FinishedTable > .finished--bad { color: $error; }
     FinishedTable > .finished--cancelled { color: $text-muted; }
