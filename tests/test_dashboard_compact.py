@@ -11,6 +11,7 @@ from mjtui.clock import ManualClock
 from mjtui.connections import DEMO_GATEWAY, DEMO_SEED, demo_accounts, demo_connection, demo_simulator
 from mjtui.timers import ManualTimers
 from mjtui.tui.app import MjtuiApp, make_app
+from mjtui.tui.confirm import ConfirmScreen
 from mjtui.tui.formatting import short_job_id
 from mjtui.tui.inspector import InspectorScreen
 
@@ -88,6 +89,8 @@ async def test_enter_on_a_channels_line_shows_its_jobs_and_escape_folds_it_back(
         assert app.focused is first and first.outer_size.height == 1
         await pilot.press("j")
         assert app.focused is second, "down moves from channel to channel"
+        await pilot.press("x")
+        assert not isinstance(app.screen, ConfirmScreen), "no job of a folded channel is in view to cancel"
         await pilot.press("enter")
         await settle(pilot)
         assert second.outer_size.height > 3 and first.outer_size.height == 1
@@ -116,3 +119,24 @@ async def test_keys_act_on_the_channel_whose_line_is_selected(make_sim, clock):
         await advance(pilot, clock, timers, 10)
         assert sim.world.channels[channel].mode == "relax"
         assert "relax" in next(line for line in screen_text(app).splitlines() if pane._compact_name() in line)
+
+
+async def test_a_pane_scrolled_past_its_accounts_header_still_says_whose_it_is(make_sim, clock):
+    sim = make_sim(channels=6, accounts=2, warmup=120)
+    app, _timers = make_dashboard(sim, clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("v")  # the full view: a pane of each channel, taller than the terminal
+        await settle(pilot)
+        first_line = 1  # under the top bar
+        assert screen_text(app).splitlines()[first_line].startswith(" ● main "), "at the top: main's own header"
+        *_, last = panes(app).values()
+        assert last.account == "alt1"
+        await focus_pane(pilot, last.channel_id)
+        await settle(pilot)
+        lines = screen_text(app).splitlines()
+        assert all(not line.startswith(" ● alt1 ") for line in lines[first_line + 1:]), "alt1's header scrolled off"
+        assert lines[first_line].startswith(" ● alt1  useapi  live"), "and stays over its panes"
+        await focus_pane(pilot, next(iter(panes(app))))
+        await settle(pilot)
+        assert screen_text(app).splitlines()[first_line].startswith(" ● main ")

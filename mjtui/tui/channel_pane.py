@@ -41,7 +41,7 @@ SORT_KEYS = ("created", "newest", "type")
 SORT_MARKS: dict[str, tuple[str, str]] = {"created": ("created", "▲"), "newest": ("created", "▼"), "type": ("type", "▲")}
 STATUS_WIDTH = 11  # "running 45%"
 CLASSIC_COLUMNS: tuple[Column, ...] = (Column("elapsed", "elapsed", 7), Column("id", "job", 10), Column("type", "type", 5),
-                   Column("created", "created", 8), Column("status", "status", STATUS_WIDTH), Column("prompt", "prompt"))
+                   Column("created", "created", 8), Column("status", "status", STATUS_WIDTH), Column("prompt", "prompt", least=8))
 QUEUE_COLUMNS: tuple[Column, ...] = (Column("elapsed", "elapsed", 7), Column("id", "job", 10), Column("status", "status", 11),
                  Column("progress", "%", 4), Column("action", "action", 9), Column("prompt", "prompt"))
 PANE_GUTTER = 2  # a full pane's border, top and bottom
@@ -364,7 +364,8 @@ class ChannelPane(RowTable):
 
     @property
     def selected_job_id(self) -> str | None:
-        return self.cursor_key
+        """The job under the cursor; none while folded into a line (what a key would act on is not in view)."""
+        return None if self.folded else self.cursor_key
 
     def _visible(self, row: JobRow) -> bool:
         if not self.filter_text:

@@ -33,7 +33,7 @@ from mjtui.tui.formatting import now_local, short_channel_id, short_job_id
 from mjtui.tui.keys import DASHBOARD_BINDINGS, lacks, readonly_bindings
 from mjtui.tui.messages import FinalsFetched, FinalState, PollDone
 from mjtui.tui.notifications import Finished
-from mjtui.tui.panels import PANE_MIN_WIDTH, AccountSection, FinishedTable, final_label
+from mjtui.tui.panels import PANE_MIN_WIDTH, AccountSection, FinishedTable, StickyHeader, final_label
 from mjtui.tui.rows import RowTable
 from mjtui.tui.topbar import TopBar
 
@@ -88,6 +88,7 @@ class DashboardScreen(Screen[None]):
         self._panes: dict[tuple[str, str], ChannelPane] = {}  # (account, channel id) -> its pane; panes stay
         self.compact = False  # a line a channel (see `choose_view`)
         self.view_chosen = False  # the user switched views with the key: the size no longer decides
+        self._sticky: StickyHeader | None = None
 
     @property
     def mjtui(self) -> MjtuiApp:
@@ -123,6 +124,7 @@ class DashboardScreen(Screen[None]):
         yield PaneStyles()  # first: a theme change restyles it before the panes that read it
         yield TopBar(id="topbar")
         with VerticalScroll(id="accounts", can_focus=False):  # focused, it showed nothing: a tab stop that seemed lost
+            yield StickyHeader()
             for index, state in enumerate(self.accounts.values()):
                 yield AccountSection(state.name, state.provider, id=f"account-{index}")
         yield Input(placeholder="filter jobs: id, type, channel, prompt (enter keeps it, esc clears)", id="filter")
@@ -145,6 +147,7 @@ class DashboardScreen(Screen[None]):
         self._layout_grids()
         self.choose_view()
         self.show_topbar()
+        self.watch(self.query_one("#accounts", VerticalScroll), "scroll_y", self.show_sticky_header, init=False)
 
     def on_resize(self, event: events.Resize) -> None:
         # The event's size: the screen's own may still be the old one while the event is handled.
@@ -190,7 +193,8 @@ class DashboardScreen(Screen[None]):
             columns = self._columns(grid, max(1, width))
             heights = [pane.full_height(short=short) or pane.above + 2 + PANE_GUTTER for pane in panes]
             rows = sum(max(heights[start:start + columns]) for start in range(0, len(heights), columns))
-            total += 1 + (1 if section.banner.has_class("-visible") else 0) + rows + 1
+            banner = max(1, section.banner.outer_size.height) if section.banner.has_class("-visible") else 0
+            total += 1 + banner + rows + 1
         return total
 
     def set_compact(self, compact: bool) -> None:
@@ -362,6 +366,26 @@ class DashboardScreen(Screen[None]):
                 pane.tick(now)
         self.show_headers()
         self.show_topbar()
+        self.show_sticky_header()  # the panes above may have changed height
+
+    def show_sticky_header(self) -> None:
+        """Over the accounts: the header of the account whose panes are at the top, once its own header scrolled off."""
+        scroll = self.query_one("#accounts", VerticalScroll)
+        top = round(scroll.scroll_y)
+        start, shown = 0, None
+        for section in scroll.query_children(AccountSection):  # stacked in order: each starts where the last ended
+            end = start + section.outer_size.height
+            if start < top < end:
+                shown = section
+                break
+            start = end + section.styles.margin.bottom
+        self.sticky.follow(shown)
+
+    @property
+    def sticky(self) -> StickyHeader:
+        if self._sticky is None:
+            self._sticky = self.query_one(StickyHeader)
+        return self._sticky
 
     def show_account(self, state: AccountState) -> None:
         self.show_header(state)
@@ -377,8 +401,10 @@ class DashboardScreen(Screen[None]):
     def show_header(self, state: AccountState) -> None:
         running = state.snapshot.running if state.snapshot else None
         interval = self.poller.interval(state.name)
-        self.section(state.name).header.show(state.status, self.clock.now(), interval, running,
-                                             rate_limited=interval == state.min_poll_seconds > 0)
+        header = self.section(state.name).header
+        header.show(state.status, self.clock.now(), interval, running, rate_limited=interval == state.min_poll_seconds > 0)
+        if self.sticky.account == state.name and header.shown is not None:
+            self.sticky.show_line(header.shown)
 
     def refresh_words(self) -> str:
         """What + / - set: the refresh interval, and the accounts whose service's rate limit polls them less often."""
@@ -515,7 +541,8 @@ class DashboardScreen(Screen[None]):
         if job_id is None:
             pane = self.focused_pane()
             if pane is None or pane.selected_job_id is None:
-                self.app.notify("cancel: select a running job first", severity="warning")
+                hint = " (enter shows the channel's jobs)" if pane is not None and pane.folded else ""
+                self.app.notify(f"cancel: select a running job first{hint}", severity="warning")
                 return
             account, job_id = pane.account, pane.selected_job_id
         assert account is not None

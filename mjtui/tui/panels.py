@@ -13,6 +13,7 @@ from mjtui.api.models import Job
 from mjtui.text import clean
 from mjtui.tui.account_header import AccountHeader, Banner
 from mjtui.tui.formatting import now_local, safe, short_channel_id, short_job_id
+from mjtui.tui.line import Line
 from mjtui.tui.rows import Column, RowTable
 
 FINISHED_KEEP = 200  # most rows the finished list holds
@@ -55,6 +56,23 @@ class AccountSection(Vertical):
     @property
     def banner(self) -> Banner:
         return self.query_one(Banner)
+
+
+class StickyHeader(Line):
+    """Docked over the accounts: the header of the account whose panes fill the top once its own header scrolled off,
+    so every pane in view says whose it is."""
+
+    DEFAULT_CSS = "StickyHeader { dock: top; height: 1; padding: 0 1; background: $panel; display: none; }"
+
+    account: str | None = None
+
+    def follow(self, section: AccountSection | None) -> None:
+        """Show `section`'s header line, or nothing (None: the top of the view has its own header)."""
+        self.account = section.account if section is not None else None
+        if self.display != (section is not None):
+            self.display = section is not None
+        if section is not None:
+            self.show_line(section.header.shown or Text())
 
 
 class FinishedTable(RowTable):
