@@ -69,10 +69,16 @@ class AccountHeader(Line):
         super().__init__(classes="account-header")
         self.account_name = clean(name)
         self.provider = clean(provider)
+        self._shown_from: tuple[tuple, dict] | None = None  # show()'s arguments: a new width fits the line again
+
+    def on_resize(self) -> None:
+        if self._shown_from is not None:
+            self.show(*self._shown_from[0], **self._shown_from[1])
 
     def show(self, status: AccountStatus, now: float, interval: float, running: int | None, *,
              rate_limited: bool = False) -> None:
         """The line; `interval` is how often the account is polled, `rate_limited` when its service's limit set it."""
+        self._shown_from = ((status, now, interval, running), {"rate_limited": rate_limited})
         words = status_words(status, now, interval)
         kind = "warn" if words == "stale" else "muted" if words == "paused" else HEALTH_CLASS[status.health]
         style = self.get_component_rich_style(f"account-header--{kind}")

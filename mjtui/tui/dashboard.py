@@ -157,7 +157,6 @@ class DashboardScreen(Screen[None]):
             pane.set_short(short)
         self.choose_view(event.size.width, event.size.height)
         self._layout_grids(event.size.width)
-        self.call_after_refresh(self.show_headers)  # each header fits its line to its new width
 
     def _layout_grids(self, width: int | None = None) -> None:
         width = max(1, self.app.size.width if width is None else width)
