@@ -196,9 +196,14 @@ class ChannelPane(RowTable):
         line = Text()
         line.append(self._compact_name())
         line.pad_right(COMPACT_NAME_WIDTH + 1 - line.cell_len)
-        line.append_text(self.gauges.render(lambda name: shared.style(f"gauge--{name}"), COMPACT_BAR_WIDTH))
-        line.append("  ")
-        line.append_text(self._compact_state())
+        state = self._compact_state()
+        gauges = self.gauges.render(lambda name: shared.style(f"gauge--{name}"), COMPACT_BAR_WIDTH)
+        # The gauges' tail gives way first: a LOCKED or VERIFYING at the end says more than a queue's count.
+        gauges.truncate(max(0, width - line.cell_len - (state.cell_len + 2 if state else 0)), overflow="ellipsis")
+        line.append_text(gauges)
+        if state:
+            line.append("  ")
+            line.append_text(state)
         line.truncate(width, overflow="ellipsis")
         style = self._style("row-table--cursor" if self.has_focus else None)
         strip = as_line(line.render(self.app.console), style, width)
