@@ -33,7 +33,15 @@ from mjtui.tui.formatting import now_local, short_channel_id, short_job_id
 from mjtui.tui.keys import DASHBOARD_BINDINGS, lacks, readonly_bindings
 from mjtui.tui.messages import FinalsFetched, FinalState, PollDone
 from mjtui.tui.notifications import Finished
-from mjtui.tui.panels import PANE_MIN_WIDTH, AccountSection, FinishedTable, StickyHeader, final_label
+from mjtui.tui.panels import (
+    FINISHED_ROWS,
+    PANE_MIN_WIDTH,
+    SHORT_FINISHED_ROWS,
+    AccountSection,
+    FinishedTable,
+    StickyHeader,
+    final_label,
+)
 from mjtui.tui.rows import RowTable
 from mjtui.tui.topbar import TopBar
 
@@ -59,7 +67,6 @@ def is_short(height: int) -> bool:
 
 # The lines around the accounts: the top bar, Recently finished's title, the footer (its table: see `room_for_accounts`).
 AROUND_ACCOUNTS = 3
-FINISHED_ROWS, SHORT_FINISHED_ROWS = 8, 4  # FinishedTable's heights (panels.py)
 
 
 def room_for_accounts(height: int) -> int:
@@ -76,8 +83,7 @@ class DashboardScreen(Screen[None]):
     DashboardScreen #filter { dock: bottom; display: none; margin: 0 0 1 0; }
     DashboardScreen #filter.-visible { display: block; }
     DashboardScreen.-compact AccountSection { margin-bottom: 0; }  /* a line a channel: every line counts */
-    DashboardScreen.-short FinishedTable { height: 4; }  /* here: FinishedTable's own CSS is scoped to it */
-    """
+    """ + f"DashboardScreen.-short FinishedTable {{ height: {SHORT_FINISHED_ROWS}; }}"  # FinishedTable's CSS is scoped to it
     BINDINGS = DASHBOARD_BINDINGS
     AUTO_FOCUS = "ChannelPane"  # back on this screen with nothing focused: the first pane, never the scroll area
 
@@ -206,9 +212,9 @@ class DashboardScreen(Screen[None]):
             for pane in self._panes.values():
                 pane.set_compact(compact)
             self._layout_grids()
-        pane = self.focused_pane()
-        if pane is not None:
-            self.call_after_refresh(pane.scroll_visible, animate=False)  # the selected channel stays in sight
+        selected = self.focused_pane()
+        if selected is not None:
+            self.call_after_refresh(selected.scroll_visible, animate=False)  # the selected channel stays in sight
 
     def action_view(self) -> None:
         """Switch between the compact and the full view; from now on the terminal's size no longer switches it."""

@@ -18,6 +18,7 @@ from mjtui.tui.rows import Column, RowTable
 
 FINISHED_KEEP = 200  # most rows the finished list holds
 FINISHED_TRIM_TO = 150  # rows it keeps when it trims
+FINISHED_ROWS, SHORT_FINISHED_ROWS = 8, 4  # the finished list's height, and on a short terminal (the dashboard's CSS)
 PANE_MIN_WIDTH = 56  # 51 cells of table columns before the prompt, border, padding, scrollbar room
 
 
@@ -83,8 +84,7 @@ class FinishedTable(RowTable):
     has moved it up to read.
     """
 
-    DEFAULT_CSS = """
-    FinishedTable { height: 8; }
+    DEFAULT_CSS = f"FinishedTable {{ height: {FINISHED_ROWS}; }}" + """
     FinishedTable > .finished--completed { color: $success; }
     FinishedTable > .finished--bad { color: $error; }
     FinishedTable > .finished--cancelled { color: $text-muted; }
