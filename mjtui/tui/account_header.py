@@ -113,11 +113,15 @@ class AccountHeader(Line):
 DROP_ORDER = ("latency", "interval", "running", "errors", "age", "limit")
 
 
+REASON_ROOM = 30  # cells of a retry's reason the other details make room for; the rest of it may be cut
+
+
 def fit_details(details: dict[str, str], room: int) -> list[str]:
-    """The details, dropped in DROP_ORDER until they fit in `room` cells joined by ` · ` (a nonzero error count is kept)."""
+    """The details, dropped in DROP_ORDER until they fit in `room` cells joined by ` · ` (a nonzero error count is kept;
+    a long reason counts as REASON_ROOM cells: its end is what the line cuts)."""
     kept = dict(details)
     for name in DROP_ORDER:
-        if cell_len(" · ".join(kept.values())) <= room:
+        if cell_len(" · ".join(part[:REASON_ROOM] if key == "last" else part for key, part in kept.items())) <= room:
             break
         if name != "errors" or details[name].startswith("0 "):
             kept.pop(name, None)

@@ -79,7 +79,7 @@ class DashboardScreen(Screen[None]):
 
     DEFAULT_CSS = """
     DashboardScreen { layers: base overlay; }
-    DashboardScreen #accounts { height: 1fr; }
+    DashboardScreen #accounts { height: 1fr; scrollbar-gutter: stable; }  /* a scrollbar coming moves no width */
     DashboardScreen #filter { dock: bottom; display: none; margin: 0 0 1 0; }
     DashboardScreen #filter.-visible { display: block; }
     DashboardScreen.-compact AccountSection { margin-bottom: 0; }  /* a line a channel: every line counts */
