@@ -109,8 +109,9 @@ class AccountHeader(Line):
         self.show_line(text)
 
 
-# The least useful first (the top bar counts what runs, + / - say the interval); an error count stays while it counts any.
-DROP_ORDER = ("latency", "interval", "running", "errors", "age", "limit")
+# The least useful first (the top bar and the panes count what runs, + / - say the interval; a slow service's latency
+# says something); an error count stays while it counts any.
+DROP_ORDER = ("running", "interval", "latency", "errors", "age", "limit")
 
 
 REASON_ROOM = 30  # cells of a retry's reason the other details make room for; the rest of it may be cut
