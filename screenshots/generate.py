@@ -8,6 +8,8 @@ latency shown are fixed. `main.svg` and `main-80x24.svg` are the default theme;
 `THEME/VIEW.svg` is every view (main screen, inspector with children and a seed,
 confirm dialog, history, error banner) in every shipped theme. `gateway.svg` is the
 demo's midjourney-proxy account (and `gateway.png`, where `rsvg-convert` is installed).
+`compact.svg` is the whole demo (four accounts) at 80x24, in the compact view that size opens in.
+The other main screens show the full panes (`v`): the demo's channels do not fit at 120x40 either.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from typing import Any
 
 import mjtui.poller
 from mjtui.clock import ManualClock
-from mjtui.connections import DEMO_GATEWAY, DEMO_SEED, demo_connection, demo_simulator
+from mjtui.connections import DEMO_GATEWAY, DEMO_SEED, demo_accounts, demo_connection, demo_simulator
 from mjtui.sim import Simulator
 from mjtui.store import MEMORY, Journal
 from mjtui.themes import DEFAULT_THEME
@@ -89,6 +91,11 @@ class Session:
         await self.pilot.press(*keys)
         await self.settle()
 
+    async def full_view(self) -> None:
+        """The full panes, as `v` shows them where the terminal opened in the compact view."""
+        if self.app.dashboard.compact:
+            await self.press("v")
+
     async def open_inspector(self) -> None:
         """A completed job of account main, with two children (U1, V2) and its seed fetched."""
         world = self.simulator.world
@@ -123,13 +130,15 @@ def steady_latency() -> Iterator[None]:
 
 
 @asynccontextmanager
-async def session(theme: str, size: tuple[int, int], accounts: tuple[str, ...] = ()) -> AsyncIterator[Session]:
-    """The demo world on a fixed clock, watched for `WARM_UP` seconds (`accounts`: only these; else the useapi ones)."""
+async def session(theme: str, size: tuple[int, int], accounts: tuple[str, ...] | None = ()) -> AsyncIterator[Session]:
+    """The demo world on a fixed clock, watched for `WARM_UP` seconds (`accounts`: only these; None: all of the demo's;
+    else the useapi and ImaginePro ones)."""
     clock = ManualClock()
     simulator = demo_simulator(clock=clock, seed=DEMO_SEED)
     simulator.world.schedule_revoke(REVOKED_AT, account="alt1")
     timers = ManualTimers(clock)
-    connections = [demo_connection(simulator, account) for account in accounts or simulator.world.accounts]
+    names = demo_accounts(simulator) if accounts is None else accounts or simulator.world.accounts
+    connections = [demo_connection(simulator, account) for account in names]
     journal = Journal(MEMORY, clock=clock)
     app = make_app(connections, clock=clock, timers=timers, refresh_seconds=STEP, title="mjtui · demo",
                    rng=random.Random(0), theme=theme, journal=journal)
@@ -144,15 +153,27 @@ async def session(theme: str, size: tuple[int, int], accounts: tuple[str, ...] =
         journal.close()
 
 
-async def main_screen(theme: str, size: tuple[int, int], path: Path) -> Path:
+async def main_screen(theme: str, size: tuple[int, int], path: Path, *, full: bool = True) -> Path:
+    """The useapi and ImaginePro accounts; `full`: the full panes (else as the size opens it)."""
     async with session(theme, size) as shots:
+        if full:
+            await shots.full_view()
         await shots.press("j")  # in the first pane, focused from the start
+        return await shots.save(path)
+
+
+async def compact_screen(path: Path) -> Path:
+    """The whole demo at 80x24, in the compact view: every channel of the four accounts, the second one selected."""
+    async with session(DEFAULT_THEME, SMALL, None) as shots:
+        assert shots.app.dashboard.compact
+        await shots.press("j")
         return await shots.save(path)
 
 
 async def gateway_screen(path: Path) -> list[Path]:
     """The demo's midjourney-proxy account alone: its Discord accounts as queues, one locked; a PNG beside it."""
     async with session(DEFAULT_THEME, WIDE, (DEMO_GATEWAY,)) as shots:
+        await shots.full_view()
         await shots.press("tab", "j")  # the second pane
         written = [await shots.save(path)]
     converter = shutil.which("rsvg-convert")
@@ -167,6 +188,7 @@ async def every_view(theme: str, folder: Path, views: tuple[str, ...] = VIEWS) -
     """Each view in `theme`, as `folder/VIEW.svg`, in one session that walks from view to view."""
     written = []
     async with session(theme, WIDE) as shots:
+        await shots.full_view()
         await shots.press("j")
         if "main" in views:
             written.append(await shots.save(folder / "main.svg"))
@@ -196,6 +218,7 @@ async def generate(out: Path = HERE, themes: tuple[str, ...] = SHIPPED_THEMES,
     if DEFAULT_THEME in themes and "main" in views:
         written.append(await main_screen(DEFAULT_THEME, WIDE, out / "main.svg"))
         written.append(await main_screen(DEFAULT_THEME, SMALL, out / "main-80x24.svg"))
+        written.append(await compact_screen(out / "compact.svg"))
         written += await gateway_screen(out / "gateway.svg")
     for theme in themes:
         written += await every_view(theme, out / theme, views)

@@ -1382,6 +1382,7 @@ async def test_on_a_short_terminal_a_pane_scrolls_to_every_job_and_shows_a_scrol
     app, timers = make_dashboard(q.sim, clock)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
+        await pilot.press("v")  # the full view: two panes of 12 rows do not fit, the compact view came first
         table = await focus_pane(pilot, q.full)
         assert table.row_count == 3 and not table.show_vertical_scrollbar, "three jobs fit: no scrollbar"
         for index in range(5):
@@ -1402,6 +1403,8 @@ async def test_a_pane_scrolled_out_of_view_shows_current_clocks_and_jobs_when_it
     sim = make_sim(channels=5, warmup=120)
     app, timers = make_dashboard(sim, clock)
     async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("v")  # the full view (five panes do not fit: the compact view came first)
         await settle(pilot)
         *_, last = panes(app).values()
         scroller = app.query_one("#accounts")
@@ -1638,6 +1641,7 @@ async def test_the_cursor_stays_in_view_when_the_terminal_gets_shorter(make_sim,
     app, timers = make_dashboard(q.sim, clock)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
+        await pilot.press("v", "v")  # the full view, chosen: at 80x24 too
         for index in range(8):
             world.submit(world.accounts["main"], f"more work {index}", q.full)
         await advance(pilot, clock, timers, 10)

@@ -15,6 +15,7 @@ from support.dashboard import (
     make_dashboard,
     panes,
     quiet,
+    screen_text,
     settle,
     wire,
 )
@@ -23,9 +24,12 @@ from support.metrics import settle as settle_exporter
 
 from mjtui.lease import Leases
 from mjtui.store import Journal
+from mjtui.tui.formatting import short_job_id
 from mjtui.tui.history import HistoryScreen
 from mjtui.tui.inspector import InspectorScreen
 from mjtui.tui.panels import FinishedTable
+
+WIDE = (160, 48)  # two panes a row: room for a prompt beside the status
 
 
 async def drain(pilot) -> None:
@@ -257,3 +261,48 @@ async def test_with_mjtui_metrics_polling_the_dashboard_reads_its_journal_says_s
         await metrics.close()
         await advance(pilot, clock, timers, 10)
         assert w.lists() == 2 and "polled by" not in header_text(app), "mjtui metrics gone: the dashboard polls itself"
+
+
+def row_line(app, job_id: str) -> str:
+    """The screen line of a job's row in its pane."""
+    return next(line for line in screen_text(app).splitlines() if short_job_id(job_id) in line)
+
+
+async def test_a_running_row_shows_the_progress_and_prompt_the_detail_endpoint_told(make_sim, clock):
+    """Issue 20 item 5: the status column reads `running 45%`, not `running` on every row, and the prompt is there."""
+    q = quiet(make_sim, speed_scale=0.3)
+    world = q.sim.world
+    app, timers = make_dashboard(q.sim, clock, journal=Journal(":memory:", clock=clock))
+    async with app.run_test(size=WIDE) as pilot:
+        await settle(pilot)
+        await advance(pilot, clock, timers, 5)  # under way: past its first progress step
+        pane = await focus_pane(pilot, q.other)
+        assert "a lone lighthouse" not in row_line(app, q.lone), "useapi's running list says no prompt"
+        await pilot.press("enter")  # the inspector asks the detail endpoint
+        await settle(pilot)
+        await pilot.press("escape")
+        await settle(pilot)
+        progress = world.jobs[q.lone].progress(clock.now())
+        assert 0 < progress < 100
+        assert pane.get_cell(q.lone, "status").plain == f"running {progress}%"
+        line = row_line(app, q.lone)
+        assert f"running {progress}%" in line and "a lone lighthouse" in line
+
+
+async def test_the_prompt_of_a_job_inspected_in_a_past_session_shows_in_its_row_with_no_request(make_sim, clock):
+    q = quiet(make_sim, speed_scale=0.3)
+    journal = Journal(":memory:", clock=clock)
+    first, _timers = make_dashboard(q.sim, clock, journal=journal)
+    async with first.run_test(size=WIDE) as pilot:
+        await settle(pilot)
+        first.open_inspector("main", q.jobs[0])
+        await settle(pilot)
+        await drain(pilot)
+    w = wire(q.sim)
+    app, _timers = make_dashboard(q.sim, clock, journal=journal)
+    async with app.run_test(size=WIDE) as pilot:
+        await settle(pilot)
+        await drain(pilot)
+        assert "a red fox in snow" in row_line(app, q.jobs[0]), "the journal's prompt, in the next session"
+        assert "a blue whale at dawn" not in row_line(app, q.jobs[1]), "a job never inspected: no prompt known"
+        assert w.count("GET", "/v2/jobs") == 0, "read from the journal, not asked of the service"

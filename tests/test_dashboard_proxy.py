@@ -182,6 +182,7 @@ async def test_the_gateways_text_is_made_inert_and_chinese_keeps_its_cell_widths
     app, _timers = make_gateway_dashboard(sim, clock)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
+        await pilot.press("v")  # the full view: four gateway accounts start compact at 80x24
         await focus_pane(pilot, locked.channel_id)
         screen = screen_text(app)
         line = next(line for line in screen.splitlines() if "LOCKED  封禁" in line)

@@ -54,7 +54,7 @@ from mjtui.sim import Simulator
 from mjtui.sim.faults import FaultProfile
 from mjtui.store import HistoryEntry, Journal
 from mjtui.text import clean
-from mjtui.tui.channel_pane import ChannelPane
+from mjtui.tui.channel_pane import STATUS_WIDTH, ChannelPane
 from mjtui.tui.formatting import short_channel_id, short_job_id
 from mjtui.tui.help import HelpScreen
 from mjtui.tui.history import HistoryScreen
@@ -231,7 +231,7 @@ async def test_channel_pane_shows_a_hostile_job_type_and_status_literally(dash, 
     table = pane
     assert table.row_count == len(world.channels[channel].running), "one row per running job"
     assert cell(table, job.jobid, "type") == (clean(job_type, limit=5) if job_type else "?")
-    assert cell(table, job.jobid, "status") == clean(detail, limit=9)
+    assert cell(table, job.jobid, "status") == clean(detail, limit=STATUS_WIDTH)
     for column in ("id", "type", "status"):
         assert_inert(cell(table, job.jobid, column))
     await dash.look()

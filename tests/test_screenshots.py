@@ -33,6 +33,7 @@ async def test_the_script_draws_each_view_of_the_default_theme(tmp_path):
     folder = tmp_path / DEFAULT_THEME
     pictures = [path for path in written if path.suffix == ".svg"]  # and a PNG of the gateway, given rsvg-convert
     assert sorted(pictures) == sorted([tmp_path / "main.svg", tmp_path / "main-80x24.svg", tmp_path / "gateway.svg",
+                                       tmp_path / "compact.svg",
                                        *(folder / f"{view}.svg" for view in generate.VIEWS)])
     assert "Recently finished" in svg_text(tmp_path / "main.svg")
     assert "reads as failed" in svg_text(folder / "confirm.svg")
@@ -42,5 +43,7 @@ async def test_the_script_draws_each_view_of_the_default_theme(tmp_path):
     assert re.search(r"seed +\d+", inspector), "the seed was fetched"
     assert "401 Unauthorized" in svg_text(folder / "error.svg")
     assert "401 Unauthorized" not in svg_text(folder / "main.svg")
+    compact = svg_text(tmp_path / "compact.svg")
+    assert "● gateway" in compact and "pool-01" in compact and "LOCKED" in compact, "every channel of the four accounts"
     gateway = svg_text(tmp_path / "gateway.svg")
     assert "midjourney-proxy" in gateway and "LOCKED" in gateway and "fast time left" in gateway

@@ -59,6 +59,19 @@ def test_main_screen(snap_compare, make_sim, clock, size):
     assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
+def test_compact_view_with_one_channel_shown_in_full(snap_compare, make_sim, clock):
+    """80x24 opens in the compact view (three channels of 12 do not fit): a line a channel, enter shows one in full."""
+    sim, app, timers = busy(make_sim, clock)
+
+    async def run_before(pilot) -> None:
+        await settle(pilot)
+        await advance(pilot, clock, timers, 25)
+        await pilot.press("j", "enter")
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
 @pytest.mark.parametrize("size", SIZES)
 def test_gateway_account_with_a_locked_discord_account(snap_compare, clock, size):
     """The demo's midjourney-proxy account: four Discord accounts as queues, one locked (its reason in Chinese)."""
@@ -211,6 +224,7 @@ def test_main_screen_in_each_theme(snap_compare, make_sim, clock, theme):
     async def run_before(pilot) -> None:
         await settle(pilot)
         await advance(pilot, clock, timers, 25)
+        await pilot.press("v")  # the full panes (80x24 opens in the compact view): each theme's borders and labels
         await focus_pane(pilot, next(iter(sim.world.accounts["main"].channels)))
         await pilot.press("j")
         assert pilot.app.theme == theme

@@ -141,6 +141,17 @@ ON CONFLICT (account) DO UPDATE SET
     expires = excluded.expires
 """
 
+# A running job as the detail endpoint told it: its prompt and verb for its row, never a final state.
+_RUNNING = """
+INSERT INTO jobs (account, job_id, channel, verb, prompt, created, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (account, job_id) DO UPDATE SET
+    channel = COALESCE(jobs.channel, excluded.channel),
+    verb = COALESCE(excluded.verb, jobs.verb),
+    prompt = COALESCE(excluded.prompt, jobs.prompt),
+    created = COALESCE(jobs.created, excluded.created)
+"""
+PROMPTS_AT_ONCE = 500  # job ids per query: under SQLite's bound-parameter limit
+
 # An entry's columns; {last_seen} is how the query knows it: a listed job was seen at its account's last poll.
 _ENTRY_COLUMNS = """
 SELECT j.account AS account, j.job_id AS job_id, j.channel, j.job_type, j.verb, j.prompt, j.created, j.first_seen,
@@ -327,6 +338,13 @@ class Journal:
         with self._transaction() as conn:
             conn.executemany(_FINAL, (_final_params(account, job_id, job, at_ms) for job_id, job in finals))
 
+    def record_running(self, account: str, job_id: str, job: Job, at: float) -> None:
+        """Record what the detail endpoint said of a running job (its prompt, verb, channel); its final state is left
+        unknown, so the history still reads it as running."""
+        at_ms = to_ms(at)
+        with self._transaction() as conn:
+            conn.execute(_RUNNING, (account, job_id, job.channel, job.verb, job.prompt, job.created, at_ms, at_ms))
+
     def record_seed(self, account: str, job_id: str, value: int, image_urls: Sequence[str], at: float) -> None:
         """Record the seed of `job_id` (the job it belongs to, not the seed job) and its image URLs."""
         with self._transaction() as conn:
@@ -476,6 +494,19 @@ class Journal:
         """One job, for opening it in the inspector without a network call."""
         found = self._entries(f"{_ENTRY_SELECT} WHERE j.account = ? AND j.job_id = ?", [account, job_id])
         return found[0] if found else None
+
+    def prompts(self, account: str, job_ids: Iterable[str]) -> dict[str, str]:
+        """The prompts known of these jobs (from a detail fetch or a final state), by job id; unknown ones are left out."""
+        ids = list(dict.fromkeys(job_ids))
+        found: dict[str, str] = {}
+        with self._use() as conn:
+            for start in range(0, len(ids), PROMPTS_AT_ONCE):
+                chunk = ids[start:start + PROMPTS_AT_ONCE]
+                marks = ", ".join("?" * len(chunk))
+                rows = conn.execute(f"SELECT job_id, prompt FROM jobs WHERE account = ? AND prompt IS NOT NULL "
+                                    f"AND job_id IN ({marks})", [account, *chunk])
+                found.update(rows.fetchall())
+        return found
 
     def channel_stats(self, account: str, channel: str, since: float) -> ChannelHistory:
         """Completed and failed counts, and the mean run time of completed jobs, finished since `since`."""

@@ -3,6 +3,7 @@ account."""
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.widgets import Static
 
@@ -72,11 +73,17 @@ class AccountHeader(Line):
         super().__init__(classes="account-header")
         self.account_name = clean(name)
         self.provider = clean(provider)
+        self._shown_from: tuple[tuple, dict] | None = None  # show()'s arguments: a new width fits the line again
+
+    def on_resize(self) -> None:
+        if self._shown_from is not None:
+            self.show(*self._shown_from[0], **self._shown_from[1])
 
     def show(self, status: AccountStatus, now: float, interval: float, running: int | None, *,
              rate_limited: bool = False, note: str | None = None) -> None:
         """The line; `interval` is how often the account is polled, `rate_limited` when its service's limit set it,
         `note` who polls it when another mjtui does (read from the journal)."""
+        self._shown_from = ((status, now, interval, running), {"rate_limited": rate_limited, "note": note})
         words = status_words(status, now, interval)
         kind = "warn" if words.startswith("stale") else "muted" if words == "paused" else HEALTH_CLASS[status.health]
         style = self.get_component_rich_style(f"account-header--{kind}")
@@ -86,21 +93,45 @@ class AccountHeader(Line):
         text.append(self.account_name, style=self.get_component_rich_style("account-header--name"))
         text.append(f"  {self.provider}  ", style=dim)
         text.append(words, style=style)
-        # Where the service's rate limit sets the interval, it goes first: at 80 columns the line's end is cut.
-        details = [f"every {interval:g}s (rate limit)"] if rate_limited else []
-        if note:
-            details.insert(0, clean(note, limit=120))  # first: the rest is that process's polling, seen second-hand
+        # By what each says, in the line's order; a line too narrow for all drops them in DROP_ORDER.
+        details: dict[str, str] = {"limit": f"every {interval:g}s (rate limit)"} if rate_limited else {}
+        if note:  # first: the rest is that process's polling, seen second-hand
+            details = {"note": clean(note, limit=120), **details}
         if status.last_ok_at is not None:
-            details.append(f"polled {age(fresh_age(now - status.last_ok_at, interval))} ago")
+            details["age"] = f"polled {age(fresh_age(now - status.last_ok_at, interval))} ago"
         if status.latency is not None:
-            details.append(f"{status.latency * 1000:.0f} ms")
-        details.append(f"{status.errors} error{'s' if status.errors != 1 else ''}")
+            details["latency"] = f"{status.latency * 1000:.0f} ms"
+        details["errors"] = f"{status.errors} error{'s' if status.errors != 1 else ''}"
         if not rate_limited:
-            details.append(f"every {interval:g}s")
+            details["interval"] = f"every {interval:g}s"
         if running is not None:
-            details.append(f"{running} running")
-        text.append("  " + " · ".join(details), style=dim)
+            details["running"] = f"{running} running"
+        width = self.size.width  # 0 until laid out: then all of it, fitted at the next second's tick
+        shown = fit_details(details, width - text.cell_len - 2) if width else details.values()
+        text.append("  " + " · ".join(shown), style=dim)
+        if width:
+            text.truncate(width, overflow="ellipsis")  # what still does not fit: the note's end
         self.show_line(text)
+
+
+# The least useful first (the top bar and the panes count what runs, + / - say the interval; a slow service's latency
+# says something); an error count stays while it counts any.
+DROP_ORDER = ("running", "interval", "latency", "errors", "age", "limit")
+
+
+NOTE_ROOM = 30  # cells of another process's note the other details make room for; the rest of it may be cut
+
+
+def fit_details(details: dict[str, str], room: int) -> list[str]:
+    """The details, dropped in DROP_ORDER until they fit in `room` cells joined by ` · ` (a nonzero error count is kept;
+    a long note counts as NOTE_ROOM cells: its end is what the line cuts)."""
+    kept = dict(details)
+    for name in DROP_ORDER:
+        if cell_len(" · ".join(part[:NOTE_ROOM] if key == "note" else part for key, part in kept.items())) <= room:
+            break
+        if name != "errors" or details[name].startswith("0 "):
+            kept.pop(name, None)
+    return list(kept.values())
 
 
 class ProblemLine(Static):
@@ -127,6 +158,7 @@ def problem_text(status: AccountStatus) -> str | None:
         return None  # a halt has its banner; a good poll, nothing to say
     when = f" at {now_local(status.last_error_at)}" if status.last_error_at is not None else ""
     return f"last error{when}: {clean(status.last_problem, limit=2000)}"
+
 
 
 class Banner(Static):

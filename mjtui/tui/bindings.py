@@ -35,6 +35,9 @@ DASHBOARD_BINDINGS: list[BindingType] = [  # the dashboard screen's: gone while 
     Binding("slash", "filter", "Filter", id="filter", tooltip="Show only the jobs whose id, type, channel or prompt match"),
     Binding("h", "history", "History", id="history", tooltip="Browse the jobs the journal remembers"),
     Binding("o", "sort", "Sort", id="sort", show=False, tooltip="Sort the running jobs by another column"),
+    # In help and the palette: at 80 columns the footer has no room left (Quit went off its end).
+    Binding("v", "view", "Compact / full view", id="view", show=False,
+            tooltip="Compact view (a line a channel; enter shows one in full, escape folds it) or full panes"),
 ]
 APP_BINDINGS: list[BindingType] = [  # the app's: on every screen
     # Pause is in help: the footer keeps room for Help and Quit at 80 columns.

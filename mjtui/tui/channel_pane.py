@@ -7,7 +7,7 @@ and a second line with the account's state. What decides it is what the poll car
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import partial
 
 from rich.style import Style
@@ -15,6 +15,7 @@ from rich.text import Text
 from textual.color import Color
 from textual.css.types import EdgeType
 from textual.geometry import Size
+from textual.message import Message
 from textual.strip import Strip
 from textual.widget import Widget
 
@@ -39,10 +40,14 @@ SHORT_TABLE_ROWS = 6  # ... and this many on a short terminal (80x24), so more t
 SORT_KEYS = ("created", "newest", "type")
 # the column header that says each sort (▲ ascending, ▼ descending)
 SORT_MARKS: dict[str, tuple[str, str]] = {"created": ("created", "▲"), "newest": ("created", "▼"), "type": ("type", "▲")}
+STATUS_WIDTH = 11  # "running 45%"
 CLASSIC_COLUMNS: tuple[Column, ...] = (Column("elapsed", "elapsed", 7), Column("id", "job", 10), Column("type", "type", 5),
-                   Column("created", "created", 8), Column("status", "status", 9))
+                   Column("created", "created", 8), Column("status", "status", STATUS_WIDTH), Column("prompt", "prompt", least=8))
 QUEUE_COLUMNS: tuple[Column, ...] = (Column("elapsed", "elapsed", 7), Column("id", "job", 10), Column("status", "status", 11),
                  Column("progress", "%", 4), Column("action", "action", 9), Column("prompt", "prompt"))
+PANE_GUTTER = 2  # a full pane's border, top and bottom
+COMPACT_NAME_WIDTH = 19  # a Discord channel id whole, or a name and the id's tail
+COMPACT_BAR_WIDTH = 6
 QUEUE_PANE_MIN_WIDTH = 76  # the queue's fixed columns, border, padding, scrollbar, and ~20 cells of prompt
 QUEUE_SPARE_ROWS = 2  # a queue pane has room for its slots and this many waiting jobs; more scroll
 STATE_WORDS: dict[str, str] = {RunState.MODAL: "needs modal"}  # a state too long for its column, said shorter
@@ -132,12 +137,16 @@ class ChannelPane(RowTable):
         self.info: ChannelInfo | None = None
         self.stats: ChannelStats | None = None
         self.jobs: dict[str, JobRow] = {}
-        self.details: dict[str, str] = {}
+        self.details: dict[str, str] = {}  # job id -> its status as the detail endpoint said it
+        self.prompts: dict[str, str] = {}  # job id -> its prompt, from the detail endpoint or the journal
         self.new_until: dict[str, float] = {}
         self.filter_text = ""
         self.history: ChannelHistory | None = None
         self.sort_key = "created"
         self.short = False  # on a short terminal: see set_short
+        self.compact = False  # in the compact view: one line (see set_compact) unless expanded
+        self.expanded = False  # drawn in full in the compact view (enter on its line; escape folds it)
+        self._compact_line: tuple[tuple, Strip] | None = None
         self.now = 0.0
         self.gauges = Gauges()
         self._titles: tuple[str, str] | None = None
@@ -146,9 +155,94 @@ class ChannelPane(RowTable):
         self._info_line: tuple[tuple, Strip] | None = None
         self._shared: PaneStyles | None = None
 
+    class Expand(Message):
+        """Enter on a channel's line in the compact view: show that channel in full."""
+
+        def __init__(self, pane: ChannelPane) -> None:
+            super().__init__()
+            self.pane = pane
+
     def on_mount(self) -> None:
         self._update_title()
         self._paint_border()
+
+    @property
+    def folded(self) -> bool:
+        """Drawn as one line: the compact view, not expanded."""
+        return self.compact and not self.expanded
+
+    def set_compact(self, compact: bool, *, expanded: bool = False) -> None:
+        """One line (the compact view) or the full pane; `expanded`: in full within the compact view."""
+        if (compact, expanded) == (self.compact, self.expanded):
+            return
+        self.compact, self.expanded = compact, expanded and compact
+        self.styles.overflow_y = "hidden" if self.folded else "auto"  # a line has no room for a scrollbar
+        self._forget_lines()
+        self._paint_border()
+        self._size_table()
+
+    def render_line(self, y: int) -> Strip:
+        if not self.folded:
+            return super().render_line(y)
+        width = self.line_width
+        return self._summary_line(width) if y == 0 else Strip.blank(width, self._style())
+
+    def _summary_line(self, width: int) -> Strip:
+        """The compact view's line: the channel, its gauges, its mode (or why it takes no jobs); the cursor's colours when
+        focused."""
+        drawn_from = (self.gauges.drawn_from, self._titles, self.info, self.has_focus, width)
+        if self._compact_line is not None and self._compact_line[0] == drawn_from:
+            return self._compact_line[1]
+        shared = self.shared
+        line = Text()
+        line.append(self._compact_name())
+        line.pad_right(COMPACT_NAME_WIDTH + 1 - line.cell_len)
+        state = self._compact_state()
+        gauges = self.gauges.render(lambda name: shared.style(f"gauge--{name}"), COMPACT_BAR_WIDTH)
+        # The gauges' tail gives way first: a LOCKED or VERIFYING at the end says more than a queue's count.
+        gauges.truncate(max(0, width - line.cell_len - (state.cell_len + 2 if state else 0)), overflow="ellipsis")
+        line.append_text(gauges)
+        if state:
+            line.append("  ")
+            line.append_text(state)
+        line.truncate(width, overflow="ellipsis")
+        style = self._style("row-table--cursor" if self.has_focus else None)
+        strip = as_line(line.render(self.app.console), style, width)
+        self._compact_line = (drawn_from, strip)
+        return strip
+
+    def _compact_name(self) -> str:
+        """The channel's name and the tail of its id, or its whole id, cut to the name's column."""
+        name = f"{self.display_name} {short_channel_id(self.channel_id)}" if self.display_name else clean(self.channel_id)
+        if len(name) > COMPACT_NAME_WIDTH:
+            name = name[:COMPACT_NAME_WIDTH - 1] + "…"
+        return name
+
+    def _compact_state(self) -> Text:
+        """The channel's mode, or (in the theme's warning or error colour) why its account takes no jobs."""
+        info = self.info
+        if info is not None and info.availability is not Availability.ENABLED:
+            name = "channel-pane--down" if info.availability in ALARM else "channel-pane--offline"
+            return Text(info.availability.value.upper(), style=self.shared.style(name))
+        return Text(self.mode or "", style=self.shared.style("channel-pane--mode"))
+
+    def action_select(self) -> None:
+        if self.folded:
+            self.post_message(self.Expand(self))
+            return
+        super().action_select()
+
+    def action_cursor_down(self) -> None:
+        if self.folded:  # the compact view is a list of channels: down is the next one
+            self.screen.focus_next(ChannelPane)
+            return
+        super().action_cursor_down()
+
+    def action_cursor_up(self) -> None:
+        if self.folded:
+            self.screen.focus_previous(ChannelPane)
+            return
+        super().action_cursor_up()
 
     @property
     def shared(self) -> PaneStyles:
@@ -182,6 +276,11 @@ class ChannelPane(RowTable):
         class that changes restyles the pane and each of its component styles, about a
         millisecond a pane, and at start a hundred channels fill at once.
         """
+        if self.folded:  # a line: its colours say what the border would
+            if self._border != ("none", None):
+                self._border = ("none", None)
+                self.styles.border = ("none", Color(0, 0, 0))
+            return
         full, focused = self.has_class("-full"), self.has_focus
         availability = self.info.availability if self.info is not None else Availability.ENABLED
         offline = availability is not Availability.ENABLED
@@ -203,6 +302,7 @@ class ChannelPane(RowTable):
     def _forget_lines(self) -> None:
         self._gauge_line = None
         self._info_line = None
+        self._compact_line = None
         super()._forget_lines()
 
     def render_above(self, y: int, width: int) -> Strip:
@@ -250,6 +350,8 @@ class ChannelPane(RowTable):
         if (title, subtitle) == self._titles:
             return  # setting a border title repaints the whole pane
         self._titles = (title, subtitle)
+        if self.folded:
+            self.refresh_above(0)  # the line shows the mode
         self.border_title = Text(title)  # a plain str border title would be read as markup
         self.border_subtitle = Text(subtitle)
 
@@ -281,14 +383,15 @@ class ChannelPane(RowTable):
 
     @property
     def selected_job_id(self) -> str | None:
-        return self.cursor_key
+        """The job under the cursor; none while folded into a line (what a key would act on is not in view)."""
+        return None if self.folded else self.cursor_key
 
     def _visible(self, row: JobRow) -> bool:
         if not self.filter_text:
             return True
         needle = self.filter_text.lower()
         haystack = (f"{row.job_id} {row.job_type} {self.details.get(row.job_id, '')} {self.display_name or ''} {self.channel_id}"
-                    f" {row.state or ''} {row.action or ''} {row.prompt or ''}")  # what a row has of these: a queue's
+                    f" {row.state or ''} {row.action or ''} {self._prompt_of(row)}")  # what a row has of these: a queue's
         return needle in haystack.lower()
 
     def _cells(self, row: JobRow) -> list[Text | Elapsed]:
@@ -301,8 +404,19 @@ class ChannelPane(RowTable):
             Text(short_job_id(row.job_id), style=id_style),
             safe(row.job_type, limit=5),
             Text(local_time(row.created)),
-            safe(self.details.get(row.job_id, "running"), limit=9),
+            safe(self._status_of(row), limit=STATUS_WIDTH),
+            safe(self._prompt_of(row), limit=200),
         ]
+
+    def _status_of(self, row: JobRow) -> str:
+        """`running`, or `running 45%` where the list or a detail fetch told its progress."""
+        detail = self.details.get(row.job_id)
+        if detail is not None:
+            return detail
+        return running_words(None, row.progress)
+
+    def _prompt_of(self, row: JobRow) -> str:
+        return row.prompt or self.prompts.get(row.job_id) or ""
 
     def apply(self, change: ChannelChanges, now: float, *, highlight: bool = True) -> None:
         """Apply one poll's changes to this channel; the table keeps its cursor on the same job."""
@@ -318,6 +432,7 @@ class ChannelPane(RowTable):
         for row in change.removed:
             self.jobs.pop(row.job_id, None)
             self.details.pop(row.job_id, None)
+            self.prompts.pop(row.job_id, None)
             self.new_until.pop(row.job_id, None)
         for row in change.changed:
             self.jobs[row.job_id] = row
@@ -389,16 +504,21 @@ class ChannelPane(RowTable):
             self.short = short
             self._size_table()
 
-    def _size_table(self) -> None:
-        """Room for maxJobs rows, so the pane keeps its size as jobs come and go (the grid stays still)."""
+    def full_height(self, *, short: bool | None = None) -> int | None:
+        """Its height as a full pane (`short`: on a short terminal; default: as it is now): room for maxJobs rows, so the
+        pane keeps its size as jobs come and go (the grid stays still); None: sized by its rows (no maxJobs known yet)."""
         max_jobs = self.stats.max_jobs if self.stats is not None else None
-        most = SHORT_TABLE_ROWS if self.short else MAX_TABLE_ROWS
+        most = SHORT_TABLE_ROWS if (self.short if short is None else short) else MAX_TABLE_ROWS
         if max_jobs and self.queue:  # its slots and a few waiting; a locked account's, only what it still holds
             max_jobs = max(1, len(self.jobs)) if self.down else max_jobs + QUEUE_SPARE_ROWS
             most -= self.above - 1  # the pane's max-height: the account's line takes a row
         rows = min(max(1, max_jobs), most) if max_jobs else None
         # and the gauges, the header and the border
-        height = None if rows is None else rows + self.above + 1 + self.styles.gutter.height
+        return None if rows is None else rows + self.above + 1 + PANE_GUTTER
+
+    def _size_table(self) -> None:
+        """One line folded in the compact view, else its full height."""
+        height = 1 if self.folded else self.full_height()
         current = self.styles.height
         if (current.value if current is not None and current.is_cells else None) == height:
             return
@@ -417,17 +537,34 @@ class ChannelPane(RowTable):
                 del self.new_until[job_id]
                 if self.is_made(job_id):  # a row not made yet is made without the highlight
                     self.update_cell(job_id, "id", Text(short_job_id(job_id)))
+        if self.folded:
+            return  # its line has no clock
         if self.in_view:
             self.refresh_live()
         else:
             self.refresh()  # out of view: only marked, drawn afresh when it scrolls into view
 
-    def set_detail(self, job_id: str, status: str) -> None:
-        """What a detail fetch said about a running job (its status or progress)."""
-        if self.details.get(job_id) == status or job_id not in self.jobs or self.queue:
-            return  # a queue's rows carry their progress from the poll
-        self.details[job_id] = status
-        self.update_cell(job_id, "status", safe(status, limit=9))
+    def set_detail(self, job_id: str, status: str, prompt: str | None = None) -> None:
+        """What a detail fetch said about a running job: its status or progress (`running 45%`), and its prompt."""
+        if job_id not in self.jobs or self.queue:
+            return  # a queue's rows carry their progress and prompt from the poll
+        if prompt:
+            self.set_prompts({job_id: prompt})
+        if self.details.get(job_id) != status:
+            self.details[job_id] = status
+            self.update_cell(job_id, "status", safe(status, limit=STATUS_WIDTH))
+
+    def set_prompts(self, prompts: Mapping[str, str]) -> None:
+        """Prompts of running jobs (the journal's or a detail fetch's), shown in the rows whose list says none."""
+        if self.queue:
+            return
+        for job_id, prompt in prompts.items():
+            row = self.jobs.get(job_id)
+            if row is None or row.prompt or self.prompts.get(job_id) == prompt:
+                continue
+            self.prompts[job_id] = prompt
+            if self.is_made(job_id):  # a row not made yet reads it when it is
+                self.update_cell(job_id, "prompt", safe(prompt, limit=200))
 
     def set_filter(self, text: str) -> None:
         if text == self.filter_text:
@@ -454,6 +591,13 @@ class ChannelPane(RowTable):
         if self.sort_key == "type":
             return (row.job_type, row.created)
         return (row.created,)
+
+
+def running_words(status: str | None, progress: int | None) -> str:
+    """A running job's status cell: `running 45%` where its progress is known, else its status (`running`)."""
+    if progress is not None:
+        return f"running {progress}%"
+    return status or "running"
 
 
 def queue_gauges(stats: ChannelStats) -> tuple[tuple[int, int | None] | None, ...]:

@@ -28,14 +28,22 @@ from mjtui.poller import AccountState, Answer, Poller, internal_error
 from mjtui.store import ChannelHistory, HistoryEntry
 from mjtui.text import clean
 from mjtui.timers import Timers
-from mjtui.tui.channel_pane import SORT_KEYS, ChannelPane, PaneStyles
+from mjtui.tui.channel_pane import PANE_GUTTER, SORT_KEYS, ChannelPane, PaneStyles, running_words
 from mjtui.tui.dispatch import Dispatcher, channel_name
 from mjtui.tui.footer import KeysFooter
 from mjtui.tui.formatting import now_local, short_channel_id, short_job_id
 from mjtui.tui.keys import DASHBOARD_BINDINGS, lacks, readonly_bindings
 from mjtui.tui.messages import FinalsFetched, FinalState, PollDone
 from mjtui.tui.notifications import Finished
-from mjtui.tui.panels import PANE_MIN_WIDTH, AccountSection, FinishedTable, final_label
+from mjtui.tui.panels import (
+    FINISHED_ROWS,
+    PANE_MIN_WIDTH,
+    SHORT_FINISHED_ROWS,
+    AccountSection,
+    FinishedTable,
+    StickyHeader,
+    final_label,
+)
 from mjtui.tui.rows import RowTable
 from mjtui.tui.topbar import TopBar
 
@@ -59,15 +67,25 @@ def is_short(height: int) -> bool:
     return height < 32
 
 
+# The lines around the accounts: the top bar, Recently finished's title, the footer (its table: see `room_for_accounts`).
+AROUND_ACCOUNTS = 3
+
+
+def room_for_accounts(height: int) -> int:
+    """Lines the accounts' sections have on a terminal `height` lines tall."""
+    return height - AROUND_ACCOUNTS - (SHORT_FINISHED_ROWS if is_short(height) else FINISHED_ROWS)
+
+
 class DashboardScreen(Screen[None]):
     """Every account's channels, live; the app's first screen."""
 
     DEFAULT_CSS = """
     DashboardScreen { layers: base overlay; }
-    DashboardScreen #accounts { height: 1fr; }
+    DashboardScreen #accounts { height: 1fr; scrollbar-gutter: stable; }  /* a scrollbar coming moves no width */
     DashboardScreen #filter { dock: bottom; display: none; margin: 0 0 1 0; }
     DashboardScreen #filter.-visible { display: block; }
-    """
+    DashboardScreen.-compact AccountSection { margin-bottom: 0; }  /* a line a channel: every line counts */
+    """ + f"DashboardScreen.-short FinishedTable {{ height: {SHORT_FINISHED_ROWS}; }}"  # FinishedTable's CSS is scoped to it
     BINDINGS = DASHBOARD_BINDINGS
     AUTO_FOCUS = "ChannelPane"  # back on this screen with nothing focused: the first pane, never the scroll area
 
@@ -76,6 +94,9 @@ class DashboardScreen(Screen[None]):
         self.sort_key = SORT_KEYS[0]
         self.filter_text = ""
         self._panes: dict[tuple[str, str], ChannelPane] = {}  # (account, channel id) -> its pane; panes stay
+        self.compact = False  # a line a channel (see `choose_view`)
+        self.view_chosen = False  # the user switched views with the key: the size no longer decides
+        self._sticky: StickyHeader | None = None
 
     @property
     def mjtui(self) -> MjtuiApp:
@@ -111,6 +132,7 @@ class DashboardScreen(Screen[None]):
         yield PaneStyles()  # first: a theme change restyles it before the panes that read it
         yield TopBar(id="topbar")
         with VerticalScroll(id="accounts", can_focus=False):  # focused, it showed nothing: a tab stop that seemed lost
+            yield StickyHeader()
             for index, state in enumerate(self.accounts.values()):
                 yield AccountSection(state.name, state.provider, id=f"account-{index}")
         yield Input(placeholder="filter jobs: id, type, channel, prompt (enter keeps it, esc clears)", id="filter")
@@ -131,24 +153,85 @@ class DashboardScreen(Screen[None]):
             await self._ensure_panes(state, state.channel_names)
             self.poll(state.name)
         self._layout_grids()
+        self.choose_view()
         self.show_topbar()
+        self.watch(self.query_one("#accounts", VerticalScroll), "scroll_y", self.show_sticky_header, init=False)
 
     def on_resize(self, event: events.Resize) -> None:
         # The event's size: the screen's own may still be the old one while the event is handled.
-        self._layout_grids(event.size.width)
         short = is_short(event.size.height)
         self.set_class(short, "-short")
         for pane in self._panes.values():
             pane.set_short(short)
+        self.choose_view(event.size.width, event.size.height)
+        self._layout_grids(event.size.width)
 
     def _layout_grids(self, width: int | None = None) -> None:
         width = max(1, self.app.size.width if width is None else width)
         for grid in self.query(Grid).filter(".channels"):
-            # Same pane width in every account, but where panes need more (a gateway's queue, with its prompts).
-            least = max([PANE_MIN_WIDTH, *(pane.min_width for pane in grid.query_children(ChannelPane))])
-            columns = max(1, width // least)
+            columns = 1 if self.compact else self._columns(grid, width)
             if grid.styles.grid_size_columns != columns:
                 grid.styles.grid_size_columns = columns
+
+    @staticmethod
+    def _columns(grid: Grid, width: int) -> int:
+        """Panes side by side in the full view: the same width in every account, but where panes need more (a gateway's
+        queue, with its prompts)."""
+        least = max([PANE_MIN_WIDTH, *(pane.min_width for pane in grid.query_children(ChannelPane))])
+        return max(1, width // least)
+
+    # -- the compact view -----------------------------------------------------------------------------
+
+    def choose_view(self, width: int | None = None, height: int | None = None) -> None:
+        """The compact view where the full panes do not fit the terminal, unless the user chose a view with the key."""
+        if self.view_chosen:
+            return
+        width = self.app.size.width if width is None else width
+        height = self.app.size.height if height is None else height
+        self.set_compact(self._full_height(width, height) > room_for_accounts(height))
+
+    def _full_height(self, width: int, height: int) -> int:
+        """Lines the accounts would take in the full view: each header, banner, rows of panes and the gap after it."""
+        short = is_short(height)
+        total = 0
+        for section in self.query(AccountSection):
+            grid = section.query_one(".channels", Grid)
+            panes = list(grid.query_children(ChannelPane))
+            columns = self._columns(grid, max(1, width))
+            heights = [pane.full_height(short=short) or pane.above + 2 + PANE_GUTTER for pane in panes]
+            rows = sum(max(heights[start:start + columns]) for start in range(0, len(heights), columns))
+            banner = max(1, section.banner.outer_size.height) if section.banner.has_class("-visible") else 0
+            total += 1 + banner + rows + 1
+        return total
+
+    def set_compact(self, compact: bool) -> None:
+        """Show every channel as one line (enter on one shows it in full), or every pane in full."""
+        if compact == self.compact:
+            return
+        self.compact = compact
+        self.set_class(compact, "-compact")
+        with self.app.batch_update():
+            for pane in self._panes.values():
+                pane.set_compact(compact)
+            self._layout_grids()
+        selected = self.focused_pane()
+        if selected is not None:
+            self.call_after_refresh(selected.scroll_visible, animate=False)  # the selected channel stays in sight
+
+    def action_view(self) -> None:
+        """Switch between the compact and the full view; from now on the terminal's size no longer switches it."""
+        self.view_chosen = True
+        self.set_compact(not self.compact)
+        self.app.notify("compact view: a line a channel, enter shows one in full" if self.compact else "full view",
+                        timeout=2)
+
+    def on_channel_pane_expand(self, message: ChannelPane.Expand) -> None:
+        """Enter on a channel's line: that channel in full (the one shown before folds back)."""
+        for pane in self._panes.values():
+            if pane.expanded and pane is not message.pane:
+                pane.set_compact(True)
+        message.pane.set_compact(True, expanded=True)
+        self.call_after_refresh(message.pane.scroll_visible, animate=False)
 
     def section(self, account: str) -> AccountSection:
         index = list(self.accounts).index(account)
@@ -168,10 +251,12 @@ class DashboardScreen(Screen[None]):
             pane.filter_text = self.filter_text
             pane.mode = state.modes.get(channel_id)
             pane.short = is_short(self.app.size.height)
+            pane.set_compact(self.compact)
             self._panes[(state.name, channel_id)] = pane
             new.append(pane)
         if new:
             await self.section(state.name).query_one(".channels", Grid).mount_all(new)
+            self.choose_view()
             self._layout_grids()
             if self.focused is None:  # the first panes: Enter inspects the first job at once
                 self._focus_first_pane(scroll_visible=False)  # laid out yet or not, the view stays at the top
@@ -231,7 +316,13 @@ class DashboardScreen(Screen[None]):
                 pane = self.pane(state.name, channel_id)
                 if pane is not None:
                     pane.apply(change, now, highlight=not first)
+        if first and self.mjtui.journal_link is not None:
+            # Jobs running since an earlier session may have been inspected then; this session's set their prompt as fetched.
+            unprompted = [row.job_id for change in changes.channels.values() for row in change.added if not row.prompt]
+            if unprompted:
+                self.mjtui.journal_link.find_prompts(state.name, unprompted)
         if first:
+            self.choose_view()  # the panes' heights are known now (their channels' maxJobs)
             self._layout_grids()  # a pane may have found itself a queue, which needs more width
             self.refresh_bindings()  # what the provider can do may be known only now (a gateway's dialect)
         self.show_topbar()
@@ -294,6 +385,26 @@ class DashboardScreen(Screen[None]):
                 pane.tick(now)
         self.show_headers()
         self.show_topbar()
+        self.show_sticky_header()  # the panes above may have changed height
+
+    def show_sticky_header(self) -> None:
+        """Over the accounts: the header of the account whose panes are at the top, once its own header scrolled off."""
+        scroll = self.query_one("#accounts", VerticalScroll)
+        top = round(scroll.scroll_y)
+        start, shown = 0, None
+        for section in scroll.query_children(AccountSection):  # stacked in order: each starts where the last ended
+            end = start + section.outer_size.height
+            if start < top < end:
+                shown = section
+                break
+            start = end + section.styles.margin.bottom
+        self.sticky.follow(shown)
+
+    @property
+    def sticky(self) -> StickyHeader:
+        if self._sticky is None:
+            self._sticky = self.query_one(StickyHeader)
+        return self._sticky
 
     def show_account(self, state: AccountState) -> None:
         self.show_header(state)
@@ -315,6 +426,8 @@ class DashboardScreen(Screen[None]):
                             note=note)
         section.problem.show(state.status)
         section.set_class(state.status.is_stale(now, interval), "-stale")
+        if self.sticky.account == state.name and section.header.shown is not None:
+            self.sticky.show_line(section.header.shown)
 
     def refresh_words(self) -> str:
         """What + / - set: the refresh interval, and the accounts whose service's rate limit polls them less often."""
@@ -451,7 +564,8 @@ class DashboardScreen(Screen[None]):
         if job_id is None:
             pane = self.focused_pane()
             if pane is None or pane.selected_job_id is None:
-                self.app.notify("cancel: select a running job first", severity="warning")
+                hint = " (enter shows the channel's jobs)" if pane is not None and pane.folded else ""
+                self.app.notify(f"cancel: select a running job first{hint}", severity="warning")
                 return
             account, job_id = pane.account, pane.selected_job_id
         assert account is not None
@@ -543,6 +657,11 @@ class DashboardScreen(Screen[None]):
             field_.value = ""
             field_.set_class(False, "-visible")
             self._focus_first_pane()
+            return
+        pane = self.focused_pane()
+        if event.key == "escape" and pane is not None and pane.compact and pane.expanded:
+            event.stop()  # the expanded channel folds back into its line
+            pane.set_compact(True)
 
     def _focus_first_pane(self, *, scroll_visible: bool = True) -> None:
         tables = list(self.query(ChannelPane))
@@ -564,9 +683,16 @@ class DashboardScreen(Screen[None]):
         if job.is_running and job.channel:
             pane = self.pane(account, job.channel)
             if pane is not None:
-                progress = job.progress
-                pane.set_detail(job_id, f"{progress}%" if progress is not None else job.status or "running")
+                pane.set_detail(job_id, running_words(job.status, job.progress), job.prompt)
+            if job.prompt and self.mjtui.journal_link is not None:  # its row shows it in the next session too
+                self.mjtui.journal_link.record_running(account, job_id, job)
         return job
+
+    def show_prompts(self, account: str, prompts: dict[str, str]) -> None:
+        """Prompts the journal knows of an account's running jobs, into their rows."""
+        for (name, _channel), pane in self._panes.items():
+            if name == account:
+                pane.set_prompts(prompts)
 
 
 class ReadonlyDashboardScreen(DashboardScreen):

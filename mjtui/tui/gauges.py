@@ -45,8 +45,7 @@ class Gauge:
             return str(self.value) if self.counted else f"{self.value}/?"
         return f"{self.value}/{self.limit}"
 
-    @property
-    def width(self) -> int:
+    def width(self, bar_width: int = BAR_WIDTH) -> int:
         """The cells it takes: room for the count at the limit, and for FULL on a bar.
 
         It depends on the limit only, so a changing count never moves what follows it.
@@ -58,17 +57,17 @@ class Gauge:
             count = max(count, 2)  # a queue growing past 9 does not move what follows
         width = cell_len(self.label) + 1 + count
         if self.bar:
-            width += BAR_WIDTH + 1 + len(" FULL")
+            width += bar_width + 1 + len(" FULL")
         return width
 
-    def render(self, style: Callable[[str], Style] = lambda _name: Style()) -> Text:
+    def render(self, style: Callable[[str], Style] = lambda _name: Style(), bar_width: int = BAR_WIDTH) -> Text:
         """The gauge, `style(component)` giving the style of "label", "empty" and each level."""
         level = self.level
         text = Text(f"{self.label} ", style=style("label"))
         if self.bar:
-            filled = 0 if not self.limit else min(BAR_WIDTH, round(BAR_WIDTH * self.value / self.limit))
+            filled = 0 if not self.limit else min(bar_width, round(bar_width * self.value / self.limit))
             text.append("█" * filled, style=style(level))
-            text.append("░" * (BAR_WIDTH - filled), style=style("empty"))
+            text.append("░" * (bar_width - filled), style=style("empty"))
             text.append(" ")
         text.append(self._count(), style=style(level))
         if level == "full" and self.bar:  # the count gauges show full by colour; the bar says it in words
@@ -120,13 +119,14 @@ class Gauges:
                 changed = True
         return changed
 
-    def render(self, style: Callable[[str], Style] = lambda _name: Style()) -> Text:
+    def render(self, style: Callable[[str], Style] = lambda _name: Style(), bar_width: int = BAR_WIDTH) -> Text:
+        """The line; `bar_width` cells of bar (the compact view's are shorter)."""
         line = Text()
         for gauge in self.items:
             if not gauge.shown:
                 continue
-            shown = gauge.render(style)
-            shown.pad_right(gauge.width - shown.cell_len)
+            shown = gauge.render(style, bar_width)
+            shown.pad_right(gauge.width(bar_width) - shown.cell_len)
             line.append_text(shown)
             line.append(GAP)
         line.rstrip()

@@ -71,6 +71,10 @@ class JournalLink:
     def record_poll(self, account: str, rows: list[JobRow], now: float) -> None:
         self.record("record_poll", account, rows, self._finals.pop(account, []), now)
 
+    def record_running(self, account: str, job_id: str, job: Job) -> None:
+        """A running job's detail (its prompt), so its row shows the prompt in this session and the next."""
+        self.record("record_running", account, job_id, job, self.app.clock.now())
+
     def audit(self, account: str, action: str, target: str | None, outcome: Outcome, error: str | None) -> None:
         """What mjtui.actions did, into the journal's audit log (off the UI thread)."""
         self.record("record_action", account, action, target, outcome, error, self.app.clock.now())
@@ -89,6 +93,15 @@ class JournalLink:
         entries = await self._read(self.journal.recent_finished, RECENT_ON_START)
         if entries:
             self.app.dashboard.show_recent(entries)
+
+    def find_prompts(self, account: str, job_ids: list[str]) -> None:
+        """Look up the prompts the journal knows of these running jobs; the panes show them when found."""
+        self.app.run_worker(self._prompts(account, job_ids), exit_on_error=False, description="journal: prompts")
+
+    async def _prompts(self, account: str, job_ids: list[str]) -> None:
+        found = await self._read(self.journal.prompts, account, job_ids)
+        if found:
+            self.app.dashboard.show_prompts(account, found)
 
     def _load_channel_history(self) -> None:
         self.app.run_worker(self._channel_history(), exit_on_error=False, description="journal: 24 h")

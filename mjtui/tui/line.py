@@ -17,6 +17,11 @@ class Line(PaintsWhenSeen, Static):
 
     _shown: Text | None = None
 
+    @property
+    def shown(self) -> Text | None:
+        """The line it shows (None before the first)."""
+        return self._shown
+
     def show_line(self, text: Text) -> None:
         if text == self._shown:
             return

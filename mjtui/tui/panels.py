@@ -13,11 +13,13 @@ from mjtui.api.models import Job
 from mjtui.text import clean
 from mjtui.tui.account_header import AccountHeader, Banner, ProblemLine
 from mjtui.tui.formatting import now_local, safe, short_channel_id, short_job_id
+from mjtui.tui.line import Line
 from mjtui.tui.rows import Column, RowTable
 
 FINISHED_KEEP = 200  # most rows the finished list holds
 FINISHED_TRIM_TO = 150  # rows it keeps when it trims
-PANE_MIN_WIDTH = 54  # 49 cells of table columns, border, padding, scrollbar room
+FINISHED_ROWS, SHORT_FINISHED_ROWS = 8, 4  # the finished list's height, and on a short terminal (the dashboard's CSS)
+PANE_MIN_WIDTH = 56  # 51 cells of table columns before the prompt, border, padding, scrollbar room
 
 
 def final_label(job: Job | None, fallback: str = "gone") -> str:
@@ -62,6 +64,23 @@ class AccountSection(Vertical):
         return self.query_one(Banner)
 
 
+class StickyHeader(Line):
+    """Docked over the accounts: the header of the account whose panes fill the top once its own header scrolled off,
+    so every pane in view says whose it is."""
+
+    DEFAULT_CSS = "StickyHeader { dock: top; height: 1; padding: 0 1; background: $panel; display: none; }"
+
+    account: str | None = None
+
+    def follow(self, section: AccountSection | None) -> None:
+        """Show `section`'s header line, or nothing (None: the top of the view has its own header)."""
+        self.account = section.account if section is not None else None
+        if self.display != (section is not None):
+            self.display = section is not None
+        if section is not None:
+            self.show_line(section.header.shown or Text())
+
+
 class FinishedTable(RowTable):
     """Jobs that just left the running list, each with its final state (newest at the bottom).
 
@@ -70,9 +89,7 @@ class FinishedTable(RowTable):
     has moved it up to read.
     """
 
-    DEFAULT_CSS = """
-    FinishedTable { height: 8; }
-    .-short FinishedTable { height: 4; }
+    DEFAULT_CSS = f"FinishedTable {{ height: {FINISHED_ROWS}; }}" + """
     FinishedTable > .finished--completed { color: $success; }
     FinishedTable > .finished--bad { color: $error; }
     FinishedTable > .finished--cancelled { color: $text-muted; }

@@ -59,6 +59,7 @@ class Column:
     key: str
     label: str
     width: int | None = None  # None: whatever the line has left (the last column only)
+    least: int = 1  # cells of text it needs: with fewer left, it is not drawn (a prompt cut to "…" says nothing)
 
 
 class RowTable(PaintsWhenSeen, ScrollView, can_focus=True):
@@ -519,7 +520,7 @@ class RowTable(PaintsWhenSeen, ScrollView, can_focus=True):
         """(index, cell, cells of text its column has room for), up to the first column with none."""
         for index, cell in enumerate(cells):
             room = self._width_of(index) - 2 * PADDING
-            if room <= 0:
+            if room < max(1, self.columns[index].least):
                 return
             yield index, cell, room
 
