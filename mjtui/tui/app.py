@@ -36,6 +36,7 @@ from mjtui.tui import partial_writes
 from mjtui.tui.bindings import APP_BINDINGS, keymap_conflicts, with_keymap
 from mjtui.tui.collector import Collector
 from mjtui.tui.startup import Opening, StartupScreen
+from mjtui.tui.themes import APP_CSS
 from mjtui.tui.themes import shipped as shipped_themes
 from mjtui.tui.watchdog import ExitDeadline, TerminalModes
 
@@ -61,6 +62,7 @@ class MjtuiApp(App[None]):
 
     TITLE = "mjtui"
     BINDINGS = APP_BINDINGS
+    CSS = APP_CSS
 
     def __init__(
         self,

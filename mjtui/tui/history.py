@@ -45,6 +45,7 @@ class HistoryScreen(Screen[None]):
     HistoryScreen #filters { height: 1; padding: 0 1; background: $panel; }
     HistoryScreen #search { height: 3; }
     HistoryScreen DataTable { height: 1fr; }
+    HistoryScreen DataTable:ansi > .datatable--header { color: ansi_black; }  /* Textual's: default on bright blue */
     HistoryScreen #empty { color: $text-muted; padding: 1 2; }
     """
     BINDINGS = HISTORY_BINDINGS
