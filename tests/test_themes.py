@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from textual.geometry import Region
 from support.contrast import clashes
 from support.dashboard import advance, finish_time, focus_pane, make_dashboard, panes, quiet, settle, toasts
+from textual.geometry import Region
 
 from mjtui import cli
 from mjtui.config import load_config, save_theme
