@@ -107,6 +107,7 @@ async def test_search_finds_a_job_by_the_id_shown(make_sim, clock):
         await pilot.press("slash", *"j0017", "enter")
         await drain(pilot)
         assert [entry.job_id for entry in screen.entries.values()] == ["j0017-u52649-c945"]
+        assert plain(screen.query_one("#filters")).endswith("search 'j0017' (/) · 1 job")
 
 
 async def test_c_without_a_pane_offers_the_channels_and_shows_the_one_picked(make_sim, clock):

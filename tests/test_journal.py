@@ -452,7 +452,7 @@ def test_after_many_polls_and_restarts_every_job_reads_as_if_each_poll_rewrote_i
 
     def remember(account: str, job_id: str, at: float, **fields: object) -> dict[str, object]:
         entry = model.setdefault((account, job_id), {"first_seen": at, "last_seen": at, "channel": None,
-                                                     "finished_at": None, "final_status": None})
+                                                     "finished_at": None, "final_status": None, "created": None})
         entry["last_seen"] = max(entry["last_seen"], at)  # type: ignore[type-var]
         entry.update(fields)
         return entry
@@ -462,7 +462,7 @@ def test_after_many_polls_and_restarts_every_job_reads_as_if_each_poll_rewrote_i
             entry = remember(account, job_id, at)
             entry["finished_at"] = entry["finished_at"] or at
             if job is not None:
-                entry.update(final_status=job.status, channel=job.channel)
+                entry.update(final_status=job.status, channel=job.channel, created=job.created)
         if not poll:
             journal.record_finals(account, pending[account], at)
             pending[account] = []
@@ -497,12 +497,15 @@ def test_after_many_polls_and_restarts_every_job_reads_as_if_each_poll_rewrote_i
             journal.record_poll(account, list(jobs.values()), pending[account], at)
             pending[account] = []
             for job_id, job_row in jobs.items():
-                remember(account, job_id, at, channel=job_row.channel)
+                remember(account, job_id, at, channel=job_row.channel, created=job_row.created)
 
         def expected(since: float | None = None) -> list[tuple[object, ...]]:
-            rows = [(account, job_id, e["channel"], e["first_seen"], e["last_seen"], e["finished_at"], e["final_status"])
-                    for (account, job_id), e in model.items() if since is None or e["last_seen"] >= since]
-            return sorted(rows, key=lambda r: (-r[4], -r[3], r[0], r[1]))  # type: ignore[operator]
+            ordered = sorted(  # newest first: last seen, then started (created, else none: last), then first seen
+                ((account, job_id), e) for (account, job_id), e in model.items() if since is None or e["last_seen"] >= since)
+            ordered.sort(key=lambda item: (-item[1]["last_seen"], item[1]["created"] is None,  # type: ignore[operator]
+                                           -item[1]["first_seen"]))  # type: ignore[operator]
+            return [(account, job_id, e["channel"], e["first_seen"], e["last_seen"], e["finished_at"], e["final_status"])
+                    for (account, job_id), e in ordered]
 
         def found(since: float | None = None) -> list[tuple[object, ...]]:
             return [(e.account, e.job_id, e.channel, e.first_seen, e.last_seen, e.finished_at, e.final_status)

@@ -384,14 +384,14 @@ class Journal:
         limit: int | None = 500,
         offset: int = 0,
     ) -> list[HistoryEntry]:
-        """Jobs last seen at or after `since`, newest first (last seen, then first seen), narrowed by every filter given.
+        """Jobs last seen at or after `since`, newest first (last seen, then started), narrowed by every filter given.
 
         `status` is a final status ("failed", "cancelled"); `search` is a
         substring of the prompt or of the job id, case-blind for ASCII.
         `limit` None: all; `offset` skips that many (the next page).
         """
         sql, params = _history_query(since, status, channel, account, search)
-        sql += " ORDER BY seen DESC, first_seen DESC, account, job_id"
+        sql += " ORDER BY seen DESC, created DESC, first_seen DESC, account, job_id"  # running jobs: the newest first
         if limit is not None:
             sql += " LIMIT ? OFFSET ?"
             params += [limit, offset]

@@ -133,7 +133,8 @@ class HistoryScreen(Screen[None]):
         text.append(f"status {status} (a) · last {period} (w) · {where} (c) · ")
         text.append(f"search {self.search!r} (/)" if self.search else "search: none (/)")
         shown = len(self.entries)
-        text.append(f" · {shown} of {self.total} jobs" if self.read < self.total else f" · {shown} jobs", style="bold")
+        jobs = f"{shown} of {self.total} jobs" if self.read < self.total else f"{shown} job{'' if shown == 1 else 's'}"
+        text.append(f" · {jobs}", style="bold")
         if self.read < self.total:
             text.append(" (more at the end)")
         return text
