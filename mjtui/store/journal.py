@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Self
+from typing import IO, Any, Self, TypedDict, Unpack
 
 import platformdirs
 
@@ -142,6 +142,18 @@ _HISTORY_HALVES = (
     ("MAX(j.last_seen, p.at)", f"FROM jobs AS j JOIN polls AS p ON p.account = j.account {_WITH_SEED} WHERE j.listed"),
     ("j.last_seen", f"FROM jobs AS j {_WITH_SEED} WHERE j.listed IS NULL"),
 )
+
+
+class HistoryFilters(TypedDict, total=False):
+    """What narrows `Journal.history`: `since` (seconds since the epoch: last seen at or after it), `status`
+    (a final status: "failed", "cancelled"), `channel`, `account`, and `search`: a substring of the prompt or
+    of the job id, case-blind for ASCII. A filter left out, or None, narrows nothing."""
+
+    since: float | None
+    status: str | None
+    channel: str | None
+    account: str | None
+    search: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -373,41 +385,19 @@ class Journal:
 
     # -- reads -----------------------------------------------------------------------------------------
 
-    def history(
-        self,
-        *,
-        since: float | None = None,
-        status: str | None = None,
-        channel: str | None = None,
-        account: str | None = None,
-        search: str | None = None,
-        limit: int | None = 500,
-        offset: int = 0,
-    ) -> list[HistoryEntry]:
-        """Jobs last seen at or after `since`, newest first (last seen, then started), narrowed by every filter given.
-
-        `status` is a final status ("failed", "cancelled"); `search` is a
-        substring of the prompt or of the job id, case-blind for ASCII.
-        `limit` None: all; `offset` skips that many (the next page).
-        """
-        sql, params = _history_query(since, status, channel, account, search)
+    def history(self, *, limit: int | None = 500, offset: int = 0, **filters: Unpack[HistoryFilters]) -> list[HistoryEntry]:
+        """Jobs last seen at or after `since`, newest first (last seen, then started), narrowed by every filter given
+        (see `HistoryFilters`). `limit` None: all; `offset` skips that many (the next page)."""
+        sql, params = _history_query(filters)
         sql += " ORDER BY seen DESC, created DESC, first_seen DESC, account, job_id"  # running jobs: the newest first
         if limit is not None:
             sql += " LIMIT ? OFFSET ?"
             params += [limit, offset]
         return self._entries(sql, params)
 
-    def history_count(
-        self,
-        *,
-        since: float | None = None,
-        status: str | None = None,
-        channel: str | None = None,
-        account: str | None = None,
-        search: str | None = None,
-    ) -> int:
+    def history_count(self, **filters: Unpack[HistoryFilters]) -> int:
         """How many jobs `history` with these filters and no limit would give."""
-        sql, params = _history_query(since, status, channel, account, search)
+        sql, params = _history_query(filters)
         with self._use() as conn:
             return int(conn.execute(f"SELECT COUNT(*) FROM ({sql})", params).fetchone()[0])
 
@@ -554,15 +544,16 @@ def _entry(row: tuple[Any, ...]) -> HistoryEntry:
     )
 
 
-def _history_query(since: float | None, status: str | None, channel: str | None, account: str | None,
-                   search: str | None) -> tuple[str, list[Any]]:
+def _history_query(filters: HistoryFilters) -> tuple[str, list[Any]]:
     """The history's matching jobs as one SELECT (both halves, see _HISTORY_HALVES), unordered, and its parameters."""
     where: list[str] = []
     params: list[Any] = []
-    for column, value in (("j.final_status", status), ("j.channel", channel), ("j.account", account)):
+    for column, key in (("j.final_status", "status"), ("j.channel", "channel"), ("j.account", "account")):
+        value = filters.get(key)
         if value is not None:
             where.append(f"{column} = ?")
             params.append(value)
+    since, search = filters.get("since"), filters.get("search")
     if search:
         where.append("(j.prompt LIKE ? ESCAPE '\\' OR j.job_id LIKE ? ESCAPE '\\')")
         pattern = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
