@@ -36,6 +36,7 @@ PAGE = 500  # rows read at a time: the next page is read when the cursor reaches
 COLUMNS = (("when", "at", 8), ("account", "account", 8), ("channel", "channel", 8), ("job", "job", 10),
            ("status", "status", 9), ("run", "run", 6))
 PROMPT_MIN = 10
+PROMPT_LIMIT = 1000  # characters of a prompt kept: the table cuts it at the screen's edge, this bounds the work
 SCROLLBAR = 2  # the table's vertical scrollbar, in cells
 CELL_PADDING = 1  # DataTable's default, either side of every cell
 
@@ -199,7 +200,7 @@ class HistoryScreen(Screen[None]):
             Text(now_local(entry.when)), safe(entry.account, limit=8), Text(short_channel_id(entry.channel or "?")),
             Text(short_job_id(entry.job_id)), safe(_status(entry)),
             Text(duration(entry.run_seconds) if entry.run_seconds is not None else "-"),
-            safe(entry.prompt or "", limit=1000), key=key,
+            safe(entry.prompt or "", limit=PROMPT_LIMIT), key=key,
         )
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
