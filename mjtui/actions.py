@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
 from mjtui.api import errors
+from mjtui.api.buttons import press_problem
 from mjtui.api.client import Sleep
 from mjtui.api.models import Command, Job
 from mjtui.logs import log
@@ -28,6 +29,7 @@ T = TypeVar("T")
 NEEDS: dict[str, Capability] = {
     "relax": Capability.MODES, "fast": Capability.MODES, "turbo": Capability.MODES, "info": Capability.INFO,
     "cancel": Capability.CANCEL, "seed": Capability.SEED, "reset": Capability.RESET, "toggle": Capability.TOGGLE,
+    "press": Capability.PRESS,
 }
 
 
@@ -85,6 +87,15 @@ class Actions:
         """Make a linked account (ImaginePro's token id) active or inactive; a line saying what it is now."""
         return await self._run(service, "toggle", link, lambda: service.toggle(link, active))
 
+    async def press(self, service: Provider, job_id: str, button: str, prompt: str | None = None) -> Job:
+        """Press a completed job's button (paid work: a new job); the job it started. Audited as "press" on
+        "JOBID BUTTON". A button that cannot go from here (Vary (Region), Custom Zoom with no prompt) is refused,
+        nothing sent; a lost answer is OutcomeUnknown: look at the channel before pressing again."""
+        refused = self.refusal("press", service) or _press_refusal(button, prompt)
+        if refused is not None:
+            raise refused
+        return await self._run(service, "press", f"{job_id} {button}", lambda: service.press(job_id, button, prompt))
+
     async def seed(self, service: Provider, job_id: str, wait: SeedWait | None = None) -> Job:
         """Ask for a completed job's seed; with `wait`, follow the seed job it started (`seed_settled`, every
         `wait.interval`) until it has the seed, fails, or `wait.timeout` passes.
@@ -128,6 +139,11 @@ class Actions:
         level = logging.INFO if outcome == "ok" else logging.WARNING
         log.log(level, "%s %s on account %s: %s%s", action, target or "-", account, outcome, f": {error}" if error else "")
         self._audit(account, action, target, outcome, error)
+
+
+def _press_refusal(button: str, prompt: str | None) -> Refused | None:
+    problem = press_problem(button, prompt)
+    return None if problem is None else Refused(problem, action="press", readonly=False)
 
 
 def seed_settled(answer: Job) -> bool:

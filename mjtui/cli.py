@@ -23,6 +23,7 @@ import click
 
 from mjtui.actions import Actions, Refused, SeedWait
 from mjtui.api import errors
+from mjtui.api.buttons import canonical, press_problem
 from mjtui.api.client import check_channel, check_id
 from mjtui.api.models import COMMANDS, Command, Job, MessageProgress
 from mjtui.config import (
@@ -83,7 +84,7 @@ def describe_failure(exc: errors.MjtuiError, connection: Connection) -> str:
         limit = connection.service.rate_limit
         return f"{exc}; {limit + ': ' if limit else ''}retry after {_wait(exc.retry_after)}"
     if isinstance(exc, errors.OutcomeUnknown):
-        return f"outcome unknown: {exc}"
+        return f"outcome unknown: {exc}; look at the channel (mjtui jobs) before sending it again"
     if isinstance(exc, errors.BadRequest) and exc.error == "channel is missing":
         return f"{exc}; the account has several channels: pass --channel ID (see mjtui jobs)"
     return str(exc)
@@ -173,7 +174,7 @@ def service_that_can(connection: Connection, capability: Capability) -> Provider
 
 ANOTHER_ACCOUNT = "choose another account with --account"
 READONLY_WORDS = {"cancel": "a cancel", "seed": "a seed request", "reset": "a reset",
-                  "toggle": "a toggle"}  # the rest are /relax etc.
+                  "toggle": "a toggle", "press": "a button press"}  # the rest are /relax etc.
 
 
 def refuse(options: Options, action: str, connection: Connection | None = None) -> None:
@@ -512,6 +513,40 @@ def cancel(ctx: click.Context, jobid: str, yes: bool) -> None:
     confirm(f"Cancel job {clean(jobid)} on account '{connection.name}'?", yes=yes, what="cancel")
     run_action(options, connection, lambda actions: actions.cancel(service, jobid), of_an_id=True)
     click.echo(f"cancelled {clean(jobid)}")
+
+
+@main.command()
+@click.argument("jobid")
+@click.argument("button")
+@click.option("--prompt", help="The prompt to send with it: Custom Zoom needs one (with --zoom); with Remix on, "
+              "V1-V4, 🔄, Vary and the pans take one.")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--json", "as_json", is_flag=True, help="Print the API's answer.")
+@click.pass_context
+def press(ctx: click.Context, jobid: str, button: str, prompt: str | None, yes: bool, as_json: bool) -> None:
+    """Press a completed job's BUTTON (U1, V2, 🔄 or reroll, "Vary (Strong)", "Zoom Out 2x", ...): a new job.
+
+    For an ImaginePro account, JOBID is a message id. Sent once: when the answer is lost, look at the channel
+    before pressing again.
+    """
+    options = _options(ctx)
+    refuse(options, "press")
+    plausible(jobid)
+    button = canonical(button)
+    problem = press_problem(button, prompt)
+    if problem is not None:
+        raise UsageProblem(f"press: {problem}")
+    connection = options.connect()
+    refuse(options, "press", connection)
+    service = connection.service
+    confirm(f"Press {clean(button)} on job {clean(jobid)} of account '{connection.name}'? It starts a new job "
+            "(paid work).", yes=yes, what="press")
+    child = run_action(options, connection, lambda actions: actions.press(service, jobid, button, prompt), of_an_id=True)
+    if as_json:
+        emit_json(child.dump())
+    else:
+        show(f"pressed {clean(button)} on {clean(jobid)}: new job {clean(child.jobid)}; "
+             f"follow it with: mjtui job {clean(child.jobid)}")
 
 
 @main.command()

@@ -19,13 +19,13 @@ from mjtui.config import Config
 from mjtui.connections import Connection, open_connections
 from mjtui.providers.useapi import Useapi
 from mjtui.timers import ManualTimers
-from mjtui.tui.account_header import AccountHeader, Banner
+from mjtui.tui.account_header import AccountHeader, Banner, ProblemLine
 from mjtui.tui.app import MjtuiApp, make_app
 
 TOKEN = "user:4242-0123456789abcdefDASHBOARDtest"
 
 
-def shown(app: MjtuiApp, account: str, widget: type[AccountHeader] | type[Banner]) -> str:
+def shown(app: MjtuiApp, account: str, widget: type[AccountHeader] | type[Banner] | type[ProblemLine]) -> str:
     content = app.dashboard.section(account).query_one(widget).content
     return content.plain if isinstance(content, Text) else str(content)
 
@@ -46,7 +46,7 @@ async def test_a_poll_whose_answer_drips_fails_after_a_timeout_and_ctrl_r_polls_
             state = app.accounts["main"]
             await until(pilot, lambda: len(server.requests) == 1 and not state.polling, "the first poll to give up")
             said = f"no answer in time: the answer came at under {MIN_ANSWER_RATE / 1024:g} KB/s"
-            assert said in shown(app, "main", AccountHeader)
+            assert said in shown(app, "main", ProblemLine), "the reason, whole, under the header"
 
             await pilot.press("ctrl+r")
             await until(pilot, lambda: len(server.requests) == 2 and not state.polling, "ctrl+r's poll to give up")

@@ -60,6 +60,7 @@ from mjtui.tui.help import HelpScreen
 from mjtui.tui.history import PROMPT_LIMIT, HistoryScreen
 from mjtui.tui.inspector import InspectorScreen
 from mjtui.tui.keys import on_dashboard
+from mjtui.tui.notices import toast_line
 from mjtui.tui.panels import FINISHED_KEEP, FINISHED_TRIM_TO, FinishedTable
 from mjtui.tui.rows import RowTable
 
@@ -382,8 +383,9 @@ async def test_toasts_show_an_answer_and_an_error_text_literally(dash, content, 
     await dash.act("command('info')")  # i
     dash.tamper.rules[("POST", "/v2/jobs/relax")] = lambda status, data: (400, {"error": error, "code": 400})
     await dash.act("command('relax')")  # r
-    info, failure = [(n.title, n.message) for n in app._notifications][-2:]
-    assert info[1] == clean(content or "completed", keep_newlines=True, limit=600)
+    info, failure = [(n.title, n.text) for n in app.notices][-2:]  # whole, as the log (n) shows them
+    assert info[1].endswith(clean(content or "completed", keep_newlines=True, limit=4000)), "below what was read of it"
+    assert [n.message for n in app._notifications][-2] == toast_line(info[1], "n"), "the toast: its first line"
     said = f"400 Bad Request: {error}" if error else "400 Bad Request"
     assert failure == ("/relax failed", clean(f"{said} (POST /v2/jobs/relax)", limit=300))
     assert_inert(info[1], multiline=True)

@@ -33,6 +33,11 @@ def toasts(app) -> list[tuple[str, str]]:
     return [(n.message, n.severity) for n in app._notifications]
 
 
+def logged(app) -> list[str]:
+    """Each line of every notification in the log (`n`), whole."""
+    return [line for notice in app.notices for line in notice.text.splitlines()]
+
+
 def capture_terminal(app) -> list[str]:
     """What the app writes to the terminal beside the screen: bells and OSC notifications.
 
@@ -47,7 +52,7 @@ def alerts(writes: list[str]) -> list[str]:
     return [w for w in writes if w.startswith(("\x07", "\x1b]9;", "\x1b]777;", "\x1bPtmux;"))]
 
 
-async def test_each_outcome_is_a_toast_naming_the_job_and_its_channel_with_a_fitting_severity(make_sim, clock):
+async def test_each_outcome_is_logged_naming_the_job_and_its_channel_and_the_worst_is_the_toast(make_sim, clock):
     sim, channel = one_channel(make_sim)
     completes, fails, moderated = submit(sim, channel, 3)
     sim.world.jobs[fails].outcome = "failed"
@@ -57,11 +62,13 @@ async def test_each_outcome_is_a_toast_naming_the_job_and_its_channel_with_a_fit
         await settle(pilot)
         assert toasts(app) == []
         await advance(pilot, clock, timers, until_all_final(sim, [completes, fails, moderated]) + 10)
-        shown = toasts(app)
-        assert (f"job {short_job_id(completes)} on {STUDIO} completed", "information") in shown
-        assert (f"job {short_job_id(fails)} on {STUDIO} failed: Job failed", "error") in shown
-        assert (f"job {short_job_id(moderated)} on {STUDIO} moderated: Job moderated", "warning") in shown
-        assert len([t for t in shown if t[0].startswith("job ")]) == 3, "one toast per job, once"
+        said = logged(app)
+        assert f"job {short_job_id(completes)} on {STUDIO} completed" in said
+        assert f"job {short_job_id(fails)} on {STUDIO} failed: Job failed" in said
+        assert f"job {short_job_id(moderated)} on {STUDIO} moderated: Job moderated" in said
+        assert len([line for line in said if line.startswith("job ")]) == 3, "each job once"
+        assert (f"job {short_job_id(fails)} on {STUDIO} failed: Job failed", "error") in [
+            (message.removesuffix(" … (n shows all)"), severity) for message, severity in toasts(app)], "the worst shows"
 
 
 async def test_a_finished_job_a_stale_list_shows_again_is_neither_fetched_nor_announced_twice(make_sim, clock):
@@ -81,12 +88,12 @@ async def test_a_finished_job_a_stale_list_shows_again_is_neither_fetched_nor_an
         assert injector.injected["stale"] and listed_again, "stale lists showed finished jobs again"
         assert all(sim.world.jobs[job].final_status == "completed" for job in jobs)
         assert {job: gets.count("GET", "/v2/jobs", jobid=job) for job in jobs} == dict.fromkeys(jobs, 1)
-        announced = [message for message, _ in toasts(app) if "completed" in message]
+        announced = [line for line in logged(app) if "completed" in line]
         counted = sum(int(message.split()[0]) if message[0].isdigit() else 1 for message in announced)
         assert counted == len(jobs), f"each job announced once: {announced}"
 
 
-async def test_many_finishes_in_one_poll_make_one_toast_for_the_completed_and_one_for_the_failed(make_sim, clock):
+async def test_many_finishes_in_one_poll_make_one_toast_the_failures_first_and_the_log_has_both(make_sim, clock):
     sim, channel = one_channel(make_sim, max_jobs=15)
     jobs = submit(sim, channel, 12)
     for job in jobs[:3]:
@@ -97,8 +104,8 @@ async def test_many_finishes_in_one_poll_make_one_toast_for_the_completed_and_on
         await settle(pilot)
         assert until_all_final(sim, jobs) < 60, "every job ends before the next poll"
         await advance(pilot, clock, timers, 61)
-        assert toasts(app) == [(f"8 jobs completed · {STUDIO}", "information"),
-                               (f"3 jobs failed, 1 moderated · {STUDIO}", "error")]
+        assert toasts(app) == [(f"3 jobs failed, 1 moderated · {STUDIO} … (n shows all)", "error")], "one toast, worst first"
+        assert logged(app) == [f"3 jobs failed, 1 moderated · {STUDIO}", f"8 jobs completed · {STUDIO}"]
 
 
 async def test_completed_false_keeps_routine_completions_quiet_but_still_announces_failures(make_sim, clock):
@@ -119,7 +126,7 @@ async def test_a_full_channel_that_frees_a_slot_says_so_but_not_again_within_fiv
     app, timers = make_dashboard(sim, clock, channel_names={"main": {channel: STUDIO}}, refresh_seconds=2)
 
     def slot_toasts() -> list[str]:
-        return [message for message, _ in toasts(app) if "free slot" in message]
+        return [line for line in logged(app) if "free slot" in line]
 
     async def fill_then_drain(label: str) -> None:
         jobs = submit(sim, channel, 2, label)

@@ -99,6 +99,14 @@ def check_render_ansi(cls: object) -> None:
     assert parameters(cls.render_ansi) == ["style", "color_system"]
 
 
+def a_widget_named(name: str) -> Callable[[type], None]:
+    """A widget class CSS selects by its type name (tui/notices.py's TOAST_CSS)."""
+    def check(cls: type) -> None:
+        assert issubclass(cls, Widget) and cls.__name__ == name
+
+    return check
+
+
 STATIC_CHECKS: dict[tuple[str, str], Callable[..., None]] = {
     ("textual._compositor", "ChopsUpdate"): a_class_whose_methods_take(["self", "chops", "spans", "chop_ends"],
                                                                        ["self", "console"]),
@@ -114,6 +122,8 @@ STATIC_CHECKS: dict[tuple[str, str], Callable[..., None]] = {
     ("textual.widget", "Widget._closing"): check_closing,
     ("textual.widgets", "Footer._bindings_ready"): check_bindings_ready,
     ("textual._styles_cache", "StylesCache.get_inner_outer"): check_cache_clear,
+    ("textual.widgets._toast", "ToastRack"): a_widget_named("ToastRack"),
+    ("textual.widgets._toast", "Toast"): a_widget_named("Toast"),
     ("textual_image._terminal", "get_cell_size"): check_cell_size,
     ("textual_serve.server", "Server._make_app"): check_make_app,
     ("textual_serve.app_service", "AppService._process"): check_process,

@@ -41,6 +41,7 @@ from mjtui import __version__, secrets
 from mjtui.api import errors
 from mjtui.api.models import (
     COMMANDS,
+    ButtonRequest,
     Command,
     CommandRequest,
     ErrorBody,
@@ -556,6 +557,11 @@ class UseapiClient(BaseClient):
         body = SeedRequest(jobid=jobid, discord=discord, reply_url=reply_url, reply_ref=reply_ref)
         return await self._json(Job, "POST", "/v2/jobs/seed_async", body=body)
 
+    async def button(self, jobid: str, button: str, prompt: str | None = None) -> Job:
+        """POST /v2/jobs/button: press a completed job's button; the answer is the job it started. Sent once."""
+        check_id(jobid, endpoint="POST /v2/jobs/button")
+        return await self._json(Job, "POST", "/v2/jobs/button", body=ButtonRequest(jobid=jobid, button=button, prompt=prompt))
+
     async def cancel(self, jobid: str) -> None:
         """DELETE /v3/midjourney/jobs/{jobid}: cancel a running job (204 on success)."""
         check_id(jobid, endpoint="DELETE /v3/midjourney/jobs/{jobid}")
@@ -597,10 +603,10 @@ class ImagineProClient(BaseClient):
             endpoint="/api/v1/message/fetch/{messageId}",
         )
 
-    async def button(self, message_id: str, button: str) -> NovaCommandResponse:
-        """POST /api/v1/nova/button: press a button on a message."""
+    async def button(self, message_id: str, button: str, prompt: str | None = None) -> NovaCommandResponse:
+        """POST /api/v1/nova/button: press a button on a message; the answer's `messageId` is the new message."""
         check_id(message_id, "message id", endpoint="POST /api/v1/nova/button")
-        body = NovaButtonRequest(message_id=message_id, button=button)
+        body = NovaButtonRequest(message_id=message_id, button=button, prompt=prompt)
         answer = await self._json(NovaCommandResponse, "POST", "/api/v1/nova/button", body=body)
         return _require_success(answer, "POST /api/v1/nova/button")
 

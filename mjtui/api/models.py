@@ -252,6 +252,14 @@ class SeedRequest(ApiModel):
     reply_ref: str | None = Field(None, alias="replyRef")
 
 
+class ButtonRequest(ApiModel):
+    """Body of POST /v2/jobs/button: `prompt` is required for Custom Zoom, taken by others with Remix on."""
+
+    jobid: str
+    button: str
+    prompt: str | None = None
+
+
 class ErrorBody(ApiModel):
     """The JSON body of a non-2xx answer: `error`, often `errorDetails` and `code`, sometimes a whole job."""
 
@@ -279,6 +287,7 @@ class NovaButtonRequest(ApiModel):
 
     message_id: str = Field(alias="messageId")
     button: str
+    prompt: str | None = None  # the Inpainting page's optional prompt
     ref: str | None = None
     webhook_override: str | None = Field(None, alias="webhookOverride")
 

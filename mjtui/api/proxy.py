@@ -43,6 +43,17 @@ class Missing(errors.NotFound):
         return f"not found: {self.error}"
 
 
+class QueueFull(errors.ApiError):
+    """A submit answered code 23 (trueai: 9 "队列已满"): the account's queue is full; nothing was started."""
+
+    def _compose(self) -> str:
+        return f"the channel's queue is full, nothing started: {self.error}"
+
+
+MODAL = 21  # a submit's code: a MODAL task was made, waiting for /mj/submit/modal (plus, trueai)
+_QUEUE_FULL_TEXT = "队列已满"
+
+
 class NoAccountViews(errors.ProtocolError):
     """The origin answers none of the three dialects' account routes (a one-api/new-api relay, or not a gateway)."""
 
@@ -97,6 +108,27 @@ class ProxyClient(BaseClient):
             raise
         if response.content.strip():
             _submitted(self._parse(SubmitResult, response.content, f"POST {endpoint}"), f"POST {endpoint}")
+
+    async def action(self, task_id: str, custom_id: str) -> SubmitResult:
+        """POST /mj/submit/action (plus, trueai): press a task's button. Code 1 or 22: `result` is the new task;
+        MODAL (21): a task waiting for `modal()`. Sent once."""
+        return await self._submit("/mj/submit/action", {"taskId": task_id, "customId": custom_id}, waiting=True)
+
+    async def modal(self, task_id: str, prompt: str | None) -> SubmitResult:
+        """POST /mj/submit/modal: confirm a MODAL task with `prompt` (none: the gateway uses its parent's)."""
+        return await self._submit("/mj/submit/modal", {"taskId": task_id, **({"prompt": prompt} if prompt else {})})
+
+    async def _submit(self, path: str, body: dict[str, Any], *, waiting: bool = False) -> SubmitResult:
+        """A submit's SubmitResultVO: a refusal is an ApiError with the gateway's code and text (QueueFull for a full
+        queue); `waiting`: a MODAL answer is returned, not refused."""
+        endpoint = f"POST {path}"
+        response = await self._send("POST", path, content=_json(body))
+        answer = self._parse(SubmitResult, response.content, endpoint)
+        if waiting and answer.code == MODAL:
+            return answer
+        if answer.code == 23 or (answer.code == 9 and _QUEUE_FULL_TEXT in (answer.description or "")):
+            raise QueueFull(response.status_code, endpoint=endpoint, error=f"code {answer.code}: {answer.description}")
+        return _submitted(answer, endpoint)
 
     # -- detection ----------------------------------------------------------------------------------
 

@@ -191,6 +191,15 @@ class Account(ApiModel):
         value = self.fast_time_remaining or props.get("Fast Time Remaining")
         return value if isinstance(value, str) and value.strip() else None
 
+    @property
+    def subscription(self) -> str | None:
+        """/info's subscription line ("Pro (Active monthly, renews next on <t:...>)"), else the plan's name."""
+        props = self.properties or {}
+        for value in (props.get("Subscription"), self.displays.subscribe_plan if self.displays else None):
+            if isinstance(value, str) and value.strip():
+                return value
+        return None
+
     def button(self, word: str) -> Button | None:
         """The /settings button whose label names `word` ("relax" finds "Relax mode")."""
         for button in self.buttons or []:

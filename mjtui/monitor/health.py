@@ -15,6 +15,7 @@ from mjtui.api.errors import MjtuiError  # by name: the `errors` count below hid
 
 MIN_INTERVAL = 2.0
 BACKOFF_CAP = 60.0
+STALE_INTERVALS = 2  # a last good poll older than this many intervals: what is shown is no longer live
 
 
 class Health(StrEnum):
@@ -62,10 +63,11 @@ class AccountStatus:
     health: Health = Health.CONNECTING
     last_ok_at: float | None = None
     latency: float | None = None
-    errors: int = 0
+    errors: int = 0  # since the last good poll: a recovered account reads clean
     failures_in_a_row: int = 0
     last_error: str | None = None
     last_problem: str | None = None  # the last error's own words, without the endpoint: what the header shows
+    last_error_at: float | None = None
     retry_at: float | None = None
     moderation_channel: str | None = None
     needs_admin: bool = False  # the 401 said the token is known but not an admin's (a gateway's admin views)
@@ -75,10 +77,12 @@ class AccountStatus:
         self.health = Health.PAUSED if self.paused else Health.LIVE
         self.last_ok_at = now
         self.latency = latency
+        self.errors = 0
         self.failures_in_a_row = 0
         self.retry_at = None
         self.last_error = None
         self.last_problem = None
+        self.last_error_at = None
         self.moderation_channel = None
 
     def failed(self, error: MjtuiError, now: float, interval: float, rng: random.Random | None = None) -> float | None:
@@ -87,6 +91,7 @@ class AccountStatus:
         self.failures_in_a_row += 1
         self.last_error = str(error)
         self.last_problem = error.message
+        self.last_error_at = now
         if isinstance(error, errors.Unauthorized):
             self.health = Health.UNAUTHORIZED
             self.needs_admin = isinstance(error, errors.NeedsAdminToken)
@@ -105,5 +110,7 @@ class AccountStatus:
         return None
 
     def is_stale(self, now: float, interval: float) -> bool:
-        """Data older than three intervals is not live, whatever the reason."""
-        return self.last_ok_at is not None and now - self.last_ok_at > 3 * interval
+        """The last good poll is older than STALE_INTERVALS intervals, whatever the reason (a hang, a back-off, a
+        halt); not while paused: the user stopped the polls and the header says so."""
+        return (not self.paused and self.last_ok_at is not None
+                and now - self.last_ok_at > STALE_INTERVALS * interval)

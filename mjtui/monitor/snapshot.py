@@ -115,6 +115,8 @@ class ChannelInfo:
     fast_time_remaining: str | None = None  # as Midjourney's /info words it: "12.34/15.0 hours (82.27%)"
     availability: Availability = Availability.ENABLED
     reason: str | None = None  # why it is disabled or locked, the gateway's text
+    plan: str | None = None  # the Midjourney subscription: "Pro"
+    renews_at: float | None = None  # when it renews (epoch seconds), as /info's <t:EPOCH> says
 
 
 @dataclass(slots=True)

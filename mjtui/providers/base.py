@@ -32,6 +32,7 @@ class Capability(StrEnum):
     RESET = "moderation reset"
     MESSAGES = "message progress"  # message(): what a command started, followed by its id
     TOGGLE = "account toggle"  # toggle(): make one of the service's linked accounts active or inactive
+    PRESS = "buttons"  # press(): a job's button (U1, 🔄, Vary (Strong), ...), which starts a new job
 
 
 class NotSupported(MjtuiError):
@@ -123,6 +124,11 @@ class Provider:
 
     async def reset(self, channel: str) -> None:
         raise self.lacking(Capability.RESET)
+
+    async def press(self, job_id: str, button: str, prompt: str | None = None) -> Job:
+        """Press one of a completed job's buttons (with `prompt`, where it takes one): the job it started, as the
+        answer tells it (at least its id)."""
+        raise self.lacking(Capability.PRESS)
 
     async def message(self, message_id: str) -> MessageProgress:
         raise self.lacking(Capability.MESSAGES)

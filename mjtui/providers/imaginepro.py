@@ -27,8 +27,9 @@ import httpx
 from mjtui.api import errors
 from mjtui.api.client import DEFAULT_TIMEOUT, ImagineProClient, Sleep
 from mjtui.api.imaginepro_models import LinkedAccount, MessageTrace, count_of, fast_time, job_of_message
-from mjtui.api.models import Command, Job, MessageProgress, MessageStatus
+from mjtui.api.models import Command, Job, JobStatus, MessageProgress, MessageStatus
 from mjtui.clock import parse_iso
+from mjtui.monitor.account_info import subscription_parts
 from mjtui.monitor.message_follow import MessageFollower, why_let_go
 from mjtui.monitor.snapshot import EMPTY_STATS, Availability, ChannelInfo, ChannelStats, JobRow, RunState, Snapshot
 from mjtui.providers.base import Capability, NotSupported, Polled, Provider, Sent
@@ -128,7 +129,7 @@ class ImaginePro(Provider):
     kind = "imaginepro"
     capabilities: ClassVar[frozenset[Capability]] = frozenset({
         Capability.RUNNING_LIST, Capability.JOB_DETAIL, Capability.MODES, Capability.INFO, Capability.CANCEL,
-        Capability.MESSAGES, Capability.TOGGLE,
+        Capability.MESSAGES, Capability.TOGGLE, Capability.PRESS,
     })
     commands_need_a_channel = False  # sent by the linked Discord account's token_id
     final_batch = 50  # a message that left the list was fetched as it did: its final state costs no request
@@ -305,6 +306,19 @@ class ImaginePro(Provider):
                                     f"ImaginePro cancels only while a job is in progress (progress < 100)")
         await self.pace.general(lambda: self.client.cancel(job_id))
 
+    async def press(self, job_id: str, button: str, prompt: str | None = None) -> Job:
+        """A message's button: the new message it starts is followed from now on, on the same linked account."""
+        answer = await self.pace.general(lambda: self.client.button(job_id, button, prompt))
+        if not answer.message_id:
+            raise errors.ProtocolError("the answer names no new message", endpoint="POST /api/v1/nova/button")
+        parent = self.known.get(job_id)
+        token_id = parent.token_id if parent else None
+        prompt = prompt or (parent.prompt if parent else None)
+        self._learn(Known(answer.message_id, token_id, button, prompt, answer.created_at), self.pace.clock())
+        child = Job(jobid=answer.message_id, parent_job_id=job_id, verb="button", button=button, prompt=prompt,
+                    status=JobStatus.CREATED, created=answer.created_at, channel=self._channel_of(token_id))
+        return child
+
     async def toggle(self, link: str, active: bool) -> str:
         """Make the linked account `link` (its token id, or its channel) active or inactive: only one the list names."""
         token_id = await self._token_of(link)
@@ -422,6 +436,7 @@ def link_info(link: LinkedAccount) -> ChannelInfo:
     if link.is_active is False:
         availability = Availability.INACTIVE
         reason = f"ImaginePro sends it no jobs (mjtui toggle {link.id} makes it active)"
+    plan, renews_at = subscription_parts(info.subscription if info else None)
     return ChannelInfo(name=f"token {link.id}", mode=mode.lower() if mode else None,
                        fast_time_remaining=fast.text() if fast else raw_fast if raw_fast.lower() not in ("", "none") else None,
-                       availability=availability, reason=reason)
+                       availability=availability, reason=reason, plan=plan, renews_at=renews_at)

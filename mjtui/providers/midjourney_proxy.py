@@ -17,15 +17,16 @@ import httpx
 from mjtui.api import errors
 from mjtui.api.client import DEFAULT_TIMEOUT
 from mjtui.api.models import Command, Job, JobStatus, Seed
-from mjtui.api.proxy import Missing, ProxyClient
+from mjtui.api.proxy import MODAL, Missing, ProxyClient
 from mjtui.api.proxy_models import Account, Dialect, Listing, ProxyJob, Task, TaskStatus, job_of
 from mjtui.clock import iso_utc
+from mjtui.monitor.account_info import subscription_parts
 from mjtui.monitor.snapshot import EMPTY_STATS, Availability, ChannelInfo, ChannelStats, JobRow, RunState, Snapshot
 from mjtui.providers.base import Capability, NotSupported, Polled, Provider, Sent
 
 EVERYTHING = frozenset({
     Capability.RUNNING_LIST, Capability.JOB_DETAIL, Capability.MODES, Capability.INFO, Capability.CANCEL,
-    Capability.SEED, Capability.RESET,
+    Capability.SEED, Capability.RESET, Capability.PRESS,
 })
 CAPABILITIES: dict[Dialect, frozenset[Capability]] = {
     Dialect.TRUEAI: EVERYTHING,
@@ -130,6 +131,23 @@ class MidjourneyProxy(Provider):
         job._document = answer.dump()
         return job
 
+    async def press(self, job_id: str, button: str, prompt: str | None = None) -> Job:
+        """The task's button with this label (or emoji), by its customId; a MODAL answer (Custom Zoom, a remix) is
+        confirmed at once with `prompt` (none: the gateway takes the task's own). A button the task lacks: nothing sent."""
+        await self._able(Capability.PRESS)
+        task = await self.client.task(job_id)
+        found = next((b for b in task.buttons or [] if b.custom_id and button in (b.label, b.emoji)), None)
+        if found is None or found.custom_id is None:
+            labels = ", ".join(b.text for b in task.buttons or []) or "none"
+            raise errors.MjtuiError(f"task {job_id} has no button '{button}' (its buttons: {labels}): nothing sent")
+        answer = await self.client.action(job_id, found.custom_id)
+        if answer.code == MODAL:
+            answer = await self.client.modal(_new_task_id(answer.result), prompt)
+        child = ProxyJob(jobid=_new_task_id(answer.result), parent_job_id=job_id, verb="button", button=button,
+                         status=JobStatus.CREATED, prompt=prompt or task.prompt, channel=task.channel)
+        child._document = answer.dump()
+        return child
+
     async def reset(self, channel: str) -> None:
         dialect = await self._able(Capability.RESET)
         account = await self._account(dialect, channel)
@@ -158,6 +176,13 @@ class MidjourneyProxy(Provider):
             known = ", ".join(sorted(self._accounts)[:10]) or "none"
             raise errors.MjtuiError(f"the gateway has no account on channel {channel} (channels: {known})")
         return account
+
+
+def _new_task_id(result: object) -> str:
+    """The task a submit started, as its `result` names it."""
+    if not isinstance(result, str | int) or not str(result).strip():
+        raise errors.ProtocolError(f"the answer names no task: {str(result)[:40]!r}", endpoint="POST /mj/submit/action")
+    return str(result)
 
 
 def describe_account(account: Account) -> str:
@@ -239,5 +264,6 @@ def account_info(account: Account) -> ChannelInfo:
         availability = Availability.OFFLINE
     else:
         availability = Availability.ENABLED
+    plan, renews_at = subscription_parts(account.subscription)
     return ChannelInfo(name=account.label, mode=account.job_mode, fast_time_remaining=account.fast_left,
-                       availability=availability, reason=account.reason)
+                       availability=availability, reason=account.reason, plan=plan, renews_at=renews_at)

@@ -17,7 +17,7 @@ class Useapi(Provider):
     kind = "useapi"
     capabilities: ClassVar[frozenset[Capability]] = frozenset({
         Capability.RUNNING_LIST, Capability.JOB_DETAIL, Capability.MODES, Capability.INFO, Capability.CANCEL,
-        Capability.SEED, Capability.RESET,
+        Capability.SEED, Capability.RESET, Capability.PRESS,
     })
     client: UseapiClient
 
@@ -46,3 +46,6 @@ class Useapi(Provider):
 
     async def reset(self, channel: str) -> None:
         await self.client.reset(channel)
+
+    async def press(self, job_id: str, button: str, prompt: str | None = None) -> Job:
+        return await self.client.button(job_id, button, prompt)

@@ -335,7 +335,7 @@ async def press_button(request: Request) -> Response:
         jobid = _required_string(body, "jobid")
         button = _required_string(body, "button")
         world = _world(request)
-        job = world.press(account, jobid, button)
+        job = world.press(account, jobid, button, _string(body, "prompt"), _string(body, "mask"))
     except SimError as exc:
         return _error(exc)
     return JSONResponse(job_json(world, job, _origin(request)))
@@ -455,7 +455,7 @@ async def nova_button(request: Request) -> Response:
                 raise SimError(400, CANCEL_REFUSED)
             world.cancel(account, job.jobid)
             return JSONResponse({"success": True, "messageId": job.message_id, "createdAt": iso_utc(world.now)})
-        child = world.press(account, job.jobid, button)
+        child = world.press(account, job.jobid, button, _string(body, "prompt"), _string(body, "mask"))
     except SimError as exc:
         return _nova_error(exc)
     return JSONResponse(_created(child))

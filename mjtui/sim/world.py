@@ -32,6 +32,11 @@ UPSCALE_BUTTONS = (
     "Vary (Subtle)", "Vary (Strong)", "Upscale (Subtle)", "Upscale (Creative)",
     "Zoom Out 2x", "Zoom Out 1.5x", "Custom Zoom", "Make Square", "⬅️", "➡️", "⬆️", "⬇️",
 )
+ANIMATE_BUTTONS = ("Animate (High motion)", "Animate (Low motion)")  # an upscaled image's: a video of it
+VIDEO_BUTTONS = ("Extend (High motion)", "Extend (Low motion)")  # a completed video's
+MASK_BUTTONS = ("Vary (Region)",)  # need a region drawn on the image (`mask`)
+PROMPT_BUTTONS = ("Custom Zoom",)  # need a `prompt`
+UPSCALED_BUTTONS = (*UPSCALE_BUTTONS[:2], *MASK_BUTTONS, *UPSCALE_BUTTONS[2:], *ANIMATE_BUTTONS)  # in Discord's order
 SEEDABLE_VERBS = ("imagine", "button", "blend")
 FAST_PLANS = (200.0, 900.0, 1800.0)  # GPU minutes a month: Basic's 200 min ("minutes"), Standard's 15 h, Pro's 30 h
 HISTORY_SECONDS = 24 * 3600  # ImaginePro's images endpoint lists the last 24 hours
@@ -336,8 +341,9 @@ class World(Timeline):
         roll = self.rng.random()
         if roll < 0.2 and channel.recent:
             parent = self.jobs.get(self.rng.choice(channel.recent))
-            if parent and parent.buttons:
-                button = self.rng.choice([b for b in parent.buttons if b in IMAGINE_BUTTONS] or parent.buttons)
+            pressable = [b for b in parent.buttons if b not in (*ANIMATE_BUTTONS, *MASK_BUTTONS)] if parent else []
+            if parent and pressable:  # the simulated user makes images, and draws no masks
+                button = self.rng.choice([b for b in pressable if b in IMAGINE_BUTTONS] or pressable)
                 return Submission("button", "image", parent.prompt or "", parent=parent.jobid, button=button)
         if roll > 0.92:
             return Submission("animate", "video", self.rng.choice(VIDEO_PROMPTS))
@@ -428,11 +434,11 @@ class World(Timeline):
 
     def _complete(self, job: SimJob) -> None:
         channel = self.channels[job.channel]
-        upscale = bool(job.button and job.button.startswith("U") and job.button[1:].isdigit())
+        upscale = _is_upscale(job.button)
         if job.job_type == "video":
-            job.buttons = []
+            job.buttons = list(VIDEO_BUTTONS)
         elif upscale:
-            job.buttons = list(UPSCALE_BUTTONS)
+            job.buttons = list(UPSCALED_BUTTONS)
         else:
             job.buttons = list(IMAGINE_BUTTONS)
         size = 64 if upscale else 128
@@ -526,21 +532,31 @@ class World(Timeline):
         verb = "animate" if job_type == "video" else "imagine"
         return self._start_job(channel, Submission(verb, job_type, prompt), None)
 
-    def press(self, account: Account, jobid: str, button: str) -> SimJob:
-        """Press a button on a completed job: a child job, listed in the parent's children."""
+    def press(self, account: Account, jobid: str, button: str, prompt: str | None = None,
+              mask: str | None = None) -> SimJob:
+        """Press a button on a completed job: a child job (a video for Animate and Extend), listed in the parent's
+        children. 400: not one of its buttons, or missing the prompt or mask it needs; 409: an upscale pressed before;
+        429: the channel is full; 596 (from `job_for`): the channel is halted."""
         parent = self.job_for(account, jobid, parent=True)
         if parent.status(self._now) != "completed":
             raise SimError(400, "Parent job must be completed")
         if button not in parent.buttons:
             raise SimError(400, f"Button {button} is not supported by job {jobid}")
+        if button in PROMPT_BUTTONS and not prompt:
+            raise SimError(400, f"Parameter prompt is required for button {button}")
+        if button in MASK_BUTTONS and not mask:
+            raise SimError(400, f"Parameter mask is required for button {button}")
+        if _is_upscale(button) and any(child["button"] == button for child in parent.children):
+            raise SimError(409, f"Button {button} already executed for job {jobid}")  # useapi's ButtonResponseErrorUpscaled
         channel = self.channels[parent.channel]
-        if not channel.has_room("image"):
+        job_type = "video" if button in (*ANIMATE_BUTTONS, *VIDEO_BUTTONS) else "image"
+        if not channel.has_room(job_type):
             raise SimError(
                 429,
                 f"Maximum of {channel.max_jobs} jobs executing in parallel supported",
                 executingJobs=list(channel.running),
             )
-        return self._start_job(channel, Submission("button", "image", parent.prompt or "", jobid, button), parent)
+        return self._start_job(channel, Submission("button", job_type, prompt or parent.prompt or "", jobid, button), parent)
 
     def command(self, account: Account, verb: str, channel_id: str | None, reply_url: str | None,
                 reply_ref: str | None) -> SimJob:
@@ -720,6 +736,11 @@ class World(Timeline):
 
     def parent_of(self, job: SimJob) -> SimJob | None:
         return self.jobs.get(job.parent) if job.parent else None
+
+
+def _is_upscale(button: str | None) -> bool:
+    """U1 ... U4: an image of the grid, upscaled."""
+    return bool(button and button.startswith("U") and button[1:].isdigit())
 
 
 def _url_key(jobid: str) -> str:

@@ -1,4 +1,5 @@
-"""An account's one-line status (live, stale, retrying, halted) and the banner of a halted account."""
+"""An account's one-line status (live, stale, retrying, halted), why its last poll failed, and the banner of a halted
+account."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from textual.widgets import Static
 
 from mjtui.monitor.health import AccountStatus, Health
 from mjtui.text import clean
-from mjtui.tui.formatting import age
+from mjtui.tui.formatting import age, now_local
 from mjtui.tui.line import Line
 
 HEALTH_CLASS = {
@@ -26,15 +27,18 @@ AGE_STEP = 5.0
 
 
 def status_words(status: AccountStatus, now: float, interval: float) -> str:
-    """The state as a user reads it: `live`, `stale`, `retrying in 8s`, `unauthorized`, ..."""
+    """The state as a user reads it: `live`, `retrying in 8s`, `stale since 12:03:04, retrying in 8s`, `unauthorized`..."""
     health = status.health
     if status.paused:
         return "paused"
-    if health is Health.RETRYING and status.retry_at is not None:
-        return f"retrying in {max(0, round(status.retry_at - now))}s"
-    if health is Health.LIVE and status.is_stale(now, interval):
-        return "stale"
-    return health.value
+    if health.halted:
+        return health.value  # its banner says the rest
+    retrying = f"retrying in {max(0, round(status.retry_at - now))}s" if (
+        health is Health.RETRYING and status.retry_at is not None) else None
+    if status.is_stale(now, interval) and status.last_ok_at is not None:
+        since = f"stale since {now_local(status.last_ok_at)}"
+        return f"{since}, {retrying}" if retrying else since
+    return retrying or health.value
 
 
 def fresh_age(seconds: float, interval: float) -> float:
@@ -73,7 +77,7 @@ class AccountHeader(Line):
              rate_limited: bool = False) -> None:
         """The line; `interval` is how often the account is polled, `rate_limited` when its service's limit set it."""
         words = status_words(status, now, interval)
-        kind = "warn" if words == "stale" else "muted" if words == "paused" else HEALTH_CLASS[status.health]
+        kind = "warn" if words.startswith("stale") else "muted" if words == "paused" else HEALTH_CLASS[status.health]
         style = self.get_component_rich_style(f"account-header--{kind}")
         dim = self.get_component_rich_style("account-header--dim")
         text = Text()
@@ -92,10 +96,34 @@ class AccountHeader(Line):
             details.append(f"every {interval:g}s")
         if running is not None:
             details.append(f"{running} running")
-        if status.health is Health.RETRYING and status.last_problem:
-            details.append(f"last: {clean(status.last_problem, limit=120)}")  # why, not only how often
         text.append("  " + " · ".join(details), style=dim)
         self.show_line(text)
+
+
+class ProblemLine(Static):
+    """Why the last poll failed, whole (wrapped, never cut), under the header while the account retries."""
+
+    DEFAULT_CSS = """
+    ProblemLine { height: auto; padding: 0 1; color: $text-warning; display: none; }
+    ProblemLine.-visible { display: block; }
+    """
+    _shown: str | None = None
+
+    def show(self, status: AccountStatus) -> None:
+        message = problem_text(status)
+        if message == self._shown:
+            return  # set every second: an unchanged line costs no layout
+        self._shown = message
+        self.set_class(message is not None, "-visible")
+        self.update(Text(message or ""))
+
+
+def problem_text(status: AccountStatus) -> str | None:
+    """`last error at 12:03:04: no answer in time: not complete within 10 s`, while the account retries."""
+    if status.health is not Health.RETRYING or not status.last_problem:
+        return None  # a halt has its banner; a good poll, nothing to say
+    when = f" at {now_local(status.last_error_at)}" if status.last_error_at is not None else ""
+    return f"last error{when}: {clean(status.last_problem, limit=2000)}"
 
 
 class Banner(Static):

@@ -13,6 +13,7 @@ import asyncio
 import random
 import signal
 import sys
+import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -21,8 +22,8 @@ from textual import __version__ as textual_version
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
-from textual.notifications import SeverityLevel
-from textual.screen import Screen
+from textual.notifications import Notify, SeverityLevel
+from textual.screen import ModalScreen, Screen
 from textual.theme import Theme
 
 from mjtui.clock import Clock, SystemClock
@@ -35,8 +36,8 @@ from mjtui.timers import TextualTimers, Timers
 from mjtui.tui import partial_writes
 from mjtui.tui.bindings import APP_BINDINGS, keymap_conflicts, with_keymap
 from mjtui.tui.collector import Collector
+from mjtui.tui.notices import TOAST_CSS, Notice, NoticeLog, NoticesScreen, ToastGate, toast_line
 from mjtui.tui.startup import Opening, StartupScreen
-from mjtui.tui.themes import APP_CSS
 from mjtui.tui.themes import shipped as shipped_themes
 from mjtui.tui.watchdog import ExitDeadline, TerminalModes
 
@@ -62,7 +63,7 @@ class MjtuiApp(App[None]):
 
     TITLE = "mjtui"
     BINDINGS = APP_BINDINGS
-    CSS = APP_CSS
+    CSS = TOAST_CSS
 
     def __init__(
         self,
@@ -89,6 +90,8 @@ class MjtuiApp(App[None]):
         notify: NotifyConfig | None = None,
     ) -> None:
         super().__init__()
+        self.notices = NoticeLog()  # every notification, whole: `n` shows them
+        self.toasts = ToastGate()  # one toast on screen at a time
         self.wanted_theme = theme or DEFAULT_THEME
         self.save_theme = save_theme
         self._theme_settled = False  # the theme set here is not a choice to save
@@ -163,10 +166,21 @@ class MjtuiApp(App[None]):
         super().exit(result, return_code, message)
 
     def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
-               timeout: float | None = None, markup: bool = False) -> None:
-        """Toasts carry text from strangers (API answers, file names): never markup, never escapes, never a token."""
-        super().notify(redact(clean(message, keep_newlines=True)), title=redact(clean(title)), severity=severity,
-                       timeout=timeout, markup=False)
+               timeout: float | None = None, markup: bool = False, toast: bool = True) -> None:
+        """Toasts carry text from strangers (API answers, file names): never markup, never escapes, never a token.
+
+        The whole text goes into the notifications log (`n`); the toast shows its first line (`toast=False`: none).
+        """
+        message, title = redact(clean(message, keep_newlines=True)), redact(clean(title))
+        self.notices.add(Notice(self.clock.now(), severity, title, message))
+        seconds = self.NOTIFICATION_TIMEOUT if timeout is None else timeout
+        if toast and self.toasts.admit(severity, seconds, time.monotonic()):  # Textual times toasts on its own clock
+            key = self.user_keymap.get("notices", "n").split(",")[0].strip()
+            super().notify(toast_line(message, key, title), severity=severity, timeout=seconds, markup=False)
+
+    def on_notify(self, event: Notify) -> None:
+        """A toast about to show replaces the one showing (runs before App's own handler adds it: subclass first)."""
+        self.clear_notifications()
 
     # -- start and stop -------------------------------------------------------------------------------
 
@@ -242,7 +256,7 @@ class MjtuiApp(App[None]):
         """Until the dashboard is there, the keys that act on it are shown dimmed and do nothing (quit works)."""
         if self._dashboard is None and action in {"pause", "refresh", "interval", "help"}:
             return None
-        return True
+        return not (action == "notices" and isinstance(self.screen, ModalScreen))  # not over a dialog, nor the log
 
     def tick(self) -> None:
         self.collector.tick()
@@ -332,6 +346,10 @@ class MjtuiApp(App[None]):
         accounts = [(state.name, state.service) for state in self.accounts.values()]
         return help_rows(self.user_keymap, self.get_key_display, accounts)
 
+    def action_notices(self) -> None:
+        """The notifications log: the last ones whole, with time and severity."""
+        self.push_screen(NoticesScreen(self.notices))
+
     def action_help(self) -> None:
         from mjtui.tui.help import HelpScreen
 
@@ -366,6 +384,10 @@ class MjtuiApp(App[None]):
 
     def request_cancel(self, account: str | None = None, job_id: str | None = None) -> None:
         self.dashboard.request_cancel(account, job_id)
+
+    def request_press(self, account: str, job: Job, button: str, screen: InspectorScreen | None = None, *,
+                      with_prompt: bool = False) -> None:
+        self.dispatcher.press(self.accounts[account], job, button, screen, with_prompt=with_prompt)
 
     def lacks(self, account: str, action: str) -> bool:
         return self.dashboard.lacks(account, action)

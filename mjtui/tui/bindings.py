@@ -45,6 +45,8 @@ APP_BINDINGS: list[BindingType] = [  # the app's: on every screen
             tooltip="Poll less often"),
     Binding("minus", "interval(-1)", "Faster refresh", id="faster", show=False,
             tooltip="Poll more often, down to what the service allows"),
+    Binding("n", "notices", "Notifications", id="notices", show=False,
+            tooltip="The last 50 notifications in full, with time and severity"),
     Binding("question_mark", "help", "Help", id="help", tooltip="List every key and its id for [keys] in config.toml"),
     Binding("q", "quit", "Quit", id="quit", tooltip="Quit the application"),
     Binding("ctrl+c", "quit", "Quit", id="quit.ctrl_c", show=False, priority=True),
@@ -55,6 +57,11 @@ INSPECTOR_BINDINGS: list[BindingType] = [  # the inspector's: here, so [keys] an
     Binding("y", "copy_seed", "Copy seed", id="inspector.copy_seed"),
     Binding("x,delete", "cancel", "Cancel job", id="inspector.cancel"),
     Binding("o", "open_parent", "Parent", id="inspector.parent"),
+    # Off the footer: at 80 columns it pushed Help and Quit off; the Buttons section's title names it.
+    Binding("b", "focus_buttons", "Buttons", id="inspector.press", show=False,
+            tooltip="Go to the job's buttons (U1, 🔄, Vary, Zoom, ...): enter presses one, after asking"),
+    Binding("e", "press_with_prompt", "Press with prompt", id="inspector.press_prompt", show=False,
+            tooltip="Press the selected button with a prompt you edit (Custom Zoom; with Remix on V1-V4, 🔄, Vary, pans)"),
     Binding("ctrl+r,f5", "refresh", "Refresh", id="inspector.refresh"),
 ]
 HISTORY_BINDINGS: list[BindingType] = [  # the history screen's: here too, so [keys] and help know them before it opens

@@ -24,6 +24,7 @@ from mjtui.text import clean
 from mjtui.tui.formatting import (
     duration,
     epoch_of,
+    local_date,
     local_time,
     safe,
     short_channel_id,
@@ -286,6 +287,19 @@ class ChannelPane(RowTable):
             self.history = history
             self._update_title()
 
+    def set_account(self, info: ChannelInfo) -> None:
+        """What /info said of the account behind the channel, on the line under the gauges (a channel whose poll says
+        it, a queue's, keeps the poll's: the next one says it anyway)."""
+        if self.queue:
+            return
+        if self.above != 2:
+            self.above = 2
+            self._header = None  # the column header moved down a line
+            self._forget_lines()  # every line below the gauges moved: none drawn before is right
+            self._rebuild()
+        self._set_info(info)
+        self.refresh()
+
     def set_mode(self, mode: str | None) -> None:
         if mode != self.mode:
             self.mode = mode
@@ -512,4 +526,13 @@ def account_line(info: ChannelInfo | None, style: Callable[[str], Style]) -> Tex
     if info.fast_time_remaining:
         text.append(" · fast time left ", style=style("gauge--label"))
         text.append(clean(info.fast_time_remaining, limit=60))
+    if info.plan or info.renews_at:
+        text.append(" · ", style=style("gauge--label"))
+        text.append(plan_words(info))
     return text
+
+
+def plan_words(info: ChannelInfo) -> str:
+    """`Pro, renews 2027-01-14` (the date local), `renews 2027-01-14`, or `Pro`."""
+    renews = f"renews {local_date(info.renews_at)}" if info.renews_at is not None else ""
+    return ", ".join(part for part in (clean(info.plan or "", limit=24), renews) if part)

@@ -21,7 +21,9 @@ from mjtui.api import errors
 from mjtui.api.models import COMMANDS, Job
 from mjtui.clock import Clock
 from mjtui.logs import log
+from mjtui.monitor.account_info import AccountInfo
 from mjtui.monitor.health import Health
+from mjtui.monitor.snapshot import ChannelInfo
 from mjtui.poller import AccountState, Answer, Poller, internal_error
 from mjtui.store import ChannelHistory, HistoryEntry
 from mjtui.text import clean
@@ -176,6 +178,15 @@ class DashboardScreen(Screen[None]):
             # Panes live as long as the app: out of the full passes' reach (at a hundred channels each scanned them ~0.3 s).
             self.mjtui.collector.freeze_after_refresh(self.app)
 
+    def show_info(self, state: AccountState, channel: str, info: AccountInfo) -> None:
+        """What /info said of a channel's account: its mode, and the line under the pane's gauges."""
+        if info.mode:
+            self.set_mode(state, channel, info.mode)
+        pane = self.pane(state.name, channel)
+        if pane is not None:
+            pane.set_account(ChannelInfo(mode=info.mode, fast_time_remaining=info.fast_time_remaining, plan=info.plan,
+                                         renews_at=info.renews_at))
+
     def set_mode(self, state: AccountState, channel: str, mode: str) -> None:
         """A channel's mode, as a command's answer or /info said it."""
         state.modes[channel] = mode
@@ -209,7 +220,8 @@ class DashboardScreen(Screen[None]):
             self.mjtui.announcer.freed_slots(state.name, previous, fresh, now, lambda c: self.channel_label(state, c))
         if self.mjtui.journal_link is not None:
             self.mjtui.journal_link.record_poll(state.name, [row for rows in fresh.jobs.values() for row in rows.values()], now)
-        self.mjtui.announcer.say_finished(state.name)  # a backlog still draining: what has come in so far, once a poll
+        if not (changes and changes.removed):  # else said with their final states, once fetched: one toast
+            self.mjtui.announcer.say_finished(state.name)  # a backlog still draining: what has come in so far, once a poll
         if not changes:
             return
         # New to this poll (a channel that went idle and came back has its pane still).
@@ -295,10 +307,12 @@ class DashboardScreen(Screen[None]):
                 self.show_header(state)
 
     def show_header(self, state: AccountState) -> None:
+        """The account's header line, why its last poll failed, and its panes dimmed while what they show is stale."""
         running = state.snapshot.running if state.snapshot else None
-        interval = self.poller.interval(state.name)
-        self.section(state.name).header.show(state.status, self.clock.now(), interval, running,
-                                             rate_limited=interval == state.min_poll_seconds > 0)
+        interval, now, section = self.poller.interval(state.name), self.clock.now(), self.section(state.name)
+        section.header.show(state.status, now, interval, running, rate_limited=interval == state.min_poll_seconds > 0)
+        section.problem.show(state.status)
+        section.set_class(state.status.is_stale(now, interval), "-stale")
 
     def refresh_words(self) -> str:
         """What + / - set: the refresh interval, and the accounts whose service's rate limit polls them less often."""
@@ -400,9 +414,9 @@ class DashboardScreen(Screen[None]):
 
     def open_inspector(self, account: str, job_id: str, job: Job | None = None, *, fetch: bool = True) -> InspectorScreen:
         """Inspect a job; `fetch=False` shows a journal record as it is, with no request."""
-        from mjtui.tui.inspector import InspectorScreen  # loaded when first opened: not on the way to live data
+        from mjtui.tui.inspector import inspector_class  # loaded when first opened: not on the way to live data
 
-        screen = InspectorScreen(account, job_id, job, from_journal=not fetch)
+        screen = inspector_class(self.mjtui.readonly)(account, job_id, job, from_journal=not fetch)
         self.app.push_screen(screen)
         return screen
 

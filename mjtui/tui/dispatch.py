@@ -15,14 +15,17 @@ from textual.notifications import SeverityLevel
 
 from mjtui.actions import Actions, Refused, seed_settled
 from mjtui.api import errors
-from mjtui.api.models import COMMANDS, Command, Job
+from mjtui.api.buttons import NEEDS_MASK, NEEDS_PROMPT, NOT_PRESSED_HERE, TAKES_PROMPT, what_it_does
+from mjtui.api.models import Command, Job
+from mjtui.monitor.account_info import AccountInfo, parse_info
 from mjtui.monitor.snapshot import Availability, ChannelInfo
 from mjtui.poller import AccountState, internal_error
 from mjtui.providers import Provider
 from mjtui.text import clean
+from mjtui.tui.channel_pane import plan_words
 from mjtui.tui.confirm import ConfirmScreen
 from mjtui.tui.formatting import short_job_id
-from mjtui.tui.keys import READONLY_WORDS
+from mjtui.tui.keys import readonly_words
 
 if TYPE_CHECKING:
     from mjtui.tui.dashboard import DashboardScreen
@@ -52,8 +55,7 @@ class Dispatcher:
         if refusal is None:
             return False
         if refusal.readonly:
-            what = READONLY_WORDS.get(action, f"/{action}" if action in COMMANDS else action)
-            self.notify(f"read-only mode (--readonly): {what} is off", severity="warning")
+            self.notify(readonly_words(action), severity="warning")
         else:
             self.notify(refusal.message, severity="warning")
         return True
@@ -67,9 +69,9 @@ class Dispatcher:
         return True
 
     def failed(self, state: AccountState, what: str, exc: errors.MjtuiError) -> None:
-        if isinstance(exc, errors.OutcomeUnknown):
-            self.notify(f"{what}: outcome unknown, the answer was lost; the next poll will tell", severity="warning",
-                        timeout=8)
+        if isinstance(exc, errors.OutcomeUnknown):  # never sent again from here: a press twice is two paid jobs
+            then = "look at the channel before pressing again" if what.startswith("press") else "the next poll will tell"
+            self.notify(f"{what}: outcome unknown, the answer was lost; {then}", severity="warning", timeout=8)
             return
         if isinstance(exc, Refused):  # the provider lacks it (a gateway's dialect, learned on the way): not a failure
             self.notify(clean(str(exc), limit=300), severity="warning")
@@ -148,6 +150,63 @@ class Dispatcher:
                            ConfirmScreen("Toggle linked account", question, yes_label="Activate" if active else "Deactivate"),
                            lambda: self.actions.toggle(service, channel, active), "toggled")
 
+    def press(self, state: AccountState, job: Job, button: str, screen: InspectorScreen | None = None, *,
+              with_prompt: bool = False) -> None:
+        """Press a completed job's button, after a confirmation naming the job, the button and the channel (it starts
+        paid work); first a one-line prompt, prefilled with the job's, for a button that needs one or when asked."""
+        service = state.service
+        if service is None or self.refused("press", service):
+            return
+        if button in NEEDS_MASK or button in NOT_PRESSED_HERE:
+            self.notify(f"{clean(button)}: {what_it_does(button)}" if button in NEEDS_MASK else
+                        f"{clean(button)}: press x to cancel the job", severity="warning")
+            return
+        if not (with_prompt or button in NEEDS_PROMPT):
+            self._confirm_press(state, job, button, None, screen)
+            return
+        if button not in TAKES_PROMPT:
+            self.notify(f"{clean(button)} takes no prompt: enter presses it as it is", severity="warning")
+            return
+        from mjtui.tui.prompt import PromptScreen  # loaded when a button first asks for text
+
+        question = Text()
+        question.append(f"Prompt for {button} on job ")
+        question.append(short_job_id(job.jobid or ""), style="bold")
+        question.append(f" ({what_it_does(button)}):")
+
+        def given(prompt: str | None) -> None:
+            if prompt is None:
+                self.notify(f"{clean(button)}: nothing sent", timeout=2)
+            else:
+                self._confirm_press(state, job, button, prompt, screen)
+
+        self.screen.app.push_screen(PromptScreen(f"Press {clean(button)}", question, job.prompt or ""), given)
+
+    def _confirm_press(self, state: AccountState, job: Job, button: str, prompt: str | None,
+                       screen: InspectorScreen | None) -> None:
+        service, job_id = state.service, job.jobid or ""
+        assert service is not None
+        question = Text()
+        question.append("Press ")
+        question.append(clean(button), style="bold")
+        question.append(" on job ")
+        question.append(clean(job_id), style="bold")
+        question.append(f"\n(account {clean(state.name)}, channel "
+                        f"{clean(channel_name(state, job.channel) or job.channel if job.channel else '?', limit=60)})?")
+        if prompt is not None:
+            question.append(f"\nPrompt: {clean(prompt, limit=300)}")
+        question.append(f"\nIt starts a new job on the channel ({what_it_does(button)}): paid work.")
+
+        async def send() -> str:
+            child = await self.actions.press(service, job_id, button, prompt)
+            if screen is not None and screen.is_attached:
+                screen.pressed(child)
+            return (f"{clean(button)} pressed on {short_job_id(job_id)}: new job {short_job_id(child.jobid or '?')}"
+                    + (" (in Children: enter opens it)" if screen is not None else ""))
+
+        self._confirm_then(state, f"press {clean(button)}", job_id, f"press:{job_id}:{button}",
+                           ConfirmScreen("Press button", question, yes_label="Press"), send, "pressed")
+
     def _confirm_then(self, state: AccountState, what: str, target: str, key: str, dialog: ConfirmScreen,
                       call: Callable[[], Awaitable[object]], done: str) -> None:
         def decided(yes: bool | None) -> None:
@@ -163,7 +222,7 @@ class Dispatcher:
             said = await call()
             if what == "cancel":
                 self.cancelled_here.add((state.name, target))  # its toast is this one, not the poll's
-            self.notify(clean(said, limit=200) if isinstance(said, str) else done, title=what.capitalize())
+            self.notify(clean(said, limit=200) if isinstance(said, str) else done, title=what[:1].upper() + what[1:])
             self.screen.poll(state.name)
         except errors.MjtuiError as exc:
             self.failed(state, what, exc)
@@ -238,10 +297,13 @@ class Dispatcher:
             if cmd in MODE_COMMANDS and channel:
                 self.screen.set_mode(state, channel, cmd)
             title = f"/{cmd} on {clean((channel_name(state, channel) or channel) if channel else state.name, limit=60)}"
-            self.notify(clean(sent.content or sent.status or "done", keep_newlines=True, limit=600), title=title,
-                        timeout=10 if cmd == "info" else 5)
-            if cmd == "info" and channel:
-                self._learn_mode(state, channel, sent.content or "")
+            said = clean(sent.content or sent.status or "done", keep_newlines=True, limit=4000)
+            if cmd == "info" and channel:  # read into the pane's header; the toast says it in a line, the log whole
+                info = parse_info(sent.content or "")
+                self.screen.show_info(state, channel, info)
+                summary = info_words(info)
+                said = f"{summary}\n{said}" if summary else said
+            self.notify(said, title=title, timeout=5)
         except errors.MjtuiError as exc:
             self.failed(state, f"/{cmd}", exc)
         except Exception as exc:  # noqa: BLE001
@@ -249,16 +311,17 @@ class Dispatcher:
         finally:
             self.in_flight.discard(key)
 
-    def _learn_mode(self, state: AccountState, channel: str, content: str) -> None:
-        for mode in MODE_COMMANDS:
-            if f"job mode**: {mode}" in content.lower():
-                self.screen.set_mode(state, channel, mode)
-
-
 def channel_name(state: AccountState, channel: str) -> str | None:
     """The channel's configured name, else the name its service gives the account behind it (a gateway's remark)."""
     info = state.snapshot.info.get(channel) if state.snapshot else None
     return state.channel_names.get(channel) or (info.name if info is not None else None)
+
+
+def info_words(info: AccountInfo) -> str:
+    """`fast · 12.34/30.0 hours left · Pro, renews 2027-01-14`: what /info said, in a line ("" when nothing)."""
+    plan = plan_words(ChannelInfo(plan=info.plan, renews_at=info.renews_at))
+    fast = f"{info.fast_time_remaining} left" if info.fast_time_remaining else ""
+    return " · ".join(part for part in (info.mode or "", fast, plan) if part)
 
 
 def _seed_report(screen: InspectorScreen | None, text: str | None, job: Job | None = None) -> None:

@@ -63,5 +63,10 @@ def safe(value: object, *, limit: int | None = None, style: str = "") -> Text:
     return Text(clean(value, limit=limit), style=style)
 
 
+def local_date(epoch: float) -> str:
+    """An epoch as the local date, `2027-01-14`."""
+    return datetime.fromtimestamp(epoch).strftime("%Y-%m-%d")
+
+
 def now_local(epoch: float) -> str:
     return datetime.fromtimestamp(epoch).strftime("%H:%M:%S")

@@ -24,6 +24,7 @@ class ScreenHost(Protocol):
     timers: Timers
     previews: ImageCache | None  # None: no pictures, no downloads
     journal: Journal | None
+    readonly: bool  # --readonly: nothing but GETs, so no key that would change something is offered
 
     @property
     def writer(self) -> JournalWriter | None: ...  # the journal's writer thread, through which reads go too
@@ -41,6 +42,9 @@ class ScreenHost(Protocol):
     def request_seed(self, account: str, job_id: str, screen: InspectorScreen | None = None) -> None: ...
 
     def request_cancel(self, account: str | None = None, job_id: str | None = None) -> None: ...
+
+    def request_press(self, account: str, job: Job, button: str, screen: InspectorScreen | None = None, *,
+                      with_prompt: bool = False) -> None: ...
 
     def lacks(self, account: str, action: str) -> bool:
         """Whether the account's provider cannot do `action` ("cancel", "seed"): its keys are hidden."""

@@ -13,12 +13,14 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
 from mjtui.api import errors
-from mjtui.api.models import Attachment, Job
+from mjtui.api.buttons import NEEDS_MASK, what_it_does
+from mjtui.api.models import Attachment, Child, Job
 from mjtui.text import clean
 from mjtui.tui.bindings import INSPECTOR_BINDINGS
 from mjtui.tui.clipboard import copy_notice
 from mjtui.tui.footer import KeysFooter
 from mjtui.tui.formatting import local_datetime, safe
+from mjtui.tui.keys import readonly_bindings, readonly_words
 from mjtui.tui.preview import PreviewError, PreviewPanel
 
 if TYPE_CHECKING:
@@ -42,8 +44,9 @@ def _size(num: int | None) -> str:
 STATUS_KIND = {"completed": "ok", "failed": "bad", "moderated": "bad"}  # anything else is still running: busy
 
 
-def job_summary(job: Job, status_style: Style | str = "bold") -> Text:
-    """The job's own fields, one per line, labels dim and values inert; the status in `status_style`."""
+def job_summary(job: Job, status_style: Style | str = "bold", *, buttons: bool = True) -> Text:
+    """The job's own fields, one per line, labels dim and values inert; the status in `status_style` (`buttons`:
+    its buttons too, when they are not listed to press)."""
     text = Text()
 
     def line(label: str, value: object, style: Style | str = "") -> None:
@@ -59,7 +62,7 @@ def job_summary(job: Job, status_style: Style | str = "bold") -> Text:
     line("verb", job.verb)
     line("button", job.button)
     line("prompt", job.prompt)
-    line("buttons", "  ".join(f"[{label}]" for label in job.buttons) if job.buttons else None)
+    line("buttons", "  ".join(f"[{label}]" for label in job.buttons) if job.buttons and buttons else None)
     line("content", job.content)
     line("created", local_datetime(job.created) if job.created else None)
     line("updated", local_datetime(job.updated) if job.updated else None)
@@ -135,6 +138,7 @@ class InspectorScreen(Screen[None]):
         self._timer: TimerHandle | None = None
         self._composed = False
         self._images: dict[str, tuple[str, Attachment]] = {}
+        self._pressed: list[Child] = []  # jobs started here: kept among the children where the service lists none
 
     @property
     def mjtui(self) -> ScreenHost:
@@ -157,6 +161,11 @@ class InspectorScreen(Screen[None]):
             yield children
             yield Static("Seed", classes="section")
             yield Static(id="seed")
+            yield Static("Buttons (b goes here; enter presses one, after asking; e: with a prompt)", classes="section",
+                         id="buttons-title")
+            buttons: DataTable = DataTable(cursor_type="row", id="buttons")
+            buttons.add_columns("button", "starts")
+            yield buttons
             yield Static("Images" if self.mjtui.previews is None else "Images (select one to preview it)",
                          classes="section", id="images-title")
             attachments: DataTable = DataTable(cursor_type="row", id="attachments")
@@ -207,6 +216,8 @@ class InspectorScreen(Screen[None]):
         self._timer = self.mjtui.timers.call_later(interval, self.fetch)
 
     def show_job(self, job: Job) -> None:
+        listed = {child.jobid for child in job.children}
+        job.children += [child for child in self._pressed if child.jobid not in listed]  # a gateway's task lists none
         self.job = job
         self.refresh_bindings()  # `o Parent` is offered once the job is known to have one
         if job.has_seed:
@@ -233,7 +244,9 @@ class InspectorScreen(Screen[None]):
             return
         kind = STATUS_KIND.get(job.status or "", "busy")
         status_style = self.get_component_rich_style(f"inspector--{kind}", partial=True)
-        self.query_one("#summary", Static).update(job_summary(job, status_style))
+        pressable = self._pressable()
+        self.query_one("#summary", Static).update(job_summary(job, status_style, buttons=not pressable))
+        self._show_buttons(job if pressable else None)
         children = self.query_one("#children", DataTable)
         children.clear()
         for child in job.children:
@@ -249,6 +262,37 @@ class InspectorScreen(Screen[None]):
             embeds.append(clean(embed.description or embed.type or "", limit=400))
             embeds.append("\n")
         self.query_one("#embeds", Static).update(embeds)
+
+    def _pressable(self) -> bool:
+        """Whether the job's buttons are offered: it completed with some, and the account may press them."""
+        job = self.job
+        return (job is not None and job.status == "completed" and bool(job.buttons) and not self.from_journal
+                and not self.mjtui.readonly and not self.mjtui.lacks(self.account, "press"))
+
+    def _show_buttons(self, job: Job | None) -> None:
+        """The buttons to press, one a row (rebuilt only when they change, so the cursor stays where the user put it)."""
+        table = self.query_one("#buttons", DataTable)
+        labels = job.buttons if job is not None else []
+        if [str(key.value) for key in table.rows] != labels:
+            table.clear()
+            for label in dict.fromkeys(labels):  # a key once: a service that lists one twice is shown it once
+                style = "dim" if label in NEEDS_MASK else ""
+                table.add_row(safe(label, limit=40), Text(what_it_does(label), style=style), key=label)
+        table.display = bool(labels)
+        self.query_one("#buttons-title", Static).display = bool(labels)
+
+    def pressed(self, child: Job) -> None:
+        """A button pressed here started `child`: listed at once among the children, the cursor on it (enter opens it)."""
+        if self.job is None or not child.jobid:
+            return
+        started = Child(button=child.button, jobid=child.jobid, messageId=child.message_id)
+        self._pressed.append(started)
+        if all(known.jobid != child.jobid for known in self.job.children):
+            self.job.children.append(started)
+        self.render_job()
+        children = self.query_one("#children", DataTable)
+        children.move_cursor(row=children.get_row_index(child.jobid))
+        children.focus()
 
     def _show_images(self, job: Job) -> None:
         """Rebuilt only when the images change, so a follow-up fetch keeps the user's row and preview."""
@@ -299,9 +343,11 @@ class InspectorScreen(Screen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """A key the account's provider cannot do is hidden (the original midjourney-proxy has no cancel, no seed), and
-        so is `o` for a job with no parent."""
+        so are `o` for a job with no parent and `b` for one with no buttons to press."""
         if action == "open_parent":
             return self.job is not None and bool(self.job.parent_job_id)
+        if action in ("focus_buttons", "press_with_prompt") and not self.mjtui.readonly:
+            return self._pressable()
         needed = {"seed": "seed", "copy_seed": "seed", "cancel": "cancel"}.get(action)
         return needed is None or not self.mjtui.lacks(self.account, needed)
 
@@ -325,12 +371,44 @@ class InspectorScreen(Screen[None]):
     def action_cancel(self) -> None:
         self.mjtui.request_cancel(self.account, self.job_id)
 
+    def action_focus_buttons(self) -> None:
+        if self.mjtui.readonly:
+            self.app.notify(readonly_words("press"), severity="warning")
+        elif not self._pressable():
+            self.app.notify("no buttons to press: a job has them once it completes", severity="warning")
+        else:
+            self.query_one("#buttons", DataTable).focus()
+
+    def action_press_with_prompt(self) -> None:
+        table = self.query_one("#buttons", DataTable)
+        if not table.has_focus or not table.row_count:
+            self.action_focus_buttons()
+            return
+        self._press(str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value), with_prompt=True)
+
+    def _press(self, button: str, *, with_prompt: bool = False) -> None:
+        if self.job is not None:
+            self.mjtui.request_press(self.account, self.job, button, self, with_prompt=with_prompt)
+
     def action_open_parent(self) -> None:
         if self.job is not None and self.job.parent_job_id:  # the key is off otherwise (check_action)
-            self.app.push_screen(InspectorScreen(self.account, self.job.parent_job_id))
+            self.app.push_screen(type(self)(self.account, self.job.parent_job_id))
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        if event.data_table.id == "children" and event.row_key.value and self.job is not None:
-            self.app.push_screen(InspectorScreen(self.account, event.row_key.value))
+        if event.data_table.id == "buttons" and event.row_key.value:
+            self._press(event.row_key.value)
+        elif event.data_table.id == "children" and event.row_key.value and self.job is not None:
+            self.app.push_screen(type(self)(self.account, event.row_key.value))
 
 
+
+
+class ReadonlyInspectorScreen(InspectorScreen):
+    """The inspector under `--readonly`: no buttons to press, and the footer offers no key that would only be refused."""
+
+    BINDINGS = readonly_bindings(INSPECTOR_BINDINGS)
+
+
+def inspector_class(readonly: bool) -> type[InspectorScreen]:
+    """The inspector to open: `--readonly`'s offers no key that sends anything."""
+    return ReadonlyInspectorScreen if readonly else InspectorScreen

@@ -11,12 +11,13 @@ from dataclasses import replace
 from textual.binding import Binding, BindingType
 
 from mjtui.actions import NEEDS
+from mjtui.api.models import COMMANDS
 from mjtui.providers import Capability, Provider
 from mjtui.text import clean
 from mjtui.tui.bindings import DASHBOARD_BINDINGS, HISTORY_BINDINGS, INSPECTOR_BINDINGS, all_bindings, with_keymap
 from mjtui.tui.confirm import ConfirmScreen
 
-READONLY_WORDS = {"reset": "moderation reset"}  # how the dashboard names an action it will not send
+READONLY_WORDS = {"reset": "moderation reset", "press": "pressing buttons"}  # how the TUI names an action it will not send
 # What each key needs of an account's provider; the dashboard cancels a job picked in a channel's running list.
 DASHBOARD_NEEDS: dict[str, tuple[Capability, ...]] = {
     **{action: (capability,) for action, capability in NEEDS.items()},
@@ -59,8 +60,19 @@ def help_rows(keymap: dict[str, str], key_display: Callable[[Binding], str],
 
 def readonly_bindings(bindings: Iterable[BindingType]) -> list[BindingType]:
     """`bindings` with the keys `--readonly` refuses kept off the footer (pressed, they still say why)."""
-    return [replace(binding, show=False) if isinstance(binding, Binding) and binding.id in NEEDS else binding
-            for binding in bindings]
+    return [replace(binding, show=False) if isinstance(binding, Binding) and binding.id and sent_by(binding.id) in NEEDS
+            else binding for binding in bindings]
+
+
+def sent_by(binding_id: str) -> str:
+    """The action a key sends, by its id: `seed` and `inspector.seed` a seed, `inspector.press_prompt` a press."""
+    name = binding_id.rpartition(".")[2]
+    return "press" if name.startswith("press") else name
+
+
+def readonly_words(action: str) -> str:
+    """What a key `--readonly` refuses says when pressed."""
+    return f"read-only mode (--readonly): {READONLY_WORDS.get(action, f'/{action}' if action in COMMANDS else action)} is off"
 
 
 def on_dashboard(action: str) -> bool:

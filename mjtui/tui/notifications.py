@@ -1,7 +1,7 @@
 """Telling the user what finished: toasts, and by choice the terminal bell or a desktop notification.
 
-Finishes are announced per poll: a few jobs get a toast each, more get one
-summary toast, so a busy account never floods the screen. Desktop
+Finishes and freed slots are announced per poll, in one toast: its first line the worst news (a few jobs one line
+each, more a summary line), the rest in the notifications log (`n`), so a busy account never floods the screen. Desktop
 notifications are OSC 9 (iTerm2, WezTerm, kitty, foot...) or OSC 777 (rxvt,
 VTE terminals, Ghostty): their text is cleaned of anything a terminal acts on.
 """
@@ -12,14 +12,17 @@ import os
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from textual.app import App
 from textual.notifications import SeverityLevel
 
 from mjtui.config import NotifyConfig
 from mjtui.monitor.snapshot import Snapshot
 from mjtui.text import clean
 from mjtui.tui.textual_contract import write_to_terminal
+
+if TYPE_CHECKING:
+    from mjtui.tui.app import MjtuiApp
 
 MANY_FAILURES = 2  # more failures than this in one poll make one summary toast
 OSC_TEXT_LIMIT = 120
@@ -115,29 +118,40 @@ def _tmux_passthrough(sequence: str) -> str:
     return "\x1bPtmux;" + sequence.replace("\x1b", "\x1b\x1b") + "\x1b\\"
 
 
-class Announcer:
-    """What the dashboard says of finished jobs and freed slots: toasts (unless turned off), then at most one bell
-    and one desktop notification per batch. Finished jobs wait here until their poll (or their fetches) are done."""
+def coalesced(announcements: list[Announcement]) -> Announcement:
+    """One announcement for a poll's: the worst first (a toast shows the first line), each on its own line."""
+    ordered = sorted(announcements, key=lambda a: -_RANK[a.severity])  # stable: among equals, as they were said
+    return Announcement("\n".join(a.message for a in ordered), ordered[0].severity)
 
-    def __init__(self, app: App[None], settings: NotifyConfig, *, titled: bool) -> None:
+
+class Announcer:
+    """What the dashboard says of finished jobs and freed slots: one toast a poll (unless turned off; the log keeps
+    them all the same), then at most one bell and one desktop notification. Finished jobs and freed slots wait here
+    until their poll (or their fetches) are done."""
+
+    def __init__(self, app: MjtuiApp, settings: NotifyConfig, *, titled: bool) -> None:
         self.app = app
         self.settings = settings
         self.titled = titled  # several accounts: each toast names its own
         self.in_tmux = bool(os.environ.get("TMUX"))
         self._waiting: dict[str, list[Finished]] = {}  # account -> finished jobs not yet announced
+        self._freed: dict[str, Announcement] = {}  # account -> its freed slots, said with the poll's finished jobs
         self._slot_said: dict[tuple[str, str], float] = {}  # (account, channel) -> when its free slot was announced
 
     def finished(self, account: str, item: Finished) -> None:
         self._waiting.setdefault(account, []).append(item)
 
     def say_finished(self, account: str) -> None:
-        """Announce what has finished on the account since the last time (a backlog: what has come in so far)."""
+        """Announce what has finished on the account since the last time (a backlog: what has come in so far), and
+        the slots its last poll freed, together."""
         waiting = self._waiting.pop(account, [])
-        self.say(account, announce_finished(waiting, completed=self.settings.completed))
+        freed = self._freed.pop(account, None)
+        self.say(account, announce_finished(waiting, completed=self.settings.completed) + ([freed] if freed else []))
 
     def freed_slots(self, account: str, before: Snapshot, after: Snapshot, now: float,
                     label: Callable[[str], str]) -> None:
-        """Channels full at the last poll with room now; each at most every SLOT_QUIET_SECONDS."""
+        """Channels full at the last poll with room now, each at most every SLOT_QUIET_SECONDS; said by the next
+        `say_finished`, in the same toast."""
         freed = []
         for channel_id, stats in after.stats.items():
             was = before.stats.get(channel_id)
@@ -149,16 +163,17 @@ class Announcer:
             self._slot_said[key] = now
             freed.append(label(channel_id))
         announcement = announce_free_slots(freed)
-        self.say(account, [announcement] if announcement else [])
+        if announcement is not None:
+            self._freed[account] = announcement
 
     def say(self, account: str, announcements: list[Announcement]) -> None:
+        """One toast for them all (the log keeps it whole, toasts on or off), a bell, a desktop notification."""
         if not announcements:
             return
         title = clean(account, limit=40) if self.titled else ""
-        if self.settings.toasts:
-            for announcement in announcements:
-                timeout = 4 if announcement.severity == "information" else 8
-                self.app.notify(announcement.message, title=title, severity=announcement.severity, timeout=timeout)
+        said = coalesced(announcements)
+        timeout = 4 if said.severity == "information" else 8
+        self.app.notify(said.message, title=title, severity=said.severity, timeout=timeout, toast=self.settings.toasts)
         if self.settings.bell:
             self.app.bell()
         notification = desktop_notification([f"{title}: {a.message}" if title else a.message for a in announcements],

@@ -11,7 +11,7 @@ from textual.containers import Grid, Vertical
 
 from mjtui.api.models import Job
 from mjtui.text import clean
-from mjtui.tui.account_header import AccountHeader, Banner
+from mjtui.tui.account_header import AccountHeader, Banner, ProblemLine
 from mjtui.tui.formatting import now_local, safe, short_channel_id, short_job_id
 from mjtui.tui.rows import Column, RowTable
 
@@ -33,7 +33,7 @@ class AccountSection(Vertical):
     DEFAULT_CSS = """
     AccountSection { height: auto; margin-bottom: 1; }
     AccountSection Grid { height: auto; grid-size: 1; grid-rows: auto; grid-gutter: 0 1; }
-    AccountSection.-halted ChannelPane { text-opacity: 55%; }
+    AccountSection.-halted ChannelPane, AccountSection.-stale ChannelPane { text-opacity: 55%; }
     """
 
     def __init__(self, name: str, provider: str, *, id: str) -> None:
@@ -43,12 +43,17 @@ class AccountSection(Vertical):
 
     def compose(self) -> ComposeResult:
         yield AccountHeader(self.account, self.provider)
+        yield ProblemLine()
         yield Banner()
         yield Grid(classes="channels")
 
     @property
     def header(self) -> AccountHeader:
         return self.query_one(AccountHeader)
+
+    @property
+    def problem(self) -> ProblemLine:
+        return self.query_one(ProblemLine)
 
     @property
     def banner(self) -> Banner:

@@ -15,8 +15,6 @@ from mjtui.themes import ThemeSpec, load_themes, shipped_themes_dir
 SHIPPED_THEMES = ("mjtui-dark", "mjtui-light", "mjtui-high-contrast", "mjtui-ansi")
 _TEXT_STYLES = {"none", "bold", "dim", "italic", "underline", "reverse", "strike", "blink", "not"}
 _PERCENT = re.compile(r"\d{1,3}(?:\.\d+)?%")
-# Textual draws an ANSI toast in the default foreground on ansi_black: unreadable on a light terminal scheme.
-APP_CSS = "Toast:ansi { background: ansi_default; }"
 
 
 def check_colour(value: str) -> None:

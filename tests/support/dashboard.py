@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from urllib.parse import parse_qs
 
 from rich.text import Text
+from textual.screen import Screen
 from textual.widgets import Static
 
 from mjtui.clock import ManualClock
@@ -255,3 +256,18 @@ async def finished_and_selected(pilot, q: Quiet, clock: ManualClock, timers: Man
     table = await focus_finished(pilot)
     assert cursor_id(table) == q.lone and finished_status(pilot.app, q.lone) == "completed"
     return table
+
+
+async def inspect_finished(pilot, q: Quiet, clock: ManualClock, timers: ManualTimers) -> Screen:
+    """Let the lone job complete, then open it in the inspector from Recently finished (enter)."""
+    await finished_and_selected(pilot, q, clock, timers)
+    await pilot.press("enter")
+    await settle(pilot)
+    return pilot.app.screen
+
+
+async def footer_line(pilot) -> str:
+    """The footer's line, once it has composed its keys (a refresh or two after the bindings are known)."""
+    for _ in range(5):
+        await pilot.pause()
+    return screen_text(pilot.app).splitlines()[-1]

@@ -459,7 +459,7 @@ class ProxyWorld(Timeline):
         account.lifetime_images += 1
         if task.mode != "RELAX":
             account.fast_used += (task.finish_at - (task.start_at or task.finish_at)) / 3600 * (2 if task.mode == "TURBO" else 1)
-        if task.action != "UPSCALE":
+        if task.action not in ("UPSCALE", "VIDEO"):  # the simulated user presses U and V on grids only
             account.recent.append(task.id)
 
     def _fail(self, task: ProxyTask, reason: str, status: str = "FAILURE") -> None:
@@ -479,7 +479,12 @@ class ProxyWorld(Timeline):
                 ("Custom Zoom", f"MJ::CustomZoom::{job}", "🔍"),
                 ("", f"MJ::JOB::pan_left::1::{job}::SOLO", "⬅️"),
                 ("", f"MJ::JOB::pan_right::1::{job}::SOLO", "➡️"),
+                ("Animate (High motion)", f"MJ::JOB::animate_high::1::{job}::SOLO", "🎞️"),
+                ("Animate (Low motion)", f"MJ::JOB::animate_low::1::{job}::SOLO", "🎞️"),
             ]
+        elif task.action == "VIDEO":
+            specs = [("Extend (High motion)", f"MJ::JOB::animate_high_extend::1::{job}::SOLO", ""),
+                     ("Extend (Low motion)", f"MJ::JOB::animate_low_extend::1::{job}::SOLO", "")]
         else:
             specs = [(f"U{n}", f"MJ::JOB::upsample::{n}::{job}", "") for n in range(1, 5)]
             specs.append(("", f"MJ::JOB::reroll::0::{job}::SOLO", "🔄"))
@@ -692,7 +697,7 @@ def _action_of(custom_id: str, parent_action: str) -> tuple[str, int]:
         ("MJ::JOB::upsample::", "UPSCALE"), ("MJ::JOB::variation::", "VARIATION"),
         ("MJ::JOB::high_variation::", "VARIATION"), ("MJ::JOB::low_variation::", "VARIATION"),
         ("MJ::Inpaint::", "VARIATION"), ("MJ::Outpaint::", "ZOOM"), ("MJ::CustomZoom::", "ZOOM"),
-        ("MJ::JOB::pan_", "PAN"), ("MJ::JOB::upsample_", "UPSCALE_HD"),
+        ("MJ::JOB::pan_", "PAN"), ("MJ::JOB::upsample_", "UPSCALE_HD"), ("MJ::JOB::animate_", "VIDEO"),
     )
     if custom_id.startswith("MJ::JOB::reroll::"):
         return ("IMAGINE" if parent_action == "UPSCALE" else parent_action), 0

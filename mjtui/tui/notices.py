@@ -1,0 +1,128 @@
+"""The notifications log (`n`): the last NOTICES_KEPT toasts in full, and where toasts show so they hide little.
+
+Every notification is kept here whole, with its time and severity; its toast is one line (the first of its text)
+in the top right corner, over the top bar and the first header's end, and never over a dialog.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.notifications import SeverityLevel
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from mjtui.tui.formatting import now_local
+
+NOTICES_KEPT = 50
+# Toasts: one line each, one at a time, top right, over the top bar's empty end rather than the finished list,
+# the filter or the footer; hidden while a dialog, help or the palette is up (the log keeps them).
+TOAST_CSS = """
+ToastRack { dock: top; align: right top; margin: 0; }
+Toast { width: auto; max-width: 50%; padding: 0 1; margin: 0; text-wrap: nowrap; text-overflow: ellipsis; }
+ModalScreen Toast { visibility: hidden; }
+Toast:ansi { background: ansi_default; }  /* Textual's: the default foreground on ansi_black, unreadable on a light scheme */
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """One notification as it was raised: when (the app's clock), how bad, and its whole text."""
+
+    at: float
+    severity: SeverityLevel
+    title: str
+    text: str
+
+
+class NoticeLog:
+    """The last `size` notifications, oldest first."""
+
+    def __init__(self, size: int = NOTICES_KEPT) -> None:
+        self._notices: deque[Notice] = deque(maxlen=size)
+
+    def add(self, notice: Notice) -> None:
+        self._notices.append(notice)
+
+    def __iter__(self) -> Iterator[Notice]:
+        return iter(self._notices)
+
+    def __len__(self) -> int:
+        return len(self._notices)
+
+
+def toast_line(text: str, key: str, title: str = "") -> str:
+    """A toast's one line: `title: ` and the first line of `text`, saying which key shows the rest when there is more."""
+    first, _, rest = text.partition("\n")
+    first = f"{title}: {first}" if title else first
+    return f"{first} … ({key} shows all)" if rest.strip() else first
+
+
+SEVERITY_RANK: dict[SeverityLevel, int] = {"information": 0, "warning": 1, "error": 2}
+
+
+class ToastGate:
+    """One toast on screen at a time: a new one replaces the one showing, unless that one is worse and still up
+    (a finished job's toast from one account must not wipe another account's error; the log keeps both)."""
+
+    def __init__(self) -> None:
+        self._showing: tuple[int, float] | None = None  # (severity rank, when it goes: monotonic seconds)
+
+    def admit(self, severity: SeverityLevel, timeout: float, now: float) -> bool:
+        """Whether a toast of `severity` shown at `now` for `timeout` seconds goes on screen (then it is the one)."""
+        rank = SEVERITY_RANK[severity]
+        if self._showing is not None and self._showing[1] > now and self._showing[0] > rank:
+            return False
+        self._showing = (rank, now + timeout)
+        return True
+
+
+class NoticesScreen(ModalScreen[None]):
+    """The notifications log, newest first: time, severity, and the whole text."""
+
+    DEFAULT_CSS = """
+    NoticesScreen { align: center middle; }
+    NoticesScreen > VerticalScroll {
+        width: 100; max-width: 100%; height: auto; max-height: 90%;
+        border: thick $accent; background: $surface; padding: 0 1;
+    }
+    NoticesScreen Static { margin-bottom: 1; }
+    NoticesScreen .-warning { color: $text-warning; }
+    NoticesScreen .-error { color: $text-error; }
+    NoticesScreen #hint { color: $text-muted; margin: 0; }
+    """
+    BINDINGS = [Binding("escape,n,q", "close", "Close", id="notices.close")]
+
+    def __init__(self, notices: NoticeLog) -> None:
+        super().__init__()
+        self.notices = list(notices)
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll() as box:
+            box.border_title = f"Notifications (the last {NOTICES_KEPT})"
+            box.can_focus = True  # scrolled with the arrows when it is longer than the screen
+            for notice in reversed(self.notices):
+                yield Static(notice_text(notice), classes=f"notice -{notice.severity}")
+            if not self.notices:
+                yield Static("No notifications yet.", classes="notice")
+            yield Static("Esc closes.", id="hint")
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+def notice_text(notice: Notice) -> Text:
+    """`12:03:04  error  cancel failed: <the whole text>` (the text was cleaned when it was raised)."""
+    text = Text()
+    text.append(now_local(notice.at), style="dim")
+    text.append(f"  {notice.severity}  ", style="bold")
+    if notice.title:
+        text.append(f"{notice.title}: ", style="bold")
+    text.append(notice.text)
+    return text

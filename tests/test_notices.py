@@ -1,0 +1,135 @@
+"""Toasts hide little and never a dialog; the notifications log (`n`) keeps the last ones whole (issue 20, item 3)."""
+
+from __future__ import annotations
+
+from support.dashboard import SIZE, advance, make_dashboard, settle
+from textual.widgets._toast import Toast
+
+from mjtui.sim import Simulator
+from mjtui.tui.channel_pane import ChannelPane
+from mjtui.tui.footer import KeysFooter
+from mjtui.tui.formatting import now_local, short_job_id
+from mjtui.tui.help import HelpScreen
+from mjtui.tui.notices import NOTICES_KEPT, NoticesScreen
+from mjtui.tui.panels import FinishedTable
+
+STUDIO = "studio"
+
+
+def quiet_channel(make_sim, *, max_jobs: int = 2) -> tuple[Simulator, str]:
+    sim = make_sim(channels=1, autopilot=False, max_jobs=max_jobs, fail_rate=0.0, moderation_rate=0.0, speed_scale=0.3)
+    return sim, sim.world.accounts["main"].channels[0]
+
+
+def submit(sim: Simulator, channel: str, count: int) -> list[str]:
+    world = sim.world
+    return [world.submit(world.accounts["main"], f"a quiet harbour {n}", channel).jobid for n in range(count)]
+
+
+def until_final(sim: Simulator, jobs: list[str]) -> float:
+    return max(sim.world.jobs[job].finish_at for job in jobs) - sim.world.clock.now() + 1
+
+
+def shown_toasts(app) -> list[Toast]:
+    return [toast for toast in app.screen.query(Toast) if toast.styles.visibility != "hidden"]
+
+
+async def test_a_poll_that_finishes_jobs_and_frees_a_slot_says_both_in_one_toast(make_sim, clock):
+    sim, channel = quiet_channel(make_sim, max_jobs=3)
+    jobs = submit(sim, channel, 3)
+    first, second, last = sorted(until_final(sim, [job]) for job in jobs)
+    assert second + 1 < last, "two end well before the third"
+    app, timers = make_dashboard(sim, clock, refresh_seconds=second, channel_names={"main": {channel: STUDIO}})
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert app.accounts["main"].snapshot.stats[channel].full
+        await advance(pilot, clock, timers, second)
+        said = list(app._notifications)
+        assert len(said) == 1, [n.text for n in app.notices]
+        assert said[0].message == f"2 jobs completed · {STUDIO} … (n shows all)"
+        assert list(app.notices)[-1].text == f"2 jobs completed · {STUDIO}\nchannel {STUDIO} has a free slot"
+
+
+async def test_a_toast_sits_top_right_on_one_line_clear_of_the_panes_the_finished_list_and_the_footer(make_sim, clock):
+    sim, channel = quiet_channel(make_sim, max_jobs=3)
+    submit(sim, channel, 2)
+    app, timers = make_dashboard(sim, clock)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await settle(pilot)
+        await pilot.press("o")  # "sorted by newest"
+        await pilot.pause()
+        await pilot.pause()
+        [toast] = shown_toasts(app)
+        region = toast.region
+        assert region.height == 1 and region.y == 0 and region.right >= 76, region
+        for widget in (*app.screen.query(ChannelPane), app.screen.query_one(FinishedTable), app.screen.query_one(KeysFooter)):
+            assert not region.overlaps(widget.region), widget
+
+
+async def test_a_toast_never_covers_a_dialog_and_the_log_shows_it_whole_with_time_and_severity(make_sim, clock):
+    sim, channel = quiet_channel(make_sim)
+    [job] = submit(sim, channel, 1)
+    sim.world.jobs[job].outcome = "failed"
+    app, timers = make_dashboard(sim, clock, channel_names={"main": {channel: STUDIO}})
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+        assert any(row[2] == "notices" for row in app.help_rows()), "help lists the log's key"
+        await advance(pilot, clock, timers, until_final(sim, [job]) + 10)
+        await pilot.pause()
+        failure = f"job {short_job_id(job)} on {STUDIO} failed: Job failed"
+        assert [n.message for n in app._notifications] == [failure]
+        assert app.screen.query(Toast) and shown_toasts(app) == [], "help stays uncovered"
+        await pilot.press("n")
+        assert isinstance(app.screen, HelpScreen), "no log over a dialog either"
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.pause()
+        assert [toast._notification.message for toast in shown_toasts(app)] == [failure], "back on the dashboard: shown"
+        await pilot.press("n")
+        await pilot.pause()
+        assert isinstance(app.screen, NoticesScreen)
+        [entry] = [str(static.render()) for static in app.screen.query(".notice")]
+        [notice] = app.notices
+        assert clock.now() - 10 <= notice.at <= clock.now(), "stamped by the app's clock when it was said"
+        assert entry == f"{now_local(notice.at)}  error  {failure}"
+        await pilot.press("escape")
+        assert app.screen is app.dashboard
+
+
+async def test_the_log_keeps_the_last_fifty(make_sim, clock):
+    sim, _ = quiet_channel(make_sim)
+    app, timers = make_dashboard(sim, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        for _ in range(NOTICES_KEPT + 5):
+            await pilot.press("o")
+        assert len(app.notices) == NOTICES_KEPT and [n.text for n in app.notices][-1] == "sorted by newest"
+
+
+async def test_one_toast_at_a_time_and_news_never_wipes_a_worse_one(make_sim, clock):
+    """Four accounts polled together raised four toasts that stacked over the right-hand pane: the newest replaces
+    the one on screen, titles go on its line, and an error stays up until it times out whatever good news follows."""
+    sim = make_sim(accounts=2, channels=2, autopilot=False, fail_rate=0.0, moderation_rate=0.0, speed_scale=0.3)
+    world = sim.world
+    jobs = [world.submit(account, "a quiet harbour", account.channels[0]).jobid for account in world.accounts.values()]
+    app, timers = make_dashboard(sim, clock)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await settle(pilot)
+        await advance(pilot, clock, timers, until_final(sim, jobs) + 10)
+        await pilot.pause()
+        await pilot.pause()
+        finished = [n.text for n in app.notices if "completed" in n.text]
+        assert len(finished) == 2, "each account says its own"
+        [toast] = shown_toasts(app)
+        assert toast.region.height == 1 and toast._notification.message in {
+            f"{n.title}: {n.text}" if n.title else n.text for n in app.notices}
+        app.notify("cancel failed: 429 channel full", title="main", severity="error")
+        app.notify("sorted by newest")
+        await pilot.pause()
+        await pilot.pause()
+        [toast] = shown_toasts(app)
+        assert toast._notification.message == "main: cancel failed: 429 channel full", "the error stays up"
+        assert [n.text for n in app.notices][-1] == "sorted by newest", "the news is in the log"
