@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from benchmarks import backlog, headless, journal, terminal
+from benchmarks import backlog, headless, journal, metrics, terminal
 from benchmarks.report import Row, machine, table, write_json
 from benchmarks.scenarios import CHURN, SCENARIOS, SMALL
 
@@ -74,6 +74,7 @@ def measures(sizes: Sizes) -> dict[str, Callable[[], list[Row]]]:
             screens_every=sizes.memory_screens_every)),
         "startup": lambda: terminal.startup(sizes.startup_runs, [*sizes.terminal_scenarios,
                                                                  *(f"{name}@{DISTANCE}" for name in sizes.distant_scenarios)]),
+        "metrics": lambda: asyncio.run(metrics.metrics_idle(sizes.memory_hours, sizes.memory_warmup_hours)),
         "idle": lambda: terminal.idle(sizes.idle_seconds, list(sizes.terminal_scenarios), sizes.idle_settle),
     }
 

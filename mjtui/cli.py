@@ -777,6 +777,17 @@ def serve(ctx: click.Context, host: str, port: int, public_url: str | None, max_
     ctx.exit(serve_dashboard(options, host, port, public_url, max_sessions))
 
 
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on; anything but loopback warns.")
+@click.option("--port", type=click.IntRange(0, 65535), default=9464, show_default=True, help="Port (0 picks a free one).")
+@click.pass_context
+def metrics(ctx: click.Context, host: str, port: int) -> None:
+    """Poll every account with no dashboard and serve Prometheus metrics at /metrics (writes the journal too)."""
+    from mjtui.metrics.command import run_metrics
+
+    ctx.exit(run_metrics(_options(ctx), host, port))
+
+
 # -- the journal ---------------------------------------------------------------------------------------
 
 _DURATION = re.compile(r"(?:\d+(?:\.\d+)?[smhdw])+")

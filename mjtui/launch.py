@@ -28,6 +28,7 @@ from mjtui.themes import THEME_SUFFIX, shipped_themes_dir, user_themes_dir
 if TYPE_CHECKING:
     from textual.theme import Theme
 
+    from mjtui.lease import Leases
     from mjtui.store import Journal
     from mjtui.store.image_cache import ImageCache
     from mjtui.tui.startup import Opened
@@ -49,6 +50,7 @@ class DashboardStart:
     clock: Clock | None = None
     journal: Journal | None = field(default=None, init=False)
     demo_claim: IO[str] | None = field(default=None, init=False)
+    leases: Leases | None = field(default=None, init=False)
 
     @classmethod
     def demo(cls, options: Options) -> DashboardStart:
@@ -100,8 +102,20 @@ class DashboardStart:
                                                     retention_days=self.options.retention_days())
         except JournalError as exc:
             opened.journal_problem = str(exc)
+        else:
+            self.leases = opened.leases = self._leases(self.journal)
         opened.previews = ImageCache() if self.config is None else preview_cache(self.config)
         return opened
+
+    def _leases(self, journal: Journal) -> Leases | None:
+        """Shared with `mjtui metrics` on the same journal; not in the demo, whose world is each process's own."""
+        from mjtui.clock import SystemClock
+        from mjtui.lease import Leases
+        from mjtui.store import MEMORY
+
+        if self.config is None or journal.path == MEMORY:
+            return None
+        return Leases(journal, "a dashboard", SystemClock())
 
     def _connect(self) -> Opened:
         from mjtui.connections import demo_connection, demo_simulator, open_connections
@@ -118,6 +132,8 @@ class DashboardStart:
         return Opened(connections, problems)
 
     def close(self) -> None:
+        if self.leases is not None:
+            self.leases.release()  # another mjtui on the journal polls these accounts from its next poll
         if self.journal is not None:
             self.journal.close()
         if self.demo_claim is not None:

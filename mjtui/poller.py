@@ -22,6 +22,7 @@ from mjtui.api import errors
 from mjtui.api.models import Job
 from mjtui.clock import Clock
 from mjtui.connections import Connection
+from mjtui.lease import Leases
 from mjtui.logs import log
 from mjtui.monitor.finals import NOT_FETCHED, Departed, FinalFetches
 from mjtui.monitor.health import MIN_INTERVAL, AccountStatus, Health
@@ -109,8 +110,9 @@ class Poller:
     """Every account's polls and final-state fetches, paced by `timers` on `clock`."""
 
     def __init__(self, host: PollerHost, accounts: dict[str, AccountState], *, clock: Clock, timers: Timers,
-                 refresh_seconds: float, rng: random.Random) -> None:
+                 refresh_seconds: float, rng: random.Random, leases: Leases | None = None) -> None:
         self.host = host
+        self.leases = leases  # with a journal: one process polls an account, the others read what it saw
         self.accounts = accounts
         self.clock = clock
         self.timers = timers
@@ -147,7 +149,11 @@ class Poller:
         assert service is not None
         started = time.perf_counter()
         try:
-            polled = await service.poll(self.clock.now, state.channel_names)
+            if self.leases is None:
+                polled = await service.poll(self.clock.now, state.channel_names)
+            else:
+                polled = await self.leases.poll(state.name, service, self.interval(state.name), self.clock.now,
+                                                state.channel_names)
         except errors.MjtuiError as exc:
             self._failed(state, exc, time.perf_counter() - started)
         except Exception as exc:  # noqa: BLE001 - shown and logged, never fatal

@@ -1,12 +1,13 @@
 """Timers the dashboard schedules its polls and ticks with, swappable for tests.
 
-In the app they are Textual timers. In tests `ManualTimers` holds them until
+In the app they are Textual timers; headless (`mjtui metrics`), the asyncio loop's. In tests `ManualTimers` holds them until
 the test advances the injected clock and calls `fire_due()`: polls, back-off
 and the elapsed tick all run on simulated time, with no sleeping.
 """
 
 from __future__ import annotations
 
+import asyncio
 import heapq
 import inspect
 from collections.abc import Callable
@@ -39,6 +40,35 @@ class TextualTimers:
 
     def every(self, interval: float, callback: Callback) -> TimerHandle:
         return self.app.set_interval(interval / self.speed, callback)
+
+
+class LoopTimers:
+    """Timers on the running asyncio loop, for what runs without Textual (`mjtui metrics`); `speed` as TextualTimers."""
+
+    def __init__(self, speed: float = 1.0) -> None:
+        self.speed = speed
+
+    def call_later(self, delay: float, callback: Callback) -> TimerHandle:
+        return _LoopTimer(max(0.0, delay) / self.speed, callback, repeat=False)
+
+    def every(self, interval: float, callback: Callback) -> TimerHandle:
+        return _LoopTimer(interval / self.speed, callback, repeat=True)
+
+
+class _LoopTimer:
+    def __init__(self, delay: float, callback: Callback, *, repeat: bool) -> None:
+        self.delay = delay
+        self.callback = callback
+        self.repeat = repeat
+        self._handle = asyncio.get_running_loop().call_later(delay, self._fire)
+
+    def _fire(self) -> None:
+        if self.repeat:
+            self._handle = asyncio.get_running_loop().call_later(self.delay, self._fire)
+        self.callback()
+
+    def stop(self) -> None:
+        self._handle.cancel()
 
 
 class _ManualHandle:

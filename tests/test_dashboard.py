@@ -1253,10 +1253,10 @@ async def test_a_failed_cancel_shows_the_api_error(make_sim, clock):
         world.cancel(world.accounts["main"], q.lone)  # it ends while the question is on screen
         await pilot.press("y")
         await settle(pilot)
-        failures = [n for n in app._notifications if n.title == "cancel failed"]
+        failures = [n for n in app.notices if n.title == "cancel failed"]
         assert len(failures) == 1
         assert failures[0].severity == "error"
-        assert failures[0].message.startswith(f"409 Conflict: Job {q.lone} is not running")
+        assert failures[0].text.startswith(f"409 Conflict: Job {q.lone} is not running")
         await pilot.press("x")
         assert isinstance(app.screen, ConfirmScreen), "a failed cancel does not leave the key stuck in flight"
 
@@ -1274,8 +1274,8 @@ async def test_a_bug_under_a_confirmed_cancel_is_told_and_the_key_works_again(ma
         await focus_pane(pilot, q.other)
         await pilot.press("x", "y")
         await settle(pilot)
-        failures = [n for n in app._notifications if n.title == "cancel failed"]
-        assert [n.message for n in failures] == ["internal error: RuntimeError: boom"]
+        failures = [n for n in app.notices if n.title == "cancel failed"]
+        assert [n.text for n in failures] == ["internal error: RuntimeError: boom"]
         await pilot.press("x")
         assert isinstance(app.screen, ConfirmScreen), "the cancel is not left marked in flight"
 

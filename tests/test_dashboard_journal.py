@@ -11,13 +11,18 @@ from support.dashboard import (
     finish_time,
     focus_finished,
     focus_pane,
+    header_text,
     make_dashboard,
+    panes,
     plain,
     quiet,
     settle,
     wire,
 )
+from support.metrics import make_exporter
+from support.metrics import settle as settle_exporter
 
+from mjtui.lease import Leases
 from mjtui.store import Journal
 from mjtui.tui.history import HistoryScreen
 from mjtui.tui.inspector import InspectorScreen
@@ -237,3 +242,23 @@ def test_each_demo_starts_with_a_journal_of_its_own_world_not_the_last_demo(monk
     assert launch.run_dashboard(Options(demo=True, journal=str(kept))) == 0
     assert seen[str(default_journal_path(demo=True))] == [], "the demo starts with an empty journal"
     assert seen[str(kept)] == ["j-mine"], "a journal the user named is never emptied"
+
+
+async def test_with_mjtui_metrics_polling_the_dashboard_reads_its_journal_says_so_and_polls_once_it_is_gone(make_sim, clock,
+                                                                                                          tmp_path):
+    sim = make_sim(channels=2, warmup=60)
+    w = wire(sim)
+    path = tmp_path / "journal.sqlite3"
+    metrics, _ = make_exporter(sim, clock, journal=Journal(path, clock=clock), shared=True)
+    metrics.start()
+    await settle_exporter(metrics)
+    journal = Journal(path, clock=clock)
+    app, timers = make_dashboard(sim, clock, journal=journal, leases=Leases(journal, "a dashboard", clock))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert w.lists() == 1, "the dashboard asked the service nothing: it read what mjtui metrics saw"
+        assert "polled by mjtui metrics" in header_text(app)
+        assert set(panes(app)) == set(sim.world.channels), "each channel's pane, from the journal"
+        await metrics.close()
+        await advance(pilot, clock, timers, 10)
+        assert w.lists() == 2 and "polled by" not in header_text(app), "mjtui metrics gone: the dashboard polls itself"

@@ -381,11 +381,15 @@ async def test_toasts_show_an_answer_and_an_error_text_literally(dash, content, 
     app.clear_notifications()
     dash.tamper.rules[("POST", "/v2/jobs/info")] = lambda status, data: (status, {**data, "content": content})
     await dash.act("command('info')")  # i
+    info = [(n.title, n.text) for n in app.notices][-1]  # whole, as the log (n) shows it
+    await dash.s.pilot.pause(0)  # the toast is a message to the app
+    assert [n.message for n in app._notifications] == [toast_line(info[1], "n", info[0])], "the toast: its first line"
     dash.tamper.rules[("POST", "/v2/jobs/relax")] = lambda status, data: (400, {"error": error, "code": 400})
     await dash.act("command('relax')")  # r
-    info, failure = [(n.title, n.text) for n in app.notices][-2:]  # whole, as the log (n) shows them
+    failure = [(n.title, n.text) for n in app.notices][-1]
+    await dash.s.pilot.pause(0)
     assert info[1].endswith(clean(content or "completed", keep_newlines=True, limit=4000)), "below what was read of it"
-    assert [n.message for n in app._notifications][-2] == toast_line(info[1], "n"), "the toast: its first line"
+    assert [n.message for n in app._notifications] == [toast_line(failure[1], "n", failure[0])], "the error replaced it"
     said = f"400 Bad Request: {error}" if error else "400 Bad Request"
     assert failure == ("/relax failed", clean(f"{said} (POST /v2/jobs/relax)", limit=300))
     assert_inert(info[1], multiline=True)
@@ -526,7 +530,7 @@ async def test_a_theme_file_named_with_an_escape_is_named_inertly_in_its_warning
     app, _timers = make_dashboard(sim, clock, warnings=warnings)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
-        shown = [f"{n.title} {n.message}" for n in app._notifications]
+        shown = [n.message for n in app._notifications] + [f"{n.title} {n.text}" for n in app.notices]
         assert any("evil" in text for text in shown), shown
         for text in shown:
             assert_inert(text)

@@ -57,8 +57,8 @@ async def test_info_fills_the_panes_header_and_the_toast_says_it_in_one_line_not
         line = account_line(pane)
         assert line.startswith("turbo · fast time left ") and "/30.0 hours (" in line, line
         assert line.endswith(f" · Pro, renews {local_date(clock.now() + 2_000_000)}"), line
-        [toast] = [n for n in app._notifications if n.title.startswith("/info")]
-        assert toast.message.startswith("turbo · ") and "**" not in toast.message and "<t:" not in toast.message
+        [toast] = [n for n in app._notifications if n.message.startswith("/info")]
+        assert toast.message.split(": ", 1)[1].startswith("turbo · ") and "**" not in toast.message and "<t:" not in toast.message
         [logged] = [n for n in app.notices if n.title.startswith("/info")]
         assert "**Job Mode**: Turbo" in logged.text and "<t:" in logged.text, "the whole answer stays in the log"
         assert f"Your info - sim-{q.other[-4:]}" in logged.text and "**Running Jobs**: 1" in logged.text

@@ -275,7 +275,7 @@ def test_a_v1_journal_is_migrated_and_keeps_its_jobs_seeds_and_actions(tmp_path:
     conn.close()
 
     with Journal(path, clock=clock) as journal:
-        assert journal.version == SCHEMA_VERSION == 4
+        assert journal.version == SCHEMA_VERSION == 5
         found = journal.history(search="LIGHTHOUSE")  # v2's prompt column, filled from the v1 record
         assert ids(found) == ["j-old"]
         old = found[0]
@@ -302,7 +302,7 @@ def test_a_v2_journal_is_migrated_and_a_job_running_at_its_last_poll_keeps_that_
     conn.close()
 
     with Journal(path, clock=ManualClock(T0)) as journal:  # opening cleans up too: j-old is past the retention
-        assert journal.version == SCHEMA_VERSION == 4
+        assert journal.version == SCHEMA_VERSION == 5
         assert sorted(ids(journal.history())) == ["j-gone", "j-still"]
         journal.record_poll("main", [row("j-still"), row("j-new")], [], T0 + 10)  # the new mjtui's first poll
         journal.record_poll("main", [row("j-still"), row("j-new")], [], T0 + 20)

@@ -124,6 +124,7 @@ async def test_one_toast_at_a_time_and_news_never_wipes_a_worse_one(make_sim, cl
         finished = [n.text for n in app.notices if "completed" in n.text]
         assert len(finished) == 2, "each account says its own"
         [toast] = shown_toasts(app)
+        assert toast.region.y == 0, "on the top bar: the toast it replaced left no row behind"
         assert toast.region.height == 1 and toast._notification.message in {
             f"{n.title}: {n.text}" if n.title else n.text for n in app.notices}
         app.notify("cancel failed: 429 channel full", title="main", severity="error")
@@ -132,4 +133,5 @@ async def test_one_toast_at_a_time_and_news_never_wipes_a_worse_one(make_sim, cl
         await pilot.pause()
         [toast] = shown_toasts(app)
         assert toast._notification.message == "main: cancel failed: 429 channel full", "the error stays up"
+        assert toast.region.y == 0, "the toast it replaced left no row behind"
         assert [n.text for n in app.notices][-1] == "sorted by newest", "the news is in the log"

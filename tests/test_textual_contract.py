@@ -124,6 +124,7 @@ STATIC_CHECKS: dict[tuple[str, str], Callable[..., None]] = {
     ("textual._styles_cache", "StylesCache.get_inner_outer"): check_cache_clear,
     ("textual.widgets._toast", "ToastRack"): a_widget_named("ToastRack"),
     ("textual.widgets._toast", "Toast"): a_widget_named("Toast"),
+    ("textual.widgets._toast", "ToastHolder"): a_widget_named("ToastHolder"),
     ("textual_image._terminal", "get_cell_size"): check_cell_size,
     ("textual_serve.server", "Server._make_app"): check_make_app,
     ("textual_serve.app_service", "AppService._process"): check_process,

@@ -11,7 +11,9 @@ from mjtui.store.entries import (
     ActionEntry,
     ChannelHistory,
     HistoryEntry,
+    Holder,
     Outcome,
+    Published,
 )
 from mjtui.store.export import FORMATS, ExportFormat, export, read_export, to_document
 from mjtui.store.journal import (
@@ -35,11 +37,13 @@ __all__ = [
     "ChannelHistory",
     "ExportFormat",
     "HistoryEntry",
+    "Holder",
     "Journal",
     "JournalError",
     "JournalMissing",
     "JournalWriter",
     "Outcome",
+    "Published",
     "default_journal_path",
     "export",
     "read_export",

@@ -91,3 +91,27 @@ class ActionEntry:
     target: str | None
     outcome: Outcome
     error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Holder:
+    """The process that polls an account for everyone on a journal (`Journal.claim`), as its lease names it."""
+
+    owner: str  # random, one per process run
+    pid: int
+    host: str
+    process: str  # "mjtui metrics", "a dashboard"
+    expires: float  # unrenewed past this, it is taken to be gone
+
+    def words(self) -> str:
+        return f"{self.process} (pid {self.pid} on {self.host})"
+
+
+@dataclass(frozen=True, slots=True)
+class Published:
+    """What an account's holder last published: its poll's time and snapshot (JSON), or why its poll failed."""
+
+    holder: Holder
+    at: float | None
+    snapshot: str | None
+    error: str | None

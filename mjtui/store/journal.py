@@ -13,7 +13,7 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +30,9 @@ from mjtui.store.entries import (
     ActionEntry,
     ChannelHistory,
     HistoryEntry,
+    Holder,
     Outcome,
+    Published,
     from_ms,
     to_ms,
 )
@@ -126,6 +128,17 @@ ON CONFLICT (account, job_id) DO UPDATE SET
     finished_at = COALESCE(jobs.finished_at, excluded.finished_at),
     run_seconds = COALESCE(excluded.run_seconds, jobs.run_seconds),
     record = COALESCE(excluded.record, jobs.record)
+"""
+
+# Renewed by its holder; taken over by another, the lease starts with nothing published.
+_CLAIM = """
+INSERT INTO leases (account, owner, pid, host, process, expires) VALUES (?, ?, ?, ?, ?, ?)
+ON CONFLICT (account) DO UPDATE SET
+    at = CASE WHEN leases.owner = excluded.owner THEN leases.at END,
+    snapshot = CASE WHEN leases.owner = excluded.owner THEN leases.snapshot END,
+    error = CASE WHEN leases.owner = excluded.owner THEN leases.error END,
+    owner = excluded.owner, pid = excluded.pid, host = excluded.host, process = excluded.process,
+    expires = excluded.expires
 """
 
 # An entry's columns; {last_seen} is how the query knows it: a listed job was seen at its account's last poll.
@@ -346,6 +359,45 @@ class Journal:
             )
             return int(cursor.lastrowid or 0)
 
+    # -- leases: one process polls an account per journal ------------------------------------------------
+
+    def claim(self, account: str, claimant: Holder, now: float, gone: Callable[[Holder], bool]) -> Holder | None:
+        """Take or renew the lease on polling `account` until `claimant.expires`; None when it is the claimant's now.
+
+        Another holder keeps it (and is returned) until its lease expires or `gone(holder)` says its process ended.
+        A new holder starts with nothing published.
+        """
+        with self._transaction() as conn:
+            row = conn.execute("SELECT owner, pid, host, process, expires FROM leases WHERE account = ?",
+                               (account,)).fetchone()
+            if row is not None and row[0] != claimant.owner:
+                holder = Holder(row[0], row[1], row[2], row[3], row[4] / 1000)
+                if holder.expires > now and not gone(holder):
+                    return holder
+            conn.execute(_CLAIM, (account, claimant.owner, claimant.pid, claimant.host, claimant.process,
+                                  to_ms(claimant.expires)))
+        return None
+
+    def publish(self, account: str, owner: str, at: float, snapshot: str | None, error: str | None) -> None:
+        """The holder's latest poll of `account`: what it saw (JSON), or why it failed; nothing if `owner` lost it."""
+        with self._transaction() as conn:
+            conn.execute("UPDATE leases SET at = ?, snapshot = ?, error = ? WHERE account = ? AND owner = ?",
+                         (to_ms(at), snapshot, None if error is None else redact(error), account, owner))
+
+    def published(self, account: str) -> Published | None:
+        """What the holder of `account`'s lease last published (None: no holder)."""
+        with self._use() as conn:
+            row = conn.execute("SELECT owner, pid, host, process, expires, at, snapshot, error FROM leases"
+                               " WHERE account = ?", (account,)).fetchone()
+        if row is None:
+            return None
+        return Published(Holder(row[0], row[1], row[2], row[3], row[4] / 1000), from_ms(row[5]), row[6], row[7])
+
+    def release(self, owner: str) -> None:
+        """Give up every lease `owner` holds (its process is ending): another mjtui polls them from its next poll."""
+        with self._transaction() as conn:
+            conn.execute("DELETE FROM leases WHERE owner = ?", (owner,))
+
     def checkpoint(self) -> None:
         """Copy what the WAL holds into the database file, waiting for no reader (a PASSIVE checkpoint).
 
@@ -523,10 +575,10 @@ def _final_params(account: str, job_id: str, job: Job | None, at_ms: int) -> tup
         return (account, job_id, None, None, None, None, at_ms, at_ms, None, at_ms, None, None)
     record = job.dump_json()
     return (account, job_id, job.channel, job.verb, job.prompt, job.created, at_ms, at_ms,
-            job.outcome, at_ms, _run_seconds(job), record)
+            job.outcome, at_ms, run_seconds(job), record)
 
 
-def _run_seconds(job: Job) -> float | None:
+def run_seconds(job: Job) -> float | None:
     created, updated = parse_iso(job.created), parse_iso(job.updated)
     if created is None or updated is None or updated < created:
         return None

@@ -83,15 +83,31 @@ CREATE TABLE polls (
 );
 """
 
-# v4: a cancelled job is stored as cancelled (useapi reports it as failed with "Job cancelled by user"), so the
-# history can tell the two apart and filter by either; jobs stored before read the same way.
+# v4: one process polls an account per journal. The holder of an account's lease renews it with each poll and
+# publishes what the poll saw; another mjtui on the same journal reads that instead of polling the service again.
 V4 = """
+CREATE TABLE leases (
+    account  TEXT    PRIMARY KEY,
+    owner    TEXT    NOT NULL,  -- random, one per process run
+    pid      INTEGER NOT NULL,
+    host     TEXT    NOT NULL,
+    process  TEXT    NOT NULL,  -- what holds it, as a user names it: "mjtui metrics", "a dashboard"
+    expires  INTEGER NOT NULL,  -- past this, unrenewed, the holder is taken to be gone
+    at       INTEGER,           -- the published poll's time
+    snapshot TEXT,              -- what it saw (JSON), NULL until its first poll
+    error    TEXT               -- or why its last poll failed
+);
+"""
+
+# v5: a cancelled job is stored as cancelled (useapi reports it as failed with "Job cancelled by user"), so the
+# history can tell the two apart and filter by either; jobs stored before read the same way.
+V5 = """
 UPDATE jobs SET final_status = 'cancelled'
 WHERE final_status = 'failed' AND json_valid(record)
   AND lower(trim(json_extract(record, '$.error'))) = 'job cancelled by user';
 """
 
-MIGRATIONS: tuple[str, ...] = (V1, V2, V3, V4)
+MIGRATIONS: tuple[str, ...] = (V1, V2, V3, V4, V5)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -74,8 +74,9 @@ class AccountHeader(Line):
         self.provider = clean(provider)
 
     def show(self, status: AccountStatus, now: float, interval: float, running: int | None, *,
-             rate_limited: bool = False) -> None:
-        """The line; `interval` is how often the account is polled, `rate_limited` when its service's limit set it."""
+             rate_limited: bool = False, note: str | None = None) -> None:
+        """The line; `interval` is how often the account is polled, `rate_limited` when its service's limit set it,
+        `note` who polls it when another mjtui does (read from the journal)."""
         words = status_words(status, now, interval)
         kind = "warn" if words.startswith("stale") else "muted" if words == "paused" else HEALTH_CLASS[status.health]
         style = self.get_component_rich_style(f"account-header--{kind}")
@@ -87,6 +88,8 @@ class AccountHeader(Line):
         text.append(words, style=style)
         # Where the service's rate limit sets the interval, it goes first: at 80 columns the line's end is cut.
         details = [f"every {interval:g}s (rate limit)"] if rate_limited else []
+        if note:
+            details.insert(0, clean(note, limit=120))  # first: the rest is that process's polling, seen second-hand
         if status.last_ok_at is not None:
             details.append(f"polled {age(fresh_age(now - status.last_ok_at, interval))} ago")
         if status.latency is not None:

@@ -38,12 +38,14 @@ from mjtui.tui.bindings import APP_BINDINGS, keymap_conflicts, with_keymap
 from mjtui.tui.collector import Collector
 from mjtui.tui.notices import TOAST_CSS, Notice, NoticeLog, NoticesScreen, ToastGate, toast_line
 from mjtui.tui.startup import Opening, StartupScreen
+from mjtui.tui.textual_contract import drop_toasts
 from mjtui.tui.themes import shipped as shipped_themes
 from mjtui.tui.watchdog import ExitDeadline, TerminalModes
 
 if TYPE_CHECKING:
     from mjtui.api.models import Job
     from mjtui.connections import Connection
+    from mjtui.lease import Leases
     from mjtui.poller import AccountState, Poller
     from mjtui.store import Journal, JournalWriter, Outcome
     from mjtui.store.image_cache import ImageCache
@@ -88,6 +90,7 @@ class MjtuiApp(App[None]):
         warnings: Iterable[str] = (),
         previews: ImageCache | None = None,
         notify: NotifyConfig | None = None,
+        leases: Leases | None = None,
     ) -> None:
         super().__init__()
         self.notices = NoticeLog()  # every notification, whole: `n` shows them
@@ -101,6 +104,7 @@ class MjtuiApp(App[None]):
         self.previews = previews  # None: the inspector shows no pictures and downloads none
         self.journal = journal
         self.journal_problem = journal_problem
+        self.leases = leases
         self.startup_warnings = list(warnings)
         self.journal_link: JournalLink | None = None  # once the dashboard is up, with a journal
         self.clock = clock or SystemClock()
@@ -144,7 +148,7 @@ class MjtuiApp(App[None]):
         for name, (provider, problem) in problems.items():
             self.accounts[name] = AccountState(name, provider, None, problem=problem)
         self.poller: Poller = Poller(WorkerHost(self), self.accounts, clock=self.clock, timers=self.timers,
-                                     refresh_seconds=self._start_refresh, rng=self._rng)
+                                     refresh_seconds=self._start_refresh, rng=self._rng, leases=self.leases)
         self.announcer: Announcer = Announcer(self, self._notify_config, titled=len(self.accounts) > 1)
         self.unknown_keys = sorted(set(self.user_keymap) - binding_ids())
         self._dashboard = ReadonlyDashboardScreen() if self.readonly else DashboardScreen()
@@ -179,8 +183,16 @@ class MjtuiApp(App[None]):
             super().notify(toast_line(message, key, title), severity=severity, timeout=seconds, markup=False)
 
     def on_notify(self, event: Notify) -> None:
-        """A toast about to show replaces the one showing (runs before App's own handler adds it: subclass first)."""
-        self.clear_notifications()
+        """A toast about to show replaces the one showing (runs before App's own handler adds it: subclass first).
+
+        The replaced toasts' holders go too: Textual removes only the toast, and its empty holder kept a row."""
+        drop_toasts(self)
+        super().clear_notifications()
+
+    def clear_notifications(self) -> None:
+        """No toast left: the next one shows whatever its severity."""
+        self.toasts.forget()
+        super().clear_notifications()
 
     # -- start and stop -------------------------------------------------------------------------------
 
@@ -209,6 +221,7 @@ class MjtuiApp(App[None]):
         if self.exiting:  # quit (or stopped by serve) while the rest was opening: nothing to show it on
             return
         self.journal, self.journal_problem, self.previews = opened.journal, opened.journal_problem, opened.previews
+        self.leases = opened.leases
         self._assemble(opened.connections, opened.problems)
         await self.push_screen(self.dashboard)
         self._go_live()

@@ -310,7 +310,9 @@ class DashboardScreen(Screen[None]):
         """The account's header line, why its last poll failed, and its panes dimmed while what they show is stale."""
         running = state.snapshot.running if state.snapshot else None
         interval, now, section = self.poller.interval(state.name), self.clock.now(), self.section(state.name)
-        section.header.show(state.status, now, interval, running, rate_limited=interval == state.min_poll_seconds > 0)
+        note = self.poller.leases.note(state.name) if self.poller.leases else None
+        section.header.show(state.status, now, interval, running, rate_limited=interval == state.min_poll_seconds > 0,
+                            note=note)
         section.problem.show(state.status)
         section.set_class(state.status.is_stale(now, interval), "-stale")
 

@@ -82,6 +82,10 @@ class ToastGate:
         self._showing = (rank, now + timeout)
         return True
 
+    def forget(self) -> None:
+        """The toasts were cleared."""
+        self._showing = None
+
 
 class NoticesScreen(ModalScreen[None]):
     """The notifications log, newest first: time, severity, and the whole text."""

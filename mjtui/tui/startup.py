@@ -24,6 +24,7 @@ from mjtui.tui.topbar import TopBar
 
 if TYPE_CHECKING:
     from mjtui.connections import Connection
+    from mjtui.lease import Leases
     from mjtui.store import Journal
     from mjtui.store.image_cache import ImageCache
 
@@ -38,6 +39,7 @@ class Opened:
     journal: Journal | None = None
     journal_problem: str | None = None
     previews: ImageCache | None = None
+    leases: Leases | None = None  # one process polls an account per journal (mjtui.lease)
 
 
 @dataclass(frozen=True)

@@ -62,6 +62,9 @@ CONTRACT: tuple[Private, ...] = (
             "tui/notices.py (TOAST_CSS)", "toasts show bottom right again, over the finished list and the filter"),
     Private("textual.widgets._toast", "Toast", "a widget class of that name: one toast, in a ToastRack",
             "tui/notices.py (TOAST_CSS)", "toasts are three lines high again, and show over dialogs"),
+    Private("textual.widgets._toast", "ToastHolder", "a widget class: the container a ToastRack mounts around each Toast",
+            "tui/textual_contract.py (drop_toasts)", "a replaced toast's empty holder keeps a row: the next toast shows "
+            "one line lower, over the first account's header"),
     Private("textual_image._terminal", "get_cell_size", "a function () -> object with width and height in pixels",
             "tui/preview.py", "previews assume cells twice as tall as wide"),
     Private("textual_serve.server", "Server._make_app", "an async method () -> aiohttp.web.Application",
@@ -81,3 +84,11 @@ def write_to_terminal(app: App, text: str) -> bool:
         return False
     driver.write(text)
     return True
+
+
+def drop_toasts(app: App) -> None:
+    """Take every toast off the screens, holders and all (Textual's own clearing leaves each toast's holder, a row)."""
+    from textual.widgets._toast import ToastHolder
+
+    for screen in app.screen_stack:
+        screen.query(ToastHolder).remove()

@@ -176,8 +176,8 @@ def plain(widget: Static) -> str:
 
 
 def toasts(app: MjtuiApp) -> list[str]:
-    """The notifications on screen, as `title: message`."""
-    return [f"{n.title}: {n.message}" for n in app._notifications]
+    """What the app has said, as `title: text` (the notifications log: a toast on screen is the newest's first line)."""
+    return [f"{n.title}: {n.text}" for n in app.notices]
 
 
 def header_text(app: MjtuiApp, account: str = "main") -> str:
