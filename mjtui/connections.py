@@ -79,6 +79,9 @@ def open_connections(
     return connections, problems
 
 
+DEMO_LOAD = 0.7  # busy, often full, yet a button pressed in the demo finds a free slot more often than not
+
+
 def demo_simulator(*, clock: Clock | None = None, seed: int = DEMO_SEED, speed: float = 1.0) -> Simulator:
     """The world `--demo` shows: two useapi accounts, an ImaginePro one and a midjourney-proxy gateway, already busy."""
     from mjtui.sim import Simulator
@@ -92,6 +95,7 @@ def demo_simulator(*, clock: Clock | None = None, seed: int = DEMO_SEED, speed: 
         accounts=2,
         imaginepro=True,
         warmup=150.0,
+        load=DEMO_LOAD,
     )
     simulator.gateways[DEMO_GATEWAY] = ProxySimulator.build(flavor="trueai", clock=clock, seed=seed, accounts=4,
                                                             warmup=150.0)

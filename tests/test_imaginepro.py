@@ -10,10 +10,11 @@ from support.poller import Host
 
 from mjtui.api import errors
 from mjtui.api.client import ImagineProClient
-from mjtui.api.imaginepro_models import LinkedAccount, count_of, fast_time
+from mjtui.api.imaginepro_models import LinkedAccount, count_of
 from mjtui.cli import describe_failure
 from mjtui.clock import ManualClock
 from mjtui.connections import Connection
+from mjtui.monitor.account_info import fast_time
 from mjtui.monitor.snapshot import Availability, RunState
 from mjtui.poller import AccountState, Poller
 from mjtui.providers.imaginepro import (

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import dataclass
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field, PrivateAttr, RootModel, field_validator
@@ -133,10 +132,6 @@ _NONE_WORDS = frozenset({"none", "-", "—", "n/a", "no jobs", "nothing"})
 _NUMBER = re.compile(r"\d[\d,]*")
 _COUNTED = re.compile(r"(\d[\d,]*)\s+[a-z]+", re.IGNORECASE)  # "2 jobs"
 _IDS = re.compile(r"[,;\s]+")
-_FAST = re.compile(r"(\d[\d,]*(?:\.\d+)?)\s*/\s*(\d[\d,]*(?:\.\d+)?)\s*([a-z]*)\s*(?:\(\s*(\d+(?:\.\d+)?)\s*%\s*\))?",
-                   re.IGNORECASE)
-_MINUTES = frozenset({"m", "min", "mins", "minute", "minutes"})
-_HOURS = frozenset({"h", "hr", "hrs", "hour", "hours", ""})  # Midjourney says hours when it says nothing
 
 
 def count_of(text: str | None) -> int | None:
@@ -154,37 +149,6 @@ def count_of(text: str | None) -> int | None:
     if counted:
         return int(counted.group(1).replace(",", ""))
     return len([part for part in _IDS.split(words) if part])
-
-
-@dataclass(frozen=True, slots=True)
-class FastTime:
-    """Fast GPU time left of the plan's, in minutes, as /info's "Fast Time Remaining" says."""
-
-    left_minutes: float
-    total_minutes: float
-    in_hours: bool  # how Midjourney worded it (so it is shown the same way)
-
-    @property
-    def percent(self) -> float:
-        return 100 * self.left_minutes / self.total_minutes if self.total_minutes else 0.0
-
-    def text(self) -> str:
-        """As Midjourney writes it: "199.00/200.0 minutes (99.50%)", "12.34/15.0 hours (82.27%)"."""
-        scale, unit = (60, "hours") if self.in_hours else (1, "minutes")
-        return f"{self.left_minutes / scale:.2f}/{self.total_minutes / scale:.1f} {unit} ({self.percent:.2f}%)"
-
-
-def fast_time(text: str | None) -> FastTime | None:
-    """/info's fast time read leniently (commas, "hrs", "mins", no percentage); None when it says none or is unreadable."""
-    found = _FAST.search(text or "")
-    if found is None:
-        return None
-    left, total = (float(found.group(n).replace(",", "")) for n in (1, 2))
-    unit = found.group(3).lower()
-    if unit not in _MINUTES and unit not in _HOURS or total <= 0 or left > total * 1.001:
-        return None
-    scale = 1 if unit in _MINUTES else 60
-    return FastTime(left * scale, total * scale, in_hours=scale == 60)
 
 
 # -- a message as mjtui's Job ------------------------------------------------------------------------

@@ -16,9 +16,9 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from mjtui.api import errors
-from mjtui.api.imaginepro_models import fast_time
 from mjtui.api.models import Job, JobStatus
 from mjtui.lease import Leases
+from mjtui.monitor.account_info import fast_time
 from mjtui.monitor.health import Health
 from mjtui.monitor.snapshot import Availability, ChannelInfo, ChannelStats
 from mjtui.poller import AccountState, Final

@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from mjtui.api.imaginepro_models import fast_time
 from mjtui.text import clean
 
 INFO_TEXT_LIMIT = 8000  # more than any /info answer: the rest is not read
@@ -19,6 +18,10 @@ MODES = ("relax", "turbo", "fast")
 _FIELD = re.compile(r"^\W*(?P<key>[A-Za-z][A-Za-z ()]{0,40}?)\W*:\W*(?P<value>.*)$")
 _TIMESTAMP = re.compile(r"<t:(-?\d{1,15})(?::[A-Za-z])?>")
 _MARKUP = re.compile(r"[*_`~]+")
+_FAST = re.compile(r"(\d[\d,]*(?:\.\d+)?)\s*/\s*(\d[\d,]*(?:\.\d+)?)\s*([a-z]*)\s*(?:\(\s*(\d+(?:\.\d+)?)\s*%\s*\))?",
+                   re.IGNORECASE)
+_MINUTES = frozenset({"m", "min", "mins", "minute", "minutes"})
+_HOURS = frozenset({"h", "hr", "hrs", "hour", "hours", ""})  # Midjourney says hours when it says nothing
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,3 +76,34 @@ def subscription_parts(value: str | None) -> tuple[str | None, float | None]:
     stamp = _TIMESTAMP.search(value)
     renews_at = float(stamp[1]) if stamp is not None and 0 < int(stamp[1]) <= LATEST_EPOCH else None
     return plan, renews_at
+
+
+@dataclass(frozen=True, slots=True)
+class FastTime:
+    """Fast GPU time left of the plan's, in minutes, as /info's "Fast Time Remaining" says."""
+
+    left_minutes: float
+    total_minutes: float
+    in_hours: bool  # how Midjourney worded it (so it is shown the same way)
+
+    @property
+    def percent(self) -> float:
+        return 100 * self.left_minutes / self.total_minutes if self.total_minutes else 0.0
+
+    def text(self) -> str:
+        """As Midjourney writes it: "199.00/200.0 minutes (99.50%)", "12.34/15.0 hours (82.27%)"."""
+        scale, unit = (60, "hours") if self.in_hours else (1, "minutes")
+        return f"{self.left_minutes / scale:.2f}/{self.total_minutes / scale:.1f} {unit} ({self.percent:.2f}%)"
+
+
+def fast_time(text: str | None) -> FastTime | None:
+    """/info's fast time read leniently (commas, "hrs", "mins", no percentage); None when it says none or is unreadable."""
+    found = _FAST.search(text or "")
+    if found is None:
+        return None
+    left, total = (float(found.group(n).replace(",", "")) for n in (1, 2))
+    unit = found.group(3).lower()
+    if unit not in _MINUTES and unit not in _HOURS or total <= 0 or left > total * 1.001:
+        return None
+    scale = 1 if unit in _MINUTES else 60
+    return FastTime(left * scale, total * scale, in_hours=scale == 60)

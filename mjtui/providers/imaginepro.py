@@ -26,10 +26,10 @@ import httpx
 
 from mjtui.api import errors
 from mjtui.api.client import DEFAULT_TIMEOUT, ImagineProClient, Sleep
-from mjtui.api.imaginepro_models import LinkedAccount, MessageTrace, count_of, fast_time, job_of_message
+from mjtui.api.imaginepro_models import LinkedAccount, MessageTrace, count_of, job_of_message
 from mjtui.api.models import Command, Job, JobStatus, MessageProgress, MessageStatus
 from mjtui.clock import parse_iso
-from mjtui.monitor.account_info import subscription_parts
+from mjtui.monitor.account_info import fast_time, subscription_parts
 from mjtui.monitor.message_follow import MessageFollower, why_let_go
 from mjtui.monitor.snapshot import EMPTY_STATS, Availability, ChannelInfo, ChannelStats, JobRow, RunState, Snapshot
 from mjtui.providers.base import Capability, NotSupported, Polled, Provider, Sent
