@@ -825,11 +825,11 @@ def _history_filters(limit: int | None) -> Callable[[Callable[..., Any]], Callab
         for option in reversed((
             click.option("--since", callback=_since, metavar="DURATION",
                          help="Only jobs seen in the last DURATION, e.g. 90m, 24h, 7d."),
-            click.option("--status", help="Only jobs whose final status is this, e.g. completed, failed, moderated."),
+            click.option("--status", help="Only jobs whose final status is this, e.g. completed, failed, cancelled, moderated."),
             click.option("--channel", "channel_id", metavar="ID", help="Only jobs of this channel."),
             click.option("--account", "account_name", metavar="NAME",
                          help="Only jobs of this account (default: the global --account, else all)."),
-            click.option("--search", metavar="TEXT", help="Only jobs whose prompt contains this text."),
+            click.option("--search", metavar="TEXT", help="Only jobs whose prompt or job id contains this text."),
             click.option("--limit", type=click.IntRange(min=1, max=MAX_LIMIT), default=limit, show_default=limit is not None,
                          help="At most this many jobs, newest first."),
         )):
@@ -875,11 +875,11 @@ def _run_time(seconds: float | None) -> str:
 
 
 def format_history(entries: list[HistoryEntry]) -> list[str]:
-    """The history table: when it finished (or was last seen running), where, how it ended, how long it ran."""
+    """The history table: when it finished (or started, if running), where, how it ended, how long it ran."""
     header = ("when", "account", "channel", "status", "run", "job", "prompt")
     rows = [
         (
-            _local_time(entry.finished_at if entry.finished_at is not None else entry.last_seen),
+            _local_time(entry.when),
             clean(entry.account),
             clean(entry.channel or "?"),
             clean(entry.final_status) if entry.final_status else ("running" if entry.finished_at is None else "gone"),

@@ -71,6 +71,7 @@ def test_history_lists_newest_first_with_status_run_time_and_a_safe_prompt(journ
     (("--channel", "222"), ["j-fail"]),
     (("--account", "ip"), ["j-ip"]),
     (("--search", "BLUE"), ["j-ip", "j-fail"]),
+    (("--search", "j-fa"), ["j-fail"]),
     (("--limit", "2"), ["j-run", "j-ip"]),
     (("--since", "1h30m", "--account", "main", "--status", "completed"), ["j-red"]),
 ])

@@ -14,6 +14,7 @@ from support.dashboard import (
     header_text,
     make_dashboard,
     panes,
+    plain,
     quiet,
     screen_text,
     settle,
@@ -139,9 +140,13 @@ async def test_history_filters_by_status_and_search_and_opens_a_job_without_a_re
         await drain(pilot)
         completed = {entry.job_id for entry in screen.entries.values()}
         assert q.lone in completed and q.jobs[0] not in completed
-        await pilot.press("a")  # status: failed (a cancel reads failed)
+        await pilot.press("a")  # status: failed
+        await drain(pilot)
+        assert screen.entries == {}, "a cancelled job is not a failed one"
+        await pilot.press("a")  # status: cancelled
         await drain(pilot)
         assert {entry.job_id for entry in screen.entries.values()} == {q.jobs[0]}
+        assert "status cancelled (a)" in plain(screen.query_one("#filters"))
         await pilot.press("a", "a")  # back to any status
         await pilot.press("slash")
         await pilot.press(*"lighthouse", "enter")

@@ -57,7 +57,7 @@ from mjtui.text import clean
 from mjtui.tui.channel_pane import STATUS_WIDTH, ChannelPane
 from mjtui.tui.formatting import short_channel_id, short_job_id
 from mjtui.tui.help import HelpScreen
-from mjtui.tui.history import HistoryScreen
+from mjtui.tui.history import PROMPT_LIMIT, HistoryScreen
 from mjtui.tui.inspector import InspectorScreen
 from mjtui.tui.keys import on_dashboard
 from mjtui.tui.notices import toast_line
@@ -361,7 +361,7 @@ async def test_history_rows_from_the_journal_are_literal(dash, account, channel,
     assert cell(table, key, "channel") == short_channel_id(channel or "?")
     assert cell(table, key, "job") == short_job_id(job_id)
     assert cell(table, key, "status") == clean(status or "?")
-    assert cell(table, key, "prompt") == clean(prompt, limit=200)
+    assert cell(table, key, "prompt") == clean(prompt, limit=PROMPT_LIMIT)
     assert_inert(" ".join(cell(table, key, column) for column in ("account", "channel", "job", "status", "prompt")))
 
 

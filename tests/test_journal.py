@@ -217,6 +217,43 @@ def test_unusable_journals_are_one_line_errors_and_are_left_alone(tmp_path: Path
 # -- migrations ---------------------------------------------------------------------------------------
 
 
+def test_a_v3_journal_reads_its_cancelled_jobs_as_cancelled_and_keeps_the_rest(tmp_path: Path, clock: ManualClock) -> None:
+    """Before v4 a cancel was stored as the API reports it: failed, with "Job cancelled by user"."""
+    path = tmp_path / "journal.sqlite3"
+    conn = sqlite3.connect(path, isolation_level=None)
+    assert migrate(conn, target=3) == 3
+    for job_id, error in (("j-cancel", " Job cancelled by user"), ("j-fail", "Job failed"), ("j-garbled", None)):
+        record = final(job_id, "failed", **({"error": error} if error else {})).dump_json()
+        conn.execute("INSERT INTO jobs (account, job_id, channel, first_seen, last_seen, final_status, finished_at, record)"
+                     " VALUES ('main', ?, 'c1', ?, ?, 'failed', ?, ?)",
+                     (job_id, round(T0 * 1000), round(T0 * 1000), round(T0 * 1000),
+                      record if error else "{not json"))
+    conn.close()
+    with Journal(path, clock=clock) as journal:
+        assert ids(journal.history(status="cancelled")) == ["j-cancel"]
+        assert sorted(ids(journal.history(status="failed"))) == ["j-fail", "j-garbled"]
+        assert journal.entry("main", "j-cancel").job().error == " Job cancelled by user", "the record is kept as sent"
+
+
+def test_a_cancelled_job_is_stored_as_cancelled(journal: Journal) -> None:
+    journal.record_poll("main", [row("j1"), row("j2")], [], T0)
+    journal.record_poll("main", [], [("j1", final("j1", "failed", error="Job cancelled by user")),
+                                     ("j2", final("j2", "failed", error="Job failed"))], T0 + 10)
+    assert [(e.job_id, e.final_status) for e in journal.history()] == [("j1", "cancelled"), ("j2", "failed")]
+    assert journal.history_count(status="cancelled") == 1
+
+
+def test_history_search_finds_a_job_by_its_id_and_pages_and_counts(journal: Journal) -> None:
+    finals = [(f"j{n:03d}-u52649", final(f"j{n:03d}-u52649", prompt=f"cat {n}", channel=f"c{n % 2}")) for n in range(7)]
+    journal.record_poll("main", [], finals, T0)
+    assert ids(journal.history(search="j004")) == ["j004-u52649"], "the id, or any part of it"
+    assert ids(journal.history(search="CAT 5")) == ["j005-u52649"], "the prompt, as before"
+    first, rest = journal.history(limit=5), journal.history(limit=5, offset=5)
+    assert len(first) == 5 and len(rest) == 2 and set(ids(first)).isdisjoint(ids(rest))
+    assert journal.history_count() == 7 and journal.history_count(channel="c1") == 3
+    assert journal.channels() == [("main", "c0"), ("main", "c1")]
+
+
 def test_a_v1_journal_is_migrated_and_keeps_its_jobs_seeds_and_actions(tmp_path: Path, clock: ManualClock) -> None:
     path = tmp_path / "journal.sqlite3"
     record = final("j-old", prompt="an old lighthouse at dusk", run=90.0, futureField={"kept": True}).dump()
@@ -238,7 +275,7 @@ def test_a_v1_journal_is_migrated_and_keeps_its_jobs_seeds_and_actions(tmp_path:
     conn.close()
 
     with Journal(path, clock=clock) as journal:
-        assert journal.version == SCHEMA_VERSION == 4
+        assert journal.version == SCHEMA_VERSION == 5
         found = journal.history(search="LIGHTHOUSE")  # v2's prompt column, filled from the v1 record
         assert ids(found) == ["j-old"]
         old = found[0]
@@ -265,7 +302,7 @@ def test_a_v2_journal_is_migrated_and_a_job_running_at_its_last_poll_keeps_that_
     conn.close()
 
     with Journal(path, clock=ManualClock(T0)) as journal:  # opening cleans up too: j-old is past the retention
-        assert journal.version == SCHEMA_VERSION == 4
+        assert journal.version == SCHEMA_VERSION == 5
         assert sorted(ids(journal.history())) == ["j-gone", "j-still"]
         journal.record_poll("main", [row("j-still"), row("j-new")], [], T0 + 10)  # the new mjtui's first poll
         journal.record_poll("main", [row("j-still"), row("j-new")], [], T0 + 20)
@@ -314,9 +351,9 @@ def test_a_final_that_could_not_be_fetched_marks_the_job_gone_without_erasing_a_
     journal.record_poll("main", [row("j1"), row("j2")], [], T0)
     journal.record_poll("main", [], [("j1", None), ("j2", final("j2", "failed", error="Job cancelled by user"))], T0 + 10)
     journal.record_poll("main", [], [("j2", None)], T0 + 20)
-    gone, failed = journal.entry("main", "j1"), journal.entry("main", "j2")
+    gone, cancelled = journal.entry("main", "j1"), journal.entry("main", "j2")
     assert (gone.finished_at, gone.final_status, gone.job()) == (T0 + 10, None, None)
-    assert failed.final_status == "failed" and failed.job().error == "Job cancelled by user"
+    assert cancelled.final_status == "cancelled" and cancelled.job().error == "Job cancelled by user"
 
 
 def written(journal: Journal) -> int:
@@ -379,8 +416,8 @@ def test_jobs_that_left_while_no_dashboard_ran_keep_the_last_poll_they_were_on(t
         second.record_poll("main", [row("b"), row("c")], [], T0 + 3600)
         second.record_poll("main", [row("b"), row("c")], [], T0 + 3610)
         assert [(e.job_id, e.first_seen, e.last_seen) for e in second.history()] == [
-            ("b", T0, T0 + 3610), ("c", T0 + 3600, T0 + 3610), ("x", T0 + 12, T0 + 12), ("a", T0, T0 + 10)]
-        assert ids(second.history(since=T0 + 60)) == ["b", "c"]
+            ("c", T0 + 3600, T0 + 3610), ("b", T0, T0 + 3610), ("x", T0 + 12, T0 + 12), ("a", T0, T0 + 10)]
+        assert ids(second.history(since=T0 + 60)) == ["c", "b"], "running jobs: the newest first"
 
 
 def test_two_dashboards_on_one_journal_each_see_the_others_polls(tmp_path: Path) -> None:
@@ -415,7 +452,7 @@ def test_after_many_polls_and_restarts_every_job_reads_as_if_each_poll_rewrote_i
 
     def remember(account: str, job_id: str, at: float, **fields: object) -> dict[str, object]:
         entry = model.setdefault((account, job_id), {"first_seen": at, "last_seen": at, "channel": None,
-                                                     "finished_at": None, "final_status": None})
+                                                     "finished_at": None, "final_status": None, "created": None})
         entry["last_seen"] = max(entry["last_seen"], at)  # type: ignore[type-var]
         entry.update(fields)
         return entry
@@ -425,7 +462,7 @@ def test_after_many_polls_and_restarts_every_job_reads_as_if_each_poll_rewrote_i
             entry = remember(account, job_id, at)
             entry["finished_at"] = entry["finished_at"] or at
             if job is not None:
-                entry.update(final_status=job.status, channel=job.channel)
+                entry.update(final_status=job.status, channel=job.channel, created=job.created)
         if not poll:
             journal.record_finals(account, pending[account], at)
             pending[account] = []
@@ -460,12 +497,15 @@ def test_after_many_polls_and_restarts_every_job_reads_as_if_each_poll_rewrote_i
             journal.record_poll(account, list(jobs.values()), pending[account], at)
             pending[account] = []
             for job_id, job_row in jobs.items():
-                remember(account, job_id, at, channel=job_row.channel)
+                remember(account, job_id, at, channel=job_row.channel, created=job_row.created)
 
         def expected(since: float | None = None) -> list[tuple[object, ...]]:
-            rows = [(account, job_id, e["channel"], e["first_seen"], e["last_seen"], e["finished_at"], e["final_status"])
-                    for (account, job_id), e in model.items() if since is None or e["last_seen"] >= since]
-            return sorted(rows, key=lambda r: (-r[4], r[0], r[1]))  # type: ignore[operator]
+            ordered = sorted(  # newest first: last seen, then started (created, else none: last), then first seen
+                ((account, job_id), e) for (account, job_id), e in model.items() if since is None or e["last_seen"] >= since)
+            ordered.sort(key=lambda item: (-item[1]["last_seen"], item[1]["created"] is None,  # type: ignore[operator]
+                                           -item[1]["first_seen"]))  # type: ignore[operator]
+            return [(account, job_id, e["channel"], e["first_seen"], e["last_seen"], e["finished_at"], e["final_status"])
+                    for (account, job_id), e in ordered]
 
         def found(since: float | None = None) -> list[tuple[object, ...]]:
             return [(e.account, e.job_id, e.channel, e.first_seen, e.last_seen, e.finished_at, e.final_status)

@@ -9,14 +9,19 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from support.dashboard import advance, make_dashboard, panes, quiet, settle, toasts
+from support.contrast import clashes
+from support.dashboard import advance, finish_time, focus_pane, make_dashboard, panes, quiet, settle, toasts
+from textual.geometry import Region
 
 from mjtui import cli
 from mjtui.config import load_config, save_theme
+from mjtui.store import Journal
 from mjtui.themes import DEFAULT_THEME, shipped_themes_dir
 from mjtui.tui import themes
 from mjtui.tui.app import MjtuiApp
 from mjtui.tui.channel_pane import ChannelPane
+from mjtui.tui.confirm import ConfirmScreen
+from mjtui.tui.history import HistoryScreen
 from mjtui.tui.panels import FinishedTable
 
 REPO = Path(__file__).resolve().parent.parent
@@ -148,6 +153,39 @@ async def test_a_theme_switched_while_running_recolours_every_pane_and_its_gauge
             assert gauges != before[channel_id][1], f"{channel_id}: the gauges take the new theme's colours"
         error = app.get_css_variables()["error"]
         assert after[q.full][0][1].hex.lower() == error.lower(), "a full channel's border is the theme's error colour"
+
+
+@pytest.mark.parametrize("theme", themes.SHIPPED_THEMES)
+async def test_every_shipped_theme_draws_everything_readable(make_sim, clock, theme):
+    """Panes (their borders, gauges and labels), the finished list, toasts, the confirm dialog and the history:
+    every character on screen stands out from what it is drawn on (WCAG: 4.5:1 for text, 3:1 for lines and
+    bars), and the ANSI theme never puts the terminal's default foreground on a fixed background."""
+    q = quiet(make_sim)
+    app, timers = make_dashboard(q.sim, clock, theme=theme, journal=Journal(":memory:", clock=clock))
+    unreadable: list[str] = []
+
+    def read(view: str, region: Region | None = None) -> None:
+        strips = app.screen._compositor.render_strips()
+        unreadable.extend(f"{view}: {clash}" for clash in clashes(strips, (app.ansi_theme_dark, app.ansi_theme_light), region))
+
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await advance(pilot, clock, timers, finish_time(q.sim, q.lone) + 10, step=30)
+        assert q.lone in app.query_one(FinishedTable).rows
+        for severity in ("information", "warning", "error"):
+            app.notify(f"a toast to read ({severity})", title=severity, severity=severity)
+        await settle(pilot)
+        read("dashboard")
+        app.clear_notifications()
+        await focus_pane(pilot, q.full)
+        await pilot.press("x")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        read("confirm", app.screen.query_one("ConfirmScreen > Vertical").region)  # what is under it is dimmed on purpose
+        await pilot.press("n", "h")
+        await settle(pilot)
+        assert isinstance(app.screen, HistoryScreen)
+        read("history")
+    assert unreadable == [], "\n".join(unreadable[:20])
 
 
 async def test_a_bad_configured_theme_warns_and_the_default_is_used(make_sim, clock, tmp_path):

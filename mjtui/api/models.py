@@ -33,6 +33,7 @@ class JobStatus(StrEnum):
 
 RUNNING_STATUSES = frozenset({JobStatus.CREATED, JobStatus.STARTED, JobStatus.PROGRESS})
 FINAL_STATUSES = frozenset({JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.MODERATED, JobStatus.CANCELLED})
+CANCELLED_ERROR = "job cancelled by user"  # a cancelled job's error, lower-cased (public docs: "Job cancelled by user")
 
 Command = Literal["relax", "fast", "turbo", "info"]
 COMMANDS: tuple[Command, ...] = ("relax", "fast", "turbo", "info")
@@ -191,6 +192,13 @@ class Job(ApiModel):
     @property
     def is_final(self) -> bool:
         return self.status in FINAL_STATUSES
+
+    @property
+    def outcome(self) -> str | None:
+        """The status as a user names it: useapi reports a cancel as failed with "Job cancelled by user"."""
+        if self.status == JobStatus.FAILED and (self.error or "").strip().lower() == CANCELLED_ERROR:
+            return JobStatus.CANCELLED
+        return self.status
 
     @property
     def has_seed(self) -> bool:

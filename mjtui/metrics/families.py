@@ -55,9 +55,7 @@ def outcome(final: Final) -> str:
     job = final.job
     if job is None or job.status not in OUTCOMES:
         return "unknown"
-    if job.status == JobStatus.FAILED and (job.error or "").strip().lower() == "job cancelled by user":
-        return "cancelled"
-    return str(job.status)
+    return str(job.outcome)  # useapi's failed "Job cancelled by user" is cancelled
 
 
 def halt_reason(state: AccountState, channel: str, info: ChannelInfo | None) -> str | None:

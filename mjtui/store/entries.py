@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import ValidationError
 
 from mjtui.api.models import Job
+from mjtui.clock import parse_iso
 
 Outcome = Literal["ok", "failed", "unknown"]
 OUTCOMES: tuple[Outcome, ...] = ("ok", "failed", "unknown")
@@ -47,6 +48,15 @@ class HistoryEntry:
     record: dict[str, Any] | None = field(default=None, hash=False)
     seed: int | None = None
     seed_images: tuple[str, ...] = ()
+
+    @property
+    def when(self) -> float:
+        """When it finished; still running, when it started (the API's `created`, else when first seen):
+        its own time, where its last_seen is the account's last poll, the same for every running job."""
+        if self.finished_at is not None:
+            return self.finished_at
+        started = parse_iso(self.created)
+        return started.timestamp() if started is not None else self.first_seen
 
     def job(self) -> Job | None:
         """The stored final record as a `Job`, or None when there is none (or it no longer parses)."""

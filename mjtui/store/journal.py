@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Self
+from typing import IO, Any, Self, TypedDict, Unpack
 
 import platformdirs
 
@@ -166,6 +166,18 @@ _HISTORY_HALVES = (
     ("MAX(j.last_seen, p.at)", f"FROM jobs AS j JOIN polls AS p ON p.account = j.account {_WITH_SEED} WHERE j.listed"),
     ("j.last_seen", f"FROM jobs AS j {_WITH_SEED} WHERE j.listed IS NULL"),
 )
+
+
+class HistoryFilters(TypedDict, total=False):
+    """What narrows `Journal.history`: `since` (seconds since the epoch: last seen at or after it), `status`
+    (a final status: "failed", "cancelled"), `channel`, `account`, and `search`: a substring of the prompt or
+    of the job id, case-blind for ASCII. A filter left out, or None, narrows nothing."""
+
+    since: float | None
+    status: str | None
+    channel: str | None
+    account: str | None
+    search: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -443,41 +455,28 @@ class Journal:
 
     # -- reads -----------------------------------------------------------------------------------------
 
-    def history(
-        self,
-        *,
-        since: float | None = None,
-        status: str | None = None,
-        channel: str | None = None,
-        account: str | None = None,
-        search: str | None = None,
-        limit: int | None = 500,
-    ) -> list[HistoryEntry]:
-        """Jobs last seen at or after `since`, newest first, narrowed by every filter given.
-
-        `status` is a final status as the API spells it ("failed"); `search`
-        is a substring of the prompt, case-blind for ASCII. `limit` None: all.
-        """
-        where: list[str] = []
-        params: list[Any] = []
-        for column, value in (("j.final_status", status), ("j.channel", channel), ("j.account", account)):
-            if value is not None:
-                where.append(f"{column} = ?")
-                params.append(value)
-        if search:
-            where.append("j.prompt LIKE ? ESCAPE '\\'")
-            params.append("%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")
-        halves: list[str] = []
-        half_params: list[Any] = []
-        for last_seen, source in _HISTORY_HALVES:
-            conditions = [*where, *([f"{last_seen} >= ?"] if since is not None else [])]
-            halves.append(_ENTRY_COLUMNS.format(last_seen=last_seen) + source + "".join(f" AND {c}" for c in conditions))
-            half_params += [*params, *([to_ms(since)] if since is not None else [])]
-        sql = " UNION ALL ".join(halves) + " ORDER BY seen DESC, account, job_id"
+    def history(self, *, limit: int | None = 500, offset: int = 0, **filters: Unpack[HistoryFilters]) -> list[HistoryEntry]:
+        """Jobs last seen at or after `since`, newest first (last seen, then started), narrowed by every filter given
+        (see `HistoryFilters`). `limit` None: all; `offset` skips that many (the next page)."""
+        sql, params = _history_query(filters)
+        sql += " ORDER BY seen DESC, created DESC, first_seen DESC, account, job_id"  # running jobs: the newest first
         if limit is not None:
-            sql += " LIMIT ?"
-            half_params.append(limit)
-        return self._entries(sql, half_params)
+            sql += " LIMIT ? OFFSET ?"
+            params += [limit, offset]
+        return self._entries(sql, params)
+
+    def history_count(self, **filters: Unpack[HistoryFilters]) -> int:
+        """How many jobs `history` with these filters and no limit would give."""
+        sql, params = _history_query(filters)
+        with self._use() as conn:
+            return int(conn.execute(f"SELECT COUNT(*) FROM ({sql})", params).fetchone()[0])
+
+    def channels(self) -> list[tuple[str, str]]:
+        """Every (account, channel) the journal has a job of, in that order."""
+        with self._use() as conn:
+            rows = conn.execute("SELECT DISTINCT account, channel FROM jobs WHERE channel IS NOT NULL"
+                                " ORDER BY account, channel").fetchall()
+        return [(account, channel) for account, channel in rows]
 
     def recent_finished(self, limit: int = 20, *, account: str | None = None) -> list[HistoryEntry]:
         """The jobs that finished last, newest first: what the dashboard's recently-finished list starts with."""
@@ -607,7 +606,7 @@ def _final_params(account: str, job_id: str, job: Job | None, at_ms: int) -> tup
         return (account, job_id, None, None, None, None, at_ms, at_ms, None, at_ms, None, None)
     record = job.dump_json()
     return (account, job_id, job.channel, job.verb, job.prompt, job.created, at_ms, at_ms,
-            job.status, at_ms, run_seconds(job), record)
+            job.outcome, at_ms, run_seconds(job), record)
 
 
 def run_seconds(job: Job) -> float | None:
@@ -626,6 +625,29 @@ def _entry(row: tuple[Any, ...]) -> HistoryEntry:
         finished_at=from_ms(finished_at), run_seconds=run_seconds, record=_json_object(record),
         seed=seed, seed_images=tuple(json.loads(images)) if images else (),
     )
+
+
+def _history_query(filters: HistoryFilters) -> tuple[str, list[Any]]:
+    """The history's matching jobs as one SELECT (both halves, see _HISTORY_HALVES), unordered, and its parameters."""
+    where: list[str] = []
+    params: list[Any] = []
+    for column, key in (("j.final_status", "status"), ("j.channel", "channel"), ("j.account", "account")):
+        value = filters.get(key)
+        if value is not None:
+            where.append(f"{column} = ?")
+            params.append(value)
+    since, search = filters.get("since"), filters.get("search")
+    if search:
+        where.append("(j.prompt LIKE ? ESCAPE '\\' OR j.job_id LIKE ? ESCAPE '\\')")
+        pattern = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        params += [pattern, pattern]
+    halves: list[str] = []
+    half_params: list[Any] = []
+    for last_seen, source in _HISTORY_HALVES:
+        conditions = [*where, *([f"{last_seen} >= ?"] if since is not None else [])]
+        halves.append(_ENTRY_COLUMNS.format(last_seen=last_seen) + source + "".join(f" AND {c}" for c in conditions))
+        half_params += [*params, *([to_ms(since)] if since is not None else [])]
+    return " UNION ALL ".join(halves), half_params
 
 
 def _json_object(text: str | None) -> dict[str, Any] | None:

@@ -99,7 +99,15 @@ CREATE TABLE leases (
 );
 """
 
-MIGRATIONS: tuple[str, ...] = (V1, V2, V3, V4)
+# v5: a cancelled job is stored as cancelled (useapi reports it as failed with "Job cancelled by user"), so the
+# history can tell the two apart and filter by either; jobs stored before read the same way.
+V5 = """
+UPDATE jobs SET final_status = 'cancelled'
+WHERE final_status = 'failed' AND json_valid(record)
+  AND lower(trim(json_extract(record, '$.error'))) = 'job cancelled by user';
+"""
+
+MIGRATIONS: tuple[str, ...] = (V1, V2, V3, V4, V5)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

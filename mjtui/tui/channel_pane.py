@@ -90,8 +90,8 @@ class PaneStyles(Widget):
         "channel-pane--down", "channel-pane--offline", "channel-pane--mode"}
     DEFAULT_CSS = """
     PaneStyles {
-        display: none;
-        & > .channel-pane--border { color: $panel-lighten-2; }
+        display: none; background: $surface;  /* what panes are drawn on: see `style` */
+        & > .channel-pane--border { color: $border-blurred; }
         & > .channel-pane--focused { color: $accent; }
         & > .channel-pane--full { color: $error; }
         & > .channel-pane--new { color: $accent; text-style: bold; }
@@ -102,9 +102,37 @@ class PaneStyles(Widget):
     }
     """
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._drawn: dict[str, Style] = {}  # partial styles with their colour resolved, by component
+
     def style(self, component: str, *, partial: bool = True) -> Style:
         """A component's style; partial (the default): only what it sets, so a pane's background shows."""
-        return self.get_component_rich_style(component, partial=partial)
+        if not partial:
+            return self.get_component_rich_style(component)
+        if component not in self._drawn:
+            style = self.get_component_rich_style(component, partial=True)
+            colour = self._drawn_colour(component)
+            self._drawn[component] = style if colour is None else style + Style(color=colour.rich_color)
+        return self._drawn[component]
+
+    def _drawn_colour(self, component: str) -> Color | None:
+        """The colour of a component as a pane shows it, where a partial style leaves it unresolved ("auto", or
+        translucent: $text-muted drew white on the light theme's white); None where nothing needs resolving."""
+        styles = self.get_component_styles(component)
+        colour = styles.color
+        if not styles.has_rule("color") or not (styles.auto_color or colour.a < 1):
+            return None
+        background = self.background_colors[1]
+        if styles.auto_color:
+            colour = background.get_contrast_text(colour.a)
+        if colour.ansi is not None or background.ansi is not None:  # the terminal's own colours do not mix
+            return None
+        return background + colour
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._drawn.clear()  # a new theme: its colours
 
 
 class ChannelPane(RowTable):
@@ -121,7 +149,7 @@ class ChannelPane(RowTable):
     columns = CLASSIC_COLUMNS
     DEFAULT_CSS = """
     ChannelPane {
-        height: auto; max-height: 20; border: round $panel-lighten-2; padding: 0 1;  /* 16 rows, gauges, header, border */
+        height: auto; max-height: 20; border: round $border-blurred; padding: 0 1;  /* 16 rows, gauges, header, border */
         border-title-color: $text; border-subtitle-color: $text-muted;
     }
     """

@@ -23,6 +23,7 @@ class KeysFooter(Footer):
 
     DEFAULT_CSS = """
     KeysFooter.-compact FooterLabel { margin: 0 1 0 0; }  /* a group's label ("r f t i Mode") apart from the next key */
+    KeysFooter FooterKey.-command-palette { border-left: vkey $border-blurred; }  /* Textual's 20% is unreadable */
     """
 
     def __init__(self) -> None:

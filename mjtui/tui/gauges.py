@@ -139,6 +139,6 @@ GAUGE_CSS = """
     & > .gauge--busy { color: $warning; }
     & > .gauge--full { color: $error; text-style: bold; }
     & > .gauge--unknown { color: $text-muted; }
-    & > .gauge--empty { color: $panel-lighten-2; }
+    & > .gauge--empty { color: $border-blurred; }
     & > .gauge--label { color: $text-muted; }
 """

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from rich.text import Text
 from textual import events, on, work
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Input, Static
 
 from mjtui.store import HistoryEntry
 from mjtui.tui.bindings import HISTORY_BINDINGS
+from mjtui.tui.channel_picker import ChannelPicker
 from mjtui.tui.footer import KeysFooter
 from mjtui.tui.formatting import (
     duration,
@@ -27,9 +29,16 @@ from mjtui.tui.panels import final_label
 if TYPE_CHECKING:
     from mjtui.tui.host import ScreenHost
 
-STATUSES = (None, "completed", "failed", "moderated")  # as stored; a cancel is a failed job
+STATUSES = (None, "completed", "failed", "cancelled", "moderated")  # as stored
 PERIODS = ((24 * 3600, "24h"), (7 * 24 * 3600, "7d"), (31 * 24 * 3600, "31d"), (None, "all"))
-HISTORY_LIMIT = 500
+PAGE = 500  # rows read at a time: the next page is read when the cursor reaches the last row
+# (label, key, width): every column but the prompt, which takes the rest of the line.
+COLUMNS = (("when", "at", 8), ("account", "account", 8), ("channel", "channel", 8), ("job", "job", 10),
+           ("status", "status", 9), ("run", "run", 6))
+PROMPT_MIN = 10
+PROMPT_LIMIT = 1000  # characters of a prompt kept: the table cuts it at the screen's edge, this bounds the work
+SCROLLBAR = 2  # the table's vertical scrollbar, in cells
+CELL_PADDING = 1  # DataTable's default, either side of every cell
 
 
 def _status(entry: HistoryEntry) -> str:
@@ -38,13 +47,31 @@ def _status(entry: HistoryEntry) -> str:
     return final_label(entry.job(), "gone") if entry.record else (entry.final_status or "gone")
 
 
+def prompt_width(screen_width: int) -> int:
+    """What is left of the line for the prompt once the other columns are drawn."""
+    taken = sum(width for _label, _key, width in COLUMNS) + 2 * CELL_PADDING * (len(COLUMNS) + 1) + SCROLLBAR
+    return max(PROMPT_MIN, screen_width - taken)
+
+
+class HistoryTable(DataTable):
+    """The jobs, with the keys of the dashboard's tables: j/k, and g/G or home/end for the first and last row."""
+
+    BINDINGS = [
+        Binding("down,j", "cursor_down", "Down", show=False),
+        Binding("up,k", "cursor_up", "Up", show=False),
+        Binding("home,g", "scroll_top", "Top", show=False),
+        Binding("end,G", "scroll_bottom", "Bottom", show=False),  # DataTable's end scrolls sideways
+    ]
+
+
 class HistoryScreen(Screen[None]):
     """Jobs the journal remembers, newest first."""
 
     DEFAULT_CSS = """
-    HistoryScreen #filters { height: 1; padding: 0 1; background: $panel; }
+    HistoryScreen #filters { height: auto; padding: 0 1; background: $panel; }  /* wraps at 80 columns */
     HistoryScreen #search { height: 3; }
     HistoryScreen DataTable { height: 1fr; }
+    HistoryScreen DataTable:ansi > .datatable--header { color: ansi_black; }  /* Textual's: default on bright blue */
     HistoryScreen #empty { color: $text-muted; padding: 1 2; }
     """
     BINDINGS = HISTORY_BINDINGS
@@ -53,10 +80,15 @@ class HistoryScreen(Screen[None]):
         super().__init__()
         self.status_index = 0
         self.period_index = 0
-        self.channel = channel  # (account, channel id) the user was on; `c` toggles it
+        self.channel = channel  # (account, channel id) the user was on, or picked with `c`
+        self.from_pane = channel is not None  # else `c` offers a list of channels
         self.only_channel = False
         self.search = ""
         self.entries: dict[str, HistoryEntry] = {}
+        self.total = 0  # how many match, of which `entries` are read so far
+        self.read = 0  # rows read so far: where the next page starts
+        self._generation = 0  # a page read for older filters is dropped
+        self._prompt_width = 0
 
     @property
     def mjtui(self) -> ScreenHost:
@@ -65,12 +97,8 @@ class HistoryScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(id="filters")
-            yield Input(placeholder="search prompts (enter applies, esc leaves)", id="search")
-            table: DataTable = DataTable(cursor_type="row", zebra_stripes=True, id="history-table")
-            for label, key, width in (("when", "at", 8), ("account", "account", 8), ("channel", "channel", 8),
-                                      ("job", "job", 10), ("status", "status", 9), ("run", "run", 6), ("prompt", "prompt", None)):
-                table.add_column(Text(label), key=key, width=width)
-            yield table
+            yield Input(placeholder="search prompts and job ids (enter applies, esc leaves)", id="search")
+            yield HistoryTable(cursor_type="row", zebra_stripes=True, id="history-table")
             yield Static(id="empty")
         yield KeysFooter()
 
@@ -78,6 +106,24 @@ class HistoryScreen(Screen[None]):
         self.query_one("#search", Input).display = False
         self.query_one("#history-table", DataTable).focus()
         self.reload()
+
+    def on_resize(self, event: events.Resize) -> None:
+        width = prompt_width(event.size.width)
+        if width != self._prompt_width:
+            self._prompt_width = width
+            self._refill()
+
+    def _refill(self) -> None:
+        """Lay the columns out for this width and put the rows read back in, the cursor where it was."""
+        table = self.query_one("#history-table", DataTable)
+        row = table.cursor_row
+        table.clear(columns=True)
+        for label, key, width in (*COLUMNS, ("prompt", "prompt", self._prompt_width)):
+            table.add_column(Text(label), key=key, width=width)
+        for key, entry in self.entries.items():
+            self._add_row(table, key, entry)
+        if self.entries:
+            table.move_cursor(row=min(row, table.row_count - 1), animate=False)
 
     def _filters_text(self) -> Text:
         status = STATUSES[self.status_index] or "any"
@@ -87,48 +133,79 @@ class HistoryScreen(Screen[None]):
         text.append("History  ", style="bold")
         text.append(f"status {status} (a) · last {period} (w) · {where} (c) · ")
         text.append(f"search {self.search!r} (/)" if self.search else "search: none (/)")
-        text.append(f" · {len(self.entries)} jobs", style="bold")
+        shown = len(self.entries)
+        jobs = f"{shown} of {self.total} jobs" if self.read < self.total else f"{shown} job{'' if shown == 1 else 's'}"
+        text.append(f" · {jobs}", style="bold")
+        if self.read < self.total:
+            text.append(" (more at the end)")
         return text
+
+    def _query(self) -> dict[str, Any]:
+        """The journal's filters for what the line above the table says."""
+        seconds = PERIODS[self.period_index][0]
+        account, channel = self.channel if (self.only_channel and self.channel) else (None, None)
+        return {"since": self.mjtui.clock.now() - seconds if seconds else None, "status": STATUSES[self.status_index],
+                "channel": channel, "account": account, "search": self.search or None}
 
     @work(exclusive=True, group="history", exit_on_error=False)
     async def reload(self) -> None:
+        """Read the first page for the filters as they now are."""
+        self._generation += 1
+        await self._read_page(0)
+
+    @work(group="history-more", exit_on_error=False)
+    async def read_more(self) -> None:
+        """Read the next page, below what is shown."""
+        await self._read_page(self.read)
+
+    async def _read_page(self, offset: int) -> None:
         journal, writer = self.mjtui.journal, self.mjtui.writer
         empty = self.query_one("#empty", Static)
         if journal is None or writer is None:
             empty.update(Text("No journal: history is off (see the warning at start)."))
             self.query_one("#filters", Static).update(self._filters_text())
             return
-        seconds = PERIODS[self.period_index][0]
-        status = STATUSES[self.status_index]
-        account, channel = self.channel if (self.only_channel and self.channel) else (None, None)
-        since = self.mjtui.clock.now() - seconds if seconds else None
-        future = writer.submit(journal.history, since=since, status=status, channel=channel, account=account,
-                               search=self.search or None, limit=HISTORY_LIMIT)
+        query, generation = self._query(), self._generation
+
+        def read() -> tuple[list[HistoryEntry], int]:  # on the writer's thread: a page, and how many match in all
+            return journal.history(**query, limit=PAGE, offset=offset), journal.history_count(**query)
+
         try:
-            entries = await asyncio.wrap_future(future)
+            entries, total = await asyncio.wrap_future(writer.submit(read))
         except Exception as exc:  # noqa: BLE001 - the writer has reported it too
             empty.update(Text(f"The journal could not be read: {exc}"))
             return
-        self.show(entries)
+        if generation == self._generation:
+            self.show(entries, total, more=offset > 0)
 
-    def show(self, entries: list[HistoryEntry]) -> None:
+    def show(self, entries: list[HistoryEntry], total: int, *, more: bool = False) -> None:
+        """Show a page of `total` matching jobs: the first (the table starts again), or the next (`more`)."""
         table = self.query_one("#history-table", DataTable)
-        table.clear()
-        self.entries = {}
+        if not more:
+            table.clear()
+            self.entries, self.read = {}, 0
+        self.read += len(entries)
+        self.total = max(total, self.read)
         for entry in entries:
             key = f"{entry.account}\x00{entry.job_id}"
-            if key in self.entries:
-                continue
-            self.entries[key] = entry
-            at = entry.finished_at or entry.last_seen
-            table.add_row(
-                Text(now_local(at)), safe(entry.account, limit=8), Text(short_channel_id(entry.channel or "?")),
-                Text(short_job_id(entry.job_id)), safe(_status(entry)),
-                Text(duration(entry.run_seconds) if entry.run_seconds is not None else "-"), safe(entry.prompt or "", limit=200),
-                key=key,
-            )
-        self.query_one("#empty", Static).update(Text("" if entries else "No jobs match."))
+            if key not in self.entries:  # jobs recorded since the last page shift the next one down
+                self.entries[key] = entry
+                self._add_row(table, key, entry)
+        self.query_one("#empty", Static).update(Text("" if self.entries else "No jobs match."))
         self.query_one("#filters", Static).update(self._filters_text())
+
+    @staticmethod
+    def _add_row(table: DataTable, key: str, entry: HistoryEntry) -> None:
+        table.add_row(
+            Text(now_local(entry.when)), safe(entry.account, limit=8), Text(short_channel_id(entry.channel or "?")),
+            Text(short_job_id(entry.job_id)), safe(_status(entry)),
+            Text(duration(entry.run_seconds) if entry.run_seconds is not None else "-"),
+            safe(entry.prompt or "", limit=PROMPT_LIMIT), key=key,
+        )
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.cursor_row == event.data_table.row_count - 1 and self.read < self.total:
+            self.read_more()
 
     def action_close(self) -> None:
         self.dismiss(None)
@@ -142,11 +219,29 @@ class HistoryScreen(Screen[None]):
         self.reload()
 
     def action_toggle_channel(self) -> None:
-        if self.channel is None:
-            self.app.notify("open history from a channel pane to filter by it", severity="warning")
+        if self.only_channel or self.from_pane:
+            self.only_channel = not self.only_channel
+            self.reload()
+        else:
+            self.pick_channel()
+
+    @work(group="history-pick", exit_on_error=False)
+    async def pick_channel(self) -> None:
+        """Offer the channels the journal knows; the one chosen narrows the history to it."""
+        journal, writer = self.mjtui.journal, self.mjtui.writer
+        if journal is None or writer is None:
+            self.app.notify("no journal: history is off", severity="warning")
             return
-        self.only_channel = not self.only_channel
-        self.reload()
+        channels = await asyncio.wrap_future(writer.submit(journal.channels))
+        if not channels:
+            self.app.notify("no channel in the journal yet", severity="warning")
+            return
+        self.app.push_screen(ChannelPicker(channels, self.channel), self._picked)
+
+    def _picked(self, channel: tuple[str, str] | None) -> None:
+        if channel is not None:
+            self.channel, self.only_channel = channel, True
+            self.reload()
 
     def action_search(self) -> None:
         field = self.query_one("#search", Input)

@@ -27,6 +27,7 @@ TOAST_CSS = """
 ToastRack { dock: top; align: right top; margin: 0; }
 Toast { width: auto; max-width: 50%; padding: 0 1; margin: 0; text-wrap: nowrap; text-overflow: ellipsis; }
 ModalScreen Toast { visibility: hidden; }
+Toast:ansi { background: ansi_default; }  /* Textual's: the default foreground on ansi_black, unreadable on a light scheme */
 """
 
 

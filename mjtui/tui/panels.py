@@ -26,9 +26,7 @@ def final_label(job: Job | None, fallback: str = "gone") -> str:
     """completed / failed / moderated / cancelled: what became of a job that left the running list."""
     if job is None:
         return fallback
-    if job.status == "failed" and (job.error or "").strip().lower() == "job cancelled by user":
-        return "cancelled"
-    return clean(job.status or "?")
+    return clean(job.outcome or "?")
 
 
 class AccountSection(Vertical):

@@ -84,7 +84,7 @@ class RowTable(PaintsWhenSeen, ScrollView, can_focus=True):
     RowTable {
         background: $surface; color: $foreground; height: auto; overflow-x: hidden;
         & > .row-table--header { text-style: bold; background: $panel; color: $foreground; }
-        &:ansi > .row-table--header { background: ansi_bright_blue; color: ansi_default; }
+        &:ansi > .row-table--header { background: ansi_bright_blue; color: ansi_black; }
         & > .row-table--cursor {
             background: $block-cursor-blurred-background; color: $block-cursor-blurred-foreground;
             text-style: $block-cursor-blurred-text-style;
