@@ -25,7 +25,7 @@ from mjtui.clock import Clock
 from mjtui.logs import log
 from mjtui.monitor.snapshot import Snapshot
 from mjtui.providers import Polled, Provider
-from mjtui.store import Claim, Holder, Journal, JournalError
+from mjtui.store import Claim, Holder, Journal, JournalError, Published
 
 LEASE_INTERVALS = 3  # a lease lasts this many polling intervals unrenewed ...
 LEASE_FLOOR = 60.0  # ... and at least this many seconds: a back-off (60 s at most) never loses it
@@ -93,13 +93,15 @@ class Leases:
 
     async def poll(self, account: str, service: Provider, interval: float, now: Callable[[], float],
                    known_channels: Iterable[str] = ()) -> Polled:
-        """Poll the account's service while this process holds its lease (publishing what it saw), else read the
-        holder's latest publication (`Waiting` until there is one); a journal that fails leaves the poll to this
-        process."""
+        """Poll the account's service while this process holds its lease (publishing what it saw while another
+        process reads it), else read the holder's latest publication (`Waiting` until there is one); a journal that
+        fails leaves the poll to this process."""
         claim = await self._claim(account, interval)
         if claim.other is not None:
             self.others[account] = claim.other
-            return await asyncio.to_thread(self._read, account, claim.other, interval)
+            started = self.clock.now()  # the holder publishes for a lease's time after each read
+            published = await asyncio.to_thread(self.journal.follow, account, started, started + lease_seconds(interval))
+            return self._read(account, claim.other, published)
         self.others.pop(account, None)
         self.waiting.discard(account)
         try:
@@ -134,11 +136,8 @@ class Leases:
         except JournalError as exc:
             log.warning("journal: could not publish the poll of %s: %s", account, exc)
 
-    def _read(self, account: str, holder: Holder, interval: float) -> Polled:
-        """The holder's latest publication as a poll's answer (asking it to go on publishing); its failure as an
-        error; none yet as `Waiting`."""
-        now = self.clock.now()
-        published = self.journal.follow(account, now, now + lease_seconds(interval))
+    def _read(self, account: str, holder: Holder, published: Published | None) -> Polled:
+        """The holder's latest publication as a poll's answer; its failure as an error; none yet as `Waiting`."""
         if published is None or published.holder.owner != holder.owner:
             raise MjtuiError(f"{holder.words()} polls it; its lease changed hands, read again at the next poll")
         if published.error is None and published.snapshot is None:
