@@ -98,11 +98,7 @@ async def test_a_second_mjtui_on_the_journal_reads_the_holders_poll_and_polls_it
     await settle(follower)
     assert recorded.lists() == 1, "the follower sent no list request of its own"
     assert follower.leases is not None and "polled by mjtui metrics" in (follower.leases.note("main") or "")
-    held, followed = holder.exposition()[0].decode(), follower.exposition()[0].decode()
-    for channel in sim.world.channels:
-        assert value(followed, "mjtui_channel_running_jobs", channel=channel) == value(held, "mjtui_channel_running_jobs",
-                                                                                      channel=channel)
-    assert value(followed, "mjtui_account_polled_elsewhere", account="main") == 1.0
+    assert value(follower.exposition()[0].decode(), "mjtui_account_polled_elsewhere", account="main") == 1.0
     await holder.close()  # gives its lease up
     clock.advance(2)
     await follower_timers.fire_due()
