@@ -47,6 +47,7 @@ class Sizes:
     idle_seconds: float
     idle_settle: float
     backlog: tuple[int, float, float]  # polls, answers held back (s), real seconds per 10 s poll
+    metrics: tuple[float, float]  # mjtui metrics left running: simulated hours measured, after these of warm-up
 
 
 DISTANCE = 0.1  # seconds: a round trip from a laptop to a proxy's data centre, roughly
@@ -54,11 +55,11 @@ DISTANCE = 0.1  # seconds: a round trip from a laptop to a proxy's data centre, 
 QUICK = Sizes(request_rounds=2, warm_rounds=1, poll_rounds=2, ticks=3, presses=4, inspections=1, memory_hours=1 / 12,
               memory_warmup_hours=1 / 12, memory_screens_every=30, journal_polls=4, startup_runs=1,
               terminal_scenarios=("small",), distant_scenarios=("small",), idle_seconds=3.0, idle_settle=1.0,
-              backlog=(5, 0.09, 1.5))
+              backlog=(5, 0.09, 1.5), metrics=(1 / 30, 1 / 60))
 FULL = Sizes(request_rounds=10, warm_rounds=2, poll_rounds=30, ticks=30, presses=60, inspections=20, memory_hours=24.0,
              memory_warmup_hours=2.0, memory_screens_every=30, journal_polls=50, startup_runs=5,
              terminal_scenarios=("small", "large"), distant_scenarios=("small", "large"), idle_seconds=60.0,
-             idle_settle=3.0, backlog=(18, 0.3, 10.0))
+             idle_settle=3.0, backlog=(18, 0.3, 10.0), metrics=(24.0, 2.0))
 
 
 def measures(sizes: Sizes) -> dict[str, Callable[[], list[Row]]]:
@@ -74,7 +75,8 @@ def measures(sizes: Sizes) -> dict[str, Callable[[], list[Row]]]:
             screens_every=sizes.memory_screens_every)),
         "startup": lambda: terminal.startup(sizes.startup_runs, [*sizes.terminal_scenarios,
                                                                  *(f"{name}@{DISTANCE}" for name in sizes.distant_scenarios)]),
-        "metrics": lambda: asyncio.run(metrics.metrics_idle(sizes.memory_hours, sizes.memory_warmup_hours)),
+        "metrics": lambda: asyncio.run(metrics.metrics_idle(*sizes.metrics)),
+        "metrics-churn": lambda: asyncio.run(metrics.metrics_churn(*sizes.metrics)),
         "idle": lambda: terminal.idle(sizes.idle_seconds, list(sizes.terminal_scenarios), sizes.idle_settle),
     }
 

@@ -1,8 +1,10 @@
 """One process polls an account per journal: the others read what it saw from the journal.
 
 `mjtui metrics` and the dashboard both poll through `Leases`. Before each poll of an account it claims (or renews)
-the account's lease in the journal: while it holds it, it polls the service and publishes the snapshot; while
-another process holds it, the poll reads that process's latest snapshot instead, and `note()` says who polls. A
+the account's lease in the journal: while it holds it, it polls the service and, while another process wants it,
+publishes the snapshot; while another process holds it, the poll marks the publication wanted and reads the
+holder's latest snapshot instead (until the holder's next poll publishes one, it is `Waiting`), and `note()`
+says who polls. Nobody following, the holder neither publishes nor builds the JSON: that was most of its CPU. A
 holder that ends gives its leases up (`release`); one killed is noticed by its pid (same host) or when its lease
 expires (three of its polling intervals unrenewed, at least a minute), and the next poll takes the account over.
 No Textual here.
@@ -23,12 +25,21 @@ from mjtui.clock import Clock
 from mjtui.logs import log
 from mjtui.monitor.snapshot import Snapshot
 from mjtui.providers import Polled, Provider
-from mjtui.store import Holder, Journal, JournalError
+from mjtui.store import Claim, Holder, Journal, JournalError, Published
 
 LEASE_INTERVALS = 3  # a lease lasts this many polling intervals unrenewed ...
 LEASE_FLOOR = 60.0  # ... and at least this many seconds: a back-off (60 s at most) never loses it
 
 _SNAPSHOT = TypeAdapter(Snapshot)
+
+
+class Waiting(Exception):  # noqa: N818 - not an error: nothing is wrong, there is only nothing to read yet
+    """A poll read the journal before the holder published anything: no news, and no failure either."""
+
+
+def lease_seconds(interval: float) -> float:
+    """How long a lease, or a follower's wish to read the publication, lasts unrenewed."""
+    return max(LEASE_FLOOR, LEASE_INTERVALS * interval)
 
 
 def dump_snapshot(snapshot: Snapshot) -> str:
@@ -69,27 +80,38 @@ class Leases:
         self.owner = secrets.token_hex(8)
         self.ended = ended
         self.others: dict[str, Holder] = {}  # accounts another process polls, by who
+        self.waiting: set[str] = set()  # of those, the ones whose holder has published nothing since we asked
 
     def note(self, account: str) -> str | None:
         """Who polls `account` when another process does (for a header or a log line); None when this one does."""
         holder = self.others.get(account)
-        return None if holder is None else f"polled by {holder.words()}, read from the journal"
+        if holder is None:
+            return None
+        if account in self.waiting:
+            return f"polled by {holder.words()}, waiting for its next poll"
+        return f"polled by {holder.words()}, read from the journal"
 
     async def poll(self, account: str, service: Provider, interval: float, now: Callable[[], float],
                    known_channels: Iterable[str] = ()) -> Polled:
-        """Poll the account's service while this process holds its lease (publishing what it saw), else read the
-        holder's latest publication; a journal that fails leaves the poll to this process."""
-        holder = await self._claim(account, interval)
-        if holder is not None:
-            self.others[account] = holder
-            return await asyncio.to_thread(self._read, account, holder)
+        """Poll the account's service while this process holds its lease (publishing what it saw while another
+        process reads it), else read the holder's latest publication (`Waiting` until there is one); a journal that
+        fails leaves the poll to this process."""
+        claim = await self._claim(account, interval)
+        if claim.other is not None:
+            self.others[account] = claim.other
+            started = self.clock.now()  # the holder publishes for a lease's time after each read
+            published = await asyncio.to_thread(self.journal.follow, account, started, started + lease_seconds(interval))
+            return self._read(account, claim.other, published)
         self.others.pop(account, None)
+        self.waiting.discard(account)
         try:
             polled = await service.poll(now, known_channels)
         except MjtuiError as exc:
-            await self._publish(account, now(), None, str(exc))
+            if claim.wanted:
+                await self._publish(account, now(), None, str(exc))
             raise
-        await self._publish(account, polled.snapshot.at, dump_snapshot(polled.snapshot), None)
+        if claim.wanted:
+            await self._publish(account, polled.snapshot.at, dump_snapshot(polled.snapshot), None)
         return polled
 
     def release(self) -> None:
@@ -99,15 +121,14 @@ class Leases:
         except JournalError as exc:
             log.warning("could not release the journal's leases: %s", exc)
 
-    async def _claim(self, account: str, interval: float) -> Holder | None:
+    async def _claim(self, account: str, interval: float) -> Claim:
         now = self.clock.now()
-        claimant = Holder(self.owner, os.getpid(), socket.gethostname(), self.process,
-                          now + max(LEASE_FLOOR, LEASE_INTERVALS * interval))
+        claimant = Holder(self.owner, os.getpid(), socket.gethostname(), self.process, now + lease_seconds(interval))
         try:
             return await asyncio.to_thread(self.journal.claim, account, claimant, now, self.ended)
         except JournalError as exc:
             log.warning("journal lease on %s: %s; polling it here", account, exc)
-            return None
+            return Claim(None)
 
     async def _publish(self, account: str, at: float, snapshot: str | None, error: str | None) -> None:
         try:
@@ -115,14 +136,17 @@ class Leases:
         except JournalError as exc:
             log.warning("journal: could not publish the poll of %s: %s", account, exc)
 
-    def _read(self, account: str, holder: Holder) -> Polled:
-        """The holder's latest publication as a poll's answer; its failure, or none yet, as an error."""
-        published = self.journal.published(account)
+    def _read(self, account: str, holder: Holder, published: Published | None) -> Polled:
+        """The holder's latest publication as a poll's answer; its failure as an error; none yet as `Waiting`."""
         if published is None or published.holder.owner != holder.owner:
             raise MjtuiError(f"{holder.words()} polls it; its lease changed hands, read again at the next poll")
+        if published.error is None and published.snapshot is None:
+            self.waiting.add(account)
+            raise Waiting(account)
+        self.waiting.discard(account)
         if published.error is not None:
             raise MjtuiError(f"{holder.words()}: {published.error}")
-        snapshot = load_snapshot(published.snapshot) if published.snapshot is not None else None
+        snapshot = load_snapshot(published.snapshot or "")
         if snapshot is None:
-            raise MjtuiError(f"{holder.words()} polls it; nothing readable published yet")
+            raise MjtuiError(f"{holder.words()} polls it; what it published is not readable by this mjtui")
         return Polled(snapshot, dict)

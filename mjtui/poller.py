@@ -22,7 +22,7 @@ from mjtui.api import errors
 from mjtui.api.models import Job
 from mjtui.clock import Clock
 from mjtui.connections import Connection
-from mjtui.lease import Leases
+from mjtui.lease import Leases, Waiting
 from mjtui.logs import log
 from mjtui.monitor.finals import NOT_FETCHED, Departed, FinalFetches
 from mjtui.monitor.health import MIN_INTERVAL, AccountStatus, Health
@@ -154,6 +154,8 @@ class Poller:
             else:
                 polled = await self.leases.poll(state.name, service, self.interval(state.name), self.clock.now,
                                                 state.channel_names)
+        except Waiting:
+            self._waiting(state)
         except errors.MjtuiError as exc:
             self._failed(state, exc, time.perf_counter() - started)
         except Exception as exc:  # noqa: BLE001 - shown and logged, never fatal
@@ -161,6 +163,12 @@ class Poller:
             self._failed(state, internal_error(exc), time.perf_counter() - started)
         else:
             self._succeeded(state, polled.snapshot, time.perf_counter() - started)
+
+    def _waiting(self, state: AccountState) -> None:
+        """Nothing to read yet from the process that polls the account (its note says so): no news, no failure."""
+        state.polling = False
+        if not self.paused:
+            self._arm(state, self.interval(state.name))
 
     def _failed(self, state: AccountState, error: errors.MjtuiError, latency: float) -> None:
         state.polling = False

@@ -27,7 +27,8 @@ MEASURES = {
     "memory growth over churn (RSS, after warm-up)",
     "journal write per poll, p95",
     "final-state backlog with a distant service",
-    "metrics: CPU while left running (share of one core)",
+    "metrics: CPU while idle, every slot busy (share of one core)",
+    "metrics: CPU with every channel churning (share of one core)",
     "metrics: memory growth (RSS, after warm-up)",
 }
 

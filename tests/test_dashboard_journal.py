@@ -8,6 +8,7 @@ import time
 from support.dashboard import (
     SIZE,
     advance,
+    banner,
     finish_time,
     focus_finished,
     focus_pane,
@@ -20,6 +21,7 @@ from support.dashboard import (
     settle,
     wire,
 )
+from support.metrics import advance as advance_exporter
 from support.metrics import make_exporter
 from support.metrics import settle as settle_exporter
 
@@ -253,19 +255,25 @@ async def test_with_mjtui_metrics_polling_the_dashboard_reads_its_journal_says_s
     sim = make_sim(channels=2, warmup=60)
     w = wire(sim)
     path = tmp_path / "journal.sqlite3"
-    metrics, _ = make_exporter(sim, clock, journal=Journal(path, clock=clock), shared=True)
+    metrics, metrics_timers = make_exporter(sim, clock, journal=Journal(path, clock=clock), shared=True, refresh=10)
     metrics.start()
     await settle_exporter(metrics)
     journal = Journal(path, clock=clock)
     app, timers = make_dashboard(sim, clock, journal=journal, leases=Leases(journal, "a dashboard", clock))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        assert w.lists() == 1, "the dashboard asked the service nothing: it read what mjtui metrics saw"
-        assert "polled by mjtui metrics" in header_text(app)
+        await advance(pilot, clock, timers, 1)  # the header's once-a-second redraw
+        assert w.lists() == 1, "the dashboard asked the service nothing: it reads what mjtui metrics sees"
+        header = header_text(app)
+        assert "polled by mjtui metrics" in header and "waiting for its next poll" in header, header
+        assert "0 errors" in header and not banner(app).has_class("-visible"), "waiting is no failure"
+        await advance_exporter(metrics, clock, metrics_timers, 9, step=9)  # its next poll, published: it is wanted now
+        await advance(pilot, clock, timers, 1)
+        assert w.lists() == 2 and "read from the journal" in header_text(app)
         assert set(panes(app)) == set(sim.world.channels), "each channel's pane, from the journal"
         await metrics.close()
         await advance(pilot, clock, timers, 10)
-        assert w.lists() == 2 and "polled by" not in header_text(app), "mjtui metrics gone: the dashboard polls itself"
+        assert w.lists() == 3 and "polled by" not in header_text(app), "mjtui metrics gone: the dashboard polls itself"
 
 
 def row_line(app, job_id: str) -> str:

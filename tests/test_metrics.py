@@ -16,7 +16,7 @@ from support.dashboard import wire
 from support.metrics import advance, make_exporter, settle, value
 
 from mjtui.connections import demo_connection
-from mjtui.lease import Leases
+from mjtui.lease import Leases, Waiting
 from mjtui.metrics.command import listen
 from mjtui.metrics.exporter import serve
 from mjtui.sim import Simulator
@@ -98,17 +98,61 @@ async def test_a_second_mjtui_on_the_journal_reads_the_holders_poll_and_polls_it
     await settle(follower)
     assert recorded.lists() == 1, "the follower sent no list request of its own"
     assert follower.leases is not None and "polled by mjtui metrics" in (follower.leases.note("main") or "")
-    held, followed = holder.exposition()[0].decode(), follower.exposition()[0].decode()
-    for channel in sim.world.channels:
-        assert value(followed, "mjtui_channel_running_jobs", channel=channel) == value(held, "mjtui_channel_running_jobs",
-                                                                                      channel=channel)
-    assert value(followed, "mjtui_account_polled_elsewhere", account="main") == 1.0
+    assert value(follower.exposition()[0].decode(), "mjtui_account_polled_elsewhere", account="main") == 1.0
     await holder.close()  # gives its lease up
     clock.advance(2)
     await follower_timers.fire_due()
     await settle(follower)
     assert recorded.lists() == 2 and follower.leases.note("main") is None, "the follower polls it now"
     await follower.close()
+
+
+async def test_with_no_one_reading_it_the_holder_publishes_nothing_and_renews_its_lease_once_half_is_used(clock, tmp_path):
+    sim = Simulator.build(clock=clock, seed=5, channels=2)
+    journal = Journal(tmp_path / "journal.sqlite3", clock=clock)
+    exporter, timers = make_exporter(sim, clock, journal=journal, shared=True, refresh=10)
+    exporter.start()
+    await settle(exporter)
+    first = journal.published("main")
+    await advance(exporter, clock, timers, 20, step=10)  # a 60 s lease: two more polls inside its first half
+    later = journal.published("main")
+    assert first is not None and later is not None
+    assert (later.at, later.snapshot, later.error) == (None, None, None), "nothing published: no one reads it"
+    assert later.holder.expires == first.holder.expires, "no write at each poll to renew the lease"
+    await advance(exporter, clock, timers, 20, step=10)
+    renewed = journal.published("main")
+    assert renewed is not None and renewed.holder.expires > first.holder.expires, "renewed once half of it is used"
+    await exporter.close()
+
+
+async def test_a_followers_first_read_waits_for_the_holders_next_poll_with_no_error_and_the_holder_stops_once_unread(
+        clock, tmp_path):
+    sim = Simulator.build(clock=clock, seed=5, channels=2)
+    path = tmp_path / "journal.sqlite3"
+    holder, timers = make_exporter(sim, clock, journal=Journal(path, clock=clock), shared=True, refresh=10)
+    follower, follower_timers = make_exporter(sim, clock, journal=Journal(path, clock=clock), shared=True, refresh=10)
+    holder.start()
+    await settle(holder)
+    follower.start()
+    await settle(follower)
+    assert follower.leases is not None and "waiting for its next poll" in (follower.leases.note("main") or "")
+    status = follower.accounts["main"].status
+    assert status.errors == 0 and status.last_error is None, "waiting is no failure"
+    assert value(follower.exposition()[0].decode(), "mjtui_poll_errors_total", account="main") is None
+    await advance(holder, clock, timers, 10, step=10)  # its next poll: wanted now, so published
+    clock.advance(1)
+    await follower_timers.fire_due()
+    await settle(follower)
+    assert "read from the journal" in (follower.leases.note("main") or "")
+    held, followed = holder.exposition()[0].decode(), follower.exposition()[0].decode()
+    for channel in sim.world.channels:
+        running = value(held, "mjtui_channel_running_jobs", channel=channel)
+        assert running is not None and value(followed, "mjtui_channel_running_jobs", channel=channel) == running
+    await follower.close()  # no one reads what the holder publishes from now on
+    await advance(holder, clock, timers, 90, step=10)
+    published = Journal(path, clock=clock).published("main")
+    assert published is not None and published.at is not None and published.at < clock.now() - 20, "it stopped"
+    await holder.close()
 
 
 @pytest.mark.parametrize("ended", [True, False])
@@ -118,7 +162,8 @@ async def test_a_holder_killed_without_a_word_is_replaced_once_its_process_is_go
     sim = Simulator.build(clock=clock, seed=5, channels=1)
     service = demo_connection(sim).service
     await killed.poll("main", service, 10.0, clock.now)  # then never again, and never released
-    await other.poll("main", service, 10.0, clock.now)
+    with contextlib.suppress(Waiting):  # the killed one never publishes what the other now asks for
+        await other.poll("main", service, 10.0, clock.now)
     assert (other.note("main") is None) is ended, "a process known to have ended holds nothing"
     clock.advance(61)
     await other.poll("main", service, 10.0, clock.now)

@@ -108,6 +108,15 @@ class Holder:
 
 
 @dataclass(frozen=True, slots=True)
+class Claim:
+    """A lease claimed (`Journal.claim`): the other process that keeps it, or None when it is the claimant's, and
+    whether another process wants what the claimant publishes."""
+
+    other: Holder | None
+    wanted: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class Published:
     """What an account's holder last published: its poll's time and snapshot (JSON), or why its poll failed."""
 

@@ -29,6 +29,7 @@ from mjtui.store.entries import (
     OUTCOMES,
     ActionEntry,
     ChannelHistory,
+    Claim,
     HistoryEntry,
     Holder,
     Outcome,
@@ -379,22 +380,27 @@ class Journal:
 
     # -- leases: one process polls an account per journal ------------------------------------------------
 
-    def claim(self, account: str, claimant: Holder, now: float, gone: Callable[[Holder], bool]) -> Holder | None:
-        """Take or renew the lease on polling `account` until `claimant.expires`; None when it is the claimant's now.
+    def claim(self, account: str, claimant: Holder, now: float, gone: Callable[[Holder], bool]) -> Claim:
+        """Take or renew the lease on polling `account` until `claimant.expires`, and say whether another process
+        wants what the claimant publishes.
 
         Another holder keeps it (and is returned) until its lease expires or `gone(holder)` says its process ended.
-        A new holder starts with nothing published.
+        A new holder starts with nothing published. The claimant's own lease is renewed once half of it is used,
+        so a quiet account costs no write per poll.
         """
         with self._transaction() as conn:
-            row = conn.execute("SELECT owner, pid, host, process, expires FROM leases WHERE account = ?",
+            row = conn.execute("SELECT owner, pid, host, process, expires, wanted FROM leases WHERE account = ?",
                                (account,)).fetchone()
+            wanted = row is not None and (from_ms(row[5]) or 0.0) > now
             if row is not None and row[0] != claimant.owner:
                 holder = Holder(row[0], row[1], row[2], row[3], row[4] / 1000)
                 if holder.expires > now and not gone(holder):
-                    return holder
+                    return Claim(holder)
+            elif row is not None and row[4] / 1000 - now > (claimant.expires - now) / 2:
+                return Claim(None, wanted)
             conn.execute(_CLAIM, (account, claimant.owner, claimant.pid, claimant.host, claimant.process,
                                   to_ms(claimant.expires)))
-        return None
+        return Claim(None, wanted)
 
     def publish(self, account: str, owner: str, at: float, snapshot: str | None, error: str | None) -> None:
         """The holder's latest poll of `account`: what it saw (JSON), or why it failed; nothing if `owner` lost it."""
@@ -410,6 +416,22 @@ class Journal:
         if row is None:
             return None
         return Published(Holder(row[0], row[1], row[2], row[3], row[4] / 1000), from_ms(row[5]), row[6], row[7])
+
+    def follow(self, account: str, now: float, until: float) -> Published | None:
+        """What the holder of `account`'s lease last published, with word to the holder to go on publishing until
+        `until` (renewed once half of that is used). A publication made before anyone wanted it is dropped: it is
+        old news, and the holder publishes again at its next poll."""
+        with self._transaction() as conn:
+            row = conn.execute("SELECT wanted FROM leases WHERE account = ?", (account,)).fetchone()
+            if row is None:
+                return None
+            wanted = from_ms(row[0]) or 0.0
+            if wanted <= now:
+                conn.execute("UPDATE leases SET wanted = ?, at = NULL, snapshot = NULL, error = NULL WHERE account = ?",
+                             (to_ms(until), account))
+            elif wanted - now < (until - now) / 2:
+                conn.execute("UPDATE leases SET wanted = ? WHERE account = ?", (to_ms(until), account))
+            return self.published(account)
 
     def release(self, owner: str) -> None:
         """Give up every lease `owner` holds (its process is ending): another mjtui polls them from its next poll."""

@@ -83,8 +83,8 @@ CREATE TABLE polls (
 );
 """
 
-# v4: one process polls an account per journal. The holder of an account's lease renews it with each poll and
-# publishes what the poll saw; another mjtui on the same journal reads that instead of polling the service again.
+# v4: one process polls an account per journal. The holder of an account's lease renews it as it polls and, while
+# another mjtui on the same journal wants it, publishes what each poll saw; that one reads it instead of polling.
 V4 = """
 CREATE TABLE leases (
     account  TEXT    PRIMARY KEY,
@@ -95,7 +95,8 @@ CREATE TABLE leases (
     expires  INTEGER NOT NULL,  -- past this, unrenewed, the holder is taken to be gone
     at       INTEGER,           -- the published poll's time
     snapshot TEXT,              -- what it saw (JSON), NULL until its first poll
-    error    TEXT               -- or why its last poll failed
+    error    TEXT,              -- or why its last poll failed
+    wanted   INTEGER            -- another process reads the publication until then; past it, nothing is published
 );
 """
 
