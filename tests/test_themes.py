@@ -12,7 +12,8 @@ from click.testing import CliRunner
 from support.dashboard import advance, make_dashboard, panes, quiet, settle, toasts
 
 from mjtui import cli
-from mjtui.config import load_config, save_theme
+from mjtui.config import load_config
+from mjtui.config_file import save_theme
 from mjtui.themes import DEFAULT_THEME, shipped_themes_dir
 from mjtui.tui import themes
 from mjtui.tui.app import MjtuiApp

@@ -17,7 +17,6 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from rich.console import RenderableType
-from textual import __version__ as textual_version
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
@@ -26,7 +25,7 @@ from textual.screen import Screen
 from textual.theme import Theme
 
 from mjtui.clock import Clock, SystemClock
-from mjtui.config import ConfigError, NotifyConfig
+from mjtui.config_file import ConfigError
 from mjtui.logs import log
 from mjtui.secrets import redact
 from mjtui.text import clean
@@ -41,6 +40,7 @@ from mjtui.tui.watchdog import ExitDeadline, TerminalModes
 
 if TYPE_CHECKING:
     from mjtui.api.models import Job
+    from mjtui.config import NotifyConfig
     from mjtui.connections import Connection
     from mjtui.poller import AccountState, Poller
     from mjtui.store import Journal, JournalWriter, Outcome
@@ -106,7 +106,7 @@ class MjtuiApp(App[None]):
         self._start_refresh = refresh_seconds
         self._channel_names = channel_names or {}
         self._rng = rng or random.Random()
-        self._notify_config = notify or NotifyConfig()
+        self._notify_config = notify  # None: the defaults
         self.collector = Collector()
         self.user_keymap = dict(keymap or {})  # the user's [keys], kept here for help (Textual keeps its copy private)
         self.key_conflicts = keymap_conflicts(self.user_keymap)
@@ -122,6 +122,7 @@ class MjtuiApp(App[None]):
     def _assemble(self, connections: Iterable[Connection], problems: dict[str, tuple[str, str]]) -> None:
         """The live parts: each account's state, the poller, the dashboard and what acts for it."""
         from mjtui.actions import Actions
+        from mjtui.config import NotifyConfig
         from mjtui.poller import AccountState, Poller
         from mjtui.tui.dashboard import DashboardScreen, ReadonlyDashboardScreen
         from mjtui.tui.dispatch import Dispatcher
@@ -140,7 +141,7 @@ class MjtuiApp(App[None]):
             self.accounts[name] = AccountState(name, provider, None, problem=problem)
         self.poller: Poller = Poller(WorkerHost(self), self.accounts, clock=self.clock, timers=self.timers,
                                      refresh_seconds=self._start_refresh, rng=self._rng)
-        self.announcer: Announcer = Announcer(self, self._notify_config, titled=len(self.accounts) > 1)
+        self.announcer: Announcer = Announcer(self, self._notify_config or NotifyConfig(), titled=len(self.accounts) > 1)
         self.unknown_keys = sorted(set(self.user_keymap) - binding_ids())
         self._dashboard = ReadonlyDashboardScreen() if self.readonly else DashboardScreen()
         self.dispatcher: Dispatcher = Dispatcher(self._dashboard, Actions(readonly=self.readonly, audit=self._audit))
@@ -189,10 +190,18 @@ class MjtuiApp(App[None]):
         """Open the connections, the log and the journal (importing them), then show the dashboard over the start-up
         screen (pushed: Textual cannot switch away from the first screen; the dashboard hides it for good)."""
         assert self.opening is not None
-        opened = self.opening.open()
+        try:
+            opened = self.opening.open()
+        except ConfigError:
+            self.exit(return_code=2)  # the launcher says why once the terminal is restored
+            return
         if self.exiting:  # quit (or stopped by serve) while the rest was opening: nothing to show it on
             return
         self.journal, self.journal_problem, self.previews = opened.journal, opened.journal_problem, opened.previews
+        self._notify_config = opened.notify or self._notify_config
+        for theme in opened.themes:
+            self.register_theme(theme)
+        self.startup_warnings += opened.theme_warnings
         self._assemble(opened.connections, opened.problems)
         await self.push_screen(self.dashboard)
         self._go_live()
@@ -200,6 +209,8 @@ class MjtuiApp(App[None]):
     def _go_live(self) -> None:
         """With the dashboard up: what the user should know of start-up, the journal's writer, the clock's tick."""
         if not self._partial_writes:
+            from textual import __version__ as textual_version  # read from the package's metadata: slow to import
+
             log.warning("Textual %s is not the shape partial writes were made for: the dashboard works, "
                         "sending more bytes per update (see mjtui/tui/textual_contract.py)", textual_version)
         for conflict in self.key_conflicts:

@@ -23,6 +23,9 @@ from mjtui.tui.formatting import now_local
 from mjtui.tui.topbar import TopBar
 
 if TYPE_CHECKING:
+    from textual.theme import Theme
+
+    from mjtui.config import NotifyConfig
     from mjtui.connections import Connection
     from mjtui.store import Journal
     from mjtui.store.image_cache import ImageCache
@@ -31,19 +34,24 @@ if TYPE_CHECKING:
 @dataclass
 class Opened:
     """What start-up opens after the first frame: a connection per account (and why an account has none), the
-    journal (or why not), the preview cache (None: previews are off)."""
+    journal (or why not), the preview cache (None: previews are off), the checked config's notifications, the
+    user's themes (and a line per bad file)."""
 
     connections: list[Connection]
     problems: dict[str, tuple[str, str]] = field(default_factory=dict)
     journal: Journal | None = None
     journal_problem: str | None = None
     previews: ImageCache | None = None
+    notify: NotifyConfig | None = None
+    themes: list[Theme] = field(default_factory=list)
+    theme_warnings: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
 class Opening:
     """Start-up in two steps: the accounts as the config names them (name, provider), shown at once, and
-    `open`, which imports and opens everything else once they are on screen."""
+    `open`, which imports and opens everything else once they are on screen (ConfigError: the config is bad, and
+    the app ends)."""
 
     accounts: list[tuple[str, str]]
     open: Callable[[], Opened]
