@@ -19,13 +19,13 @@ from typing import Any
 
 import platformdirs
 
-from mjtui.kinds import PROVIDER_KINDS, USEAPI_ORIGIN
+from mjtui.kinds import PROVIDER_KINDS, USEAPI_ORIGIN, ProviderName
 from mjtui.themes import DEFAULT_THEME
 from mjtui.urls import CredentialsInUrl, checked_http_url
 
 MIN_REFRESH_SECONDS = 2.0
 DEFAULT_REFRESH_SECONDS = 10.0
-DEFAULT_PROVIDER = "useapi"
+DEFAULT_PROVIDER: ProviderName = "useapi"
 # Ceilings: past these a value is a typo, and left unbounded it overflows far from where it was written.
 MAX_REFRESH_SECONDS = 3600.0
 MAX_TIMEOUT_SECONDS = 600.0

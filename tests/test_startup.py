@@ -4,13 +4,20 @@ the API's models, the providers, the journal and the simulator are imported; the
 from __future__ import annotations
 
 import json
+import os
+import pty
 import random
+import re
+import select
+import signal
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 from typing import Any
 
+from support.cli import MJTUI, clean_env
 from support.dashboard import LIST, SIZE, header_text, quiet, screen_text, settle, wire
 
 from mjtui.connections import demo_accounts, demo_connection, demo_simulator
@@ -23,9 +30,10 @@ from mjtui.tui.formatting import short_job_id
 from mjtui.tui.startup import Opened, Opening
 
 ROOT = Path(__file__).resolve().parent.parent
-# What the first frame must come before: the network stack, the API's models, the providers, the journal, the simulator.
-HEAVY = ("httpx", "starlette", "mjtui.api.models", "mjtui.api.client", "mjtui.providers", "mjtui.connections",
-         "mjtui.store", "mjtui.sim", "mjtui.poller", "mjtui.tui.dashboard")
+# What the first frame must come before: the network stack, pydantic (the API's models, the config's check, package
+# metadata for its plugins), the providers, the journal, the simulator.
+HEAVY = ("httpx", "starlette", "pydantic", "importlib.metadata", "mjtui.api.models", "mjtui.api.client",
+         "mjtui.providers", "mjtui.connections", "mjtui.store", "mjtui.sim", "mjtui.poller", "mjtui.tui.dashboard")
 
 
 async def test_the_first_frame_names_every_account_connecting_then_the_dashboard_takes_its_place(make_sim, clock):
@@ -163,3 +171,45 @@ def test_the_demos_first_frame_names_the_accounts_the_demo_opens(tmp_path: Path)
         assert [(connection.name, connection.provider) for connection in opened.connections] == expected
     finally:
         start.close()
+
+
+def test_a_config_found_bad_after_the_first_frame_is_one_line_on_the_restored_terminal(tmp_path: Path) -> None:
+    """The config is checked once the first frame is painted: a bad value ends the dashboard, and the one line
+    saying so is printed after the terminal is back on its main screen (where it stays to be read), exit 2."""
+    config = tmp_path / "config.toml"
+    config.write_text('refresh_seconds = "fast"\n' + textwrap.dedent(_STUDIO))
+    config.chmod(0o600)
+    journal = tmp_path / "journal.sqlite3"
+    status, written = _run_on_a_terminal([*MJTUI, "--config", str(config), "--journal", str(journal)],
+                                         clean_env(tmp_path))
+    assert os.waitstatus_to_exitcode(status) == 2
+    frame, restored, after = written.partition(b"\x1b[?1049l")  # the alternate screen left
+    assert restored and b"connecting" in frame, "the first frame was painted, then the terminal given back"
+    lines = re.sub(rb"\x1b\[[0-9;?]*[A-Za-z]", b"", after).decode().split()
+    assert " ".join(lines) == f"mjtui: {config}: refresh_seconds: expected a number"
+    assert after.count(b"\n") == 1, "one line"
+    assert not journal.exists(), "nothing was opened"
+
+
+def _run_on_a_terminal(command: list[str], env: dict[str, str], seconds: float = 30) -> tuple[int, bytes]:
+    """Run `command` on a pseudo-terminal of its own until it ends: its wait status and all it wrote there."""
+    pid, fd = pty.fork()
+    if pid == 0:  # pragma: no cover - the child
+        os.execve(command[0], command, {**env, "TERM": "xterm-256color"})
+    written = b""
+    try:
+        while select.select([fd], [], [], seconds)[0]:
+            chunk = os.read(fd, 65536)  # OSError (EIO) once the child has gone and all is read
+            if not chunk:
+                break
+            written += chunk
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+    deadline = time.monotonic() + seconds
+    while (done := os.waitpid(pid, os.WNOHANG))[0] == 0:  # it may still be exiting once its terminal is closed
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+        time.sleep(0.01)
+    return done[1], written
