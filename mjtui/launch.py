@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from mjtui.config import Config
     from mjtui.store import Journal
     from mjtui.store.image_cache import ImageCache
-    from mjtui.tui.startup import Opened
+    from mjtui.tui.startup import Opened, Stored
 
 DEMO_REFRESH = 5.0
 DEMO_TITLE = "mjtui · demo (simulated service)"
@@ -93,12 +93,8 @@ class DashboardStart:
         return self.outline is None or self.outline.previews
 
     def open(self) -> Opened:
-        """Check the config, then open the connections, the log and the journal and read the user's themes: called
-        by the app once its first frame is on the terminal. Raises ConfigError (kept in `problem`) for a bad config."""
-        from mjtui.store import Journal, JournalError
-        from mjtui.store.image_cache import ImageCache
-        from mjtui.store.journal import default_journal_path, start_afresh
-
+        """Check the config, then open the connections and the log and read the user's themes: called by the app once
+        its first frame is on the terminal. Raises ConfigError (kept in `problem`) for a bad config."""
         if self.outline is not None:
             try:
                 self.config = self.options.checked_config()
@@ -111,16 +107,27 @@ class DashboardStart:
         if self.later_themes:
             opened.themes, opened.theme_warnings = load_themes(self.options, shipped=False)
         self.options.start_logging([connection.secret for connection in opened.connections])
+        return opened
+
+    def open_store(self) -> Stored:
+        """The journal (or why there is none) and the preview cache: called by the app once the first lists are on
+        screen (sqlite3 and the store's modules are not on their way)."""
+        from mjtui.store import Journal, JournalError
+        from mjtui.store.image_cache import ImageCache
+        from mjtui.store.journal import default_journal_path, start_afresh
+        from mjtui.tui.startup import Stored
+
+        stored = Stored()
         try:
             if self.config is None and not self.options.journal:
                 # a new demo world: the last one's records would mislead
                 self.demo_claim = start_afresh(default_journal_path(demo=True))
-            self.journal = opened.journal = Journal(self.options.journal_location(), clock=self.clock,
+            self.journal = stored.journal = Journal(self.options.journal_location(), clock=self.clock,
                                                     retention_days=self.options.retention_days())
         except JournalError as exc:
-            opened.journal_problem = str(exc)
-        opened.previews = ImageCache() if self.config is None else preview_cache(self.config)
-        return opened
+            stored.journal_problem = str(exc)
+        stored.previews = ImageCache() if self.config is None else preview_cache(self.config)
+        return stored
 
     def _connect(self) -> Opened:
         from mjtui.connections import demo_connection, demo_simulator, open_connections
@@ -165,7 +172,7 @@ def run_dashboard(options: Options) -> int:
         return 2
     start.later_themes = themes is None and bool(theme_files(_user_themes(options)))
     app_options["warnings"] = [*app_options.get("warnings", []), *theme_warnings]
-    app = make_app([], opening=Opening(start.accounts, start.open), readonly=options.readonly, themes=themes,
+    app = make_app([], opening=Opening(start.accounts, start.open, start.open_store), readonly=options.readonly, themes=themes,
                    **app_options)
     if start.shows_previews:
         # asks the terminal, which only answers before the app takes it over

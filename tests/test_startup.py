@@ -61,6 +61,7 @@ async def test_the_first_frame_names_every_account_connecting_then_the_dashboard
         recorder.release()
         await settle(pilot)
         assert header_text(app, "main").startswith("● main  useapi  live")
+        await pilot.pause()
         assert short_job_id(q.lone) in screen_text(app), "the jobs are on screen"
 
 

@@ -10,6 +10,7 @@ and the dashboard's (the network stack, the API's models, the journal) where the
 from __future__ import annotations
 
 import asyncio
+import importlib
 import random
 import signal
 import sys
@@ -54,6 +55,7 @@ if TYPE_CHECKING:
     from mjtui.tui.preview import Preview
 
 INTERVAL_STEPS = (2, 3, 5, 10, 15, 30, 60, 120, 300)
+STORE_AFTER = 1.0  # seconds after the dashboard is shown: the journal opens then even if an account has not answered
 
 
 class MjtuiApp(App[None]):
@@ -98,6 +100,7 @@ class MjtuiApp(App[None]):
         self.journal_problem = journal_problem
         self.startup_warnings = list(warnings)
         self.journal_link: JournalLink | None = None  # once the dashboard is up, with a journal
+        self._store_opened = False  # given an opening: the journal and the preview cache, opened after the first lists
         self.clock = clock or SystemClock()
         self.timers: Timers = timers or TextualTimers(self, speed)
         self.readonly = readonly
@@ -120,15 +123,13 @@ class MjtuiApp(App[None]):
             self._assemble(connections, problems or {})
 
     def _assemble(self, connections: Iterable[Connection], problems: dict[str, tuple[str, str]]) -> None:
-        """The live parts: each account's state, the poller, the dashboard and what acts for it."""
-        from mjtui.actions import Actions
-        from mjtui.config import NotifyConfig
+        """The live parts: each account's state and the poller, then the dashboard and what acts for it."""
+        self._start_accounts(connections, problems)
+        self._build_dashboard()
+
+    def _start_accounts(self, connections: Iterable[Connection], problems: dict[str, tuple[str, str]]) -> None:
         from mjtui.poller import AccountState, Poller
-        from mjtui.tui.dashboard import DashboardScreen, ReadonlyDashboardScreen
-        from mjtui.tui.dispatch import Dispatcher
-        from mjtui.tui.keys import binding_ids
         from mjtui.tui.messages import WorkerHost
-        from mjtui.tui.notifications import Announcer
 
         for connection in connections:
             connection.client.get_retries = 0  # the poll loop owns retries and their pace; no bursts behind it
@@ -139,12 +140,23 @@ class MjtuiApp(App[None]):
             self.accounts[connection.name] = state
         for name, (provider, problem) in problems.items():
             self.accounts[name] = AccountState(name, provider, None, problem=problem)
-        self.poller: Poller = Poller(WorkerHost(self), self.accounts, clock=self.clock, timers=self.timers,
+        self._worker_host = WorkerHost(self)
+        self.poller: Poller = Poller(self._worker_host, self.accounts, clock=self.clock, timers=self.timers,
                                      refresh_seconds=self._start_refresh, rng=self._rng)
+
+    def _build_dashboard(self) -> None:
+        from mjtui.actions import Actions
+        from mjtui.config import NotifyConfig
+        from mjtui.tui.dashboard import DashboardScreen, ReadonlyDashboardScreen
+        from mjtui.tui.dispatch import Dispatcher
+        from mjtui.tui.keys import binding_ids
+        from mjtui.tui.notifications import Announcer
+
         self.announcer: Announcer = Announcer(self, self._notify_config or NotifyConfig(), titled=len(self.accounts) > 1)
         self.unknown_keys = sorted(set(self.user_keymap) - binding_ids())
         self._dashboard = ReadonlyDashboardScreen() if self.readonly else DashboardScreen()
         self.dispatcher: Dispatcher = Dispatcher(self._dashboard, Actions(readonly=self.readonly, audit=self._audit))
+        self._worker_host.dashboard_built()
 
     def get_default_screen(self) -> Screen[Any]:
         if self._dashboard is not None:
@@ -197,12 +209,14 @@ class MjtuiApp(App[None]):
             return
         if self.exiting:  # quit (or stopped by serve) while the rest was opening: nothing to show it on
             return
-        self.journal, self.journal_problem, self.previews = opened.journal, opened.journal_problem, opened.previews
         self._notify_config = opened.notify or self._notify_config
         for theme in opened.themes:
             self.register_theme(theme)
         self.startup_warnings += opened.theme_warnings
-        self._assemble(opened.connections, opened.problems)
+        self._start_accounts(opened.connections, opened.problems)
+        self.poller.poll_all()  # the first lists are asked for now, and go out while the dashboard's modules load
+        await asyncio.to_thread(importlib.import_module, "mjtui.tui.dashboard")  # off the event loop
+        self._build_dashboard()
         await self.push_screen(self.dashboard)
         self._go_live()
 
@@ -220,6 +234,31 @@ class MjtuiApp(App[None]):
                         severity="warning", timeout=8)
         for warning in self.startup_warnings:
             self.notify(warning, severity="warning", timeout=12)
+        if self.opening is None:
+            self._link_journal()
+        else:  # once every account's first list is on screen (on_poll_done), or STORE_AFTER from now at the latest
+            self.timers.call_later(STORE_AFTER, self._open_store)
+        self.timers.every(1.0, self.tick)
+
+    def on_poll_done(self) -> None:
+        """A poll's answer, bubbled up from the dashboard once shown: with every account's first on screen, the
+        journal and the preview cache open (sqlite3 and the store waited, so the first lists did not)."""
+        if self.opening is not None and not any(state.polling for state in self.accounts.values()):
+            self.call_after_refresh(self._open_store)
+
+    def _open_store(self) -> None:
+        assert self.opening is not None
+        if self._store_opened or self.exiting:
+            return
+        self._store_opened = True
+        stored = self.opening.open_store()
+        self.journal, self.journal_problem, self.previews = stored.journal, stored.journal_problem, stored.previews
+        self._link_journal()
+        for state in self.accounts.values():  # the polls shown before the journal opened
+            if self.journal_link is not None and state.snapshot is not None and state.last_poll_at is not None:
+                self.journal_link.record_snapshot(state.name, state.snapshot, state.last_poll_at)
+
+    def _link_journal(self) -> None:
         if self.journal_problem:
             self.notify(f"journal unavailable, history is off: {self.journal_problem}", severity="warning", timeout=10)
         if self.journal is not None:
@@ -227,7 +266,6 @@ class MjtuiApp(App[None]):
 
             self.journal_link = JournalLink(self, self.journal)
             self.journal_link.start()
-        self.timers.every(1.0, self.tick)
 
     def on_unmount(self) -> None:
         self.collector.stop()

@@ -34,27 +34,34 @@ if TYPE_CHECKING:
 @dataclass
 class Opened:
     """What start-up opens after the first frame: a connection per account (and why an account has none), the
-    journal (or why not), the preview cache (None: previews are off), the checked config's notifications, the
-    user's themes (and a line per bad file)."""
+    checked config's notifications, the user's themes (and a line per bad file)."""
 
     connections: list[Connection]
     problems: dict[str, tuple[str, str]] = field(default_factory=dict)
-    journal: Journal | None = None
-    journal_problem: str | None = None
-    previews: ImageCache | None = None
     notify: NotifyConfig | None = None
     themes: list[Theme] = field(default_factory=list)
     theme_warnings: list[str] = field(default_factory=list)
 
 
+@dataclass
+class Stored:
+    """What start-up opens once the first lists are on screen: the journal (or why not), the preview cache (None:
+    previews are off)."""
+
+    journal: Journal | None = None
+    journal_problem: str | None = None
+    previews: ImageCache | None = None
+
+
 @dataclass(frozen=True)
 class Opening:
-    """Start-up in two steps: the accounts as the config names them (name, provider), shown at once, and
-    `open`, which imports and opens everything else once they are on screen (ConfigError: the config is bad, and
-    the app ends)."""
+    """Start-up in steps: the accounts as the config names them (name, provider), shown at once; `open`, which
+    imports and opens what the first polls need once they are on screen (ConfigError: the config is bad, and the
+    app ends); `open_store`, called once the first lists are shown (or a second has passed)."""
 
     accounts: list[tuple[str, str]]
     open: Callable[[], Opened]
+    open_store: Callable[[], Stored] = Stored
 
 
 class StartupScreen(Screen[None]):
