@@ -3,6 +3,7 @@ the API's models, the providers, the journal and the simulator are imported; the
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import pty
@@ -27,7 +28,8 @@ from mjtui.timers import ManualTimers
 from mjtui.tui.app import make_app
 from mjtui.tui.dashboard import DashboardScreen
 from mjtui.tui.formatting import short_job_id
-from mjtui.tui.startup import Opened, Opening
+from mjtui.store import Journal
+from mjtui.tui.startup import Opened, Opening, Stored
 
 ROOT = Path(__file__).resolve().parent.parent
 # What the first frame must come before: the network stack, pydantic (the API's models, the config's check, package
@@ -63,6 +65,58 @@ async def test_the_first_frame_names_every_account_connecting_then_the_dashboard
         assert header_text(app, "main").startswith("● main  useapi  live")
         await pilot.pause()
         assert short_job_id(q.lone) in screen_text(app), "the jobs are on screen"
+
+
+async def test_the_journal_opens_once_the_first_lists_are_shown_and_still_keeps_them(make_sim, clock):
+    """sqlite3 and the store wait until every account's first list is on screen; the jobs that list showed are
+    journalled all the same."""
+    q = quiet(make_sim, imaginepro=True)
+    journal = Journal(":memory:", clock=clock)
+    shown_when_opened: list[str] = []
+    app = None
+
+    def open_store() -> Stored:
+        shown_when_opened.append(screen_text(app))
+        return Stored(journal=journal)
+
+    app = make_app([], opening=Opening([("main", "useapi"), ("ip", "imaginepro")],
+                                       lambda: Opened([demo_connection(q.sim, name) for name in ("main", "ip")]),
+                                       open_store),
+                   clock=clock, timers=ManualTimers(clock), rng=random.Random(0), title="mjtui")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.pause()
+        (shown,) = shown_when_opened
+        assert short_job_id(q.lone) in shown, "opened after the jobs were on screen"
+        await asyncio.to_thread(app.writer.flush, 5)
+        journalled = {entry.job_id for entry in journal.history(limit=None)}
+        assert q.lone in journalled and set(q.jobs) <= journalled, "the first poll's jobs are in the journal"
+
+
+async def test_an_account_slow_to_answer_holds_the_journal_back_a_second_at_most(make_sim, clock):
+    q = quiet(make_sim)
+    recorder = wire(q.sim)
+    recorder.hold(*LIST)
+    opened_at: list[float] = []
+
+    def open_store() -> Stored:
+        opened_at.append(clock.now())
+        return Stored()
+
+    timers = ManualTimers(clock)
+    app = make_app([], opening=Opening([("main", "useapi")], lambda: Opened([demo_connection(q.sim, "main")]), open_store),
+                   clock=clock, timers=timers, rng=random.Random(0), title="mjtui")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, workers=False)
+        start = clock.now()
+        assert opened_at == [], "not while the first list may still come"
+        clock.advance(1.0)
+        await timers.fire_due()
+        assert opened_at == [start + 1.0]
+        recorder.release()
+        await settle(pilot)
+        await pilot.pause()
+        assert opened_at == [start + 1.0], "opened once"
 
 
 async def test_quitting_while_the_rest_opens_ends_cleanly(make_sim, clock):
