@@ -24,11 +24,11 @@ from support.dashboard import LIST, SIZE, header_text, quiet, screen_text, settl
 from mjtui.connections import demo_accounts, demo_connection, demo_simulator
 from mjtui.launch import DashboardStart
 from mjtui.options import Options
+from mjtui.store import Journal
 from mjtui.timers import ManualTimers
 from mjtui.tui.app import make_app
 from mjtui.tui.dashboard import DashboardScreen
 from mjtui.tui.formatting import short_job_id
-from mjtui.store import Journal
 from mjtui.tui.startup import Opened, Opening, Stored
 
 ROOT = Path(__file__).resolve().parent.parent

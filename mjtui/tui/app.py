@@ -35,7 +35,7 @@ from mjtui.timers import TextualTimers, Timers
 from mjtui.tui import partial_writes
 from mjtui.tui.bindings import APP_BINDINGS, keymap_conflicts, with_keymap
 from mjtui.tui.collector import Collector
-from mjtui.tui.startup import Opening, StartupScreen
+from mjtui.tui.startup import LateStore, Opening, StartupScreen
 from mjtui.tui.themes import shipped as shipped_themes
 from mjtui.tui.watchdog import ExitDeadline, TerminalModes
 
@@ -55,7 +55,6 @@ if TYPE_CHECKING:
     from mjtui.tui.preview import Preview
 
 INTERVAL_STEPS = (2, 3, 5, 10, 15, 30, 60, 120, 300)
-STORE_AFTER = 1.0  # seconds after the dashboard is shown: the journal opens then even if an account has not answered
 
 
 class MjtuiApp(App[None]):
@@ -100,7 +99,6 @@ class MjtuiApp(App[None]):
         self.journal_problem = journal_problem
         self.startup_warnings = list(warnings)
         self.journal_link: JournalLink | None = None  # once the dashboard is up, with a journal
-        self._store_opened = False  # given an opening: the journal and the preview cache, opened after the first lists
         self.clock = clock or SystemClock()
         self.timers: Timers = timers or TextualTimers(self, speed)
         self.readonly = readonly
@@ -119,13 +117,10 @@ class MjtuiApp(App[None]):
         self.exiting = False
         self.accounts: dict[str, AccountState] = {}
         self._dashboard: DashboardScreen | None = None
+        self._late_store: LateStore | None = None  # given an opening: the journal, once the first lists are shown
         if opening is None:
-            self._assemble(connections, problems or {})
-
-    def _assemble(self, connections: Iterable[Connection], problems: dict[str, tuple[str, str]]) -> None:
-        """The live parts: each account's state and the poller, then the dashboard and what acts for it."""
-        self._start_accounts(connections, problems)
-        self._build_dashboard()
+            self._start_accounts(connections, problems or {})
+            self._build_dashboard()
 
     def _start_accounts(self, connections: Iterable[Connection], problems: dict[str, tuple[str, str]]) -> None:
         from mjtui.poller import AccountState, Poller
@@ -235,36 +230,25 @@ class MjtuiApp(App[None]):
         for warning in self.startup_warnings:
             self.notify(warning, severity="warning", timeout=12)
         if self.opening is None:
-            self._link_journal()
-        else:  # once every account's first list is on screen (on_poll_done), or STORE_AFTER from now at the latest
-            self.timers.call_later(STORE_AFTER, self._open_store)
+            self.link_journal(self.journal, self.journal_problem)
+        else:
+            self._late_store = LateStore(self, self.opening.open_store)
         self.timers.every(1.0, self.tick)
 
     def on_poll_done(self) -> None:
-        """A poll's answer, bubbled up from the dashboard once shown: with every account's first on screen, the
-        journal and the preview cache open (sqlite3 and the store waited, so the first lists did not)."""
-        if self.opening is not None and not any(state.polling for state in self.accounts.values()):
-            self.call_after_refresh(self._open_store)
+        """A poll's answer, bubbled up from the dashboard once shown (see `LateStore`)."""
+        if self._late_store is not None:
+            self._late_store.shown()
 
-    def _open_store(self) -> None:
-        assert self.opening is not None
-        if self._store_opened or self.exiting:
-            return
-        self._store_opened = True
-        stored = self.opening.open_store()
-        self.journal, self.journal_problem, self.previews = stored.journal, stored.journal_problem, stored.previews
-        self._link_journal()
-        for state in self.accounts.values():  # the polls shown before the journal opened
-            if self.journal_link is not None and state.snapshot is not None and state.last_poll_at is not None:
-                self.journal_link.record_snapshot(state.name, state.snapshot, state.last_poll_at)
-
-    def _link_journal(self) -> None:
-        if self.journal_problem:
-            self.notify(f"journal unavailable, history is off: {self.journal_problem}", severity="warning", timeout=10)
-        if self.journal is not None:
+    def link_journal(self, journal: Journal | None, problem: str | None) -> None:
+        """Start writing to the journal and fill the dashboard from it (or say why there is none)."""
+        self.journal, self.journal_problem = journal, problem
+        if problem:
+            self.notify(f"journal unavailable, history is off: {problem}", severity="warning", timeout=10)
+        if journal is not None:
             from mjtui.tui.journal_link import JournalLink
 
-            self.journal_link = JournalLink(self, self.journal)
+            self.journal_link = JournalLink(self, journal)
             self.journal_link.start()
 
     def on_unmount(self) -> None:

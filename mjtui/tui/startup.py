@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from mjtui.connections import Connection
     from mjtui.store import Journal
     from mjtui.store.image_cache import ImageCache
+    from mjtui.tui.app import MjtuiApp
 
 
 @dataclass
@@ -62,6 +63,37 @@ class Opening:
     accounts: list[tuple[str, str]]
     open: Callable[[], Opened]
     open_store: Callable[[], Stored] = Stored
+
+
+STORE_AFTER = 1.0  # seconds after the dashboard is shown: the journal opens then even if an account has not answered
+
+
+class LateStore:
+    """The journal and the preview cache, opened once every account's first list is on screen (or `STORE_AFTER`
+    seconds after the dashboard is): sqlite3 and the store's modules are not on those lists' way."""
+
+    def __init__(self, app: MjtuiApp, open_store: Callable[[], Stored]) -> None:
+        self.app = app
+        self.open_store = open_store
+        self.opened = False
+        app.timers.call_later(STORE_AFTER, self.open)
+
+    def shown(self) -> None:
+        """A poll's answer is on screen: with every account's first there, the store opens after this frame."""
+        if not any(state.polling for state in self.app.accounts.values()):
+            self.app.call_after_refresh(self.open)
+
+    def open(self) -> None:
+        if self.opened or self.app.exiting:
+            return
+        self.opened = True
+        stored = self.open_store()
+        self.app.previews = stored.previews
+        self.app.link_journal(stored.journal, stored.journal_problem)
+        link = self.app.journal_link
+        for state in self.app.accounts.values():  # the polls shown before the journal opened
+            if link is not None and state.snapshot is not None and state.last_poll_at is not None:
+                link.record_snapshot(state.name, state.snapshot, state.last_poll_at)
 
 
 class StartupScreen(Screen[None]):
