@@ -3,9 +3,9 @@
 In two steps: what the options and the config's outline say is checked before the terminal is taken over (a bad
 option or an unreadable file is one line, never a dashboard), and the dashboard's first frame shows the accounts
 they name; `DashboardStart.open`, called once that frame is on the terminal, checks the whole config (a problem
-ends the app, and `run_dashboard` prints it in one line once the terminal is restored), then imports and opens the
-rest: the providers and the network stack, the simulator for `--demo`, the log, the journal, the preview cache,
-the user's themes.
+ends the app, and `run_dashboard` prints it in one line once the terminal is restored), then imports and opens what
+the first polls need: the providers and the network stack, the simulator for `--demo`, the log, the user's themes;
+`DashboardStart.open_store`, called once the first lists are shown, the journal and the preview cache.
 """
 
 from __future__ import annotations
@@ -105,7 +105,7 @@ class DashboardStart:
         if self.config is not None:
             opened.notify = self.config.notify
         if self.later_themes:
-            opened.themes, opened.theme_warnings = load_themes(self.options, shipped=False)
+            opened.themes, opened.theme_warnings = load_themes(self.options, with_shipped=False)
         self.options.start_logging([connection.secret for connection in opened.connections])
         return opened
 
@@ -172,8 +172,8 @@ def run_dashboard(options: Options) -> int:
         return 2
     start.later_themes = themes is None and bool(theme_files(_user_themes(options)))
     app_options["warnings"] = [*app_options.get("warnings", []), *theme_warnings]
-    app = make_app([], opening=Opening(start.accounts, start.open, start.open_store), readonly=options.readonly, themes=themes,
-                   **app_options)
+    opening = Opening(start.accounts, start.open, start.open_store)
+    app = make_app([], opening=opening, readonly=options.readonly, themes=themes, **app_options)
     if start.shows_previews:
         # asks the terminal, which only answers before the app takes it over
         detect_graphics(memory=platformdirs.user_cache_path("mjtui") / "terminals.json")
@@ -203,12 +203,13 @@ def themes_for_the_first_frame(options: Options, wanted: str | None) -> tuple[li
     return load_themes(options)
 
 
-def load_themes(options: Options, *, shipped: bool = True) -> tuple[list[Theme], list[str]]:
-    """mjtui's themes (unless `shipped` is False), then the user's (the `themes/` folder next to the config file),
-    and a line per bad file."""
+def load_themes(options: Options, *, with_shipped: bool = True) -> tuple[list[Theme], list[str]]:
+    """mjtui's themes (unless `with_shipped` is False), then the user's (the `themes/` folder next to the config
+    file), and a line per bad file."""
     from mjtui.tui import themes
 
-    return themes.load([shipped_themes_dir(), _user_themes(options)] if shipped else [_user_themes(options)])
+    user = _user_themes(options)
+    return themes.load([shipped_themes_dir(), user] if with_shipped else [user])
 
 
 def _user_themes(options: Options) -> Path:
