@@ -119,6 +119,24 @@ async def test_an_account_slow_to_answer_holds_the_journal_back_a_second_at_most
         assert opened_at == [start + 1.0], "opened once"
 
 
+async def test_a_record_asked_for_before_the_journal_opened_opens_it_and_is_kept(make_sim, clock):
+    """An action sent while an account's first list is still on its way: its audit record is not lost."""
+    q = quiet(make_sim)
+    recorder = wire(q.sim)
+    recorder.hold(*LIST)
+    journal = Journal(":memory:", clock=clock)
+    app = make_app([], opening=Opening([("main", "useapi")], lambda: Opened([demo_connection(q.sim, "main")]),
+                                       lambda: Stored(journal=journal)),
+                   clock=clock, timers=ManualTimers(clock), rng=random.Random(0), title="mjtui")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, workers=False)
+        app.record("record_action", "main", "fast", None, "ok", None, clock.now())
+        await asyncio.to_thread(app.writer.flush, 5)
+        assert [(entry.account, entry.action) for entry in journal.actions()] == [("main", "fast")]
+        recorder.release()
+        await settle(pilot)
+
+
 async def test_quitting_while_the_rest_opens_ends_cleanly(make_sim, clock):
     q = quiet(make_sim, imaginepro=True)
     app = None

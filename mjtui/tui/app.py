@@ -306,16 +306,22 @@ class MjtuiApp(App[None]):
     @property
     def writer(self) -> JournalWriter | None:
         """The journal's writer thread, through which the history screen reads too (None: no journal)."""
-        return self.journal_link.writer if self.journal_link else None
+        link = self._journal_now()
+        return link.writer if link else None
 
     def record(self, method: str, *args: object) -> None:
         """Queue a journal write (nothing without a journal); never waits, never raises into the UI."""
-        if self.journal_link is not None:
-            self.journal_link.record(method, *args)
+        if (link := self._journal_now()) is not None:
+            link.record(method, *args)
 
     def _audit(self, account: str, action: str, target: str | None, outcome: Outcome, error: str | None) -> None:
-        if self.journal_link is not None:
-            self.journal_link.audit(account, action, target, outcome, error)
+        if (link := self._journal_now()) is not None:
+            link.audit(account, action, target, outcome, error)
+
+    def _journal_now(self) -> JournalLink | None:
+        if self._late_store is not None:
+            self._late_store.open()  # asked for before the first lists were all shown: opened now, nothing is lost
+        return self.journal_link
 
     # -- keys on every screen -------------------------------------------------------------------------
 
