@@ -30,10 +30,10 @@ from mjtui.config import (
     ConfigError,
     ProviderName,
     masked_view,
-    resolve_config_path,
     save_config,
     starter_config,
 )
+from mjtui.config_file import resolve_config_path
 from mjtui.connections import (
     Connection,
 )

@@ -1,8 +1,8 @@
-"""The TOML configuration: where it lives, what it may say, how it is saved.
+"""The TOML configuration, checked: what it may say, and how it is saved.
 
-The file is looked for at ``--config PATH``, then ``$MJTUI_CONFIG``, then the
-platform's config directory (``~/.config/mjtui/config.toml`` on Linux). With
-no file, ``$MJTUI_TOKEN`` (and ``$MJTUI_BASE_URL``) make a one-account config.
+The file is found and read by `mjtui.config_file` (at ``--config PATH``, then ``$MJTUI_CONFIG``, then the
+platform's config directory, ``~/.config/mjtui/config.toml`` on Linux); with no file, ``$MJTUI_TOKEN``
+(and ``$MJTUI_BASE_URL``) make a one-account config. This module checks it with pydantic.
 Every problem surfaces as one `ConfigError` line naming the file, the dotted
 key and what is wrong, and never the token itself.
 """
@@ -11,13 +11,10 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import platformdirs
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -32,27 +29,28 @@ from pydantic import (
 )
 
 from mjtui import secrets
-from mjtui.kinds import PROVIDER_KINDS, USEAPI_ORIGIN, Flavor, ProviderName
+from mjtui.config_file import (
+    DEFAULT_PROVIDER,
+    DEFAULT_REFRESH_SECONDS,
+    ENV_ACCOUNT,
+    MAX_PREVIEW_CACHE_MB,
+    MAX_REFRESH_SECONDS,
+    MAX_RETENTION_DAYS,
+    MAX_TIMEOUT_SECONDS,
+    MIN_REFRESH_SECONDS,
+    ConfigError,
+    no_such_account,
+    normalise_base_url,
+    read_config_file,
+    write_private,
+)
+from mjtui.kinds import PROVIDER_KINDS, Flavor, ProviderName
 from mjtui.problems import problem
 from mjtui.text import mask_secret
 from mjtui.themes import DEFAULT_THEME
-from mjtui.urls import CredentialsInUrl, checked_http_url
-
-MIN_REFRESH_SECONDS = 2.0
-# Ceilings: past these a value is a typo, and left unbounded it overflows far from where it was written.
-MAX_REFRESH_SECONDS = 3600.0
-MAX_TIMEOUT_SECONDS = 600.0
-MAX_RETENTION_DAYS = 36500.0  # a hundred years
-MAX_PREVIEW_CACHE_MB = 1024.0 * 1024  # a terabyte
-ENV_ACCOUNT = "env"
 
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
-_TOML_POSITION = re.compile(r"^(?P<msg>.*) \(at line (?P<line>\d+), column (?P<col>\d+)\)$")
-
-
-class ConfigError(Exception):
-    """A configuration problem, told in one line fit to print as is."""
 
 
 def _check_key_list(value: str) -> str:
@@ -76,7 +74,7 @@ class AccountConfig(BaseModel):
 
     model_config = _strict_model()
 
-    provider: ProviderName = "useapi"
+    provider: ProviderName = DEFAULT_PROVIDER
     base_url: str | None = None
     token: SecretStr | None = None
     token_env: str | None = None
@@ -190,7 +188,7 @@ class Config(BaseModel):
     model_config = _strict_model()
 
     default_account: str | None = None
-    refresh_seconds: float = Field(default=10.0, le=MAX_REFRESH_SECONDS, allow_inf_nan=False)
+    refresh_seconds: float = Field(default=DEFAULT_REFRESH_SECONDS, le=MAX_REFRESH_SECONDS, allow_inf_nan=False)
     theme: str = DEFAULT_THEME
     journal_retention_days: float = Field(default=62.0, gt=0, le=MAX_RETENTION_DAYS, allow_inf_nan=False)
     previews: bool = True
@@ -219,7 +217,7 @@ class Config(BaseModel):
     @model_validator(mode="after")
     def _check_default_account(self) -> Config:
         if self.default_account is not None and self.default_account not in self.accounts:
-            raise ValueError(f"default_account: {_no_such_account(self.default_account, self.accounts)}")
+            raise ValueError(f"default_account: {no_such_account(self.default_account, list(self.accounts))}")
         for name, account in self.accounts.items():
             account._name = name
         return self
@@ -249,7 +247,7 @@ class Config(BaseModel):
         """Pick an account: `name` if given, else `default_account`, else the first one."""
         if name is not None:
             if name not in self.accounts:
-                raise ConfigError(_no_such_account(name, self.accounts))
+                raise ConfigError(no_such_account(name, list(self.accounts)))
             return name, self.accounts[name]
         if self.default_account is not None:
             return self.default_account, self.accounts[self.default_account]
@@ -260,58 +258,17 @@ class Config(BaseModel):
         return first, self.accounts[first]
 
 
-def normalise_base_url(value: str, default_origin: str = USEAPI_ORIGIN,
-                       suffixes: tuple[str, ...] = PROVIDER_KINDS["useapi"].path_suffixes) -> str:
-    """Check a base URL is ``http(s)://host[:port][/prefix]`` (`mjtui.urls`' rules) and drop a trailing slash.
-
-    Raises ValueError with a message that does not repeat the URL, which may
-    carry credentials.
-    """
-    try:
-        parts = checked_http_url(value)
-    except CredentialsInUrl as exc:
-        raise ValueError(f"{exc}: put the token in token or token_env") from None
-    path = parts.path.rstrip("/")
-    for suffix in suffixes:
-        if path.lower().endswith(suffix):
-            raise ValueError(f"give the origin only, e.g. {default_origin}, without {suffix}: mjtui adds the API path")
-    return f"{parts.scheme}://{parts.netloc}{path}"
-
-
-def resolve_config_path(cli_path: str | Path | None, environ: Mapping[str, str] = os.environ) -> tuple[Path, bool]:
-    """Where the config file is: ``--config`` > ``$MJTUI_CONFIG`` > the platform default.
-
-    The bool is True when the path was given explicitly (and so must exist).
-    """
-    if cli_path is not None and str(cli_path):
-        return Path(cli_path).expanduser(), True
-    if environ.get("MJTUI_CONFIG"):
-        return Path(environ["MJTUI_CONFIG"]).expanduser(), True
-    return platformdirs.user_config_path("mjtui") / "config.toml", False
-
-
 def load_config(cli_path: str | Path | None = None, *, environ: Mapping[str, str] = os.environ) -> Config:
     """Read and validate the config, or build one from ``$MJTUI_TOKEN`` when there is no file.
 
     Raises ConfigError, in one line, for anything wrong.
     """
-    path, explicit = resolve_config_path(cli_path, environ)
-    try:
-        with open(path, "rb") as handle:
-            mode = os.fstat(handle.fileno()).st_mode
-            raw = handle.read()
-    except FileNotFoundError:
-        if explicit:
-            raise ConfigError(f"config file not found: {path}") from None
-        return _config_from_environment(path, environ)
-    except IsADirectoryError:
-        raise ConfigError(f"{path}: is a directory, not a config file") from None
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    config = _parse(raw, path)
-    config.path = path
-    if os.name == "posix" and mode & 0o077:
-        config.warnings.append(f"{path} is readable by other users (mode {mode & 0o777:04o}): run chmod 600 {path}")
+    found = read_config_file(cli_path, environ=environ)
+    if found.data is None:
+        return _config_from_environment(environ)
+    config = _validate(found.data, str(found.path))
+    config.path = found.path
+    config.warnings.extend(found.warnings)
     return config
 
 
@@ -324,59 +281,7 @@ def save_config(config: Config, path: str | Path) -> None:
     import tomli_w  # the writers are imported when a file is written, not on every start
 
     target = Path(os.path.realpath(Path(path).expanduser()))  # keep a symlinked dotfile a symlink
-    _write_private(target, tomli_w.dumps(_to_toml(config)).encode("utf-8"))
-
-
-def save_theme(path: str | Path, theme: str) -> None:
-    """Set ``theme = "NAME"`` in the config file at `path`, keeping the rest of the file as the user wrote it.
-
-    Comments, order and every other setting stay; the file is re-read first, so
-    edits made since it was loaded are kept. Raises ConfigError, leaving the
-    file untouched, when it cannot be read, parsed or changed in place.
-    """
-    import tomlkit
-    import tomlkit.exceptions
-
-    target = Path(os.path.realpath(Path(path).expanduser()))
-    try:
-        text = target.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{target}: cannot read ({getattr(exc, 'strerror', None) or exc})") from None
-    try:
-        before = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{target}: {_toml_problem(exc)}") from None
-    try:
-        document = tomlkit.parse(text)
-        document["theme"] = theme  # tomlkit keeps comments, order and layout; a new key goes before the first table
-        changed = tomlkit.dumps(document)
-        after = tomllib.loads(changed)
-    except (tomlkit.exceptions.TOMLKitError, tomllib.TOMLDecodeError):
-        after = None
-    if after != {**before, "theme": theme}:  # a layout this edit does not understand: say so, change nothing
-        raise ConfigError(f"{target}: could not change theme in place; set theme = \"{theme}\" there by hand")
-    _write_private(target, changed.encode("utf-8"))
-
-
-def _write_private(target: Path, data: bytes) -> None:
-    """Write `data` to `target` atomically, mode 0600, creating the parent 0700; raises ConfigError."""
-    tmp_name: str | None = None
-    try:
-        target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-        with os.fdopen(fd, "wb") as handle:
-            os.fchmod(handle.fileno(), 0o600)
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp_name, target)
-        tmp_name = None
-        _fsync_directory(target.parent)
-    except OSError as exc:
-        raise ConfigError(f"{target}: cannot write ({exc.strerror or exc})") from None
-    finally:
-        if tmp_name is not None:
-            Path(tmp_name).unlink(missing_ok=True)
+    write_private(target, tomli_w.dumps(_to_toml(config)).encode("utf-8"))
 
 
 def masked_view(config: Config, environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
@@ -428,16 +333,6 @@ def starter_config(
     return _validate({"default_account": account, "accounts": {account: fields}}, "config init")
 
 
-def _parse(raw: bytes, path: Path) -> Config:
-    try:
-        data = tomllib.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: {_toml_problem(exc)}") from None
-    return _validate(data, str(path))
-
-
 def _validate(data: dict[str, Any], source: str) -> Config:
     try:
         return Config.model_validate(data)
@@ -446,12 +341,8 @@ def _validate(data: dict[str, Any], source: str) -> Config:
         raise ConfigError(f"{source}: {problems}") from None
 
 
-def _config_from_environment(path: Path, environ: Mapping[str, str]) -> Config:
-    token = environ.get("MJTUI_TOKEN", "").strip()
-    if not token:
-        raise ConfigError(
-            f"no config file at {path} and MJTUI_TOKEN is not set: run 'mjtui config init' or set MJTUI_TOKEN"
-        )
+def _config_from_environment(environ: Mapping[str, str]) -> Config:
+    token = environ.get("MJTUI_TOKEN", "").strip()  # read_config_file has made sure it is set
     base_url = environ.get("MJTUI_BASE_URL") or None
     if base_url is not None:
         try:
@@ -463,14 +354,6 @@ def _config_from_environment(path: Path, environ: Mapping[str, str]) -> Config:
     except ValidationError as exc:
         raise ConfigError(f"MJTUI_TOKEN: {_problem(exc.errors(include_input=False)[0])}") from None
     return Config(default_account=ENV_ACCOUNT, accounts={ENV_ACCOUNT: account})
-
-
-def _toml_problem(exc: tomllib.TOMLDecodeError) -> str:
-    message = str(exc)
-    match = _TOML_POSITION.match(message)
-    if match is None:
-        return f"invalid TOML ({message})"
-    return f"line {match['line']}, column {match['col']}: invalid TOML ({match['msg']})"
 
 
 def _describe(error: Any) -> str:
@@ -498,11 +381,6 @@ def _toml_key(key: str | None) -> str:
     return key if _BARE_KEY.fullmatch(key) else '"' + key.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _no_such_account(name: str, accounts: Mapping[str, AccountConfig]) -> str:
-    known = f"accounts: {', '.join(accounts)}" if accounts else "no accounts are configured"
-    return f"no account named '{name}' ({known})"
-
-
 def _to_toml(config: Config) -> dict[str, Any]:
     data = config.model_dump(exclude_none=True)
     for account in data["accounts"].values():
@@ -520,20 +398,6 @@ def _drop_empty_tables(data: dict[str, Any]) -> dict[str, Any]:
                 continue
         cleaned[key] = value
     return cleaned
-
-
-def _fsync_directory(directory: Path) -> None:
-    # Makes the rename itself durable; not possible (nor needed) on every platform.
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def _masked_account(account: AccountConfig, environ: Mapping[str, str]) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from mjtui import __version__
-from mjtui.config import MAX_REFRESH_SECONDS, MIN_REFRESH_SECONDS, normalise_base_url
+from mjtui.config_file import MAX_REFRESH_SECONDS, MIN_REFRESH_SECONDS, normalise_base_url
 from mjtui.logs import LEVELS, default_log_path
 from mjtui.options import Options, UsageProblem
 from mjtui.text import clean

@@ -1,9 +1,11 @@
 """Starting the dashboard from the command line; kept apart so `mjtui jobs` never imports Textual.
 
-In two steps: what the options and the config say is checked before the terminal is taken over (bad input is one
-line, never a dashboard), and the dashboard's first frame shows the accounts they name; `DashboardStart.open`,
-called once that frame is on the terminal, imports and opens the rest: the providers and the network stack,
-the simulator for `--demo`, the log, the journal, the preview cache.
+In two steps: what the options and the config's outline say is checked before the terminal is taken over (a bad
+option or an unreadable file is one line, never a dashboard), and the dashboard's first frame shows the accounts
+they name; `DashboardStart.open`, called once that frame is on the terminal, checks the whole config (a problem
+ends the app, and `run_dashboard` prints it in one line once the terminal is restored), then imports and opens what
+the first polls need: the providers and the network stack, the simulator for `--demo`, the log, the user's themes;
+`DashboardStart.open_store`, called once the first lists are shown, the journal and the preview cache.
 """
 
 from __future__ import annotations
@@ -14,24 +16,26 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
+from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 import platformdirs
 
 from mjtui.clock import Clock, ScaledClock
-from mjtui.config import Config, ConfigError, resolve_config_path
-from mjtui.config import save_theme as save_config_theme
+from mjtui.config_file import ConfigError, Outline, resolve_config_path
+from mjtui.config_file import save_theme as save_config_theme
 from mjtui.options import Options
 from mjtui.text import clean
-from mjtui.themes import THEME_SUFFIX, shipped_themes_dir, user_themes_dir
+from mjtui.themes import DEFAULT_THEME, THEME_SUFFIX, shipped_themes_dir, theme_files, user_themes_dir
 
 if TYPE_CHECKING:
     from textual.theme import Theme
 
+    from mjtui.config import Config
     from mjtui.lease import Leases
     from mjtui.store import Journal
     from mjtui.store.image_cache import ImageCache
-    from mjtui.tui.startup import Opened
+    from mjtui.tui.startup import Opened, Stored
 
 DEMO_REFRESH = 5.0
 DEMO_TITLE = "mjtui · demo (simulated service)"
@@ -46,8 +50,11 @@ class DashboardStart:
 
     options: Options
     accounts: list[tuple[str, str]]  # (name, provider), in the dashboard's order
-    config: Config | None = None  # None: the demo
+    outline: Outline | None = None  # None: the demo
     clock: Clock | None = None
+    later_themes: bool = False  # the user's themes are read once the first frame is painted
+    config: Config | None = field(default=None, init=False)  # checked by `open`
+    problem: str | None = field(default=None, init=False)  # what `open` found wrong in the config
     journal: Journal | None = field(default=None, init=False)
     demo_claim: IO[str] | None = field(default=None, init=False)
     leases: Leases | None = field(default=None, init=False)
@@ -62,50 +69,69 @@ class DashboardStart:
 
     @classmethod
     def configured(cls, options: Options) -> DashboardStart:
-        """From the config file (a problem with it is a UsageProblem; with `--account`, a ConfigError)."""
-        config = options.config()
-        names = [options.account] if options.account else list(config.accounts)
+        """From the config file's outline (an unreadable file is a UsageProblem; with `--account`, a ConfigError);
+        the whole file is checked by `open`."""
+        outline = options.outline()
         if options.account:
-            config.account(options.account)
-        return cls(options, [(name, config.accounts[name].provider) for name in names], config=config)
+            outline.check_account(options.account)
+        accounts = [(name, provider) for name, provider in outline.accounts if options.account in (None, name)]
+        return cls(options, accounts, outline=outline)
 
     def app_options(self) -> dict[str, Any]:
-        """What `make_app` is given besides the opening: refresh, title, keys, theme, warnings, notifications."""
-        config = self.config
-        if config is None:
+        """What `make_app` is given besides the opening: refresh, title, keys, theme, warnings."""
+        outline = self.outline
+        if outline is None:
             return {"clock": self.clock, "refresh_seconds": self.options.refresh or DEMO_REFRESH, "title": DEMO_TITLE}
         save_theme: Callable[[str], None] | None = None
-        if config.path is not None:  # a theme picked in the dashboard is kept in the file it came from
-            save_theme = partial(save_config_theme, config.path)
+        if outline.path is not None:  # a theme picked in the dashboard is kept in the file it came from
+            save_theme = partial(save_config_theme, outline.path)
         # the config's warnings were printed before the screen took over; they are shown again where they are seen
-        return {"refresh_seconds": self.options.refresh or config.refresh_seconds, "title": "mjtui",
-                "keymap": dict(config.keys), "theme": config.theme, "save_theme": save_theme,
-                "warnings": list(config.warnings), "notify": config.notify}
+        return {"refresh_seconds": self.options.refresh or outline.refresh_seconds, "title": "mjtui",
+                "keymap": dict(outline.keys), "theme": outline.theme, "save_theme": save_theme,
+                "warnings": list(outline.warnings)}
 
     @property
     def shows_previews(self) -> bool:
-        return self.config is None or self.config.previews
+        return self.outline is None or self.outline.previews
 
     def open(self) -> Opened:
-        """The connections, the log and the journal: called by the app once its first frame is on the terminal."""
+        """Check the config, then open the connections and the log and read the user's themes: called by the app once
+        its first frame is on the terminal. Raises ConfigError (kept in `problem`) for a bad config."""
+        if self.outline is not None:
+            try:
+                self.config = self.options.checked_config()
+            except ConfigError as exc:
+                self.problem = str(exc)
+                raise
+        opened = self._connect()
+        if self.config is not None:
+            opened.notify = self.config.notify
+        if self.later_themes:
+            opened.themes, opened.theme_warnings = load_themes(self.options, with_shipped=False)
+        self.options.start_logging([connection.secret for connection in opened.connections])
+        return opened
+
+    def open_store(self) -> Stored:
+        """The journal (or why there is none) and the preview cache: called by the app once the first lists are on
+        screen (sqlite3 and the store's modules are not on their way)."""
         from mjtui.store import Journal, JournalError
         from mjtui.store.image_cache import ImageCache
         from mjtui.store.journal import default_journal_path, start_afresh
+        from mjtui.tui.startup import Stored
 
-        opened = self._connect()
-        self.options.start_logging([connection.secret for connection in opened.connections])
+        stored = Stored()
         try:
             if self.config is None and not self.options.journal:
                 # a new demo world: the last one's records would mislead
                 self.demo_claim = start_afresh(default_journal_path(demo=True))
-            self.journal = opened.journal = Journal(self.options.journal_location(), clock=self.clock,
+            self.journal = stored.journal = Journal(self.options.journal_location(), clock=self.clock,
                                                     retention_days=self.options.retention_days())
         except JournalError as exc:
-            opened.journal_problem = str(exc)
+            stored.journal_problem = str(exc)
         else:
-            self.leases = opened.leases = self._leases(self.journal)
-        opened.previews = ImageCache() if self.config is None else preview_cache(self.config)
-        return opened
+            self.leases = stored.leases = self._leases(self.journal)
+        stored.previews = ImageCache() if self.config is None else preview_cache(self.config)
+        return stored
 
     def _leases(self, journal: Journal) -> Leases | None:
         """Shared with `mjtui metrics` on the same journal; not in the demo, whose world is each process's own."""
@@ -145,23 +171,25 @@ def run_dashboard(options: Options) -> int:
     from mjtui.tui.app import make_app
     from mjtui.tui.preview import detect_graphics
     from mjtui.tui.startup import Opening
+    from mjtui.tui.themes import shipped
     from mjtui.tui.watchdog import TerminalWatchdog, can_hang_up
 
-    themes, theme_warnings = load_themes(options)
-    problem = theme_option_problem(options.theme, themes, theme_warnings)
-    if problem is not None:
-        print(f"mjtui: {clean(problem)}", file=sys.stderr)
-        return 2
     try:
         start = DashboardStart.demo(options) if options.demo else DashboardStart.configured(options)
     except ConfigError as exc:
         print(f"mjtui: {clean(exc)}", file=sys.stderr)
         return 2
     app_options = start.app_options()
-    app_options["warnings"] = [*app_options.get("warnings", []), *theme_warnings]
     app_options["theme"] = options.theme or app_options.get("theme")
-    app = make_app([], opening=Opening(start.accounts, start.open), readonly=options.readonly, themes=themes,
-                   **app_options)
+    themes, theme_warnings = themes_for_the_first_frame(options, app_options["theme"])
+    problem = theme_option_problem(options.theme, themes or list(shipped()), theme_warnings)
+    if problem is not None:
+        print(f"mjtui: {clean(problem)}", file=sys.stderr)
+        return 2
+    start.later_themes = themes is None and bool(theme_files(_user_themes(options)))
+    app_options["warnings"] = [*app_options.get("warnings", []), *theme_warnings]
+    opening = Opening(start.accounts, start.open, start.open_store)
+    app = make_app([], opening=opening, readonly=options.readonly, themes=themes, **app_options)
     if start.shows_previews:
         # asks the terminal, which only answers before the app takes it over
         detect_graphics(memory=platformdirs.user_cache_path("mjtui") / "terminals.json")
@@ -173,15 +201,36 @@ def run_dashboard(options: Options) -> int:
         if watchdog is not None:
             watchdog.stop()
         start.close()
+    if start.problem is not None:  # found in the config after the first frame; the terminal is the user's again
+        print(f"mjtui: {clean(start.problem)}", file=sys.stderr)
+        return 2
     return 0
 
 
-def load_themes(options: Options) -> tuple[list[Theme], list[str]]:
-    """mjtui's themes, then the user's (the `themes/` folder next to the config file), and a line per bad file."""
+def themes_for_the_first_frame(options: Options, wanted: str | None) -> tuple[list[Theme] | None, list[str]]:
+    """The themes to register before the first frame, and a line per bad file. None when `wanted` is mjtui's or
+    Textual's own: the shipped themes, read unchecked, draw the frame and the user's are checked after it (pydantic
+    then, not before the frame); else every theme, checked now, as the first frame may draw one of the user's."""
+    from mjtui.tui.themes import available, shipped
+
+    name = wanted or DEFAULT_THEME
+    if name in available(shipped()) and not (_user_themes(options) / f"{name}{THEME_SUFFIX}").exists():
+        return None, []
+    return load_themes(options)
+
+
+def load_themes(options: Options, *, with_shipped: bool = True) -> tuple[list[Theme], list[str]]:
+    """mjtui's themes (unless `with_shipped` is False), then the user's (the `themes/` folder next to the config
+    file), and a line per bad file."""
     from mjtui.tui import themes
 
+    user = _user_themes(options)
+    return themes.load([shipped_themes_dir(), user] if with_shipped else [user])
+
+
+def _user_themes(options: Options) -> Path:
     config_path, _ = resolve_config_path(options.config_path)
-    return themes.load([shipped_themes_dir(), user_themes_dir(config_path)])
+    return user_themes_dir(config_path)
 
 
 def theme_option_problem(name: str | None, themes: list[Theme], warnings: list[str]) -> str | None:

@@ -13,12 +13,13 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from mjtui.config import Config, ConfigError, load_config, resolve_config_path
+from mjtui.config_file import ConfigError, Outline, read_outline, resolve_config_path
 from mjtui.logs import setup_logging
 from mjtui.secrets import redact
 from mjtui.text import clean
 
-if TYPE_CHECKING:  # the dashboard's first frame comes before the journal and the network stack are imported
+if TYPE_CHECKING:  # the dashboard's first frame comes before pydantic, the journal and the network stack are imported
+    from mjtui.config import Config
     from mjtui.connections import Connection
     from mjtui.store import Journal
 
@@ -63,20 +64,44 @@ class Options:
     log_level: str = "info"
     theme: str | None = None
     _config: Config | None = field(default=None, repr=False)
+    _outline: Outline | None = field(default=None, repr=False)
 
     def config(self) -> Config:
+        """The config, checked: UsageProblem (one line) for anything wrong in it; its warnings told once, on stderr."""
         if self._config is None:
             try:
-                self._config = load_config(self.config_path)
+                config = self.checked_config()
             except ConfigError as exc:
                 raise UsageProblem(str(exc)) from None
-            for warning in self._config.warnings:
-                click.echo(f"mjtui: warning: {clean(warning)}", err=True)
-            accounts = self._config.accounts
-            if self.base_url is not None and self.account is None and len(accounts) > 1:
-                # else every account's token would go to that one URL
-                raise UsageProblem(f"--base-url applies to one account: add --account NAME (accounts: {', '.join(accounts)})")
+            if self._outline is None:  # else told when the outline was read
+                self._tell(config.warnings, list(config.accounts))
+        return self.checked_config()
+
+    def outline(self) -> Outline:
+        """What the dashboard's first frame draws of the config, read without checking it (that is `checked_config`,
+        after the frame): UsageProblem when the file cannot be read or parsed; its warnings told on stderr."""
+        if self._outline is None:
+            try:
+                self._outline = read_outline(self.config_path)
+            except ConfigError as exc:
+                raise UsageProblem(str(exc)) from None
+            self._tell(self._outline.warnings, [name for name, _ in self._outline.accounts])
+        return self._outline
+
+    def checked_config(self) -> Config:
+        """The config, checked (this imports pydantic), telling nothing: ConfigError for anything wrong in it."""
+        if self._config is None:
+            from mjtui.config import load_config
+
+            self._config = load_config(self.config_path)
         return self._config
+
+    def _tell(self, warnings: list[str], accounts: list[str]) -> None:
+        for warning in warnings:
+            click.echo(f"mjtui: warning: {clean(warning)}", err=True)
+        if self.base_url is not None and self.account is None and len(accounts) > 1:
+            # else every account's token would go to that one URL
+            raise UsageProblem(f"--base-url applies to one account: add --account NAME (accounts: {', '.join(accounts)})")
 
     def global_args(self) -> list[str]:
         """These options as `mjtui` arguments, so another process (a browser tab's dashboard) runs with the same."""

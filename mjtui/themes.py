@@ -9,31 +9,17 @@ A theme file is named for its theme (``mjtui-dark.toml`` is the theme
     [variables]
     footer-key-foreground = "#f2b84b"
 
-This module reads and validates them into plain data and never imports
-Textual; the caller passes the colour check (Textual's own colour parser), so
-what is accepted here is exactly what the dashboard can draw. A bad file is
-one warning line naming the file and the key, and is skipped.
+This module finds and reads them and never imports Textual nor pydantic: the shipped themes are read as they are
+(the dashboard's first frame draws one), the user's are checked by `mjtui.theme_schema`.
 """
 
 from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
-
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationError,
-    ValidationInfo,
-)
-
-from mjtui.problems import problem
+from typing import Any
 
 DEFAULT_THEME = "mjtui-dark"
 THEME_SUFFIX = ".toml"
@@ -41,52 +27,6 @@ THEME_SUFFIX = ".toml"
 _PACKAGED = Path(__file__).resolve().parent / "shipped_themes"
 _CHECKOUT = Path(__file__).resolve().parent.parent / "themes"
 _NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")
-_VARIABLE = re.compile(r"[a-z][a-z0-9-]*")
-
-_RANGE_PROBLEMS = {  # the one bounded value in a theme file is a 0..1 fraction
-    "less_than_equal": "must be between 0 and 1",
-    "greater_than_equal": "must be between 0 and 1",
-}
-
-ValueCheck = Callable[[str], None]
-"""Raises ValueError, with a short reason, for a value the dashboard cannot draw."""
-
-
-def _checked(kind: str) -> Callable[[str, ValidationInfo], str]:
-    def check(value: str, info: ValidationInfo) -> str:
-        checker = (info.context or {}).get(kind)
-        if checker is not None:
-            checker(value)
-        return value
-
-    return check
-
-
-Colour = Annotated[str, AfterValidator(_checked("colour"))]
-VariableValue = Annotated[str, AfterValidator(_checked("variable"))]
-
-
-class ThemeFile(BaseModel):
-    """What a theme file may say: the fields of Textual's `Theme`, less the name (the file's)."""
-
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-    dark: bool = True
-    ansi: bool = False
-    primary: Colour
-    secondary: Colour | None = None
-    accent: Colour | None = None
-    warning: Colour | None = None
-    error: Colour | None = None
-    success: Colour | None = None
-    foreground: Colour | None = None
-    background: Colour | None = None
-    surface: Colour | None = None
-    panel: Colour | None = None
-    boost: Colour | None = None
-    luminosity_spread: float = Field(default=0.15, ge=0, le=1, allow_inf_nan=False)
-    text_alpha: float = Field(default=0.95, ge=0, le=1, allow_inf_nan=False)
-    variables: dict[str, VariableValue] = Field(default_factory=dict)
 
 
 class ThemeError(Exception):
@@ -112,52 +52,30 @@ def user_themes_dir(config_path: Path) -> Path:
     return config_path.parent / "themes"
 
 
-def load_themes(directories: Iterable[Path], *, check_colour: ValueCheck | None = None,
-                check_variable: ValueCheck | None = None) -> tuple[list[ThemeSpec], list[str]]:
-    """Every ``*.toml`` theme in `directories`, in order (a later one replaces an earlier of the same name).
-
-    Returns the valid themes and one warning line per bad file. A directory
-    that does not exist holds no themes and is no problem.
-    """
-    found: dict[str, ThemeSpec] = {}
-    warnings: list[str] = []
-    context = {"colour": check_colour, "variable": check_variable}
-    for directory in directories:
-        for path in sorted(directory.glob(f"*{THEME_SUFFIX}")) if directory.is_dir() else []:
-            try:
-                spec = load_theme(path, context)
-            except ThemeError as exc:
-                warnings.append(str(exc))
-                continue
-            found[spec.name] = spec
-    return list(found.values()), warnings
+def theme_files(directory: Path) -> list[Path]:
+    """The theme files in `directory`, by name; none when it does not exist."""
+    return sorted(directory.glob(f"*{THEME_SUFFIX}")) if directory.is_dir() else []
 
 
-def load_theme(path: Path, context: dict[str, ValueCheck | None] | None = None) -> ThemeSpec:
-    """Read and validate one theme file; raises ThemeError."""
+def shipped_specs() -> list[ThemeSpec]:
+    """mjtui's own themes, read without checking them (tests/test_themes.py checks each as a user's file is)."""
+    specs = []
+    for path in theme_files(shipped_themes_dir()):
+        name, data = read_theme_file(path)
+        specs.append(ThemeSpec(name, path, {"name": name, **data}))
+    return specs
+
+
+def read_theme_file(path: Path) -> tuple[str, dict[str, Any]]:
+    """A theme file's name and its TOML, not yet checked; raises ThemeError."""
     name = path.name.removesuffix(THEME_SUFFIX)
     if not _NAME.fullmatch(name):
         raise ThemeError(f"theme file {path}: the file name must be the theme's name: lower-case letters, digits, - and _")
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return name, tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise ThemeError(f"theme file {path}: cannot read ({exc.strerror or exc})") from None
     except UnicodeDecodeError as exc:
         raise ThemeError(f"theme file {path}: not UTF-8 text (byte {exc.start})") from None
     except tomllib.TOMLDecodeError as exc:
         raise ThemeError(f"theme file {path}: invalid TOML ({exc})") from None
-    try:
-        theme = ThemeFile.model_validate(data, context=context or {})
-    except ValidationError as exc:
-        problems = "; ".join(_describe(error) for error in exc.errors(include_url=False))
-        raise ThemeError(f"theme file {path}: {problems}") from None
-    for variable in theme.variables:
-        if not _VARIABLE.fullmatch(variable):
-            raise ThemeError(f"theme file {path}: variables.{variable}: not a variable name (e.g. footer-key-foreground)")
-    return ThemeSpec(name, path, {"name": name, **theme.model_dump()})
-
-
-def _describe(error: Any) -> str:
-    loc = ".".join(str(part) for part in error["loc"])
-    said = problem(error, lambda _loc: ThemeFile.model_fields, _RANGE_PROBLEMS)
-    return f"{loc}: {said}" if loc else said

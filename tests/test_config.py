@@ -17,10 +17,10 @@ from mjtui.config import (
     ConfigError,
     load_config,
     masked_view,
-    resolve_config_path,
     save_config,
     starter_config,
 )
+from mjtui.config_file import resolve_config_path
 
 SECRET = "ip-secret-token-value"
 ENV_SECRET = "abc-env-token-value-xyz"

@@ -230,8 +230,9 @@ def test_each_demo_starts_with_a_journal_of_its_own_world_not_the_last_demo(monk
         def __init__(self, opening) -> None:  # noqa: ANN001
             self.opening = opening
 
-        def run(self) -> None:  # as the app does after its first frame: open the connections and the journal
-            journal = self.opening.open().journal
+        def run(self) -> None:  # as the app does after its first frame: open the connections, then the journal
+            self.opening.open()
+            journal = self.opening.open_store().journal
             seen[str(journal.path)] = [entry.job_id for entry in journal.history()]
 
     def make_app(connections, *, opening, **options):  # noqa: ANN001, ANN003 - the launcher's call

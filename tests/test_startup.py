@@ -3,29 +3,39 @@ the API's models, the providers, the journal and the simulator are imported; the
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
+import pty
 import random
+import re
+import select
+import signal
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 from typing import Any
 
+from support.cli import MJTUI, clean_env
 from support.dashboard import LIST, SIZE, header_text, quiet, screen_text, settle, wire
 
 from mjtui.connections import demo_accounts, demo_connection, demo_simulator
 from mjtui.launch import DashboardStart
 from mjtui.options import Options
+from mjtui.store import Journal
 from mjtui.timers import ManualTimers
 from mjtui.tui.app import make_app
 from mjtui.tui.dashboard import DashboardScreen
 from mjtui.tui.formatting import short_job_id
-from mjtui.tui.startup import Opened, Opening
+from mjtui.tui.startup import Opened, Opening, Stored
 
 ROOT = Path(__file__).resolve().parent.parent
-# What the first frame must come before: the network stack, the API's models, the providers, the journal, the simulator.
-HEAVY = ("httpx", "starlette", "mjtui.api.models", "mjtui.api.client", "mjtui.providers", "mjtui.connections",
-         "mjtui.store", "mjtui.sim", "mjtui.poller", "mjtui.tui.dashboard")
+# What the first frame must come before: the network stack, pydantic (the API's models, the config's check, package
+# metadata for its plugins), the providers, the journal, the simulator.
+HEAVY = ("httpx", "starlette", "pydantic", "importlib.metadata", "mjtui.api.models", "mjtui.api.client",
+         "mjtui.providers", "mjtui.connections", "mjtui.store", "mjtui.sim", "mjtui.poller", "mjtui.tui.dashboard")
 
 
 async def test_the_first_frame_names_every_account_connecting_then_the_dashboard_takes_its_place(make_sim, clock):
@@ -53,7 +63,78 @@ async def test_the_first_frame_names_every_account_connecting_then_the_dashboard
         recorder.release()
         await settle(pilot)
         assert header_text(app, "main").startswith("● main  useapi  live")
+        await pilot.pause()
         assert short_job_id(q.lone) in screen_text(app), "the jobs are on screen"
+
+
+async def test_the_journal_opens_once_the_first_lists_are_shown_and_still_keeps_them(make_sim, clock):
+    """sqlite3 and the store wait until every account's first list is on screen; the jobs that list showed are
+    journalled all the same."""
+    q = quiet(make_sim, imaginepro=True)
+    journal = Journal(":memory:", clock=clock)
+    shown_when_opened: list[str] = []
+    app = None
+
+    def open_store() -> Stored:
+        shown_when_opened.append(screen_text(app))
+        return Stored(journal=journal)
+
+    app = make_app([], opening=Opening([("main", "useapi"), ("ip", "imaginepro")],
+                                       lambda: Opened([demo_connection(q.sim, name) for name in ("main", "ip")]),
+                                       open_store),
+                   clock=clock, timers=ManualTimers(clock), rng=random.Random(0), title="mjtui")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.pause()
+        (shown,) = shown_when_opened
+        assert short_job_id(q.lone) in shown, "opened after the jobs were on screen"
+        await asyncio.to_thread(app.writer.flush, 5)
+        journalled = {entry.job_id for entry in journal.history(limit=None)}
+        assert q.lone in journalled and set(q.jobs) <= journalled, "the first poll's jobs are in the journal"
+
+
+async def test_an_account_slow_to_answer_holds_the_journal_back_a_second_at_most(make_sim, clock):
+    q = quiet(make_sim)
+    recorder = wire(q.sim)
+    recorder.hold(*LIST)
+    opened_at: list[float] = []
+
+    def open_store() -> Stored:
+        opened_at.append(clock.now())
+        return Stored()
+
+    timers = ManualTimers(clock)
+    app = make_app([], opening=Opening([("main", "useapi")], lambda: Opened([demo_connection(q.sim, "main")]), open_store),
+                   clock=clock, timers=timers, rng=random.Random(0), title="mjtui")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, workers=False)
+        start = clock.now()
+        assert opened_at == [], "not while the first list may still come"
+        clock.advance(1.0)
+        await timers.fire_due()
+        assert opened_at == [start + 1.0]
+        recorder.release()
+        await settle(pilot)
+        await pilot.pause()
+        assert opened_at == [start + 1.0], "opened once"
+
+
+async def test_a_record_asked_for_before_the_journal_opened_opens_it_and_is_kept(make_sim, clock):
+    """An action sent while an account's first list is still on its way: its audit record is not lost."""
+    q = quiet(make_sim)
+    recorder = wire(q.sim)
+    recorder.hold(*LIST)
+    journal = Journal(":memory:", clock=clock)
+    app = make_app([], opening=Opening([("main", "useapi")], lambda: Opened([demo_connection(q.sim, "main")]),
+                                       lambda: Stored(journal=journal)),
+                   clock=clock, timers=ManualTimers(clock), rng=random.Random(0), title="mjtui")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, workers=False)
+        app.record("record_action", "main", "fast", None, "ok", None, clock.now())
+        await asyncio.to_thread(app.writer.flush, 5)
+        assert [(entry.account, entry.action) for entry in journal.actions()] == [("main", "fast")]
+        recorder.release()
+        await settle(pilot)
 
 
 async def test_quitting_while_the_rest_opens_ends_cleanly(make_sim, clock):
@@ -163,3 +244,45 @@ def test_the_demos_first_frame_names_the_accounts_the_demo_opens(tmp_path: Path)
         assert [(connection.name, connection.provider) for connection in opened.connections] == expected
     finally:
         start.close()
+
+
+def test_a_config_found_bad_after_the_first_frame_is_one_line_on_the_restored_terminal(tmp_path: Path) -> None:
+    """The config is checked once the first frame is painted: a bad value ends the dashboard, and the one line
+    saying so is printed after the terminal is back on its main screen (where it stays to be read), exit 2."""
+    config = tmp_path / "config.toml"
+    config.write_text('refresh_seconds = "fast"\n' + textwrap.dedent(_STUDIO))
+    config.chmod(0o600)
+    journal = tmp_path / "journal.sqlite3"
+    status, written = _run_on_a_terminal([*MJTUI, "--config", str(config), "--journal", str(journal)],
+                                         clean_env(tmp_path))
+    assert os.waitstatus_to_exitcode(status) == 2
+    frame, restored, after = written.partition(b"\x1b[?1049l")  # the alternate screen left
+    assert restored and b"connecting" in frame, "the first frame was painted, then the terminal given back"
+    lines = re.sub(rb"\x1b\[[0-9;?]*[A-Za-z]", b"", after).decode().split()
+    assert " ".join(lines) == f"mjtui: {config}: refresh_seconds: expected a number"
+    assert after.count(b"\n") == 1, "one line"
+    assert not journal.exists(), "nothing was opened"
+
+
+def _run_on_a_terminal(command: list[str], env: dict[str, str], seconds: float = 30) -> tuple[int, bytes]:
+    """Run `command` on a pseudo-terminal of its own until it ends: its wait status and all it wrote there."""
+    pid, fd = pty.fork()
+    if pid == 0:  # pragma: no cover - the child
+        os.execve(command[0], command, {**env, "TERM": "xterm-256color"})
+    written = b""
+    try:
+        while select.select([fd], [], [], seconds)[0]:
+            chunk = os.read(fd, 65536)  # OSError (EIO) once the child has gone and all is read
+            if not chunk:
+                break
+            written += chunk
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+    deadline = time.monotonic() + seconds
+    while (done := os.waitpid(pid, os.WNOHANG))[0] == 0:  # it may still be exiting once its terminal is closed
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+        time.sleep(0.01)
+    return done[1], written

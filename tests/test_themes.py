@@ -14,7 +14,8 @@ from support.dashboard import advance, finish_time, focus_pane, make_dashboard, 
 from textual.geometry import Region
 
 from mjtui import cli
-from mjtui.config import load_config, save_theme
+from mjtui.config import load_config
+from mjtui.config_file import save_theme
 from mjtui.store import Journal
 from mjtui.themes import DEFAULT_THEME, shipped_themes_dir
 from mjtui.tui import themes
@@ -370,6 +371,25 @@ def test_the_demo_never_writes_a_theme_to_the_config(started, tmp_path):
     run("--config", str(path), "--demo", "--theme", "mjtui-ansi")
     (app,) = started
     assert app.wanted_theme == "mjtui-ansi" and app.save_theme is None
+
+
+async def test_with_a_shipped_theme_the_users_themes_are_read_after_the_first_frame_then_offered(started, tmp_path):
+    """The first frame waits for no check of the user's theme files when it draws mjtui's or Textual's own theme:
+    they are read once it is painted, then offered in the palette, and a bad one is a warning."""
+    path = tmp_path / "config.toml"
+    path.write_text('theme = "mjtui-light"\n[accounts.main]\ntoken = "t0ken-value-123"\nbase_url = "http://127.0.0.1:9"\n',
+                    encoding="utf-8")
+    path.chmod(0o600)
+    write_theme(tmp_path / "themes", "mine", GOOD)
+    bad = write_theme(tmp_path / "themes", "broken", 'primary = "blurple"\n')
+    assert run("--config", str(path)).exit_code == 0
+    (app,) = started
+    assert "mine" not in app.available_themes, "not read before the first frame"
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        assert app.theme == "mjtui-light"
+        assert "mine" in app.available_themes
+        assert any(str(bad) in toast and "primary: not a colour" in toast for toast in toasts(app)), toasts(app)
 
 
 async def test_a_new_theme_recolours_what_is_already_on_screen(make_sim, clock):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mjtui.config import normalise_base_url
+from mjtui.config_file import normalise_base_url
 from mjtui.serve import public_url_problem
 from mjtui.urls import origin, same_origin
 

@@ -10,6 +10,7 @@ and the dashboard's (the network stack, the API's models, the journal) where the
 from __future__ import annotations
 
 import asyncio
+import importlib
 import random
 import signal
 import sys
@@ -18,7 +19,6 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from rich.console import RenderableType
-from textual import __version__ as textual_version
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
@@ -27,7 +27,7 @@ from textual.screen import ModalScreen, Screen
 from textual.theme import Theme
 
 from mjtui.clock import Clock, SystemClock
-from mjtui.config import ConfigError, NotifyConfig
+from mjtui.config_file import ConfigError
 from mjtui.logs import log
 from mjtui.secrets import redact
 from mjtui.text import clean
@@ -37,13 +37,14 @@ from mjtui.tui import partial_writes
 from mjtui.tui.bindings import APP_BINDINGS, keymap_conflicts, with_keymap
 from mjtui.tui.collector import Collector
 from mjtui.tui.notices import TOAST_CSS, Notice, NoticeLog, NoticesScreen, ToastGate, toast_line
-from mjtui.tui.startup import Opening, StartupScreen
+from mjtui.tui.startup import LateStore, Opening, StartupScreen
 from mjtui.tui.textual_contract import drop_toasts
 from mjtui.tui.themes import shipped as shipped_themes
 from mjtui.tui.watchdog import ExitDeadline, TerminalModes
 
 if TYPE_CHECKING:
     from mjtui.api.models import Job
+    from mjtui.config import NotifyConfig
     from mjtui.connections import Connection
     from mjtui.lease import Leases
     from mjtui.poller import AccountState, Poller
@@ -115,7 +116,7 @@ class MjtuiApp(App[None]):
         self._start_refresh = refresh_seconds
         self._channel_names = channel_names or {}
         self._rng = rng or random.Random()
-        self._notify_config = notify or NotifyConfig()
+        self._notify_config = notify  # None: the defaults
         self.collector = Collector()
         self.user_keymap = dict(keymap or {})  # the user's [keys], kept here for help (Textual keeps its copy private)
         self.key_conflicts = keymap_conflicts(self.user_keymap)
@@ -125,18 +126,14 @@ class MjtuiApp(App[None]):
         self.exiting = False
         self.accounts: dict[str, AccountState] = {}
         self._dashboard: DashboardScreen | None = None
+        self._late_store: LateStore | None = None  # given an opening: the journal, once the first lists are shown
         if opening is None:
-            self._assemble(connections, problems or {})
+            self._start_accounts(connections, problems or {})
+            self._build_dashboard()
 
-    def _assemble(self, connections: Iterable[Connection], problems: dict[str, tuple[str, str]]) -> None:
-        """The live parts: each account's state, the poller, the dashboard and what acts for it."""
-        from mjtui.actions import Actions
+    def _start_accounts(self, connections: Iterable[Connection], problems: dict[str, tuple[str, str]]) -> None:
         from mjtui.poller import AccountState, Poller
-        from mjtui.tui.dashboard import DashboardScreen, ReadonlyDashboardScreen
-        from mjtui.tui.dispatch import Dispatcher
-        from mjtui.tui.keys import binding_ids
         from mjtui.tui.messages import WorkerHost
-        from mjtui.tui.notifications import Announcer
 
         for connection in connections:
             connection.client.get_retries = 0  # the poll loop owns retries and their pace; no bursts behind it
@@ -147,12 +144,23 @@ class MjtuiApp(App[None]):
             self.accounts[connection.name] = state
         for name, (provider, problem) in problems.items():
             self.accounts[name] = AccountState(name, provider, None, problem=problem)
-        self.poller: Poller = Poller(WorkerHost(self), self.accounts, clock=self.clock, timers=self.timers,
+        self._worker_host = WorkerHost(self)
+        self.poller: Poller = Poller(self._worker_host, self.accounts, clock=self.clock, timers=self.timers,
                                      refresh_seconds=self._start_refresh, rng=self._rng, leases=self.leases)
-        self.announcer: Announcer = Announcer(self, self._notify_config, titled=len(self.accounts) > 1)
+
+    def _build_dashboard(self) -> None:
+        from mjtui.actions import Actions
+        from mjtui.config import NotifyConfig
+        from mjtui.tui.dashboard import DashboardScreen, ReadonlyDashboardScreen
+        from mjtui.tui.dispatch import Dispatcher
+        from mjtui.tui.keys import binding_ids
+        from mjtui.tui.notifications import Announcer
+
+        self.announcer: Announcer = Announcer(self, self._notify_config or NotifyConfig(), titled=len(self.accounts) > 1)
         self.unknown_keys = sorted(set(self.user_keymap) - binding_ids())
         self._dashboard = ReadonlyDashboardScreen() if self.readonly else DashboardScreen()
         self.dispatcher: Dispatcher = Dispatcher(self._dashboard, Actions(readonly=self.readonly, audit=self._audit))
+        self._worker_host.dashboard_built()
 
     def get_default_screen(self) -> Screen[Any]:
         if self._dashboard is not None:
@@ -217,18 +225,29 @@ class MjtuiApp(App[None]):
         """Open the connections, the log and the journal (importing them), then show the dashboard over the start-up
         screen (pushed: Textual cannot switch away from the first screen; the dashboard hides it for good)."""
         assert self.opening is not None
-        opened = self.opening.open()
+        try:
+            opened = self.opening.open()
+        except ConfigError:
+            self.exit(return_code=2)  # the launcher says why once the terminal is restored
+            return
         if self.exiting:  # quit (or stopped by serve) while the rest was opening: nothing to show it on
             return
-        self.journal, self.journal_problem, self.previews = opened.journal, opened.journal_problem, opened.previews
-        self.leases = opened.leases
-        self._assemble(opened.connections, opened.problems)
+        self._notify_config = opened.notify or self._notify_config
+        for theme in opened.themes:
+            self.register_theme(theme)
+        self.startup_warnings += opened.theme_warnings
+        self._start_accounts(opened.connections, opened.problems)
+        self.poller.poll_all()  # the first lists are asked for now, and go out while the dashboard's modules load
+        await asyncio.to_thread(importlib.import_module, "mjtui.tui.dashboard")  # off the event loop
+        self._build_dashboard()
         await self.push_screen(self.dashboard)
         self._go_live()
 
     def _go_live(self) -> None:
         """With the dashboard up: what the user should know of start-up, the journal's writer, the clock's tick."""
         if not self._partial_writes:
+            from textual import __version__ as textual_version  # read from the package's metadata: slow to import
+
             log.warning("Textual %s is not the shape partial writes were made for: the dashboard works, "
                         "sending more bytes per update (see mjtui/tui/textual_contract.py)", textual_version)
         for conflict in self.key_conflicts:
@@ -238,14 +257,27 @@ class MjtuiApp(App[None]):
                         severity="warning", timeout=8)
         for warning in self.startup_warnings:
             self.notify(warning, severity="warning", timeout=12)
-        if self.journal_problem:
-            self.notify(f"journal unavailable, history is off: {self.journal_problem}", severity="warning", timeout=10)
-        if self.journal is not None:
+        if self.opening is None:
+            self.link_journal(self.journal, self.journal_problem)
+        else:
+            self._late_store = LateStore(self, self.opening.open_store)
+        self.timers.every(1.0, self.tick)
+
+    def on_poll_done(self) -> None:
+        """A poll's answer, bubbled up from the dashboard once shown (see `LateStore`)."""
+        if self._late_store is not None:
+            self._late_store.shown()
+
+    def link_journal(self, journal: Journal | None, problem: str | None) -> None:
+        """Start writing to the journal and fill the dashboard from it (or say why there is none)."""
+        self.journal, self.journal_problem = journal, problem
+        if problem:
+            self.notify(f"journal unavailable, history is off: {problem}", severity="warning", timeout=10)
+        if journal is not None:
             from mjtui.tui.journal_link import JournalLink
 
-            self.journal_link = JournalLink(self, self.journal)
+            self.journal_link = JournalLink(self, journal)
             self.journal_link.start()
-        self.timers.every(1.0, self.tick)
 
     def on_unmount(self) -> None:
         self.collector.stop()
@@ -302,16 +334,22 @@ class MjtuiApp(App[None]):
     @property
     def writer(self) -> JournalWriter | None:
         """The journal's writer thread, through which the history screen reads too (None: no journal)."""
-        return self.journal_link.writer if self.journal_link else None
+        link = self._journal_now()
+        return link.writer if link else None
 
     def record(self, method: str, *args: object) -> None:
         """Queue a journal write (nothing without a journal); never waits, never raises into the UI."""
-        if self.journal_link is not None:
-            self.journal_link.record(method, *args)
+        if (link := self._journal_now()) is not None:
+            link.record(method, *args)
 
     def _audit(self, account: str, action: str, target: str | None, outcome: Outcome, error: str | None) -> None:
-        if self.journal_link is not None:
-            self.journal_link.audit(account, action, target, outcome, error)
+        if (link := self._journal_now()) is not None:
+            link.audit(account, action, target, outcome, error)
+
+    def _journal_now(self) -> JournalLink | None:
+        if self._late_store is not None:
+            self._late_store.open()  # asked for before the first lists were all shown: opened now, nothing is lost
+        return self.journal_link
 
     # -- keys on every screen -------------------------------------------------------------------------
 

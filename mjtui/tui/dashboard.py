@@ -304,7 +304,7 @@ class DashboardScreen(Screen[None]):
         if previous is not None and not state.finals.held:  # a list suspected of flapping frees no slot
             self.mjtui.announcer.freed_slots(state.name, previous, fresh, now, lambda c: self.channel_label(state, c))
         if self.mjtui.journal_link is not None:
-            self.mjtui.journal_link.record_poll(state.name, [row for rows in fresh.jobs.values() for row in rows.values()], now)
+            self.mjtui.journal_link.record_snapshot(state.name, fresh, now)
         if not (changes and changes.removed):  # else said with their final states, once fetched: one toast
             self.mjtui.announcer.say_finished(state.name)  # a backlog still draining: what has come in so far, once a poll
         if not changes:

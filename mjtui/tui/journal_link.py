@@ -15,7 +15,7 @@ from mjtui.store import Journal, JournalWriter, Outcome
 
 if TYPE_CHECKING:
     from mjtui.api.models import Job
-    from mjtui.monitor.snapshot import JobRow
+    from mjtui.monitor.snapshot import Snapshot
     from mjtui.tui.app import MjtuiApp
 
 RECENT_ON_START = 30
@@ -68,7 +68,9 @@ class JournalLink:
     def waiting_finals(self) -> int:
         return sum(len(finals) for finals in self._finals.values())
 
-    def record_poll(self, account: str, rows: list[JobRow], now: float) -> None:
+    def record_snapshot(self, account: str, snapshot: Snapshot, now: float) -> None:
+        """One poll's running list (every job on it) and the final states kept since the account's last poll."""
+        rows = [row for rows in snapshot.jobs.values() for row in rows.values()]
         self.record("record_poll", account, rows, self._finals.pop(account, []), now)
 
     def record_running(self, account: str, job_id: str, job: Job) -> None:

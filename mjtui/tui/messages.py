@@ -39,10 +39,12 @@ class FinalsFetched(Message):
 
 
 class WorkerHost:
-    """How the poller reaches the dashboard: its coroutines run as the app's workers, its news as messages."""
+    """How the poller reaches the dashboard: its coroutines run as the app's workers, its news as messages (kept
+    until the dashboard is built, when the first polls are started before it)."""
 
     def __init__(self, app: MjtuiApp) -> None:
         self.app = app
+        self._early: list[Message] | None = []  # None once the dashboard is built
 
     def run(self, work: Coroutine[Any, Any, None], description: str) -> None:
         # A description, not Textual's default (the arguments' repr): an account's state holds its last
@@ -50,10 +52,22 @@ class WorkerHost:
         self.app.run_worker(work, exit_on_error=False, description=description)
 
     def answered(self, answer: Answer) -> None:
-        self.app.dashboard.post_message(PollDone(answer))
+        self._post(PollDone(answer))
 
     def finals(self, account: str, finals: list[Final]) -> None:
-        self.app.dashboard.post_message(FinalState(account, finals))
+        self._post(FinalState(account, finals))
 
     def finals_done(self, account: str) -> None:
-        self.app.dashboard.post_message(FinalsFetched(account))
+        self._post(FinalsFetched(account))
+
+    def dashboard_built(self) -> None:
+        """Hand the dashboard what came before it (its queue keeps them until it is mounted)."""
+        early, self._early = self._early or [], None
+        for message in early:
+            self.app.dashboard.post_message(message)
+
+    def _post(self, message: Message) -> None:
+        if self._early is not None:
+            self._early.append(message)
+        else:
+            self.app.dashboard.post_message(message)

@@ -23,19 +23,33 @@ from mjtui.tui.formatting import now_local
 from mjtui.tui.topbar import TopBar
 
 if TYPE_CHECKING:
+    from textual.theme import Theme
+
+    from mjtui.config import NotifyConfig
     from mjtui.connections import Connection
     from mjtui.lease import Leases
     from mjtui.store import Journal
     from mjtui.store.image_cache import ImageCache
+    from mjtui.tui.app import MjtuiApp
 
 
 @dataclass
 class Opened:
     """What start-up opens after the first frame: a connection per account (and why an account has none), the
-    journal (or why not), the preview cache (None: previews are off)."""
+    checked config's notifications, the user's themes (and a line per bad file)."""
 
     connections: list[Connection]
     problems: dict[str, tuple[str, str]] = field(default_factory=dict)
+    notify: NotifyConfig | None = None
+    themes: list[Theme] = field(default_factory=list)
+    theme_warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Stored:
+    """What start-up opens once the first lists are on screen: the journal (or why not), the preview cache (None:
+    previews are off)."""
+
     journal: Journal | None = None
     journal_problem: str | None = None
     previews: ImageCache | None = None
@@ -44,11 +58,46 @@ class Opened:
 
 @dataclass(frozen=True)
 class Opening:
-    """Start-up in two steps: the accounts as the config names them (name, provider), shown at once, and
-    `open`, which imports and opens everything else once they are on screen."""
+    """Start-up in steps: the accounts as the config names them (name, provider), shown at once; `open`, which
+    imports and opens what the first polls need once they are on screen (ConfigError: the config is bad, and the
+    app ends); `open_store`, called once the first lists are shown (or a second has passed)."""
 
     accounts: list[tuple[str, str]]
     open: Callable[[], Opened]
+    open_store: Callable[[], Stored] = Stored
+
+
+STORE_AFTER = 1.0  # seconds after the dashboard is shown: the journal opens then even if an account has not answered
+
+
+class LateStore:
+    """The journal and the preview cache, opened once every account's first list is on screen (or `STORE_AFTER`
+    seconds after the dashboard is): sqlite3 and the store's modules are not on those lists' way."""
+
+    def __init__(self, app: MjtuiApp, open_store: Callable[[], Stored]) -> None:
+        self.app = app
+        self.open_store = open_store
+        self.opened = False
+        app.timers.call_later(STORE_AFTER, self.open)
+
+    def shown(self) -> None:
+        """A poll's answer is on screen: with every account's first there, the store opens after this frame."""
+        if not any(state.polling for state in self.app.accounts.values()):
+            self.app.call_after_refresh(self.open)
+
+    def open(self) -> None:
+        if self.opened or self.app.exiting:
+            return
+        self.opened = True
+        stored = self.open_store()
+        self.app.previews = stored.previews
+        if stored.leases is not None:  # the polls from now on go through the journal's lease (the first went direct)
+            self.app.leases = self.app.poller.leases = stored.leases
+        self.app.link_journal(stored.journal, stored.journal_problem)
+        link = self.app.journal_link
+        for state in self.app.accounts.values():  # the polls shown before the journal opened
+            if link is not None and state.snapshot is not None and state.last_poll_at is not None:
+                link.record_snapshot(state.name, state.snapshot, state.last_poll_at)
 
 
 class StartupScreen(Screen[None]):

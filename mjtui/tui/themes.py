@@ -1,4 +1,4 @@
-"""The theme files as Textual `Theme` objects, checked with Textual's own colour parser."""
+"""The theme files as Textual `Theme` objects: the user's checked with Textual's own colour parser."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 from textual.color import Color, ColorParseError
 from textual.theme import BUILTIN_THEMES, Theme
 
-from mjtui.themes import ThemeSpec, load_themes, shipped_themes_dir
+from mjtui.themes import ThemeSpec, shipped_specs
 
 SHIPPED_THEMES = ("mjtui-dark", "mjtui-light", "mjtui-high-contrast", "mjtui-ansi")
 _TEXT_STYLES = {"none", "bold", "dim", "italic", "underline", "reverse", "strike", "blink", "not"}
@@ -46,6 +46,8 @@ def to_theme(spec: ThemeSpec) -> Theme:
 
 def load(directories: Iterable[Path]) -> tuple[list[Theme], list[str]]:
     """The valid themes in `directories` (later ones win a name), and a warning line per bad file."""
+    from mjtui.theme_schema import load_themes  # pydantic: after the first frame, unless a user's theme is in it
+
     specs, warnings = load_themes(directories, check_colour=check_colour, check_variable=check_variable)
     return [to_theme(spec) for spec in specs], warnings
 
@@ -53,8 +55,7 @@ def load(directories: Iterable[Path]) -> tuple[list[Theme], list[str]]:
 @cache
 def shipped() -> tuple[Theme, ...]:
     """The themes in mjtui's own `themes/` folder."""
-    themes, _ = load([shipped_themes_dir()])
-    return tuple(themes)
+    return tuple(to_theme(spec) for spec in shipped_specs())
 
 
 def available(themes: Iterable[Theme]) -> list[str]:
