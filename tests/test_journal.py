@@ -500,9 +500,11 @@ def test_after_many_polls_and_restarts_every_job_reads_as_if_each_poll_rewrote_i
                 remember(account, job_id, at, channel=job_row.channel, created=job_row.created)
 
         def expected(since: float | None = None) -> list[tuple[object, ...]]:
-            ordered = sorted(  # newest first: last seen, then started (created, else none: last), then first seen
+            ordered = sorted(  # newest first: last seen; at one poll the running, then the last to finish; then started
+                # (created, else none: last), then first seen
                 ((account, job_id), e) for (account, job_id), e in model.items() if since is None or e["last_seen"] >= since)
-            ordered.sort(key=lambda item: (-item[1]["last_seen"], item[1]["created"] is None,  # type: ignore[operator]
+            ordered.sort(key=lambda item: (-item[1]["last_seen"], item[1]["finished_at"] is not None,  # type: ignore[operator]
+                                           -(item[1]["finished_at"] or 0), item[1]["created"] is None,  # type: ignore[operator]
                                            -item[1]["first_seen"]))  # type: ignore[operator]
             return [(account, job_id, e["channel"], e["first_seen"], e["last_seen"], e["finished_at"], e["final_status"])
                     for (account, job_id), e in ordered]
@@ -793,3 +795,13 @@ def test_read_export_names_the_bad_line(tmp_path: Path) -> None:
                                 '"lastSeen":"2026-11-24T12:00:00.000Z"}\nnot json\n'), "jsonl")
     with pytest.raises(ValueError, match="not an mjtui export"):
         read_export(io.StringIO("a,b\n1,2\n"), "csv")
+
+
+def test_the_jobs_of_one_poll_read_running_first_then_finished_in_the_order_they_ended(tmp_path: Path) -> None:
+    """`h` showed the jobs of one poll interleaved: each row's time (started, or finished) out of order."""
+    with Journal(tmp_path / "journal.sqlite3", clock=ManualClock(T0)) as journal:
+        journal.record_poll("main", [row("a"), row("b"), row("d")], [], T0)
+        journal.record_poll("main", [row("b"), row("c")], [("a", final("a", run=61.0)), ("d", final("d", run=65.0))],
+                            T0 + 10)
+        listed = ids(journal.history())
+        assert listed[:2] == ["c", "b"] and sorted(listed[2:]) == ["a", "d"], listed

@@ -481,7 +481,10 @@ class Journal:
         """Jobs last seen at or after `since`, newest first (last seen, then started), narrowed by every filter given
         (see `HistoryFilters`). `limit` None: all; `offset` skips that many (the next page)."""
         sql, params = _history_query(filters)
-        sql += " ORDER BY seen DESC, created DESC, first_seen DESC, account, job_id"  # running jobs: the newest first
+        # Seen at one poll: the running first, newest started first, then the finished, the last to finish first (the
+        # order of the "when" the history shows)
+        sql += (" ORDER BY seen DESC, finished_at DESC NULLS FIRST, created DESC, first_seen DESC,"
+                " account, job_id")
         if limit is not None:
             sql += " LIMIT ? OFFSET ?"
             params += [limit, offset]
