@@ -12,8 +12,6 @@ from __future__ import annotations
 import asyncio
 import importlib
 import random
-import signal
-import sys
 import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
@@ -40,7 +38,7 @@ from mjtui.tui.notices import TOAST_CSS, Notice, NoticeLog, NoticesScreen, Toast
 from mjtui.tui.startup import LateStore, Opening, StartupScreen
 from mjtui.tui.textual_contract import drop_toasts
 from mjtui.tui.themes import shipped as shipped_themes
-from mjtui.tui.watchdog import ExitDeadline, TerminalModes
+from mjtui.tui.watchdog import ExitDeadline
 
 if TYPE_CHECKING:
     from mjtui.api.models import Job
@@ -206,11 +204,11 @@ class MjtuiApp(App[None]):
 
     def on_load(self) -> None:
         # before Textual takes the terminal over: the settings to give back if the app is ended outright
-        self._exit_deadline = ExitDeadline(terminal=TerminalModes.save(sys.__stdin__, sys.__stderr__))
+        self._exit_deadline = ExitDeadline.for_this_terminal()
 
     def on_mount(self) -> None:
         if not self.is_headless:
-            self._trap_signals()  # first: the rest of start-up can keep the event loop busy (see _trap_signals)
+            self._exit_deadline.trap(self.exit)  # first: the rest of start-up can keep the event loop busy
         self.collector.start(self)
         self._partial_writes = partial_writes.install()
         if self.theme != self.wanted_theme:
@@ -283,19 +281,6 @@ class MjtuiApp(App[None]):
         self.collector.stop()
         if self.journal_link is not None:
             self.journal_link.close()
-
-    def _trap_signals(self) -> None:
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGHUP):
-            try:
-                loop.add_signal_handler(sig, self._exit_on_signal)
-                self._exit_deadline.arm(sig)  # ends the process if the loop never gets back to its handler
-            except (NotImplementedError, RuntimeError, ValueError):
-                pass  # not on this platform or not in the main thread
-
-    def _exit_on_signal(self) -> None:
-        self._exit_deadline.heard()  # the exit begins here: however slow, it is left to finish
-        self.exit()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Until the dashboard is there, the keys that act on it are shown dimmed and do nothing (quit works)."""
