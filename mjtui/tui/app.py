@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import importlib
 import random
-import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -27,14 +26,13 @@ from textual.theme import Theme
 from mjtui.clock import Clock, SystemClock
 from mjtui.config_file import ConfigError
 from mjtui.logs import log
-from mjtui.secrets import redact
 from mjtui.text import clean
 from mjtui.themes import DEFAULT_THEME
 from mjtui.timers import TextualTimers, Timers
 from mjtui.tui import partial_writes
 from mjtui.tui.bindings import APP_BINDINGS, keymap_conflicts, with_keymap
 from mjtui.tui.collector import Collector
-from mjtui.tui.notices import TOAST_CSS, Notice, NoticeLog, NoticesScreen, ToastGate, toast_line
+from mjtui.tui.notices import TOAST_CSS, Noticeboard, NoticesScreen
 from mjtui.tui.startup import LateStore, Opening, StartupScreen
 from mjtui.tui.textual_contract import drop_toasts
 from mjtui.tui.themes import shipped as shipped_themes
@@ -92,8 +90,7 @@ class MjtuiApp(App[None]):
         leases: Leases | None = None,
     ) -> None:
         super().__init__()
-        self.notices = NoticeLog()  # every notification, whole: `n` shows them
-        self.toasts = ToastGate()  # one toast on screen at a time
+        self.notices = Noticeboard()  # every notification, whole (`n` shows them); one toast on screen at a time
         self.wanted_theme = theme or DEFAULT_THEME
         self.save_theme = save_theme
         self._theme_settled = False  # the theme set here is not a choice to save
@@ -181,12 +178,11 @@ class MjtuiApp(App[None]):
 
         The whole text goes into the notifications log (`n`); the toast shows its first line (`toast=False`: none).
         """
-        message, title = redact(clean(message, keep_newlines=True)), redact(clean(title))
-        self.notices.add(Notice(self.clock.now(), severity, title, message))
         seconds = self.NOTIFICATION_TIMEOUT if timeout is None else timeout
-        if toast and self.toasts.admit(severity, seconds, time.monotonic()):  # Textual times toasts on its own clock
-            key = self.user_keymap.get("notices", "n").split(",")[0].strip()
-            super().notify(toast_line(message, key, title), severity=severity, timeout=seconds, markup=False)
+        key = self.user_keymap.get("notices", "n").split(",")[0].strip()
+        line = self.notices.post(self.clock.now(), severity, title, message, seconds=seconds, key=key, toast=toast)
+        if line is not None:  # "" is a toast too: an empty notification still shows one
+            super().notify(line, severity=severity, timeout=seconds, markup=False)
 
     def on_notify(self, event: Notify) -> None:
         """A toast about to show replaces the one showing (runs before App's own handler adds it: subclass first).
@@ -197,7 +193,7 @@ class MjtuiApp(App[None]):
 
     def clear_notifications(self) -> None:
         """No toast left: the next one shows whatever its severity."""
-        self.toasts.forget()
+        self.notices.gate.forget()
         super().clear_notifications()
 
     # -- start and stop -------------------------------------------------------------------------------
