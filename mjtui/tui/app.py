@@ -25,15 +25,13 @@ from textual.theme import Theme
 
 from mjtui.clock import Clock, SystemClock
 from mjtui.config_file import ConfigError
-from mjtui.logs import log
-from mjtui.text import clean
 from mjtui.themes import DEFAULT_THEME
 from mjtui.timers import TextualTimers, Timers
 from mjtui.tui import partial_writes
 from mjtui.tui.bindings import APP_BINDINGS, keymap_conflicts, with_keymap
 from mjtui.tui.collector import Collector
 from mjtui.tui.notices import TOAST_CSS, Noticeboard, NoticesScreen
-from mjtui.tui.startup import LateStore, Opening, StartupScreen
+from mjtui.tui.startup import LateStore, Opening, StartupScreen, account_states, tell_startup_problems
 from mjtui.tui.textual_contract import drop_toasts
 from mjtui.tui.themes import shipped as shipped_themes
 from mjtui.tui.watchdog import ExitDeadline
@@ -127,18 +125,10 @@ class MjtuiApp(App[None]):
             self._build_dashboard()
 
     def _start_accounts(self, connections: Iterable[Connection], problems: dict[str, tuple[str, str]]) -> None:
-        from mjtui.poller import AccountState, Poller
+        from mjtui.poller import Poller
         from mjtui.tui.messages import WorkerHost
 
-        for connection in connections:
-            connection.client.get_retries = 0  # the poll loop owns retries and their pace; no bursts behind it
-            state = AccountState(connection.name, connection.provider, connection)
-            state.channel_names = dict(self._channel_names.get(connection.name, {}))
-            if connection.account is not None:
-                state.channel_names.update(connection.account.channels)
-            self.accounts[connection.name] = state
-        for name, (provider, problem) in problems.items():
-            self.accounts[name] = AccountState(name, provider, None, problem=problem)
+        self.accounts.update(account_states(connections, problems, self._channel_names))
         self._worker_host = WorkerHost(self)
         self.poller: Poller = Poller(self._worker_host, self.accounts, clock=self.clock, timers=self.timers,
                                      refresh_seconds=self._start_refresh, rng=self._rng, leases=self.leases)
@@ -239,18 +229,7 @@ class MjtuiApp(App[None]):
 
     def _go_live(self) -> None:
         """With the dashboard up: what the user should know of start-up, the journal's writer, the clock's tick."""
-        if not self._partial_writes:
-            from textual import __version__ as textual_version  # read from the package's metadata: slow to import
-
-            log.warning("Textual %s is not the shape partial writes were made for: the dashboard works, "
-                        "sending more bytes per update (see mjtui/tui/textual_contract.py)", textual_version)
-        for conflict in self.key_conflicts:
-            self.notify(conflict, severity="warning", timeout=8)
-        if self.unknown_keys:
-            self.notify(f"[keys] in the config names no binding: {', '.join(map(clean, self.unknown_keys))} (? lists the ids)",
-                        severity="warning", timeout=8)
-        for warning in self.startup_warnings:
-            self.notify(warning, severity="warning", timeout=12)
+        tell_startup_problems(self, self._partial_writes)
         if self.opening is None:
             self.link_journal(self.journal, self.journal_problem)
         else:
