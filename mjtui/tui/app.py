@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 from rich.console import RenderableType
 from textual import work
 from textual.app import App, SystemCommand
-from textual.binding import Binding
 from textual.notifications import Notify, SeverityLevel
 from textual.screen import ModalScreen, Screen
 from textual.theme import Theme
@@ -28,7 +27,7 @@ from mjtui.config_file import ConfigError
 from mjtui.themes import DEFAULT_THEME
 from mjtui.timers import TextualTimers, Timers
 from mjtui.tui import partial_writes
-from mjtui.tui.bindings import APP_BINDINGS, keymap_conflicts, with_keymap
+from mjtui.tui.bindings import APP_BINDINGS, keymap_conflicts
 from mjtui.tui.collector import Collector
 from mjtui.tui.notices import TOAST_CSS, Noticeboard, NoticesScreen
 from mjtui.tui.startup import LateStore, Opening, StartupScreen, account_states, tell_startup_problems
@@ -369,21 +368,10 @@ class MjtuiApp(App[None]):
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         textuals = list(super().get_system_commands(screen))
         yield from textuals
-        if self._dashboard is None:
-            return  # still starting: the keys' actions need the dashboard
-        offered = {command.title for command in textuals}  # Textual's "Quit": not listed twice
-        for binding in with_keymap(self.user_keymap):
-            if binding.id and binding.description and binding.description not in offered:
-                offered.add(binding.description)  # ctrl+c's Quit too
-                first_key = Binding(binding.key.split(",")[0], "")
-                yield SystemCommand(f"{binding.description} ({self.get_key_display(first_key)})",
-                                    binding.tooltip or binding.description, lambda a=binding.action: self._run_key_action(a))
+        if self._dashboard is not None:  # else still starting: the keys' actions need the dashboard
+            from mjtui.tui.keys import palette_commands
 
-    async def _run_key_action(self, action: str) -> None:
-        """A key's action picked in the palette: the dashboard's own run there, the app's here."""
-        from mjtui.tui.keys import on_dashboard
-
-        await (self.dashboard if on_dashboard(action) else self).run_action(action)
+            yield from palette_commands(self, {command.title for command in textuals})
 
     # -- what the inspector and the history screen ask for (mjtui.tui.host.ScreenHost) ------------------
 
