@@ -51,8 +51,6 @@ if TYPE_CHECKING:
     from mjtui.tui.notifications import Announcer
     from mjtui.tui.preview import Preview
 
-INTERVAL_STEPS = (2, 3, 5, 10, 15, 30, 60, 120, 300)
-
 
 class MjtuiApp(App[None]):
     """The live monitor."""
@@ -322,19 +320,9 @@ class MjtuiApp(App[None]):
 
     def action_pause(self) -> None:
         """Stop every poll and the inspector's follow; pressing again resumes."""
-        pausing = not self.paused
-        if pausing:
-            self.poller.pause()
-        else:
-            self.poller.resume()  # live accounts poll now, a back-off keeps its Retry-After, halted ones wait
-        self.dashboard.show_headers()
-        self.dashboard.show_topbar()
-        self.notify("paused: no polls until p is pressed again" if pausing else "resumed", timeout=2)
-        from mjtui.tui.inspector import InspectorScreen
+        from mjtui.tui.app_keys import toggle_pause
 
-        for screen in self.screen_stack:
-            if isinstance(screen, InspectorScreen):
-                screen.stop_following() if pausing else screen.fetch()
+        toggle_pause(self)
 
     def action_refresh(self) -> None:
         """Poll every account now; this also retries accounts halted by 401 / 402 / 596."""
@@ -344,11 +332,10 @@ class MjtuiApp(App[None]):
         self.poller.poll_all()
 
     def action_interval(self, direction: int) -> None:
-        steps = INTERVAL_STEPS
-        current = min(range(len(steps)), key=lambda i: abs(steps[i] - self.refresh_seconds))
-        self.poller.set_refresh(float(steps[max(0, min(len(steps) - 1, current + direction))]))
-        self.notify(self.dashboard.refresh_words(), timeout=2)
-        self.dashboard.show_headers()
+        """Poll less (-1) or more (+1) often, by a step."""
+        from mjtui.tui.app_keys import step_interval
+
+        step_interval(self, direction)
 
     def help_rows(self) -> list[tuple[str, str, str]]:
         from mjtui.tui.keys import help_rows
@@ -369,7 +356,7 @@ class MjtuiApp(App[None]):
         textuals = list(super().get_system_commands(screen))
         yield from textuals
         if self._dashboard is not None:  # else still starting: the keys' actions need the dashboard
-            from mjtui.tui.keys import palette_commands
+            from mjtui.tui.app_keys import palette_commands
 
             yield from palette_commands(self, {command.title for command in textuals})
 
@@ -396,13 +383,9 @@ class MjtuiApp(App[None]):
 
     async def preview_image(self, account: str, url: str) -> tuple[Preview, bool]:
         """A job image for the inspector (see `mjtui.tui.preview.load_preview`); raises MjtuiError or PreviewError."""
-        from mjtui.api import errors
-        from mjtui.tui.preview import load_preview
+        from mjtui.tui.preview import load_account_preview
 
-        state = self.accounts[account]
-        if self.previews is None or state.connection is None:
-            raise errors.MjtuiError("previews are off")
-        return await load_preview(self.previews, state.connection.service.download, url)
+        return await load_account_preview(self.previews, self.accounts[account].connection, url)
 
 
 def make_app(connections: Iterable[Connection], **options: Any) -> MjtuiApp:

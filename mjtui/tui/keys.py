@@ -5,12 +5,9 @@ What a key needs of an account's provider (`DASHBOARD_NEEDS`) decides whether it
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import replace
-from functools import partial
-from typing import TYPE_CHECKING
 
-from textual.app import SystemCommand
 from textual.binding import Binding, BindingType
 
 from mjtui.actions import NEEDS
@@ -19,9 +16,6 @@ from mjtui.providers import Capability, Provider
 from mjtui.text import clean
 from mjtui.tui.bindings import DASHBOARD_BINDINGS, HISTORY_BINDINGS, INSPECTOR_BINDINGS, all_bindings, with_keymap
 from mjtui.tui.confirm import ConfirmScreen
-
-if TYPE_CHECKING:
-    from mjtui.tui.app import MjtuiApp
 
 READONLY_WORDS = {"reset": "moderation reset", "press": "pressing buttons"}  # how the TUI names an action it will not send
 # What each key needs of an account's provider; the dashboard cancels a job picked in a channel's running list.
@@ -89,19 +83,3 @@ def on_dashboard(action: str) -> bool:
 def lacks(service: Provider, action: str) -> list[Capability]:
     """What the dashboard would need of the provider for `action` that it cannot do."""
     return [capability for capability in DASHBOARD_NEEDS.get(action, ()) if not service.can(capability)]
-
-
-def palette_commands(app: MjtuiApp, offered: set[str]) -> Iterator[SystemCommand]:
-    """A command palette entry per key with a description, `Description (its first key)`; not those `offered`
-    already (Textual's "Quit": not listed twice)."""
-    for binding in with_keymap(app.user_keymap):
-        if binding.id and binding.description and binding.description not in offered:
-            offered.add(binding.description)  # ctrl+c's Quit too
-            first_key = Binding(binding.key.split(",")[0], "")
-            yield SystemCommand(f"{binding.description} ({app.get_key_display(first_key)})",
-                                binding.tooltip or binding.description, partial(run_key_action, app, binding.action))
-
-
-async def run_key_action(app: MjtuiApp, action: str) -> None:
-    """A key's action picked in the palette: the dashboard's own run there, the app's on the app."""
-    await (app.dashboard if on_dashboard(action) else app).run_action(action)
