@@ -1,7 +1,8 @@
 """The app: builds the parts, starts and stops them, and keeps the theme; the screens show and act.
 
-The dashboard (`mjtui.tui.dashboard`) is the first screen; polling is `mjtui.poller`'s, run here as workers;
-what a key sends is `mjtui.tui.dispatch`'s; what finished is announced by `mjtui.tui.notifications.Announcer`.
+The dashboard (`mjtui.tui.dashboard`) is the first screen; polling is `mjtui.poller`'s, run here as workers; in
+`mjtui.tui`: what a key sends (`dispatch`, the keys on every screen `app_keys`), what finished (`notifications`),
+toasts and their log (`notices`), start-up's steps (`startup`), signals and a terminal that hung up (`watchdog`).
 Given an `Opening` instead of connections, the app first shows `StartupScreen` (the accounts, "connecting"),
 then opens the rest and puts the dashboard in its place: so this module imports only Textual and light modules,
 and the dashboard's (the network stack, the API's models, the journal) where they are first used.
@@ -326,10 +327,9 @@ class MjtuiApp(App[None]):
 
     def action_refresh(self) -> None:
         """Poll every account now; this also retries accounts halted by 401 / 402 / 596."""
-        if self.paused:
-            self.notify("paused: press p to resume", severity="warning", timeout=2)
-            return
-        self.poller.poll_all()
+        from mjtui.tui.app_keys import poll_now
+
+        poll_now(self)
 
     def action_interval(self, direction: int) -> None:
         """Poll less (-1) or more (+1) often, by a step."""

@@ -38,6 +38,14 @@ def toggle_pause(app: MjtuiApp) -> None:
             screen.stop_following() if pausing else screen.fetch()
 
 
+def poll_now(app: MjtuiApp) -> None:
+    """Poll every account now (halted ones too), unless paused: then say how to resume."""
+    if app.paused:
+        app.notify("paused: press p to resume", severity="warning", timeout=2)
+        return
+    app.poller.poll_all()
+
+
 def step_interval(app: MjtuiApp, direction: int) -> None:
     """Poll every account one step of INTERVAL_STEPS less (-1) or more (+1) often, from the step nearest now's."""
     steps = INTERVAL_STEPS
