@@ -1,7 +1,8 @@
 """The app: builds the parts, starts and stops them, and keeps the theme; the screens show and act.
 
-The dashboard (`mjtui.tui.dashboard`) is the first screen; polling is `mjtui.poller`'s, run here as workers;
-what a key sends is `mjtui.tui.dispatch`'s; what finished is announced by `mjtui.tui.notifications.Announcer`.
+The dashboard (`mjtui.tui.dashboard`) is the first screen; polling is `mjtui.poller`'s, run here as workers; in
+`mjtui.tui`: what a key sends (`dispatch`, the keys on every screen `app_keys`), what finished (`notifications`),
+toasts and their log (`notices`), start-up's steps (`startup`), signals and a terminal that hung up (`watchdog`).
 Given an `Opening` instead of connections, the app first shows `StartupScreen` (the accounts, "connecting"),
 then opens the rest and puts the dashboard in its place: so this module imports only Textual and light modules,
 and the dashboard's (the network stack, the API's models, the journal) where they are first used.
@@ -12,35 +13,28 @@ from __future__ import annotations
 import asyncio
 import importlib
 import random
-import signal
-import sys
-import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from rich.console import RenderableType
 from textual import work
 from textual.app import App, SystemCommand
-from textual.binding import Binding
 from textual.notifications import Notify, SeverityLevel
 from textual.screen import ModalScreen, Screen
 from textual.theme import Theme
 
 from mjtui.clock import Clock, SystemClock
 from mjtui.config_file import ConfigError
-from mjtui.logs import log
-from mjtui.secrets import redact
-from mjtui.text import clean
 from mjtui.themes import DEFAULT_THEME
 from mjtui.timers import TextualTimers, Timers
 from mjtui.tui import partial_writes
-from mjtui.tui.bindings import APP_BINDINGS, keymap_conflicts, with_keymap
+from mjtui.tui.bindings import APP_BINDINGS, keymap_conflicts
 from mjtui.tui.collector import Collector
-from mjtui.tui.notices import TOAST_CSS, Notice, NoticeLog, NoticesScreen, ToastGate, toast_line
-from mjtui.tui.startup import LateStore, Opening, StartupScreen
+from mjtui.tui.notices import TOAST_CSS, Noticeboard, NoticesScreen
+from mjtui.tui.startup import LateStore, Opening, StartupScreen, account_states, tell_startup_problems
 from mjtui.tui.textual_contract import drop_toasts
 from mjtui.tui.themes import shipped as shipped_themes
-from mjtui.tui.watchdog import ExitDeadline, TerminalModes
+from mjtui.tui.watchdog import ExitDeadline
 
 if TYPE_CHECKING:
     from mjtui.api.models import Job
@@ -57,8 +51,6 @@ if TYPE_CHECKING:
     from mjtui.tui.journal_link import JournalLink
     from mjtui.tui.notifications import Announcer
     from mjtui.tui.preview import Preview
-
-INTERVAL_STEPS = (2, 3, 5, 10, 15, 30, 60, 120, 300)
 
 
 class MjtuiApp(App[None]):
@@ -94,8 +86,7 @@ class MjtuiApp(App[None]):
         leases: Leases | None = None,
     ) -> None:
         super().__init__()
-        self.notices = NoticeLog()  # every notification, whole: `n` shows them
-        self.toasts = ToastGate()  # one toast on screen at a time
+        self.notices = Noticeboard()  # every notification, whole (`n` shows them); one toast on screen at a time
         self.wanted_theme = theme or DEFAULT_THEME
         self.save_theme = save_theme
         self._theme_settled = False  # the theme set here is not a choice to save
@@ -132,18 +123,10 @@ class MjtuiApp(App[None]):
             self._build_dashboard()
 
     def _start_accounts(self, connections: Iterable[Connection], problems: dict[str, tuple[str, str]]) -> None:
-        from mjtui.poller import AccountState, Poller
+        from mjtui.poller import Poller
         from mjtui.tui.messages import WorkerHost
 
-        for connection in connections:
-            connection.client.get_retries = 0  # the poll loop owns retries and their pace; no bursts behind it
-            state = AccountState(connection.name, connection.provider, connection)
-            state.channel_names = dict(self._channel_names.get(connection.name, {}))
-            if connection.account is not None:
-                state.channel_names.update(connection.account.channels)
-            self.accounts[connection.name] = state
-        for name, (provider, problem) in problems.items():
-            self.accounts[name] = AccountState(name, provider, None, problem=problem)
+        self.accounts.update(account_states(connections, problems, self._channel_names))
         self._worker_host = WorkerHost(self)
         self.poller: Poller = Poller(self._worker_host, self.accounts, clock=self.clock, timers=self.timers,
                                      refresh_seconds=self._start_refresh, rng=self._rng, leases=self.leases)
@@ -183,12 +166,11 @@ class MjtuiApp(App[None]):
 
         The whole text goes into the notifications log (`n`); the toast shows its first line (`toast=False`: none).
         """
-        message, title = redact(clean(message, keep_newlines=True)), redact(clean(title))
-        self.notices.add(Notice(self.clock.now(), severity, title, message))
         seconds = self.NOTIFICATION_TIMEOUT if timeout is None else timeout
-        if toast and self.toasts.admit(severity, seconds, time.monotonic()):  # Textual times toasts on its own clock
-            key = self.user_keymap.get("notices", "n").split(",")[0].strip()
-            super().notify(toast_line(message, key, title), severity=severity, timeout=seconds, markup=False)
+        key = self.user_keymap.get("notices", "n").split(",")[0].strip()
+        line = self.notices.post(self.clock.now(), severity, title, message, seconds=seconds, key=key, toast=toast)
+        if line is not None:  # "" is a toast too: an empty notification still shows one
+            super().notify(line, severity=severity, timeout=seconds, markup=False)
 
     def on_notify(self, event: Notify) -> None:
         """A toast about to show replaces the one showing (runs before App's own handler adds it: subclass first).
@@ -199,18 +181,18 @@ class MjtuiApp(App[None]):
 
     def clear_notifications(self) -> None:
         """No toast left: the next one shows whatever its severity."""
-        self.toasts.forget()
+        self.notices.gate.forget()
         super().clear_notifications()
 
     # -- start and stop -------------------------------------------------------------------------------
 
     def on_load(self) -> None:
         # before Textual takes the terminal over: the settings to give back if the app is ended outright
-        self._exit_deadline = ExitDeadline(terminal=TerminalModes.save(sys.__stdin__, sys.__stderr__))
+        self._exit_deadline = ExitDeadline.for_this_terminal()
 
     def on_mount(self) -> None:
         if not self.is_headless:
-            self._trap_signals()  # first: the rest of start-up can keep the event loop busy (see _trap_signals)
+            self._exit_deadline.trap(self.exit)  # first: the rest of start-up can keep the event loop busy
         self.collector.start(self)
         self._partial_writes = partial_writes.install()
         if self.theme != self.wanted_theme:
@@ -245,18 +227,7 @@ class MjtuiApp(App[None]):
 
     def _go_live(self) -> None:
         """With the dashboard up: what the user should know of start-up, the journal's writer, the clock's tick."""
-        if not self._partial_writes:
-            from textual import __version__ as textual_version  # read from the package's metadata: slow to import
-
-            log.warning("Textual %s is not the shape partial writes were made for: the dashboard works, "
-                        "sending more bytes per update (see mjtui/tui/textual_contract.py)", textual_version)
-        for conflict in self.key_conflicts:
-            self.notify(conflict, severity="warning", timeout=8)
-        if self.unknown_keys:
-            self.notify(f"[keys] in the config names no binding: {', '.join(map(clean, self.unknown_keys))} (? lists the ids)",
-                        severity="warning", timeout=8)
-        for warning in self.startup_warnings:
-            self.notify(warning, severity="warning", timeout=12)
+        tell_startup_problems(self, self._partial_writes)
         if self.opening is None:
             self.link_journal(self.journal, self.journal_problem)
         else:
@@ -283,19 +254,6 @@ class MjtuiApp(App[None]):
         self.collector.stop()
         if self.journal_link is not None:
             self.journal_link.close()
-
-    def _trap_signals(self) -> None:
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGHUP):
-            try:
-                loop.add_signal_handler(sig, self._exit_on_signal)
-                self._exit_deadline.arm(sig)  # ends the process if the loop never gets back to its handler
-            except (NotImplementedError, RuntimeError, ValueError):
-                pass  # not on this platform or not in the main thread
-
-    def _exit_on_signal(self) -> None:
-        self._exit_deadline.heard()  # the exit begins here: however slow, it is left to finish
-        self.exit()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Until the dashboard is there, the keys that act on it are shown dimmed and do nothing (quit works)."""
@@ -363,33 +321,21 @@ class MjtuiApp(App[None]):
 
     def action_pause(self) -> None:
         """Stop every poll and the inspector's follow; pressing again resumes."""
-        pausing = not self.paused
-        if pausing:
-            self.poller.pause()
-        else:
-            self.poller.resume()  # live accounts poll now, a back-off keeps its Retry-After, halted ones wait
-        self.dashboard.show_headers()
-        self.dashboard.show_topbar()
-        self.notify("paused: no polls until p is pressed again" if pausing else "resumed", timeout=2)
-        from mjtui.tui.inspector import InspectorScreen
+        from mjtui.tui.app_keys import toggle_pause
 
-        for screen in self.screen_stack:
-            if isinstance(screen, InspectorScreen):
-                screen.stop_following() if pausing else screen.fetch()
+        toggle_pause(self)
 
     def action_refresh(self) -> None:
         """Poll every account now; this also retries accounts halted by 401 / 402 / 596."""
-        if self.paused:
-            self.notify("paused: press p to resume", severity="warning", timeout=2)
-            return
-        self.poller.poll_all()
+        from mjtui.tui.app_keys import poll_now
+
+        poll_now(self)
 
     def action_interval(self, direction: int) -> None:
-        steps = INTERVAL_STEPS
-        current = min(range(len(steps)), key=lambda i: abs(steps[i] - self.refresh_seconds))
-        self.poller.set_refresh(float(steps[max(0, min(len(steps) - 1, current + direction))]))
-        self.notify(self.dashboard.refresh_words(), timeout=2)
-        self.dashboard.show_headers()
+        """Poll less (-1) or more (+1) often, by a step."""
+        from mjtui.tui.app_keys import step_interval
+
+        step_interval(self, direction)
 
     def help_rows(self) -> list[tuple[str, str, str]]:
         from mjtui.tui.keys import help_rows
@@ -409,21 +355,10 @@ class MjtuiApp(App[None]):
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         textuals = list(super().get_system_commands(screen))
         yield from textuals
-        if self._dashboard is None:
-            return  # still starting: the keys' actions need the dashboard
-        offered = {command.title for command in textuals}  # Textual's "Quit": not listed twice
-        for binding in with_keymap(self.user_keymap):
-            if binding.id and binding.description and binding.description not in offered:
-                offered.add(binding.description)  # ctrl+c's Quit too
-                first_key = Binding(binding.key.split(",")[0], "")
-                yield SystemCommand(f"{binding.description} ({self.get_key_display(first_key)})",
-                                    binding.tooltip or binding.description, lambda a=binding.action: self._run_key_action(a))
+        if self._dashboard is not None:  # else still starting: the keys' actions need the dashboard
+            from mjtui.tui.app_keys import palette_commands
 
-    async def _run_key_action(self, action: str) -> None:
-        """A key's action picked in the palette: the dashboard's own run there, the app's here."""
-        from mjtui.tui.keys import on_dashboard
-
-        await (self.dashboard if on_dashboard(action) else self).run_action(action)
+            yield from palette_commands(self, {command.title for command in textuals})
 
     # -- what the inspector and the history screen ask for (mjtui.tui.host.ScreenHost) ------------------
 
@@ -448,13 +383,9 @@ class MjtuiApp(App[None]):
 
     async def preview_image(self, account: str, url: str) -> tuple[Preview, bool]:
         """A job image for the inspector (see `mjtui.tui.preview.load_preview`); raises MjtuiError or PreviewError."""
-        from mjtui.api import errors
-        from mjtui.tui.preview import load_preview
+        from mjtui.tui.preview import load_account_preview
 
-        state = self.accounts[account]
-        if self.previews is None or state.connection is None:
-            raise errors.MjtuiError("previews are off")
-        return await load_preview(self.previews, state.connection.service.download, url)
+        return await load_account_preview(self.previews, self.accounts[account].connection, url)
 
 
 def make_app(connections: Iterable[Connection], **options: Any) -> MjtuiApp:

@@ -6,6 +6,7 @@ in the top right corner, over the top bar and the first header's end, and never 
 
 from __future__ import annotations
 
+import time
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,6 +19,8 @@ from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from mjtui.secrets import redact
+from mjtui.text import clean
 from mjtui.tui.formatting import now_local
 
 NOTICES_KEPT = 50
@@ -85,6 +88,24 @@ class ToastGate:
     def forget(self) -> None:
         """The toasts were cleared."""
         self._showing = None
+
+
+class Noticeboard(NoticeLog):
+    """The app's notifications: every one kept whole in the log, and a one-line toast for those the gate lets show."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate = ToastGate()
+
+    def post(self, at: float, severity: SeverityLevel, title: str, message: str, *, seconds: float, key: str,
+             toast: bool = True) -> str | None:
+        """Keep a notification (text from strangers: cleaned, never a token) and say its toast's line, `key` showing
+        the rest; None: no toast (`toast` False, or a worse one still up)."""
+        message, title = redact(clean(message, keep_newlines=True)), redact(clean(title))
+        self.add(Notice(at, severity, title, message))
+        if toast and self.gate.admit(severity, seconds, time.monotonic()):  # Textual times toasts on its own clock
+            return toast_line(message, key, title)
+        return None
 
 
 class NoticesScreen(ModalScreen[None]):

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from PIL.Image import Image as PILImage
     from textual_image.widget import AutoImage, HalfcellImage, SixelImage
 
+    from mjtui.connections import Connection
     from mjtui.store.image_cache import ImageCache
 
     ImageWidget = AutoImage | SixelImage | HalfcellImage  # the classes image_widget_class chooses from
@@ -202,6 +203,15 @@ async def load_preview(cache: ImageCache, download: Callable[[str], Awaitable[by
         except OSError as exc:
             log.warning("could not keep a preview in %s: %s", cache.directory, exc)
     return preview, cached
+
+
+async def load_account_preview(cache: ImageCache | None, connection: Connection | None, url: str) -> tuple[Preview, bool]:
+    """`load_preview` through an account's connection; MjtuiError when previews are off or the account has none."""
+    from mjtui.api import errors
+
+    if cache is None or connection is None:
+        raise errors.MjtuiError("previews are off")
+    return await load_preview(cache, connection.service.download, url)
 
 
 class PreviewPanel(Vertical):

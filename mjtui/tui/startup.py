@@ -7,7 +7,7 @@ imported; `Opening.open` (called by the app once the frame is painted) imports a
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -16,7 +16,9 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 
 from mjtui.clock import Clock
+from mjtui.logs import log
 from mjtui.monitor.health import AccountStatus
+from mjtui.text import clean
 from mjtui.tui.account_header import AccountHeader
 from mjtui.tui.footer import KeysFooter
 from mjtui.tui.formatting import now_local
@@ -28,6 +30,7 @@ if TYPE_CHECKING:
     from mjtui.config import NotifyConfig
     from mjtui.connections import Connection
     from mjtui.lease import Leases
+    from mjtui.poller import AccountState
     from mjtui.store import Journal
     from mjtui.store.image_cache import ImageCache
     from mjtui.tui.app import MjtuiApp
@@ -65,6 +68,42 @@ class Opening:
     accounts: list[tuple[str, str]]
     open: Callable[[], Opened]
     open_store: Callable[[], Stored] = Stored
+
+
+def account_states(connections: Iterable[Connection], problems: dict[str, tuple[str, str]],
+                   channel_names: dict[str, dict[str, str]]) -> dict[str, AccountState]:
+    """A state to poll per connection, its channels named by the config then by the account; one per `problems`
+    account, which has no connection, saying why."""
+    from mjtui.poller import AccountState
+
+    states: dict[str, AccountState] = {}
+    for connection in connections:
+        connection.client.get_retries = 0  # the poll loop owns retries and their pace; no bursts behind it
+        state = AccountState(connection.name, connection.provider, connection)
+        state.channel_names = dict(channel_names.get(connection.name, {}))
+        if connection.account is not None:
+            state.channel_names.update(connection.account.channels)
+        states[connection.name] = state
+    for name, (provider, problem) in problems.items():
+        states[name] = AccountState(name, provider, None, problem=problem)
+    return states
+
+
+def tell_startup_problems(app: MjtuiApp, partial_writes: bool) -> None:
+    """Once the dashboard is up, what the user should know of start-up: the keys the config got wrong, the warnings
+    gathered on the way (and, in the log, a Textual that partial writes do not fit)."""
+    if not partial_writes:
+        from textual import __version__ as textual_version  # read from the package's metadata: slow to import
+
+        log.warning("Textual %s is not the shape partial writes were made for: the dashboard works, "
+                    "sending more bytes per update (see mjtui/tui/textual_contract.py)", textual_version)
+    for conflict in app.key_conflicts:
+        app.notify(conflict, severity="warning", timeout=8)
+    if app.unknown_keys:
+        app.notify(f"[keys] in the config names no binding: {', '.join(map(clean, app.unknown_keys))} (? lists the ids)",
+                   severity="warning", timeout=8)
+    for warning in app.startup_warnings:
+        app.notify(warning, severity="warning", timeout=12)
 
 
 STORE_AFTER = 1.0  # seconds after the dashboard is shown: the journal opens then even if an account has not answered

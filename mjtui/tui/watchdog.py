@@ -11,6 +11,7 @@ handler Textual gave it (`ExitDeadline`), giving the terminal back first.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import select
 import signal
@@ -101,6 +102,27 @@ class ExitDeadline:
     def __init__(self, terminal: TerminalModes | None = None) -> None:
         self.terminal = terminal
         self._clocks: list[threading.Timer] = []
+
+    @classmethod
+    def for_this_terminal(cls) -> ExitDeadline:
+        """A deadline that gives back the terminal's settings as they are now (call it before the app takes it over)."""
+        return cls(terminal=TerminalModes.save(sys.__stdin__, sys.__stderr__))
+
+    def trap(self, on_signal: Callable[[], None], *signals: signal.Signals) -> None:
+        """Have the running event loop call `on_signal` at each of `signals` (SIGTERM, SIGHUP when none are named),
+        with a clock started in case the loop never gets back to it. Call it first thing: start-up can keep the loop
+        busy."""
+        loop = asyncio.get_running_loop()
+        for sig in signals or (signal.SIGTERM, signal.SIGHUP):
+            try:
+                loop.add_signal_handler(sig, self._heard_then, on_signal)
+                self.arm(sig)  # ends the process if the loop never gets back to its handler
+            except (NotImplementedError, RuntimeError, ValueError):
+                pass  # not on this platform or not in the main thread
+
+    def _heard_then(self, on_signal: Callable[[], None]) -> None:
+        self.heard()  # the exit begins here: however slow, it is left to finish
+        on_signal()
 
     def arm(self, *signals: signal.Signals) -> None:
         """Start a clock at each of `signals`. Call it after the event loop's handlers for them are set: this replaces
