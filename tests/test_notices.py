@@ -111,7 +111,8 @@ async def test_the_log_keeps_the_last_fifty(make_sim, clock):
 
 async def test_one_toast_at_a_time_and_news_never_wipes_a_worse_one(make_sim, clock):
     """Four accounts polled together raised four toasts that stacked over the right-hand pane: the newest replaces
-    the one on screen, titles go on its line, and an error stays up until it times out whatever good news follows."""
+    the one on screen, titles go on its line, an error stays up until it times out whatever good news follows, and
+    the answer to a key ("U2 pressed") is not wiped by the next poll's news."""
     sim = make_sim(accounts=2, channels=2, autopilot=False, fail_rate=0.0, moderation_rate=0.0, speed_scale=0.3)
     world = sim.world
     jobs = [world.submit(account, "a quiet harbour", account.channels[0]).jobid for account in world.accounts.values()]
@@ -134,4 +135,12 @@ async def test_one_toast_at_a_time_and_news_never_wipes_a_worse_one(make_sim, cl
         [toast] = shown_toasts(app)
         assert toast._notification.message == "main: cancel failed: 429 channel full", "the error stays up"
         assert toast.region.y == 0, "the toast it replaced left no row behind"
-        assert [n.text for n in app.notices][-1] == "sorted by newest", "the news is in the log"
+        assert [n.text for n in app.notices][-1] == "sorted by newest", "the lesser toast is in the log"
+        app.clear_notifications()
+        app.notify("U2 pressed on 1a2b3c: new job 4d5e6f", title="Press U2")  # what the user just did ...
+        app.notify("job 7a8b9c on …0001 failed: Job failed", title="alt1", severity="error", news=True)  # ... a poll's
+        await pilot.pause()
+        await pilot.pause()
+        [toast] = shown_toasts(app)
+        assert toast._notification.message == "Press U2: U2 pressed on 1a2b3c: new job 4d5e6f", "news waits its turn"
+        assert list(app.notices)[-1].text == "job 7a8b9c on …0001 failed: Job failed", "in the log meanwhile"

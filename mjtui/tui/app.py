@@ -161,14 +161,16 @@ class MjtuiApp(App[None]):
         super().exit(result, return_code, message)
 
     def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
-               timeout: float | None = None, markup: bool = False, toast: bool = True) -> None:
+               timeout: float | None = None, markup: bool = False, toast: bool = True, news: bool = False) -> None:
         """Toasts carry text from strangers (API answers, file names): never markup, never escapes, never a token.
 
-        The whole text goes into the notifications log (`n`); the toast shows its first line (`toast=False`: none).
+        The whole text goes into the notifications log (`n`); the toast shows its first line (`toast=False`: none;
+        `news`: the polls' own, which never hides the answer to a key).
         """
         seconds = self.NOTIFICATION_TIMEOUT if timeout is None else timeout
         key = self.user_keymap.get("notices", "n").split(",")[0].strip()
-        line = self.notices.post(self.clock.now(), severity, title, message, seconds=seconds, key=key, toast=toast)
+        line = self.notices.post(self.clock.now(), severity, title, message, seconds=seconds, key=key, toast=toast,
+                                 news=news)
         if line is not None:  # "" is a toast too: an empty notification still shows one
             super().notify(line, severity=severity, timeout=seconds, markup=False)
 

@@ -70,16 +70,22 @@ def toast_line(text: str, key: str, title: str = "") -> str:
 SEVERITY_RANK: dict[SeverityLevel, int] = {"information": 0, "warning": 1, "error": 2}
 
 
+NEWS_BELOW = len(SEVERITY_RANK)  # news ranks under every answer to what the user did, whatever their severities
+
+
 class ToastGate:
-    """One toast on screen at a time: a new one replaces the one showing, unless that one is worse and still up
-    (a finished job's toast from one account must not wipe another account's error; the log keeps both)."""
+    """One toast on screen at a time: a new one replaces the one showing, unless that one matters more and is still up:
+    the answer to what the user just did outranks news (jobs finished, slots freed: the polls' own), and an error a
+    lesser toast of its kind (a finished job's toast from one account must not wipe another account's error, nor the
+    "U2 pressed" the user waits for; the log keeps them all)."""
 
     def __init__(self) -> None:
-        self._showing: tuple[int, float] | None = None  # (severity rank, when it goes: monotonic seconds)
+        self._showing: tuple[int, float] | None = None  # (rank, when it goes: monotonic seconds)
 
-    def admit(self, severity: SeverityLevel, timeout: float, now: float) -> bool:
-        """Whether a toast of `severity` shown at `now` for `timeout` seconds goes on screen (then it is the one)."""
-        rank = SEVERITY_RANK[severity]
+    def admit(self, severity: SeverityLevel, timeout: float, now: float, *, news: bool = False) -> bool:
+        """Whether a toast of `severity` shown at `now` for `timeout` seconds goes on screen (then it is the one);
+        `news`: the polls' own, not an answer to a key."""
+        rank = SEVERITY_RANK[severity] + (0 if news else NEWS_BELOW)
         if self._showing is not None and self._showing[1] > now and self._showing[0] > rank:
             return False
         self._showing = (rank, now + timeout)
@@ -98,12 +104,12 @@ class Noticeboard(NoticeLog):
         self.gate = ToastGate()
 
     def post(self, at: float, severity: SeverityLevel, title: str, message: str, *, seconds: float, key: str,
-             toast: bool = True) -> str | None:
+             toast: bool = True, news: bool = False) -> str | None:
         """Keep a notification (text from strangers: cleaned, never a token) and say its toast's line, `key` showing
-        the rest; None: no toast (`toast` False, or a worse one still up)."""
+        the rest; None: no toast (`toast` False, or one that matters more still up; `news`: see ToastGate)."""
         message, title = redact(clean(message, keep_newlines=True)), redact(clean(title))
         self.add(Notice(at, severity, title, message))
-        if toast and self.gate.admit(severity, seconds, time.monotonic()):  # Textual times toasts on its own clock
+        if toast and self.gate.admit(severity, seconds, time.monotonic(), news=news):  # Textual times toasts itself
             return toast_line(message, key, title)
         return None
 

@@ -173,7 +173,8 @@ class Announcer:
         title = clean(account, limit=40) if self.titled else ""
         said = coalesced(announcements)
         timeout = 4 if said.severity == "information" else 8
-        self.app.notify(said.message, title=title, severity=said.severity, timeout=timeout, toast=self.settings.toasts)
+        self.app.notify(said.message, title=title, severity=said.severity, timeout=timeout, toast=self.settings.toasts,
+                        news=True)
         if self.settings.bell:
             self.app.bell()
         notification = desktop_notification([f"{title}: {a.message}" if title else a.message for a in announcements],
