@@ -112,6 +112,32 @@ async def test_a_running_jobs_prompt_known_from_a_past_session_shows_though_the_
         assert "a red fox in snow" in line, "the journal's prompt, though it opened after the first list"
 
 
+async def test_a_job_that_finished_before_the_journal_opened_is_journalled_with_its_final_state(make_sim, clock):
+    """ctrl+r in the first second, while another account's first list is on its way: a job that left the list then
+    is recorded as it ended, not lost."""
+    q = quiet(make_sim, imaginepro=True)
+    recorder = wire(q.sim)
+    recorder.hold("GET", "/api/v1/")  # ImaginePro's first poll: the journal waits for it (or a second)
+    journal = Journal(":memory:", clock=clock)
+    app = make_app([], opening=Opening([("main", "useapi"), ("ip", "imaginepro")],
+                                       lambda: Opened([demo_connection(q.sim, name) for name in ("main", "ip")]),
+                                       lambda: Stored(journal=journal)),
+                   clock=clock, timers=ManualTimers(clock), rng=random.Random(0), title="mjtui")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, workers=False)
+        assert app.journal_link is None, "not open yet: an account's first list is still on its way"
+        clock.advance(q.sim.world.jobs[q.lone].finish_at - q.sim.world.clock.now() + 0.1)  # no timer fired: still <1 s
+        q.sim.world.advance()
+        app.poller.poll("main")
+        await settle(pilot, workers=False)
+        recorder.release()
+        await settle(pilot)
+        await pilot.pause()
+        await asyncio.to_thread(app.writer.flush, 5)
+        entry = journal.entry("main", q.lone)
+        assert entry is not None and entry.final_status == "completed", entry
+
+
 async def test_an_account_slow_to_answer_holds_the_journal_back_a_second_at_most(make_sim, clock):
     q = quiet(make_sim)
     recorder = wire(q.sim)
