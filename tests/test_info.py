@@ -3,6 +3,10 @@ answer whole in the notifications log; the reading is hostile-input safe."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from support.dashboard import SIZE, focus_pane, make_dashboard, quiet, settle
@@ -63,3 +67,24 @@ async def test_info_fills_the_panes_header_and_the_toast_says_it_in_one_line_not
         assert "**Job Mode**: Turbo" in logged.text and "<t:" in logged.text, "the whole answer stays in the log"
         assert f"Your info - sim-{q.other[-4:]}" in logged.text and "**Running Jobs**: 1" in logged.text
         assert str(pane.border_title).endswith("· turbo"), "and the mode in the pane's title"
+
+
+
+HOSTILE_FAST_TIME = """
+from mjtui.api.proxy_models import Account
+from mjtui.monitor.account_info import fast_time
+from mjtui.providers.midjourney_proxy import account_info
+hostile = Account.model_validate({"id": "1", "fastTimeRemaining": "9" * 200_000 + " hours"})
+print(fast_time(account_info(hostile).fast_time_remaining))
+"""
+
+
+def test_a_gateways_wall_of_digits_for_fast_time_is_read_as_unreadable_without_freezing_the_dashboard():
+    """A hostile gateway's `fastTimeRemaining` of digits, read on the event loop at each poll and each metrics scrape,
+    once held it for a quarter of an hour (the pattern retried from every digit); now it is nothing readable, at once.
+    In a child process: a regex holds the GIL, so only a process can be stopped."""
+    try:
+        done = subprocess.run([sys.executable, "-c", HOSTILE_FAST_TIME], capture_output=True, text=True, timeout=60)
+    except subprocess.TimeoutExpired:
+        pytest.fail("still reading after a minute: the dashboard would be frozen")
+    assert done.stdout.strip() == "None", done.stderr

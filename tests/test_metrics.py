@@ -220,3 +220,22 @@ async def test_a_real_prometheus_scrapes_the_channels_running_jobs_and_failures_
         server.wait(10)
         await runner.cleanup()
         await exporter.close()
+
+
+async def test_a_web_page_rebinding_its_name_to_loopback_cannot_read_the_page_but_a_scraper_by_address_can(clock):
+    sim = Simulator.build(clock=clock, seed=5, channels=1)
+    exporter, timers = make_exporter(sim, clock)
+    exporter.start()
+    await settle(exporter)
+    runner = await serve(exporter, listen("127.0.0.1", 0))
+    host, port = runner.addresses[0][:2]
+    try:
+        async with httpx.AsyncClient() as client:
+            rebound = await client.get(f"http://{host}:{port}/metrics", headers={"Host": f"evil.example:{port}"})
+            by_address = await client.get(f"http://{host}:{port}/metrics")
+            by_name = await client.get(f"http://{host}:{port}/metrics", headers={"Host": f"localhost:{port}"})
+        assert rebound.status_code == 421 and "mjtui_" not in rebound.text
+        assert by_address.status_code == by_name.status_code == 200 and "mjtui_channel_running_jobs" in by_address.text
+    finally:
+        await runner.cleanup()
+        await exporter.close()

@@ -21,6 +21,7 @@ from typing import Any
 from support.cli import MJTUI, clean_env
 from support.dashboard import LIST, SIZE, header_text, quiet, screen_text, settle, wire
 
+from mjtui.api.models import Job
 from mjtui.connections import demo_accounts, demo_connection, demo_simulator
 from mjtui.launch import DashboardStart
 from mjtui.options import Options
@@ -91,6 +92,50 @@ async def test_the_journal_opens_once_the_first_lists_are_shown_and_still_keeps_
         await asyncio.to_thread(app.writer.flush, 5)
         journalled = {entry.job_id for entry in journal.history(limit=None)}
         assert q.lone in journalled and set(q.jobs) <= journalled, "the first poll's jobs are in the journal"
+
+
+async def test_a_running_jobs_prompt_known_from_a_past_session_shows_though_the_journal_opens_after_the_first_lists(
+        make_sim, clock):
+    """The journal opens once the first lists are on screen; the prompts it knows of their running jobs still show."""
+    q = quiet(make_sim, speed_scale=0.3)
+    journal = Journal(":memory:", clock=clock)
+    journal.record_running("main", q.jobs[0], Job(jobid=q.jobs[0], prompt="a red fox in snow"), clock.now())
+    app = make_app([], opening=Opening([("main", "useapi")], lambda: Opened([demo_connection(q.sim, "main")]),
+                                       lambda: Stored(journal=journal)),
+                   clock=clock, timers=ManualTimers(clock), rng=random.Random(0), title="mjtui")
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await pilot.pause()
+        await asyncio.to_thread(app.writer.flush, 5)
+        await settle(pilot)
+        line = next(line for line in screen_text(app).splitlines() if short_job_id(q.jobs[0]) in line)
+        assert "a red fox in snow" in line, "the journal's prompt, though it opened after the first list"
+
+
+async def test_a_job_that_finished_before_the_journal_opened_is_journalled_with_its_final_state(make_sim, clock):
+    """ctrl+r in the first second, while another account's first list is on its way: a job that left the list then
+    is recorded as it ended, not lost."""
+    q = quiet(make_sim, imaginepro=True)
+    recorder = wire(q.sim)
+    recorder.hold("GET", "/api/v1/")  # ImaginePro's first poll: the journal waits for it (or a second)
+    journal = Journal(":memory:", clock=clock)
+    app = make_app([], opening=Opening([("main", "useapi"), ("ip", "imaginepro")],
+                                       lambda: Opened([demo_connection(q.sim, name) for name in ("main", "ip")]),
+                                       lambda: Stored(journal=journal)),
+                   clock=clock, timers=ManualTimers(clock), rng=random.Random(0), title="mjtui")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, workers=False)
+        assert app.journal_link is None, "not open yet: an account's first list is still on its way"
+        clock.advance(q.sim.world.jobs[q.lone].finish_at - q.sim.world.clock.now() + 0.1)  # no timer fired: still <1 s
+        q.sim.world.advance()
+        app.poller.poll("main")
+        await settle(pilot, workers=False)
+        recorder.release()
+        await settle(pilot)
+        await pilot.pause()
+        await asyncio.to_thread(app.writer.flush, 5)
+        entry = journal.entry("main", q.lone)
+        assert entry is not None and entry.final_status == "completed", entry
 
 
 async def test_an_account_slow_to_answer_holds_the_journal_back_a_second_at_most(make_sim, clock):

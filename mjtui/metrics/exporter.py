@@ -9,11 +9,13 @@ with any dashboard on the same file (`mjtui.lease`). An account halted by 401, 4
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import random
 import signal
 import socket
 from collections.abc import Coroutine, Iterable
 from typing import Any
+from urllib.parse import urlsplit
 
 from aiohttp import web
 from prometheus_client import CollectorRegistry
@@ -122,8 +124,38 @@ def _journal_failed(error: BaseException) -> None:
     log.error("metrics: journal write failed", exc_info=error)
 
 
+def is_loopback(host: str) -> bool:
+    """Whether `host` (a name or an address, no port) is this machine's loopback."""
+    if host.lower() in ("localhost", "localhost."):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]").split("%")[0]).is_loopback
+    except ValueError:
+        return False
+
+
+def host_allowed(host_header: str | None, loopback_only: bool) -> bool:
+    """Whether a request naming `host_header` may be answered: on a loopback socket, only a loopback name or address,
+    so a web page whose name an attacker rebinds to 127.0.0.1 (DNS rebinding) never reads the page."""
+    if not loopback_only:
+        return True
+    try:
+        name = urlsplit(f"//{(host_header or '').strip()}").hostname
+    except ValueError:  # a malformed [ipv6] literal
+        return False
+    return name is not None and is_loopback(name)
+
+
 async def serve(exporter: MetricsExporter, sock: socket.socket) -> web.AppRunner:
-    """Serve /metrics on `sock` (bound); the runner's `cleanup()` stops it."""
+    """Serve /metrics on `sock` (bound); the runner's `cleanup()` stops it. On a loopback socket, a request whose
+    Host is not loopback is refused (421), so a browser's page cannot read it by rebinding its name."""
+    loopback_only = is_loopback(str(sock.getsockname()[0]))
+
+    @web.middleware
+    async def own_host(request: web.Request, handler: Any) -> web.StreamResponse:
+        if not host_allowed(request.headers.get("Host"), loopback_only):
+            return web.Response(status=421, text="mjtui metrics answers only to loopback names (localhost, 127.0.0.1)\n")
+        return await handler(request)
 
     async def metrics(request: web.Request) -> web.Response:
         body, content_type = exporter.exposition(request.headers.get("Accept"))
@@ -132,7 +164,7 @@ async def serve(exporter: MetricsExporter, sock: socket.socket) -> web.AppRunner
     async def index(request: web.Request) -> web.Response:
         return web.Response(text="mjtui metrics: scrape /metrics\n")
 
-    app = web.Application()
+    app = web.Application(middlewares=[own_host])
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/", index)
     runner = web.AppRunner(app, access_log=None)

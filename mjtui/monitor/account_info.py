@@ -98,7 +98,7 @@ class FastTime:
 
 def fast_time(text: str | None) -> FastTime | None:
     """/info's fast time read leniently (commas, "hrs", "mins", no percentage); None when it says none or is unreadable."""
-    found = _FAST.search(text or "")
+    found = _FAST.search((text or "")[:FIELD_LIMIT])  # a gateway's raw field: the pattern is quadratic in a run of digits
     if found is None:
         return None
     left, total = (float(found.group(n).replace(",", "")) for n in (1, 2))

@@ -329,8 +329,11 @@ class DashboardScreen(Screen[None]):
 
     def on_final_state(self, message: FinalState) -> None:
         now = self.clock.now()
+        finals = [(final.job_id, final.job) for final in message.finals]
         if self.mjtui.journal_link is not None:
-            self.mjtui.journal_link.keep_finals(message.account, [(final.job_id, final.job) for final in message.finals])
+            self.mjtui.journal_link.keep_finals(message.account, finals)
+        else:  # before the journal opened (see LateStore): this opens it, and they are kept
+            self.mjtui.record("record_finals", message.account, finals, now)
         rows = []
         for final in message.finals:
             job, note = final.job, ""

@@ -137,6 +137,10 @@ class LateStore:
         for state in self.app.accounts.values():  # the polls shown before the journal opened
             if link is not None and state.snapshot is not None and state.last_poll_at is not None:
                 link.record_snapshot(state.name, state.snapshot, state.last_poll_at)
+                # their first poll could not ask the journal for the prompts it knows (an earlier session's)
+                unprompted = [row.job_id for rows in state.snapshot.jobs.values() for row in rows.values() if not row.prompt]
+                if unprompted:
+                    link.find_prompts(state.name, unprompted)
 
 
 class StartupScreen(Screen[None]):
