@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from support.dashboard import SIZE, make_dashboard, plain, quiet, screen_text, settle
+from support.dashboard import SIZE, advance, make_dashboard, plain, quiet, screen_text, settle
 
 from mjtui.api.models import Job
 from mjtui.store import Journal
@@ -141,3 +141,19 @@ async def test_the_prompt_takes_the_rest_of_the_line(make_sim, clock, width):
         shown = line[line.index(LONG_PROMPT[:8]):].rstrip(" ▁▂▃▄▅▆▇█▉▊▋▌▍▎▏…")
         assert LONG_PROMPT.startswith(shown)
         assert len(shown) >= width - 70, f"{len(shown)} characters of the prompt at {width} columns"
+
+
+async def test_an_imaginepro_job_reads_completed_like_any_other_not_its_services_done(make_sim, clock):
+    """ImaginePro's stored message says DONE: the history said DONE beside every other service's `completed`."""
+    sim = make_sim(channels=1, imaginepro=True, autopilot=False, fail_rate=0.0, moderation_rate=0.0, speed_scale=0.3)
+    world = sim.world
+    account = world.accounts["ip"]
+    job = world.submit(account, "a quiet harbour", account.channels[0])
+    app, timers = make_dashboard(sim, clock, accounts=["ip"], journal=Journal(":memory:", clock=clock))
+    async with app.run_test(size=SIZE) as pilot:
+        await drain(pilot)
+        await advance(pilot, clock, timers, job.finish_at - clock.now() + 30)
+        await drain(pilot)
+        screen = await open_history(pilot)
+        assert screen.entries[next(iter(screen.entries))].record is not None, "its final record is kept"
+        assert column(screen, "status") == ["completed"]

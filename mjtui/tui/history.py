@@ -14,6 +14,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Input, Static
 
 from mjtui.store import HistoryEntry
+from mjtui.text import clean
 from mjtui.tui.bindings import HISTORY_BINDINGS
 from mjtui.tui.channel_picker import ChannelPicker
 from mjtui.tui.footer import KeysFooter
@@ -44,7 +45,9 @@ CELL_PADDING = 1  # DataTable's default, either side of every cell
 def _status(entry: HistoryEntry) -> str:
     if entry.finished_at is None:
         return "running"
-    return final_label(entry.job(), "gone") if entry.record else (entry.final_status or "gone")
+    if entry.final_status:  # in mjtui's words whatever the service's (ImaginePro's record says DONE): as `a` filters
+        return clean(entry.final_status)
+    return final_label(entry.job(), "gone") if entry.record else "gone"
 
 
 def prompt_width(screen_width: int) -> int:
