@@ -318,9 +318,8 @@ class DashboardScreen(Screen[None]):
                     pane.apply(change, now, highlight=not first)
         if first and self.mjtui.journal_link is not None:
             # Jobs running since an earlier session may have been inspected then; this session's set their prompt as fetched.
-            unprompted = [row.job_id for change in changes.channels.values() for row in change.added if not row.prompt]
-            if unprompted:
-                self.mjtui.journal_link.find_prompts(state.name, unprompted)
+            added = (row for change in changes.channels.values() for row in change.added)
+            self.mjtui.journal_link.find_prompts(state.name, added)
         if first:
             self.choose_view()  # the panes' heights are known now (their channels' maxJobs)
             self._layout_grids()  # a pane may have found itself a queue, which needs more width

@@ -7,7 +7,7 @@ a read (recently finished jobs, each pane's last 24 h) runs on the writer's thre
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from mjtui.logs import log
@@ -15,7 +15,7 @@ from mjtui.store import Journal, JournalWriter, Outcome
 
 if TYPE_CHECKING:
     from mjtui.api.models import Job
-    from mjtui.monitor.snapshot import Snapshot
+    from mjtui.monitor.snapshot import JobRow, Snapshot
     from mjtui.tui.app import MjtuiApp
 
 RECENT_ON_START = 30
@@ -96,9 +96,12 @@ class JournalLink:
         if entries:
             self.app.dashboard.show_recent(entries)
 
-    def find_prompts(self, account: str, job_ids: list[str]) -> None:
-        """Look up the prompts the journal knows of these running jobs; the panes show them when found."""
-        self.app.run_worker(self._prompts(account, job_ids), exit_on_error=False, description="journal: prompts")
+    def find_prompts(self, account: str, rows: Iterable[JobRow]) -> None:
+        """Look up the prompts the journal knows of those running jobs that show none (inspected in an earlier
+        session); the panes show them when found."""
+        job_ids = [row.job_id for row in rows if not row.prompt]
+        if job_ids:
+            self.app.run_worker(self._prompts(account, job_ids), exit_on_error=False, description="journal: prompts")
 
     async def _prompts(self, account: str, job_ids: list[str]) -> None:
         found = await self._read(self.journal.prompts, account, job_ids)

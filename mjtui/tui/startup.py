@@ -134,13 +134,13 @@ class LateStore:
             self.app.leases = self.app.poller.leases = stored.leases
         self.app.link_journal(stored.journal, stored.journal_problem)
         link = self.app.journal_link
+        if link is None:
+            return
         for state in self.app.accounts.values():  # the polls shown before the journal opened
-            if link is not None and state.snapshot is not None and state.last_poll_at is not None:
+            if state.snapshot is not None and state.last_poll_at is not None:
                 link.record_snapshot(state.name, state.snapshot, state.last_poll_at)
                 # their first poll could not ask the journal for the prompts it knows (an earlier session's)
-                unprompted = [row.job_id for rows in state.snapshot.jobs.values() for row in rows.values() if not row.prompt]
-                if unprompted:
-                    link.find_prompts(state.name, unprompted)
+                link.find_prompts(state.name, (row for rows in state.snapshot.jobs.values() for row in rows.values()))
 
 
 class StartupScreen(Screen[None]):
