@@ -102,10 +102,21 @@ def child_dashboard(argv: list[str]) -> None:
         headers = app.screen.query(".account-header")
         return bool(headers) and len(headers) >= len(_account_names(argv))
 
-    def shows_every_account(app) -> bool:  # noqa: ANN001 - live data: every account's jobs
+    def shows_every_account(app) -> bool:  # noqa: ANN001 - live data: every account's jobs, in panes laid out
         accounts = getattr(app, "accounts", {})
-        return bool(accounts) and all(state.snapshot is not None for state in accounts.values()
-                                      if state.connection is not None)
+        pane = getattr(app.screen, "pane", None)  # the dashboard's: (account, channel) -> its pane or None
+        if not accounts or pane is None:
+            return False
+        for state in accounts.values():
+            if state.connection is None:
+                continue
+            if state.snapshot is None:  # not answered yet
+                return False
+            for channel, rows in state.snapshot.jobs.items():  # answered, but is it on the screen yet?
+                shown = pane(state.name, channel)
+                if shown is None or not shown.size.height or not rows.keys() <= shown.jobs.keys():
+                    return False
+        return True
 
     _report_first_paint(shows_every_header, shows_every_account)
     from mjtui.entry import main

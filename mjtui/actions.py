@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from mjtui.api import errors
 from mjtui.api.buttons import press_problem
@@ -22,7 +22,9 @@ from mjtui.api.client import Sleep
 from mjtui.api.models import Command, Job
 from mjtui.logs import log
 from mjtui.providers import Capability, NotSupported, Provider, Sent
-from mjtui.store.entries import Outcome
+
+if TYPE_CHECKING:
+    from mjtui.store.entries import Outcome
 
 T = TypeVar("T")
 

@@ -24,17 +24,13 @@ from mjtui.api.errors import MjtuiError
 from mjtui.clock import Clock
 from mjtui.logs import log
 from mjtui.monitor.snapshot import Snapshot
-from mjtui.providers import Polled, Provider
+from mjtui.providers import Polled, Provider, Waiting
 from mjtui.store import Claim, Holder, Journal, JournalError, Published
 
 LEASE_INTERVALS = 3  # a lease lasts this many polling intervals unrenewed ...
 LEASE_FLOOR = 60.0  # ... and at least this many seconds: a back-off (60 s at most) never loses it
 
 _SNAPSHOT = TypeAdapter(Snapshot)
-
-
-class Waiting(Exception):  # noqa: N818 - not an error: nothing is wrong, there is only nothing to read yet
-    """A poll read the journal before the holder published anything: no news, and no failure either."""
 
 
 def lease_seconds(interval: float) -> float:

@@ -16,19 +16,21 @@ import random
 import time
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from mjtui.api import errors
 from mjtui.api.models import Job
 from mjtui.clock import Clock
-from mjtui.connections import Connection
-from mjtui.lease import Leases, Waiting
 from mjtui.logs import log
 from mjtui.monitor.finals import NOT_FETCHED, Departed, FinalFetches
 from mjtui.monitor.health import MIN_INTERVAL, AccountStatus, Health
 from mjtui.monitor.snapshot import Changes, Snapshot, diff
-from mjtui.providers import Capability, Provider
+from mjtui.providers import Capability, Provider, Waiting
 from mjtui.timers import TimerHandle, Timers
+
+if TYPE_CHECKING:  # the journal's modules (sqlite3) are not on the first poll's way: see mjtui.tui.startup.LateStore
+    from mjtui.connections import Connection
+    from mjtui.lease import Leases
 
 FINAL_BATCH = 50  # final states handed to the host at once, at most
 FINAL_BATCH_SECONDS = 0.25  # ... or this often (real time), whichever comes first

@@ -11,7 +11,7 @@ import importlib
 import httpx
 
 from mjtui.api.client import DEFAULT_TIMEOUT
-from mjtui.providers.base import Capability, NotSupported, Polled, Provider, Sent
+from mjtui.providers.base import Capability, NotSupported, Polled, Provider, Sent, Waiting
 
 # kind -> (module, class): an implementation and its models are imported when an account uses it
 KINDS: dict[str, tuple[str, str]] = {
@@ -36,4 +36,4 @@ def open_provider(kind: str, account: str, token: str, origin: str, *, timeout: 
                                      token_id=token_id, flavor=flavor)
 
 
-__all__ = ["KINDS", "Capability", "NotSupported", "Polled", "Provider", "Sent", "open_provider", "provider_class"]
+__all__ = ["KINDS", "Capability", "NotSupported", "Polled", "Provider", "Sent", "Waiting", "open_provider", "provider_class"]

@@ -20,6 +20,11 @@ from mjtui.api.models import Command, Job, MessageProgress
 from mjtui.monitor.snapshot import Snapshot
 
 
+class Waiting(Exception):  # noqa: N818 - not an error: nothing is wrong, there is only nothing to read yet
+    """A poll read the journal before the process that polls the account published anything (see mjtui.lease): no
+    news, and no failure either."""
+
+
 class Capability(StrEnum):
     """Something a provider may be able to do; the value is how it is named to a user."""
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from functools import partial
+from typing import TYPE_CHECKING
 
 from rich.style import Style
 from rich.text import Text
@@ -20,7 +21,6 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from mjtui.monitor.snapshot import Availability, ChannelChanges, ChannelInfo, ChannelStats, JobRow, RunState
-from mjtui.store import ChannelHistory
 from mjtui.text import clean
 from mjtui.tui.formatting import (
     duration,
@@ -33,6 +33,9 @@ from mjtui.tui.formatting import (
 )
 from mjtui.tui.gauges import GAUGE_COMPONENTS, GAUGE_CSS, Gauges, fullness_level
 from mjtui.tui.rows import Column, RowTable, as_line
+
+if TYPE_CHECKING:
+    from mjtui.store import ChannelHistory
 
 NEW_HIGHLIGHT_SECONDS = 3.0
 MAX_TABLE_ROWS = 16  # a pane shows at most this many job rows; a bigger channel scrolls

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, cast
 from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
-from textual.containers import Grid, VerticalScroll
+from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Input
 
@@ -25,7 +25,6 @@ from mjtui.monitor.account_info import AccountInfo
 from mjtui.monitor.health import Health
 from mjtui.monitor.snapshot import ChannelInfo
 from mjtui.poller import AccountState, Answer, Poller, internal_error
-from mjtui.store import ChannelHistory, HistoryEntry
 from mjtui.text import clean
 from mjtui.timers import Timers
 from mjtui.tui.channel_pane import PANE_GUTTER, SORT_KEYS, ChannelPane, PaneStyles, running_words
@@ -48,6 +47,7 @@ from mjtui.tui.rows import RowTable
 from mjtui.tui.topbar import TopBar
 
 if TYPE_CHECKING:
+    from mjtui.store import ChannelHistory, HistoryEntry
     from mjtui.tui.app import MjtuiApp
     from mjtui.tui.inspector import InspectorScreen
 
@@ -84,7 +84,6 @@ class DashboardScreen(Screen[None]):
     DashboardScreen #accounts { height: 1fr; scrollbar-gutter: stable; }  /* a scrollbar coming moves no width */
     DashboardScreen #filter { dock: bottom; display: none; margin: 0 0 1 0; }
     DashboardScreen #filter.-visible { display: block; }
-    DashboardScreen.-compact AccountSection { margin-bottom: 0; }  /* a line a channel: every line counts */
     """ + f"DashboardScreen.-short FinishedTable {{ height: {SHORT_FINISHED_ROWS}; }}"  # FinishedTable's CSS is scoped to it
     BINDINGS = DASHBOARD_BINDINGS
     AUTO_FOCUS = "ChannelPane"  # back on this screen with nothing focused: the first pane, never the scroll area
@@ -96,7 +95,10 @@ class DashboardScreen(Screen[None]):
         self._panes: dict[tuple[str, str], ChannelPane] = {}  # (account, channel id) -> its pane; panes stay
         self.compact = False  # a line a channel (see `choose_view`)
         self.view_chosen = False  # the user switched views with the key: the size no longer decides
-        self._sticky: StickyHeader | None = None
+        self._sections: dict[str, AccountSection] = {}  # account -> its section, in the accounts' order
+        self._scroll = VerticalScroll(id="accounts", can_focus=False)  # focused, it showed nothing: a lost tab stop
+        self._topbar = TopBar(id="topbar")
+        self.sticky = StickyHeader()
 
     @property
     def mjtui(self) -> MjtuiApp:
@@ -130,11 +132,12 @@ class DashboardScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield PaneStyles()  # first: a theme change restyles it before the panes that read it
-        yield TopBar(id="topbar")
-        with VerticalScroll(id="accounts", can_focus=False):  # focused, it showed nothing: a tab stop that seemed lost
-            yield StickyHeader()
+        yield self._topbar
+        with self._scroll:
+            yield self.sticky
             for index, state in enumerate(self.accounts.values()):
-                yield AccountSection(state.name, state.provider, id=f"account-{index}")
+                self._sections[state.name] = AccountSection(state.name, state.provider, id=f"account-{index}")
+                yield self._sections[state.name]
         yield Input(placeholder="filter jobs: id, type, channel, prompt (enter keeps it, esc clears)", id="filter")
         yield FinishedTitle()
         yield FinishedTable()
@@ -150,12 +153,12 @@ class DashboardScreen(Screen[None]):
                 banner.set_class(True, "-visible")
                 banner.update(Text(f"Not polled: {clean(state.problem)}"))
                 continue
-            await self._ensure_panes(state, state.channel_names)
+            await self._ensure_panes(state, state.channel_names, settle=False)
             self.poll(state.name)
         self._layout_grids()
         self.choose_view()
         self.show_topbar()
-        self.watch(self.query_one("#accounts", VerticalScroll), "scroll_y", self.show_sticky_header, init=False)
+        self.watch(self._scroll, "scroll_y", self.show_sticky_header, init=False)
 
     def on_resize(self, event: events.Resize) -> None:
         # The event's size: the screen's own may still be the old one while the event is handled.
@@ -168,17 +171,21 @@ class DashboardScreen(Screen[None]):
 
     def _layout_grids(self, width: int | None = None) -> None:
         width = max(1, self.app.size.width if width is None else width)
-        for grid in self.query(Grid).filter(".channels"):
-            columns = 1 if self.compact else self._columns(grid, width)
-            if grid.styles.grid_size_columns != columns:
-                grid.styles.grid_size_columns = columns
+        for account, section in self._sections.items():
+            columns = 1 if self.compact else self._columns(self._panes_of(account), width)
+            if section.grid.styles.grid_size_columns != columns:
+                section.grid.styles.grid_size_columns = columns
 
     @staticmethod
-    def _columns(grid: Grid, width: int) -> int:
+    def _columns(panes: list[ChannelPane], width: int) -> int:
         """Panes side by side in the full view: the same width in every account, but where panes need more (a gateway's
         queue, with its prompts)."""
-        least = max([PANE_MIN_WIDTH, *(pane.min_width for pane in grid.query_children(ChannelPane))])
+        least = max([PANE_MIN_WIDTH, *(pane.min_width for pane in panes)])
         return max(1, width // least)
+
+    def _panes_of(self, account: str) -> list[ChannelPane]:
+        """The account's panes, in their grid's order (panes are only ever added, each at the end)."""
+        return [pane for (owner, _), pane in self._panes.items() if owner == account]
 
     # -- the compact view -----------------------------------------------------------------------------
 
@@ -194,10 +201,9 @@ class DashboardScreen(Screen[None]):
         """Lines the accounts would take in the full view: each header, banner, rows of panes and the gap after it."""
         short = is_short(height)
         total = 0
-        for section in self.query(AccountSection):
-            grid = section.query_one(".channels", Grid)
-            panes = list(grid.query_children(ChannelPane))
-            columns = self._columns(grid, max(1, width))
+        for account, section in self._sections.items():
+            panes = self._panes_of(account)
+            columns = self._columns(panes, max(1, width))
             heights = [pane.full_height(short=short) or pane.above + 2 + PANE_GUTTER for pane in panes]
             rows = sum(max(heights[start:start + columns]) for start in range(0, len(heights), columns))
             banner = max(1, section.banner.outer_size.height) if section.banner.has_class("-visible") else 0
@@ -209,8 +215,9 @@ class DashboardScreen(Screen[None]):
         if compact == self.compact:
             return
         self.compact = compact
-        self.set_class(compact, "-compact")
         with self.app.batch_update():
+            for section in self._sections.values():  # a line a channel: every line counts. Inline, as a class on the
+                section.styles.margin = (0, 0, 0 if compact else 1, 0)  # screen would restyle every pane (~30 ms at 100)
             for pane in self._panes.values():
                 pane.set_compact(compact)
             self._layout_grids()
@@ -234,14 +241,14 @@ class DashboardScreen(Screen[None]):
         self.call_after_refresh(message.pane.scroll_visible, animate=False)
 
     def section(self, account: str) -> AccountSection:
-        index = list(self.accounts).index(account)
-        return self.query_one(f"#account-{index}", AccountSection)
+        return self._sections[account]
 
     def pane(self, account: str, channel_id: str) -> ChannelPane | None:
         return self._panes.get((account, channel_id))
 
-    async def _ensure_panes(self, state: AccountState, channel_ids: Iterable[str]) -> None:
-        """A pane for each channel that has none yet, mounted together (one layout, not one per pane)."""
+    async def _ensure_panes(self, state: AccountState, channel_ids: Iterable[str], *, settle: bool = True) -> None:
+        """A pane for each channel that has none yet, mounted together (one layout, not one per pane); `settle`: the
+        view and the grids' columns chosen again (else the caller does, once, when all are in)."""
         new = []
         for channel_id in channel_ids:
             if self.pane(state.name, channel_id) is not None:
@@ -255,9 +262,10 @@ class DashboardScreen(Screen[None]):
             self._panes[(state.name, channel_id)] = pane
             new.append(pane)
         if new:
-            await self.section(state.name).query_one(".channels", Grid).mount_all(new)
-            self.choose_view()
-            self._layout_grids()
+            await self.section(state.name).grid.mount_all(new)
+            if settle:
+                self.choose_view()
+                self._layout_grids()
             if self.focused is None:  # the first panes: Enter inspects the first job at once
                 self._focus_first_pane(scroll_visible=False)  # laid out yet or not, the view stays at the top
             # Panes live as long as the app: out of the full passes' reach (at a hundred channels each scanned them ~0.3 s).
@@ -310,7 +318,7 @@ class DashboardScreen(Screen[None]):
         if not changes:
             return
         # New to this poll (a channel that went idle and came back has its pane still).
-        await self._ensure_panes(state, changes.new_channels)
+        await self._ensure_panes(state, changes.new_channels, settle=not first)  # the first: settled below
         with self.app.batch_update():
             for channel_id, change in changes.channels.items():
                 pane = self.pane(state.name, channel_id)
@@ -375,6 +383,8 @@ class DashboardScreen(Screen[None]):
                 table.add(entry.account, entry.channel or "", entry.job_id, entry.job(), entry.finished_at or entry.last_seen)
 
     def show_channel_history(self, stats: dict[tuple[str, str], ChannelHistory]) -> None:
+        from mjtui.store import ChannelHistory  # the journal's: loaded once it opens, not on the first poll's way
+
         for pane in self.query(ChannelPane):
             pane.set_history(stats.get((pane.account, pane.channel_id), ChannelHistory(0, 0, None)))
 
@@ -391,22 +401,15 @@ class DashboardScreen(Screen[None]):
 
     def show_sticky_header(self) -> None:
         """Over the accounts: the header of the account whose panes are at the top, once its own header scrolled off."""
-        scroll = self.query_one("#accounts", VerticalScroll)
-        top = round(scroll.scroll_y)
+        top = round(self._scroll.scroll_y)
         start, shown = 0, None
-        for section in scroll.query_children(AccountSection):  # stacked in order: each starts where the last ended
+        for section in self._sections.values():  # stacked in order: each starts where the last ended
             end = start + section.outer_size.height
             if start < top < end:
                 shown = section
                 break
             start = end + section.styles.margin.bottom
         self.sticky.follow(shown)
-
-    @property
-    def sticky(self) -> StickyHeader:
-        if self._sticky is None:
-            self._sticky = self.query_one(StickyHeader)
-        return self._sticky
 
     def show_account(self, state: AccountState) -> None:
         self.show_header(state)
@@ -452,7 +455,7 @@ class DashboardScreen(Screen[None]):
             extra = f"{extra} filter: {clean(self.filter_text, limit=20)}".strip()
         # Minutes: the bar is a whole terminal line, rewritten each time its text changes.
         clock = now_local(self.clock.now())[:5]
-        self.query_one(TopBar).show(self.mjtui.title_text, len(self.accounts), running, clock, extra)
+        self._topbar.show(self.mjtui.title_text, len(self.accounts), running, clock, extra)
 
     # -- selection ------------------------------------------------------------------------------------
 

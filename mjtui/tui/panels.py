@@ -42,24 +42,17 @@ class AccountSection(Vertical):
         super().__init__(id=id)
         self.account = name
         self.provider = provider
+        # Kept, not queried: the dashboard reads them for every account every second, and each poll.
+        self.header = AccountHeader(name, provider)
+        self.problem = ProblemLine()
+        self.banner = Banner()
+        self.grid = Grid(classes="channels")
 
     def compose(self) -> ComposeResult:
-        yield AccountHeader(self.account, self.provider)
-        yield ProblemLine()
-        yield Banner()
-        yield Grid(classes="channels")
-
-    @property
-    def header(self) -> AccountHeader:
-        return self.query_one(AccountHeader)
-
-    @property
-    def problem(self) -> ProblemLine:
-        return self.query_one(ProblemLine)
-
-    @property
-    def banner(self) -> Banner:
-        return self.query_one(Banner)
+        yield self.header
+        yield self.problem
+        yield self.banner
+        yield self.grid
 
 
 class StickyHeader(Line):
