@@ -33,6 +33,12 @@ LEASE_FLOOR = 60.0  # ... and at least this many seconds: a back-off (60 s at mo
 _SNAPSHOT = TypeAdapter(Snapshot)
 
 
+def lease_key(account: str, service: Provider) -> str:
+    """The journal's name for an account's lease: its name in the config, and which account on which service it is
+    (two configs sharing a journal may give one name to different accounts: each is polled by its own process)."""
+    return f"{account} {service.identity}"
+
+
 def lease_seconds(interval: float) -> float:
     """How long a lease, or a follower's wish to read the publication, lasts unrenewed."""
     return max(LEASE_FLOOR, LEASE_INTERVALS * interval)
@@ -92,11 +98,12 @@ class Leases:
         """Poll the account's service while this process holds its lease (publishing what it saw while another
         process reads it), else read the holder's latest publication (`Waiting` until there is one); a journal that
         fails leaves the poll to this process."""
-        claim = await self._claim(account, interval)
+        key = lease_key(account, service)
+        claim = await self._claim(key, interval)
         if claim.other is not None:
             self.others[account] = claim.other
             started = self.clock.now()  # the holder publishes for a lease's time after each read
-            published = await asyncio.to_thread(self.journal.follow, account, started, started + lease_seconds(interval))
+            published = await asyncio.to_thread(self.journal.follow, key, started, started + lease_seconds(interval))
             return self._read(account, claim.other, published)
         self.others.pop(account, None)
         self.waiting.discard(account)
@@ -104,10 +111,10 @@ class Leases:
             polled = await service.poll(now, known_channels)
         except MjtuiError as exc:
             if claim.wanted:
-                await self._publish(account, now(), None, str(exc))
+                await self._publish(key, now(), None, str(exc))
             raise
         if claim.wanted:
-            await self._publish(account, polled.snapshot.at, dump_snapshot(polled.snapshot), None)
+            await self._publish(key, polled.snapshot.at, dump_snapshot(polled.snapshot), None)
         return polled
 
     def release(self) -> None:
@@ -117,20 +124,20 @@ class Leases:
         except JournalError as exc:
             log.warning("could not release the journal's leases: %s", exc)
 
-    async def _claim(self, account: str, interval: float) -> Claim:
+    async def _claim(self, key: str, interval: float) -> Claim:
         now = self.clock.now()
         claimant = Holder(self.owner, os.getpid(), socket.gethostname(), self.process, now + lease_seconds(interval))
         try:
-            return await asyncio.to_thread(self.journal.claim, account, claimant, now, self.ended)
+            return await asyncio.to_thread(self.journal.claim, key, claimant, now, self.ended)
         except JournalError as exc:
-            log.warning("journal lease on %s: %s; polling it here", account, exc)
+            log.warning("journal lease on %s: %s; polling it here", key.rpartition(" ")[0], exc)
             return Claim(None)
 
-    async def _publish(self, account: str, at: float, snapshot: str | None, error: str | None) -> None:
+    async def _publish(self, key: str, at: float, snapshot: str | None, error: str | None) -> None:
         try:
-            await asyncio.to_thread(self.journal.publish, account, self.owner, at, snapshot, error)
+            await asyncio.to_thread(self.journal.publish, key, self.owner, at, snapshot, error)
         except JournalError as exc:
-            log.warning("journal: could not publish the poll of %s: %s", account, exc)
+            log.warning("journal: could not publish the poll of %s: %s", key.rpartition(" ")[0], exc)
 
     def _read(self, account: str, holder: Holder, published: Published | None) -> Polled:
         """The holder's latest publication as a poll's answer; its failure as an error; none yet as `Waiting`."""

@@ -16,9 +16,9 @@ from support.dashboard import wire
 from support.metrics import advance, make_exporter, settle, value
 
 from mjtui.connections import demo_connection
-from mjtui.lease import Leases, Waiting
+from mjtui.lease import Leases, Waiting, lease_key
 from mjtui.metrics.command import listen
-from mjtui.metrics.exporter import serve
+from mjtui.metrics.exporter import MetricsExporter, serve
 from mjtui.sim import Simulator
 from mjtui.store import Journal
 
@@ -26,6 +26,13 @@ from mjtui.store import Journal
 def failed_in(sim: Simulator, channel: str) -> int:
     return sum(1 for job in sim.world.jobs.values() if job.channel == channel and job.final_status == "failed")
 
+
+
+def lease_of(exporter: MetricsExporter, account: str = "main") -> str:
+    """The journal's key for the lease on `account` as `exporter` polls it."""
+    service = exporter.accounts[account].service
+    assert service is not None
+    return lease_key(account, service)
 
 async def test_the_page_shows_each_channels_running_jobs_and_counts_its_failures_as_the_service_does(clock):
     sim = Simulator.build(clock=clock, seed=5, channels=2, fail_rate=0.4, moderation_rate=0.0)
@@ -83,7 +90,7 @@ async def test_finished_jobs_are_journalled_with_no_dashboard_open(clock, tmp_pa
     finished = {job.jobid for job in sim.world.jobs.values() if job.final_status and job.job_type}
     recorded = {entry.job_id for entry in journal.history(limit=None) if entry.final_status}
     assert finished and finished <= recorded
-    assert journal.published("main") is None, "its leases are given up as it stops"
+    assert journal.published(lease_of(exporter)) is None, "its leases are given up as it stops"
 
 
 async def test_a_second_mjtui_on_the_journal_reads_the_holders_poll_and_polls_itself_once_the_holder_is_gone(clock, tmp_path):
@@ -113,14 +120,14 @@ async def test_with_no_one_reading_it_the_holder_publishes_nothing_and_renews_it
     exporter, timers = make_exporter(sim, clock, journal=journal, shared=True, refresh=10)
     exporter.start()
     await settle(exporter)
-    first = journal.published("main")
+    first = journal.published(lease_of(exporter))
     await advance(exporter, clock, timers, 20, step=10)  # a 60 s lease: two more polls inside its first half
-    later = journal.published("main")
+    later = journal.published(lease_of(exporter))
     assert first is not None and later is not None
     assert (later.at, later.snapshot, later.error) == (None, None, None), "nothing published: no one reads it"
     assert later.holder.expires == first.holder.expires, "no write at each poll to renew the lease"
     await advance(exporter, clock, timers, 20, step=10)
-    renewed = journal.published("main")
+    renewed = journal.published(lease_of(exporter))
     assert renewed is not None and renewed.holder.expires > first.holder.expires, "renewed once half of it is used"
     await exporter.close()
 
@@ -150,10 +157,41 @@ async def test_a_followers_first_read_waits_for_the_holders_next_poll_with_no_er
         assert running is not None and value(followed, "mjtui_channel_running_jobs", channel=channel) == running
     await follower.close()  # no one reads what the holder publishes from now on
     await advance(holder, clock, timers, 90, step=10)
-    published = Journal(path, clock=clock).published("main")
+    published = Journal(path, clock=clock).published(lease_of(holder))
     assert published is not None and published.at is not None and published.at < clock.now() - 20, "it stopped"
     await holder.close()
 
+
+
+async def test_two_configs_naming_different_accounts_alike_each_poll_their_own_on_one_journal(clock, tmp_path):
+    """The default journal is shared by every config of a user: an account called main in one config is not the
+    main of another (another service, another token), and what one process polls must never show in the other."""
+    ours, theirs = Simulator.build(clock=clock, seed=5, channels=2), Simulator.build(clock=clock, seed=6, channels=3)
+    assert ours.token("main") != theirs.token("main")
+    our_wire, their_wire = wire(ours), wire(theirs)
+    path = tmp_path / "journal.sqlite3"
+    first, first_timers = make_exporter(ours, clock, journal=Journal(path, clock=clock), shared=True)
+    second, second_timers = make_exporter(theirs, clock, journal=Journal(path, clock=clock), shared=True)
+    first.start()
+    await settle(first)
+    second.start()
+    await settle(second)
+    assert (our_wire.lists(), their_wire.lists()) == (1, 1), "each polled its own service"
+    assert first.leases is not None and second.leases is not None
+    assert first.leases.note("main") is None and second.leases.note("main") is None, "neither reads the other's"
+    for _ in range(30):  # a minute of simulated work on both
+        clock.advance(2)
+        for exporter, timers in ((first, first_timers), (second, second_timers)):
+            await timers.fire_due()
+            await settle(exporter)
+    assert first.leases.note("main") is None and second.leases.note("main") is None
+    page = second.exposition()[0].decode()
+    busy = {channel_id: len(channel.running) for channel_id, channel in theirs.world.channels.items() if channel.running}
+    assert busy and all(value(page, "mjtui_channel_running_jobs", channel=c) == n for c, n in busy.items())
+    assert not [channel for channel in ours.world.channels if value(page, "mjtui_channel_running_jobs", channel=channel)
+                is not None]
+    await first.close()
+    await second.close()
 
 @pytest.mark.parametrize("ended", [True, False])
 async def test_a_holder_killed_without_a_word_is_replaced_once_its_process_is_gone_or_its_lease_expires(clock, tmp_path, ended):

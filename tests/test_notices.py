@@ -144,3 +144,21 @@ async def test_one_toast_at_a_time_and_news_never_wipes_a_worse_one(make_sim, cl
         [toast] = shown_toasts(app)
         assert toast._notification.message == "Press U2: U2 pressed on 1a2b3c: new job 4d5e6f", "news waits its turn"
         assert list(app.notices)[-1].text == "job 7a8b9c on …0001 failed: Job failed", "in the log meanwhile"
+
+
+async def test_an_error_clicked_away_lets_the_next_toast_show(make_sim, clock):
+    """A click dismisses a toast (Textual's way): the error it was no longer holds back lesser toasts."""
+    sim = make_sim(channels=1, autopilot=False)
+    app, _ = make_dashboard(sim, clock)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await settle(pilot)
+        app.notify("cancel failed: 429 channel full", severity="error", timeout=60)
+        await pilot.pause()
+        [error] = shown_toasts(app)
+        await pilot.click(error)
+        await pilot.pause()
+        assert shown_toasts(app) == []
+        app.notify("sorted by newest")
+        await pilot.pause()
+        await pilot.pause()
+        assert [toast._notification.message for toast in shown_toasts(app)] == ["sorted by newest"]

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 import json
 import math
 import os
@@ -133,6 +134,9 @@ class BaseClient:
         self.base_url = (base_url or self.default_origin).rstrip("/")
         self.token_hint = mask_secret(token)
         secrets.remember(token)  # whatever answer echoes it, it is masked from here on
+        # Which account on which service, without the token: 64 bits of a keyed hash of the origin and the token.
+        self.identity = hashlib.blake2b(f"{self.base_url}\n{token}".encode(), digest_size=8,
+                                        person=b"mjtui-account").hexdigest()
         self._token, self._timeout, self._transport = token, timeout, transport  # for the httpx client, made later
         self._closed = False
         self.get_retries = get_retries

@@ -89,6 +89,12 @@ class Provider:
         """The provider for `account`, with a client of its own for `origin` (`flavor`: a dialect, where there are several)."""
         raise NotImplementedError
 
+    @property
+    def identity(self) -> str:
+        """Which account on which service this is, the same in every process and never the token: two configs may
+        name different accounts alike (see mjtui.lease)."""
+        return f"{self.kind}:{self.client.identity}"
+
     def can(self, capability: Capability) -> bool:
         return capability in self.capabilities
 

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from rich.console import RenderableType
-from textual import work
+from textual import events, work
 from textual.app import App, SystemCommand
 from textual.notifications import Notify, SeverityLevel
 from textual.screen import ModalScreen, Screen
@@ -30,7 +30,7 @@ from mjtui.timers import TextualTimers, Timers
 from mjtui.tui import partial_writes
 from mjtui.tui.bindings import APP_BINDINGS, keymap_conflicts
 from mjtui.tui.collector import Collector
-from mjtui.tui.notices import TOAST_CSS, Noticeboard, NoticesScreen
+from mjtui.tui.notices import TOAST_CSS, Noticeboard, NoticesScreen, clicked_a_toast
 from mjtui.tui.startup import LateStore, Opening, StartupScreen, account_states, tell_startup_problems
 from mjtui.tui.textual_contract import drop_toasts
 from mjtui.tui.themes import shipped as shipped_themes
@@ -185,6 +185,10 @@ class MjtuiApp(App[None]):
         """No toast left: the next one shows whatever its severity."""
         self.notices.gate.forget()
         super().clear_notifications()
+
+    def on_click(self, event: events.Click) -> None:
+        if clicked_a_toast(event):  # dismissed: as if cleared
+            self.notices.gate.forget()
 
     # -- start and stop -------------------------------------------------------------------------------
 

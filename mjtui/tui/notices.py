@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -94,6 +95,14 @@ class ToastGate:
     def forget(self) -> None:
         """The toasts were cleared."""
         self._showing = None
+
+
+def clicked_a_toast(event: events.Click) -> bool:
+    """Whether the click was on a toast (Textual dismisses it: the gate should forget it, or lesser toasts would wait
+    for it to time out though it is gone)."""
+    from textual.widgets._toast import Toast  # private: see mjtui.tui.textual_contract
+
+    return isinstance(event.widget, Toast)
 
 
 class Noticeboard(NoticeLog):

@@ -61,7 +61,8 @@ CONTRACT: tuple[Private, ...] = (
     Private("textual.widgets._toast", "ToastRack", "a widget class of that name: each screen's column of toasts",
             "tui/notices.py (TOAST_CSS)", "toasts show bottom right again, over the finished list and the filter"),
     Private("textual.widgets._toast", "Toast", "a widget class of that name: one toast, in a ToastRack",
-            "tui/notices.py (TOAST_CSS)", "toasts are three lines high again, and show over dialogs"),
+            "tui/notices.py (TOAST_CSS, clicked_a_toast)", "toasts are three lines high again, and show over dialogs; "
+            "after a toast clicked away, lesser ones wait for its timeout"),
     Private("textual.widgets._toast", "ToastHolder", "a widget class: the container a ToastRack mounts around each Toast",
             "tui/textual_contract.py (drop_toasts)", "a replaced toast's empty holder keeps a row: the next toast shows "
             "one line lower, over the first account's header"),
