@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from support.cli import MJTUI, clean_env
-from support.dashboard import LIST, SIZE, header_text, quiet, screen_text, settle, wire
+from support.dashboard import LIST, SIZE, advance, header_text, quiet, screen_text, settle, wire
 
 from mjtui.api.models import Job
 from mjtui.connections import demo_accounts, demo_connection, demo_simulator
@@ -30,7 +30,7 @@ from mjtui.timers import ManualTimers
 from mjtui.tui.app import make_app
 from mjtui.tui.dashboard import DashboardScreen
 from mjtui.tui.formatting import short_job_id
-from mjtui.tui.startup import Opened, Opening, Stored
+from mjtui.tui.startup import STORE_SETTLE, Opened, Opening, Stored
 
 ROOT = Path(__file__).resolve().parent.parent
 # What the first frame must come before: the network stack, pydantic (the API's models, the config's check, package
@@ -80,13 +80,16 @@ async def test_the_journal_opens_once_the_first_lists_are_shown_and_still_keeps_
         shown_when_opened.append(screen_text(app))
         return Stored(journal=journal)
 
+    timers = ManualTimers(clock)
     app = make_app([], opening=Opening([("main", "useapi"), ("ip", "imaginepro")],
                                        lambda: Opened([demo_connection(q.sim, name) for name in ("main", "ip")]),
                                        open_store),
-                   clock=clock, timers=ManualTimers(clock), rng=random.Random(0), title="mjtui")
+                   clock=clock, timers=timers, rng=random.Random(0), title="mjtui")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.pause()
+        assert shown_when_opened == [], "not while the frame showing the first lists may still be on its way"
+        await advance(pilot, clock, timers, STORE_SETTLE)
         (shown,) = shown_when_opened
         assert short_job_id(q.lone) in shown, "opened after the jobs were on screen"
         await asyncio.to_thread(app.writer.flush, 5)
@@ -100,12 +103,13 @@ async def test_a_running_jobs_prompt_known_from_a_past_session_shows_though_the_
     q = quiet(make_sim, speed_scale=0.3)
     journal = Journal(":memory:", clock=clock)
     journal.record_running("main", q.jobs[0], Job(jobid=q.jobs[0], prompt="a red fox in snow"), clock.now())
+    timers = ManualTimers(clock)
     app = make_app([], opening=Opening([("main", "useapi")], lambda: Opened([demo_connection(q.sim, "main")]),
                                        lambda: Stored(journal=journal)),
-                   clock=clock, timers=ManualTimers(clock), rng=random.Random(0), title="mjtui")
+                   clock=clock, timers=timers, rng=random.Random(0), title="mjtui")
     async with app.run_test(size=(160, 48)) as pilot:
         await settle(pilot)
-        await pilot.pause()
+        await advance(pilot, clock, timers, STORE_SETTLE)
         await asyncio.to_thread(app.writer.flush, 5)
         await settle(pilot)
         line = next(line for line in screen_text(app).splitlines() if short_job_id(q.jobs[0]) in line)

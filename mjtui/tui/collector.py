@@ -70,11 +70,10 @@ class Collector:
         gc.set_threshold(*self._thresholds)
         Strip.divide = _textual_divide  # type: ignore[method-assign]
 
-    def freeze_after_refresh(self, app: App) -> None:
-        """Freeze what is alive once the app has painted (once, however many accounts mount panes meanwhile)."""
-        if not self._freeze_due:
-            self._freeze_due = True
-            app.call_after_refresh(self._freeze)
+    def freeze_soon(self) -> None:
+        """Freeze what is alive at the next `tick` (once, however many accounts mount panes meanwhile): not after the
+        next frame, as the full pass before it (30-40 ms at start-up) then held back the frame showing the first jobs."""
+        self._freeze_due = True
 
     def _freeze(self) -> None:
         self._freeze_due = False
@@ -87,7 +86,9 @@ class Collector:
         self._depth = depth
 
     def tick(self) -> None:
-        """Once a second: after a screen closed, one full pass frees it."""
+        """Once a second: new panes frozen (`freeze_soon`); after a screen closed, one full pass frees it."""
+        if self._freeze_due:
+            self._freeze()
         if self._screen_closed:
             self._screen_closed = False
             forget_painted_widgets()

@@ -269,7 +269,7 @@ class DashboardScreen(Screen[None]):
             if self.focused is None:  # the first panes: Enter inspects the first job at once
                 self._focus_first_pane(scroll_visible=False)  # laid out yet or not, the view stays at the top
             # Panes live as long as the app: out of the full passes' reach (at a hundred channels each scanned them ~0.3 s).
-            self.mjtui.collector.freeze_after_refresh(self.app)
+            self.mjtui.collector.freeze_soon()
 
     def show_info(self, state: AccountState, channel: str, info: AccountInfo) -> None:
         """What /info said of a channel's account: its mode, and the line under the pane's gauges."""

@@ -107,6 +107,10 @@ def tell_startup_problems(app: MjtuiApp, partial_writes: bool) -> None:
 
 
 STORE_AFTER = 1.0  # seconds after the dashboard is shown: the journal opens then even if an account has not answered
+# Seconds after every account's first list is applied: by then the frame showing them is on the terminal (frames come
+# 1/60 s apart), and opening the journal (sqlite3 and the store: ~20 ms) does not hold it back. "After the next refresh"
+# did: that refresh could be one that did not yet lay the new panes out.
+STORE_SETTLE = 0.25
 
 
 class LateStore:
@@ -120,9 +124,9 @@ class LateStore:
         app.timers.call_later(STORE_AFTER, self.open)
 
     def shown(self) -> None:
-        """A poll's answer is on screen: with every account's first there, the store opens after this frame."""
+        """A poll's answer is on screen: with every account's first there, the store opens `STORE_SETTLE` s later."""
         if not any(state.polling for state in self.app.accounts.values()):
-            self.app.call_after_refresh(self.open)
+            self.app.timers.call_later(STORE_SETTLE, self.open)
 
     def open(self) -> None:
         if self.opened or self.app.exiting:
