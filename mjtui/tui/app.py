@@ -206,8 +206,11 @@ class MjtuiApp(App[None]):
                         severity="warning", timeout=8)
         if self.opening is None:
             self._go_live()
-        else:
-            self.call_after_refresh(self._open)  # once the start-up screen is on the terminal
+
+    def on_ready(self) -> None:
+        """The first frame is on the terminal (Textual's Ready): the rest opens now, not a throttled frame later."""
+        if self.opening is not None:
+            self.call_later(self._open)
 
     async def _open(self) -> None:
         """Open the connections, the log and the journal (importing them), then show the dashboard over the start-up
