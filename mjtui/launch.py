@@ -152,9 +152,10 @@ class DashboardStart:
             return Opened([demo_connection(simulator, name) for name, _ in self.accounts])
         from mjtui.api.client import load_tls_in_background
 
-        load_tls_in_background()  # while the dashboard's own modules load
         names = [name for name, _ in self.accounts]
         connections, problems = open_connections(self.config, names, base_url=self.options.base_url)
+        if any(connection.service.client.base_url.startswith("https:") for connection in connections):
+            load_tls_in_background()  # while the dashboard's own modules load: the first https request awaits it
         return Opened(connections, problems)
 
     def close(self) -> None:

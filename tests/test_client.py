@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import gzip
 import math
+import ssl
 import struct
 import threading
 import traceback
 import tracemalloc
+import urllib.request
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -22,6 +24,7 @@ import httpx
 import pytest
 from support.clients import imaginepro_client, useapi_client
 from support.hostile_server import HostileServer, answer, bomb, drip, endless, trickle
+from support.loopback import serving
 
 from mjtui.api import errors
 from mjtui.api.client import (
@@ -1067,18 +1070,45 @@ async def test_every_client_verifies_servers_with_one_certificate_store_loaded_o
 
     monkeypatch.setattr(httpx, "create_ssl_context", counting)
     monkeypatch.setattr(client_module, "_tls", None)
+    monkeypatch.setattr(urllib.request, "getproxies", dict)  # no proxy: a proxied client loads it at once
     clients = [UseapiClient("token-a"), ImagineProClient("token-b"), UseapiClient("token-c", "https://proxy.example")]
     try:
-        assert loads == [], "a client waits for the store only when it first sends (not while the dashboard starts)"
-        pools = [c._http._transport._pool for c in clients]  # what the first request makes
+        assert [c._http for c in clients] and loads == [], "a client waits for the store only when it first sends"
+        transports = [await c._http._transport.ready() for c in clients]  # what the first https request awaits
         assert len(loads) == 1
         context = loads[0]
         assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
         assert context.cert_store_stats()["x509_ca"] > 0, "the certificate authorities are loaded"
-        assert all(pool._ssl_context is context for pool in pools)
+        assert all(transport._pool._ssl_context is context for transport in transports)
     finally:
         for c in clients:
             await c.aclose()
+
+
+async def test_a_plain_http_service_is_polled_without_loading_the_certificate_store(monkeypatch):
+    """A gateway on the LAN or the simulator (http://) needs no TLS: the store (~25 ms, and a wait for its thread) is
+    left unloaded, until an image is fetched from an https host."""
+    from mjtui.api import client as client_module
+
+    loads: list[object] = []
+    monkeypatch.setattr(client_module, "_tls", None)
+    monkeypatch.setattr(client_module, "tls_context", lambda: loads.append(1) or ssl.create_default_context())
+    monkeypatch.setattr(urllib.request, "getproxies", dict)
+    sim = Simulator.build(clock=ManualClock(), seed=5, channels=1)
+    with serving(sim.app) as origin:
+        async with UseapiClient(sim.token("main"), origin) as api:
+            listed = await api.running_jobs()
+            assert listed is not None and loads == [], "polled over plain http with no certificate store"
+            with pytest.raises(errors.MjtuiError):  # nothing listens there: what matters is what it needed first
+                await api.download("https://127.0.0.1:9/image.png")
+            assert loads == [1], "an https image needs the store, and waits for it"
+
+
+async def test_where_a_proxy_is_set_httpx_routes_through_it_with_the_store_loaded(monkeypatch):
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")  # as users behind a proxy set it
+    async with UseapiClient("token-a") as api:
+        mounted = [transport for transport in api._http._mounts.values() if transport is not None]
+        assert mounted and all(transport._pool._proxy_url.host == b"proxy.example" for transport in mounted)
 
 
 async def test_certificates_that_cannot_be_loaded_are_one_clear_error_naming_where_they_were_looked_for(

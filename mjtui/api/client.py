@@ -27,6 +27,7 @@ import random
 import re
 import ssl
 import threading
+import urllib.request
 import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import UTC, datetime
@@ -115,6 +116,40 @@ def load_tls_in_background() -> threading.Thread:
     return thread
 
 
+class VerifiedTransport(httpx.AsyncBaseTransport):
+    """Every request but plain http's, its server verified with `tls_context`: the certificate store is awaited (on a
+    thread, never blocking the event loop) when the first such request is sent, so a client of a plain-http service (the
+    simulator, a gateway on the LAN) never waits for it, and loads it only to fetch an image from an https host."""
+
+    def __init__(self) -> None:
+        self.inner: httpx.AsyncHTTPTransport | None = None
+
+    async def ready(self) -> httpx.AsyncHTTPTransport:
+        if self.inner is None:
+            context = await anyio.to_thread.run_sync(tls_context)  # CertificatesUnavailable: the request says so
+            if self.inner is None:  # another request may have made it meanwhile
+                self.inner = httpx.AsyncHTTPTransport(verify=context)
+        return self.inner
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return await (await self.ready()).handle_async_request(request)
+
+    async def aclose(self) -> None:
+        if self.inner is not None:
+            await self.inner.aclose()
+
+
+def _transports(given: httpx.AsyncBaseTransport | None) -> dict[str, Any]:
+    """How a client's requests go: through `given` (a test's, the simulator's); through httpx's own, which takes the
+    certificate store at once, where the system names a proxy (httpx then routes each request through it); else plain
+    http with no TLS, and everything else verified by a `VerifiedTransport`."""
+    if given is not None:
+        return {"transport": given}
+    if urllib.request.getproxies():
+        return {"verify": tls_context()}
+    return {"transport": VerifiedTransport(), "mounts": {"http://": httpx.AsyncHTTPTransport(verify=False)}}
+
+
 class BaseClient:
     """What both providers share: auth, timeouts, error mapping, GET retries."""
 
@@ -145,7 +180,7 @@ class BaseClient:
 
     @functools.cached_property
     def _http(self) -> httpx.AsyncClient:
-        """Made when first needed: a client made at start-up would wait there for the certificate store."""
+        """Made when first needed, which waits for the certificate store only where a proxy is set (`_transports`)."""
         if self._closed:
             raise RuntimeError("the client has been closed")  # as httpx says for a closed client of its own
         return httpx.AsyncClient(
@@ -157,9 +192,8 @@ class BaseClient:
                 "User-Agent": f"mjtui/{__version__}",
             },
             timeout=httpx.Timeout(self._timeout, connect=min(self._timeout, 10.0)),
-            transport=self._transport,
-            verify=True if self._transport is not None else tls_context(),  # with a transport given, none is needed
             follow_redirects=False,
+            **_transports(self._transport),
         )
 
     @staticmethod
