@@ -4,6 +4,7 @@ the API's models, the providers, the journal and the simulator are imported; the
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import os
 import pty
@@ -85,16 +86,22 @@ async def test_the_journal_opens_once_the_first_lists_are_shown_and_still_keeps_
                                        lambda: Opened([demo_connection(q.sim, name) for name in ("main", "ip")]),
                                        open_store),
                    clock=clock, timers=timers, rng=random.Random(0), title="mjtui")
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await pilot.pause()
-        assert shown_when_opened == [], "not while the frame showing the first lists may still be on its way"
-        await advance(pilot, clock, timers, STORE_SETTLE)
-        (shown,) = shown_when_opened
-        assert short_job_id(q.lone) in shown, "opened after the jobs were on screen"
-        await asyncio.to_thread(app.writer.flush, 5)
-        journalled = {entry.job_id for entry in journal.history(limit=None)}
-        assert q.lone in journalled and set(q.jobs) <= journalled, "the first poll's jobs are in the journal"
+    gc.disable()  # as `run_dashboard` starts it: no collector passes until the first lists are shown
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await pilot.pause()
+            assert shown_when_opened == [], "not while the frame showing the first lists may still be on its way"
+            assert not gc.isenabled()
+            await advance(pilot, clock, timers, STORE_SETTLE)
+            assert gc.isenabled(), "the collector is back on with the journal"
+            (shown,) = shown_when_opened
+            assert short_job_id(q.lone) in shown, "opened after the jobs were on screen"
+            await asyncio.to_thread(app.writer.flush, 5)
+            journalled = {entry.job_id for entry in journal.history(limit=None)}
+            assert q.lone in journalled and set(q.jobs) <= journalled, "the first poll's jobs are in the journal"
+    finally:
+        gc.enable()
 
 
 async def test_a_running_jobs_prompt_known_from_a_past_session_shows_though_the_journal_opens_after_the_first_lists(

@@ -7,6 +7,7 @@ imported; `Opening.open` (called by the app once the frame is painted) imports a
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -132,6 +133,7 @@ class LateStore:
         if self.opened or self.app.exiting:
             return
         self.opened = True
+        gc.enable()  # off while the dashboard started (see mjtui.launch.run_dashboard)
         stored = self.open_store()
         self.app.previews = stored.previews
         if stored.leases is not None:  # the polls from now on go through the journal's lease (the first went direct)
