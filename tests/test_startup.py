@@ -69,6 +69,20 @@ async def test_the_first_frame_names_every_account_connecting_then_the_dashboard
         assert short_job_id(q.lone) in screen_text(app), "the jobs are on screen"
 
 
+async def test_a_first_list_answered_before_the_dashboard_is_up_is_not_asked_for_again(make_sim, clock):
+    """Start-up asks for the first lists before the dashboard is built; on a fast service the answer is in before it is
+    mounted, and the dashboard used to ask again at once: two list requests per account where the rule is one."""
+    q = quiet(make_sim, imaginepro=True)
+    recorder = wire(q.sim)
+    app = make_app([], opening=Opening([("main", "useapi"), ("ip", "imaginepro")],
+                                       lambda: Opened([demo_connection(q.sim, name) for name in ("main", "ip")])),
+                   clock=clock, timers=ManualTimers(clock), rng=random.Random(0), title="mjtui")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.pause()
+        assert short_job_id(q.lone) in screen_text(app)
+        assert recorder.lists("main") == 1, "one list request at start-up"
+
 async def test_the_journal_opens_once_the_first_lists_are_shown_and_still_keeps_them(make_sim, clock):
     """sqlite3 and the store wait until every account's first list is on screen; the jobs that list showed are
     journalled all the same."""

@@ -154,7 +154,8 @@ class DashboardScreen(Screen[None]):
                 banner.update(Text(f"Not polled: {clean(state.problem)}"))
                 continue
             await self._ensure_panes(state, state.channel_names, settle=False)
-            self.poll(state.name)
+            if state.last_poll_at is None:  # polled already when start-up asked before the dashboard was built
+                self.poll(state.name)
         self._layout_grids()
         self.choose_view()
         self.show_topbar()
