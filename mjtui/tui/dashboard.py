@@ -318,9 +318,10 @@ class DashboardScreen(Screen[None]):
             self.mjtui.announcer.say_finished(state.name)  # a backlog still draining: what has come in so far, once a poll
         if not changes:
             return
-        # New to this poll (a channel that went idle and came back has its pane still).
-        await self._ensure_panes(state, changes.new_channels, settle=not first)  # the first: settled below
+        # New to this poll (a channel that went idle and came back has its pane still); laid out once, with their jobs
+        # (a frame between mounting and filling them laid out a hundred empty panes first).
         with self.app.batch_update():
+            await self._ensure_panes(state, changes.new_channels, settle=not first)  # the first: settled below
             for channel_id, change in changes.channels.items():
                 pane = self.pane(state.name, channel_id)
                 if pane is not None:
