@@ -57,7 +57,7 @@ QUICK = Sizes(request_rounds=2, warm_rounds=1, poll_rounds=2, ticks=3, presses=4
               terminal_scenarios=("small",), distant_scenarios=("small",), idle_seconds=3.0, idle_settle=1.0,
               backlog=(5, 0.09, 1.5), metrics=(1 / 30, 1 / 60))
 FULL = Sizes(request_rounds=10, warm_rounds=2, poll_rounds=30, ticks=30, presses=60, inspections=20, memory_hours=24.0,
-             memory_warmup_hours=2.0, memory_screens_every=30, journal_polls=50, startup_runs=5,
+             memory_warmup_hours=2.0, memory_screens_every=30, journal_polls=50, startup_runs=9,
              terminal_scenarios=("small", "large"), distant_scenarios=("small", "large"), idle_seconds=60.0,
              idle_settle=3.0, backlog=(18, 0.3, 10.0), metrics=(24.0, 2.0))
 
