@@ -228,7 +228,8 @@ class MjtuiApp(App[None]):
             self.register_theme(theme)
         self.startup_warnings += opened.theme_warnings
         self._start_accounts(opened.connections, opened.problems)
-        self.poller.poll_all()  # the first lists are asked for now, and go out while the dashboard's modules load
+        self.poller.poll_all()  # the first lists are asked for now, and go out while the dashboard's modules load:
+        await asyncio.sleep(0)  # the polls run up to their requests first (their imports would share the CPU with these)
         await asyncio.to_thread(importlib.import_module, "mjtui.tui.dashboard")  # off the event loop
         self._build_dashboard()
         await self.push_screen(self.dashboard)
