@@ -1519,6 +1519,27 @@ async def test_a_closed_help_inspector_or_history_is_gone_by_the_next_tick_widge
         assert after == before, f"{after - before} more widgets or line caches alive after {len(SCREENS)} screens closed"
 
 
+async def test_an_inspector_opened_as_the_first_jobs_show_is_freed_once_closed(make_sim, clock):
+    """The first panes are frozen at the next tick: an inspector open then (Enter inspects the first job at once) was
+    frozen with them, and stayed in memory for good once closed (1-1.5 MB each time)."""
+    q = quiet(make_sim)
+    app, timers = make_dashboard(q.sim, clock)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await pilot.press("enter")
+            await settle(pilot)
+            assert isinstance(app.screen, InspectorScreen)
+            widgets = [weakref.ref(node) for node in (app.screen, *app.screen.walk_children())]
+            await advance(pilot, clock, timers, 1)  # the tick that freezes the first panes
+            await pilot.press("escape")
+            await settle(pilot)
+            await advance(pilot, clock, timers, 1)
+            assert [ref() for ref in widgets if ref() is not None] == [], "the closed inspector is in memory a tick later"
+    finally:
+        gc.unfreeze()
+
+
 class Cycle:
     """An object in a reference cycle, as much of Textual's garbage is: only the cyclic collector frees it."""
 

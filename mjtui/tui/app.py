@@ -272,7 +272,7 @@ class MjtuiApp(App[None]):
         return not (action == "notices" and isinstance(self.screen, ModalScreen))  # not over a dialog, nor the log
 
     def tick(self) -> None:
-        self.collector.tick()
+        self.collector.tick(covered=self.screen is not self.dashboard)
         self.dashboard.tick()
 
     # -- the theme ------------------------------------------------------------------------------------

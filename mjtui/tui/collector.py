@@ -85,9 +85,10 @@ class Collector:
             self._screen_closed = True
         self._depth = depth
 
-    def tick(self) -> None:
-        """Once a second: new panes frozen (`freeze_soon`); after a screen closed, one full pass frees it."""
-        if self._freeze_due:
+    def tick(self, *, covered: bool = False) -> None:
+        """Once a second: new panes frozen (`freeze_soon`), but not while a screen is open over them (`covered`: it
+        would be frozen with them, and kept for good once closed); after a screen closed, one full pass frees it."""
+        if self._freeze_due and not covered:
             self._freeze()
         if self._screen_closed:
             self._screen_closed = False
