@@ -179,6 +179,8 @@ async def test_two_configs_naming_different_accounts_alike_each_poll_their_own_o
     assert (our_wire.lists(), their_wire.lists()) == (1, 1), "each polled its own service"
     assert first.leases is not None and second.leases is not None
     assert first.leases.note("main") is None and second.leases.note("main") is None, "neither reads the other's"
+    for exporter, sim in ((first, ours), (second, theirs)):
+        assert sim.token("main")[3:-3] not in lease_of(exporter), "the journal keeps no more of a token than its hint"
     for _ in range(30):  # a minute of simulated work on both
         clock.advance(2)
         for exporter, timers in ((first, first_timers), (second, second_timers)):

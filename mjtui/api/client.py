@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import hashlib
 import json
 import math
 import os
@@ -169,9 +168,9 @@ class BaseClient:
         self.base_url = (base_url or self.default_origin).rstrip("/")
         self.token_hint = mask_secret(token)
         secrets.remember(token)  # whatever answer echoes it, it is masked from here on
-        # Which account on which service, without the token: 64 bits of a keyed hash of the origin and the token.
-        self.identity = hashlib.blake2b(f"{self.base_url}\n{token}".encode(), digest_size=8,
-                                        person=b"mjtui-account").hexdigest()
+        # Which account on which service: its origin and the token's hint (the part of it shown anywhere), never a
+        # value worked out from the whole token (a short one could be guessed from it by whoever reads the journal).
+        self.identity = f"{self.base_url} {self.token_hint}"
         self._token, self._timeout, self._transport = token, timeout, transport  # for the httpx client, made later
         self._closed = False
         self.get_retries = get_retries

@@ -91,8 +91,8 @@ class Provider:
 
     @property
     def identity(self) -> str:
-        """Which account on which service this is, the same in every process and never the token: two configs may
-        name different accounts alike (see mjtui.lease)."""
+        """Which account on which service this is, the same in every process, and no more of the token than its hint:
+        two configs may name different accounts alike (see mjtui.lease)."""
         return f"{self.kind}:{self.client.identity}"
 
     def can(self, capability: Capability) -> bool:

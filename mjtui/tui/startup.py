@@ -126,7 +126,7 @@ class LateStore:
 
     def shown(self) -> None:
         """A poll's answer is on screen: with every account's first there, the store opens `STORE_SETTLE` s later."""
-        if not any(state.polling for state in self.app.accounts.values()):
+        if not self.opened and not any(state.polling for state in self.app.accounts.values()):
             self.app.timers.call_later(STORE_SETTLE, self.open)
 
     def open(self) -> None:
