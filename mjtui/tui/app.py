@@ -17,9 +17,8 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from rich.console import RenderableType
-from textual import events, work
-from textual.app import App, SystemCommand
-from textual.notifications import Notify, SeverityLevel
+from textual import work
+from textual.app import SystemCommand
 from textual.screen import ModalScreen, Screen
 from textual.theme import Theme
 
@@ -30,9 +29,8 @@ from mjtui.timers import TextualTimers, Timers
 from mjtui.tui import partial_writes
 from mjtui.tui.bindings import APP_BINDINGS, keymap_conflicts
 from mjtui.tui.collector import Collector
-from mjtui.tui.notices import TOAST_CSS, Noticeboard, NoticesScreen, clicked_a_toast
+from mjtui.tui.notices import ToastingApp
 from mjtui.tui.startup import LateStore, Opening, StartupScreen, account_states, tell_startup_problems
-from mjtui.tui.textual_contract import drop_toasts
 from mjtui.tui.themes import shipped as shipped_themes
 from mjtui.tui.watchdog import ExitDeadline
 
@@ -53,12 +51,11 @@ if TYPE_CHECKING:
     from mjtui.tui.preview import Preview
 
 
-class MjtuiApp(App[None]):
+class MjtuiApp(ToastingApp):
     """The live monitor."""
 
     TITLE = "mjtui"
     BINDINGS = APP_BINDINGS
-    CSS = TOAST_CSS
 
     def __init__(
         self,
@@ -86,7 +83,6 @@ class MjtuiApp(App[None]):
         leases: Leases | None = None,
     ) -> None:
         super().__init__()
-        self.notices = Noticeboard()  # every notification, whole (`n` shows them); one toast on screen at a time
         self.wanted_theme = theme or DEFAULT_THEME
         self.save_theme = save_theme
         self._theme_settled = False  # the theme set here is not a choice to save
@@ -159,36 +155,6 @@ class MjtuiApp(App[None]):
     def exit(self, result: None = None, return_code: int = 0, message: RenderableType | None = None) -> None:
         self.exiting = True  # Textual keeps its own flag private; start-up asks this one
         super().exit(result, return_code, message)
-
-    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
-               timeout: float | None = None, markup: bool = False, toast: bool = True, news: bool = False) -> None:
-        """Toasts carry text from strangers (API answers, file names): never markup, never escapes, never a token.
-
-        The whole text goes into the notifications log (`n`); the toast shows its first line (`toast=False`: none;
-        `news`: the polls' own, which never hides the answer to a key).
-        """
-        seconds = self.NOTIFICATION_TIMEOUT if timeout is None else timeout
-        key = self.user_keymap.get("notices", "n").split(",")[0].strip()
-        line = self.notices.post(self.clock.now(), severity, title, message, seconds=seconds, key=key, toast=toast,
-                                 news=news)
-        if line is not None:  # "" is a toast too: an empty notification still shows one
-            super().notify(line, severity=severity, timeout=seconds, markup=False)
-
-    def on_notify(self, event: Notify) -> None:
-        """A toast about to show replaces the one showing (runs before App's own handler adds it: subclass first).
-
-        The replaced toasts' holders go too: Textual removes only the toast, and its empty holder kept a row."""
-        drop_toasts(self)
-        super().clear_notifications()
-
-    def clear_notifications(self) -> None:
-        """No toast left: the next one shows whatever its severity."""
-        self.notices.gate.forget()
-        super().clear_notifications()
-
-    def on_click(self, event: events.Click) -> None:
-        if clicked_a_toast(event):  # dismissed: as if cleared
-            self.notices.gate.forget()
 
     # -- start and stop -------------------------------------------------------------------------------
 
@@ -352,10 +318,6 @@ class MjtuiApp(App[None]):
 
         accounts = [(state.name, state.service) for state in self.accounts.values()]
         return help_rows(self.user_keymap, self.get_key_display, accounts)
-
-    def action_notices(self) -> None:
-        """The notifications log: the last ones whole, with time and severity."""
-        self.push_screen(NoticesScreen(self.notices))
 
     def action_help(self) -> None:
         from mjtui.tui.help import HelpScreen

@@ -13,16 +13,18 @@ from dataclasses import dataclass
 
 from rich.text import Text
 from textual import events
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.notifications import SeverityLevel
+from textual.notifications import Notify, SeverityLevel
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from mjtui.clock import Clock
 from mjtui.secrets import redact
 from mjtui.text import clean
 from mjtui.tui.formatting import now_local
+from mjtui.tui.textual_contract import drop_toasts
 
 NOTICES_KEPT = 50
 # Toasts: one line each, one at a time, top right, over the top bar's empty end rather than the finished list,
@@ -121,6 +123,52 @@ class Noticeboard(NoticeLog):
         if toast and self.gate.admit(severity, seconds, time.monotonic(), news=news):  # Textual times toasts itself
             return toast_line(message, key, title)
         return None
+
+
+class ToastingApp(App[None]):
+    """An app whose every notification goes into its notifications log (`n`) and shows as one toast at a time."""
+
+    CSS = TOAST_CSS
+    clock: Clock
+    user_keymap: dict[str, str]  # the user's [keys] (`n` may be another key)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.notices = Noticeboard()  # every notification, whole (`n` shows them); one toast on screen at a time
+
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = False, toast: bool = True, news: bool = False) -> None:
+        """Toasts carry text from strangers (API answers, file names): never markup, never escapes, never a token.
+
+        The whole text goes into the notifications log (`n`); the toast shows its first line (`toast=False`: none;
+        `news`: the polls' own, which never hides the answer to a key).
+        """
+        seconds = self.NOTIFICATION_TIMEOUT if timeout is None else timeout
+        key = self.user_keymap.get("notices", "n").split(",")[0].strip()
+        line = self.notices.post(self.clock.now(), severity, title, message, seconds=seconds, key=key, toast=toast,
+                                 news=news)
+        if line is not None:  # "" is a toast too: an empty notification still shows one
+            super().notify(line, severity=severity, timeout=seconds, markup=False)
+
+    def on_notify(self, event: Notify) -> None:
+        """A toast about to show replaces the one showing (runs before App's own handler adds it: subclass first).
+
+        The replaced toasts' holders go too: Textual removes only the toast, and its empty holder kept a row."""
+        drop_toasts(self)
+        super().clear_notifications()
+
+    def clear_notifications(self) -> None:
+        """No toast left: the next one shows whatever its severity."""
+        self.notices.gate.forget()
+        super().clear_notifications()
+
+    def on_click(self, event: events.Click) -> None:
+        if clicked_a_toast(event):  # dismissed: as if cleared
+            self.notices.gate.forget()
+
+    def action_notices(self) -> None:
+        """The notifications log: the last ones whole, with time and severity."""
+        self.push_screen(NoticesScreen(self.notices))
 
 
 class NoticesScreen(ModalScreen[None]):
