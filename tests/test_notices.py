@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from support.dashboard import SIZE, advance, make_dashboard, settle
+from support.dashboard import SIZE, advance, make_dashboard, screen_text, settle
 from textual.widgets._toast import Toast
 
 from mjtui.sim import Simulator
@@ -12,6 +12,7 @@ from mjtui.tui.formatting import now_local, short_job_id
 from mjtui.tui.help import HelpScreen
 from mjtui.tui.notices import NOTICES_KEPT, NoticesScreen
 from mjtui.tui.panels import FinishedTable
+from mjtui.tui.topbar import TopBar
 
 STUDIO = "studio"
 
@@ -162,3 +163,27 @@ async def test_an_error_clicked_away_lets_the_next_toast_show(make_sim, clock):
         await pilot.pause()
         await pilot.pause()
         assert [toast._notification.message for toast in shown_toasts(app)] == ["sorted by newest"]
+
+
+async def test_a_toast_leaves_the_top_bars_running_count_and_clock_readable(make_sim, clock):
+    """A busy pool toasts at every poll: the toast starts after the top bar's text, so the running count and the
+    clock stay in sight (it took the right half, over the clock at 72 columns); on a terminal too narrow for both, the
+    toast keeps 30 cells."""
+    sim, channel = quiet_channel(make_sim, max_jobs=3)
+    submit(sim, channel, 2)
+    app, timers = make_dashboard(sim, clock)
+    async with app.run_test(size=(72, 24), notifications=True) as pilot:
+        await settle(pilot)
+        app.notify("job 7a8b9c0d on …0001 failed: the prompt was refused by the moderation of the service")
+        await pilot.pause()
+        await pilot.pause()
+        [toast] = shown_toasts(app)
+        bar = app.screen.query_one(TopBar)
+        assert toast.region.x >= bar.text_width and toast.region.right >= 68, (toast.region, bar.text_width)
+        top_row = screen_text(app).splitlines()[0]
+        assert "2 running" in top_row and now_local(clock.now())[:5] in top_row, top_row
+        await pilot.resize_terminal(50, 24)
+        await advance(pilot, clock, timers, 1)  # the next tick sets the toasts' room for the new width
+        await pilot.pause()
+        [toast] = shown_toasts(app)
+        assert toast.region.x == 20 and toast.region.width >= 26, toast.region

@@ -33,6 +33,7 @@ from mjtui.tui.footer import KeysFooter
 from mjtui.tui.formatting import now_local, short_channel_id, short_job_id
 from mjtui.tui.keys import DASHBOARD_BINDINGS, lacks, readonly_bindings
 from mjtui.tui.messages import FinalsFetched, FinalState, PollDone
+from mjtui.tui.notices import keep_toasts_right_of
 from mjtui.tui.notifications import Finished
 from mjtui.tui.panels import (
     FINISHED_ROWS,
@@ -99,6 +100,7 @@ class DashboardScreen(Screen[None]):
         self._scroll = VerticalScroll(id="accounts", can_focus=False)  # focused, it showed nothing: a lost tab stop
         self._topbar = TopBar(id="topbar")
         self.sticky = StickyHeader()
+        self._toasts_beside: tuple[int, int] | None = None  # (the top bar's text width, the screen's) toasts are set for
 
     @property
     def mjtui(self) -> MjtuiApp:
@@ -458,6 +460,9 @@ class DashboardScreen(Screen[None]):
         # Minutes: the bar is a whole terminal line, rewritten each time its text changes.
         clock = now_local(self.clock.now())[:5]
         self._topbar.show(self.mjtui.title_text, len(self.accounts), running, clock, extra)
+        if (self._topbar.text_width, self.size.width) != self._toasts_beside:  # the running count stays readable
+            self._toasts_beside = (self._topbar.text_width, self.size.width)
+            keep_toasts_right_of(self, self._topbar.text_width)
 
     # -- selection ------------------------------------------------------------------------------------
 

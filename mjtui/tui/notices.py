@@ -17,7 +17,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.notifications import Notify, SeverityLevel
-from textual.screen import ModalScreen
+from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
 from mjtui.clock import Clock
@@ -32,6 +32,7 @@ NOTICES_KEPT = 50
 TOAST_CSS = """
 ToastRack { dock: top; align: right top; margin: 0; }
 Toast { width: auto; max-width: 50%; padding: 0 1; margin: 0; text-wrap: nowrap; text-overflow: ellipsis; }
+ToastRack.-beside-bar Toast { max-width: 100%; }  /* the rack starts after the top bar's text: see keep_toasts_right_of */
 ModalScreen Toast { visibility: hidden; }
 Toast:ansi { background: ansi_default; }  /* Textual's: the default foreground on ansi_black, unreadable on a light scheme */
 """
@@ -123,6 +124,22 @@ class Noticeboard(NoticeLog):
         if toast and self.gate.admit(severity, seconds, time.monotonic(), news=news):  # Textual times toasts itself
             return toast_line(message, key, title)
         return None
+
+
+MIN_TOAST_WIDTH = 30  # cells a toast keeps on a narrow terminal, though it then covers the end of the top bar's text
+
+
+def keep_toasts_right_of(screen: Screen, text_width: int) -> None:
+    """Toasts on `screen` start after its first row's text (`text_width` cells): the top bar's running count and clock
+    stay readable under them (a busy pool toasts every poll), but a toast keeps at least MIN_TOAST_WIDTH cells."""
+    from textual.widgets._toast import ToastRack  # private: see mjtui.tui.textual_contract
+
+    width = screen.size.width
+    left = max(0, min(text_width + 1, width - MIN_TOAST_WIDTH))
+    for rack in screen.query_children(ToastRack):  # none where Textual shows no toasts (a test without them)
+        rack.add_class("-beside-bar")
+        rack.styles.margin = (0, 0, 0, left)
+        rack.styles.width = max(1, width - left)
 
 
 class ToastingApp(App[None]):

@@ -58,8 +58,9 @@ CONTRACT: tuple[Private, ...] = (
             "tui/collector.py (forget_painted_widgets)", "closed screens' painted lines kept up to 1,024 widgets"),
     Private("textual.app", "App._driver", "an attribute: the Driver, with write(str), or None when not running",
             "tui/textual_contract.py (write_to_terminal)", "no desktop notifications (OSC 9/777)"),
-    Private("textual.widgets._toast", "ToastRack", "a widget class of that name: each screen's column of toasts",
-            "tui/notices.py (TOAST_CSS)", "toasts show bottom right again, over the finished list and the filter"),
+    Private("textual.widgets._toast", "ToastRack", "a widget class of that name: each screen's column of toasts, a "
+            "child of the screen", "tui/notices.py (TOAST_CSS, keep_toasts_right_of)",
+            "toasts show bottom right again, over the finished list and the filter; or over the top bar's count"),
     Private("textual.widgets._toast", "Toast", "a widget class of that name: one toast, in a ToastRack",
             "tui/notices.py (TOAST_CSS, clicked_a_toast)", "toasts are three lines high again, and show over dialogs; "
             "after a toast clicked away, lesser ones wait for its timeout"),

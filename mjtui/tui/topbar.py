@@ -10,6 +10,8 @@ from mjtui.tui.line import Line
 class TopBar(Line):
     DEFAULT_CSS = "TopBar { height: 1; background: $primary-background; color: $text; padding: 0 1; }"
 
+    text_width = 0  # cells from the left edge to the end of its text
+
     def show(self, title: str, accounts: int, running: int, clock: str, extra: str = "") -> None:
         text = Text()
         text.append(title, style="bold")
@@ -17,4 +19,5 @@ class TopBar(Line):
         if extra:
             text.append(f" · {extra}", style="bold")
         text.append(f"   {clock}")
+        self.text_width = 1 + text.cell_len  # its left padding, then the text
         self.show_line(text)
