@@ -99,7 +99,7 @@ class Leases:
         process reads it), else read the holder's latest publication (`Waiting` until there is one); a journal that
         fails leaves the poll to this process."""
         key = lease_key(account, service)
-        claim = await self._claim(key, interval)
+        claim = await self._claim(account, key, interval)
         if claim.other is not None:
             self.others[account] = claim.other
             started = self.clock.now()  # the holder publishes for a lease's time after each read
@@ -111,10 +111,10 @@ class Leases:
             polled = await service.poll(now, known_channels)
         except MjtuiError as exc:
             if claim.wanted:
-                await self._publish(key, now(), None, str(exc))
+                await self._publish(account, key, now(), None, str(exc))
             raise
         if claim.wanted:
-            await self._publish(key, polled.snapshot.at, dump_snapshot(polled.snapshot), None)
+            await self._publish(account, key, polled.snapshot.at, dump_snapshot(polled.snapshot), None)
         return polled
 
     def release(self) -> None:
@@ -124,20 +124,20 @@ class Leases:
         except JournalError as exc:
             log.warning("could not release the journal's leases: %s", exc)
 
-    async def _claim(self, key: str, interval: float) -> Claim:
+    async def _claim(self, account: str, key: str, interval: float) -> Claim:
         now = self.clock.now()
         claimant = Holder(self.owner, os.getpid(), socket.gethostname(), self.process, now + lease_seconds(interval))
         try:
             return await asyncio.to_thread(self.journal.claim, key, claimant, now, self.ended)
         except JournalError as exc:
-            log.warning("journal lease on %s: %s; polling it here", key.rpartition(" ")[0], exc)
+            log.warning("journal lease on %s: %s; polling it here", account, exc)
             return Claim(None)
 
-    async def _publish(self, key: str, at: float, snapshot: str | None, error: str | None) -> None:
+    async def _publish(self, account: str, key: str, at: float, snapshot: str | None, error: str | None) -> None:
         try:
             await asyncio.to_thread(self.journal.publish, key, self.owner, at, snapshot, error)
         except JournalError as exc:
-            log.warning("journal: could not publish the poll of %s: %s", key.rpartition(" ")[0], exc)
+            log.warning("journal: could not publish the poll of %s: %s", account, exc)
 
     def _read(self, account: str, holder: Holder, published: Published | None) -> Polled:
         """The holder's latest publication as a poll's answer; its failure as an error; none yet as `Waiting`."""
