@@ -42,7 +42,7 @@ COMMANDS: tuple[Command, ...] = ("relax", "fast", "turbo", "info")
 class ApiModel(BaseModel):
     """Base of every model: lenient about extras, faithful on the way out."""
 
-    model_config = ConfigDict(extra="allow", populate_by_name=True, frozen=False)
+    model_config = ConfigDict(extra="allow", populate_by_name=True, frozen=False, defer_build=True)
 
     def dump(self) -> dict[str, Any]:
         """The object as the API would send it: API field names, unknown fields kept, unset fields left out."""
