@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 
 from rich.cells import cell_len
-from support.dashboard import advance, focus_pane, header_text, make_dashboard, panes, screen_text, settle
+from support.dashboard import account_panes, advance, focus_pane, header_text, make_dashboard, panes, screen_text, settle
 
 from mjtui.clock import ManualClock
 from mjtui.connections import DEMO_GATEWAY, DEMO_SEED, demo_accounts, demo_connection, demo_simulator
@@ -141,3 +141,19 @@ async def test_a_pane_scrolled_past_its_accounts_header_still_says_whose_it_is(m
         await focus_pane(pilot, next(iter(panes(app))))
         await settle(pilot)
         assert screen_text(app).splitlines()[first_line].startswith(" ● main ")
+
+
+
+async def test_an_accounts_channel_lines_keep_their_gauges_in_columns_whatever_each_channels_limits(clock):
+    """maxJobs 12 on one channel and 3 on the next: the next gauge starts in the same column on every line."""
+    app, timers = demo_dashboard(clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await advance(pilot, clock, timers, 10)
+        for account, labels in (("main", (" img ", " vid ")), ("alt1", (" img ", " vid ")),
+                                (DEMO_GATEWAY, (" relax ", " queue "))):
+            channels = account_panes(app, account).values()
+            assert len({pane.stats.max_jobs for pane in channels}) > 1, f"{account}: the demo's limits differ"
+            lines = [pane.render_line(0).text for pane in channels]
+            for label in labels:
+                assert len({line.index(label) for line in lines}) == 1, "\n".join(lines)

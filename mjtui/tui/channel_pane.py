@@ -524,6 +524,11 @@ class ChannelPane(RowTable):
         self._size_table()
         self._update_title()
 
+    def align_gauges(self, rooms: dict[int, tuple[int, ...]]) -> None:
+        """Each gauge given the room its account's widest needs (`aligned_rooms`): its channels' lines in columns."""
+        if self.gauges.align(rooms[len(self.gauges.items)]):
+            self.refresh_above(0)
+
     @staticmethod
     def _slots_taken(stats: ChannelStats) -> int:
         """The jobs counted against maxJobs: those of a separate relax pool count against its own limit."""

@@ -31,6 +31,7 @@ from mjtui.tui.channel_pane import PANE_GUTTER, SORT_KEYS, ChannelPane, PaneStyl
 from mjtui.tui.dispatch import Dispatcher, channel_name
 from mjtui.tui.footer import KeysFooter
 from mjtui.tui.formatting import now_local, short_channel_id, short_job_id
+from mjtui.tui.gauges import aligned_rooms
 from mjtui.tui.keys import DASHBOARD_BINDINGS, lacks, readonly_bindings
 from mjtui.tui.messages import FinalsFetched, FinalState, PollDone
 from mjtui.tui.notices import keep_toasts_right_of
@@ -186,6 +187,14 @@ class DashboardScreen(Screen[None]):
         least = max([PANE_MIN_WIDTH, *(pane.min_width for pane in panes)])
         return max(1, width // least)
 
+    def _align_gauges(self, account: str) -> None:
+        """The account's channels' gauges in columns, one line under the other: each as wide as its widest (maxJobs
+        12 on one channel, 3 on the next)."""
+        panes = self._panes_of(account)
+        rooms = aligned_rooms(pane.gauges for pane in panes)
+        for pane in panes:
+            pane.align_gauges(rooms)
+
     def _panes_of(self, account: str) -> list[ChannelPane]:
         """The account's panes, in their grid's order (panes are only ever added, each at the end)."""
         return [pane for (owner, _), pane in self._panes.items() if owner == account]
@@ -328,6 +337,7 @@ class DashboardScreen(Screen[None]):
                 pane = self.pane(state.name, channel_id)
                 if pane is not None:
                     pane.apply(change, now, highlight=not first)
+            self._align_gauges(state.name)
         if first and self.mjtui.journal_link is not None:
             # Jobs running since an earlier session may have been inspected then; this session's set their prompt as fetched.
             added = (row for change in changes.channels.values() for row in change.added)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from rich.cells import cell_len
 from rich.style import Style
@@ -35,6 +35,7 @@ class Gauge:
         self.value = 0
         self.limit: int | None = None
         self.shown = True  # a gauge the channel has no figure for (a gateway without a relax pool) is left out
+        self.room = 0  # cells its count takes at least: the widest of the account's channels (`Gauges.align`)
 
     @property
     def level(self) -> str:
@@ -45,17 +46,18 @@ class Gauge:
             return str(self.value) if self.counted else f"{self.value}/?"
         return f"{self.value}/{self.limit}"
 
-    def width(self, bar_width: int = BAR_WIDTH) -> int:
-        """The cells it takes: room for the count at the limit, and for FULL on a bar.
-
-        It depends on the limit only, so a changing count never moves what follows it.
-        """
+    def count_width(self) -> int:
+        """The cells its count needs: as many as at its limit, so a changing count never moves what follows it."""
         count = len(self._count())
         if self.limit is not None:
             count = max(count, 2 * len(str(self.limit)) + 1)
         elif self.counted:
             count = max(count, 2)  # a queue growing past 9 does not move what follows
-        width = cell_len(self.label) + 1 + count
+        return count
+
+    def width(self, bar_width: int = BAR_WIDTH) -> int:
+        """The cells it takes: its count's (`room` at least) and, on a bar, the bar's and FULL's."""
+        width = cell_len(self.label) + 1 + max(self.count_width(), self.room)
         if self.bar:
             width += bar_width + 1 + len(" FULL")
         return width
@@ -105,9 +107,18 @@ class Gauges:
         return self.items[2]
 
     @property
-    def drawn_from(self) -> tuple[tuple[int, int | None, bool], ...]:
+    def drawn_from(self) -> tuple[tuple[int, int | None, bool, int], ...]:
         """What the line shows: the same tuple, the same line."""
-        return tuple((gauge.value, gauge.limit, gauge.shown) for gauge in self.items)
+        return tuple((gauge.value, gauge.limit, gauge.shown, gauge.room) for gauge in self.items)
+
+    def align(self, rooms: tuple[int, ...]) -> bool:
+        """Each gauge's count given `rooms[i]` cells at least (`aligned_rooms` of the account's channels), so the next
+        gauge starts in the same column on every channel's line; True when one changed."""
+        changed = False
+        for gauge, room in zip(self.items, rooms, strict=True):
+            if gauge.room != room:
+                gauge.room, changed = room, True
+        return changed
 
     def set(self, *values: tuple[int, int | None] | None) -> bool:
         """(count, limit) of each gauge in order, None for one not shown; True when one changed."""
@@ -131,6 +142,18 @@ class Gauges:
             line.append(GAP)
         line.rstrip()
         return line
+
+
+def aligned_rooms(lines: Iterable[Gauges]) -> dict[int, tuple[int, ...]]:
+    """For channels drawn one above the other (an account's), the room each gauge's count needs on all of them: the
+    widest count of that gauge (a channel of maxJobs 12 beside one of 3), by the number of gauges a line has."""
+    rooms: dict[int, list[int]] = {}
+    for gauges in lines:
+        widths = [gauge.count_width() if gauge.shown else 0 for gauge in gauges.items]
+        widest = rooms.setdefault(len(widths), widths)
+        if widest is not widths:
+            widest[:] = map(max, widest, widths)
+    return {count: tuple(widths) for count, widths in rooms.items()}
 
 
 GAUGE_COMPONENTS = {"gauge--ok", "gauge--busy", "gauge--full", "gauge--unknown", "gauge--empty", "gauge--label"}
