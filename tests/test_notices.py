@@ -5,6 +5,7 @@ from __future__ import annotations
 from support.dashboard import SIZE, advance, make_dashboard, screen_text, settle
 from textual.widgets._toast import Toast
 
+from mjtui.launch import DEMO_TITLE
 from mjtui.sim import Simulator
 from mjtui.tui.channel_pane import ChannelPane
 from mjtui.tui.footer import KeysFooter
@@ -187,3 +188,23 @@ async def test_a_toast_leaves_the_top_bars_running_count_and_clock_readable(make
         await pilot.pause()
         [toast] = shown_toasts(app)
         assert toast.region.x == 20 and toast.region.width >= 26, toast.region
+
+
+async def test_on_80_columns_the_demos_title_gives_way_so_a_toast_leaves_the_running_count_and_clock(make_sim, clock):
+    """"mjtui · demo (simulated service)" is long: at 80 columns its aside goes, and a toast starts after the clock."""
+    sim, channel = quiet_channel(make_sim, max_jobs=3)
+    submit(sim, channel, 2)
+    app, timers = make_dashboard(sim, clock, title=DEMO_TITLE)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await settle(pilot)
+        app.notify("job 7a8b9c0d on …0001 failed: the prompt was refused by the moderation of the service")
+        await advance(pilot, clock, timers, 1)
+        await pilot.pause()
+        [toast] = shown_toasts(app)
+        top_row = screen_text(app).splitlines()[0]
+        assert top_row.startswith(" mjtui · demo   ") and "simulated" not in top_row, top_row
+        assert "2 running" in top_row and now_local(clock.now())[:5] in top_row, top_row
+        assert toast.region.x >= app.screen.query_one(TopBar).text_width, toast.region
+        await pilot.resize_terminal(160, 24)
+        await advance(pilot, clock, timers, 1)
+        assert "mjtui · demo (simulated service)" in screen_text(app).splitlines()[0], "room again: the whole title"

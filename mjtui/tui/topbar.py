@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 
 from mjtui.tui.line import Line
+from mjtui.tui.notices import MIN_TOAST_WIDTH
 
 
 class TopBar(Line):
@@ -13,11 +14,21 @@ class TopBar(Line):
     text_width = 0  # cells from the left edge to the end of its text
 
     def show(self, title: str, accounts: int, running: int, clock: str, extra: str = "") -> None:
-        text = Text()
-        text.append(title, style="bold")
-        text.append(f"   {accounts} account{'s' if accounts != 1 else ''} · {running} running")
-        if extra:
-            text.append(f" · {extra}", style="bold")
-        text.append(f"   {clock}")
+        """The line; on a terminal too narrow for it and a toast (`MIN_TOAST_WIDTH` cells), the title without its
+        aside in parentheses (the demo's "(simulated service)"), so a toast leaves the running count and clock in sight."""
+        text = _line(title, accounts, running, clock, extra)
+        short = title.partition(" (")[0]
+        if short != title and 1 + text.cell_len + 1 + MIN_TOAST_WIDTH > self.size.width:
+            text = _line(short, accounts, running, clock, extra)
         self.text_width = 1 + text.cell_len  # its left padding, then the text
         self.show_line(text)
+
+
+def _line(title: str, accounts: int, running: int, clock: str, extra: str) -> Text:
+    text = Text()
+    text.append(title, style="bold")
+    text.append(f"   {accounts} account{'s' if accounts != 1 else ''} · {running} running")
+    if extra:
+        text.append(f" · {extra}", style="bold")
+    text.append(f"   {clock}")
+    return text
