@@ -11,7 +11,9 @@ from mjtui.tui.channel_pane import ChannelPane
 from mjtui.tui.footer import KeysFooter
 from mjtui.tui.formatting import now_local, short_job_id
 from mjtui.tui.help import HelpScreen
+from mjtui.tui.inspector import InspectorScreen
 from mjtui.tui.notices import NOTICES_KEPT, NoticesScreen
+from mjtui.tui.notifications import Announcement
 from mjtui.tui.panels import FinishedTable
 from mjtui.tui.topbar import TopBar
 
@@ -208,3 +210,29 @@ async def test_on_80_columns_the_demos_title_gives_way_so_a_toast_leaves_the_run
         await pilot.resize_terminal(160, 24)
         await advance(pilot, clock, timers, 1)
         assert "mjtui · demo (simulated service)" in screen_text(app).splitlines()[0], "room again: the whole title"
+
+
+async def test_news_of_other_jobs_toasts_on_the_dashboard_only_while_an_answer_to_a_key_toasts_anywhere(make_sim, clock):
+    """Over a job's inspector a toast covered the job's id at every busy poll: there the news goes to the log alone."""
+    sim, channel = quiet_channel(make_sim, max_jobs=3)
+    submit(sim, channel, 2)
+    app, timers = make_dashboard(sim, clock)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")  # the selected job's inspector
+        await settle(pilot)
+        assert isinstance(app.screen, InspectorScreen)
+        app.announcer.say("main", [Announcement("job 0a1b2c3d on …0001 completed")])
+        await pilot.pause()
+        assert shown_toasts(app) == [], "news over the inspector"
+        assert list(app.notices)[-1].text == "job 0a1b2c3d on …0001 completed", "the log keeps it"
+        app.notify("seed copied")  # what a key answers
+        await pilot.pause()
+        assert [toast._notification.message for toast in shown_toasts(app)] == ["seed copied"]
+        await pilot.press("escape")
+        await settle(pilot)
+        app.clear_notifications()  # the answer's toast gone: news does not hide it
+        app.announcer.say("main", [Announcement("job 4e5f6a7b on …0001 completed")])
+        await pilot.pause()
+        await pilot.pause()
+        assert [toast._notification.message for toast in shown_toasts(app)] == ["job 4e5f6a7b on …0001 completed"]

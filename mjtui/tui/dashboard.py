@@ -81,6 +81,8 @@ def room_for_accounts(height: int) -> int:
 class DashboardScreen(Screen[None]):
     """Every account's channels, live; the app's first screen."""
 
+    SHOWS_NEWS = True  # the polls' toasts (jobs finished, slots freed) show here, not over an inspector or the history
+
     DEFAULT_CSS = """
     DashboardScreen { layers: base overlay; }
     DashboardScreen #accounts { height: 1fr; scrollbar-gutter: stable; }  /* a scrollbar coming moves no width */

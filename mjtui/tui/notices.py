@@ -158,14 +158,21 @@ class ToastingApp(App[None]):
         """Toasts carry text from strangers (API answers, file names): never markup, never escapes, never a token.
 
         The whole text goes into the notifications log (`n`); the toast shows its first line (`toast=False`: none;
-        `news`: the polls' own, which never hides the answer to a key).
+        `news`: the polls' own, which never hides the answer to a key and toasts only over a screen whose
+        `SHOWS_NEWS` is true, the dashboard).
         """
         seconds = self.NOTIFICATION_TIMEOUT if timeout is None else timeout
+        if news and not getattr(self._under_dialogs(), "SHOWS_NEWS", False):
+            toast = False  # a job's inspector or the history: a toast there covers its title, for news of other jobs
         key = self.user_keymap.get("notices", "n").split(",")[0].strip()
         line = self.notices.post(self.clock.now(), severity, title, message, seconds=seconds, key=key, toast=toast,
                                  news=news)
         if line is not None:  # "" is a toast too: an empty notification still shows one
             super().notify(line, severity=severity, timeout=seconds, markup=False)
+
+    def _under_dialogs(self) -> Screen | None:
+        """The screen a toast would show over once the dialogs over it close (toasts hide while one is up)."""
+        return next((screen for screen in reversed(self.screen_stack) if not isinstance(screen, ModalScreen)), None)
 
     def on_notify(self, event: Notify) -> None:
         """A toast about to show replaces the one showing (runs before App's own handler adds it: subclass first).
