@@ -7,6 +7,8 @@ from textual.widgets._toast import Toast
 
 from mjtui.launch import DEMO_TITLE
 from mjtui.sim import Simulator
+from mjtui.timers import ManualTimers
+from mjtui.tui.app import MjtuiApp
 from mjtui.tui.channel_pane import ChannelPane
 from mjtui.tui.footer import KeysFooter
 from mjtui.tui.formatting import now_local, short_job_id
@@ -34,6 +36,13 @@ def until_final(sim: Simulator, jobs: list[str]) -> float:
     return max(sim.world.jobs[job].finish_at for job in jobs) - sim.world.clock.now() + 1
 
 
+def two_jobs_running(make_sim, clock, **options) -> tuple[MjtuiApp, ManualTimers]:
+    """The dashboard on one channel of maxJobs 3 running two jobs."""
+    sim, channel = quiet_channel(make_sim, max_jobs=3)
+    submit(sim, channel, 2)
+    return make_dashboard(sim, clock, **options)
+
+
 def shown_toasts(app) -> list[Toast]:
     return [toast for toast in app.screen.query(Toast) if toast.styles.visibility != "hidden"]
 
@@ -55,9 +64,7 @@ async def test_a_poll_that_finishes_jobs_and_frees_a_slot_says_both_in_one_toast
 
 
 async def test_a_toast_sits_top_right_on_one_line_clear_of_the_panes_the_finished_list_and_the_footer(make_sim, clock):
-    sim, channel = quiet_channel(make_sim, max_jobs=3)
-    submit(sim, channel, 2)
-    app, timers = make_dashboard(sim, clock)
+    app, timers = two_jobs_running(make_sim, clock)
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
         await settle(pilot)
         await pilot.press("o")  # "sorted by newest"
@@ -172,9 +179,7 @@ async def test_a_toast_leaves_the_top_bars_running_count_and_clock_readable(make
     """A busy pool toasts at every poll: the toast starts after the top bar's text, so the running count and the
     clock stay in sight (it took the right half, over the clock at 72 columns); on a terminal too narrow for both, the
     toast keeps 30 cells."""
-    sim, channel = quiet_channel(make_sim, max_jobs=3)
-    submit(sim, channel, 2)
-    app, timers = make_dashboard(sim, clock)
+    app, timers = two_jobs_running(make_sim, clock)
     async with app.run_test(size=(72, 24), notifications=True) as pilot:
         await settle(pilot)
         app.notify("job 7a8b9c0d on …0001 failed: the prompt was refused by the moderation of the service")
@@ -194,9 +199,7 @@ async def test_a_toast_leaves_the_top_bars_running_count_and_clock_readable(make
 
 async def test_on_80_columns_the_demos_title_gives_way_so_a_toast_leaves_the_running_count_and_clock(make_sim, clock):
     """"mjtui · demo (simulated service)" is long: at 80 columns its aside goes, and a toast starts after the clock."""
-    sim, channel = quiet_channel(make_sim, max_jobs=3)
-    submit(sim, channel, 2)
-    app, timers = make_dashboard(sim, clock, title=DEMO_TITLE)
+    app, timers = two_jobs_running(make_sim, clock, title=DEMO_TITLE)
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
         await settle(pilot)
         app.notify("job 7a8b9c0d on …0001 failed: the prompt was refused by the moderation of the service")
@@ -214,9 +217,7 @@ async def test_on_80_columns_the_demos_title_gives_way_so_a_toast_leaves_the_run
 
 async def test_news_of_other_jobs_toasts_on_the_dashboard_only_while_an_answer_to_a_key_toasts_anywhere(make_sim, clock):
     """Over a job's inspector a toast covered the job's id at every busy poll: there the news goes to the log alone."""
-    sim, channel = quiet_channel(make_sim, max_jobs=3)
-    submit(sim, channel, 2)
-    app, timers = make_dashboard(sim, clock)
+    app, timers = two_jobs_running(make_sim, clock)
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
         await settle(pilot)
         await pilot.press("enter")  # the selected job's inspector
