@@ -116,6 +116,23 @@ async def test_the_gauges_show_what_the_gateway_counts(clock: ManualClock) -> No
         assert f"1 account · {running} running" in plain(app.dashboard.query_one(TopBar))
 
 
+async def test_a_gateway_accounts_queues_stay_in_one_column_where_one_account_has_no_relax_pool(clock: ManualClock) -> None:
+    """An account without a relax pool leaves the relax gauge's column blank: its queue lines up with the others'."""
+    sim = gateway("trueai", clock, locked=0)
+    with_pool, without = sim.world.accounts.values()
+    without.relax_core_size = 0
+    fill(sim, with_pool, fast=1)
+    fill(sim, without, fast=1)
+    app, _timers = make_gateway_dashboard(sim, clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        panes = account_panes(app, "pool")
+        lines = {pane.channel_id: pane.render_line(0).text for pane in panes.values()}
+        assert f"relax 0/{with_pool.relax_core_size}" in lines[with_pool.channel_id], lines
+        assert "relax 0/" not in lines[without.channel_id], lines
+        assert len({line.index(" queue ") for line in lines.values()}) == 1, "\n".join(lines.values())
+
+
 async def test_slash_finds_a_task_by_its_prompt_and_says_it_can(clock: ManualClock) -> None:
     sim = gateway("trueai", clock)
     account = usable(sim)

@@ -19,12 +19,13 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from support.cli import MJTUI, clean_env
 from support.dashboard import LIST, SIZE, advance, header_text, quiet, screen_text, settle, wire
 
 from mjtui.api.models import Job
 from mjtui.connections import demo_accounts, demo_connection, demo_simulator
-from mjtui.launch import DashboardStart
+from mjtui.launch import DEMO_TITLE, DashboardStart
 from mjtui.options import Options
 from mjtui.store import Journal
 from mjtui.timers import ManualTimers
@@ -67,6 +68,34 @@ async def test_the_first_frame_names_every_account_connecting_then_the_dashboard
         assert header_text(app, "main").startswith("● main  useapi  live")
         await pilot.pause()
         assert short_job_id(q.lone) in screen_text(app), "the jobs are on screen"
+
+
+@pytest.mark.parametrize(("width", "title", "resized", "title_resized"),
+                         [(160, DEMO_TITLE, 80, "mjtui · demo"), (80, "mjtui · demo", 160, DEMO_TITLE)])
+async def test_the_demos_title_fits_the_terminal_from_the_first_frame(make_sim, clock, width, title, resized,
+                                                                       title_resized):
+    """The title gives up its aside only where the terminal is too narrow for it; its first frames were drawn before the
+    bar had a width, and showed "mjtui · demo" at 160 columns until the first poll came in."""
+    q = quiet(make_sim)
+    recorder = wire(q.sim)
+    recorder.hold(*LIST)
+    top_rows: list[str] = []
+    app = None
+
+    def open_rest() -> Opened:
+        top_rows.append(screen_text(app).splitlines()[0])
+        return Opened([demo_connection(q.sim, "main")])
+
+    app = make_app([], opening=Opening([("main", "useapi")], open_rest), clock=clock, timers=ManualTimers(clock),
+                   rng=random.Random(0), title=DEMO_TITLE)
+    async with app.run_test(size=(width, 24)) as pilot:
+        await settle(pilot, workers=False)
+        top_rows.append(screen_text(app).splitlines()[0])
+        assert all(row.startswith(f" {title}   1 account") for row in top_rows), top_rows
+        await pilot.resize_terminal(resized, 24)
+        await pilot.pause()
+        assert screen_text(app).splitlines()[0].startswith(f" {title_resized}   1 account"), "resized: at once"
+        recorder.release()
 
 
 async def test_a_first_list_answered_before_the_dashboard_is_up_is_not_asked_for_again(make_sim, clock):

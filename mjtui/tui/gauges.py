@@ -135,6 +135,8 @@ class Gauges:
         line = Text()
         for gauge in self.items:
             if not gauge.shown:
+                if gauge.room:  # another of the account's lines shows it: its column left blank, the next in line
+                    line.append(" " * (gauge.width(bar_width) + len(GAP)))
                 continue
             shown = gauge.render(style, bar_width)
             shown.pad_right(gauge.width(bar_width) - shown.cell_len)
